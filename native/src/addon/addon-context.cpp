@@ -1,0 +1,225 @@
+#include "addon/addon-context.h"
+
+#include "addon/addon-model.h"
+#include "addon/errors.h"
+#include "addon/log.h"
+#include "generation/batch-generator.h"
+#include "sampling/chain.h"
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct gen_event {
+    bool           done  = false;
+    size_t         index = 0;
+    llama_token    token = 0;
+    iit_gen_result result;
+};
+
+Napi::Object result_to_js(Napi::Env env, const iit_gen_result & r) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Int32Array toks = Napi::Int32Array::New(env, r.tokens.size());
+    std::copy(r.tokens.begin(), r.tokens.end(), toks.Data());
+    o.Set("tokens", toks);
+    o.Set("text", Napi::String::New(env, r.text));
+    o.Set("stopReason", iit_stop_reason_name(r.reason));
+    o.Set("nPrompt", r.n_prompt);
+    return o;
+}
+
+// Runs iit_generate off the JS thread; events (tokens when streaming, every finished prompt)
+// are queued and delivered to onEvent(kind, index, tokenOrResult) on the JS thread.
+class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
+public:
+    GenerateWorker(Napi::Env env, AddonContext * self, Napi::Object js, Napi::Function on_event, Napi::Int32Array abort_flag)
+        : Napi::AsyncProgressQueueWorker<char>(env), self_(self), deferred_(Napi::Promise::Deferred::New(env)) {
+        js_ref_    = Napi::Persistent(js);
+        abort_ref_ = Napi::Persistent(abort_flag);
+        abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
+        if (!on_event.IsEmpty()) on_event_ = Napi::Persistent(on_event);
+    }
+    Napi::Promise Promise() { return deferred_.Promise(); }
+
+    std::vector<std::vector<llama_token>> prompts;
+    iit_gen_params gen;
+    iit_sampling_params sampling;
+
+    void Execute(const ExecutionProgress & progress) override {
+        iit_gen_callbacks cb;
+        const bool notify = !on_event_.IsEmpty();
+        auto push = [&](gen_event && e) {
+            { std::lock_guard<std::mutex> lock(mutex_); events_.push_back(std::move(e)); }
+            progress.Signal();
+        };
+        if (notify) {
+            cb.on_token = [&](size_t i, llama_token t) { gen_event e; e.index = i; e.token = t; push(std::move(e)); };
+            cb.on_done  = [&](size_t i, const iit_gen_result & r) { gen_event e; e.done = true; e.index = i; e.result = r; push(std::move(e)); };
+        }
+        auto make_chain = [&](const std::vector<llama_token> &) { return iit_chain_init(sampling, nullptr); };
+        auto should_abort = [&]() { return *abort_ != 0; };
+        std::string err = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
+        if (!err.empty()) SetError(err);
+    }
+    void OnProgress(const char *, size_t) override { drain(); }
+    void OnOK() override {
+        drain();
+        self_->running = false;
+        Napi::Env env = Env();
+        Napi::Array out = Napi::Array::New(env, results_.size());
+        for (size_t i = 0; i < results_.size(); i++) out.Set(i, result_to_js(env, results_[i]));
+        deferred_.Resolve(out);
+    }
+    void OnError(const Napi::Error & e) override {
+        drain();
+        self_->running = false;
+        deferred_.Reject(iit_error(Env(), "GENERATION_FAILED", e.Message()).Value());
+    }
+
+private:
+    void drain() {
+        std::vector<gen_event> evs;
+        { std::lock_guard<std::mutex> lock(mutex_); evs.swap(events_); }
+        if (on_event_.IsEmpty()) return;
+        Napi::Env env = Env();
+        Napi::HandleScope scope(env);
+        for (auto & e : evs) {
+            if (e.done) on_event_.Call({ Napi::String::New(env, "done"), Napi::Number::New(env, (double) e.index), result_to_js(env, e.result) });
+            else        on_event_.Call({ Napi::String::New(env, "token"), Napi::Number::New(env, (double) e.index), Napi::Number::New(env, e.token) });
+        }
+    }
+    AddonContext * self_;
+    Napi::Promise::Deferred deferred_;
+    Napi::ObjectReference js_ref_;
+    Napi::Reference<Napi::Int32Array> abort_ref_;
+    volatile int32_t * abort_;
+    Napi::FunctionReference on_event_;
+    std::mutex mutex_;
+    std::vector<gen_event> events_;
+    std::vector<iit_gen_result> results_;
+};
+
+} // namespace
+
+Napi::Function AddonContext::Init(Napi::Env env) {
+    return DefineClass(env, "AddonContext", {
+        InstanceMethod("generate", &AddonContext::Generate),
+        InstanceMethod("info", &AddonContext::Info),
+        InstanceMethod("dispose", &AddonContext::Dispose),
+    });
+}
+
+// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, loras: [{index, scale}]})
+AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonContext>(info) {
+    Napi::Env env = info.Env();
+    AddonModel * m = iit_unwrap_model(info[0]);
+    if (!m) return;
+    Napi::Object o = info[1].As<Napi::Object>();
+    llama_context_params p = llama_context_default_params();
+    p.n_ctx           = o.Get("nCtx").As<Napi::Number>().Uint32Value();
+    p.n_seq_max       = o.Get("nSeq").As<Napi::Number>().Uint32Value();
+    p.n_batch         = o.Get("nBatch").As<Napi::Number>().Uint32Value();
+    p.n_ubatch        = p.n_batch;
+    p.n_threads       = o.Get("nThreads").As<Napi::Number>().Int32Value();
+    p.n_threads_batch = p.n_threads;
+    p.kv_unified      = false; // each sequence gets n_ctx / n_seq of its own
+    p.no_perf         = true;
+    iit_log_clear_errors();
+    ctx = llama_init_from_model(m->model, p);
+    if (!ctx) {
+        std::string why = iit_log_take_errors();
+        iit_error(env, "CONTEXT_FAILED", "llama.cpp could not create a context of " + std::to_string(p.n_ctx) +
+                  " tokens" + (why.empty() ? "" : ": " + why)).ThrowAsJavaScriptException();
+        return;
+    }
+    Napi::Array loras = o.Get("loras").As<Napi::Array>();
+    std::vector<llama_adapter_lora *> adapters;
+    std::vector<float> scales;
+    for (uint32_t i = 0; i < loras.Length(); i++) {
+        Napi::Object l = loras.Get(i).As<Napi::Object>();
+        uint32_t idx = l.Get("index").As<Napi::Number>().Uint32Value();
+        if (idx >= m->loras.size()) {
+            free_ctx();
+            iit_error(env, "INVALID_ARGUMENT", "no LoRA adapter with index " + std::to_string(idx)).ThrowAsJavaScriptException();
+            return;
+        }
+        adapters.push_back(m->loras[idx]);
+        scales.push_back(l.Get("scale").As<Napi::Number>().FloatValue());
+    }
+    if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
+        free_ctx();
+        iit_error(env, "LORA_INCOMPATIBLE", "llama.cpp refused the LoRA set for this context").ThrowAsJavaScriptException();
+        return;
+    }
+    owner = m;
+    owner->busy++;
+    model_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+}
+
+AddonContext::~AddonContext() { free_ctx(); }
+
+void AddonContext::free_ctx() {
+    if (ctx) llama_free(ctx);
+    ctx = nullptr;
+    if (owner) owner->busy--;
+    owner = nullptr;
+}
+
+Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("nCtx", llama_n_ctx(ctx));
+    o.Set("nCtxSeq", llama_n_ctx_seq(ctx));
+    o.Set("nSeq", llama_n_seq_max(ctx));
+    o.Set("nBatch", llama_n_batch(ctx));
+    o.Set("nThreads", llama_n_threads(ctx));
+    return o;
+}
+
+// generate(prompts: Int32Array[], {maxTokens, stop: string[], parallel, stream, sampling}, onEvent|null, abortFlag: Int32Array)
+Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
+    if (running) throw iit_error(env, "INVALID_STATE", "this context is already generating; wait for it or use another context");
+    Napi::Array prompts = info[0].As<Napi::Array>();
+    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Function on_event = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+    auto * w = new GenerateWorker(env, this, info.This().As<Napi::Object>(), on_event, info[3].As<Napi::Int32Array>());
+    const int32_t n_vocab = llama_vocab_n_tokens(owner->vocab());
+    for (uint32_t i = 0; i < prompts.Length(); i++) {
+        Napi::Int32Array a = prompts.Get(i).As<Napi::Int32Array>();
+        std::vector<llama_token> toks(a.Data(), a.Data() + a.ElementLength());
+        for (llama_token t : toks) {
+            if (t < 0 || t >= n_vocab) {
+                delete w;
+                throw iit_error(env, "INVALID_TOKEN", "prompt " + std::to_string(i) + " has token id " + std::to_string(t) + " outside the vocabulary");
+            }
+        }
+        w->prompts.push_back(std::move(toks));
+    }
+    w->gen.max_tokens = o.Get("maxTokens").As<Napi::Number>().Int32Value();
+    w->gen.n_parallel = o.Get("parallel").As<Napi::Number>().Int32Value();
+    w->gen.stream     = o.Get("stream").ToBoolean();
+    Napi::Array stops = o.Get("stop").As<Napi::Array>();
+    for (uint32_t i = 0; i < stops.Length(); i++) w->gen.stop_strings.push_back(stops.Get(i).As<Napi::String>());
+    Napi::Object s = o.Get("sampling").As<Napi::Object>();
+    w->sampling.temperature = s.Get("temperature").As<Napi::Number>().FloatValue();
+    w->sampling.top_k       = s.Get("topK").As<Napi::Number>().Int32Value();
+    w->sampling.top_p       = s.Get("topP").As<Napi::Number>().FloatValue();
+    w->sampling.min_p       = s.Get("minP").As<Napi::Number>().FloatValue();
+    w->sampling.seed        = s.Get("seed").As<Napi::Number>().Uint32Value();
+    running = true;
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value AddonContext::Dispose(const Napi::CallbackInfo & info) {
+    if (running) throw iit_error(info.Env(), "INVALID_STATE", "the context is generating; abort it and wait before disposing");
+    free_ctx();
+    model_ref_.Reset();
+    return info.Env().Undefined();
+}

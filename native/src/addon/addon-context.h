@@ -1,0 +1,26 @@
+#pragma once
+
+#include <napi.h>
+
+#include "llama.h"
+
+class AddonModel;
+
+// A llama_context with its LoRA set applied: the KV cache that generate() decodes into.
+class AddonContext : public Napi::ObjectWrap<AddonContext> {
+public:
+    static Napi::Function Init(Napi::Env env);
+    explicit AddonContext(const Napi::CallbackInfo & info);
+    ~AddonContext() override;
+
+    llama_context * ctx = nullptr;
+    AddonModel *    owner = nullptr;
+    bool            running = false;
+
+private:
+    Napi::Value Generate(const Napi::CallbackInfo & info);
+    Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    void free_ctx();
+    Napi::ObjectReference model_ref_;
+};

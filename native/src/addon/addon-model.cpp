@@ -1,0 +1,257 @@
+#include "addon/addon-model.h"
+
+#include "addon/errors.h"
+#include "addon/log.h"
+#include "model/gguf-check.h"
+
+#include <string>
+
+namespace {
+
+std::string meta_str(const llama_model * m, const char * key) {
+    char buf[512];
+    int32_t n = llama_model_meta_val_str(m, key, buf, sizeof(buf));
+    return n < 0 ? "" : std::string(buf);
+}
+
+class LoadWorker : public IitWorker {
+public:
+    LoadWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path, llama_model_params params)
+        : IitWorker(env), self_(self), path_(std::move(path)), params_(params) {
+        ref_ = Napi::Persistent(js);
+    }
+    void Execute() override {
+        iit_gguf_check chk = iit_gguf_check_file(path_);
+        if (!chk.code.empty()) return Fail(chk.code, chk.message);
+        if (chk.type == "adapter") {
+            return Fail("NOT_A_MODEL", path_ + " is a LoRA adapter, not a model: pass it with --lora, and the base model with --model");
+        }
+        iit_log_clear_errors();
+        model_ = llama_model_load_from_file(path_.c_str(), params_);
+        if (!model_) {
+            std::string why = iit_log_take_errors();
+            Fail("MODEL_LOAD_FAILED", "llama.cpp could not load " + path_ + (chk.arch.empty() ? "" : " (architecture " + chk.arch + ")") +
+                 (why.empty() ? "" : ": " + why));
+        }
+    }
+    void OnOK() override {
+        self_->model = model_;
+        deferred_.Resolve(Env().Undefined());
+    }
+
+private:
+    AddonModel * self_;
+    Napi::ObjectReference ref_;
+    std::string path_;
+    llama_model_params params_;
+    llama_model * model_ = nullptr;
+};
+
+class LoraWorker : public IitWorker {
+public:
+    LoraWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path)
+        : IitWorker(env), self_(self), path_(std::move(path)) {
+        ref_ = Napi::Persistent(js);
+        char buf[128];
+        llama_model_meta_val_str(self->model, "general.architecture", buf, sizeof(buf));
+        arch_ = buf;
+    }
+    void Execute() override {
+        iit_gguf_check chk = iit_gguf_check_file(path_);
+        if (!chk.code.empty()) return Fail(chk.code, chk.message);
+        if (chk.type != "adapter") return Fail("LORA_INVALID", path_ + " is not a LoRA adapter (general.type is '" + chk.type + "')");
+        if (chk.arch != arch_) {
+            return Fail("LORA_INCOMPATIBLE", "LoRA " + path_ + " was made for architecture '" + chk.arch +
+                        "' but the model is '" + arch_ + "'");
+        }
+        iit_log_clear_errors();
+        adapter_ = llama_adapter_lora_init(self_->model, path_.c_str());
+        if (!adapter_) {
+            std::string why = iit_log_take_errors();
+            Fail("LORA_INCOMPATIBLE", "LoRA " + path_ + " does not fit this model" + (why.empty() ? "" : ": " + why));
+        }
+    }
+    void OnOK() override {
+        self_->loras.push_back(adapter_);
+        deferred_.Resolve(Napi::Number::New(Env(), (double) self_->loras.size() - 1));
+    }
+
+private:
+    AddonModel * self_;
+    Napi::ObjectReference ref_;
+    std::string path_, arch_;
+    llama_adapter_lora * adapter_ = nullptr;
+};
+
+} // namespace
+
+Napi::Function AddonModel::Init(Napi::Env env) {
+    return DefineClass(env, "AddonModel", {
+        InstanceMethod("load", &AddonModel::Load),
+        InstanceMethod("meta", &AddonModel::Meta),
+        InstanceMethod("tokenize", &AddonModel::Tokenize),
+        InstanceMethod("detokenize", &AddonModel::Detokenize),
+        InstanceMethod("tokenPieces", &AddonModel::TokenPieces),
+        InstanceMethod("loadLora", &AddonModel::LoadLora),
+        InstanceMethod("loraMeta", &AddonModel::LoraMeta),
+        InstanceMethod("dispose", &AddonModel::Dispose),
+    });
+}
+
+AddonModel::AddonModel(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonModel>(info) {}
+
+AddonModel::~AddonModel() { free_model(); }
+
+void AddonModel::free_model() {
+    if (!model) return;
+    for (auto * a : loras) llama_adapter_lora_free(a);
+    loras.clear();
+    llama_model_free(model);
+    model = nullptr;
+}
+
+AddonModel * iit_unwrap_model(const Napi::Value & v) {
+    AddonModel * m = AddonModel::Unwrap(v.As<Napi::Object>());
+    if (!m->model) {
+        iit_error(v.Env(), "DISPOSED", "the model is not loaded or was disposed").ThrowAsJavaScriptException();
+        return nullptr;
+    }
+    return m;
+}
+
+// load(path, {vocabOnly, gpuLayers, useMmap}) -> Promise<void>
+Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (model) throw iit_error(env, "INVALID_STATE", "this model object is already loaded");
+    std::string path = info[0].As<Napi::String>();
+    Napi::Object o = info[1].As<Napi::Object>();
+    llama_model_params p = llama_model_default_params();
+    p.vocab_only   = o.Get("vocabOnly").ToBoolean();
+    p.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+    if (!o.Get("useMmap").ToBoolean()) p.load_mode = LLAMA_LOAD_MODE_NONE;
+    auto * w = new LoadWorker(env, this, info.This().As<Napi::Object>(), path, p);
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value AddonModel::Meta(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    const llama_vocab * v = vocab();
+    Napi::Object o = Napi::Object::New(env);
+    char desc[256];
+    llama_model_desc(model, desc, sizeof(desc));
+    o.Set("architecture", meta_str(model, "general.architecture"));
+    o.Set("name", meta_str(model, "general.name"));
+    o.Set("description", std::string(desc));
+    o.Set("nParams", (double) llama_model_n_params(model));
+    o.Set("sizeBytes", (double) llama_model_size(model));
+    o.Set("nCtxTrain", llama_model_n_ctx_train(model));
+    o.Set("nEmbd", llama_model_n_embd(model));
+    o.Set("nLayer", llama_model_n_layer(model));
+    o.Set("nVocab", llama_vocab_n_tokens(v));
+    o.Set("vocabType", (int) llama_vocab_type(v));
+    o.Set("bos", llama_vocab_bos(v));
+    o.Set("eos", llama_vocab_eos(v));
+    o.Set("eot", llama_vocab_eot(v));
+    o.Set("addBos", llama_vocab_get_add_bos(v));
+    Napi::Array eog = Napi::Array::New(env);
+    for (int32_t t = 0, n = llama_vocab_n_tokens(v); t < n; t++) {
+        if (llama_vocab_is_eog(v, t)) eog.Set(eog.Length(), t);
+    }
+    o.Set("eogIds", eog);
+    const char * tmpl = llama_model_chat_template(model, nullptr);
+    o.Set("chatTemplate", tmpl ? Napi::Value(Napi::String::New(env, tmpl)) : env.Null());
+    Napi::Object kv = Napi::Object::New(env);
+    char key[256];
+    std::string val(4096, '\0');
+    for (int32_t i = 0, n = llama_model_meta_count(model); i < n; i++) {
+        if (llama_model_meta_key_by_index(model, i, key, sizeof(key)) < 0) continue;
+        int32_t len = llama_model_meta_val_str_by_index(model, i, val.data(), val.size());
+        if (len >= 0) kv.Set(key, std::string(val.c_str()));
+    }
+    o.Set("metadata", kv);
+    return o;
+}
+
+// tokenize(text, addSpecial, parseSpecial) -> Int32Array
+Napi::Value AddonModel::Tokenize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    std::string text = info[0].As<Napi::String>();
+    bool add_special = info[1].ToBoolean(), parse_special = info[2].ToBoolean();
+    std::vector<llama_token> toks(text.size() + 8);
+    int32_t n = llama_tokenize(vocab(), text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), add_special, parse_special);
+    if (n < 0) {
+        toks.resize(-n);
+        n = llama_tokenize(vocab(), text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), add_special, parse_special);
+    }
+    if (n < 0) throw iit_error(env, "TOKENIZE_FAILED", "the text could not be tokenized");
+    Napi::Int32Array out = Napi::Int32Array::New(env, n);
+    std::copy(toks.begin(), toks.begin() + n, out.Data());
+    return out;
+}
+
+// detokenize(Int32Array, removeSpecial, unparseSpecial) -> string
+Napi::Value AddonModel::Detokenize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    Napi::Int32Array toks = info[0].As<Napi::Int32Array>();
+    const int32_t n_vocab = llama_vocab_n_tokens(vocab());
+    for (size_t i = 0; i < toks.ElementLength(); i++) {
+        if (toks[i] < 0 || toks[i] >= n_vocab) {
+            throw iit_error(env, "INVALID_TOKEN", "token id " + std::to_string(toks[i]) + " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
+        }
+    }
+    std::string out(toks.ElementLength() * 8 + 16, '\0');
+    int32_t n = llama_detokenize(vocab(), toks.Data(), (int32_t) toks.ElementLength(), out.data(), (int32_t) out.size(),
+                                 info[1].ToBoolean(), info[2].ToBoolean());
+    if (n < 0) {
+        out.resize(-n);
+        n = llama_detokenize(vocab(), toks.Data(), (int32_t) toks.ElementLength(), out.data(), (int32_t) out.size(),
+                             info[1].ToBoolean(), info[2].ToBoolean());
+    }
+    out.resize(std::max(n, 0));
+    return Napi::String::New(env, out);
+}
+
+// tokenPieces() -> string[]: each token's vocabulary text as stored (SentencePiece "▁", BPE "Ġ" kept).
+Napi::Value AddonModel::TokenPieces(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    const int32_t n = llama_vocab_n_tokens(vocab());
+    Napi::Array out = Napi::Array::New(env, n);
+    for (int32_t t = 0; t < n; t++) out.Set(t, Napi::String::New(env, llama_vocab_get_text(vocab(), t)));
+    return out;
+}
+
+// loadLora(path) -> Promise<number> (the adapter's index on this model)
+Napi::Value AddonModel::LoadLora(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    auto * w = new LoraWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>());
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value AddonModel::LoraMeta(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+    if (i >= loras.size()) throw iit_error(env, "INVALID_ARGUMENT", "no LoRA adapter with index " + std::to_string(i));
+    Napi::Object o = Napi::Object::New(env);
+    char key[256], val[1024];
+    for (int32_t k = 0, n = llama_adapter_meta_count(loras[i]); k < n; k++) {
+        if (llama_adapter_meta_key_by_index(loras[i], k, key, sizeof(key)) < 0) continue;
+        if (llama_adapter_meta_val_str_by_index(loras[i], k, val, sizeof(val)) >= 0) o.Set(key, std::string(val));
+    }
+    return o;
+}
+
+Napi::Value AddonModel::Dispose(const Napi::CallbackInfo & info) {
+    if (busy > 0) throw iit_error(info.Env(), "INVALID_STATE", "dispose the model's contexts first");
+    free_model();
+    return info.Env().Undefined();
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <napi.h>
+
+#include "llama.h"
+
+#include <vector>
+
+// One loaded GGUF model (or vocabulary) and the LoRA adapters loaded for it.
+class AddonModel : public Napi::ObjectWrap<AddonModel> {
+public:
+    static Napi::Function Init(Napi::Env env);
+    explicit AddonModel(const Napi::CallbackInfo & info);
+    ~AddonModel() override;
+
+    llama_model * model = nullptr;
+    std::vector<llama_adapter_lora *> loras;
+    int busy = 0; // contexts alive on this model; dispose() refuses while > 0
+
+    const llama_vocab * vocab() const { return llama_model_get_vocab(model); }
+
+private:
+    Napi::Value Load(const Napi::CallbackInfo & info);
+    Napi::Value Meta(const Napi::CallbackInfo & info);
+    Napi::Value Tokenize(const Napi::CallbackInfo & info);
+    Napi::Value Detokenize(const Napi::CallbackInfo & info);
+    Napi::Value TokenPieces(const Napi::CallbackInfo & info);
+    Napi::Value LoadLora(const Napi::CallbackInfo & info);
+    Napi::Value LoraMeta(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    void free_model();
+};
+
+// Throws a JS error (code DISPOSED) and returns nullptr when the model is gone.
+AddonModel * iit_unwrap_model(const Napi::Value & v);

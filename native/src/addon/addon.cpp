@@ -1,0 +1,82 @@
+// Registration only: every export is defined next to what it wraps.
+#include <napi.h>
+
+#include "addon/addon-context.h"
+#include "addon/addon-model.h"
+#include "addon/errors.h"
+#include "addon/log.h"
+#include "ggml-backend.h"
+#include "llama.h"
+#include "model/make-model.h"
+
+namespace {
+
+class MakeModelWorker : public IitWorker {
+public:
+    MakeModelWorker(Napi::Env env, iit_make_model_params p) : IitWorker(env), p_(std::move(p)) {}
+    void Execute() override {
+        std::string err = iit_make_model(p_, n_params_);
+        if (!err.empty()) Fail("MAKE_MODEL_FAILED", err);
+    }
+    void OnOK() override {
+        Napi::Object o = Napi::Object::New(Env());
+        o.Set("path", p_.out_path);
+        o.Set("nParams", (double) n_params_);
+        deferred_.Resolve(o);
+    }
+private:
+    iit_make_model_params p_;
+    uint64_t n_params_ = 0;
+};
+
+// makeModel({vocabPath, outPath, nLayer, nEmbd, nHead, nHeadKv, nFf, nCtx, seed, name}) -> Promise<{path, nParams}>
+Napi::Value MakeModel(const Napi::CallbackInfo & info) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    iit_make_model_params p;
+    p.vocab_path = o.Get("vocabPath").As<Napi::String>();
+    p.out_path   = o.Get("outPath").As<Napi::String>();
+    p.n_layer    = o.Get("nLayer").As<Napi::Number>().Int32Value();
+    p.n_embd     = o.Get("nEmbd").As<Napi::Number>().Int32Value();
+    p.n_head     = o.Get("nHead").As<Napi::Number>().Int32Value();
+    p.n_head_kv  = o.Get("nHeadKv").As<Napi::Number>().Int32Value();
+    p.n_ff       = o.Get("nFf").As<Napi::Number>().Int32Value();
+    p.n_ctx      = o.Get("nCtx").As<Napi::Number>().Int32Value();
+    p.seed       = o.Get("seed").As<Napi::Number>().Uint32Value();
+    p.name       = o.Get("name").As<Napi::String>();
+    auto * w = new MakeModelWorker(info.Env(), p);
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("llamaSystemInfo", llama_print_system_info());
+    Napi::Array devs = Napi::Array::New(env);
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t d = ggml_backend_dev_get(i);
+        Napi::Object od = Napi::Object::New(env);
+        od.Set("name", ggml_backend_dev_name(d));
+        od.Set("description", ggml_backend_dev_description(d));
+        od.Set("gpu", ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_GPU);
+        devs.Set(devs.Length(), od);
+    }
+    o.Set("devices", devs);
+    o.Set("gpuOffload", llama_supports_gpu_offload());
+    return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    iit_log_init();
+    llama_backend_init();
+    exports.Set("AddonModel", AddonModel::Init(env));
+    exports.Set("AddonContext", AddonContext::Init(env));
+    exports.Set("makeModel", Napi::Function::New(env, MakeModel));
+    exports.Set("systemInfo", Napi::Function::New(env, SystemInfo));
+    return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(iit, Init)

@@ -1,0 +1,51 @@
+// Continuous-batching generation over one llama_context: many prompts, up to n_seq_max
+// sequences decoded together, each with its own sampler chain. Pure llama.cpp (no N-API).
+#pragma once
+
+#include "llama.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+// Builds a fresh sampler chain for one prompt; the generator owns and frees it.
+using iit_chain_factory = std::function<llama_sampler *(const std::vector<llama_token> & prompt)>;
+
+struct iit_gen_params {
+    int32_t                  max_tokens = 256;
+    std::vector<std::string> stop_strings;   // generation ends before the first occurrence
+    int32_t                  n_parallel = 1; // sequences decoded together (<= llama_n_seq_max)
+    bool                     stream     = false;
+};
+
+enum iit_stop_reason {
+    IIT_STOP_EOG,        // the model produced an end-of-generation token
+    IIT_STOP_MAX_TOKENS, // the token budget was reached
+    IIT_STOP_STRING,     // a stop string appeared
+    IIT_STOP_CONTEXT,    // the sequence filled its share of the context
+    IIT_STOP_ABORTED,    // cancelled by the caller
+};
+
+const char * iit_stop_reason_name(iit_stop_reason r);
+
+struct iit_gen_result {
+    std::vector<llama_token> tokens; // generated tokens (EOG and stop-string tail excluded)
+    std::string              text;
+    iit_stop_reason          reason   = IIT_STOP_EOG;
+    int32_t                  n_prompt = 0;
+};
+
+struct iit_gen_callbacks {
+    std::function<void(size_t index, llama_token token)>            on_token; // only when params.stream
+    std::function<void(size_t index, const iit_gen_result & result)> on_done;
+};
+
+// Runs every prompt to completion. Returns "" on success or an error message; results[i]
+// is filled for every prompt that finished (including aborted ones, marked IIT_STOP_ABORTED).
+std::string iit_generate(llama_context * ctx,
+                         const std::vector<std::vector<llama_token>> & prompts,
+                         const iit_gen_params & params,
+                         const iit_chain_factory & make_chain,
+                         const std::function<bool()> & should_abort,
+                         const iit_gen_callbacks & cb,
+                         std::vector<iit_gen_result> & results);

@@ -1,0 +1,13 @@
+// Checks a file before llama.cpp sees it, so bad input is an error instead of an abort.
+#pragma once
+
+#include <string>
+
+struct iit_gguf_check {
+    std::string code;    // "" when the file is fine, else NOT_FOUND | NOT_GGUF | GGUF_CORRUPT | GGUF_TRUNCATED
+    std::string message;
+    std::string arch;    // general.architecture
+    std::string type;    // general.type ("model" when absent, "adapter" for LoRA files)
+};
+
+iit_gguf_check iit_gguf_check_file(const std::string & path);

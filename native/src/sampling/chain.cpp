@@ -1,0 +1,18 @@
+#include "sampling/chain.h"
+
+llama_sampler * iit_chain_init(const iit_sampling_params & p, llama_sampler * adapter) {
+    auto cparams = llama_sampler_chain_default_params();
+    cparams.no_perf = true;
+    llama_sampler * chain = llama_sampler_chain_init(cparams);
+    if (adapter) llama_sampler_chain_add(chain, adapter);
+    if (p.temperature <= 0.0f) {
+        llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+        return chain;
+    }
+    if (p.top_k > 0)     llama_sampler_chain_add(chain, llama_sampler_init_top_k(p.top_k));
+    if (p.top_p < 1.0f)  llama_sampler_chain_add(chain, llama_sampler_init_top_p(p.top_p, 1));
+    if (p.min_p > 0.0f)  llama_sampler_chain_add(chain, llama_sampler_init_min_p(p.min_p, 1));
+    llama_sampler_chain_add(chain, llama_sampler_init_temp(p.temperature));
+    llama_sampler_chain_add(chain, llama_sampler_init_dist(p.seed));
+    return chain;
+}

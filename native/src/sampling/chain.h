@@ -1,0 +1,18 @@
+// The sampling chain of one sequence: [adapter] -> top-k -> top-p -> min-p -> temperature -> pick.
+#pragma once
+
+#include "llama.h"
+
+#include <cstdint>
+
+struct iit_sampling_params {
+    float    temperature = 0.0f; // 0 = greedy
+    int32_t  top_k       = 0;    // 0 = off
+    float    top_p       = 1.0f; // 1 = off
+    float    min_p       = 0.0f; // 0 = off
+    uint32_t seed        = 0;
+};
+
+// `adapter` (nullable) runs first on the raw logits, as the rule adapter / product of experts
+// must; the chain takes ownership of it.
+llama_sampler * iit_chain_init(const iit_sampling_params & params, llama_sampler * adapter);
