@@ -7,6 +7,7 @@
 #include "addon/log.h"
 #include "ggml-backend.h"
 #include "llama.h"
+#include "model/make-lora.h"
 #include "model/make-model.h"
 
 namespace {
@@ -49,6 +50,43 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     return promise;
 }
 
+class MakeLoraWorker : public IitWorker {
+public:
+    MakeLoraWorker(Napi::Env env, iit_make_lora_params p) : IitWorker(env), p_(std::move(p)) {}
+    void Execute() override {
+        std::string err = iit_make_lora(p_, n_params_);
+        if (!err.empty()) Fail("MAKE_LORA_FAILED", err);
+    }
+    void OnOK() override {
+        Napi::Object o = Napi::Object::New(Env());
+        o.Set("path", p_.out_path);
+        o.Set("nParams", (double) n_params_);
+        deferred_.Resolve(o);
+    }
+private:
+    iit_make_lora_params p_;
+    uint64_t n_params_ = 0;
+};
+
+// makeLora({basePath, outPath, rank, alpha, targets: string[], bStd, seed}) -> Promise<{path, nParams}>
+Napi::Value MakeLora(const Napi::CallbackInfo & info) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    iit_make_lora_params p;
+    p.base_path = o.Get("basePath").As<Napi::String>();
+    p.out_path  = o.Get("outPath").As<Napi::String>();
+    p.rank      = o.Get("rank").As<Napi::Number>().Int32Value();
+    p.alpha     = o.Get("alpha").As<Napi::Number>().FloatValue();
+    p.b_std     = o.Get("bStd").As<Napi::Number>().FloatValue();
+    p.seed      = o.Get("seed").As<Napi::Number>().Uint32Value();
+    Napi::Array t = o.Get("targets").As<Napi::Array>();
+    p.targets.clear();
+    for (uint32_t i = 0; i < t.Length(); i++) p.targets.push_back(t.Get(i).As<Napi::String>());
+    auto * w = new MakeLoraWorker(info.Env(), p);
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
@@ -73,6 +111,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("AddonModel", AddonModel::Init(env));
     exports.Set("AddonContext", AddonContext::Init(env));
     exports.Set("makeModel", Napi::Function::New(env, MakeModel));
+    exports.Set("makeLora", Napi::Function::New(env, MakeLora));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo));
     return exports;
 }

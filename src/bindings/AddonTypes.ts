@@ -1,0 +1,101 @@
+/** The native addon's exports, typed in one place. Nothing outside src/bindings imports the .node file. */
+export interface NativeModelMeta {
+  architecture: string;
+  name: string;
+  description: string;
+  nParams: number;
+  sizeBytes: number;
+  nCtxTrain: number;
+  nEmbd: number;
+  nLayer: number;
+  nVocab: number;
+  /** llama_vocab_type: 1 SPM, 2 BPE, 3 WPM, 4 UGM, 5 RWKV, 6 PLAMO2 */
+  vocabType: number;
+  bos: number;
+  eos: number;
+  eot: number;
+  addBos: boolean;
+  eogIds: number[];
+  chatTemplate: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface NativeGenResult {
+  tokens: Int32Array;
+  text: string;
+  stopReason: "eos" | "max_tokens" | "stop_string" | "context_full" | "aborted";
+  nPrompt: number;
+}
+
+export interface NativeSampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  seed: number;
+}
+
+export interface NativeGenerateOptions {
+  maxTokens: number;
+  parallel: number;
+  stream: boolean;
+  stop: string[];
+  sampling: NativeSampling;
+}
+
+export type NativeGenEvent =
+  | ((kind: "token", index: number, token: number) => void) & ((kind: "done", index: number, result: NativeGenResult) => void);
+
+export interface AddonModel {
+  load(path: string, opts: { vocabOnly: boolean; gpuLayers: number; useMmap: boolean }): Promise<void>;
+  meta(): NativeModelMeta;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(tokens: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
+  tokenPieces(): string[];
+  loadLora(path: string): Promise<number>;
+  loraMeta(index: number): Record<string, string>;
+  dispose(): void;
+}
+
+export interface AddonContext {
+  info(): { nCtx: number; nCtxSeq: number; nSeq: number; nBatch: number; nThreads: number };
+  generate(
+    prompts: Int32Array[],
+    opts: NativeGenerateOptions,
+    onEvent: ((kind: string, index: number, payload: number | NativeGenResult) => void) | null,
+    abortFlag: Int32Array,
+  ): Promise<NativeGenResult[]>;
+  dispose(): void;
+}
+
+export interface MakeModelOptions {
+  vocabPath: string;
+  outPath: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  nCtx: number;
+  seed: number;
+  name: string;
+}
+
+export interface Addon {
+  AddonModel: new () => AddonModel;
+  AddonContext: new (
+    model: AddonModel,
+    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; loras: { index: number; scale: number }[] },
+  ) => AddonContext;
+  makeModel(opts: MakeModelOptions): Promise<{ path: string; nParams: number }>;
+  makeLora(opts: {
+    basePath: string;
+    outPath: string;
+    rank: number;
+    alpha: number;
+    targets: string[];
+    bStd: number;
+    seed: number;
+  }): Promise<{ path: string; nParams: number }>;
+  systemInfo(): { llamaSystemInfo: string; devices: { name: string; description: string; gpu: boolean }[]; gpuOffload: boolean };
+}

@@ -1,0 +1,34 @@
+import { Command } from "commander";
+import { benchGenerate } from "../../bench/benchGenerate.js";
+import { collect, intOption, printJson } from "../util.js";
+
+const generate = new Command("generate")
+  .description("greedy tokens/s vs node-llama-cpp on the same model, prompt and threads; aggregate tokens/s at several --parallel")
+  .requiredOption("-m, --model <path>", "GGUF model")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-p, --prompt <text>", "raw prompt", "Once upon a time")
+  .option("-n, --max-tokens <n>", "tokens per run", intOption("--max-tokens"), 128)
+  .option("--repeats <n>", "timed runs per engine (median reported)", intOption("--repeats"), 3)
+  .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await benchGenerate({
+      model: o.model as string,
+      threads: o.threads as number | undefined,
+      prompt: o.prompt as string,
+      maxTokens: o.maxTokens as number,
+      repeats: o.repeats as number,
+      parallel: (o.parallel as number[] | undefined) ?? [1, 4, 8],
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (o.json) printJson(r);
+    else {
+      process.stdout.write(
+        `${r.model} (${r.threads} threads, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
+          `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
+          Object.entries(r.parallel).map(([p, v]) => `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate\n`).join(""),
+      );
+    }
+  });
+
+export const benchCommand = new Command("bench").description("benchmarks against peers measured in the same run").addCommand(generate);

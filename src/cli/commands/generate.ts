@@ -1,0 +1,113 @@
+import { Command, Option } from "commander";
+import { InvalidOptionError } from "../../errors.js";
+import { generateFile } from "../../generation/generateFile.js";
+import { parseShard } from "../../generation/inputs.js";
+import type { GenerateOptions, TemplateName } from "../../generation/types.js";
+import { loadModel } from "../../model/Model.js";
+import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { progressBar } from "../progress.js";
+import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
+
+export function samplingFrom(o: Record<string, unknown>): GenerateOptions {
+  return {
+    template: o.template as TemplateName,
+    maxTokens: o.maxTokens as number,
+    temperature: o.temperature as number,
+    topK: o.topK as number,
+    topP: o.topP as number,
+    minP: o.minP as number,
+    seed: o.seed as number,
+    stop: o.stop as string[],
+    parallel: o.parallel as number,
+    contextSize: o.ctx as number | undefined,
+  };
+}
+
+/** Options of generation shared by generate, serve and experiments. */
+export function addGenerationOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--template <name>", "prompt format").choices(["tulu", "model", "raw"]).default("tulu"))
+    .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), 512)
+    .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), 0)
+    .option("--top-k <k>", "0 = off", intOption("--top-k"), 0)
+    .option("--top-p <p>", "1 = off", floatOption("--top-p"), 1)
+    .option("--min-p <p>", "0 = off", floatOption("--min-p"), 0)
+    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), 42)
+    .option("--stop <text>", "stop string (repeatable)", collect(String), [])
+    .option("--ctx <n>", "context size per sequence (default: min(training context, 4096))", intOption("--ctx"))
+    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), 1);
+}
+
+export const generateCommand = addGenerationOptions(
+  addModelOptions(
+    new Command("generate")
+      .description("generate for one prompt (--prompt) or a file of prompts (--input) into AlpacaEval model_outputs.json")
+      .option("-p, --prompt <text>", "one instruction; the output streams to stdout")
+      .option("-i, --input <file>", "prompts: JSONL of {instruction}, messages JSONL, or an AlpacaEval JSON array")
+      .option("-o, --output <file>", "model_outputs.json to write (resumes: existing instructions are skipped)")
+      .option("--shard <k/n>", "only the k-th of n contiguous parts of the input (join with `iit merge`)")
+      .option("--generator <name>", "the generator name written into outputs (default: model file name)")
+      .option("--json", "print one JSON object on stdout"),
+  ),
+).action(async (o: Record<string, unknown>) => {
+  if (!o.prompt === !o.input) throw new InvalidOptionError("INVALID_OPTION", "give exactly one of --prompt or --input");
+  if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
+  const shard = o.shard ? parseShard(o.shard as string) : undefined;
+  const sampling = samplingFrom(o);
+  await using model = await loadModel(modelOptionsFrom(o));
+  const generator = (o.generator as string | undefined) ?? model.name;
+  const signal = interruptSignal();
+
+  if (o.prompt) {
+    let shown = "";
+    const tokens: number[] = [];
+    const stream = !o.json && process.stdout.isTTY;
+    const [r] = await model.generate(o.prompt as string, {
+      ...sampling,
+      signal,
+      onToken: stream
+        ? (_i, t) => {
+            tokens.push(t);
+            const text = model.detokenize(tokens);
+            if (!text.endsWith("\uFFFD")) {
+              process.stdout.write(text.slice(shown.length));
+              shown = text;
+            }
+          }
+        : undefined,
+    });
+    if (o.json) {
+      printJson({ instruction: r.instruction, output: r.output, generator, n_tokens: r.tokens.length, stop_reason: r.stopReason });
+    } else if (stream) {
+      process.stdout.write(r.output.slice(Math.min(shown.length, r.output.length)) + "\n");
+    } else {
+      process.stdout.write(r.output + "\n");
+    }
+    return;
+  }
+
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const summary = await generateFile(model, {
+    ...sampling,
+    input: o.input as string,
+    output: o.output as string,
+    shard,
+    generator,
+    config: { model: model.path, loras: model.loras, ...sampling },
+    signal,
+    onProgress: (done, total) => {
+      if (bar) return bar.tick(1);
+      bar = progressBar(total, "prompts", !!o.json);
+      bar.tick(done);
+    },
+  });
+  bar?.stop();
+  if (o.json) printJson(summary);
+  else {
+    process.stderr.write(
+      `${summary.aborted ? "interrupted" : "done"}: ${summary.generated} generated, ${summary.skipped} already in ${summary.output}, ` +
+        `${summary.tokens} tokens in ${summary.seconds.toFixed(1)} s (${(summary.tokens / summary.seconds).toFixed(1)} tok/s)\n`,
+    );
+  }
+  if (summary.aborted) process.exitCode = 130;
+});

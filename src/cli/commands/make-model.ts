@@ -1,0 +1,31 @@
+import { Command } from "commander";
+import { makeModel } from "../../model/makeModel.js";
+import { intOption, printJson } from "../util.js";
+
+export const makeModelCommand = new Command("make-model")
+  .description("write a random-weight llama GGUF (test fixture, benchmark subject, start point for training)")
+  .requiredOption("--vocab <name|path>", "vocabulary GGUF to copy: a path or a pinned llama.cpp vocab name, e.g. llama-spm (Llama-2 32k)")
+  .requiredOption("-o, --output <file>", "the GGUF to write")
+  .option("--layers <n>", "transformer blocks", intOption("--layers"), 2)
+  .option("--width <n>", "embedding width", intOption("--width"), 64)
+  .option("--heads <n>", "attention heads", intOption("--heads"), 4)
+  .option("--kv-heads <n>", "key/value heads (default: --heads)", intOption("--kv-heads"))
+  .option("--ff <n>", "feed-forward width (default: 8/3 × width, multiple of 32)", intOption("--ff"))
+  .option("--context <n>", "training context recorded in the file", intOption("--context"), 2048)
+  .option("--seed <n>", "weight initialisation seed", intOption("--seed"), 42)
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await makeModel({
+      vocab: o.vocab as string,
+      output: o.output as string,
+      layers: o.layers as number,
+      width: o.width as number,
+      heads: o.heads as number,
+      kvHeads: o.kvHeads as number | undefined,
+      ff: o.ff as number | undefined,
+      context: o.context as number,
+      seed: o.seed as number,
+    });
+    if (o.json) printJson(r);
+    else process.stdout.write(`wrote ${r.path} (${(r.nParams / 1e6).toFixed(2)}M parameters)\n`);
+  });

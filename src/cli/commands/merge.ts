@@ -1,0 +1,20 @@
+import { Command } from "commander";
+import { InvalidOptionError } from "../../errors.js";
+import { mergeOutputs } from "../../generation/merge.js";
+import { writeJsonAtomic } from "../../generation/outputs.js";
+import { printJson } from "../util.js";
+
+export const mergeCommand = new Command("merge")
+  .description("join the model_outputs.json parts written with --shard k/n, in input order")
+  .argument("<parts...>", "shard output files, in shard order")
+  .requiredOption("-o, --output <file>", "merged model_outputs.json")
+  .option("-i, --input <file>", "the original prompts file: order by it and report prompts missing from every part")
+  .option("--json", "print one JSON object on stdout")
+  .action(async (parts: string[], o: Record<string, unknown>) => {
+    if (parts.length === 0) throw new InvalidOptionError("INVALID_OPTION", "give at least one part");
+    const { rows, missing } = await mergeOutputs(parts, o.input as string | undefined);
+    await writeJsonAtomic(o.output as string, rows);
+    const summary = { output: o.output, rows: rows.length, missing: missing.length };
+    if (o.json) printJson(summary);
+    else process.stderr.write(`wrote ${rows.length} rows to ${o.output as string}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`);
+  });

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The CLI only wires commands; each lives in commands/<verb>.ts over a library function.
+import { Command, CommanderError } from "commander";
+import { IitError } from "../errors.js";
+import { benchCommand } from "./commands/bench.js";
+import { generateCommand } from "./commands/generate.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { makeModelCommand } from "./commands/make-model.js";
+import { mergeCommand } from "./commands/merge.js";
+import { winrateCommand } from "./commands/winrate.js";
+
+const program = new Command("iit")
+  .description("implicit-instruct: instruction following without instruction tuning, on your GGUF models")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand]) {
+  program.addCommand(cmd.exitOverride());
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else if (e instanceof IitError) {
+    process.stderr.write(`iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`);
+    process.exitCode = e.code === "INVALID_OPTION" ? 2 : 1;
+  } else {
+    process.stderr.write(`iit: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

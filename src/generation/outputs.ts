@@ -1,0 +1,41 @@
+import { existsSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { DatasetError } from "../errors.js";
+
+/** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
+export interface OutputRecord {
+  instruction: string;
+  output: string;
+  generator: string;
+  dataset?: string;
+  n_tokens?: number;
+  stop_reason?: string;
+  generator_config?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export async function readOutputs(path: string): Promise<OutputRecord[]> {
+  if (!existsSync(path)) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(await readFile(path, "utf8"));
+  } catch (e) {
+    throw new DatasetError("DATA_MALFORMED", `${path}: not valid JSON (${(e as Error).message})`, {
+      suggestion: "move the file away to start over",
+    });
+  }
+  if (!Array.isArray(v)) throw new DatasetError("DATA_MALFORMED", `${path}: expected a JSON array of model outputs`);
+  v.forEach((r, i) => {
+    if (typeof r?.instruction !== "string" || typeof r?.output !== "string") {
+      throw new DatasetError("DATA_MALFORMED", `${path}: item ${i} needs string "instruction" and "output"`);
+    }
+  });
+  return v as OutputRecord[];
+}
+
+/** Writes JSON through a temporary file and a rename, so a crash never leaves half a file. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
+  await rename(tmp, path);
+}

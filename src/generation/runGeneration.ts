@@ -1,0 +1,89 @@
+import type { NativeGenResult } from "../bindings/AddonTypes.js";
+import { callNative } from "../bindings/loadAddon.js";
+import { AbortError, InvalidOptionError } from "../errors.js";
+import type { Model } from "../model/Model.js";
+import { promptInstruction, promptTokens } from "./templates.js";
+import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
+
+function check(cond: boolean, what: string, hint?: string): void {
+  if (!cond) throw new InvalidOptionError("INVALID_OPTION", what, { suggestion: hint });
+}
+
+/** Validates options before anything reaches native code. */
+export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
+  const maxTokens = o.maxTokens ?? 512;
+  const temperature = o.temperature ?? 0;
+  const topK = o.topK ?? 0;
+  const topP = o.topP ?? 1;
+  const minP = o.minP ?? 0;
+  const seed = o.seed ?? 42;
+  const parallel = o.parallel ?? 1;
+  const batchSize = o.batchSize ?? 512;
+  const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : 4096, 4096);
+  check(Number.isInteger(maxTokens) && maxTokens >= 1, `maxTokens must be an integer >= 1, got ${maxTokens}`);
+  check(Number.isFinite(temperature) && temperature >= 0, `temperature must be >= 0, got ${temperature}`);
+  check(Number.isInteger(topK) && topK >= 0, `topK must be an integer >= 0, got ${topK}`);
+  check(topP > 0 && topP <= 1, `topP must be in (0, 1], got ${topP}`);
+  check(minP >= 0 && minP < 1, `minP must be in [0, 1), got ${minP}`);
+  check(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `seed must be an integer in [0, 2^32), got ${seed}`);
+  check(Number.isInteger(parallel) && parallel >= 1 && parallel <= 256, `parallel must be an integer in [1, 256], got ${parallel}`);
+  check(Number.isInteger(batchSize) && batchSize >= 1, `batchSize must be an integer >= 1, got ${batchSize}`);
+  check(Number.isInteger(contextSize) && contextSize >= 16, `contextSize must be an integer >= 16, got ${contextSize}`);
+  return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: o.stop ?? [] };
+}
+
+export async function runGeneration(model: Model, prompts: PromptInput[], o: GenerateOptions): Promise<GenerationResult[]> {
+  const opts = resolveGenerateOptions(model, o);
+  if (prompts.length === 0) return [];
+  if (o.signal?.aborted) throw new AbortError();
+  const tokenized = prompts.map((p) => Int32Array.from(promptTokens(model, p, o.template ?? "tulu")));
+  for (const [i, t] of tokenized.entries()) {
+    if (t.length >= opts.contextSize) {
+      throw new InvalidOptionError(
+        "PROMPT_TOO_LONG",
+        `prompt ${i} is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
+        { suggestion: "raise --ctx or shorten the prompt" },
+      );
+    }
+  }
+  const parallel = Math.min(opts.parallel, prompts.length);
+  const ctx = model._getContext({ nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize });
+
+  const toResult = (i: number, r: NativeGenResult): GenerationResult => ({
+    instruction: promptInstruction(prompts[i]),
+    output: r.text,
+    tokens: Array.from(r.tokens),
+    nPromptTokens: r.nPrompt,
+    stopReason: r.stopReason,
+  });
+  const onEvent =
+    o.onToken || o.onResult
+      ? (kind: string, index: number, payload: number | NativeGenResult) => {
+          if (kind === "token") o.onToken?.(index, payload as number);
+          else o.onResult?.(index, toResult(index, payload as NativeGenResult));
+        }
+      : null;
+  const abortFlag = new Int32Array(1);
+  const onAbort = () => Atomics.store(abortFlag, 0, 1);
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const results = await callNative(() =>
+      ctx.generate(
+        Array.from(tokenized),
+        {
+          maxTokens: opts.maxTokens,
+          parallel,
+          stream: !!o.onToken,
+          stop: opts.stop,
+          sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, minP: opts.minP, seed: opts.seed },
+        },
+        onEvent,
+        abortFlag,
+      ),
+    );
+    if (o.signal?.aborted) throw new AbortError();
+    return results.map((r, i) => toResult(i, r));
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,46 @@
+import type { Message } from "../data/template.js";
+
+export type TemplateName = "tulu" | "model" | "raw";
+
+/** An instruction string, or a conversation whose last turn is the user's. */
+export type PromptInput = string | { instruction: string; messages?: Message[] };
+
+export interface GenerateOptions {
+  /** How prompts become tokens: the paper's Tulu format, the GGUF's chat template, or raw text. Defaults to `"tulu"`. */
+  template?: TemplateName;
+  /** Token budget per prompt. Defaults to `512`. */
+  maxTokens?: number;
+  /** 0 = greedy. Defaults to `0`. */
+  temperature?: number;
+  /** Defaults to `0` (off). */
+  topK?: number;
+  /** Defaults to `1` (off). */
+  topP?: number;
+  /** Defaults to `0` (off). */
+  minP?: number;
+  /** RNG seed of every sequence (each prompt restarts from it, so results do not depend on batching). Defaults to `42`. */
+  seed?: number;
+  /** Generation ends before the first occurrence of any of these. Defaults to none. */
+  stop?: string[];
+  /** Sequences decoded together in one context. Defaults to `1`. */
+  parallel?: number;
+  /** Context size of each sequence (prompt + output). Defaults to min(training context, 4096). */
+  contextSize?: number;
+  /** Tokens per decode call. Defaults to `512`. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Called for every generated token (streams; costs a JS call per token). */
+  onToken?: (index: number, token: number) => void;
+  /** Called as soon as each prompt finishes, in completion order. */
+  onResult?: (index: number, result: GenerationResult) => void;
+}
+
+export type StopReason = "eos" | "max_tokens" | "stop_string" | "context_full" | "aborted";
+
+export interface GenerationResult {
+  instruction: string;
+  output: string;
+  tokens: number[];
+  nPromptTokens: number;
+  stopReason: StopReason;
+}

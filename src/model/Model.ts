@@ -1,0 +1,154 @@
+import { basename } from "node:path";
+import type { AddonContext, AddonModel, NativeModelMeta } from "../bindings/AddonTypes.js";
+import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js";
+import { DisposedError, InvalidOptionError } from "../errors.js";
+import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
+import { runGeneration } from "../generation/runGeneration.js";
+import { type LoadModelOptions, type LoraSpec, resolveThreads } from "./options.js";
+import { resolveModelPath } from "./resolveModelPath.js";
+
+export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
+
+interface ContextKey {
+  nCtx: number;
+  nSeq: number;
+  nBatch: number;
+}
+
+/** A loaded GGUF model with its LoRA adapters applied. Create with {@link loadModel}; free with dispose() or `await using`. */
+export class Model {
+  /** @internal */ readonly _native: AddonModel;
+  readonly path: string;
+  readonly loras: readonly Required<LoraSpec>[];
+  readonly threads: number;
+  readonly vocabOnly: boolean;
+  private readonly _meta: NativeModelMeta;
+  private _context?: { key: ContextKey; ctx: AddonContext };
+  private _busy: Promise<unknown> = Promise.resolve();
+  private _disposed = false;
+
+  private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], threads: number, vocabOnly: boolean) {
+    this._native = native;
+    this.path = path;
+    this.loras = loras;
+    this.threads = threads;
+    this.vocabOnly = vocabOnly;
+    this._meta = native.meta();
+  }
+
+  /** @internal use loadModel() */
+  static async _load(opts: LoadModelOptions): Promise<Model> {
+    const threads = resolveThreads(opts.threads);
+    const path = await resolveModelPath(opts.model);
+    const addon = loadAddon();
+    const native = new addon.AddonModel();
+    await callNative(() =>
+      native.load(path, { vocabOnly: opts.vocabOnly ?? false, gpuLayers: opts.gpuLayers ?? -1, useMmap: opts.useMmap ?? true }),
+    );
+    const loras: Required<LoraSpec>[] = [];
+    try {
+      if (opts.vocabOnly && opts.loras?.length) {
+        throw new InvalidOptionError("INVALID_OPTION", "LoRA adapters need the model's weights; drop vocabOnly");
+      }
+      for (const l of opts.loras ?? []) {
+        const scale = l.scale ?? 1;
+        if (!Number.isFinite(scale)) throw new InvalidOptionError("INVALID_OPTION", `LoRA scale for ${l.path} is not a number`);
+        const lpath = await resolveModelPath(l.path);
+        await callNative(() => native.loadLora(lpath));
+        loras.push({ path: lpath, scale });
+      }
+    } catch (e) {
+      native.dispose();
+      throw e;
+    }
+    return new Model(native, path, loras, threads, opts.vocabOnly ?? false);
+  }
+
+  get disposed(): boolean {
+    return this._disposed;
+  }
+
+  /** Architecture, sizes, special token ids, chat template and all GGUF metadata. */
+  get meta(): ModelMeta {
+    this.check();
+    return { ...this._meta, path: this.path };
+  }
+
+  /** A short name for outputs: file name without extension, plus adapters. */
+  get name(): string {
+    const base = basename(this.path).replace(/\.gguf$/i, "");
+    const loras = this.loras.map((l) => `+${basename(l.path).replace(/\.gguf$/i, "")}${l.scale === 1 ? "" : `@${l.scale}`}`);
+    return base + loras.join("");
+  }
+
+  tokenize(text: string, opts: { addSpecial?: boolean; parseSpecial?: boolean } = {}): number[] {
+    this.check();
+    return Array.from(callNativeSync(() => this._native.tokenize(text, opts.addSpecial ?? false, opts.parseSpecial ?? false)));
+  }
+
+  detokenize(tokens: ArrayLike<number>, opts: { removeSpecial?: boolean; unparseSpecial?: boolean } = {}): string {
+    this.check();
+    return callNativeSync(() =>
+      this._native.detokenize(Int32Array.from(tokens), opts.removeSpecial ?? false, opts.unparseSpecial ?? false),
+    );
+  }
+
+  /** Every token's text as stored in the vocabulary (SentencePiece "▁" / byte-level "Ġ" kept). */
+  tokenPieces(): string[] {
+    this.check();
+    return this._native.tokenPieces();
+  }
+
+  /** Generates for one or many prompts; many run as parallel sequences of one context. */
+  async generate(prompts: PromptInput | PromptInput[], options: GenerateOptions = {}): Promise<GenerationResult[]> {
+    this.check();
+    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to generate`);
+    const list = Array.isArray(prompts) ? prompts : [prompts];
+    // One generation at a time per model: they share the context.
+    const run = this._busy.then(() => runGeneration(this, list, options));
+    this._busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** @internal the cached context, recreated when its shape changes. */
+  _getContext(key: ContextKey): AddonContext {
+    this.check();
+    const c = this._context;
+    if (c && c.key.nCtx === key.nCtx && c.key.nSeq === key.nSeq && c.key.nBatch === key.nBatch) return c.ctx;
+    c?.ctx.dispose();
+    this._context = undefined;
+    const addon = loadAddon();
+    const ctx = callNativeSync(
+      () =>
+        new addon.AddonContext(this._native, {
+          ...key,
+          nThreads: this.threads,
+          loras: this.loras.map((l, index) => ({ index, scale: l.scale })),
+        }),
+    );
+    this._context = { key, ctx };
+    return ctx;
+  }
+
+  async dispose(): Promise<void> {
+    if (this._disposed) return;
+    this._disposed = true;
+    await this._busy;
+    this._context?.ctx.dispose();
+    this._context = undefined;
+    this._native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  private check(): void {
+    if (this._disposed) throw new DisposedError("DISPOSED", `the model ${this.path} was disposed`);
+  }
+}
+
+/** Loads a GGUF model (mmap) and applies its LoRA adapters. */
+export function loadModel(options: LoadModelOptions | string): Promise<Model> {
+  return Model._load(typeof options === "string" ? { model: options } : options);
+}

@@ -1,0 +1,35 @@
+import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { InvalidOptionError } from "../errors.js";
+
+export interface MakeLoraOptions {
+  /** The base model GGUF the adapter is for. */
+  base: string;
+  output: string;
+  /** Defaults to `8`. */
+  rank?: number;
+  /** Defaults to `2 × rank`. */
+  alpha?: number;
+  /** Weight names inside each block, e.g. attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down. Defaults to `["attn_q", "attn_v"]`. */
+  targets?: string[];
+  /** Std of B's initial values; `0` makes the adapter a no-op (how LoRA training starts). Defaults to `0`. */
+  bStd?: number;
+  /** Defaults to `42`. */
+  seed?: number;
+}
+
+/** Writes a GGUF LoRA adapter for `base` (A random, B zero or random). */
+export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nParams: number }> {
+  const rank = o.rank ?? 8;
+  if (!Number.isInteger(rank) || rank < 1) throw new InvalidOptionError("INVALID_OPTION", `rank must be a positive integer, got ${rank}`);
+  return callNative(() =>
+    loadAddon().makeLora({
+      basePath: o.base,
+      outPath: o.output,
+      rank,
+      alpha: o.alpha ?? 2 * rank,
+      targets: o.targets ?? ["attn_q", "attn_v"],
+      bStd: o.bStd ?? 0,
+      seed: o.seed ?? 42,
+    }),
+  );
+}

@@ -1,0 +1,72 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { callNative, loadAddon, packageRoot } from "../bindings/loadAddon.js";
+import { InvalidOptionError } from "../errors.js";
+
+export interface MakeModelOptions {
+  /** A GGUF to copy the vocabulary from: a path, or a name of the pinned llama.cpp tree's vocab files (`llama-spm` = Llama-2 32k). */
+  vocab: string;
+  output: string;
+  /** Defaults to `2`. */
+  layers?: number;
+  /** Defaults to `64`. */
+  width?: number;
+  /** Defaults to `4`. */
+  heads?: number;
+  /** Defaults to `heads`. */
+  kvHeads?: number;
+  /** Feed-forward width. Defaults to 8/3 × width rounded to a multiple of 32 (at least 32), as llama does. */
+  ff?: number;
+  /** Training context recorded in the file. Defaults to `2048`. */
+  context?: number;
+  /** Defaults to `42`. */
+  seed?: number;
+}
+
+/** Directory of the vocab-only GGUFs shipped in the pinned llama.cpp source (prepared by the native build). */
+export const vocabDir = join(packageRoot, "native", "llama.cpp", "models");
+
+/** `llama-spm` → <vocabDir>/ggml-vocab-llama-spm.gguf; a path is returned as is. */
+export function resolveVocab(vocab: string): string {
+  if (existsSync(vocab)) return vocab;
+  const p = join(vocabDir, `ggml-vocab-${vocab}.gguf`);
+  if (existsSync(p)) return p;
+  const names = existsSync(vocabDir)
+    ? readdirSync(vocabDir).filter((f) => /^ggml-vocab-.*\.gguf$/.test(f)).map((f) => f.slice(11, -5))
+    : [];
+  throw new InvalidOptionError("VOCAB_NOT_FOUND", `no vocabulary GGUF "${vocab}"`, {
+    suggestion: names.length ? `give a path or one of: ${names.join(", ")}` : "give the path of a GGUF with a tokenizer",
+  });
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError("INVALID_OPTION", `${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Writes a random-weight F32 llama GGUF with the given shape and vocabulary. */
+export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nParams: number }> {
+  const width = positiveInt(o.width ?? 64, "width");
+  const heads = positiveInt(o.heads ?? 4, "heads");
+  const kvHeads = positiveInt(o.kvHeads ?? heads, "kvHeads");
+  const ff = positiveInt(o.ff ?? Math.max(32, Math.round((8 / 3) * width / 32) * 32), "ff");
+  if (width % heads !== 0 || (width / heads) % 2 !== 0) {
+    throw new InvalidOptionError("INVALID_OPTION", `width ${width} must be a multiple of heads ${heads} with an even head size`);
+  }
+  if (heads % kvHeads !== 0) throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
+  const addon = loadAddon();
+  return callNative(() =>
+    addon.makeModel({
+      vocabPath: resolveVocab(o.vocab),
+      outPath: o.output,
+      nLayer: positiveInt(o.layers ?? 2, "layers"),
+      nEmbd: width,
+      nHead: heads,
+      nHeadKv: kvHeads,
+      nFf: ff,
+      nCtx: positiveInt(o.context ?? 2048, "context"),
+      seed: o.seed ?? 42,
+      name: `iit-random-${width}x${o.layers ?? 2}`,
+    }),
+  );
+}

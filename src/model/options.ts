@@ -1,0 +1,50 @@
+import { availableParallelism } from "node:os";
+import { InvalidOptionError } from "../errors.js";
+
+export interface LoraSpec {
+  /** Path (or hf: URI) of a GGUF LoRA adapter. */
+  path: string;
+  /** Scale applied at load time. Defaults to `1`. */
+  scale?: number;
+}
+
+export interface LoadModelOptions {
+  /** GGUF path, or `hf:user/repo:quant` / URL (downloaded through node-llama-cpp's resolver). */
+  model: string;
+  /** LoRA adapters applied at load time, in order. Defaults to none. */
+  loras?: LoraSpec[];
+  /** Layers offloaded to a GPU build's device; -1 = all. Defaults to `-1` (no effect on CPU builds). */
+  gpuLayers?: number;
+  /** CPU threads for decoding. Defaults to the number of cores, and is never allowed above it. */
+  threads?: number;
+  /** Load only the vocabulary (tokenize, inspect, rule resolution). Defaults to `false`. */
+  vocabOnly?: boolean;
+  /** Memory-map the file. Defaults to `true`. */
+  useMmap?: boolean;
+}
+
+/** Parses `path[:scale]` as given to --lora. */
+export function parseLoraArg(arg: string): LoraSpec {
+  const m = /^(.*):(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(arg);
+  if (m && !/^[a-z]+$/i.test(m[1])) return { path: m[1], scale: Number(m[2]) };
+  return { path: arg, scale: 1 };
+}
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** Thread count checked against the cores: oversubscribed ggml spin-barriers collapse. */
+export function resolveThreads(threads: number | undefined): number {
+  const cores = availableParallelism();
+  if (threads === undefined) return cores;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new InvalidOptionError("INVALID_OPTION", `threads must be a positive integer, got ${threads}`);
+  }
+  if (threads > cores) {
+    throw new InvalidOptionError("INVALID_OPTION", `threads = ${threads} exceeds the ${cores} cores of this machine`, {
+      suggestion: `use --threads ${cores} or fewer: more threads than cores makes llama.cpp much slower`,
+    });
+  }
+  return threads;
+}
