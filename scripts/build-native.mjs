@@ -58,7 +58,8 @@ if (!existsSync(bundle)) {
   process.exit(1);
 }
 const bundleHead = git(["bundle", "list-heads", bundle]).split("\n")[0].split(" ")[0];
-const patches = readdirSync(join(root, "native", "patches")).filter((f) => f.endsWith(".diff")).sort();
+const patchDir = join(root, "native", "patches");
+const patches = existsSync(patchDir) ? readdirSync(patchDir).filter((f) => f.endsWith(".diff")).sort() : [];
 const patchHash = createHash("sha256");
 for (const p of patches) patchHash.update(p).update(readFileSync(join(root, "native", "patches", p)));
 const patchId = `${bundleHead} ${patchHash.digest("hex")}`;
