@@ -13,3 +13,5 @@ export { benchGenerate, type BenchGenerateOptions, type BenchGenerateResult } fr
 export { computeWinRate, type WinRateSummary } from "./eval/winrate.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
+export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
+export type { TopToken } from "./generation/score.js";

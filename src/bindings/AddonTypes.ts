@@ -65,6 +65,13 @@ export interface AddonContext {
     onEvent: ((kind: string, index: number, payload: number | NativeGenResult) => void) | null,
     abortFlag: Int32Array,
   ): Promise<NativeGenResult[]>;
+  score(
+    seqs: Int32Array[],
+    from: number[],
+    topK: number,
+    abortFlag: Int32Array,
+    /** top[p] = [id, logprob, id, logprob, …] at scored position p (from … n−1), then after the sequence. */
+  ): Promise<{ tokenLogprobs: Float32Array; top: Float64Array[] }[]>;
   dispose(): void;
 }
 

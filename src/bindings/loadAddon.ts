@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  AbortError,
   DisposedError,
   GenerationError,
   IitError,
@@ -57,6 +58,8 @@ const CODE_CLASSES: Record<string, new (code: string, message: string) => IitErr
   LORA_INCOMPATIBLE: LoraAdapterError,
   DISPOSED: DisposedError,
   GENERATION_FAILED: GenerationError,
+  SCORING_FAILED: GenerationError,
+  ABORTED: AbortError,
   INVALID_TOKEN: GenerationError,
   INVALID_STATE: GenerationError,
   INVALID_ARGUMENT: InvalidOptionError,
@@ -68,8 +71,7 @@ export function mapNativeError(e: unknown): unknown {
   const code = (e as Error & { code?: string }).code;
   if (!code) return e;
   const Cls = CODE_CLASSES[code] ?? IitError;
-  const err = new Cls(code, e.message);
-  return err;
+  return Cls === AbortError ? new AbortError() : new Cls(code, e.message);
 }
 
 /** Runs fn, rethrowing native errors as typed ones. */

@@ -4,6 +4,7 @@ import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js"
 import { DisposedError, InvalidOptionError } from "../errors.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
 import { runGeneration } from "../generation/runGeneration.js";
+import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
 import { type LoadModelOptions, type LoraSpec, resolveThreads } from "./options.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 
@@ -108,6 +109,22 @@ export class Model {
     const run = this._busy.then(() => runGeneration(this, list, options));
     this._busy = run.catch(() => undefined);
     return run;
+  }
+
+  /** Teacher-forced log-probabilities of token sequences; see {@link scoreSequences}. */
+  async score(items: ScoreItem[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
+    this.check();
+    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to score`);
+    const run = this._busy.then(() => scoreSequences(this, items, options));
+    this._busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** @internal a context whose sequences hold `nTokens`: the cached one if it fits. */
+  _contextFor(nTokens: number): AddonContext {
+    const c = this._context;
+    if (c && c.ctx.info().nCtxSeq >= nTokens) return c.ctx;
+    return this._getContext({ nCtx: Math.ceil(nTokens / 256) * 256, nSeq: 1, nBatch: 512 });
   }
 
   /** @internal the cached context, recreated when its shape changes. */

@@ -4,6 +4,7 @@
 #include "addon/errors.h"
 #include "addon/log.h"
 #include "generation/batch-generator.h"
+#include "generation/scorer.h"
 #include "sampling/chain.h"
 
 #include <mutex>
@@ -101,11 +102,65 @@ private:
     std::vector<iit_gen_result> results_;
 };
 
+class ScoreWorker : public IitWorker {
+public:
+    ScoreWorker(Napi::Env env, AddonContext * self, Napi::Object js, Napi::Int32Array abort_flag) : IitWorker(env), self_(self) {
+        js_ref_    = Napi::Persistent(js);
+        abort_ref_ = Napi::Persistent(abort_flag);
+        abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
+    }
+    std::vector<std::vector<llama_token>> seqs;
+    std::vector<int32_t> from;
+    int32_t top_k = 0;
+
+    void Execute() override {
+        std::string err = iit_score(self_->ctx, seqs, from, top_k, [&]() { return *abort_ != 0; }, out_);
+        if (!err.empty()) Fail(err == "aborted" ? "ABORTED" : "SCORING_FAILED", err);
+    }
+    void OnOK() override {
+        self_->running = false;
+        Napi::Env env = Env();
+        Napi::Array arr = Napi::Array::New(env, out_.size());
+        for (size_t i = 0; i < out_.size(); i++) {
+            Napi::Object o = Napi::Object::New(env);
+            Napi::Float32Array lp = Napi::Float32Array::New(env, out_[i].token_logprobs.size());
+            std::copy(out_[i].token_logprobs.begin(), out_[i].token_logprobs.end(), lp.Data());
+            o.Set("tokenLogprobs", lp);
+            // Flat [id, logprob, id, logprob, ...] per position: cheap to cross the boundary.
+            Napi::Array top = Napi::Array::New(env, out_[i].top.size());
+            for (size_t p = 0; p < out_[i].top.size(); p++) {
+                const auto & row = out_[i].top[p];
+                Napi::Float64Array flat = Napi::Float64Array::New(env, row.size() * 2);
+                for (size_t k = 0; k < row.size(); k++) {
+                    flat[2 * k] = row[k].first;
+                    flat[2 * k + 1] = row[k].second;
+                }
+                top.Set(p, flat);
+            }
+            o.Set("top", top);
+            arr.Set(i, o);
+        }
+        deferred_.Resolve(arr);
+    }
+    void OnError(const Napi::Error & e) override {
+        self_->running = false;
+        IitWorker::OnError(e);
+    }
+
+private:
+    AddonContext * self_;
+    Napi::ObjectReference js_ref_;
+    Napi::Reference<Napi::Int32Array> abort_ref_;
+    volatile int32_t * abort_;
+    std::vector<iit_score_result> out_;
+};
+
 } // namespace
 
 Napi::Function AddonContext::Init(Napi::Env env) {
     return DefineClass(env, "AddonContext", {
         InstanceMethod("generate", &AddonContext::Generate),
+        InstanceMethod("score", &AddonContext::Score),
         InstanceMethod("info", &AddonContext::Info),
         InstanceMethod("dispose", &AddonContext::Dispose),
     });
@@ -211,6 +266,34 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     w->sampling.top_p       = s.Get("topP").As<Napi::Number>().FloatValue();
     w->sampling.min_p       = s.Get("minP").As<Napi::Number>().FloatValue();
     w->sampling.seed        = s.Get("seed").As<Napi::Number>().Uint32Value();
+    running = true;
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+// score(seqs: Int32Array[], from: number[], topK, abortFlag: Int32Array) -> Promise<{tokenLogprobs, top}[]>
+Napi::Value AddonContext::Score(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
+    if (running) throw iit_error(env, "INVALID_STATE", "this context is busy; wait for it or use another context");
+    Napi::Array seqs = info[0].As<Napi::Array>();
+    Napi::Array from = info[1].As<Napi::Array>();
+    auto * w = new ScoreWorker(env, this, info.This().As<Napi::Object>(), info[3].As<Napi::Int32Array>());
+    const int32_t n_vocab = llama_vocab_n_tokens(owner->vocab());
+    for (uint32_t i = 0; i < seqs.Length(); i++) {
+        Napi::Int32Array a = seqs.Get(i).As<Napi::Int32Array>();
+        std::vector<llama_token> toks(a.Data(), a.Data() + a.ElementLength());
+        for (llama_token t : toks) {
+            if (t < 0 || t >= n_vocab) {
+                delete w;
+                throw iit_error(env, "INVALID_TOKEN", "sequence " + std::to_string(i) + " has token id " + std::to_string(t) + " outside the vocabulary");
+            }
+        }
+        w->seqs.push_back(std::move(toks));
+        w->from.push_back(from.Get(i).As<Napi::Number>().Int32Value());
+    }
+    w->top_k = info[2].As<Napi::Number>().Int32Value();
     running = true;
     Napi::Promise promise = w->Promise();
     w->Queue();

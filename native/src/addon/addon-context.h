@@ -19,6 +19,7 @@ public:
 
 private:
     Napi::Value Generate(const Napi::CallbackInfo & info);
+    Napi::Value Score(const Napi::CallbackInfo & info);
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void free_ctx();

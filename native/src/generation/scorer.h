@@ -1,0 +1,25 @@
+// Teacher-forced scoring: log-probabilities of given tokens, and the top next tokens after a
+// sequence. Used by the judge (label probabilities), the response-ranking analysis and the server.
+#pragma once
+
+#include "llama.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+using iit_top = std::vector<std::pair<llama_token, float>>; // (token, logprob), best first
+
+struct iit_score_result {
+    std::vector<float>   token_logprobs; // log p(tokens[i] | tokens[<i]) for i = from .. n-1
+    std::vector<iit_top> top;            // top-k at each scored position i = from .. n-1, then the next token after the sequence
+};
+
+// Scores each sequence in turn on sequence 0 of ctx. from[i] >= 1 (the first token has no
+// prediction). Returns "" or an error message.
+std::string iit_score(llama_context * ctx,
+                      const std::vector<std::vector<llama_token>> & seqs,
+                      const std::vector<int32_t> & from,
+                      int32_t top_k,
+                      const std::function<bool()> & should_abort,
+                      std::vector<iit_score_result> & out);

@@ -1,0 +1,64 @@
+import { callNative } from "../bindings/loadAddon.js";
+import { AbortError, InvalidOptionError } from "../errors.js";
+import type { Model } from "../model/Model.js";
+
+export interface ScoreItem {
+  /** The full token sequence (BOS included if wanted). */
+  tokens: number[];
+  /** Index of the first token to score; earlier tokens are context only. Defaults to `1`. */
+  from?: number;
+}
+
+export interface ScoreOptions {
+  /** How many of the most likely tokens to return at each scored position and after the sequence. Defaults to `0`. */
+  topK?: number;
+  signal?: AbortSignal;
+}
+
+export interface TopToken {
+  token: number;
+  logprob: number;
+}
+
+export interface ScoreResult {
+  /** log p(tokens[i] | tokens[<i]) for i = from … end. */
+  tokenLogprobs: number[];
+  /** top[j]: the `topK` most likely tokens at position from + j (the last entry: after the sequence), best first. */
+  top: TopToken[][];
+  /** The `topK` most likely tokens after the sequence (= the last entry of `top`). */
+  topNext: TopToken[];
+}
+
+/** Teacher-forced log-probabilities (judge labels, response ranking, server logprobs). */
+export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreOptions = {}): Promise<ScoreResult[]> {
+  if (items.length === 0) return [];
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw new InvalidOptionError("INVALID_OPTION", `topK must be an integer >= 0, got ${topK}`);
+  const longest = Math.max(...items.map((i) => i.tokens.length));
+  if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
+  const ctx = model._contextFor(longest);
+  const abortFlag = new Int32Array(1);
+  const onAbort = () => Atomics.store(abortFlag, 0, 1);
+  if (o.signal?.aborted) throw new AbortError();
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const out = await callNative(() =>
+      ctx.score(
+        items.map((i) => Int32Array.from(i.tokens)),
+        items.map((i) => i.from ?? 1),
+        topK,
+        abortFlag,
+      ),
+    );
+    return out.map((r) => {
+      const top = r.top.map((flat) => {
+        const row: TopToken[] = [];
+        for (let k = 0; k < flat.length; k += 2) row.push({ token: flat[k], logprob: flat[k + 1] });
+        return row;
+      });
+      return { tokenLogprobs: Array.from(r.tokenLogprobs), top, topNext: top.at(-1) ?? [] };
+    });
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+  }
+}

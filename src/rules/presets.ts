@@ -1,0 +1,38 @@
+import type { RuleSpecInput } from "./spec.js";
+
+/** The 15 fixed token scores of the paper's final code (paper.md §1.3), as token text. */
+export const HEWITT2024_TOKEN_SCORES = [
+  { text: "<", score: -4 },
+  { text: " <", score: -4 },
+  { text: "|", score: -4 },
+  { text: " I", score: -5 },
+  { text: "I", score: -5 },
+  { text: " We", score: -3 },
+  { text: "What", score: -5 },
+  { text: " should", score: -6 },
+  { text: " *", score: 1 },
+  { text: " -", score: 1 },
+  { text: "   ", score: 1 },
+  { text: " #", score: 1 },
+  { text: " ##", score: 1 },
+  { text: "\n", score: 1 },
+  { text: "!", score: 1 },
+];
+
+/** `--add_rule_based_helper eos-uniform-diversity` of the paper's code: all three rules, start rule off. */
+export const hewitt2024: RuleSpecInput = {
+  name: "hewitt2024",
+  description: "Hewitt et al. 2024, rule-based adapter (eos-uniform-diversity)",
+  eos: { enabled: true, slope: 0.06, start: 0, end: 250, after: "reset", tokens: "eog" },
+  repetition: { enabled: true, penalty: -1.5, scope: "after-user-tag" },
+  tokens: { enabled: true, scores: HEWITT2024_TOKEN_SCORES },
+  start: { enabled: false },
+};
+
+export const PRESETS: Record<string, RuleSpecInput> = {
+  hewitt2024,
+  // The paper's single-rule ablations (Table 4): one rule removed each.
+  "hewitt2024-no-eos": { ...hewitt2024, name: "hewitt2024-no-eos", eos: { enabled: false } },
+  "hewitt2024-no-repetition": { ...hewitt2024, name: "hewitt2024-no-repetition", repetition: { enabled: false } },
+  "hewitt2024-no-tokens": { ...hewitt2024, name: "hewitt2024-no-tokens", tokens: { enabled: false } },
+};

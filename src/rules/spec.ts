@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/**
+ * A rule spec: the rule-based expert multiplied with the base model (product of experts). Each rule's
+ * scores are summed into one vector r, and sampling uses log_softmax(base) + log_softmax(r).
+ * Field defaults are the paper's (`hewitt2024`).
+ */
+export const eosRuleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Score per generated token: slope × n for start < n < end. */
+    slope: z.number().finite().default(0.06),
+    start: z.int().min(0).default(0),
+    end: z.int().min(1).default(250),
+    /** After `end`: "reset" to 0 (the paper's code, kept for fidelity) or "hold" slope × end. */
+    after: z.enum(["reset", "hold"]).default("reset"),
+    /** After this many generated tokens EOS gets `hardStopScore` (null = never). */
+    hardStopAfter: z.int().min(1).nullable().default(null),
+    hardStopScore: z.number().finite().default(100),
+    /** "eog": every end-of-generation token of the model; "eos": only its EOS. */
+    tokens: z.enum(["eog", "eos"]).default("eog"),
+  })
+  .strict()
+  .refine((r) => r.end > r.start, { message: "end must be greater than start", path: ["end"] });
+
+export const repetitionRuleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Added once for every distinct token id already present in the scope. */
+    penalty: z.number().finite().default(-1.5),
+    /** "after-user-tag": instruction + template + response (the paper's code); "response": generated tokens only. */
+    scope: z.enum(["after-user-tag", "response"]).default("after-user-tag"),
+  })
+  .strict();
+
+export const tokenScoreSchema = z.object({ text: z.string().min(1), score: z.number().finite() }).strict();
+
+export const tokensRuleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Token text resolved against the model's vocabulary (see README: token resolution). */
+    scores: z.array(tokenScoreSchema).default([]),
+  })
+  .strict();
+
+export const startRuleSchema = z
+  .object({
+    /** The paper code's fourth rule: push the response to begin with " Okay!"; off in the paper's runs. */
+    enabled: z.boolean().default(false),
+  })
+  .strict();
+
+export const ruleSpecSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).default("custom"),
+    description: z.string().optional(),
+    eos: eosRuleSchema.default({ enabled: false } as never),
+    repetition: repetitionRuleSchema.default({ enabled: false } as never),
+    tokens: tokensRuleSchema.default({ enabled: false } as never),
+    start: startRuleSchema.default({ enabled: false }),
+  })
+  .strict();
+
+export type RuleSpec = z.output<typeof ruleSpecSchema>;
+export type RuleSpecInput = z.input<typeof ruleSpecSchema>;
+export type RuleName = "eos" | "repetition" | "tokens" | "start";
+export const RULE_NAMES: RuleName[] = ["eos", "repetition", "tokens", "start"];
