@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { IitError } from "../errors.js";
 import { benchCommand } from "./commands/bench.js";
+import { dataCommand } from "./commands/data.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { makeModelCommand } from "./commands/make-model.js";
@@ -15,7 +16,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 
