@@ -107,11 +107,12 @@ struct llama_sampler_poe_vocab_desc {
 
 // The code's score_string(piece) on a *rendered* piece (iit_token_render, or with special = true
 // for control tokens): "" or " " -> 0; one leading space is stripped; "I" -> -3; "Okay" -> 10;
-// first code point upper- or lower-case (Unicode), CJK U+4E00-9FFF, Cyrillic U+0400-04FF, Kana
-// U+3040-30FF or Hangul U+AC00-D7AF -> 1; first byte in .,:;!?<>[]{}()"'`~@#$%^&*-=+\|/ -> -1;
-// anything else (digits, whitespace, invalid UTF-8) -> 0. The code scores raw SentencePiece pieces,
-// where byte tokens ("<0x0A>") and <s>, </s>, <unk> start with "<": llama_sampler_init_poe gives
-// byte tokens -1 and renders control/unknown tokens with special = true, so Llama-2 scores match.
+// first code point upper- or lower-case (Python's str.isupper/islower, Unicode 14 table), CJK
+// U+4E00-9FFF, Cyrillic U+0400-04FF, Kana U+3040-30FF or Hangul U+AC00-D7AF -> 1; first byte in
+// .,:;!?<>[]{}()"'`~@#$%^&*-=+\|/ -> -1; anything else (digits, whitespace, uncased letters,
+// invalid UTF-8) -> 0. The code scores raw SentencePiece pieces, where byte tokens ("<0x0A>") and
+// <s>, </s>, <unk> start with "<": llama_sampler_init_poe gives byte tokens -1 and renders
+// control/unknown tokens with special = true, so the Llama-2 scores equal the code's.
 float llama_sampler_poe_score_string(const std::string & piece);
 
 // "" when `params` is valid for `vocab`, else one sentence naming the field and what to do.

@@ -6,18 +6,19 @@ import { skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("bad model files give typed errors, never an abort", () => {
   const dir = tempDir();
-  const bytes = readFileSync(storiesModel);
+  let cached: Buffer | undefined;
+  const model = () => (cached ??= readFileSync(storiesModel));
 
   it.each([
     ["missing", () => join(dir, "nope.gguf"), "NOT_FOUND"],
     ["not GGUF", () => (writeFileSync(join(dir, "a.gguf"), "hello, I am text\n"), join(dir, "a.gguf")), "NOT_GGUF"],
     ["empty", () => (writeFileSync(join(dir, "e.gguf"), ""), join(dir, "e.gguf")), "NOT_GGUF"],
-    ["truncated", () => (writeFileSync(join(dir, "t.gguf"), bytes.subarray(0, bytes.length >> 1)), join(dir, "t.gguf")), "GGUF_TRUNCATED"],
-    ["header cut", () => (writeFileSync(join(dir, "h.gguf"), bytes.subarray(0, 100)), join(dir, "h.gguf")), "GGUF_CORRUPT"],
+    ["truncated", () => (writeFileSync(join(dir, "t.gguf"), model().subarray(0, model().length >> 1)), join(dir, "t.gguf")), "GGUF_TRUNCATED"],
+    ["header cut", () => (writeFileSync(join(dir, "h.gguf"), model().subarray(0, 100)), join(dir, "h.gguf")), "GGUF_CORRUPT"],
     [
       "corrupt header",
       () => {
-        const b = Buffer.from(bytes);
+        const b = Buffer.from(model());
         b.writeBigUInt64LE(0xffffffffffffn, 16); // absurd key/value count
         writeFileSync(join(dir, "c.gguf"), b);
         return join(dir, "c.gguf");
