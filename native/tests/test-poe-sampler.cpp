@@ -159,7 +159,7 @@ static void test_eos() {
     // several targets (every EOG token)
     {
         auto d = desc;
-        d.eos_ids = { EOS, 7 };
+        d.eos_ids = { EOS, 7, EOS }; // a repeated target counts once
         llama_sampler_poe_params p;
         p.eos_enabled = true;
         llama_sampler * smpl = llama_sampler_init_poe_desc(d, p);

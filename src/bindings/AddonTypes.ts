@@ -36,6 +36,10 @@ export interface NativeSampling {
 }
 
 export interface NativeGenerateOptions {
+  /** The rule adapter, first in the chain (see src/rules/resolveRules.ts). */
+  rules?: import("../rules/resolveRules.js").NativeRules;
+  /** Expert contexts (same shape as the base's) and their weights. */
+  experts?: { context: AddonContext; weight: number }[];
   maxTokens: number;
   parallel: number;
   stream: boolean;
@@ -52,6 +56,8 @@ export interface AddonModel {
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
   tokenPieces(): string[];
+  /** The single token whose rendered piece is each text, or -1. */
+  resolveTokens(texts: string[]): Int32Array;
   loadLora(path: string): Promise<number>;
   loraMeta(index: number): Record<string, string>;
   dispose(): void;

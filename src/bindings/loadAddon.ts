@@ -11,6 +11,7 @@ import {
   LoraAdapterError,
   ModelLoadError,
   NativeBindingLoadError,
+  SamplerConfigError,
 } from "../errors.js";
 import type { Addon } from "./AddonTypes.js";
 
@@ -63,6 +64,7 @@ const CODE_CLASSES: Record<string, new (code: string, message: string) => IitErr
   INVALID_TOKEN: GenerationError,
   INVALID_STATE: GenerationError,
   INVALID_ARGUMENT: InvalidOptionError,
+  RULES_INVALID: SamplerConfigError,
 };
 
 /** Turns an error thrown by the addon (it carries `code`) into the matching typed error. */

@@ -6,8 +6,11 @@ import { benchCommand } from "./commands/bench.js";
 import { dataCommand } from "./commands/data.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
+import { judgeCommand } from "./commands/judge.js";
 import { makeModelCommand } from "./commands/make-model.js";
 import { mergeCommand } from "./commands/merge.js";
+import { serveCommand } from "./commands/serve.js";
+import { rulesCommand } from "./commands/rules.js";
 import { winrateCommand } from "./commands/winrate.js";
 
 const program = new Command("iit")
@@ -16,7 +19,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -2,6 +2,7 @@ import type { NativeGenResult } from "../bindings/AddonTypes.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { AbortError, InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
+import { resolveRules } from "../rules/resolveRules.js";
 import { promptInstruction, promptTokens } from "./templates.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
 
@@ -32,6 +33,27 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
   return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: o.stop ?? [] };
 }
 
+const sameVocab = new WeakMap<Model, WeakSet<Model>>();
+
+/** Experts run on the base's token ids: the vocabularies must be identical, id for id. */
+function checkSameVocab(base: Model, expert: Model): void {
+  if (sameVocab.get(base)?.has(expert)) return;
+  const a = base.tokenPieces();
+  const b = expert.tokenPieces();
+  const diff = a.length !== b.length ? -1 : a.findIndex((p, i) => p !== b[i]);
+  if (a.length !== b.length || diff >= 0) {
+    throw new InvalidOptionError(
+      "EXPERT_VOCAB_MISMATCH",
+      `expert ${expert.path} does not share the vocabulary of ${base.path} (` +
+        (diff < 0 ? `${b.length} vs ${a.length} tokens` : `token ${diff} is ${JSON.stringify(b[diff])} vs ${JSON.stringify(a[diff])}`) +
+        ")",
+      { suggestion: "use an expert from the same model family (same tokenizer)" },
+    );
+  }
+  if (!sameVocab.has(base)) sameVocab.set(base, new WeakSet());
+  sameVocab.get(base)!.add(expert);
+}
+
 export async function runGeneration(model: Model, prompts: PromptInput[], o: GenerateOptions): Promise<GenerationResult[]> {
   const opts = resolveGenerateOptions(model, o);
   if (prompts.length === 0) return [];
@@ -47,7 +69,13 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
     }
   }
   const parallel = Math.min(opts.parallel, prompts.length);
-  const ctx = model._getContext({ nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize });
+  const key = { nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize };
+  const ctx = model._getContext(key);
+  const experts = (o.experts ?? []).map((e) => {
+    checkSameVocab(model, e.model);
+    if (!Number.isFinite(e.weight)) throw new InvalidOptionError("INVALID_OPTION", `expert ${e.model.path}: weight must be a number`);
+    return { context: e.model._getContext(key), weight: e.weight };
+  });
 
   const toResult = (i: number, r: NativeGenResult): GenerationResult => ({
     instruction: promptInstruction(prompts[i]),
@@ -71,6 +99,8 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
       ctx.generate(
         Array.from(tokenized),
         {
+          ...(o.rules ? { rules: resolveRules(model, o.rules).native } : {}),
+          ...(experts.length ? { experts } : {}),
           maxTokens: opts.maxTokens,
           parallel,
           stream: !!o.onToken,

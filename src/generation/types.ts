@@ -1,4 +1,5 @@
 import type { Message } from "../data/template.js";
+import type { RuleSpec } from "../rules/spec.js";
 
 export type TemplateName = "tulu" | "model" | "raw";
 
@@ -28,6 +29,13 @@ export interface GenerateOptions {
   contextSize?: number;
   /** Tokens per decode call. Defaults to `512`. */
   batchSize?: number;
+  /** The rule-based adapter (product of experts), e.g. `loadRules("hewitt2024")`. Defaults to none. */
+  rules?: RuleSpec;
+  /**
+   * Other models multiplied in as experts: each adds weight × log_softmax(its logits), decoding the same
+   * tokens in lockstep (the paper code's combined model). They must share the base model's vocabulary.
+   */
+  experts?: { model: import("../model/Model.js").Model; weight: number }[];
   signal?: AbortSignal;
   /** Called for every generated token (streams; costs a JS call per token). */
   onToken?: (index: number, token: number) => void;

@@ -32,7 +32,11 @@ export const hewitt2024: RuleSpecInput = {
 export const PRESETS: Record<string, RuleSpecInput> = {
   hewitt2024,
   // The paper's single-rule ablations (Table 4): one rule removed each.
-  "hewitt2024-no-eos": { ...hewitt2024, name: "hewitt2024-no-eos", eos: { enabled: false } },
-  "hewitt2024-no-repetition": { ...hewitt2024, name: "hewitt2024-no-repetition", repetition: { enabled: false } },
-  "hewitt2024-no-tokens": { ...hewitt2024, name: "hewitt2024-no-tokens", tokens: { enabled: false } },
+  "hewitt2024-no-eos": { ...hewitt2024, name: "hewitt2024-no-eos", eos: { ...hewitt2024.eos, enabled: false } },
+  "hewitt2024-no-repetition": {
+    ...hewitt2024,
+    name: "hewitt2024-no-repetition",
+    repetition: { ...hewitt2024.repetition, enabled: false },
+  },
+  "hewitt2024-no-tokens": { ...hewitt2024, name: "hewitt2024-no-tokens", tokens: { ...hewitt2024.tokens, enabled: false } },
 };

@@ -55,10 +55,10 @@ export const ruleSpecSchema = z
     $schema: z.string().optional(),
     name: z.string().min(1).default("custom"),
     description: z.string().optional(),
-    eos: eosRuleSchema.default({ enabled: false } as never),
-    repetition: repetitionRuleSchema.default({ enabled: false } as never),
-    tokens: tokensRuleSchema.default({ enabled: false } as never),
-    start: startRuleSchema.default({ enabled: false }),
+    eos: eosRuleSchema.prefault({ enabled: false }),
+    repetition: repetitionRuleSchema.prefault({ enabled: false }),
+    tokens: tokensRuleSchema.prefault({ enabled: false }),
+    start: startRuleSchema.prefault({ enabled: false }),
   })
   .strict();
 

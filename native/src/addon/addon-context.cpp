@@ -6,6 +6,8 @@
 #include "generation/batch-generator.h"
 #include "generation/scorer.h"
 #include "sampling/chain.h"
+#include "sampling/experts-sampler.h"
+#include "sampling/poe-sampler.h"
 
 #include <mutex>
 #include <string>
@@ -47,6 +49,10 @@ public:
     std::vector<std::vector<llama_token>> prompts;
     iit_gen_params gen;
     iit_sampling_params sampling;
+    bool has_rules = false;
+    llama_sampler_poe_params rules;
+    iit_experts experts;
+    std::vector<Napi::ObjectReference> expert_refs; // keep expert contexts alive while running
 
     void Execute(const ExecutionProgress & progress) override {
         iit_gen_callbacks cb;
@@ -59,8 +65,18 @@ public:
             cb.on_token = [&](size_t i, llama_token t) { gen_event e; e.index = i; e.token = t; push(std::move(e)); };
             cb.on_done  = [&](size_t i, const iit_gen_result & r) { gen_event e; e.done = true; e.index = i; e.result = r; push(std::move(e)); };
         }
-        auto make_chain = [&](const std::vector<llama_token> &) { return iit_chain_init(sampling, nullptr); };
+        const llama_vocab * vocab = self_->owner->vocab();
+        auto make_chain = [&](const std::vector<llama_token> & prompt) {
+            std::vector<llama_sampler *> adapters;
+            if (has_rules) adapters.push_back(llama_sampler_init_poe(vocab, rules));
+            if (!experts.ctxs.empty()) adapters.push_back(iit_sampler_init_experts(&experts));
+            llama_sampler * chain = iit_chain_init(sampling, adapters);
+            if (has_rules) llama_sampler_poe_set_prompt(chain, prompt.data(), prompt.size());
+            return chain;
+        };
         auto should_abort = [&]() { return *abort_ != 0; };
+        gen.experts = experts.ctxs;
+        gen.expert_row = &experts.row;
         std::string err = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
         if (!err.empty()) SetError(err);
     }
@@ -154,6 +170,36 @@ private:
     volatile int32_t * abort_;
     std::vector<iit_score_result> out_;
 };
+
+// The rule adapter's settings as resolved by src/rules (token ids, not text).
+std::string parse_rules(Napi::Object r, llama_sampler_poe_params & p) {
+    auto num = [&](Napi::Object o, const char * k) { return o.Get(k).As<Napi::Number>(); };
+    Napi::Object eos = r.Get("eos").As<Napi::Object>();
+    p.eos_enabled    = eos.Get("enabled").ToBoolean();
+    p.eos_slope      = num(eos, "slope").FloatValue();
+    p.eos_start      = num(eos, "start").Int32Value();
+    p.eos_end        = num(eos, "end").Int32Value();
+    p.eos_mode       = eos.Get("after").As<Napi::String>().Utf8Value() == "hold" ? LLAMA_SAMPLER_POE_EOS_MODE_HOLD : LLAMA_SAMPLER_POE_EOS_MODE_RESET;
+    p.eos_hard_after = eos.Get("hardStopAfter").IsNumber() ? num(eos, "hardStopAfter").Int32Value() : -1;
+    p.eos_hard_score = num(eos, "hardStopScore").FloatValue();
+    p.eos_all_eog    = eos.Get("tokens").As<Napi::String>().Utf8Value() == "eog";
+    Napi::Object rep = r.Get("repetition").As<Napi::Object>();
+    p.rep_enabled = rep.Get("enabled").ToBoolean();
+    p.rep_score   = num(rep, "penalty").FloatValue();
+    p.rep_scope   = rep.Get("scope").As<Napi::String>().Utf8Value() == "response" ? LLAMA_SAMPLER_POE_REP_SCOPE_RESPONSE : LLAMA_SAMPLER_POE_REP_SCOPE_AFTER_USER_TAG;
+    Napi::Int32Array tag = r.Get("userTag").As<Napi::Int32Array>();
+    p.user_tag.assign(tag.Data(), tag.Data() + tag.ElementLength());
+    Napi::Object fixed = r.Get("tokens").As<Napi::Object>();
+    p.fixed_enabled = fixed.Get("enabled").ToBoolean();
+    Napi::Array ids = fixed.Get("ids").As<Napi::Array>();
+    Napi::Array scores = fixed.Get("scores").As<Napi::Array>();
+    if (ids.Length() != scores.Length()) return "rules.tokens: ids and scores differ in length";
+    for (uint32_t i = 0; i < ids.Length(); i++) {
+        p.fixed.push_back({ ids.Get(i).As<Napi::Number>().Int32Value(), scores.Get(i).As<Napi::Number>().FloatValue() });
+    }
+    p.start_enabled = r.Get("start").As<Napi::Object>().Get("enabled").ToBoolean();
+    return "";
+}
 
 } // namespace
 
@@ -266,6 +312,29 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     w->sampling.top_p       = s.Get("topP").As<Napi::Number>().FloatValue();
     w->sampling.min_p       = s.Get("minP").As<Napi::Number>().FloatValue();
     w->sampling.seed        = s.Get("seed").As<Napi::Number>().Uint32Value();
+    if (o.Has("experts") && o.Get("experts").IsArray()) {
+        Napi::Array ex = o.Get("experts").As<Napi::Array>();
+        for (uint32_t i = 0; i < ex.Length(); i++) {
+            Napi::Object e = ex.Get(i).As<Napi::Object>();
+            AddonContext * ec = AddonContext::Unwrap(e.Get("context").As<Napi::Object>());
+            if (!ec->ctx || ec == this || llama_n_seq_max(ec->ctx) < llama_n_seq_max(ctx) || llama_n_ctx_seq(ec->ctx) < llama_n_ctx_seq(ctx)) {
+                delete w;
+                throw iit_error(env, "INVALID_ARGUMENT", "expert " + std::to_string(i) + ": its context must be alive and at least as large as the base's");
+            }
+            w->experts.ctxs.push_back(ec->ctx);
+            w->experts.weights.push_back(e.Get("weight").As<Napi::Number>().FloatValue());
+            w->expert_refs.push_back(Napi::Persistent(e.Get("context").As<Napi::Object>()));
+        }
+    }
+    if (o.Has("rules") && o.Get("rules").IsObject()) {
+        w->has_rules = true;
+        std::string err = parse_rules(o.Get("rules").As<Napi::Object>(), w->rules);
+        if (err.empty()) err = llama_sampler_poe_params_check(owner->vocab(), w->rules);
+        if (!err.empty()) {
+            delete w;
+            throw iit_error(env, "RULES_INVALID", err);
+        }
+    }
     running = true;
     Napi::Promise promise = w->Promise();
     w->Queue();

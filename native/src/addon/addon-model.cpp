@@ -3,6 +3,7 @@
 #include "addon/errors.h"
 #include "addon/log.h"
 #include "model/gguf-check.h"
+#include "sampling/token-resolve.h"
 
 #include <string>
 
@@ -92,6 +93,7 @@ Napi::Function AddonModel::Init(Napi::Env env) {
         InstanceMethod("tokenize", &AddonModel::Tokenize),
         InstanceMethod("detokenize", &AddonModel::Detokenize),
         InstanceMethod("tokenPieces", &AddonModel::TokenPieces),
+        InstanceMethod("resolveTokens", &AddonModel::ResolveTokens),
         InstanceMethod("loadLora", &AddonModel::LoadLora),
         InstanceMethod("loraMeta", &AddonModel::LoraMeta),
         InstanceMethod("dispose", &AddonModel::Dispose),
@@ -223,6 +225,19 @@ Napi::Value AddonModel::TokenPieces(const Napi::CallbackInfo & info) {
     const int32_t n = llama_vocab_n_tokens(vocab());
     Napi::Array out = Napi::Array::New(env, n);
     for (int32_t t = 0; t < n; t++) out.Set(t, Napi::String::New(env, llama_vocab_get_text(vocab(), t)));
+    return out;
+}
+
+// resolveTokens(texts: string[]) -> Int32Array: the single token whose rendered piece is each text, or -1.
+Napi::Value AddonModel::ResolveTokens(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<std::string> texts;
+    for (uint32_t i = 0; i < arr.Length(); i++) texts.push_back(arr.Get(i).As<Napi::String>());
+    std::vector<llama_token> ids = iit_token_resolve_many(vocab(), texts);
+    Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
+    std::copy(ids.begin(), ids.end(), out.Data());
     return out;
 }
 

@@ -25,6 +25,7 @@ private:
     Napi::Value Tokenize(const Napi::CallbackInfo & info);
     Napi::Value Detokenize(const Napi::CallbackInfo & info);
     Napi::Value TokenPieces(const Napi::CallbackInfo & info);
+    Napi::Value ResolveTokens(const Napi::CallbackInfo & info);
     Napi::Value LoadLora(const Napi::CallbackInfo & info);
     Napi::Value LoraMeta(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);

@@ -94,6 +94,7 @@ std::string iit_generate(llama_context * ctx,
         sl = slot{};
         sl.seq = seq;
         llama_memory_seq_rm(mem, seq, -1, -1);
+        for (auto * e : params.experts) llama_memory_seq_rm(llama_get_memory(e), seq, -1, -1);
     };
 
     while (true) {
@@ -111,6 +112,7 @@ std::string iit_generate(llama_context * ctx,
             sl.chain  = make_chain(*sl.prompt);
             sl.res.n_prompt = (int32_t) sl.prompt->size();
             llama_memory_seq_rm(mem, sl.seq, -1, -1);
+            for (auto * e : params.experts) llama_memory_seq_rm(llama_get_memory(e), sl.seq, -1, -1);
         }
         bool any = false;
         for (auto & sl : slots) any = any || sl.active;
@@ -142,6 +144,7 @@ std::string iit_generate(llama_context * ctx,
         if (batch.n_tokens == 0) break; // cannot happen: an active slot always feeds something
 
         int32_t rc = llama_decode(ctx, batch);
+        for (size_t k = 0; rc == 0 && k < params.experts.size(); k++) rc = llama_decode(params.experts[k], batch);
         if (rc != 0) {
             error = rc == 2 ? "" : "llama_decode failed with code " + std::to_string(rc) +
                                    (rc == 1 ? " (no room in the KV cache: lower --parallel or raise --ctx)" : "");
@@ -151,6 +154,7 @@ std::string iit_generate(llama_context * ctx,
 
         for (auto & sl : slots) {
             if (!sl.active || sl.i_out < 0) continue;
+            if (params.expert_row) *params.expert_row = sl.i_out;
             llama_token t = llama_sampler_sample(sl.chain, ctx, sl.i_out);
             if (llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
             sl.res.tokens.push_back(t);

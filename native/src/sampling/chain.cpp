@@ -1,10 +1,10 @@
 #include "sampling/chain.h"
 
-llama_sampler * iit_chain_init(const iit_sampling_params & p, llama_sampler * adapter) {
+llama_sampler * iit_chain_init(const iit_sampling_params & p, const std::vector<llama_sampler *> & adapters) {
     auto cparams = llama_sampler_chain_default_params();
     cparams.no_perf = true;
     llama_sampler * chain = llama_sampler_chain_init(cparams);
-    if (adapter) llama_sampler_chain_add(chain, adapter);
+    for (auto * a : adapters) llama_sampler_chain_add(chain, a);
     if (p.temperature <= 0.0f) {
         llama_sampler_chain_add(chain, llama_sampler_init_greedy());
         return chain;

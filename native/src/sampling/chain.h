@@ -4,6 +4,7 @@
 #include "llama.h"
 
 #include <cstdint>
+#include <vector>
 
 struct iit_sampling_params {
     float    temperature = 0.0f; // 0 = greedy
@@ -13,6 +14,6 @@ struct iit_sampling_params {
     uint32_t seed        = 0;
 };
 
-// `adapter` (nullable) runs first on the raw logits, as the rule adapter / product of experts
-// must; the chain takes ownership of it.
-llama_sampler * iit_chain_init(const iit_sampling_params & params, llama_sampler * adapter);
+// `adapters` (rule adapter, experts) run first, in order, on the raw logits, as a product of
+// experts must; the chain takes ownership of them.
+llama_sampler * iit_chain_init(const iit_sampling_params & params, const std::vector<llama_sampler *> & adapters);

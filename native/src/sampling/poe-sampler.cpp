@@ -183,6 +183,11 @@ std::string llama_sampler_poe_params_check_desc(const llama_sampler_poe_vocab_de
         if (desc.start_scores.size() != (size_t) n_vocab) {
             return "poe sampler: start rule: start_scores needs one score per vocabulary entry";
         }
+        for (float x : desc.start_scores) {
+            if (!poe_finite(x)) {
+                return "poe sampler: start rule: start_scores must be finite numbers";
+            }
+        }
     }
 
     return "";
@@ -513,6 +518,13 @@ llama_sampler * llama_sampler_init_poe_desc(const llama_sampler_poe_vocab_desc &
         }
     }
 
+    std::vector<llama_token> eos_ids;
+    if (p.eos_enabled) {
+        eos_ids = desc.eos_ids;
+        std::sort(eos_ids.begin(), eos_ids.end());
+        eos_ids.erase(std::unique(eos_ids.begin(), eos_ids.end()), eos_ids.end());
+    }
+
     std::vector<float> start_r;
     double start_max = 0.0;
     double start_sum = (double) desc.n_vocab;
@@ -531,7 +543,7 @@ llama_sampler * llama_sampler_init_poe_desc(const llama_sampler_poe_vocab_desc &
     auto * ctx = new llama_sampler_poe {
         /* .params        = */ p,
         /* .n_vocab       = */ desc.n_vocab,
-        /* .eos_ids       = */ p.eos_enabled ? desc.eos_ids : std::vector<llama_token>(),
+        /* .eos_ids       = */ std::move(eos_ids),
         /* .start_bang    = */ desc.start_bang,
         /* .start_newline = */ desc.start_newline,
         /* .fixed         = */ std::move(fixed),

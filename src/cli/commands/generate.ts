@@ -3,13 +3,19 @@ import { InvalidOptionError } from "../../errors.js";
 import { generateFile } from "../../generation/generateFile.js";
 import { parseShard } from "../../generation/inputs.js";
 import type { GenerateOptions, TemplateName } from "../../generation/types.js";
-import { loadModel } from "../../model/Model.js";
+import { loadModel, type Model } from "../../model/Model.js";
+import { parseLoraArg } from "../../model/options.js";
+import { loadRules } from "../../rules/loadRules.js";
+import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
 export function samplingFrom(o: Record<string, unknown>): GenerateOptions {
+  const disable = (o.disableRule as RuleName[] | undefined) ?? [];
+  if (disable.length && !o.rules) throw new InvalidOptionError("INVALID_OPTION", "--disable-rule needs --rules");
   return {
+    rules: o.rules ? loadRules(o.rules as string, disable) : undefined,
     template: o.template as TemplateName,
     maxTokens: o.maxTokens as number,
     temperature: o.temperature as number,
@@ -35,7 +41,31 @@ export function addGenerationOptions(cmd: Command): Command {
     .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), 42)
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
     .option("--ctx <n>", "context size per sequence (default: min(training context, 4096))", intOption("--ctx"))
-    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), 1);
+    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), 1)
+    .option("--expert <gguf[:weight]>", "another model multiplied in as an expert (repeatable; weight defaults to 1)", collect(parseLoraArg), [])
+    .option("--rules <preset|file>", "rule-based adapter: hewitt2024 (the paper's), an ablation preset, or a JSON rule file")
+    .addOption(
+      new Option("--disable-rule <rule>", "switch one rule of --rules off (repeatable; the paper's ablations)")
+        .choices(RULE_NAMES)
+        .argParser(collect(String) as never),
+    );
+}
+
+/** Loads --expert models (same threads as the base); disposed together. */
+export async function loadExperts(o: Record<string, unknown>) {
+  const list: { model: Model; weight: number }[] = [];
+  const dispose = async () => {
+    for (const e of list) await e.model.dispose();
+  };
+  try {
+    for (const e of (o.expert as { path: string; scale: number }[] | undefined) ?? []) {
+      list.push({ model: await loadModel({ model: e.path, threads: o.threads as number | undefined }), weight: e.scale });
+    }
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { list, [Symbol.asyncDispose]: dispose };
 }
 
 export const generateCommand = addGenerationOptions(
@@ -55,6 +85,8 @@ export const generateCommand = addGenerationOptions(
   const shard = o.shard ? parseShard(o.shard as string) : undefined;
   const sampling = samplingFrom(o);
   await using model = await loadModel(modelOptionsFrom(o));
+  await using experts = await loadExperts(o);
+  sampling.experts = experts.list;
   const generator = (o.generator as string | undefined) ?? model.name;
   const signal = interruptSignal();
 
@@ -93,7 +125,13 @@ export const generateCommand = addGenerationOptions(
     output: o.output as string,
     shard,
     generator,
-    config: { model: model.path, loras: model.loras, ...sampling },
+    config: {
+      model: model.path,
+      loras: model.loras,
+      ...sampling,
+      rules: sampling.rules ?? null,
+      experts: experts.list.map((e) => ({ model: e.model.path, weight: e.weight })),
+    },
     signal,
     onProgress: (done, total) => {
       if (bar) return bar.tick(1);

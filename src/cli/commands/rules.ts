@@ -1,0 +1,42 @@
+import { Command, Option } from "commander";
+import { loadModel } from "../../model/Model.js";
+import { loadRules, ruleSpecJsonSchema } from "../../rules/loadRules.js";
+import { resolveRules } from "../../rules/resolveRules.js";
+import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
+import { collect, printJson } from "../util.js";
+
+const show = new Command("show")
+  .description("resolve a rule spec against a model's vocabulary (vocab-only GGUFs work) and print the ids and scores")
+  .requiredOption("-m, --model <gguf>", "model or vocab-only GGUF")
+  .option("--rules <preset|file>", "preset name or JSON rule file", "hewitt2024")
+  .addOption(new Option("--disable-rule <rule>", "switch one rule off (repeatable)").choices(RULE_NAMES).argParser(collect(String) as never))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const spec = loadRules(o.rules as string, (o.disableRule as RuleName[] | undefined) ?? []);
+    await using model = await loadModel({ model: o.model as string, vocabOnly: true });
+    const r = resolveRules(model, spec);
+    const out = {
+      name: spec.name,
+      tokens: r.tokens,
+      unresolved: r.unresolved,
+      eos: { ...spec.eos, ids: r.eosIds },
+      repetition: { ...spec.repetition, user_tag_ids: r.userTagIds },
+      start: spec.start,
+    };
+    if (o.json) return printJson(out);
+    process.stdout.write(`${spec.name} on ${model.path}\n`);
+    for (const t of r.tokens) process.stdout.write(`  ${String(t.id).padStart(7)}  ${JSON.stringify(t.text).padEnd(10)} ${t.score > 0 ? "+" : ""}${t.score}\n`);
+    if (r.unresolved.length) process.stdout.write(`  not one token here (not applied): ${r.unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
+    const e = spec.eos;
+    process.stdout.write(
+      `  eos ${e.enabled ? `on: +${e.slope}×n for ${e.start} < n < ${e.end}, then ${e.after}; ids ${r.eosIds.join(",")}` : "off"}\n` +
+        `  repetition ${spec.repetition.enabled ? `on: ${spec.repetition.penalty} per distinct token, scope ${spec.repetition.scope}` : "off"}\n` +
+        `  start ${spec.start.enabled ? "on" : "off"}\n`,
+    );
+  });
+
+const schema = new Command("schema")
+  .description("print the JSON Schema of rule files")
+  .action(() => printJson(ruleSpecJsonSchema()));
+
+export const rulesCommand = new Command("rules").description("the rule-based adapter: inspect presets and rule files").addCommand(show).addCommand(schema);

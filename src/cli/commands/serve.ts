@@ -1,0 +1,58 @@
+import { Command } from "commander";
+import { InvalidOptionError } from "../../errors.js";
+import { loadModel } from "../../model/Model.js";
+import { startServer } from "../../serve/server.js";
+import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { intOption, printJson } from "../util.js";
+import { addGenerationOptions, samplingFrom } from "./generate.js";
+
+const cmd = addGenerationOptions(
+  addModelOptions(
+    new Command("serve")
+      .description("an OpenAI-compatible server over one model (with its LoRA adapters): /v1/models, /v1/completions, /v1/chat/completions")
+      .option("--port <n>", "TCP port (0 = any free port)", intOption("--port"), 8080)
+      .option("--host <addr>", "address to bind (loopback by default; 0.0.0.0 exposes it to the network)", "127.0.0.1")
+      .option("--model-name <id>", "the model id clients see (default: the model file name)")
+      .option("--max-queue <n>", "waiting requests before new ones get 429", intOption("--max-queue"), 256)
+      .option("--api-key-env <var>", "require `Authorization: Bearer $VAR` on every request")
+      .option("--json", "print one JSON object on stdout once listening"),
+  ),
+);
+
+/** `iit serve`: --template applies to chat requests; --parallel is the batch size (default 4 here). */
+export const serveCommand = cmd.action(async (o: Record<string, unknown>) => {
+  const sampling = samplingFrom(o);
+  const parallel = cmd.getOptionValueSource("parallel") === "default" ? 4 : (o.parallel as number);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
+    throw new InvalidOptionError("INVALID_OPTION", `--parallel must be an integer in [1, 64], got ${parallel}`);
+  }
+  let apiKey: string | undefined;
+  if (o.apiKeyEnv) {
+    apiKey = process.env[o.apiKeyEnv as string];
+    if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv as string}: that variable is not set`);
+  }
+  await using model = await loadModel(modelOptionsFrom(o));
+  const server = await startServer({
+    model,
+    modelName: o.modelName as string | undefined,
+    template: sampling.template,
+    defaults: sampling,
+    contextSize: sampling.contextSize,
+    parallel,
+    maxQueue: o.maxQueue as number,
+    apiKey,
+    host: o.host as string,
+    port: o.port as number,
+  });
+  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel });
+  process.stderr.write(
+    `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
+      `${o.rules ? `, rules ${o.rules as string}` : ""}); Ctrl-C stops\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  process.stderr.write("iit serve: stopping\n");
+  await server.close();
+});

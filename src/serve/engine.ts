@@ -1,0 +1,201 @@
+import { TokenTexts } from "../eval/judge/tokenText.js";
+import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../generation/types.js";
+import { promptInstruction } from "../generation/templates.js";
+import type { Model } from "../model/Model.js";
+import { HttpError } from "./schemas.js";
+
+/** Sampling settings of one request; requests with equal settings share a batch. */
+export type JobSettings = Pick<GenerateOptions, "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules"> & {
+  template: TemplateName;
+};
+
+export interface Job {
+  prompt: PromptInput;
+  promptTokens: number[];
+  settings: JobSettings;
+  /** Alternatives per output token; −1 = no logprobs. */
+  topLogprobs: number;
+}
+
+export interface TokenInfo {
+  id: number;
+  text: string;
+  bytes: number[];
+  logprob: number;
+}
+
+export interface JobResult {
+  result: GenerationResult;
+  /** One entry per output token (plus the stop token, with empty text, when generation ended on it). */
+  logprobs?: (TokenInfo & { top: TokenInfo[] })[];
+}
+
+interface Pending {
+  job: Job;
+  key: string;
+  cancelled: boolean;
+  resolve: (r: JobResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface EngineOptions {
+  /** Requests decoded together as parallel sequences. Defaults to `4`. */
+  parallel?: number;
+  /** Waiting requests beyond which new ones get 429. Defaults to `256`. */
+  maxQueue?: number;
+  /** Context per sequence (prompt + output). */
+  contextSize: number;
+}
+
+/**
+ * One model, one generation at a time: requests wait in a queue and, when the model frees up,
+ * up to `parallel` waiting requests with the same sampling settings run as one batch.
+ */
+export class Engine {
+  private readonly queue: Pending[] = [];
+  private running?: { batch: Pending[]; abort: AbortController };
+  private readonly texts: TokenTexts;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+  readonly parallel: number;
+  readonly maxQueue: number;
+  batches = 0;
+  maxBatch = 0;
+
+  constructor(
+    readonly model: Model,
+    readonly o: EngineOptions,
+  ) {
+    this.parallel = o.parallel ?? 4;
+    this.maxQueue = o.maxQueue ?? 256;
+    this.texts = new TokenTexts(model);
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a job; `onCancel` lets the caller drop it when its client goes away. */
+  submit(job: Job): { promise: Promise<JobResult>; cancel: () => void } {
+    if (this.closed) throw new HttpError(503, "the server is shutting down", "server_error");
+    if (this.queue.length >= this.maxQueue) {
+      throw new HttpError(429, `too many queued requests (${this.queue.length}); retry shortly`, "rate_limit_error", null, "queue_full", {
+        "retry-after": "1",
+      });
+    }
+    let p!: Pending;
+    const promise = new Promise<JobResult>((resolve, reject) => {
+      p = { job, key: JSON.stringify(job.settings), cancelled: false, resolve, reject };
+    });
+    this.queue.push(p);
+    // setImmediate, not a microtask: requests that arrived in the same turn join one batch.
+    setImmediate(() => this.pump());
+    return {
+      promise,
+      cancel: () => {
+        p.cancelled = true;
+        const i = this.queue.indexOf(p);
+        if (i >= 0) this.queue.splice(i, 1);
+        // A batch whose clients are all gone is not worth finishing.
+        if (this.running?.batch.every((q) => q.cancelled)) this.running.abort.abort();
+      },
+    };
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const key = this.queue[0].key;
+    const batch: Pending[] = [];
+    for (let i = 0; i < this.queue.length && batch.length < this.parallel; ) {
+      if (this.queue[i].key === key) batch.push(...this.queue.splice(i, 1));
+      else i++;
+    }
+    const abort = new AbortController();
+    this.running = { batch, abort };
+    this.batches++;
+    this.maxBatch = Math.max(this.maxBatch, batch.length);
+    this.idle = this.runBatch(batch, abort.signal).finally(() => {
+      this.running = undefined;
+      this.pump();
+    });
+  }
+
+  private async runBatch(batch: Pending[], signal: AbortSignal): Promise<void> {
+    const s = batch[0].job.settings;
+    try {
+      if (s.maxTokens === 1 && s.temperature === 0 && !s.rules) return await this.greedyOne(batch, signal);
+      const results = await this.model.generate(
+        batch.map((p) => p.job.prompt),
+        { ...s, parallel: batch.length, contextSize: this.o.contextSize, signal },
+      );
+      const lp = await this.logprobs(batch, results, signal);
+      batch.forEach((p, i) => p.resolve({ result: results[i], logprobs: lp[i] }));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
+  }
+
+  /**
+   * Greedy one-token requests (a logprob judge's): the argmax of one scoring pass is exactly what
+   * greedy decoding emits, so the prompt is processed once instead of twice (generate + score).
+   */
+  private async greedyOne(batch: Pending[], signal: AbortSignal): Promise<void> {
+    const k = Math.max(1, ...batch.map((p) => p.job.topLogprobs));
+    const items = batch.map((p) => ({ tokens: p.job.promptTokens, from: p.job.promptTokens.length }));
+    const scored = await this.model.score(items, { topK: k, signal });
+    const eog = new Set(this.model.meta.eogIds);
+    batch.forEach((p, i) => {
+      const top = scored[i].topNext;
+      const best = top[0];
+      const isEog = eog.has(best.token);
+      const { text, bytes } = isEog ? { text: "", bytes: [] } : this.texts.get(best.token);
+      const cuts = (p.job.settings.stop ?? []).map((x) => text.indexOf(x)).filter((x) => x >= 0);
+      const cut = cuts.length ? Math.min(...cuts) : -1;
+      const result: GenerationResult = {
+        instruction: promptInstruction(p.job.prompt),
+        output: cut >= 0 ? text.slice(0, cut) : text,
+        tokens: isEog ? [] : [best.token],
+        nPromptTokens: p.job.promptTokens.length,
+        stopReason: isEog ? "eos" : cut >= 0 ? "stop_string" : "max_tokens",
+      };
+      const kk = p.job.topLogprobs;
+      const alts = top.slice(0, Math.max(kk, 0)).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+      p.resolve({ result, logprobs: kk >= 0 ? [{ id: best.token, logprob: best.logprob, text, bytes, top: alts }] : undefined });
+    });
+  }
+
+  /** Teacher-forced logprobs of what was generated: one scoring pass for the whole batch. */
+  private async logprobs(batch: Pending[], results: GenerationResult[], signal: AbortSignal) {
+    const out: JobResult["logprobs"][] = batch.map(() => undefined);
+    const want = batch.map((p, i) => i).filter((i) => batch[i].job.topLogprobs >= 0);
+    if (want.length === 0) return out;
+    const meta = this.model.meta;
+    const stopId = meta.eos >= 0 ? meta.eos : meta.eogIds[0];
+    const items = want.map((i) => {
+      const r = results[i];
+      const tail = r.stopReason === "eos" && stopId !== undefined ? [stopId] : [];
+      return { tokens: [...batch[i].job.promptTokens, ...r.tokens, ...tail], from: batch[i].job.promptTokens.length, eos: tail.length > 0 };
+    });
+    const topK = Math.max(...want.map((i) => batch[i].job.topLogprobs));
+    const scored = await this.model.score(items, { topK, signal });
+    want.forEach((i, w) => {
+      const { tokens, from, eos } = items[w];
+      const k = batch[i].job.topLogprobs;
+      out[i] = scored[w].tokenLogprobs.map((logprob, j) => {
+        const id = tokens[from + j];
+        const info = eos && from + j === tokens.length - 1 ? { text: "", bytes: [] } : this.texts.get(id);
+        const top = (scored[w].top[j] ?? []).slice(0, k).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+        return { id, logprob, ...info, top };
+      });
+    });
+    return out;
+  }
+
+  /** Refuses new work, drops what waits, stops what runs, and waits for it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new HttpError(503, "the server is shutting down", "server_error"));
+    this.running?.abort.abort();
+    await this.idle;
+  }
+}

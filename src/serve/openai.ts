@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import type { StopReason } from "../generation/types.js";
+import type { JobResult, TokenInfo } from "./engine.js";
+
+export function finishReason(r: StopReason): "stop" | "length" {
+  return r === "eos" || r === "stop_string" ? "stop" : "length";
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const usage = (rs: JobResult[]) => {
+  const prompt_tokens = rs.reduce((n, r) => n + r.result.nPromptTokens, 0);
+  const completion_tokens = rs.reduce((n, r) => n + r.result.tokens.length, 0);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+};
+
+const entry = (t: TokenInfo) => ({ token: t.text, logprob: t.logprob, bytes: t.bytes });
+
+/** OpenAI's chat format: `choices[0].logprobs.content[i].top_logprobs[j].{token, logprob, bytes}`. */
+export function chatCompletion(model: string, r: JobResult) {
+  return {
+    id: `chatcmpl-${randomUUID()}`,
+    object: "chat.completion",
+    created: now(),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: r.result.output },
+        logprobs: r.logprobs ? { content: r.logprobs.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null,
+        finish_reason: finishReason(r.result.stopReason),
+      },
+    ],
+    usage: usage([r]),
+  };
+}
+
+/** OpenAI's legacy completions format: parallel arrays, top_logprobs as {text: logprob} maps. */
+export function textCompletion(model: string, prompts: string[], rs: JobResult[]) {
+  return {
+    id: `cmpl-${randomUUID()}`,
+    object: "text_completion",
+    created: now(),
+    model,
+    choices: rs.map((r, index) => ({
+      index,
+      text: r.result.output,
+      logprobs: r.logprobs ? legacyLogprobs(prompts[index].length, r.logprobs) : null,
+      finish_reason: finishReason(r.result.stopReason),
+    })),
+    usage: usage(rs),
+  };
+}
+
+function legacyLogprobs(offset: number, lps: NonNullable<JobResult["logprobs"]>) {
+  const text_offset: number[] = [];
+  let at = offset;
+  for (const t of lps) {
+    text_offset.push(at);
+    at += t.text.length;
+  }
+  return {
+    tokens: lps.map((t) => t.text),
+    token_logprobs: lps.map((t) => t.logprob),
+    // Tokens with the same text (e.g. "M" and its byte token) keep the likelier one, as a map can hold one.
+    top_logprobs: lps.map((t) => {
+      const m: Record<string, number> = {};
+      for (const a of t.top) if (!(a.text in m)) m[a.text] = a.logprob;
+      return m;
+    }),
+    text_offset,
+  };
+}
+
+export function modelList(id: string, created: number) {
+  return { object: "list", data: [{ id, object: "model", created, owned_by: "implicit-instruct" }] };
+}

@@ -1,0 +1,200 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Message } from "../data/template.js";
+import { AbortError, IitError, InvalidOptionError } from "../errors.js";
+import { promptTokens } from "../generation/templates.js";
+import type { GenerateOptions, PromptInput, TemplateName } from "../generation/types.js";
+import type { Model } from "../model/Model.js";
+import { Engine, type Job, type JobResult, type JobSettings } from "./engine.js";
+import { chatCompletion, modelList, textCompletion } from "./openai.js";
+import { chatSchema, completionSchema, contentText, HttpError, parseBody } from "./schemas.js";
+
+export interface ServeOptions {
+  model: Model;
+  /** The id clients see at /v1/models and in responses. Defaults to the model's name. */
+  modelName?: string;
+  /** How chat messages become a prompt. Defaults to `"tulu"` (the paper's format); /v1/completions is always raw text. */
+  template?: TemplateName;
+  /** Sampling defaults for fields a request leaves out (OpenAI's own defaults differ: greedy here, as the paper). */
+  defaults?: Pick<GenerateOptions, "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules">;
+  /** Requests decoded together. Defaults to `4`. */
+  parallel?: number;
+  /** Waiting requests before 429. Defaults to `256`. */
+  maxQueue?: number;
+  /** Context per sequence. Defaults to min(training context, 4096). */
+  contextSize?: number;
+  /** When set, requests must send `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Defaults to `"127.0.0.1"`: loopback only unless asked. */
+  host?: string;
+  /** 0 = any free port. Defaults to `8080`. */
+  port?: number;
+}
+
+/** The OpenAI-compatible app over one model (not listening yet; see {@link startServer}). */
+export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engine; modelId: string } {
+  const model = o.model;
+  const meta = model.meta;
+  const modelId = o.modelName ?? model.name;
+  const contextSize = o.contextSize ?? Math.min(meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096, 4096);
+  const engine = new Engine(model, { parallel: o.parallel, maxQueue: o.maxQueue, contextSize });
+  const chatTemplate = o.template ?? "tulu";
+  if (chatTemplate === "model" && !meta.chatTemplate) {
+    throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template, so --template model cannot format chat requests`, {
+      suggestion: "use --template tulu (the paper's format) or raw",
+    });
+  }
+  const d = o.defaults ?? {};
+  const created = Math.floor(Date.now() / 1000);
+  const chat = chatSchema(meta.nVocab);
+  const completion = completionSchema(meta.nVocab);
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    const e = toHttpError(err);
+    void reply.code(e.status).headers(e.headers).send(e.body());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new HttpError(404, `no route ${req.method} ${req.url}`, "invalid_request_error", null, "not_found").body());
+  });
+  if (o.apiKey) {
+    app.addHook("onRequest", async (req) => {
+      if (req.url === "/health") return;
+      if (req.headers.authorization !== `Bearer ${o.apiKey}`) {
+        throw new HttpError(401, "missing or wrong API key (Authorization: Bearer …)", "invalid_request_error", null, "invalid_api_key");
+      }
+    });
+  }
+
+  const settings = (b: {
+    max_tokens?: number | null;
+    max_completion_tokens?: number | null;
+    temperature?: number | null;
+    top_p?: number | null;
+    top_k?: number | null;
+    min_p?: number | null;
+    seed?: number | null;
+    stop?: string | string[] | null;
+  }, template: TemplateName): JobSettings => ({
+    template,
+    maxTokens: b.max_completion_tokens ?? b.max_tokens ?? d.maxTokens ?? 512,
+    temperature: b.temperature ?? d.temperature ?? 0,
+    topP: b.top_p ?? d.topP ?? 1,
+    topK: b.top_k ?? d.topK ?? 0,
+    minP: b.min_p ?? d.minP ?? 0,
+    seed: b.seed ?? d.seed ?? 42,
+    stop: b.stop === null || b.stop === undefined ? (d.stop ?? []) : typeof b.stop === "string" ? [b.stop] : b.stop,
+    ...(d.rules ? { rules: d.rules } : {}),
+  });
+
+  const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {
+    if (topLogprobs >= 0 && s.rules) {
+      // Scoring has no rule adapter yet: base-model logprobs would misdescribe what was sampled.
+      throw new HttpError(400, "logprobs are not available when the server runs with --rules", "invalid_request_error", "logprobs");
+    }
+    let tokens: number[];
+    try {
+      tokens = promptTokens(model, prompt, s.template);
+    } catch (e) {
+      throw toHttpError(e);
+    }
+    if (tokens.length >= contextSize) {
+      throw new HttpError(400, `the prompt is ${tokens.length} tokens; this server's context is ${contextSize} per request`, "invalid_request_error", param, "context_length_exceeded");
+    }
+    return { prompt, promptTokens: tokens, settings: s, topLogprobs };
+  };
+
+  /** Runs jobs; drops the queued ones when the client disconnects first. */
+  const run = async (jobs: Job[], req: FastifyRequest, reply: FastifyReply): Promise<JobResult[]> => {
+    const handles = jobs.map((j) => engine.submit(j));
+    const onClose = () => {
+      if (!reply.raw.writableFinished) for (const h of handles) h.cancel();
+    };
+    req.raw.socket?.once("close", onClose);
+    try {
+      return await Promise.all(handles.map((h) => h.promise));
+    } finally {
+      req.raw.socket?.off("close", onClose);
+    }
+  };
+
+  app.get("/health", async () => ({ status: "ok", queued: engine.queued, batches: engine.batches, max_batch: engine.maxBatch }));
+  app.get("/v1/models", async () => modelList(modelId, created));
+
+  app.post("/v1/chat/completions", async (req, reply) => {
+    const b = parseBody(chat, req.body);
+    if (b.top_logprobs != null && b.logprobs !== true) throw new HttpError(400, "top_logprobs needs logprobs: true", "invalid_request_error", "top_logprobs");
+    const messages: Message[] = b.messages.map((m) => ({
+      role: m.role === "developer" ? "system" : m.role,
+      content: contentText(m.content as string | { text: string }[] | null),
+    }));
+    const last = messages.at(-1)!;
+    if (last.role !== "user") throw new HttpError(400, "the last message must be the user's", "invalid_request_error", "messages");
+    const job = makeJob({ instruction: last.content, messages }, settings(b, chatTemplate), b.logprobs ? (b.top_logprobs ?? 0) : -1, "messages");
+    const [r] = await run([job], req, reply);
+    return chatCompletion(modelId, r);
+  });
+
+  app.post("/v1/completions", async (req, reply) => {
+    const b = parseBody(completion, req.body);
+    const prompts = typeof b.prompt === "string" ? [b.prompt] : b.prompt;
+    const s = settings(b, "raw");
+    const jobs = prompts.map((p) => makeJob(p, s, b.logprobs ?? -1, "prompt"));
+    return textCompletion(modelId, prompts, await run(jobs, req, reply));
+  });
+
+  return { app, engine, modelId };
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof InvalidOptionError) return new HttpError(400, err.message, "invalid_request_error", null, err.code.toLowerCase());
+  if (err instanceof AbortError) return new HttpError(503, "the request was cancelled", "server_error");
+  if (err instanceof IitError) return new HttpError(500, err.message, "server_error", null, err.code.toLowerCase());
+  const f = err as { statusCode?: number; message?: string; code?: string };
+  // Fastify's own errors (malformed JSON, wrong content type, body too large) carry a 4xx status.
+  if (typeof f.statusCode === "number" && f.statusCode >= 400 && f.statusCode < 500) {
+    return new HttpError(f.statusCode, f.message ?? "bad request", "invalid_request_error", null, f.code ?? null);
+  }
+  return new HttpError(500, `internal error: ${f.message ?? String(err)}`, "server_error");
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  modelId: string;
+  app: FastifyInstance;
+  engine: Engine;
+  /** Stops accepting, cancels what waits, finishes what runs. The model stays loaded (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/** Starts the OpenAI-compatible server on `host:port` (loopback by default). */
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const { app, engine, modelId } = createApp(o);
+  const host = o.host ?? "127.0.0.1";
+  try {
+    await app.listen({ host, port: o.port ?? 8080 });
+  } catch (cause) {
+    await engine.close();
+    throw new IitError("SERVE_LISTEN_FAILED", `cannot listen on ${host}:${o.port ?? 8080}: ${(cause as Error).message}`, {
+      cause,
+      suggestion: "pick another --port (0 = any free port) or stop what uses it",
+    });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (o.port ?? 8080);
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${port}/v1`,
+    port,
+    host,
+    modelId,
+    app,
+    engine,
+    close: async () => {
+      await engine.close();
+      await app.close();
+    },
+  };
+}
