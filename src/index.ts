@@ -21,3 +21,4 @@ export { PRESETS, hewitt2024 } from "./rules/presets.js";
 export { RULE_NAMES, type RuleName, type RuleSpec, type RuleSpecInput } from "./rules/spec.js";
 export * from "./eval/judge/index.js";
 export { createApp, startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
+export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";

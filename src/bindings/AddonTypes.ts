@@ -43,6 +43,8 @@ export interface NativeGenerateOptions {
   maxTokens: number;
   parallel: number;
   stream: boolean;
+  /** Do not stop at end-of-generation tokens. */
+  ignoreEos?: boolean;
   stop: string[];
   sampling: NativeSampling;
 }

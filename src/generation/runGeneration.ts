@@ -104,6 +104,7 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
           maxTokens: opts.maxTokens,
           parallel,
           stream: !!o.onToken,
+          ignoreEos: o.ignoreEos ?? false,
           stop: opts.stop,
           sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, minP: opts.minP, seed: opts.seed },
         },

@@ -23,6 +23,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Generation ends before the first occurrence of any of these. Defaults to none. */
   stop?: string[];
+  /** Keep generating past end-of-generation tokens (benchmarks; llama.cpp's --ignore-eos). Defaults to `false`. */
+  ignoreEos?: boolean;
   /** Sequences decoded together in one context. Defaults to `1`. */
   parallel?: number;
   /** Context size of each sequence (prompt + output). Defaults to min(training context, 4096). */

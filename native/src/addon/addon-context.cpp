@@ -304,6 +304,7 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     w->gen.max_tokens = o.Get("maxTokens").As<Napi::Number>().Int32Value();
     w->gen.n_parallel = o.Get("parallel").As<Napi::Number>().Int32Value();
     w->gen.stream     = o.Get("stream").ToBoolean();
+    w->gen.ignore_eos = o.Get("ignoreEos").ToBoolean();
     Napi::Array stops = o.Get("stop").As<Napi::Array>();
     for (uint32_t i = 0; i < stops.Length(); i++) w->gen.stop_strings.push_back(stops.Get(i).As<Napi::String>());
     Napi::Object s = o.Get("sampling").As<Napi::Object>();

@@ -156,7 +156,7 @@ std::string iit_generate(llama_context * ctx,
             if (!sl.active || sl.i_out < 0) continue;
             if (params.expert_row) *params.expert_row = sl.i_out;
             llama_token t = llama_sampler_sample(sl.chain, ctx, sl.i_out);
-            if (llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
+            if (!params.ignore_eos && llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
             sl.res.tokens.push_back(t);
             size_t before = sl.res.text.size();
             sl.res.text += token_piece(vocab, t);

@@ -16,6 +16,7 @@ struct iit_gen_params {
     std::vector<std::string> stop_strings;   // generation ends before the first occurrence
     int32_t                  n_parallel = 1; // sequences decoded together (<= llama_n_seq_max)
     bool                     stream     = false;
+    bool                     ignore_eos = false; // keep going past end-of-generation tokens (benchmarks)
     // Expert contexts decode the same batches in lockstep (same sequences and positions);
     // *expert_row is set to the sampled sequence's batch index before each sample.
     std::vector<llama_context *> experts;

@@ -1,5 +1,7 @@
 import { Command } from "commander";
 import { benchGenerate } from "../../bench/benchGenerate.js";
+import { benchRules } from "../../bench/benchRules.js";
+import { benchJudgeCommand } from "./judge.js";
 import { collect, intOption, printJson } from "../util.js";
 
 const generate = new Command("generate")
@@ -31,4 +33,32 @@ const generate = new Command("generate")
     }
   });
 
-export const benchCommand = new Command("bench").description("benchmarks against peers measured in the same run").addCommand(generate);
+const rules = new Command("rules")
+  .description("tokens/s with the hewitt2024 rule adapter vs none, its cost per token, and node-llama-cpp's closest emulation")
+  .requiredOption("-m, --model <path>", "GGUF model")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
+  .option("--repeats <n>", "timed runs (median reported)", intOption("--repeats"), 3)
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await benchRules({
+      model: o.model as string,
+      threads: o.threads as number | undefined,
+      maxTokens: o.maxTokens as number,
+      repeats: o.repeats as number,
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (o.json) printJson(r);
+    else {
+      process.stdout.write(
+        `${r.model}: plain ${r.plain_tps.toFixed(1)} tok/s, hewitt2024 ${r.rules_tps.toFixed(1)} tok/s (ratio ${r.ratio.toFixed(3)}, ` +
+          `${r.adapter_us_per_token.toFixed(1)} µs/token), node-llama-cpp emulation ${r.peer_tps.toFixed(1)} tok/s\n`,
+      );
+    }
+  });
+
+export const benchCommand = new Command("bench")
+  .description("benchmarks against peers measured in the same run")
+  .addCommand(generate)
+  .addCommand(rules)
+  .addCommand(benchJudgeCommand);

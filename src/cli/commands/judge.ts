@@ -7,7 +7,6 @@ import { defaultTemplate, loadTemplate, parseLabels } from "../../eval/judge/tem
 import type { TemplateName } from "../../generation/types.js";
 import { progressBar } from "../progress.js";
 import { intOption, interruptSignal, printJson } from "../util.js";
-import { benchCommand } from "./bench.js";
 import { formatSummary } from "./winrate.js";
 
 export const judgeCommand = new Command("judge")
@@ -117,7 +116,7 @@ export function describe(s: JudgeSummary): string {
   return lines.join("\n") + "\n" + formatSummary(s.metrics, s.output ?? "annotations");
 }
 
-const benchJudgeCommand = new Command("judge")
+export const benchJudgeCommand = new Command("judge")
   .description("judgements/s with a local judge and through `iit serve` over HTTP (concurrency 1 and 4); time of a fully cached re-run")
   .requiredOption("-m, --model <path>", "the judge GGUF")
   .option("--outputs <file>", "model outputs to judge (default: synthetic pairs)")
@@ -146,5 +145,3 @@ const benchJudgeCommand = new Command("judge")
     }
   });
 
-// `iit bench judge`: bench.ts owns `iit bench`; its subcommand is attached here to keep that file untouched.
-benchCommand.addCommand(benchJudgeCommand.exitOverride());
