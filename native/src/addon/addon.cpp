@@ -12,12 +12,14 @@
 
 namespace {
 
-class MakeModelWorker : public IitWorker {
+// Writes a GGUF off the JS thread (make-model, make-lora); resolves {path, nParams}.
+template <typename P, std::string (*WRITE)(const P &, uint64_t &)>
+class WriteGgufWorker : public IitWorker {
 public:
-    MakeModelWorker(Napi::Env env, iit_make_model_params p) : IitWorker(env), p_(std::move(p)) {}
+    WriteGgufWorker(Napi::Env env, P p, const char * code) : IitWorker(env), p_(std::move(p)), code_on_fail_(code) {}
     void Execute() override {
-        std::string err = iit_make_model(p_, n_params_);
-        if (!err.empty()) Fail("MAKE_MODEL_FAILED", err);
+        std::string err = WRITE(p_, n_params_);
+        if (!err.empty()) Fail(code_on_fail_, err);
     }
     void OnOK() override {
         Napi::Object o = Napi::Object::New(Env());
@@ -26,7 +28,8 @@ public:
         deferred_.Resolve(o);
     }
 private:
-    iit_make_model_params p_;
+    P p_;
+    const char * code_on_fail_;
     uint64_t n_params_ = 0;
 };
 
@@ -44,29 +47,11 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     p.n_ctx      = o.Get("nCtx").As<Napi::Number>().Int32Value();
     p.seed       = o.Get("seed").As<Napi::Number>().Uint32Value();
     p.name       = o.Get("name").As<Napi::String>();
-    auto * w = new MakeModelWorker(info.Env(), p);
+    auto * w = new WriteGgufWorker<iit_make_model_params, iit_make_model>(info.Env(), p, "MAKE_MODEL_FAILED");
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;
 }
-
-class MakeLoraWorker : public IitWorker {
-public:
-    MakeLoraWorker(Napi::Env env, iit_make_lora_params p) : IitWorker(env), p_(std::move(p)) {}
-    void Execute() override {
-        std::string err = iit_make_lora(p_, n_params_);
-        if (!err.empty()) Fail("MAKE_LORA_FAILED", err);
-    }
-    void OnOK() override {
-        Napi::Object o = Napi::Object::New(Env());
-        o.Set("path", p_.out_path);
-        o.Set("nParams", (double) n_params_);
-        deferred_.Resolve(o);
-    }
-private:
-    iit_make_lora_params p_;
-    uint64_t n_params_ = 0;
-};
 
 // makeLora({basePath, outPath, rank, alpha, targets: string[], bStd, seed}) -> Promise<{path, nParams}>
 Napi::Value MakeLora(const Napi::CallbackInfo & info) {
@@ -81,7 +66,7 @@ Napi::Value MakeLora(const Napi::CallbackInfo & info) {
     Napi::Array t = o.Get("targets").As<Napi::Array>();
     p.targets.clear();
     for (uint32_t i = 0; i < t.Length(); i++) p.targets.push_back(t.Get(i).As<Napi::String>());
-    auto * w = new MakeLoraWorker(info.Env(), p);
+    auto * w = new WriteGgufWorker<iit_make_lora_params, iit_make_lora>(info.Env(), p, "MAKE_LORA_FAILED");
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;
