@@ -1,4 +1,5 @@
 import type { NativeGenResult } from "../bindings/AddonTypes.js";
+import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { AbortError, InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
@@ -91,10 +92,7 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
           else o.onResult?.(index, toResult(index, payload as NativeGenResult));
         }
       : null;
-  const abortFlag = new Int32Array(1);
-  const onAbort = () => Atomics.store(abortFlag, 0, 1);
-  o.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
+  return withAbortFlag(o.signal, async (abortFlag) => {
     const results = await callNative(() =>
       ctx.generate(
         Array.from(tokenized),
@@ -114,7 +112,5 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
     );
     if (o.signal?.aborted) throw new AbortError();
     return results.map((r, i) => toResult(i, r));
-  } finally {
-    o.signal?.removeEventListener("abort", onAbort);
-  }
+  });
 }

@@ -1,5 +1,6 @@
+import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
-import { AbortError, InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
 
 export interface ScoreItem {
@@ -37,11 +38,7 @@ export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreO
   const longest = Math.max(...items.map((i) => i.tokens.length));
   if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
   const ctx = model._contextFor(longest);
-  const abortFlag = new Int32Array(1);
-  const onAbort = () => Atomics.store(abortFlag, 0, 1);
-  if (o.signal?.aborted) throw new AbortError();
-  o.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
+  return withAbortFlag(o.signal, async (abortFlag) => {
     const out = await callNative(() =>
       ctx.score(
         items.map((i) => Int32Array.from(i.tokens)),
@@ -58,7 +55,5 @@ export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreO
       });
       return { tokenLogprobs: Array.from(r.tokenLogprobs), top, topNext: top.at(-1) ?? [] };
     });
-  } finally {
-    o.signal?.removeEventListener("abort", onAbort);
-  }
+  });
 }

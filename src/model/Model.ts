@@ -105,17 +105,19 @@ export class Model {
     this.check();
     if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to generate`);
     const list = Array.isArray(prompts) ? prompts : [prompts];
-    // One generation at a time per model: they share the context.
-    const run = this._busy.then(() => runGeneration(this, list, options));
-    this._busy = run.catch(() => undefined);
-    return run;
+    return this._exclusive(() => runGeneration(this, list, options));
   }
 
   /** Teacher-forced log-probabilities of token sequences; see {@link scoreSequences}. */
   async score(items: ScoreItem[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
     this.check();
     if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to score`);
-    const run = this._busy.then(() => scoreSequences(this, items, options));
+    return this._exclusive(() => scoreSequences(this, items, options));
+  }
+
+  /** Native calls on this model's context run one at a time, in call order. */
+  private _exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this._busy.then(fn);
     this._busy = run.catch(() => undefined);
     return run;
   }

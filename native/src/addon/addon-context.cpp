@@ -171,6 +171,22 @@ private:
     std::vector<iit_score_result> out_;
 };
 
+// Token sequences from JS, each id checked against the vocabulary before any native work.
+std::vector<std::vector<llama_token>> read_token_seqs(Napi::Env env, Napi::Array arr, int32_t n_vocab, const char * what) {
+    std::vector<std::vector<llama_token>> out;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Int32Array a = arr.Get(i).As<Napi::Int32Array>();
+        out.emplace_back(a.Data(), a.Data() + a.ElementLength());
+        for (llama_token t : out.back()) {
+            if (t < 0 || t >= n_vocab) {
+                throw iit_error(env, "INVALID_TOKEN", std::string(what) + " " + std::to_string(i) + " has token id " +
+                                std::to_string(t) + " outside the vocabulary");
+            }
+        }
+    }
+    return out;
+}
+
 // The rule adapter's settings as resolved by src/rules (token ids, not text).
 std::string parse_rules(Napi::Object r, llama_sampler_poe_params & p) {
     auto num = [&](Napi::Object o, const char * k) { return o.Get(k).As<Napi::Number>(); };
@@ -268,6 +284,11 @@ void AddonContext::free_ctx() {
     owner = nullptr;
 }
 
+void AddonContext::check_idle(Napi::Env env) const {
+    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
+    if (running) throw iit_error(env, "INVALID_STATE", "this context is busy; wait for it or use another context");
+}
+
 Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
@@ -283,24 +304,12 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
 // generate(prompts: Int32Array[], {maxTokens, stop: string[], parallel, stream, sampling}, onEvent|null, abortFlag: Int32Array)
 Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
-    if (running) throw iit_error(env, "INVALID_STATE", "this context is already generating; wait for it or use another context");
-    Napi::Array prompts = info[0].As<Napi::Array>();
+    check_idle(env);
+    auto prompts = read_token_seqs(env, info[0].As<Napi::Array>(), llama_vocab_n_tokens(owner->vocab()), "prompt");
     Napi::Object o = info[1].As<Napi::Object>();
     Napi::Function on_event = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
     auto * w = new GenerateWorker(env, this, info.This().As<Napi::Object>(), on_event, info[3].As<Napi::Int32Array>());
-    const int32_t n_vocab = llama_vocab_n_tokens(owner->vocab());
-    for (uint32_t i = 0; i < prompts.Length(); i++) {
-        Napi::Int32Array a = prompts.Get(i).As<Napi::Int32Array>();
-        std::vector<llama_token> toks(a.Data(), a.Data() + a.ElementLength());
-        for (llama_token t : toks) {
-            if (t < 0 || t >= n_vocab) {
-                delete w;
-                throw iit_error(env, "INVALID_TOKEN", "prompt " + std::to_string(i) + " has token id " + std::to_string(t) + " outside the vocabulary");
-            }
-        }
-        w->prompts.push_back(std::move(toks));
-    }
+    w->prompts = std::move(prompts);
     w->gen.max_tokens = o.Get("maxTokens").As<Napi::Number>().Int32Value();
     w->gen.n_parallel = o.Get("parallel").As<Napi::Number>().Int32Value();
     w->gen.stream     = o.Get("stream").ToBoolean();
@@ -345,24 +354,12 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
 // score(seqs: Int32Array[], from: number[], topK, abortFlag: Int32Array) -> Promise<{tokenLogprobs, top}[]>
 Napi::Value AddonContext::Score(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!ctx) throw iit_error(env, "DISPOSED", "the context was disposed");
-    if (running) throw iit_error(env, "INVALID_STATE", "this context is busy; wait for it or use another context");
-    Napi::Array seqs = info[0].As<Napi::Array>();
+    check_idle(env);
+    auto seqs = read_token_seqs(env, info[0].As<Napi::Array>(), llama_vocab_n_tokens(owner->vocab()), "sequence");
     Napi::Array from = info[1].As<Napi::Array>();
     auto * w = new ScoreWorker(env, this, info.This().As<Napi::Object>(), info[3].As<Napi::Int32Array>());
-    const int32_t n_vocab = llama_vocab_n_tokens(owner->vocab());
-    for (uint32_t i = 0; i < seqs.Length(); i++) {
-        Napi::Int32Array a = seqs.Get(i).As<Napi::Int32Array>();
-        std::vector<llama_token> toks(a.Data(), a.Data() + a.ElementLength());
-        for (llama_token t : toks) {
-            if (t < 0 || t >= n_vocab) {
-                delete w;
-                throw iit_error(env, "INVALID_TOKEN", "sequence " + std::to_string(i) + " has token id " + std::to_string(t) + " outside the vocabulary");
-            }
-        }
-        w->seqs.push_back(std::move(toks));
-        w->from.push_back(from.Get(i).As<Napi::Number>().Int32Value());
-    }
+    w->seqs = std::move(seqs);
+    for (uint32_t i = 0; i < from.Length(); i++) w->from.push_back(from.Get(i).As<Napi::Number>().Int32Value());
     w->top_k = info[2].As<Napi::Number>().Int32Value();
     running = true;
     Napi::Promise promise = w->Promise();

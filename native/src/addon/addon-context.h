@@ -23,5 +23,6 @@ private:
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void free_ctx();
+    void check_idle(Napi::Env env) const; // throws DISPOSED / INVALID_STATE
     Napi::ObjectReference model_ref_;
 };
