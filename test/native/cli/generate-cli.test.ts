@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { iit } from "../../helpers/cli.js";
@@ -63,6 +63,10 @@ describe.skipIf(skip)("iit generate / merge / inspect (real processes)", () => {
     expect(t.code).toBe(1);
     expect(t.stderr).toContain("nope.gguf");
     expect(iit(["generate", ...common, "-p", "x", "--top-p", "abc"]).code).toBe(2);
+  });
+
+  it("the bin is executable, so `npx iit` works after every build", () => {
+    expect(() => accessSync(cliPath, constants.X_OK)).not.toThrow();
   });
 
   it("inspect --json reports the model's metadata", () => {
