@@ -1,0 +1,61 @@
+// The training API's options and results (library and `iit train` share them).
+
+export type TrainMode = "instruction" | "response" | "lm";
+
+export interface TrainOptions {
+  /** Base GGUF (F32 weights for full finetuning; any type for LoRA). */
+  model: string;
+  /** Messages JSONL (open-instruct format). */
+  data: string;
+  /** instruction/response: loss on assistant tokens and their EOS only; lm: on every token. */
+  mode: TrainMode;
+  /** Full finetune: the trained model GGUF. LoRA: the adapter GGUF. */
+  output: string;
+  epochs?: number;
+  /** Peak learning rate (linear warmup, then linear decay to 0). */
+  lr?: number;
+  warmupRatio?: number;
+  /** Examples per optimizer step (gradient accumulation). */
+  batchSize?: number;
+  weightDecay?: number;
+  seed?: number;
+  /** Fraction of examples held out for validation loss (0 = none). */
+  valFraction?: number;
+  /** Tokens per training window (one example per window, padded and masked). */
+  nCtx?: number;
+  /** Pack several examples into each window instead of one per window. */
+  pack?: boolean;
+  threads?: number;
+  /** Train a LoRA adapter of this rank instead of the full weights. */
+  loraRank?: number;
+  loraAlpha?: number;
+  /** Tensor-name suffixes to adapt (default: attention and FFN projections). */
+  loraTargets?: string[];
+  /** Continue from the checkpoint next to `output` (written at the end of each epoch). */
+  resume?: boolean;
+  /** Use only the first N examples of the data file. */
+  maxExamples?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  tokensPerSecond: number;
+}
+
+export interface EpochResult {
+  epoch: number;
+  train_loss: number;
+  val_loss: number | null;
+}
+
+export interface TrainResult {
+  epochs: EpochResult[];
+  tokens_per_second: number;
+  output: string;
+}
