@@ -96,8 +96,40 @@ export interface MakeModelOptions {
   name: string;
 }
 
+/** A training session (src/training/train.ts drives it window by window). */
+export interface AddonTrainer {
+  create(opts: {
+    modelPath: string;
+    /** "" = full finetune; else the adapter GGUF whose A/B are trained. */
+    loraPath: string;
+    nCtx: number;
+    threads: number;
+    gpuLayers: number;
+    sgd: boolean;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+  }): Promise<{ nCtx: number }>;
+  /** One nCtx-token window (labels < 0 are masked); resolves with the summed NLL of its labelled positions. */
+  window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number): Promise<number>;
+  /** Training windows per optimizer step (between steps only). */
+  setPeriod(period: number): void;
+  setLr(lr: number): void;
+  stepsDone(): number;
+  params(): { name: string; n: number }[];
+  getTensor(name: string): Float32Array;
+  setTensor(name: string, data: Float32Array): void;
+  /** Writes the trained model (full) or adapter (LoRA), or the optimizer state. */
+  save(path: string, what: "weights" | "optimizer"): Promise<number>;
+  /** Restores the step counter and (at their allocation) the AdamW moments. */
+  loadOptimizer(path: string): void;
+  dispose(): void;
+}
+
 export interface Addon {
   AddonModel: new () => AddonModel;
+  AddonTrainer: new () => AddonTrainer;
   AddonContext: new (
     model: AddonModel,
     opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; loras: { index: number; scale: number }[] },

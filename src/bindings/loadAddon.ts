@@ -12,6 +12,7 @@ import {
   ModelLoadError,
   NativeBindingLoadError,
   SamplerConfigError,
+  TrainingError,
 } from "../errors.js";
 import type { Addon } from "./AddonTypes.js";
 
@@ -65,6 +66,12 @@ const CODE_CLASSES: Record<string, new (code: string, message: string) => IitErr
   INVALID_STATE: GenerationError,
   INVALID_ARGUMENT: InvalidOptionError,
   RULES_INVALID: SamplerConfigError,
+  INVALID_OPTION: InvalidOptionError,
+  MODEL_NOT_F32: TrainingError,
+  TRAIN_INIT_FAILED: TrainingError,
+  TRAINING_FAILED: TrainingError,
+  SAVE_FAILED: TrainingError,
+  CHECKPOINT_INVALID: TrainingError,
 };
 
 /** Turns an error thrown by the addon (it carries `code`) into the matching typed error. */

@@ -3,6 +3,7 @@
 
 #include "addon/addon-context.h"
 #include "addon/addon-model.h"
+#include "addon/addon-trainer.h"
 #include "addon/errors.h"
 #include "addon/log.h"
 #include "ggml-backend.h"
@@ -95,6 +96,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     llama_backend_init();
     exports.Set("AddonModel", AddonModel::Init(env));
     exports.Set("AddonContext", AddonContext::Init(env));
+    exports.Set("AddonTrainer", AddonTrainer::Init(env));
     exports.Set("makeModel", Napi::Function::New(env, MakeModel));
     exports.Set("makeLora", Napi::Function::New(env, MakeLora));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo));

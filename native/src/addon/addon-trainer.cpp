@@ -1,0 +1,219 @@
+#include "addon/addon-trainer.h"
+
+#include "addon/errors.h"
+#include "addon/log.h"
+
+#include <functional>
+
+namespace {
+
+class CreateWorker : public IitWorker {
+public:
+    CreateWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, iit_trainer_params p)
+        : IitWorker(env), self_(self), p_(std::move(p)) { ref_ = Napi::Persistent(js); }
+    void Execute() override {
+        iit_log_clear_errors();
+        std::string code, msg;
+        tr_ = iit_trainer::create(p_, code, msg);
+        if (!tr_) {
+            std::string why = iit_log_take_errors();
+            Fail(code, msg + (why.empty() ? "" : ": " + why));
+        }
+    }
+    void OnOK() override {
+        self_->trainer = std::move(tr_);
+        self_->running = false;
+        Napi::Env env = Env();
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("nCtx", self_->trainer->n_ctx());
+        deferred_.Resolve(o);
+    }
+    void OnError(const Napi::Error & e) override {
+        self_->running = false;
+        IitWorker::OnError(e);
+    }
+private:
+    AddonTrainer * self_;
+    Napi::ObjectReference ref_;
+    iit_trainer_params p_;
+    std::unique_ptr<iit_trainer> tr_;
+};
+
+// Runs `job` off the JS thread; resolves with the number it returns (NaN when it only fails or not).
+class JobWorker : public IitWorker {
+public:
+    using Job = std::function<std::string(double &)>; // returns "" or an error message
+    JobWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, Job job, const char * code)
+        : IitWorker(env), self_(self), job_(std::move(job)), fail_code_(code) { ref_ = Napi::Persistent(js); }
+    void Execute() override {
+        std::string err = job_(value_);
+        if (!err.empty()) Fail(fail_code_, err);
+    }
+    void OnOK() override {
+        self_->running = false;
+        deferred_.Resolve(Napi::Number::New(Env(), value_));
+    }
+    void OnError(const Napi::Error & e) override {
+        self_->running = false;
+        IitWorker::OnError(e);
+    }
+private:
+    AddonTrainer * self_;
+    Napi::ObjectReference ref_;
+    Job job_;
+    const char * fail_code_;
+    double value_ = 0.0;
+};
+
+std::vector<int32_t> to_vec(const Napi::Int32Array & a) { return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength()); }
+
+} // namespace
+
+Napi::Function AddonTrainer::Init(Napi::Env env) {
+    return DefineClass(env, "AddonTrainer", {
+        InstanceMethod("create", &AddonTrainer::Create),
+        InstanceMethod("window", &AddonTrainer::Window),
+        InstanceMethod("setPeriod", &AddonTrainer::SetPeriod),
+        InstanceMethod("setLr", &AddonTrainer::SetLr),
+        InstanceMethod("stepsDone", &AddonTrainer::StepsDone),
+        InstanceMethod("params", &AddonTrainer::Params),
+        InstanceMethod("getTensor", &AddonTrainer::GetTensor),
+        InstanceMethod("setTensor", &AddonTrainer::SetTensor),
+        InstanceMethod("save", &AddonTrainer::Save),
+        InstanceMethod("loadOptimizer", &AddonTrainer::LoadOptimizer),
+        InstanceMethod("dispose", &AddonTrainer::Dispose),
+    });
+}
+
+AddonTrainer::AddonTrainer(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonTrainer>(info) {}
+
+iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
+    if (!trainer) throw iit_error(info.Env(), "DISPOSED", "the trainer is not created or was disposed");
+    if (running) throw iit_error(info.Env(), "INVALID_STATE", "the trainer is busy; await the previous call");
+    return trainer.get();
+}
+
+// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, beta1, beta2, eps, weightDecay}) -> Promise<{nCtx}>
+Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
+    Napi::Object o = info[0].As<Napi::Object>();
+    iit_trainer_params p;
+    p.model_path   = o.Get("modelPath").As<Napi::String>();
+    p.lora_path    = o.Get("loraPath").As<Napi::String>();
+    p.n_ctx        = o.Get("nCtx").As<Napi::Number>().Uint32Value();
+    p.n_threads    = o.Get("threads").As<Napi::Number>().Int32Value();
+    p.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
+    p.sgd          = o.Get("sgd").ToBoolean();
+    p.beta1        = o.Get("beta1").As<Napi::Number>().FloatValue();
+    p.beta2        = o.Get("beta2").As<Napi::Number>().FloatValue();
+    p.eps          = o.Get("eps").As<Napi::Number>().FloatValue();
+    p.weight_decay = o.Get("weightDecay").As<Napi::Number>().FloatValue();
+    running = true;
+    auto * w = new CreateWorker(env, this, info.This().As<Napi::Object>(), p);
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+// window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number) -> Promise<summed NLL>
+Napi::Value AddonTrainer::Window(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    iit_trainer * tr = ready(info);
+    auto tokens = to_vec(info[0].As<Napi::Int32Array>());
+    auto labels = to_vec(info[1].As<Napi::Int32Array>());
+    const bool train = info[2].ToBoolean();
+    const double scale = info[3].As<Napi::Number>().DoubleValue();
+    const int32_t n_vocab = llama_vocab_n_tokens(tr->vocab());
+    if (tokens.size() != tr->n_ctx() || labels.size() != tr->n_ctx()) {
+        throw iit_error(env, "INVALID_OPTION", "a training window must hold exactly " + std::to_string(tr->n_ctx()) + " tokens and labels");
+    }
+    for (size_t i = 0; i < tokens.size(); i++) {
+        if (tokens[i] < 0 || tokens[i] >= n_vocab || labels[i] >= n_vocab) {
+            throw iit_error(env, "INVALID_OPTION", "token id out of range at window position " + std::to_string(i));
+        }
+    }
+    running = true;
+    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, tokens = std::move(tokens), labels = std::move(labels), train, scale](double & out) {
+        out = tr->window(tokens.data(), labels.data(), train, scale);
+        return std::string();
+    }, "TRAINING_FAILED");
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value AddonTrainer::SetPeriod(const Napi::CallbackInfo & info) {
+    ready(info)->set_period(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+}
+
+Napi::Value AddonTrainer::SetLr(const Napi::CallbackInfo & info) {
+    ready(info)->set_lr(info[0].As<Napi::Number>().FloatValue());
+    return info.Env().Undefined();
+}
+
+Napi::Value AddonTrainer::StepsDone(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), (double) ready(info)->steps_done());
+}
+
+// params() -> [{name, n}] of the trainable tensors
+Napi::Value AddonTrainer::Params(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto & ps = ready(info)->params();
+    Napi::Array arr = Napi::Array::New(env, ps.size());
+    for (size_t i = 0; i < ps.size(); i++) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", ps[i].name);
+        o.Set("n", (double) ggml_nelements(ps[i].t));
+        arr.Set(i, o);
+    }
+    return arr;
+}
+
+Napi::Value AddonTrainer::GetTensor(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::string name = info[0].As<Napi::String>();
+    std::vector<float> v = ready(info)->get_tensor(name);
+    if (v.empty()) throw iit_error(env, "INVALID_OPTION", "no trainable tensor named " + name);
+    Napi::Float32Array out = Napi::Float32Array::New(env, v.size());
+    std::copy(v.begin(), v.end(), out.Data());
+    return out;
+}
+
+Napi::Value AddonTrainer::SetTensor(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::string name = info[0].As<Napi::String>();
+    Napi::Float32Array a = info[1].As<Napi::Float32Array>();
+    if (!ready(info)->set_tensor(name, std::vector<float>(a.Data(), a.Data() + a.ElementLength()))) {
+        throw iit_error(env, "INVALID_OPTION", "no trainable tensor " + name + " of " + std::to_string(a.ElementLength()) + " values");
+    }
+    return env.Undefined();
+}
+
+// save(path, what: "weights" | "optimizer") -> Promise
+Napi::Value AddonTrainer::Save(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    iit_trainer * tr = ready(info);
+    std::string path = info[0].As<Napi::String>();
+    const bool optimizer = info[1].As<Napi::String>().Utf8Value() == "optimizer";
+    running = true;
+    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, path, optimizer](double &) {
+        return optimizer ? tr->save_optimizer(path) : tr->save(path);
+    }, "SAVE_FAILED");
+    Napi::Promise promise = w->Promise();
+    w->Queue();
+    return promise;
+}
+
+Napi::Value AddonTrainer::LoadOptimizer(const Napi::CallbackInfo & info) {
+    std::string err = ready(info)->load_optimizer(info[0].As<Napi::String>());
+    if (!err.empty()) throw iit_error(info.Env(), "CHECKPOINT_INVALID", err);
+    return info.Env().Undefined();
+}
+
+Napi::Value AddonTrainer::Dispose(const Napi::CallbackInfo & info) {
+    if (running) throw iit_error(info.Env(), "INVALID_STATE", "the trainer is busy; await the previous call before disposing");
+    trainer.reset();
+    return info.Env().Undefined();
+}

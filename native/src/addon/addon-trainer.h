@@ -1,0 +1,32 @@
+#pragma once
+
+#include <napi.h>
+
+#include "training/trainer.h"
+
+#include <memory>
+
+// A training session (src/training drives it window by window). Every call that computes runs off
+// the JS thread; one at a time.
+class AddonTrainer : public Napi::ObjectWrap<AddonTrainer> {
+public:
+    static Napi::Function Init(Napi::Env env);
+    explicit AddonTrainer(const Napi::CallbackInfo & info);
+
+    std::unique_ptr<iit_trainer> trainer;
+    bool running = false;
+
+private:
+    Napi::Value Create(const Napi::CallbackInfo & info);
+    Napi::Value Window(const Napi::CallbackInfo & info);
+    Napi::Value SetPeriod(const Napi::CallbackInfo & info);
+    Napi::Value SetLr(const Napi::CallbackInfo & info);
+    Napi::Value StepsDone(const Napi::CallbackInfo & info);
+    Napi::Value Params(const Napi::CallbackInfo & info);
+    Napi::Value GetTensor(const Napi::CallbackInfo & info);
+    Napi::Value SetTensor(const Napi::CallbackInfo & info);
+    Napi::Value Save(const Napi::CallbackInfo & info);
+    Napi::Value LoadOptimizer(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    iit_trainer * ready(const Napi::CallbackInfo & info);
+};

@@ -1,0 +1,107 @@
+// Messages → token ids with a per-token "is a training target" flag, then → fixed-length windows.
+import type { Model } from "../model/Model.js";
+import { tuluSegments, type Message } from "../data/template.js";
+import type { TrainMode } from "./types.js";
+
+export interface TokenizedExample {
+  tokens: number[];
+  /** target[i]: the loss sees token i (predicted from tokens[0..i-1]). */
+  target: boolean[];
+}
+
+/**
+ * The Tulu template as open-instruct trains on it: BOS, tags as plain text, EOS after each assistant
+ * turn. Text between EOS tokens is tokenized whole and segment boundaries are found by tokenizing
+ * prefixes (open-instruct's way), so masking never changes how the text tokenizes.
+ * instruction/response modes: targets are assistant tokens and their EOS; lm: every token after BOS.
+ */
+export function tokenizeExample(vocab: Model, messages: Message[], mode: TrainMode): TokenizedExample {
+  const { bos, eos } = vocab.meta;
+  const tokens: number[] = bos >= 0 ? [bos] : [];
+  const target: boolean[] = bos >= 0 ? [false] : [];
+  const segs = tuluSegments(messages);
+  let chunk: typeof segs = [];
+  const flush = () => {
+    let prefix = "";
+    let done = 0;
+    for (const seg of chunk) {
+      prefix += seg.text;
+      const ids = vocab.tokenize(prefix);
+      for (let i = done; i < ids.length; i++) {
+        tokens.push(ids[i]);
+        target.push(mode === "lm" || seg.trainable);
+      }
+      done = ids.length;
+    }
+    const last = chunk[chunk.length - 1];
+    if (last?.eosAfter && eos >= 0) {
+      tokens.push(eos);
+      target.push(mode === "lm" || last.trainable);
+    }
+    chunk = [];
+  };
+  for (const seg of segs) {
+    chunk.push(seg);
+    if (seg.eosAfter) flush();
+  }
+  if (chunk.length) flush();
+  return { tokens, target };
+}
+
+export interface Window {
+  tokens: Int32Array;
+  /** labels[i] = the token at i+1 when it is a target, else -1 (masked). */
+  labels: Int32Array;
+  /** Labelled positions. */
+  nTargets: number;
+}
+
+export interface WindowStats {
+  windows: number;
+  truncated: number;
+  /** Examples with no target inside their window (e.g. all of it was instruction). */
+  dropped: number;
+}
+
+/**
+ * One example per window by default (padded with `pad`, padding masked; longer examples truncated),
+ * or packed: consecutive examples share a window while they fit whole.
+ */
+export function buildWindows(examples: TokenizedExample[], nCtx: number, pad: number, pack: boolean): { windows: Window[]; stats: WindowStats } {
+  const windows: Window[] = [];
+  const stats: WindowStats = { windows: 0, truncated: 0, dropped: 0 };
+  let cur: TokenizedExample = { tokens: [], target: [] };
+  const emit = () => {
+    if (cur.tokens.length === 0) return;
+    const tokens = new Int32Array(nCtx).fill(pad);
+    const labels = new Int32Array(nCtx).fill(-1);
+    tokens.set(cur.tokens);
+    let nTargets = 0;
+    for (let i = 0; i + 1 < cur.tokens.length; i++) {
+      if (cur.target[i + 1]) {
+        labels[i] = cur.tokens[i + 1];
+        nTargets++;
+      }
+    }
+    if (nTargets > 0) windows.push({ tokens, labels, nTargets });
+    cur = { tokens: [], target: [] };
+  };
+  for (const ex of examples) {
+    let { tokens, target } = ex;
+    if (tokens.length > nCtx) {
+      stats.truncated++;
+      tokens = tokens.slice(0, nCtx);
+      target = target.slice(0, nCtx);
+    }
+    if (!target.slice(1).some(Boolean)) {
+      stats.dropped++;
+      continue;
+    }
+    if (!pack || cur.tokens.length + tokens.length > nCtx) emit();
+    cur.tokens.push(...tokens);
+    cur.target.push(...target);
+  }
+  emit();
+  stats.windows = windows.length;
+  return { windows, stats };
+}

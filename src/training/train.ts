@@ -1,0 +1,247 @@
+// Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { readMessagesJsonl } from "../data/messages.js";
+import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
+import { loadModel } from "../model/Model.js";
+import { makeLora } from "../model/makeLora.js";
+import { resolveThreads } from "../model/options.js";
+import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
+import { buildWindows, tokenizeExample, type Window, type WindowStats } from "./examples.js";
+import { learningRate, permutation } from "./schedule.js";
+import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
+
+export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "maxExamples" | "loraRank" | "loraAlpha">> {
+  loraRank: number;
+  loraAlpha: number;
+  maxExamples: number;
+}
+
+function check(ok: boolean, message: string, suggestion?: string): void {
+  if (!ok) throw new InvalidOptionError("INVALID_OPTION", message, { suggestion });
+}
+
+export function resolveTrainOptions(o: TrainOptions): Resolved {
+  const r: Resolved = {
+    model: o.model,
+    data: o.data,
+    mode: o.mode,
+    output: o.output,
+    epochs: o.epochs ?? 2,
+    lr: o.lr ?? 1e-5,
+    warmupRatio: o.warmupRatio ?? 0.03,
+    batchSize: o.batchSize ?? 1,
+    weightDecay: o.weightDecay ?? 0,
+    seed: o.seed ?? 42,
+    valFraction: o.valFraction ?? 0,
+    nCtx: o.nCtx ?? 512,
+    pack: o.pack ?? false,
+    threads: resolveThreads(o.threads),
+    loraRank: o.loraRank ?? 0,
+    loraAlpha: o.loraAlpha ?? 2 * (o.loraRank ?? 0),
+    loraTargets: o.loraTargets ?? DEFAULT_LORA_TARGETS,
+    resume: o.resume ?? false,
+    maxExamples: o.maxExamples ?? Infinity,
+  };
+  check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
+  check(Number.isInteger(r.epochs) && r.epochs >= 1, `epochs must be a positive integer, got ${r.epochs}`);
+  check(r.lr > 0 && Number.isFinite(r.lr), `lr must be positive, got ${r.lr}`);
+  check(r.warmupRatio >= 0 && r.warmupRatio < 1, `warmup ratio must be in [0, 1), got ${r.warmupRatio}`);
+  check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `batch size must be a positive integer, got ${r.batchSize}`);
+  check(r.weightDecay >= 0 && r.weightDecay <= 1, `weight decay must be in [0, 1], got ${r.weightDecay}`);
+  check(r.valFraction >= 0 && r.valFraction < 1, `validation fraction must be in [0, 1), got ${r.valFraction}`);
+  check(
+    Number.isInteger(r.nCtx) && r.nCtx >= 256 && r.nCtx % 256 === 0,
+    `the window length (n-ctx) must be a multiple of 256, got ${r.nCtx}`,
+    "llama.cpp pads contexts to multiples of 256; use 256, 512, 1024, 2048 …",
+  );
+  check(Number.isInteger(r.loraRank) && r.loraRank >= 0, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
+  check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
+  check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
+  return r;
+}
+
+async function fileHash(path: string): Promise<string> {
+  return createHash("sha256").update(await readFile(path)).digest("hex");
+}
+
+/** Tokenizes the data with the model's vocabulary and splits windows into train and validation. */
+async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; eos: number }> {
+  const rows = (await readMessagesJsonl(r.data)).slice(0, r.maxExamples);
+  if (rows.length === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
+  const vocab = await loadModel({ model: r.model, vocabOnly: true });
+  try {
+    const examples = rows.map((row) => tokenizeExample(vocab, row.messages, r.mode));
+    const pad = Math.max(0, vocab.meta.eos);
+    const { windows, stats } = buildWindows(examples, r.nCtx, pad, r.pack);
+    if (windows.length === 0) {
+      throw new TrainingError("NO_TARGETS", `${r.data}: no example has a trainable token within ${r.nCtx} tokens`, {
+        suggestion: r.mode === "lm" ? "check the data" : "the assistant turns are empty or cut off: raise --n-ctx",
+      });
+    }
+    const order = permutation(windows.length, r.seed);
+    const nVal = r.valFraction > 0 ? Math.max(1, Math.round(windows.length * r.valFraction)) : 0;
+    check(nVal < windows.length, `a validation fraction of ${r.valFraction} leaves no training windows`);
+    const val = order.slice(0, nVal).map((i) => windows[i]);
+    const train = order.slice(nVal).map((i) => windows[i]);
+    return { train, val, stats, eos: pad };
+  } finally {
+    vocab.dispose();
+  }
+}
+
+async function writeAtomic(path: string, write: (tmp: string) => Promise<unknown>): Promise<void> {
+  await mkdir(dirname(resolve(path)), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await write(tmp);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Trains `model` on `data` and writes the result to `output` (model GGUF, or adapter GGUF with
+ * `loraRank`). A checkpoint is written at the end of each epoch and when `signal` aborts (at the next
+ * optimizer step), so `resume: true` continues exactly where the run stopped.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const r = resolveTrainOptions(opts);
+  const { train: trainWins, val: valWins, stats } = await prepareWindows(r);
+  const runHash = createHash("sha256")
+    .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await fileHash(r.data), model: resolve(r.model) }))
+    .digest("hex")
+    .slice(0, 16);
+
+  const ckptDir = checkpointDir(r.output);
+  let state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
+  if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
+    throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {
+      suggestion: "pass --resume to continue it, or delete the directory to start over",
+    });
+  }
+
+  // LoRA: a fresh adapter (B = 0, a no-op) is the starting point; the checkpoint's when resuming.
+  let loraPath = "";
+  if (r.loraRank > 0) {
+    loraPath = join(ckptDir, "init-adapter.gguf");
+    if (!existsSync(loraPath)) {
+      await mkdir(ckptDir, { recursive: true });
+      await makeLora({ base: r.model, output: loraPath, rank: r.loraRank, alpha: r.loraAlpha, targets: r.loraTargets, seed: r.seed });
+    }
+  }
+  const start = state ? join(ckptDir, state.weights) : null;
+  const trainer = new (loadAddon().AddonTrainer)();
+  await callNative(() =>
+    trainer.create({
+      modelPath: start && !loraPath ? start : r.model,
+      loraPath: start && loraPath ? start : loraPath,
+      nCtx: r.nCtx,
+      threads: r.threads,
+      gpuLayers: -1,
+      sgd: false,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: r.weightDecay,
+    }),
+  ).catch((e: unknown) => {
+    if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
+      throw new TrainingError(e.code, e.message, {
+        suggestion: "full finetuning needs F32 weights: convert the model to F32 (convert_hf_to_gguf.py --outtype f32), or train a LoRA adapter with --lora-rank",
+      });
+    }
+    throw e;
+  });
+
+  try {
+    if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
+    const groupsPerEpoch = Math.ceil(trainWins.length / r.batchSize);
+    const totalSteps = groupsPerEpoch * r.epochs;
+    const warmup = Math.floor(totalSteps * r.warmupRatio);
+    const s: Omit<CheckpointState, "weights" | "optimizer"> = state ?? {
+      version: 1,
+      runHash,
+      epoch: 0,
+      group: 0,
+      epochNll: 0,
+      epochTargets: 0,
+      epochs: [] as EpochResult[],
+      steps: [] as StepLog[],
+      windowsDone: 0,
+      seconds: 0,
+    };
+    const checkpoint = (at: typeof s) =>
+      writeCheckpoint(r.output, at, async (w, o) => {
+        await callNative(() => trainer.save(w, "weights"));
+        await callNative(() => trainer.save(o, "optimizer"));
+      });
+
+    let t0 = performance.now();
+    const elapsed = () => s.seconds + (performance.now() - t0) / 1000;
+    for (; s.epoch < r.epochs; s.epoch++, s.group = 0, s.epochNll = 0, s.epochTargets = 0) {
+      const order = permutation(trainWins.length, r.seed * 1000003 + s.epoch + 1).map((i) => trainWins[i]);
+      for (; s.group < groupsPerEpoch; s.group++) {
+        if (opts.signal?.aborted) {
+          s.seconds = elapsed();
+          await checkpoint(s);
+          throw new AbortError(`training stopped at epoch ${s.epoch + 1}, step ${s.group}; a checkpoint was saved: rerun with --resume`);
+        }
+        const group = order.slice(s.group * r.batchSize, (s.group + 1) * r.batchSize);
+        const nTargets = group.reduce((n, w) => n + w.nTargets, 0);
+        const step = s.epoch * groupsPerEpoch + s.group;
+        const lr = learningRate(step, totalSteps, warmup, r.lr);
+        trainer.setPeriod(group.length);
+        trainer.setLr(lr);
+        let nll = 0;
+        for (const w of group) nll += await callNative(() => trainer.window(w.tokens, w.labels, true, 1 / nTargets));
+        s.epochNll += nll;
+        s.epochTargets += nTargets;
+        s.windowsDone += group.length;
+        s.steps.push({ step: step + 1, epoch: s.epoch + 1, loss: nll / nTargets, lr });
+        opts.onProgress?.({
+          epoch: s.epoch + 1,
+          epochs: r.epochs,
+          step: step + 1,
+          steps: totalSteps,
+          loss: nll / nTargets,
+          tokensPerSecond: (s.windowsDone * r.nCtx) / elapsed(),
+        });
+      }
+      let valLoss: number | null = null;
+      if (valWins.length) {
+        trainer.setPeriod(1);
+        let nll = 0;
+        let n = 0;
+        for (const w of valWins) {
+          nll += await callNative(() => trainer.window(w.tokens, w.labels, false, 1));
+          n += w.nTargets;
+        }
+        valLoss = nll / n;
+      }
+      s.epochs.push({ epoch: s.epoch + 1, train_loss: s.epochNll / s.epochTargets, val_loss: valLoss });
+      s.seconds = elapsed();
+      t0 = performance.now();
+      // The checkpoint records the next epoch as the one in progress.
+      const next = { epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 };
+      await checkpoint({ ...s, ...next });
+    }
+    await writeAtomic(r.output, (tmp) => callNative(() => trainer.save(tmp, "weights")));
+    const result: TrainResult = {
+      epochs: s.epochs,
+      tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
+      output: r.output,
+    };
+    await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, windows: stats, steps: s.steps }, null, 2) + "\n");
+    return result;
+  } finally {
+    trainer.dispose();
+  }
+}
