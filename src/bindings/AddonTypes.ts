@@ -132,7 +132,7 @@ export interface Addon {
   AddonTrainer: new () => AddonTrainer;
   AddonContext: new (
     model: AddonModel,
-    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; loras: { index: number; scale: number }[] },
+    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; kvF32: boolean; loras: { index: number; scale: number }[] },
   ) => AddonContext;
   makeModel(opts: MakeModelOptions): Promise<{ path: string; nParams: number }>;
   makeLora(opts: {

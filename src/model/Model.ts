@@ -23,23 +23,28 @@ export class Model {
   readonly loras: readonly Required<LoraSpec>[];
   readonly threads: number;
   readonly vocabOnly: boolean;
+  readonly kvCache: "f16" | "f32";
   private readonly _meta: NativeModelMeta;
   private _context?: { key: ContextKey; ctx: AddonContext };
   private _busy: Promise<unknown> = Promise.resolve();
   private _disposed = false;
 
-  private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], threads: number, vocabOnly: boolean) {
+  private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], threads: number, opts: LoadModelOptions) {
     this._native = native;
     this.path = path;
     this.loras = loras;
     this.threads = threads;
-    this.vocabOnly = vocabOnly;
+    this.vocabOnly = opts.vocabOnly ?? false;
+    this.kvCache = opts.kvCache ?? "f16";
     this._meta = native.meta();
   }
 
   /** @internal use loadModel() */
   static async _load(opts: LoadModelOptions): Promise<Model> {
     const threads = resolveThreads(opts.threads);
+    if (opts.kvCache !== undefined && opts.kvCache !== "f16" && opts.kvCache !== "f32") {
+      throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
+    }
     const path = await resolveModelPath(opts.model);
     const addon = loadAddon();
     const native = new addon.AddonModel();
@@ -62,7 +67,7 @@ export class Model {
       native.dispose();
       throw e;
     }
-    return new Model(native, path, loras, threads, opts.vocabOnly ?? false);
+    return new Model(native, path, loras, threads, opts);
   }
 
   get disposed(): boolean {
@@ -142,6 +147,7 @@ export class Model {
         new addon.AddonContext(this._native, {
           ...key,
           nThreads: this.threads,
+          kvF32: this.kvCache === "f32",
           loras: this.loras.map((l, index) => ({ index, scale: l.scale })),
         }),
     );

@@ -21,6 +21,11 @@ export interface LoadModelOptions {
   vocabOnly?: boolean;
   /** Memory-map the file. Defaults to `true`. */
   useMmap?: boolean;
+  /**
+   * KV cache precision. `"f32"` (also turns flash attention off) makes scores match the training
+   * loss to ~1e-6; `"f16"` is faster and lighter. Defaults to `"f16"`.
+   */
+  kvCache?: "f16" | "f32";
 }
 
 /** Parses `path[:scale]` as given to --lora. */

@@ -228,7 +228,7 @@ Napi::Function AddonContext::Init(Napi::Env env) {
     });
 }
 
-// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, loras: [{index, scale}]})
+// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, kvF32, loras: [{index, scale}]})
 AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonContext>(info) {
     Napi::Env env = info.Env();
     AddonModel * m = iit_unwrap_model(info[0]);
@@ -243,6 +243,13 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
     p.n_threads_batch = p.n_threads;
     p.kv_unified      = false; // each sequence gets n_ctx / n_seq of its own
     p.no_perf         = true;
+    if (o.Get("kvF32").ToBoolean()) {
+        // Exact scoring (training's loss equals it to ~1e-6): F32 K/V and no flash attention, which
+        // would cast K/V back to F16.
+        p.type_k          = GGML_TYPE_F32;
+        p.type_v          = GGML_TYPE_F32;
+        p.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
     iit_log_clear_errors();
     ctx = llama_init_from_model(m->model, p);
     if (!ctx) {
