@@ -22,3 +22,5 @@ export { RULE_NAMES, type RuleName, type RuleSpec, type RuleSpecInput } from "./
 export * from "./eval/judge/index.js";
 export { createApp, startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
+export { train, resolveTrainOptions, DEFAULT_LORA_TARGETS } from "./training/train.js";
+export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";

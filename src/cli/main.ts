@@ -11,6 +11,7 @@ import { makeModelCommand } from "./commands/make-model.js";
 import { mergeCommand } from "./commands/merge.js";
 import { serveCommand } from "./commands/serve.js";
 import { rulesCommand } from "./commands/rules.js";
+import { trainCommand } from "./commands/train.js";
 import { winrateCommand } from "./commands/winrate.js";
 
 const program = new Command("iit")
@@ -19,7 +20,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -199,56 +199,60 @@ bool iit_trainer::set_tensor(const std::string & name, const std::vector<float> 
     return true;
 }
 
+namespace {
+
+// Writes `tensors` (backend tensors, copied to host) into a GGUF whose key-values are those of `kv`.
+std::string write_gguf(const std::string & path, const gguf_context * kv, const std::vector<ggml_tensor *> & tensors) {
+    gguf_context * g = gguf_init_empty();
+    if (kv) gguf_set_kv(g, kv);
+    ggml_init_params ip{ (tensors.size() + 1) * ggml_tensor_overhead(), nullptr, true };
+    ggml_context * meta = ggml_init(ip);
+    std::vector<std::vector<char>> bufs;
+    bufs.reserve(tensors.size());
+    for (ggml_tensor * t : tensors) {
+        ggml_tensor * c = ggml_dup_tensor(meta, t);
+        ggml_set_name(c, t->name);
+        bufs.emplace_back(ggml_nbytes(t));
+        ggml_backend_tensor_get(t, bufs.back().data(), 0, ggml_nbytes(t));
+        c->data = bufs.back().data();
+        gguf_add_tensor(g, c);
+    }
+    bool ok = gguf_write_to_file(g, path.c_str(), false);
+    gguf_free(g);
+    ggml_free(meta);
+    return ok ? "" : "cannot write " + path;
+}
+
+} // namespace
+
 std::string iit_trainer::save(const std::string & path) const {
     if (!lora_) {
         llama_model_save_to_file(model_, path.c_str());
         return "";
     }
-    // The adapter file as loaded (metadata, shapes), with the trained A and B written over its data.
-    ggml_context * data = nullptr;
-    gguf_init_params gp{ /*no_alloc =*/ false, &data };
-    gguf_context * g = gguf_init_from_file(p_.lora_path.c_str(), gp);
-    if (!g) return "cannot re-read " + p_.lora_path;
-    for (const auto & t : params_) {
-        ggml_tensor * dst = ggml_get_tensor(data, t.name.c_str());
-        if (!dst || dst->type != GGML_TYPE_F32 || ggml_nbytes(dst) != ggml_nbytes(t.t)) {
-            gguf_free(g); ggml_free(data);
-            return "adapter tensor " + t.name + " is not F32 of the trained shape";
-        }
-        ggml_backend_tensor_get(t.t, dst->data, 0, ggml_nbytes(dst));
-    }
-    bool ok = gguf_write_to_file(g, path.c_str(), false);
-    gguf_free(g);
-    ggml_free(data);
-    return ok ? "" : "cannot write " + path;
+    // The adapter's metadata as loaded (type, architecture, alpha), with the trained A and B.
+    gguf_init_params gp{ /*no_alloc =*/ true, nullptr };
+    gguf_context * src = gguf_init_from_file(p_.lora_path.c_str(), gp);
+    if (!src) return "cannot re-read " + p_.lora_path;
+    std::vector<ggml_tensor *> ts;
+    for (const auto & t : params_) ts.push_back(t.t);
+    std::string err = write_gguf(path, src, ts);
+    gguf_free(src);
+    return err;
 }
 
 std::string iit_trainer::save_optimizer(const std::string & path) const {
-    gguf_context * g = gguf_init_empty();
-    gguf_set_val_u64(g, "iit.opt.iter", (uint64_t) ggml_opt_get_iter(opt_));
-    ggml_context * st = ggml_opt_get_static_ctx(opt_);
-    // Host copies: gguf_write_to_file reads tensor data from memory.
-    std::vector<std::vector<char>> bufs;
-    ggml_context * meta = nullptr;
-    if (st) {
-        size_t n = 0;
-        for (ggml_tensor * t = ggml_get_first_tensor(st); t; t = ggml_get_next_tensor(st, t)) n++;
-        ggml_init_params ip{ n * ggml_tensor_overhead(), nullptr, true };
-        meta = ggml_init(ip);
+    gguf_context * kv = gguf_init_empty();
+    gguf_set_val_u64(kv, "iit.opt.iter", (uint64_t) ggml_opt_get_iter(opt_));
+    std::vector<ggml_tensor *> ts;
+    if (ggml_context * st = ggml_opt_get_static_ctx(opt_)) {
         for (ggml_tensor * t = ggml_get_first_tensor(st); t; t = ggml_get_next_tensor(st, t)) {
-            if (strncmp(t->name, "AdamW ", 6) != 0) continue; // moments only; accumulators are zero between steps
-            ggml_tensor * c = ggml_dup_tensor(meta, t);
-            ggml_set_name(c, t->name);
-            bufs.emplace_back(ggml_nbytes(t));
-            ggml_backend_tensor_get(t, bufs.back().data(), 0, ggml_nbytes(t));
-            c->data = bufs.back().data();
-            gguf_add_tensor(g, c);
+            if (strncmp(t->name, "AdamW ", 6) == 0) ts.push_back(t); // accumulators are zero between steps
         }
     }
-    bool ok = gguf_write_to_file(g, path.c_str(), false);
-    gguf_free(g);
-    if (meta) ggml_free(meta);
-    return ok ? "" : "cannot write " + path;
+    std::string err = write_gguf(path, kv, ts);
+    gguf_free(kv);
+    return err;
 }
 
 std::string iit_trainer::load_optimizer(const std::string & path) {

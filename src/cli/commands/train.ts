@@ -1,0 +1,74 @@
+import { Command, Option } from "commander";
+import { train } from "../../training/train.js";
+import type { TrainMode } from "../../training/types.js";
+import { progressBar } from "../progress.js";
+import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
+
+export const trainCommand = new Command("train")
+  .description("finetune a GGUF model: response tuning, instruction tuning, single-task or LM; full F32 weights or a LoRA adapter")
+  .requiredOption("-m, --model <gguf>", "base model (F32 for full finetuning; any type with --lora-rank)")
+  .requiredOption("--data <jsonl>", "training data, messages JSONL (iit data convert writes it)")
+  .addOption(
+    new Option("--mode <mode>", "instruction/response: loss on assistant tokens and their EOS; lm: on every token")
+      .choices(["instruction", "response", "lm"])
+      .makeOptionMandatory(),
+  )
+  .requiredOption("-o, --output <gguf>", "the trained model, or the adapter with --lora-rank")
+  .option("--epochs <n>", "passes over the data", intOption("--epochs"), 2)
+  .option("--lr <x>", "peak learning rate (linear warmup, then linear decay)", floatOption("--lr"), 1e-5)
+  .option("--warmup-ratio <x>", "fraction of steps spent warming up", floatOption("--warmup-ratio"), 0.03)
+  .option("--batch-size <n>", "examples per optimizer step (gradient accumulation)", intOption("--batch-size"), 1)
+  .option("--weight-decay <x>", "AdamW weight decay", floatOption("--weight-decay"), 0)
+  .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed"), 42)
+  .option("--val-fraction <x>", "examples held out for a validation loss each epoch", floatOption("--val-fraction"), 0)
+  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx"), 512)
+  .option("--pack", "pack several examples into each window")
+  .option("--max-examples <n>", "use only the first n examples", intOption("--max-examples"))
+  .option("--lora-rank <r>", "train a LoRA adapter of rank r instead of the full weights", intOption("--lora-rank"))
+  .option("--lora-alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--lora-alpha"))
+  .option("--lora-targets <list>", "comma-separated weight names to adapt", "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down")
+  .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const quiet = !!o.json;
+    let bar: ReturnType<typeof progressBar> | undefined;
+    let last = 0;
+    try {
+      const result = await train({
+        model: o.model as string,
+        data: o.data as string,
+        mode: o.mode as TrainMode,
+        output: o.output as string,
+        epochs: o.epochs as number,
+        lr: o.lr as number,
+        warmupRatio: o.warmupRatio as number,
+        batchSize: o.batchSize as number,
+        weightDecay: o.weightDecay as number,
+        seed: o.seed as number,
+        valFraction: o.valFraction as number,
+        nCtx: o.nCtx as number,
+        pack: !!o.pack,
+        maxExamples: o.maxExamples as number | undefined,
+        loraRank: o.loraRank as number | undefined,
+        loraAlpha: o.loraAlpha as number | undefined,
+        loraTargets: (o.loraTargets as string).split(",").map((s) => s.trim()).filter(Boolean),
+        resume: !!o.resume,
+        threads: o.threads as number | undefined,
+        signal: interruptSignal(),
+        onProgress: (p) => {
+          bar ??= progressBar(p.steps, "steps", quiet);
+          bar.tick(p.step - last, { info: `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.tokensPerSecond.toFixed(0)} tok/s` });
+          last = p.step;
+        },
+      });
+      bar?.stop();
+      if (o.json) return printJson(result);
+      for (const e of result.epochs) {
+        process.stdout.write(`epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)}${e.val_loss === null ? "" : `, val loss ${e.val_loss.toFixed(4)}`}\n`);
+      }
+      process.stdout.write(`${result.tokens_per_second.toFixed(0)} tokens/s; wrote ${result.output} (loss log: ${result.output}.train.json)\n`);
+    } finally {
+      bar?.stop();
+    }
+  });

@@ -1,0 +1,103 @@
+// train() end to end on stories260K and real LIMA data: loss falls, outputs load, resume is exact.
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadAddon } from "../../../src/bindings/loadAddon.js";
+import { AbortError, DatasetError, InvalidOptionError, TrainingError } from "../../../src/errors.js";
+import { loadModel } from "../../../src/model/Model.js";
+import { train } from "../../../src/training/train.js";
+import type { TrainOptions } from "../../../src/training/types.js";
+import { iit } from "../../helpers/cli.js";
+import { sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+
+const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
+const base = { model: storiesModel, data: lima, mode: "response", nCtx: 256, threads: 1, lr: 1e-3 } as const;
+const prompt = "Tell me a story about a cat.";
+
+async function greedy(loras: { path: string }[] = [], model = storiesModel): Promise<number[]> {
+  await using m = await loadModel({ model, threads: 1, loras });
+  return (await m.generate(prompt, { maxTokens: 24 }))[0].tokens;
+}
+
+async function weights(model: string): Promise<Map<string, Float32Array>> {
+  const t = new (loadAddon().AddonTrainer)();
+  await t.create({ modelPath: model, loraPath: "", nCtx: 256, threads: 1, gpuLayers: 0, sgd: true, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  try {
+    return new Map(t.params().map((p) => [p.name, t.getTensor(p.name)]));
+  } finally {
+    t.dispose();
+  }
+}
+
+describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
+  const dir = tempDir();
+
+  it("response tuning: loss falls, every tensor moves, the model loads and generates", async () => {
+    const output = join(dir, "rt.gguf");
+    const res = await train({ ...base, output, epochs: 3, maxExamples: 32, valFraction: 0.125 });
+    expect(res.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(res.epochs[2].train_loss).toBeLessThan(res.epochs[0].train_loss - 0.5);
+    expect(res.epochs.every((e) => e.val_loss !== null && Number.isFinite(e.val_loss))).toBe(true);
+    expect(res.tokens_per_second).toBeGreaterThan(0);
+    const [before, after] = [await weights(storiesModel), await weights(output)];
+    const still = [...before].filter(([name, w]) => Buffer.from(w.buffer).equals(Buffer.from(after.get(name)!.buffer))).map(([n]) => n);
+    expect(still).toEqual([]);
+    await using m = await loadModel({ model: output, threads: 1 });
+    await using b = await loadModel({ model: storiesModel, threads: 1 });
+    expect(m.meta.nCtxTrain).toBe(b.meta.nCtxTrain); // the window length does not become the context length
+    const [g] = await m.generate(prompt, { maxTokens: 24 });
+    expect(g.tokens.length).toBeGreaterThan(0);
+    expect(g.tokens).not.toEqual(await greedy());
+  });
+
+  it("a LoRA adapter trained here loads at generation time and changes the output", async () => {
+    const output = join(dir, "lora.gguf");
+    const res = await train({ ...base, output, epochs: 2, maxExamples: 16, loraRank: 4 });
+    expect(res.epochs[1].train_loss).toBeLessThan(res.epochs[0].train_loss);
+    expect(await greedy([{ path: output }])).not.toEqual(await greedy());
+  });
+
+  it("Ctrl-C mid-epoch saves a checkpoint; --resume finishes with the uninterrupted run's losses", async () => {
+    const opts: TrainOptions = { ...base, epochs: 2, maxExamples: 12, batchSize: 2, output: join(dir, "full.gguf") };
+    const full = await train(opts);
+
+    const output = join(dir, "resumed.gguf");
+    const ac = new AbortController();
+    await expect(
+      train({ ...opts, output, signal: ac.signal, onProgress: (p) => p.step === 4 && ac.abort() }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(existsSync(output)).toBe(false);
+    await expect(train({ ...opts, output })).rejects.toMatchObject({ code: "CHECKPOINT_EXISTS" });
+    const resumed = await train({ ...opts, output, resume: true });
+    expect(resumed.epochs.length).toBe(2);
+    resumed.epochs.forEach((e, i) => expect(Math.abs(e.train_loss - full.epochs[i].train_loss)).toBeLessThan(1e-6));
+    expect(await greedy([], output)).toEqual(await greedy([], opts.output));
+    await expect(train({ ...opts, output, lr: 2e-3, resume: true })).rejects.toMatchObject({ code: "CHECKPOINT_MISMATCH" });
+  });
+
+  it("bad input is a typed error naming the problem", async () => {
+    const bad = join(dir, "bad.jsonl");
+    await writeFile(bad, '{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n{"id": "b", "messages": [\n');
+    await expect(train({ ...base, data: bad, output: join(dir, "x.gguf") })).rejects.toSatisfy(
+      (e) => e instanceof DatasetError && /bad\.jsonl:2/.test(e.message),
+    );
+    await expect(train({ ...base, nCtx: 300, output: join(dir, "x.gguf") })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(train({ ...base, output: storiesModel })).rejects.toBeInstanceOf(InvalidOptionError);
+    const noTargets = join(dir, "prompts-only.jsonl");
+    await writeFile(noTargets, '{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n');
+    await expect(train({ ...base, data: noTargets, output: join(dir, "y.gguf") })).rejects.toSatisfy(
+      (e) => e instanceof TrainingError && e.code === "NO_TARGETS",
+    );
+  });
+
+  it("iit train --json prints the epochs, throughput and output", async () => {
+    const output = join(dir, "cli.gguf");
+    const r = await iit(["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", output, "--epochs", "1", "--lr", "1e-3", "--n-ctx", "256", "--max-examples", "4", "-t", "1", "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "tokens_per_second"]);
+    expect(Object.keys(out.epochs[0]).sort()).toEqual(["epoch", "train_loss", "val_loss"]);
+    expect(existsSync(output)).toBe(true);
+  });
+});
