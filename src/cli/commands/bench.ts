@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
+import { benchTrain } from "../../bench/benchTrain.js";
 import { benchJudgeCommand } from "./judge.js";
 import { collect, intOption, printJson } from "../util.js";
 
@@ -57,8 +58,37 @@ const rules = new Command("rules")
     }
   });
 
+const trainBench = new Command("train")
+  .description("training tokens/s and peak memory vs llama.cpp's llama-finetune (same pinned commit, same model, text, window, threads)")
+  .requiredOption("-m, --model <path>", "F32 GGUF model")
+  .requiredOption("--data <jsonl>", "messages JSONL (its assistant turns are the training text)")
+  .option("--n-ctx <n>", "window length", intOption("--n-ctx"), 256)
+  .option("--examples <n>", "examples of --data used", intOption("--examples"), 64)
+  .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await benchTrain({
+      model: o.model as string,
+      data: o.data as string,
+      nCtx: o.nCtx as number,
+      examples: o.examples as number,
+      finetuneBin: o.finetuneBin as string | undefined,
+      threads: o.threads as number | undefined,
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (o.json) printJson(r);
+    else {
+      process.stdout.write(
+        `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
+          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n`,
+      );
+    }
+  });
+
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
   .addCommand(rules)
+  .addCommand(trainBench)
   .addCommand(benchJudgeCommand);

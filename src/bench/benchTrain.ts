@@ -1,0 +1,145 @@
+// Training throughput and peak memory: `iit train` vs llama.cpp's own llama-finetune, built from the
+// same pinned commit (pristine, without our patches), on the same model, text, window and threads.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../bindings/loadAddon.js";
+import { readMessagesJsonl } from "../data/messages.js";
+import { IitError } from "../errors.js";
+import { loadModel } from "../model/Model.js";
+import { resolveThreads } from "../model/options.js";
+
+export interface BenchTrainOptions {
+  model: string;
+  /** Messages JSONL; its assistant turns become the text both trainers see. */
+  data: string;
+  nCtx?: number;
+  threads?: number;
+  /** Examples of `data` used. Defaults to `64`. */
+  examples?: number;
+  /** A llama-finetune binary; by default it is built once from the pinned source into the temp dir. */
+  finetuneBin?: string;
+  onStatus?: (msg: string) => void;
+}
+
+export interface RunStats {
+  tokens_per_second: number;
+  peak_rss_mb: number;
+  seconds: number;
+}
+
+export interface BenchTrainResult {
+  model: string;
+  n_ctx: number;
+  threads: number;
+  windows: number;
+  ours: RunStats;
+  ours_masked: RunStats;
+  llama_finetune: RunStats;
+  ratio: number;
+  memory_ratio: number;
+  masking_cost: number;
+}
+
+function git(args: string[]): string {
+  const r = spawnSync("git", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new IitError("BENCH_FAILED", `git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Builds llama-finetune from a pristine clone of the pinned llama.cpp (≈4 min on 2 cores, once). */
+export function ensureFinetune(status: (m: string) => void): string {
+  const src = join(packageRoot, "native", "llama.cpp");
+  const commit = git(["-C", src, "rev-parse", "HEAD"]);
+  const dir = join(tmpdir(), `iit-llama-finetune-${commit.slice(0, 8)}`);
+  const bin = join(dir, "build", "bin", "llama-finetune");
+  if (existsSync(bin)) return bin;
+  status(`building llama-finetune at ${commit.slice(0, 8)} into ${dir} (once)`);
+  if (!existsSync(join(dir, "src"))) git(["clone", "-q", src, join(dir, "src")]);
+  const run = (args: string[]) => {
+    const r = spawnSync("cmake", args, { stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new IitError("BENCH_FAILED", `cmake ${args.join(" ")} failed`);
+  };
+  run(["-S", join(dir, "src"), "-B", join(dir, "build"), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_EXAMPLES=ON", "-DLLAMA_BUILD_COMMON=ON",
+    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_TOOLS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_CURL=OFF", "-DGGML_OPENMP=OFF", "-DBUILD_SHARED_LIBS=OFF"]);
+  run(["--build", join(dir, "build"), "--target", "llama-finetune", "-j", "2"]);
+  return bin;
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS. */
+async function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakMb: number; stdout: string; stderr: string }> {
+  const useTime = existsSync("/usr/bin/time");
+  const [exe, argv] = useTime ? ["/usr/bin/time", ["-f", "IIT_PEAK_KB=%M", cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      if (code !== 0) return reject(new IitError("BENCH_FAILED", `${cmd} exited with ${code}: ${stderr.slice(-800)}`));
+      const kb = Number(/IIT_PEAK_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
+      resolve({ seconds: (performance.now() - t0) / 1000, peakMb: kb / 1024, stdout, stderr });
+    });
+  });
+}
+
+export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
+  const status = o.onStatus ?? (() => {});
+  const threads = resolveThreads(o.threads);
+  const nCtx = o.nCtx ?? 256;
+  const dir = join(tmpdir(), `iit-bench-train-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const bin = o.finetuneBin ?? ensureFinetune(status);
+
+  // One text for both: the assistant turns, concatenated. Ours sees it as LM windows of nCtx tokens
+  // (every position a target); llama-finetune cuts the same text into windows of nCtx with stride nCtx/2.
+  const rows = (await readMessagesJsonl(o.data)).slice(0, o.examples ?? 64);
+  const text = rows.map((r) => r.messages.filter((m) => m.role === "assistant").map((m) => m.content).join("\n")).join("\n\n");
+  const txt = join(dir, "data.txt");
+  await writeFile(txt, text);
+
+  status("llama-finetune …");
+  const ft = await timed(bin, ["-m", o.model, "-f", txt, "-c", String(nCtx), "-b", String(nCtx), "-ub", String(nCtx), "-t", String(threads),
+    "-ngl", "0", "--epochs", "1", "-fa", "off", "-val-split", "0", "-o", join(dir, "ft.gguf")]);
+  // It tokenizes the text with BOS and trains on every window of nCtx + 1 tokens at stride nCtx/2.
+  let ftWindows: number;
+  {
+    await using vocab = await loadModel({ model: o.model, vocabOnly: true });
+    const n = vocab.tokenize(text, { addSpecial: true }).length;
+    ftWindows = Math.floor((n - nCtx - 1) / (nCtx / 2));
+  }
+
+  const cli = join(packageRoot, "dist", "cli", "main.js");
+  const ours = async (mode: "lm" | "instruction", name: string) => {
+    status(`iit train --mode ${mode} …`);
+    const r = await timed(process.execPath, [cli, "train", "-m", o.model, "--data", o.data, "--mode", mode, "--pack", "-o", join(dir, `${name}.gguf`),
+      "--epochs", "1", "--lr", "1e-5", "--n-ctx", String(nCtx), "--max-examples", String(o.examples ?? 64), "-t", String(threads), "--json"]);
+    const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as { windows: { windows: number } };
+    return { ...r, windows: log.windows.windows, tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second };
+  };
+  const lm = await ours("lm", "ours-lm");
+  const masked = await ours("instruction", "ours-masked");
+
+  // llama-finetune prints no throughput: its tokens/s is windows × nCtx over its wall time, and ours
+  // is measured the same way (wall time of the whole process) for the ratio.
+  const ftTps = (ftWindows * nCtx) / ft.seconds;
+  const oursWall = (lm.windows * nCtx) / lm.seconds;
+  const stats = (tps: number, r: { peakMb: number; seconds: number }): RunStats => ({ tokens_per_second: tps, peak_rss_mb: r.peakMb, seconds: r.seconds });
+  return {
+    model: o.model,
+    n_ctx: nCtx,
+    threads,
+    windows: lm.windows,
+    ours: stats(oursWall, lm),
+    ours_masked: stats((masked.windows * nCtx) / masked.seconds, masked),
+    llama_finetune: stats(ftTps, ft),
+    ratio: oursWall / ftTps,
+    memory_ratio: lm.peakMb / ft.peakMb,
+    masking_cost: 1 - masked.tps / lm.tps,
+  };
+}
