@@ -201,25 +201,14 @@ bool iit_trainer::set_tensor(const std::string & name, const std::vector<float> 
 
 namespace {
 
-// Writes `tensors` (backend tensors, copied to host) into a GGUF whose key-values are those of `kv`.
+// Writes backend tensors into a GGUF whose key-values are those of `kv`; gguf reads each tensor's data
+// through its backend buffer while writing, so nothing is copied whole into host memory.
 std::string write_gguf(const std::string & path, const gguf_context * kv, const std::vector<ggml_tensor *> & tensors) {
     gguf_context * g = gguf_init_empty();
     if (kv) gguf_set_kv(g, kv);
-    ggml_init_params ip{ (tensors.size() + 1) * ggml_tensor_overhead(), nullptr, true };
-    ggml_context * meta = ggml_init(ip);
-    std::vector<std::vector<char>> bufs;
-    bufs.reserve(tensors.size());
-    for (ggml_tensor * t : tensors) {
-        ggml_tensor * c = ggml_dup_tensor(meta, t);
-        ggml_set_name(c, t->name);
-        bufs.emplace_back(ggml_nbytes(t));
-        ggml_backend_tensor_get(t, bufs.back().data(), 0, ggml_nbytes(t));
-        c->data = bufs.back().data();
-        gguf_add_tensor(g, c);
-    }
+    for (ggml_tensor * t : tensors) gguf_add_tensor(g, t);
     bool ok = gguf_write_to_file(g, path.c_str(), false);
     gguf_free(g);
-    ggml_free(meta);
     return ok ? "" : "cannot write " + path;
 }
 
