@@ -113,6 +113,27 @@ export const evaluationSchema = z
   })
   .strict();
 
+export const analysesSchema = z
+  .object({
+    /** Paper Fig. 5 for trained arms (default: the single-task arms), on their first seed. */
+    similarity: z
+      .object({
+        /** Any GGUF used as a mean-pooled embedder (the paper: nomic-embed-text-v1). */
+        embedder: z.string().min(1),
+        /** General data to contrast with (messages JSONL; the paper: LIMA). */
+        generalData: z.string().min(1),
+        /** Arms to analyse (trained arms). Defaults to every single-task arm. */
+        arms: z.array(z.string()).optional(),
+        /** Only the first N examples of each data file. Defaults to 1000. */
+        maxExamples: z.int().min(1).optional(),
+        /** Tokens per text (longer texts are truncated). Defaults to 512. */
+        contextSize: z.int().min(8).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     $schema: z.string().optional(),
@@ -135,6 +156,7 @@ export const experimentSchema = z
     training: trainingSchema.optional(),
     arms: z.array(armSchema).min(1),
     evaluation: evaluationSchema,
+    analyses: analysesSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -157,6 +179,13 @@ export const experimentSchema = z
         if (!a.data?.format && !(DATASET_FORMATS as string[]).includes(ds)) {
           ctx.addIssue({ code: "custom", path: ["arms", i, "data", "format"], message: `"${ds}" is not a converter name (${DATASET_FORMATS.join(", ")}): set data.format` });
         }
+      }
+    });
+    c.analyses?.similarity?.arms?.forEach((name, i) => {
+      const a = c.arms.find((x) => (x.name ?? x.type) === name);
+      const kind = a && armKind(a.type);
+      if (!a || !(kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task")) {
+        ctx.addIssue({ code: "custom", path: ["analyses", "similarity", "arms", i], message: `"${name}" is not a trained arm (similarity compares a tuned model with its training data)` });
       }
     });
     if (!names.has(c.evaluation.reference)) {
@@ -208,6 +237,9 @@ export interface ExperimentConfig {
   gpuLayers: number;
   arms: Arm[];
   evaluation: ExperimentConfigRaw["evaluation"] & { bothOrders: boolean; judgeSeed: number };
+  analyses: {
+    similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };
+  };
 }
 
 /** The published JSON Schema of experiment configs. */
@@ -280,6 +312,16 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
       bothOrders: ev.bothOrders ?? true,
       judgeSeed: ev.judgeSeed ?? 42,
     },
+    analyses: c.analyses?.similarity
+      ? {
+          similarity: {
+            ...c.analyses.similarity,
+            embedder: abs(baseDir, c.analyses.similarity.embedder),
+            generalData: abs(baseDir, c.analyses.similarity.generalData),
+            arms: c.analyses.similarity.arms ?? arms.filter((a) => a.kind === "single-task").map((a) => a.name),
+          },
+        }
+      : {},
   };
 }
 

@@ -5,8 +5,8 @@ import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
 
-export type StepKind = "convert" | "train" | "generate" | "judge" | "aggregate";
-export const STEP_KINDS: StepKind[] = ["convert", "train", "generate", "judge", "aggregate"];
+export type StepKind = "convert" | "train" | "generate" | "judge" | "similarity" | "aggregate";
+export const STEP_KINDS: StepKind[] = ["convert", "train", "generate", "judge", "similarity", "aggregate"];
 
 /** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
 export interface Step {
@@ -180,6 +180,22 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
       judges.push(j.id);
     }
   }
+  const sim = c.analyses.similarity;
+  const sims: string[] = [];
+  for (const name of sim?.arms ?? []) {
+    const arm = c.arms.find((a) => a.name === name)!;
+    const seed = arm.seeds[0];
+    const s = await add({
+      id: `${arm.name}/s${seed}/similarity`,
+      kind: "similarity",
+      arm: arm.name,
+      seed,
+      slice: { maxExamples: sim!.maxExamples ?? 1000, contextSize: sim!.contextSize ?? null },
+      files: { embedder: sim!.embedder, general: sim!.generalData },
+      deps: { outputs: genId.get(arm.name)!(seed), data: `${arm.name}/convert` },
+    });
+    sims.push(s.id);
+  }
   const generates = steps.filter((s) => s.kind === "generate").map((s) => s.id);
   await add({
     id: "aggregate",
@@ -188,7 +204,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     seed: null,
     slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
     files: {},
-    deps: Object.fromEntries([...judges, ...generates].map((id) => [id, id])),
+    deps: Object.fromEntries([...judges, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;
 }

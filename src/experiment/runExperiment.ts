@@ -9,7 +9,7 @@ import { armRow, resultsCsv, resultsMarkdown, seedResult, type ResultsTable, typ
 import type { Arm, ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
-import { openExperimentJudge, runConvert, runGenerate, runJudgeStep, runTrain, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
+import { openExperimentJudge, runConvert, runGenerate, runJudgeStep, runSimilarity, runTrain, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
 import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
 
 export interface RunExperimentOptions {
@@ -46,6 +46,8 @@ export interface ExperimentResults {
   lengths: LengthsResult;
   /** Generation files per arm, relative to the output directory. */
   generations: Record<string, { seed: number | null; path: string }[]>;
+  /** Similarity analyses (paper Fig. 5) per analysed arm, relative to the output directory. */
+  similarity: { arm: string; seed: number; path: string; pearson_r: number | null }[];
   config: { name: string; description?: string; baseModel: string; source: string | null };
 }
 
@@ -185,6 +187,8 @@ async function execute(s: Step, arm: Arm | undefined, ctx: StepContext, c: Exper
       return runGenerate(s, arm!, ctx);
     case "judge":
       return runJudgeStep(s, arm!, ctx);
+    case "similarity":
+      return runSimilarity(s, arm!, ctx);
     case "aggregate": {
       const results = await aggregate(c, steps, false);
       await writeJsonAtomic(join(s.dir, "results.json"), results);
@@ -229,7 +233,15 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
     }
   }
   const lengths = await analyzeLengths(lengthsIn);
+  const similarity = steps
+    .filter((s) => s.kind === "similarity")
+    .flatMap((s) => {
+      const m = manifest(s);
+      if (!m && !allowMissing) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${s.id} has not finished`);
+      return m ? [{ arm: s.arm, seed: s.seed!, path: relative(c.output, join(s.dir, m.outputs.similarity)), pearson_r: (m.result.pearson_r as number | null) ?? null }] : [];
+    });
   return {
+    similarity,
     table: { experiment: c.name, reference: c.evaluation.reference, judge: c.evaluation.judge, both_orders: c.evaluation.bothOrders, rows },
     lengths,
     generations,

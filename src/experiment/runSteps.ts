@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { convertDataset } from "../data/convert/index.js";
 import { AbortError, TrainingError } from "../errors.js";
+import { analyzeSimilarity } from "../eval/analyses/similarity.js";
 import { openJudge } from "../eval/judge/index.js";
 import type { JudgeBackend } from "../eval/judge/backend.js";
 import { runJudge } from "../eval/judge/runJudge.js";
@@ -178,6 +179,24 @@ export async function runJudgeStep(step: Step, _arm: Arm, ctx: StepContext): Pro
       judge: summary.judge,
     },
   };
+}
+
+/** Paper Fig. 5 for one tuned arm: its outputs against its own training data and the general data. */
+export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  const sim = ctx.config.analyses.similarity!;
+  const out = ctx.upstream(step.deps.outputs);
+  const data = ctx.upstream(step.deps.data);
+  await using embedder = await loadModel({ model: sim.embedder, threads: ctx.config.threads, gpuLayers: ctx.config.gpuLayers });
+  const r = await analyzeSimilarity(embedder, {
+    outputs: join(out.dir, out.outputs.outputs),
+    taskData: join(data.dir, data.outputs.data),
+    generalData: sim.generalData,
+    maxExamples: sim.maxExamples,
+    contextSize: sim.contextSize,
+    signal: ctx.signal,
+  });
+  await writeTextAtomic(join(step.dir, "similarity.json"), JSON.stringify(r, null, 2) + "\n");
+  return { outputs: { similarity: "similarity.json" }, result: { points: r.points.length, pearson_r: r.pearson_r } };
 }
 
 /** Opens the evaluation's judge (local GGUF or HTTP). */

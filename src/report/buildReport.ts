@@ -49,14 +49,14 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     r.lengths.arms.map((a) => ({ label: a.arm, values: a.char_lengths })),
     { title: "Response lengths", axis: "characters per response" },
   );
-  const simFiles = [...(o.similarity ?? [])];
+  const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(o.similarity ?? [])];
   const anDir = join(dir, "analyses");
   if (existsSync(anDir)) for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
   const sims = simFiles.map((f) => ({ file: f, r: JSON.parse(readFileSync(f, "utf8")) as SimilarityResult }));
   if (sims.length) {
     plots.similarity = scatter(
       sims.map((s) => ({
-        label: basename(s.file).replace(/\.json$/, "").replace(/^similarity-?/, "").slice(0, 22) || "outputs",
+        label: simLabel(s.file, r, dir),
         points: s.r.points.map((p) => ({ x: p.x, y: p.y, title: p.instruction.slice(0, 120) })),
       })),
       { title: "Similarity to the task (paper Fig. 5)", xAxis: "instruction ~ task instructions (mean cosine)", yAxis: "response ~ task − ~ general responses" },
@@ -100,7 +100,7 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     )
     .join("\n");
   const simSection = plots.similarity
-    ? `<section><h2>Similarity to the task</h2><p>Each dot is one test instruction: x is how similar it is to the task's training instructions, y how much more the response resembles task responses than general ones. ${sims.map((s) => `${esc(basename(s.file))}: Pearson r = ${n(s.r.pearson_r, 3)}, embedder ${esc(s.r.embedder)}`).join("; ")}.</p>${plots.similarity}</section>`
+    ? `<section><h2>Similarity to the task</h2><p>Each dot is one test instruction: x is how similar it is to the task's training instructions, y how much more the response resembles task responses than general ones. ${sims.map((s) => `${esc(simLabel(s.file, r, dir))}: Pearson r = ${n(s.r.pearson_r, 3)}, embedder ${esc(s.r.embedder)}`).join("; ")}.</p>${plots.similarity}</section>`
     : "";
 
   const html = `<!doctype html>
@@ -146,4 +146,11 @@ ${examples}
   const htmlPath = join(out, "report.html");
   await writeTextAtomic(htmlPath, html);
   return { html: htmlPath, plots: plotFiles, arms };
+}
+
+/** A series name: the arm for an experiment's own analyses, else the file name. */
+function simLabel(file: string, r: ExperimentResults, dir: string): string {
+  const own = (r.similarity ?? []).find((s) => join(dir, s.path) === file);
+  if (own) return `${own.arm} (seed ${own.seed})`.slice(0, 22);
+  return basename(file).replace(/\.json$/, "").replace(/^similarity-?/, "").slice(0, 22) || "outputs";
 }

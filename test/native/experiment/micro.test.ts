@@ -119,6 +119,20 @@ describe.skipIf(skip)("examples/micro.json end to end (stand-in trainer)", () =>
     ]);
   });
 
+  it("a similarity analysis added to the config runs as one more step, and lands in results.json", async () => {
+    const v = JSON.parse(readFileSync(microPath, "utf8"));
+    Object.assign(v, { output: dir, threads: 1 });
+    v.analyses = { similarity: { embedder: v.baseModel, generalData: "../../shared/data/lima/lima_no_instruction.jsonl", arms: ["instruction-tuned"], maxExamples: 12 } };
+    const r = await runExperiment(parseExperimentConfig(v, { source: microPath }), { train: fakeTrainer() });
+    expect(r.executed).toEqual(["instruction-tuned/s1/similarity", "aggregate"]);
+    const sim = r.results!.similarity;
+    expect(sim).toHaveLength(1);
+    expect(sim[0]).toMatchObject({ arm: "instruction-tuned", seed: 1 });
+    const points = JSON.parse(readFileSync(join(dir, sim[0].path), "utf8")).points;
+    expect(points).toHaveLength(8);
+    expect(numbers(r)).toEqual(numbers(first));
+  });
+
   it("interrupted mid-run (inside a judge step), then resumed, gives the same table", async () => {
     const d2 = tempDir("iit-micro-abort-");
     const ac = new AbortController();

@@ -96,8 +96,8 @@ describe.skipIf(!existsSync(cliPath) && "CLI not built (npm run build:ts)")("iit
 
   it("the paper configs validate and dry-run every step with its inputs and hash", () => {
     for (const [name, steps, trains] of [
-      ["paper-llama2", 138, 35],
-      ["paper-olmo", 114, 35],
+      ["paper-llama2", 143, 35],
+      ["paper-olmo", 119, 35],
     ] as const) {
       const r = iit(["experiment", "run", join("examples", `${name}.json`), "--dry-run", "--json"]);
       expect(r.code, r.stderr).toBe(0);
