@@ -37,10 +37,10 @@ export interface StepOutcome {
   result: Record<string, unknown>;
 }
 
-export async function runConvert(step: Step, arm: Arm, _ctx: StepContext): Promise<StepOutcome> {
+export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
   const d = arm.data!;
   const out = join(step.dir, "data.jsonl");
-  const r = await convertDataset({ format: d.format, input: d.path, output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions });
+  const r = await convertDataset({ format: d.format, input: d.path, output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions, signal: ctx.signal });
   return { outputs: { data: "data.jsonl" }, result: { examples: r.examples, limit: r.limit, dropInstructions: r.dropInstructions, notes: r.notes } };
 }
 

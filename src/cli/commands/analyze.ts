@@ -70,6 +70,7 @@ const lengthsCommand = new Command("lengths")
   .description("response lengths (chars, tokens), EOS rate and stop reasons per arm")
   .option("--outputs <[arm=]file>", "model_outputs.json of one arm (repeatable; files with the same arm name are pooled)", collect(parseArmFile), [])
   .option("--experiment <dir>", "every arm of an experiment's output directory (its results.json)")
+  .option("-m, --model <gguf>", "count tokens of rows without n_tokens with this tokenizer (vocabulary only is loaded)")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: Record<string, unknown>) => {
     const arms = new Map<string, string[]>();
@@ -81,7 +82,11 @@ const lengthsCommand = new Command("lengths")
       for (const [arm, gens] of Object.entries(r.generations)) arms.set(arm, gens.map((g) => join(o.experiment as string, g.path)));
     }
     if (!arms.size) throw new InvalidOptionError("INVALID_OPTION", "give --outputs [arm=]file (repeatable) or --experiment DIR");
-    const res = await analyzeLengths([...arms].map(([arm, files]) => ({ arm, files })));
+    await using vocab = o.model ? await loadModel({ model: o.model as string, vocabOnly: true }) : undefined;
+    const res = await analyzeLengths(
+      [...arms].map(([arm, files]) => ({ arm, files })),
+      vocab ? { countTokens: (text) => vocab.tokenize(text).length } : {},
+    );
     if (o.json) return printJson(res);
     const f = (x: number | null) => (x === null ? "–" : x.toFixed(0));
     process.stdout.write(

@@ -17,7 +17,7 @@ export interface ArmLengths {
   files: string[];
   responses: number;
   chars: Distribution;
-  /** From each row's `n_tokens` (rows without it are left out of this distribution). */
+  /** From each row's `n_tokens`, else counted with `countTokens` when given (else the row is left out). */
   tokens: Distribution;
   /** Fraction of responses that ended with end-of-sequence. */
   eos_rate: number | null;
@@ -55,9 +55,9 @@ export function distribution(xs: number[]): Distribution {
 const codePoints = (s: string) => [...s].length;
 
 /** Lengths of one arm's responses (rows of AlpacaEval model_outputs with our n_tokens/stop_reason). */
-export function lengthsOf(arm: string, rows: OutputRecord[], files: string[] = []): ArmLengths {
+export function lengthsOf(arm: string, rows: OutputRecord[], files: string[] = [], countTokens?: (text: string) => number): ArmLengths {
   const chars = rows.map((r) => codePoints(r.output));
-  const tokens = rows.flatMap((r) => (typeof r.n_tokens === "number" ? [r.n_tokens] : []));
+  const tokens = rows.flatMap((r) => (typeof r.n_tokens === "number" ? [r.n_tokens] : countTokens ? [countTokens(r.output)] : []));
   const stop_reasons: Record<string, number> = {};
   for (const r of rows) {
     const k = typeof r.stop_reason === "string" ? r.stop_reason : "unknown";
@@ -77,12 +77,15 @@ export function lengthsOf(arm: string, rows: OutputRecord[], files: string[] = [
 }
 
 /** `iit analyze lengths`: per arm, response lengths (chars, tokens), EOS rate and stop reasons. */
-export async function analyzeLengths(arms: { arm: string; files: string[] }[]): Promise<LengthsResult> {
+export async function analyzeLengths(
+  arms: { arm: string; files: string[] }[],
+  o: { countTokens?: (text: string) => number } = {},
+): Promise<LengthsResult> {
   const out: ArmLengths[] = [];
   for (const a of arms) {
     const rows: OutputRecord[] = [];
     for (const f of a.files) rows.push(...(await readOutputs(f)));
-    out.push(lengthsOf(a.arm, rows, a.files));
+    out.push(lengthsOf(a.arm, rows, a.files, o.countTokens));
   }
   return { arms: out };
 }

@@ -21,6 +21,8 @@ describe("lengths analysis", () => {
     expect(a.eos_rate).toBeCloseTo(2 / 3);
     expect(a.stop_reasons).toEqual({ eos: 2, max_tokens: 1, unknown: 1 });
     expect(distribution([])).toMatchObject({ n: 0, mean: null, median: null });
+    // Rows without n_tokens are counted by a tokenizer when one is given.
+    expect(lengthsOf("x", rows, [], (t) => t.length).tokens).toMatchObject({ n: 4, max: 8 });
   });
 
   it("iit analyze lengths --json pools files of the same arm", () => {
