@@ -19,6 +19,11 @@ export interface RunExperimentOptions {
   only?: string[];
   /** List every step with its inputs, hash and status; run nothing. Defaults to `false`. */
   dryRun?: boolean;
+  /**
+   * On a failed step, record it, skip the steps that need it, run everything else, and aggregate what
+   * finished (the failures are in `failed`). Defaults to `false`: the first failure throws.
+   */
+  keepGoing?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: ExperimentEvent) => void;
 }
@@ -26,6 +31,8 @@ export interface RunExperimentOptions {
 export type ExperimentEvent =
   | { type: "step-start" | "step-cached"; step: string; kind: StepKind }
   | { type: "step-done"; step: string; kind: StepKind; seconds: number }
+  | { type: "step-failed"; step: string; kind: StepKind; code: string; message: string }
+  | { type: "step-skipped"; step: string; kind: StepKind; after: string[] }
   | { type: "progress"; step: string; done: number; total: number; unit: string };
 
 export interface StepStatus {
@@ -59,6 +66,9 @@ export interface ExperimentRun {
   steps: StepStatus[];
   executed: string[];
   cached: string[];
+  /** With keepGoing: the steps that failed, and those skipped because they needed one. */
+  failed: { step: string; code: string; message: string }[];
+  skipped: string[];
   results: ExperimentResults | null;
   files: { markdown: string; csv: string; json: string } | null;
 }
@@ -77,7 +87,7 @@ const isDone = (s: Step) => readManifest(s.dir)?.hash === s.hash;
 export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions = {}): Promise<ExperimentRun> {
   const hasher = new FileHasher(join(c.output, ".file-hashes.json"));
   const steps = await planExperiment(c, hasher);
-  const run: ExperimentRun = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, aborted: false, steps: [], executed: [], cached: [], results: null, files: null };
+  const run: ExperimentRun = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, aborted: false, steps: [], executed: [], cached: [], failed: [], skipped: [], results: null, files: null };
   if (o.dryRun) {
     run.steps = steps.map((s) => status(s, isDone(s) ? "done" : "pending"));
     return run;
@@ -100,6 +110,7 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     return { dir: s.dir, outputs: m.outputs, result: m.result };
   };
   const done = new Set(steps.filter(isDone).map((s) => s.id));
+  const failedOrSkipped = new Set<string>();
   try {
     for (const s of selected) {
       if (o.signal?.aborted) {
@@ -112,6 +123,19 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
         continue;
       }
       const missing = Object.values(s.deps).filter((d) => !done.has(d));
+      const blocked = missing.filter((d) => failedOrSkipped.has(d));
+      if (s.kind === "aggregate" && o.keepGoing && missing.length) {
+        // Partial results: whatever finished, without marking the aggregate done.
+        run.results = await aggregate(c, steps, true);
+        run.files = await writeResults(c, run.results);
+        continue;
+      }
+      if (blocked.length && s.kind !== "aggregate") {
+        failedOrSkipped.add(s.id);
+        run.skipped.push(s.id);
+        o.onEvent?.({ type: "step-skipped", step: s.id, kind: s.kind, after: blocked });
+        continue;
+      }
       if (s.kind === "aggregate") {
         if (done.has(s.id) && missing.length === 0) {
           run.cached.push(s.id);
@@ -145,7 +169,12 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
           run.aborted = true;
           break;
         }
-        throw e;
+        if (!o.keepGoing) throw e;
+        const err = e as Error & { code?: string };
+        failedOrSkipped.add(s.id);
+        run.failed.push({ step: s.id, code: err.code ?? "ERROR", message: err.message });
+        o.onEvent?.({ type: "step-failed", step: s.id, kind: s.kind, code: err.code ?? "ERROR", message: err.message });
+        continue;
       }
       const seconds = (performance.now() - t0) / 1000;
       const manifest: StepManifest = {

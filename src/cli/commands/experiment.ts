@@ -18,6 +18,8 @@ function progress(quiet: boolean) {
     if (e.type === "step-start") process.stderr.write(`▶ ${e.step}\n`);
     else if (e.type === "step-cached") process.stderr.write(`✓ ${e.step} (cached)\n`);
     else if (e.type === "step-done") process.stderr.write(`✓ ${e.step} in ${e.seconds.toFixed(1)} s\n`);
+    else if (e.type === "step-failed") process.stderr.write(`✗ ${e.step}: [${e.code}] ${e.message}\n`);
+    else if (e.type === "step-skipped") process.stderr.write(`- ${e.step} skipped (needs ${e.after.join(", ")})\n`);
     else if (e.type === "progress" && process.stderr.isTTY) {
       const line = `  ${e.step}: ${e.done}/${e.total} ${e.unit}`;
       if (line !== last) process.stderr.write(`\r${line}\x1b[K${e.done === e.total ? "\n" : ""}`);
@@ -43,6 +45,7 @@ const runCommand = new Command("run")
   .argument("<config>", "experiment config file (see `iit experiment schema`, examples/micro.json)")
   .option("--only <pattern>", "only these steps: an id (arm/s1/train), an arm, arm/kind, or a kind (repeatable)", collect(String), [])
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
+  .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
   .option("--json", "print one JSON object on stdout")
   .action(async (configPath: string, o: Record<string, unknown>) => {
     const config = loadExperimentConfig(configPath);
@@ -51,16 +54,19 @@ const runCommand = new Command("run")
       train: trainer,
       only: only.length ? only : undefined,
       dryRun: !!o.dryRun,
+      keepGoing: !!o.keepGoing,
       signal: interruptSignal(),
       onEvent: progress(!!o.json),
     });
     if (o.json) printJson(r);
     else if (r.dryRun) process.stdout.write(describeDryRun(r));
     else {
-      process.stderr.write(`${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached, output in ${r.output}\n`);
+      const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
+      process.stderr.write(`${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`);
       if (r.results) process.stdout.write(resultsMarkdown(r.results.table));
     }
     if (r.aborted) process.exitCode = 130;
+    else if (r.failed.length) process.exitCode = 1;
   });
 
 const collectCommand = new Command("collect")

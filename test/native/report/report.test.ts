@@ -97,4 +97,17 @@ describe.skipIf(skip)("iit experiment run → iit report (real processes)", () =
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error [TRAINER_MISSING]: step instruction-tuned/s1/train: training arms need the trainer");
   });
+
+  it("--keep-going runs what it can around failed steps, aggregates what finished, and exits 1", () => {
+    const d = tempDir("iit-keepgoing-");
+    const cfg = config(d, [{ type: "instruction-tuned", data: { path: lima, maxExamples: 4 } }, { type: "base" }, { type: "rules" }], "base");
+    const r = iit(["experiment", "run", cfg, "--keep-going"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("✗ instruction-tuned/s1/train: [TRAINER_MISSING]");
+    expect(r.stderr).toContain("- instruction-tuned/s1/generate skipped (needs instruction-tuned/s1/train)");
+    expect(r.stderr).toContain("- instruction-tuned/s2/judge skipped (needs instruction-tuned/s2/generate)");
+    expect(r.stderr).toMatch(/✓ rules\/s2\/judge in /);
+    expect(r.stdout).toMatch(/\| rules \| rules:hewitt2024 \| \d+\.\d ± \d+\.\d\d \|/);
+    expect(r.stdout).toContain("| instruction-tuned | instruction-tuned | – | – | – | 0 (2 missing) |");
+  });
 });
