@@ -41,3 +41,5 @@ export class AbortError extends IitError {
     super("ABORTED", message);
   }
 }
+/** An experiment config is invalid, or a step's inputs are missing. */
+export class ExperimentError extends IitError {}

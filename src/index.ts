@@ -24,3 +24,29 @@ export { createApp, startServer, type RunningServer, type ServeOptions } from ".
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
 export { train, resolveTrainOptions, DEFAULT_LORA_TARGETS } from "./training/train.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";
+export { embedTexts, cosine, type EmbedOptions } from "./generation/embed.js";
+export * from "./eval/analyses/index.js";
+export {
+  experimentJsonSchema,
+  loadExperimentConfig,
+  parseExperimentConfig,
+  ARM_KINDS,
+  type Arm,
+  type ArmKind,
+  type ExperimentConfig,
+  type ExperimentConfigInput,
+} from "./experiment/config.js";
+export { planExperiment, matchesOnly, type Step, type StepKind } from "./experiment/plan.js";
+export {
+  runExperiment,
+  collectExperiment,
+  aggregate as aggregateExperiment,
+  type ExperimentEvent,
+  type ExperimentResults,
+  type ExperimentRun,
+  type RunExperimentOptions,
+  type StepStatus,
+} from "./experiment/runExperiment.js";
+export type { TrainFn } from "./experiment/runSteps.js";
+export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
+export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";

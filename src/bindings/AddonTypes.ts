@@ -62,6 +62,15 @@ export interface AddonModel {
   resolveTokens(texts: string[]): Int32Array;
   loadLora(path: string): Promise<number>;
   loraMeta(index: number): Record<string, string>;
+  /**
+   * Mean-pooled, L2-normalised embeddings of token sequences, on a context of their own
+   * (embeddings = true, one sequence of nCtx tokens; longer sequences are truncated).
+   */
+  embed(
+    seqs: Int32Array[],
+    opts: { nCtx: number; nThreads: number; loras: { index: number; scale: number }[] },
+    abortFlag: Int32Array,
+  ): Promise<Float32Array[]>;
   dispose(): void;
 }
 

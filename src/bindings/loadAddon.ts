@@ -61,6 +61,7 @@ const CODE_CLASSES: Record<string, new (code: string, message: string) => IitErr
   DISPOSED: DisposedError,
   GENERATION_FAILED: GenerationError,
   SCORING_FAILED: GenerationError,
+  EMBEDDING_FAILED: GenerationError,
   ABORTED: AbortError,
   INVALID_TOKEN: GenerationError,
   INVALID_STATE: GenerationError,

@@ -2,14 +2,17 @@
 // The CLI only wires commands; each lives in commands/<verb>.ts over a library function.
 import { Command, CommanderError } from "commander";
 import { IitError } from "../errors.js";
+import { analyzeCommand } from "./commands/analyze.js";
 import { benchCommand } from "./commands/bench.js";
 import { dataCommand } from "./commands/data.js";
+import { experimentCommand } from "./commands/experiment.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { judgeCommand } from "./commands/judge.js";
 import { makeModelCommand } from "./commands/make-model.js";
 import { mergeCommand } from "./commands/merge.js";
 import { serveCommand } from "./commands/serve.js";
+import { reportCommand } from "./commands/report.js";
 import { rulesCommand } from "./commands/rules.js";
 import { trainCommand } from "./commands/train.js";
 import { winrateCommand } from "./commands/winrate.js";
@@ -20,7 +23,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand, experimentCommand, analyzeCommand, reportCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 

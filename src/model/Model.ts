@@ -4,6 +4,7 @@ import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js"
 import { DisposedError, InvalidOptionError } from "../errors.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
 import { runGeneration } from "../generation/runGeneration.js";
+import { embedTexts, type EmbedOptions } from "../generation/embed.js";
 import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
 import { type LoadModelOptions, type LoraSpec, resolveThreads } from "./options.js";
 import { resolveModelPath } from "./resolveModelPath.js";
@@ -118,6 +119,13 @@ export class Model {
     this.check();
     if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to score`);
     return this._exclusive(() => scoreSequences(this, items, options));
+  }
+
+  /** Mean-pooled, L2-normalised embeddings of texts (cosine similarity = dot product); see {@link embedTexts}. */
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    this.check();
+    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to embed`);
+    return this._exclusive(() => embedTexts(this, texts, options));
   }
 
   /** Native calls on this model's context run one at a time, in call order. */

@@ -96,6 +96,7 @@ Napi::Function AddonModel::Init(Napi::Env env) {
         InstanceMethod("resolveTokens", &AddonModel::ResolveTokens),
         InstanceMethod("loadLora", &AddonModel::LoadLora),
         InstanceMethod("loraMeta", &AddonModel::LoraMeta),
+        InstanceMethod("embed", &AddonModel::Embed),
         InstanceMethod("dispose", &AddonModel::Dispose),
     });
 }

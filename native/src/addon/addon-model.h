@@ -28,6 +28,7 @@ private:
     Napi::Value ResolveTokens(const Napi::CallbackInfo & info);
     Napi::Value LoadLora(const Napi::CallbackInfo & info);
     Napi::Value LoraMeta(const Napi::CallbackInfo & info);
+    Napi::Value Embed(const Napi::CallbackInfo & info); // addon-embed.cpp
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void free_model();
 };

@@ -1,0 +1,90 @@
+import { Command } from "commander";
+import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
+import { resultsMarkdown } from "../../experiment/aggregate.js";
+import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
+import type { TrainFn } from "../../experiment/runSteps.js";
+import { train } from "../../training/train.js";
+import { collect, interruptSignal, printJson } from "../util.js";
+
+// The runner takes the trainer as a dependency (tests inject a stand-in); the CLI gives it the real one.
+const trainer: TrainFn = train;
+
+function progress(quiet: boolean) {
+  let last = "";
+  return (e: ExperimentEvent) => {
+    if (quiet) return;
+    if (e.type === "step-start") process.stderr.write(`▶ ${e.step}\n`);
+    else if (e.type === "step-cached") process.stderr.write(`✓ ${e.step} (cached)\n`);
+    else if (e.type === "step-done") process.stderr.write(`✓ ${e.step} in ${e.seconds.toFixed(1)} s\n`);
+    else if (e.type === "step-failed") process.stderr.write(`✗ ${e.step}: [${e.code}] ${e.message}\n`);
+    else if (e.type === "step-skipped") process.stderr.write(`- ${e.step} skipped (needs ${e.after.join(", ")})\n`);
+    else if (e.type === "progress" && process.stderr.isTTY) {
+      const line = `  ${e.step}: ${e.done}/${e.total} ${e.unit}`;
+      if (line !== last) process.stderr.write(`\r${line}\x1b[K${e.done === e.total ? "\n" : ""}`);
+      last = line;
+    }
+  };
+}
+
+function describeDryRun(r: ExperimentRun): string {
+  const lines = [`${r.experiment}: ${r.steps.length} steps in ${r.output}`];
+  for (const s of r.steps) {
+    const files = Object.entries(s.inputs.files).map(([k, v]) => `${k}=${v}`);
+    const deps = Object.entries(s.inputs.deps).map(([k, v]) => (k === v ? v : `${k}=${v}`));
+    lines.push(`${s.status === "done" ? "✓" : "·"} ${s.id.padEnd(32)} ${s.hash.slice(0, 12)}  ${s.status}`);
+    if (files.length) lines.push(`    files: ${files.join(", ")}`);
+    if (deps.length) lines.push(`    after: ${deps.join(", ")}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const runCommand = new Command("run")
+  .description("run an experiment config (JSON or YAML): convert, train, generate, judge, aggregate; cached by input hashes, resumable")
+  .argument("<config>", "experiment config file (see `iit experiment schema`, examples/micro.json)")
+  .option("--only <pattern>", "only these steps: an id (arm/s1/train), an arm, arm/kind, or a kind (repeatable)", collect(String), [])
+  .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
+  .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
+  .option("--json", "print one JSON object on stdout")
+  .action(async (configPath: string, o: Record<string, unknown>) => {
+    const config = loadExperimentConfig(configPath);
+    const only = o.only as string[];
+    const r = await runExperiment(config, {
+      train: trainer,
+      only: only.length ? only : undefined,
+      dryRun: !!o.dryRun,
+      keepGoing: !!o.keepGoing,
+      signal: interruptSignal(),
+      onEvent: progress(!!o.json),
+    });
+    if (o.json) printJson(r);
+    else if (r.dryRun) process.stdout.write(describeDryRun(r));
+    else {
+      const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
+      process.stderr.write(`${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`);
+      if (r.results) process.stdout.write(resultsMarkdown(r.results.table));
+    }
+    if (r.aborted) process.exitCode = 130;
+    else if (r.failed.length) process.exitCode = 1;
+  });
+
+const collectCommand = new Command("collect")
+  .description("aggregate the finished steps of an experiment into the results table (after --only runs elsewhere)")
+  .argument("<config>", "experiment config file")
+  .option("--from <dir>", "another output directory to copy finished step directories from (repeatable)", collect(String), [])
+  .option("--json", "print one JSON object on stdout")
+  .action(async (configPath: string, o: Record<string, unknown>) => {
+    const r = await collectExperiment(loadExperimentConfig(configPath), { from: o.from as string[] });
+    if (o.json) printJson(r);
+    else {
+      process.stderr.write(`copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`);
+      process.stdout.write(resultsMarkdown(r.results.table));
+    }
+  });
+
+const schemaCommand = new Command("schema").description("print the JSON Schema of experiment configs").action(() => printJson(experimentJsonSchema()));
+
+export const experimentCommand = new Command("experiment")
+  .description("the paper's tables from one config: arms × seeds, win rates against a reference arm")
+  .addCommand(runCommand.exitOverride())
+  .addCommand(collectCommand.exitOverride())
+  .addCommand(schemaCommand.exitOverride());

@@ -1,0 +1,108 @@
+import type { WinRateSummary } from "../eval/winrate.js";
+
+/** One judged comparison: an arm's outputs (of one seed) against the reference's (same seed). */
+export interface SeedResult {
+  seed: number;
+  win_rate: number;
+  standard_error: number | null;
+  discrete_win_rate: number;
+  n_total: number;
+  avg_length: number;
+  step: string;
+}
+
+/** One row of the results table. */
+export interface ArmRow {
+  arm: string;
+  kind: string;
+  reference: boolean;
+  /** Seeds judged (the reference row: its seeds). */
+  seeds: number[];
+  /** Mean and sample std (ddof 1; null with one seed) of the win rate over seeds, in %. */
+  win_rate_mean: number | null;
+  win_rate_std: number | null;
+  /** Mean over seeds of AlpacaEval's standard error of each comparison. */
+  standard_error_mean: number | null;
+  discrete_win_rate_mean: number | null;
+  /** Mean output length in characters (AlpacaEval's avg_length), over seeds. */
+  avg_length_mean: number | null;
+  per_seed: SeedResult[];
+  /** Judge steps not finished yet (collect on a partial run). */
+  missing: string[];
+}
+
+export interface ResultsTable {
+  experiment: string;
+  reference: string;
+  judge: string;
+  both_orders: boolean;
+  rows: ArmRow[];
+}
+
+export function mean(xs: number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** Sample standard deviation (ddof 1, as pandas); null below two values. */
+export function sampleStd(xs: number[]): number | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs)!;
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+export function armRow(arm: string, kind: string, reference: boolean, seeds: number[], per: SeedResult[], missing: string[]): ArmRow {
+  const fin = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return {
+    arm,
+    kind,
+    reference,
+    seeds,
+    win_rate_mean: reference ? null : mean(fin(per.map((p) => p.win_rate))),
+    win_rate_std: reference ? null : sampleStd(fin(per.map((p) => p.win_rate))),
+    standard_error_mean: reference ? null : mean(fin(per.map((p) => p.standard_error))),
+    discrete_win_rate_mean: reference ? null : mean(fin(per.map((p) => p.discrete_win_rate))),
+    avg_length_mean: mean(fin(per.map((p) => p.avg_length))),
+    per_seed: per,
+    missing,
+  };
+}
+
+export function seedResult(seed: number, step: string, m: WinRateSummary): SeedResult {
+  const f = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    seed,
+    step,
+    win_rate: m.win_rate,
+    standard_error: f(m.standard_error),
+    discrete_win_rate: m.discrete_win_rate,
+    n_total: m.n_total,
+    avg_length: m.avg_length,
+  };
+}
+
+const num = (x: number | null, digits: number) => (x === null || !Number.isFinite(x) ? "–" : x.toFixed(digits));
+
+/** The paper's table shape: win rate against the reference, mean ± std over seeds. */
+export function resultsMarkdown(t: ResultsTable): string {
+  const head = `| Arm | Type | Win rate vs ${t.reference} (%) | SE | Avg length (chars) | Seeds |\n| --- | --- | --- | --- | --- | --- |`;
+  const rows = t.rows.map((r) => {
+    const wr = r.reference
+      ? "(reference)"
+      : r.win_rate_mean === null
+        ? "–"
+        : `${num(r.win_rate_mean, 1)}${r.win_rate_std === null ? "" : ` ± ${num(r.win_rate_std, 2)}`}`;
+    const missing = r.missing.length ? ` (${r.missing.length} missing)` : "";
+    return `| ${r.arm} | ${r.kind} | ${wr} | ${num(r.standard_error_mean, 2)} | ${num(r.avg_length_mean, 0)} | ${r.seeds.length}${missing} |`;
+  });
+  const note = `\nMean ± sample std over seeds of the win rate against \`${t.reference}\` of the same seed; SE: mean of AlpacaEval's standard error; judge \`${t.judge}\`${t.both_orders ? ", both orders averaged" : ""}.\n`;
+  return [`## ${t.experiment}`, "", head, ...rows, note].join("\n");
+}
+
+export function resultsCsv(t: ResultsTable): string {
+  const cols = ["arm", "kind", "reference", "seeds", "win_rate_mean", "win_rate_std", "standard_error_mean", "discrete_win_rate_mean", "avg_length_mean"] as const;
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? "" : Array.isArray(v) ? v.join(" ") : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(","), ...t.rows.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+}

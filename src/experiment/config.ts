@@ -1,0 +1,343 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ExperimentError } from "../errors.js";
+import { DATASET_FORMATS } from "../data/convert/index.js";
+import { RULE_NAMES } from "../rules/spec.js";
+
+/** Generation settings of an arm (every field optional; arms inherit the experiment's). */
+export const generationSchema = z
+  .object({
+    template: z.enum(["tulu", "model", "raw"]).optional(),
+    maxTokens: z.int().min(1).optional(),
+    temperature: z.number().min(0).optional(),
+    topK: z.int().min(0).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    minP: z.number().min(0).max(1).optional(),
+    /** Sampling seed; with temperature > 0 the arm's seed is used instead unless this is set. */
+    seed: z.int().optional(),
+    stop: z.array(z.string()).optional(),
+    parallel: z.int().min(1).optional(),
+    contextSize: z.int().min(16).optional(),
+  })
+  .strict();
+
+/** Training settings (src/training/types.ts TrainOptions, minus paths, mode and seed). */
+export const trainingSchema = z
+  .object({
+    epochs: z.int().min(1).optional(),
+    lr: z.number().gt(0).optional(),
+    warmupRatio: z.number().min(0).max(1).optional(),
+    batchSize: z.int().min(1).optional(),
+    weightDecay: z.number().min(0).optional(),
+    valFraction: z.number().min(0).lt(1).optional(),
+    nCtx: z.int().min(16).optional(),
+    pack: z.boolean().optional(),
+    /** Train a LoRA adapter of this rank instead of the full weights. */
+    loraRank: z.int().min(1).optional(),
+    loraAlpha: z.number().gt(0).optional(),
+    loraTargets: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export const dataSchema = z
+  .object({
+    /** The source file (relative to the config file). */
+    path: z.string().min(1),
+    /** Converter (`iit data convert --format`); defaults to the single-task dataset name, else `messages`. */
+    format: z.enum(DATASET_FORMATS as [string, ...string[]]).optional(),
+    /** Only the first N examples (default: the paper's cap for the format). */
+    maxExamples: z.int().min(1).optional(),
+    /** Empty every user turn; defaults to true for response-tuned arms, false otherwise. */
+    dropInstructions: z.boolean().optional(),
+  })
+  .strict();
+
+export const ARM_KINDS = ["base", "instruction-tuned", "response-tuned", "single-task", "rules", "lora", "expert"] as const;
+export type ArmKind = (typeof ARM_KINDS)[number];
+
+const typeRe = /^(base|instruction-tuned|response-tuned)$|^(single-task|lora|expert):.+$|^rules(:.+)?$/;
+
+export const armSchema = z
+  .object({
+    /** Row name in the table; defaults to the type. Letters, digits, `.`, `_`, `-`. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-' (it names directories)")
+      .optional(),
+    /**
+     * base | instruction-tuned | response-tuned | single-task:<dataset> | rules[:preset|file] |
+     * lora:<adapter.gguf> | expert:<model.gguf>
+     */
+    type: z.string().regex(typeRe, `expected one of base, instruction-tuned, response-tuned, single-task:<dataset>, rules[:preset|file], lora:<file>, expert:<model>`),
+    /** Training data (trained arms). */
+    data: dataSchema.optional(),
+    training: trainingSchema.optional(),
+    generation: generationSchema.optional(),
+    /** Seeds of this arm (trained arms train once per seed); defaults to the experiment's. */
+    seeds: z.array(z.int()).min(1).optional(),
+    /** rules arms: rules switched off (the paper's ablations). */
+    disable: z.array(z.enum(RULE_NAMES as [string, ...string[]])).optional(),
+    /** lora arms: the adapter's scale. Defaults to 1. */
+    scale: z.number().optional(),
+    /** expert arms: the expert's weight. Defaults to 1. */
+    weight: z.number().optional(),
+  })
+  .strict();
+
+export const evaluationSchema = z
+  .object({
+    /** Prompts: JSONL of {instruction}, messages JSONL, or an AlpacaEval JSON array. */
+    instructions: z.string().min(1),
+    /** Only the first N instructions. */
+    maxInstructions: z.int().min(1).optional(),
+    /** The arm every other arm is judged against (the paper: the instruction-tuned model of the same seed). */
+    reference: z.string().min(1),
+    /** A local GGUF judge, or openai:BASE_URL. */
+    judge: z.string().min(1),
+    /** HTTP judges: the model name. */
+    judgeModel: z.string().optional(),
+    /** HTTP judges: environment variable holding the API key. Defaults to OPENAI_API_KEY. */
+    judgeKeyEnv: z.string().optional(),
+    /** Local judges: longest prompt in tokens. */
+    judgeContext: z.int().min(16).optional(),
+    /** Local judges: prompt format. */
+    judgeFormat: z.enum(["tulu", "model", "raw"]).optional(),
+    /** HTTP judges: requests in flight. */
+    judgeConcurrency: z.int().min(1).optional(),
+    /** Judge both presentation orders and average them. Defaults to true. */
+    bothOrders: z.boolean().optional(),
+    /** Seed of the per-pair presentation order (single order only). Defaults to 42. */
+    judgeSeed: z.int().optional(),
+  })
+  .strict();
+
+export const analysesSchema = z
+  .object({
+    /** Paper Fig. 5 for trained arms (default: the single-task arms), on their first seed. */
+    similarity: z
+      .object({
+        /** Any GGUF used as a mean-pooled embedder (the paper: nomic-embed-text-v1). */
+        embedder: z.string().min(1),
+        /** General data to contrast with (messages JSONL; the paper: LIMA). */
+        generalData: z.string().min(1),
+        /** Arms to analyse (trained arms). Defaults to every single-task arm. */
+        arms: z.array(z.string()).optional(),
+        /** Only the first N examples of each data file. Defaults to 1000. */
+        maxExamples: z.int().min(1).optional(),
+        /** Tokens per text (longer texts are truncated). Defaults to 512. */
+        contextSize: z.int().min(8).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** Names the output directory (default `runs/<name>` next to the config). */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-'"),
+    description: z.string().optional(),
+    /** The base model GGUF every arm starts from (relative to the config file, or hf:…). */
+    baseModel: z.string().min(1),
+    /** Output directory (relative to the config file). */
+    output: z.string().optional(),
+    /** Seeds of every arm unless the arm says otherwise. Defaults to [1]. */
+    seeds: z.array(z.int()).min(1).optional(),
+    /** CPU threads for every step (never more than the cores). */
+    threads: z.int().min(1).optional(),
+    /** GPU layers (-1 = all) on GPU builds. */
+    gpuLayers: z.int().optional(),
+    /** Defaults for every arm's generation. */
+    generation: generationSchema.optional(),
+    /** Defaults for every trained arm. */
+    training: trainingSchema.optional(),
+    arms: z.array(armSchema).min(1),
+    evaluation: evaluationSchema,
+    analyses: analysesSchema.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = new Map<string, number>();
+    c.arms.forEach((a, i) => {
+      const name = a.name ?? a.type;
+      if (names.has(name)) {
+        ctx.addIssue({ code: "custom", path: ["arms", i, "name"], message: `arm name "${name}" is used twice (arms.${names.get(name)} too): give each a unique name` });
+      }
+      names.set(name, i);
+      const kind = armKind(a.type);
+      const trained = kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task";
+      if (trained && !a.data) ctx.addIssue({ code: "custom", path: ["arms", i, "data"], message: `a ${kind} arm needs training data: {"path": ...}` });
+      if (!trained && (a.data || a.training)) {
+        ctx.addIssue({ code: "custom", path: ["arms", i, a.data ? "data" : "training"], message: `a ${kind} arm is not trained: remove this field` });
+      }
+      if (a.disable && kind !== "rules") ctx.addIssue({ code: "custom", path: ["arms", i, "disable"], message: "only rules arms have rules to disable" });
+      if (kind === "single-task") {
+        const ds = a.type.slice("single-task:".length);
+        if (!a.data?.format && !(DATASET_FORMATS as string[]).includes(ds)) {
+          ctx.addIssue({ code: "custom", path: ["arms", i, "data", "format"], message: `"${ds}" is not a converter name (${DATASET_FORMATS.join(", ")}): set data.format` });
+        }
+      }
+    });
+    c.analyses?.similarity?.arms?.forEach((name, i) => {
+      const a = c.arms.find((x) => (x.name ?? x.type) === name);
+      const kind = a && armKind(a.type);
+      if (!a || !(kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task")) {
+        ctx.addIssue({ code: "custom", path: ["analyses", "similarity", "arms", i], message: `"${name}" is not a trained arm (similarity compares a tuned model with its training data)` });
+      }
+    });
+    if (!names.has(c.evaluation.reference)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["evaluation", "reference"],
+        message: `no arm named "${c.evaluation.reference}" (arms: ${[...names.keys()].join(", ")})`,
+      });
+    }
+  });
+
+export type ExperimentConfigInput = z.input<typeof experimentSchema>;
+export type ExperimentConfigRaw = z.output<typeof experimentSchema>;
+export type ArmConfigRaw = z.output<typeof armSchema>;
+export type GenerationSettings = z.output<typeof generationSchema>;
+export type TrainingSettings = z.output<typeof trainingSchema>;
+
+export function armKind(type: string): ArmKind {
+  return type.split(":")[0] as ArmKind;
+}
+
+/** An arm with its name, kind, argument and inherited settings resolved. */
+export interface Arm {
+  name: string;
+  kind: ArmKind;
+  /** single-task: dataset name; rules: preset or rule file (absolute); lora/expert: GGUF path (absolute). */
+  arg: string | null;
+  seeds: number[];
+  trained: boolean;
+  data?: { path: string; format: string; maxExamples?: number; dropInstructions: boolean };
+  training: TrainingSettings;
+  generation: GenerationSettings;
+  disable: string[];
+  scale: number;
+  weight: number;
+}
+
+/** A validated config with every path absolute and every arm resolved. */
+export interface ExperimentConfig {
+  name: string;
+  description?: string;
+  /** The config file (null when given as an object). */
+  source: string | null;
+  baseDir: string;
+  baseModel: string;
+  output: string;
+  seeds: number[];
+  threads?: number;
+  gpuLayers: number;
+  arms: Arm[];
+  evaluation: ExperimentConfigRaw["evaluation"] & { bothOrders: boolean; judgeSeed: number };
+  analyses: {
+    similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };
+  };
+}
+
+/** The published JSON Schema of experiment configs. */
+export function experimentJsonSchema(): unknown {
+  return z.toJSONSchema(experimentSchema, { io: "input", unrepresentable: "any" });
+}
+
+const isPathLike = (s: string) => !/^(hf:|https?:|openai:)/.test(s);
+const abs = (base: string, p: string) => (isPathLike(p) && !isAbsolute(p) ? resolve(base, p) : p);
+
+/** Validates a config value; every error names the bad field path (`arms.2.type: …`). */
+export function parseExperimentConfig(value: unknown, opts: { source?: string; baseDir?: string } = {}): ExperimentConfig {
+  const r = experimentSchema.safeParse(value);
+  const where = opts.source ?? "experiment config";
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ExperimentError("EXPERIMENT_CONFIG_INVALID", `${where} is invalid: ${issues.join("; ")}`, {
+      suggestion: "see `iit experiment schema` for the format, or examples/micro.json",
+    });
+  }
+  const c = r.data;
+  const baseDir = opts.baseDir ?? (opts.source ? dirname(resolve(opts.source)) : process.cwd());
+  const seeds = c.seeds ?? [1];
+  const arms: Arm[] = c.arms.map((a) => {
+    const kind = armKind(a.type);
+    const rawArg = a.type.includes(":") ? a.type.slice(a.type.indexOf(":") + 1) : null;
+    let arg = rawArg;
+    if (kind === "lora" || kind === "expert") arg = abs(baseDir, rawArg!);
+    if (kind === "rules") arg = rawArg === null ? "hewitt2024" : /[/\\]|\.json$/i.test(rawArg) ? abs(baseDir, rawArg) : rawArg;
+    const trained = kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task";
+    return {
+      name: a.name ?? a.type.replace(/[^A-Za-z0-9._-]+/g, "-"),
+      kind,
+      arg,
+      seeds: a.seeds ?? seeds,
+      trained,
+      ...(a.data
+        ? {
+            data: {
+              path: abs(baseDir, a.data.path),
+              format: a.data.format ?? (kind === "single-task" ? rawArg! : "messages"),
+              ...(a.data.maxExamples === undefined ? {} : { maxExamples: a.data.maxExamples }),
+              dropInstructions: a.data.dropInstructions ?? kind === "response-tuned",
+            },
+          }
+        : {}),
+      training: { ...c.training, ...a.training },
+      generation: { ...c.generation, ...a.generation },
+      disable: a.disable ?? [],
+      scale: a.scale ?? 1,
+      weight: a.weight ?? 1,
+    };
+  });
+  const ev = c.evaluation;
+  return {
+    name: c.name,
+    ...(c.description ? { description: c.description } : {}),
+    source: opts.source ? resolve(opts.source) : null,
+    baseDir,
+    baseModel: abs(baseDir, c.baseModel),
+    output: abs(baseDir, c.output ?? `runs/${c.name}`),
+    seeds,
+    ...(c.threads === undefined ? {} : { threads: c.threads }),
+    gpuLayers: c.gpuLayers ?? -1,
+    arms,
+    evaluation: {
+      ...ev,
+      instructions: abs(baseDir, ev.instructions),
+      judge: abs(baseDir, ev.judge),
+      bothOrders: ev.bothOrders ?? true,
+      judgeSeed: ev.judgeSeed ?? 42,
+    },
+    analyses: c.analyses?.similarity
+      ? {
+          similarity: {
+            ...c.analyses.similarity,
+            embedder: abs(baseDir, c.analyses.similarity.embedder),
+            generalData: abs(baseDir, c.analyses.similarity.generalData),
+            arms: c.analyses.similarity.arms ?? arms.filter((a) => a.kind === "single-task").map((a) => a.name),
+          },
+        }
+      : {},
+  };
+}
+
+/** Reads a JSON or YAML config file; relative paths inside resolve against its directory. */
+export function loadExperimentConfig(path: string): ExperimentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ExperimentError("EXPERIMENT_CONFIG_NOT_FOUND", `cannot read experiment config ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new ExperimentError("EXPERIMENT_CONFIG_INVALID", `${path}: not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"} (${(e as Error).message})`);
+  }
+  return parseExperimentConfig(value, { source: path });
+}

@@ -1,0 +1,64 @@
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { writeJsonAtomic } from "./store.js";
+
+/** sha256 of a JSON value with object keys sorted (the same value always hashes the same). */
+export function hashJson(value: unknown): string {
+  return createHash("sha256").update(stableJson(value)).digest("hex");
+}
+
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Content hashes of input files, remembered by (path, size, mtime) in a JSON file so that a 13 GB
+ * base model is read once, not on every run. Non-file specs (hf:…, openai:…, presets) hash as text.
+ */
+export class FileHasher {
+  private memo: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
+  private dirty = false;
+
+  constructor(private readonly memoPath: string | null) {
+    if (memoPath && existsSync(memoPath)) {
+      try {
+        this.memo = JSON.parse(readFileSync(memoPath, "utf8"));
+      } catch {
+        this.memo = {};
+      }
+    }
+  }
+
+  async hash(path: string): Promise<string> {
+    if (!existsSync(path)) return `missing:${path}`;
+    const st = statSync(path);
+    if (!st.isFile()) return `not-a-file:${path}`;
+    const m = this.memo[path];
+    if (m && m.size === st.size && m.mtimeMs === st.mtimeMs) return m.sha256;
+    const h = createHash("sha256");
+    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+    const sha256 = h.digest("hex");
+    this.memo[path] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+    this.dirty = true;
+    return sha256;
+  }
+
+  /** A file's hash, or the spec itself when it is not a local file (hf:…, openai:…, a preset name). */
+  async hashSpec(spec: string): Promise<string> {
+    return existsSync(spec) ? this.hash(spec) : `spec:${spec}`;
+  }
+
+  async save(): Promise<void> {
+    if (this.memoPath && this.dirty) await writeJsonAtomic(this.memoPath, this.memo);
+    this.dirty = false;
+  }
+}

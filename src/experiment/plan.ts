@@ -1,0 +1,220 @@
+import { join } from "node:path";
+import { ExperimentError } from "../errors.js";
+import { loadRules } from "../rules/loadRules.js";
+import type { RuleName } from "../rules/spec.js";
+import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
+import { FileHasher, hashJson } from "./hash.js";
+
+export type StepKind = "convert" | "train" | "generate" | "judge" | "similarity" | "aggregate";
+export const STEP_KINDS: StepKind[] = ["convert", "train", "generate", "judge", "similarity", "aggregate"];
+
+/** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
+export interface Step {
+  /** `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `aggregate`. */
+  id: string;
+  kind: StepKind;
+  arm: string;
+  seed: number | null;
+  /** The part of the config this step depends on (defaults filled in). */
+  slice: Record<string, unknown>;
+  /** Input files by role (content-hashed). */
+  files: Record<string, string>;
+  /** Upstream steps by role. */
+  deps: Record<string, string>;
+  hash: string;
+  /** Where its outputs live: `<output>/steps/<id>-<hash12>`. */
+  dir: string;
+}
+
+/** Bump when a step's outputs change meaning: every step hash changes with it. */
+const PLAN_VERSION = 1;
+
+/** Generation settings with the engine's defaults filled in, so "omitted" and "default" hash the same. */
+export type Resolved = Required<Omit<GenerationSettings, "contextSize">> & { contextSize: number | null };
+
+export function resolvedGeneration(g: GenerationSettings): Resolved {
+  return {
+    template: g.template ?? "tulu",
+    maxTokens: g.maxTokens ?? 512,
+    temperature: g.temperature ?? 0,
+    topK: g.topK ?? 0,
+    topP: g.topP ?? 1,
+    minP: g.minP ?? 0,
+    seed: g.seed ?? 42,
+    stop: g.stop ?? [],
+    parallel: g.parallel ?? 1,
+    contextSize: g.contextSize ?? null,
+  };
+}
+
+/** Sampled arms generate once per seed (unless a generation seed is fixed); greedy untrained arms once. */
+function generatesPerSeed(arm: Arm): boolean {
+  return arm.trained || ((arm.generation.temperature ?? 0) > 0 && arm.generation.seed === undefined);
+}
+
+export function trainMode(arm: Arm): "instruction" | "response" {
+  return arm.kind === "response-tuned" ? "response" : "instruction";
+}
+
+/** Whether a trained arm's train step writes a LoRA adapter (else a full model). */
+export function trainsLora(arm: Arm): boolean {
+  return arm.training.loraRank !== undefined;
+}
+
+export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
+
+/** Every step of the experiment in run order, with hashes computed from config and input files. */
+export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
+  const steps: Step[] = [];
+  const byId = new Map<string, Step>();
+  const add = async (s: Omit<Step, "hash" | "dir">): Promise<Step> => {
+    const files: Record<string, string> = {};
+    for (const [k, p] of Object.entries(s.files)) files[k] = await hasher.hashSpec(p);
+    const deps: Record<string, string> = {};
+    for (const [k, id] of Object.entries(s.deps)) deps[k] = byId.get(id)!.hash;
+    const hash = hashJson({ v: PLAN_VERSION, kind: s.kind, slice: s.slice, files, deps });
+    const step: Step = { ...s, hash, dir: join(c.output, "steps", `${s.id}-${hash.slice(0, 12)}`) };
+    steps.push(step);
+    byId.set(step.id, step);
+    return step;
+  };
+  const genId = new Map<string, (seed: number) => string>();
+  const ev = c.evaluation;
+
+  for (const arm of c.arms) {
+    const gen = resolvedGeneration(arm.generation);
+    const base = { baseModel: c.baseModel, maxInstructions: ev.maxInstructions ?? null };
+    const genFiles: Record<string, string> = { base: c.baseModel, instructions: ev.instructions };
+    const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind };
+    if (arm.kind === "rules") {
+      const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
+      genSlice.rules = spec;
+      if (!/^[A-Za-z0-9_-]+$/.test(arm.arg!)) genFiles.rules = arm.arg!;
+    }
+    if (arm.kind === "lora") Object.assign(genSlice, { scale: arm.scale }), (genFiles.lora = arm.arg!);
+    if (arm.kind === "expert") Object.assign(genSlice, { weight: arm.weight }), (genFiles.expert = arm.arg!);
+
+    if (arm.trained) {
+      const d = arm.data!;
+      const convert = await add({
+        id: `${arm.name}/convert`,
+        kind: "convert",
+        arm: arm.name,
+        seed: null,
+        slice: { format: d.format, maxExamples: d.maxExamples ?? null, dropInstructions: d.dropInstructions },
+        files: { source: d.path },
+        deps: {},
+      });
+      for (const seed of arm.seeds) {
+        const train = await add({
+          id: `${arm.name}/s${seed}/train`,
+          kind: "train",
+          arm: arm.name,
+          seed,
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: arm.training, seed },
+          files: { base: c.baseModel },
+          deps: { data: convert.id },
+        });
+        await add({
+          id: `${arm.name}/s${seed}/generate`,
+          kind: "generate",
+          arm: arm.name,
+          seed,
+          slice: { ...genSlice, generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) } },
+          files: genFiles,
+          deps: { model: train.id },
+        });
+      }
+      genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
+    } else if (generatesPerSeed(arm)) {
+      for (const seed of arm.seeds) {
+        await add({
+          id: `${arm.name}/s${seed}/generate`,
+          kind: "generate",
+          arm: arm.name,
+          seed,
+          slice: { ...genSlice, generation: { ...gen, seed } },
+          files: genFiles,
+          deps: {},
+        });
+      }
+      genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
+    } else {
+      await add({ id: `${arm.name}/generate`, kind: "generate", arm: arm.name, seed: null, slice: genSlice, files: genFiles, deps: {} });
+      genId.set(arm.name, () => `${arm.name}/generate`);
+    }
+  }
+
+  const ref = c.arms.find((a) => a.name === ev.reference)!;
+  const refGen = genId.get(ref.name)!;
+  const judgeSlice = {
+    judge: ev.judge,
+    judgeModel: ev.judgeModel ?? null,
+    judgeFormat: ev.judgeFormat ?? null,
+    judgeContext: ev.judgeContext ?? null,
+    bothOrders: ev.bothOrders,
+    judgeSeed: ev.judgeSeed,
+    template: "default",
+  };
+  const judges: string[] = [];
+  for (const arm of c.arms) {
+    if (arm.name === ref.name) continue;
+    for (const seed of arm.seeds) {
+      const refId = refGen(seed);
+      if (!byId.has(refId)) {
+        throw new ExperimentError(
+          "EXPERIMENT_CONFIG_INVALID",
+          `arm "${arm.name}" has seed ${seed}, but the reference arm "${ref.name}" has no seed ${seed} (its seeds: ${ref.seeds.join(", ")})`,
+          { suggestion: "give the reference arm every seed the other arms use" },
+        );
+      }
+      const j = await add({
+        id: `${arm.name}/s${seed}/judge`,
+        kind: "judge",
+        arm: arm.name,
+        seed,
+        slice: judgeSlice,
+        files: { judge: ev.judge },
+        deps: { outputs: genId.get(arm.name)!(seed), reference: refId },
+      });
+      judges.push(j.id);
+    }
+  }
+  const sim = c.analyses.similarity;
+  const sims: string[] = [];
+  for (const name of sim?.arms ?? []) {
+    const arm = c.arms.find((a) => a.name === name)!;
+    const seed = arm.seeds[0];
+    const s = await add({
+      id: `${arm.name}/s${seed}/similarity`,
+      kind: "similarity",
+      arm: arm.name,
+      seed,
+      slice: { maxExamples: sim!.maxExamples ?? 1000, contextSize: sim!.contextSize ?? null },
+      files: { embedder: sim!.embedder, general: sim!.generalData },
+      deps: { outputs: genId.get(arm.name)!(seed), data: `${arm.name}/convert` },
+    });
+    sims.push(s.id);
+  }
+  const generates = steps.filter((s) => s.kind === "generate").map((s) => s.id);
+  await add({
+    id: "aggregate",
+    kind: "aggregate",
+    arm: "*",
+    seed: null,
+    slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
+    files: {},
+    deps: Object.fromEntries([...judges, ...generates, ...sims].map((id) => [id, id])),
+  });
+  return steps;
+}
+
+/** `--only` patterns: a step id (`rules/generate`), an arm (`rules`), an arm and kind across seeds (`rt/train`), or a kind (`judge`). */
+export function matchesOnly(step: Step, patterns: string[]): boolean {
+  return patterns.some((p) => {
+    const q = p.replace(/\/+$/, "");
+    if (q === step.id || q === step.arm || q === step.kind) return true;
+    const [arm, kind] = q.split("/");
+    return arm === step.arm && kind === step.kind;
+  });
+}

@@ -1,0 +1,212 @@
+// What each kind of step does. Each writes only inside its own directory; the runner marks it done.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { convertDataset } from "../data/convert/index.js";
+import { AbortError, TrainingError } from "../errors.js";
+import { analyzeSimilarity } from "../eval/analyses/similarity.js";
+import { openJudge } from "../eval/judge/index.js";
+import type { JudgeBackend } from "../eval/judge/backend.js";
+import { runJudge } from "../eval/judge/runJudge.js";
+import { generateFile } from "../generation/generateFile.js";
+import { readPrompts } from "../generation/inputs.js";
+import type { GenerateOptions } from "../generation/types.js";
+import { loadModel, type Model } from "../model/Model.js";
+import type { LoraSpec } from "../model/options.js";
+import type { RuleSpec } from "../rules/spec.js";
+import type { TrainOptions, TrainProgress, TrainResult } from "../training/types.js";
+import type { Arm, ExperimentConfig } from "./config.js";
+import { trainMode, trainsLora, type Resolved, type Step } from "./plan.js";
+import { writeTextAtomic } from "./store.js";
+
+export type TrainFn = (opts: TrainOptions) => Promise<TrainResult>;
+
+export interface StepContext {
+  config: ExperimentConfig;
+  /** Finished upstream steps by id: their directories and outputs. */
+  upstream: (id: string) => { dir: string; outputs: Record<string, string>; result: Record<string, unknown> };
+  train?: TrainFn;
+  signal?: AbortSignal;
+  /** Progress inside a step: done / total of its unit (examples, prompts, pairs, optimizer steps). */
+  onProgress?: (done: number, total: number, unit: string) => void;
+  /** The judge, opened once per run and shared by every judge step. */
+  judge: () => Promise<JudgeBackend>;
+}
+
+export interface StepOutcome {
+  outputs: Record<string, string>;
+  result: Record<string, unknown>;
+}
+
+export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  const d = arm.data!;
+  const out = join(step.dir, "data.jsonl");
+  const r = await convertDataset({ format: d.format, input: d.path, output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions, signal: ctx.signal });
+  return { outputs: { data: "data.jsonl" }, result: { examples: r.examples, limit: r.limit, dropInstructions: r.dropInstructions, notes: r.notes } };
+}
+
+export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  if (!ctx.train) {
+    throw new TrainingError("TRAINER_MISSING", `step ${step.id}: training arms need the trainer, and none was given`, {
+      suggestion: "pass { train } to runExperiment(), or leave the trained arms out (--only) until the training library is merged",
+    });
+  }
+  const data = ctx.upstream(step.deps.data);
+  const lora = trainsLora(arm);
+  const file = lora ? "adapter.gguf" : "model.gguf";
+  const t = arm.training;
+  const opts: TrainOptions = {
+    model: ctx.config.baseModel,
+    data: join(data.dir, data.outputs.data),
+    mode: trainMode(arm),
+    output: join(step.dir, file),
+    seed: step.seed ?? 1,
+    resume: true,
+    ...(ctx.config.threads === undefined ? {} : { threads: ctx.config.threads }),
+    ...(t.epochs === undefined ? {} : { epochs: t.epochs }),
+    ...(t.lr === undefined ? {} : { lr: t.lr }),
+    ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
+    ...(t.batchSize === undefined ? {} : { batchSize: t.batchSize }),
+    ...(t.weightDecay === undefined ? {} : { weightDecay: t.weightDecay }),
+    ...(t.valFraction === undefined ? {} : { valFraction: t.valFraction }),
+    ...(t.nCtx === undefined ? {} : { nCtx: t.nCtx }),
+    ...(t.pack === undefined ? {} : { pack: t.pack }),
+    ...(t.loraRank === undefined ? {} : { loraRank: t.loraRank }),
+    ...(t.loraAlpha === undefined ? {} : { loraAlpha: t.loraAlpha }),
+    ...(t.loraTargets === undefined ? {} : { loraTargets: t.loraTargets }),
+    signal: ctx.signal,
+    onProgress: (p: TrainProgress) => ctx.onProgress?.((p.epoch - 1) * p.steps + p.step, p.epochs * p.steps, "steps"),
+  };
+  const r = await ctx.train(opts);
+  if (ctx.signal?.aborted) throw new AbortError();
+  if (!existsSync(opts.output)) {
+    throw new TrainingError("TRAIN_NO_OUTPUT", `step ${step.id}: the trainer finished but wrote no ${opts.output}`);
+  }
+  return { outputs: { [lora ? "adapter" : "model"]: file }, result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora } };
+}
+
+/** The model an arm generates with: base (+ trained or given LoRA), or the trained full model. */
+async function armModel(step: Step, arm: Arm, ctx: StepContext): Promise<Model> {
+  const c = ctx.config;
+  const loras: LoraSpec[] = [];
+  let model = c.baseModel;
+  if (step.deps.model) {
+    const t = ctx.upstream(step.deps.model);
+    if (t.outputs.adapter) loras.push({ path: join(t.dir, t.outputs.adapter) });
+    else model = join(t.dir, t.outputs.model);
+  }
+  if (arm.kind === "lora") loras.push({ path: arm.arg!, scale: arm.scale });
+  return loadModel({ model, loras, threads: c.threads, gpuLayers: c.gpuLayers });
+}
+
+export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  const c = ctx.config;
+  const g = step.slice.generation as Resolved;
+  let input = c.evaluation.instructions;
+  if (c.evaluation.maxInstructions !== undefined) {
+    const prompts = (await readPrompts(input)).slice(0, c.evaluation.maxInstructions);
+    input = join(step.dir, "instructions.jsonl");
+    await writeTextAtomic(input, prompts.map((p) => JSON.stringify(p)).join("\n") + "\n");
+  }
+  await using model = await armModel(step, arm, ctx);
+  const experts: { model: Model; weight: number }[] = [];
+  try {
+    if (arm.kind === "expert") experts.push({ model: await loadModel({ model: arm.arg!, threads: c.threads, gpuLayers: c.gpuLayers }), weight: arm.weight });
+    const sampling: GenerateOptions = {
+      template: g.template,
+      maxTokens: g.maxTokens,
+      temperature: g.temperature,
+      topK: g.topK,
+      topP: g.topP,
+      minP: g.minP,
+      seed: g.seed,
+      stop: g.stop,
+      parallel: g.parallel,
+      ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
+      ...(step.slice.rules ? { rules: step.slice.rules as RuleSpec } : {}),
+      experts,
+    };
+    const generator = step.seed === null ? arm.name : `${arm.name}-s${step.seed}`;
+    const s = await generateFile(model, {
+      ...sampling,
+      input,
+      output: join(step.dir, "outputs.json"),
+      generator,
+      config: {
+        arm: arm.name,
+        kind: arm.kind,
+        model: model.path,
+        loras: model.loras,
+        ...sampling,
+        rules: sampling.rules ?? null,
+        experts: experts.map((e) => ({ model: e.model.path, weight: e.weight })),
+      },
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.onProgress?.(done, total, "prompts"),
+    });
+    if (s.aborted) throw new AbortError();
+    return { outputs: { outputs: "outputs.json" }, result: { generator, total: s.total, tokens: s.tokens, seconds: s.seconds } };
+  } finally {
+    for (const e of experts) await e.model.dispose();
+  }
+}
+
+export async function runJudgeStep(step: Step, _arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  const c = ctx.config;
+  const out = ctx.upstream(step.deps.outputs);
+  const ref = ctx.upstream(step.deps.reference);
+  const judge = await ctx.judge();
+  const { summary } = await runJudge({
+    judge,
+    outputs: join(out.dir, out.outputs.outputs),
+    reference: join(ref.dir, ref.outputs.outputs),
+    output: join(step.dir, "annotations.json"),
+    cache: join(step.dir, "judge-cache.jsonl"),
+    bothOrders: c.evaluation.bothOrders,
+    seed: c.evaluation.judgeSeed,
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.onProgress?.(done, total, "pairs"),
+  });
+  if (summary.aborted) throw new AbortError();
+  const { metrics } = summary;
+  return {
+    outputs: { annotations: "annotations.json" },
+    result: {
+      metrics,
+      pairs: summary.pairs,
+      missing: summary.missing,
+      identical: summary.identical,
+      judge_calls: summary.judge_calls,
+      judge: summary.judge,
+    },
+  };
+}
+
+/** Paper Fig. 5 for one tuned arm: its outputs against its own training data and the general data. */
+export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Promise<StepOutcome> {
+  const sim = ctx.config.analyses.similarity!;
+  const out = ctx.upstream(step.deps.outputs);
+  const data = ctx.upstream(step.deps.data);
+  await using embedder = await loadModel({ model: sim.embedder, threads: ctx.config.threads, gpuLayers: ctx.config.gpuLayers });
+  const r = await analyzeSimilarity(embedder, {
+    outputs: join(out.dir, out.outputs.outputs),
+    taskData: join(data.dir, data.outputs.data),
+    generalData: sim.generalData,
+    maxExamples: sim.maxExamples,
+    contextSize: sim.contextSize,
+    signal: ctx.signal,
+  });
+  await writeTextAtomic(join(step.dir, "similarity.json"), JSON.stringify(r, null, 2) + "\n");
+  return { outputs: { similarity: "similarity.json" }, result: { points: r.points.length, pearson_r: r.pearson_r } };
+}
+
+/** Opens the evaluation's judge (local GGUF or HTTP). */
+export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> {
+  const ev = c.evaluation;
+  return openJudge(ev.judge, {
+    judgeModel: ev.judgeModel,
+    keyEnv: ev.judgeKeyEnv,
+    http: ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {},
+    load: { threads: c.threads, gpuLayers: c.gpuLayers },
+    local: { ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}), ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}) },
+  });
+}
