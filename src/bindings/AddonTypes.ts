@@ -115,6 +115,8 @@ export interface AddonTrainer {
     threads: number;
     gpuLayers: number;
     sgd: boolean;
+    /** Full finetuning without token_embd. */
+    freezeEmbeddings?: boolean;
     beta1: number;
     beta2: number;
     eps: number;

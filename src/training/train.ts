@@ -41,6 +41,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     valFraction: o.valFraction ?? 0,
     nCtx: o.nCtx ?? 512,
     pack: o.pack ?? false,
+    freezeEmbeddings: o.freezeEmbeddings ?? false,
     threads: resolveThreads(o.threads),
     loraRank: o.loraRank ?? 0,
     loraAlpha: o.loraAlpha ?? 2 * (o.loraRank ?? 0),
@@ -147,6 +148,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       threads: r.threads,
       gpuLayers: -1,
       sgd: false,
+      freezeEmbeddings: r.freezeEmbeddings,
       beta1: 0.9,
       beta2: 0.999,
       eps: 1e-8,
@@ -229,11 +231,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       s.epochs.push({ epoch: s.epoch + 1, train_loss: s.epochNll / s.epochTargets, val_loss: valLoss });
       s.seconds = elapsed();
       t0 = performance.now();
-      // The checkpoint records the next epoch as the one in progress.
-      const next = { epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 };
-      await checkpoint({ ...s, ...next });
+      // The checkpoint records the next epoch as the one in progress; after the last, the output is it.
+      if (s.epoch + 1 < r.epochs) await checkpoint({ ...s, epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 });
     }
     await writeAtomic(r.output, (tmp) => callNative(() => trainer.save(tmp, "weights")));
+    await rm(ckptDir, { recursive: true, force: true }); // weights + AdamW moments: 3× the model
     const result: TrainResult = {
       epochs: s.epochs,
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),

@@ -26,6 +26,8 @@ export interface TrainOptions {
   /** Pack several examples into each window instead of one per window. */
   pack?: boolean;
   threads?: number;
+  /** Full finetuning: keep token_embd fixed (saves its gradient and AdamW state; llama-finetune's behaviour). */
+  freezeEmbeddings?: boolean;
   /** Train a LoRA adapter of this rank instead of the full weights. */
   loraRank?: number;
   loraAlpha?: number;

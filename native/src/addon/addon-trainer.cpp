@@ -93,7 +93,7 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     return trainer.get();
 }
 
-// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, beta1, beta2, eps, weightDecay}) -> Promise<{nCtx}>
+// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay}) -> Promise<{nCtx}>
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
@@ -105,6 +105,7 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     p.n_threads    = o.Get("threads").As<Napi::Number>().Int32Value();
     p.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
     p.sgd          = o.Get("sgd").ToBoolean();
+    p.freeze_embeddings = o.Get("freezeEmbeddings").ToBoolean();
     p.beta1        = o.Get("beta1").As<Napi::Number>().FloatValue();
     p.beta2        = o.Get("beta2").As<Napi::Number>().FloatValue();
     p.eps          = o.Get("eps").As<Napi::Number>().FloatValue();

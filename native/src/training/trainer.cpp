@@ -21,12 +21,14 @@ bool is_lora_tensor(const ggml_tensor * t) {
 // Full finetuning: every F32 model tensor llama.cpp offers, except rope frequencies (constants).
 struct filter_state {
     bool full;
+    bool freeze_embeddings;
     std::vector<iit_train_tensor> * out;
 };
 
 bool param_filter(const ggml_tensor * t, void * ud) {
     auto * st = static_cast<filter_state *>(ud);
     if (!st->full || strcmp(t->name, "rope_freqs.weight") == 0) return false;
+    if (st->freeze_embeddings && strcmp(t->name, "token_embd.weight") == 0) return false;
     for (const auto & p : *st->out) if (p.t == t) return true; // a tied output is token_embd itself
     st->out->push_back({ t->name, const_cast<ggml_tensor *>(t) });
     return true;
@@ -113,7 +115,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         tr->marking_ = false;
     }
 
-    filter_state fs{ full, &tr->params_ };
+    filter_state fs{ full, p.freeze_embeddings, &tr->params_ };
     llama_opt_params op{};
     op.n_ctx_train     = tr->n_ctx_;
     op.param_filter    = param_filter;

@@ -22,6 +22,7 @@ struct iit_trainer_params {
     int32_t  n_threads    = 1;
     int32_t  n_gpu_layers = 0;
     bool     sgd          = false; // AdamW unless set (SGD makes gradients observable in tests)
+    bool     freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
     float    beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
 };
 

@@ -27,6 +27,7 @@ export const trainCommand = new Command("train")
   .option("--lora-rank <r>", "train a LoRA adapter of rank r instead of the full weights", intOption("--lora-rank"))
   .option("--lora-alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--lora-alpha"))
   .option("--lora-targets <list>", "comma-separated weight names to adapt", "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down")
+  .option("--freeze-embeddings", "full finetuning: keep token_embd fixed (less memory; llama-finetune's behaviour)")
   .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
@@ -49,6 +50,7 @@ export const trainCommand = new Command("train")
         valFraction: o.valFraction as number,
         nCtx: o.nCtx as number,
         pack: !!o.pack,
+        freezeEmbeddings: !!o.freezeEmbeddings,
         maxExamples: o.maxExamples as number | undefined,
         loraRank: o.loraRank as number | undefined,
         loraAlpha: o.loraAlpha as number | undefined,
