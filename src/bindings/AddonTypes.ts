@@ -103,6 +103,8 @@ export interface MakeModelOptions {
   nCtx: number;
   seed: number;
   name: string;
+  /** Weight type of the written file: "f32", "f16" or "q8_0". */
+  type: string;
 }
 
 /** A training session (src/training/train.ts drives it window by window). */

@@ -17,6 +17,8 @@ export interface MakeModelOptions {
   kvHeads?: number;
   /** Feed-forward width. Defaults to 8/3 × width rounded to a multiple of 32 (at least 32), as llama does. */
   ff?: number;
+  /** Weight type: F32 (trainable), or F16 / Q8_0 through llama.cpp's quantizer. Defaults to `"f32"`. */
+  type?: "f32" | "f16" | "q8_0";
   /** Training context recorded in the file. Defaults to `2048`. */
   context?: number;
   /** Defaults to `42`. */
@@ -53,6 +55,8 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   if (width % heads !== 0 || (width / heads) % 2 !== 0) {
     throw new InvalidOptionError("INVALID_OPTION", `width ${width} must be a multiple of heads ${heads} with an even head size`);
   }
+  const type = o.type ?? "f32";
+  if (!["f32", "f16", "q8_0"].includes(type)) throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
   if (heads % kvHeads !== 0) throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
   const addon = loadAddon();
   return callNative(() =>
@@ -67,6 +71,7 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
       nCtx: positiveInt(o.context ?? 2048, "context"),
       seed: o.seed ?? 42,
       name: `iit-random-${width}x${o.layers ?? 2}`,
+      type,
     }),
   );
 }

@@ -48,6 +48,7 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     p.n_ctx      = o.Get("nCtx").As<Napi::Number>().Int32Value();
     p.seed       = o.Get("seed").As<Napi::Number>().Uint32Value();
     p.name       = o.Get("name").As<Napi::String>();
+    p.type       = o.Get("type").As<Napi::String>();
     auto * w = new WriteGgufWorker<iit_make_model_params, iit_make_model>(info.Env(), p, "MAKE_MODEL_FAILED");
     Napi::Promise promise = w->Promise();
     w->Queue();

@@ -2,7 +2,9 @@
 
 #include "ggml.h"
 #include "gguf.h"
+#include "llama.h"
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -85,10 +87,20 @@ std::string iit_make_model(const iit_make_model_params & p, uint64_t & n_params)
         n_params += n;
         gguf_add_tensor(out, t);
     }
-    bool ok = gguf_write_to_file(out, p.out_path.c_str(), false);
+    const bool f32 = p.type == "f32";
+    const std::string f32_path = f32 ? p.out_path : p.out_path + ".f32.tmp";
+    bool ok = gguf_write_to_file(out, f32_path.c_str(), false);
     ggml_free(data);
     gguf_free(out);
     gguf_free(vocab);
     ggml_free(vmeta);
-    return ok ? "" : "could not write " + p.out_path;
+    if (!ok) return "could not write " + f32_path;
+    if (f32) return "";
+    // Other weight types through llama.cpp's own quantizer (1-d norms stay F32).
+    llama_model_quantize_params qp = llama_model_quantize_default_params();
+    qp.nthread = 1;
+    qp.ftype = p.type == "f16" ? LLAMA_FTYPE_MOSTLY_F16 : LLAMA_FTYPE_MOSTLY_Q8_0;
+    const uint32_t rc = llama_model_quantize(f32_path.c_str(), p.out_path.c_str(), &qp);
+    std::remove(f32_path.c_str());
+    return rc == 0 ? "" : "could not convert the model to " + p.type;
 }

@@ -17,6 +17,7 @@ struct iit_make_model_params {
     uint32_t seed      = 42;
     float    init_std  = 0.02f;
     std::string name   = "iit-random";
+    std::string type   = "f32"; // or f16 / q8_0 (quantized with llama.cpp after writing F32)
 };
 
 // Returns "" on success, else an error message. n_params receives the parameter count.

@@ -34,6 +34,23 @@ bool param_filter(const ggml_tensor * t, void * ud) {
     return true;
 }
 
+// Full finetuning updates F32 weights only: a quantized or F16 matrix would silently stay as it is.
+// Returns the first weight matrix that is not F32, as "name (type)", or "".
+std::string first_non_f32_matrix(const std::string & path) {
+    gguf_init_params gp{ /*no_alloc =*/ true, nullptr };
+    gguf_context * g = gguf_init_from_file(path.c_str(), gp);
+    if (!g) return "";
+    std::string found;
+    for (int64_t i = 0; i < gguf_get_n_tensors(g) && found.empty(); i++) {
+        const ggml_type t = gguf_get_tensor_type(g, i);
+        const std::string name = gguf_get_tensor_name(g, i);
+        const bool matrix = name.find("_norm") == std::string::npos && name != "rope_freqs.weight";
+        if (matrix && t != GGML_TYPE_F32) found = name + " (" + ggml_type_name(t) + ")";
+    }
+    gguf_free(g);
+    return found;
+}
+
 } // namespace
 
 // LoRA: llama_opt_init only visits model tensors, so the adapter's tensors are flagged as parameters
@@ -57,6 +74,15 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
 
     iit_gguf_check chk = iit_gguf_check_file(p.model_path);
     if (!chk.code.empty()) { code = chk.code; message = chk.message; return nullptr; }
+
+    if (full) {
+        std::string bad = first_non_f32_matrix(p.model_path);
+        if (!bad.empty()) {
+            code = "MODEL_NOT_F32";
+            message = p.model_path + " has weights that full finetuning cannot update: " + bad + " is not F32";
+            return nullptr;
+        }
+    }
 
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers    = p.n_gpu_layers;

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { makeModel } from "../../model/makeModel.js";
 import { intOption, printJson } from "../util.js";
 
@@ -13,6 +13,7 @@ export const makeModelCommand = new Command("make-model")
   .option("--ff <n>", "feed-forward width (default: 8/3 × width, multiple of 32)", intOption("--ff"))
   .option("--context <n>", "training context recorded in the file", intOption("--context"), 2048)
   .option("--seed <n>", "weight initialisation seed", intOption("--seed"), 42)
+  .addOption(new Option("--type <type>", "weight type (f16/q8_0 through llama.cpp's quantizer; only f32 can be fully finetuned)").choices(["f32", "f16", "q8_0"]).default("f32"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: Record<string, unknown>) => {
     const r = await makeModel({
@@ -25,6 +26,7 @@ export const makeModelCommand = new Command("make-model")
       ff: o.ff as number | undefined,
       context: o.context as number,
       seed: o.seed as number,
+      type: o.type as "f32" | "f16" | "q8_0",
     });
     if (o.json) printJson(r);
     else process.stdout.write(`wrote ${r.path} (${(r.nParams / 1e6).toFixed(2)}M parameters)\n`);

@@ -6,10 +6,11 @@ import { describe, expect, it } from "vitest";
 import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import { AbortError, DatasetError, InvalidOptionError, TrainingError } from "../../../src/errors.js";
 import { loadModel } from "../../../src/model/Model.js";
+import { makeModel } from "../../../src/model/makeModel.js";
 import { train } from "../../../src/training/train.js";
 import type { TrainOptions } from "../../../src/training/types.js";
 import { iit } from "../../helpers/cli.js";
-import { sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+import { sharedDir, skipNoModel, storiesModel, tempDir, vocabDir } from "../../helpers/fixtures.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
 const base = { model: storiesModel, data: lima, mode: "response", nCtx: 256, threads: 1, lr: 1e-3 } as const;
@@ -90,6 +91,17 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     await expect(train({ ...base, data: noTargets, output: join(dir, "y.gguf") })).rejects.toSatisfy(
       (e) => e instanceof TrainingError && e.code === "NO_TARGETS",
     );
+  });
+
+  it("a quantized base is refused for full finetuning with what to do, and trains as LoRA", async () => {
+    const q8 = join(dir, "q8.gguf");
+    await makeModel({ vocab: join(vocabDir, "ggml-vocab-llama-spm.gguf"), output: q8, layers: 1, width: 64, type: "q8_0" });
+    const err = await train({ ...base, model: q8, output: join(dir, "q8-full.gguf"), maxExamples: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingError);
+    expect(err).toMatchObject({ code: "MODEL_NOT_F32" });
+    expect((err as TrainingError).suggestion).toMatch(/--lora-rank/);
+    const res = await train({ ...base, model: q8, output: join(dir, "q8-lora.gguf"), maxExamples: 2, epochs: 1, loraRank: 2 });
+    expect(Number.isFinite(res.epochs[0].train_loss)).toBe(true);
   });
 
   it("iit train --json prints the epochs, throughput and output", async () => {
