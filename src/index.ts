@@ -50,3 +50,4 @@ export {
 export type { TrainFn } from "./experiment/runSteps.js";
 export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
 export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";
+export { seededRandom, permutation } from "./util/random.js";

@@ -123,7 +123,7 @@ export interface AddonTrainer {
     beta2: number;
     eps: number;
     weightDecay: number;
-  }): Promise<{ nCtx: number }>;
+  }): Promise<number>; // the window length
   /** One nCtx-token window (labels < 0 are masked); resolves with the summed NLL of its labelled positions. */
   window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number): Promise<number>;
   /** Training windows per optimizer step (between steps only). */

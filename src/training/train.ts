@@ -11,7 +11,8 @@ import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { buildWindows, tokenizeExample, type Window, type WindowStats } from "./examples.js";
-import { learningRate, permutation } from "./schedule.js";
+import { permutation } from "../util/random.js";
+import { learningRate } from "./schedule.js";
 import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
 
 export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];

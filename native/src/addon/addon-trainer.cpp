@@ -4,53 +4,25 @@
 #include "addon/log.h"
 
 #include <functional>
+#include <memory>
 
 namespace {
 
-class CreateWorker : public IitWorker {
-public:
-    CreateWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, iit_trainer_params p)
-        : IitWorker(env), self_(self), p_(std::move(p)) { ref_ = Napi::Persistent(js); }
-    void Execute() override {
-        iit_log_clear_errors();
-        std::string code, msg;
-        tr_ = iit_trainer::create(p_, code, msg);
-        if (!tr_) {
-            std::string why = iit_log_take_errors();
-            Fail(code, msg + (why.empty() ? "" : ": " + why));
-        }
-    }
-    void OnOK() override {
-        self_->trainer = std::move(tr_);
-        self_->running = false;
-        Napi::Env env = Env();
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("nCtx", self_->trainer->n_ctx());
-        deferred_.Resolve(o);
-    }
-    void OnError(const Napi::Error & e) override {
-        self_->running = false;
-        IitWorker::OnError(e);
-    }
-private:
-    AddonTrainer * self_;
-    Napi::ObjectReference ref_;
-    iit_trainer_params p_;
-    std::unique_ptr<iit_trainer> tr_;
-};
-
-// Runs `job` off the JS thread; resolves with the number it returns (NaN when it only fails or not).
+// Runs `job` off the JS thread (it returns "" or an error message, and may set a code); resolves
+// with the number it stores, after `done` ran on the JS thread.
 class JobWorker : public IitWorker {
 public:
-    using Job = std::function<std::string(double &)>; // returns "" or an error message
-    JobWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, Job job, const char * code)
-        : IitWorker(env), self_(self), job_(std::move(job)), fail_code_(code) { ref_ = Napi::Persistent(js); }
+    using Job = std::function<std::string(double &, std::string & code)>;
+    JobWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, Job job, const char * code, std::function<void()> done = {})
+        : IitWorker(env), self_(self), job_(std::move(job)), fail_code_(code), done_(std::move(done)) { ref_ = Napi::Persistent(js); }
     void Execute() override {
-        std::string err = job_(value_);
-        if (!err.empty()) Fail(fail_code_, err);
+        std::string code = fail_code_;
+        std::string err = job_(value_, code);
+        if (!err.empty()) Fail(code, err);
     }
     void OnOK() override {
         self_->running = false;
+        if (done_) done_();
         deferred_.Resolve(Napi::Number::New(Env(), value_));
     }
     void OnError(const Napi::Error & e) override {
@@ -62,6 +34,7 @@ private:
     Napi::ObjectReference ref_;
     Job job_;
     const char * fail_code_;
+    std::function<void()> done_;
     double value_ = 0.0;
 };
 
@@ -93,7 +66,7 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     return trainer.get();
 }
 
-// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay}) -> Promise<{nCtx}>
+// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay}) -> Promise<nCtx>
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
@@ -111,7 +84,18 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     p.eps          = o.Get("eps").As<Napi::Number>().FloatValue();
     p.weight_decay = o.Get("weightDecay").As<Napi::Number>().FloatValue();
     running = true;
-    auto * w = new CreateWorker(env, this, info.This().As<Napi::Object>(), p);
+    auto made = std::make_shared<std::unique_ptr<iit_trainer>>();
+    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [p, made](double & n_ctx, std::string & code) {
+        iit_log_clear_errors();
+        std::string msg;
+        *made = iit_trainer::create(p, code, msg);
+        if (*made) {
+            n_ctx = (*made)->n_ctx();
+            return std::string();
+        }
+        std::string why = iit_log_take_errors();
+        return msg + (why.empty() ? "" : ": " + why);
+    }, "TRAIN_INIT_FAILED", [this, made]() { trainer = std::move(*made); });
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;
@@ -135,7 +119,7 @@ Napi::Value AddonTrainer::Window(const Napi::CallbackInfo & info) {
         }
     }
     running = true;
-    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, tokens = std::move(tokens), labels = std::move(labels), train, scale](double & out) {
+    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, tokens = std::move(tokens), labels = std::move(labels), train, scale](double & out, std::string &) {
         out = tr->window(tokens.data(), labels.data(), train, scale);
         return std::string();
     }, "TRAINING_FAILED");
@@ -199,7 +183,7 @@ Napi::Value AddonTrainer::Save(const Napi::CallbackInfo & info) {
     std::string path = info[0].As<Napi::String>();
     const bool optimizer = info[1].As<Napi::String>().Utf8Value() == "optimizer";
     running = true;
-    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, path, optimizer](double &) {
+    auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [tr, path, optimizer](double &, std::string &) {
         return optimizer ? tr->save_optimizer(path) : tr->save(path);
     }, "SAVE_FAILED");
     Napi::Promise promise = w->Promise();

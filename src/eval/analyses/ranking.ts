@@ -1,3 +1,4 @@
+import { seededRandom } from "../../util/random.js";
 import { readMessagesJsonl, type MessagesRow } from "../../data/messages.js";
 import { tuluPrompt } from "../../data/template.js";
 import { AbortError, DatasetError, InvalidOptionError } from "../../errors.js";
@@ -31,18 +32,6 @@ export interface RankingResult {
   seed: number;
   /** Examples left out (no response, or the prompt alone fills maxSeqLength). */
   skipped: number;
-}
-
-/** mulberry32: a small seeded PRNG, so the same seed picks the same random responses everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pair(row: MessagesRow): { instruction: string; response: string } | null {
