@@ -7,13 +7,14 @@ import type { JudgeBackend } from "../eval/judge/backend.js";
 import type { WinRateSummary } from "../eval/winrate.js";
 import { armRow, resultsCsv, resultsMarkdown, seedResult, type ResultsTable, type SeedResult } from "./aggregate.js";
 import type { Arm, ExperimentConfig } from "./config.js";
+import { train } from "../training/train.js";
 import { FileHasher } from "./hash.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { openExperimentJudge, runConvert, runGenerate, runJudgeStep, runSimilarity, runTrain, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
 import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
 
 export interface RunExperimentOptions {
-  /** The trainer (`train` from the training library); trained arms fail with TRAINER_MISSING without it. */
+  /** The trainer. Defaults to the training library's `train`; tests may wrap it to observe calls. */
   train?: TrainFn;
   /** Run only the steps matching these patterns (see {@link matchesOnly}); their upstream steps must be done. */
   only?: string[];
@@ -156,7 +157,7 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
       const ctx: StepContext = {
         config: c,
         upstream,
-        train: o.train,
+        train: o.train ?? train,
         signal: o.signal,
         onProgress: (d, total, unit) => o.onEvent?.({ type: "progress", step: s.id, done: d, total, unit }),
         judge: async () => (judge ??= await openExperimentJudge(c)),

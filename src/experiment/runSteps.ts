@@ -24,7 +24,7 @@ export interface StepContext {
   config: ExperimentConfig;
   /** Finished upstream steps by id: their directories and outputs. */
   upstream: (id: string) => { dir: string; outputs: Record<string, string>; result: Record<string, unknown> };
-  train?: TrainFn;
+  train: TrainFn;
   signal?: AbortSignal;
   /** Progress inside a step: done / total of its unit (examples, prompts, pairs, optimizer steps). */
   onProgress?: (done: number, total: number, unit: string) => void;
@@ -45,11 +45,6 @@ export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promis
 }
 
 export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
-  if (!ctx.train) {
-    throw new TrainingError("TRAINER_MISSING", `step ${step.id}: training arms need the trainer, and none was given`, {
-      suggestion: "pass { train } to runExperiment(), or leave the trained arms out (--only) until the training library is merged",
-    });
-  }
   const data = ctx.upstream(step.deps.data);
   const lora = trainsLora(arm);
   const file = lora ? "adapter.gguf" : "model.gguf";

@@ -2,12 +2,8 @@ import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
 import { resultsMarkdown } from "../../experiment/aggregate.js";
 import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
-import type { TrainFn } from "../../experiment/runSteps.js";
-import { train } from "../../training/train.js";
 import { collect, interruptSignal, printJson } from "../util.js";
 
-// The runner takes the trainer as a dependency (tests inject a stand-in); the CLI gives it the real one.
-const trainer: TrainFn = train;
 
 function progress(quiet: boolean) {
   let last = "";
@@ -49,7 +45,6 @@ const runCommand = new Command("run")
     const config = loadExperimentConfig(configPath);
     const only = o.only as string[];
     const r = await runExperiment(config, {
-      train: trainer,
       only: only.length ? only : undefined,
       dryRun: !!o.dryRun,
       keepGoing: !!o.keepGoing,
