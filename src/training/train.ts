@@ -17,7 +17,7 @@ import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
 
 export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "maxExamples" | "loraRank" | "loraAlpha">> {
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
@@ -117,6 +117,8 @@ async function writeAtomic(path: string, write: (tmp: string) => Promise<unknown
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
   const { train: trainWins, val: valWins, stats } = await prepareWindows(r);
+  if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
+  if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
     .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await fileHash(r.data), model: resolve(r.model) }))
     .digest("hex")

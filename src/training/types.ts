@@ -39,6 +39,8 @@ export interface TrainOptions {
   maxExamples?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /** Things worth knowing that do not stop training (truncated or dropped examples). */
+  onWarning?: (message: string) => void;
 }
 
 export interface TrainProgress {

@@ -58,6 +58,9 @@ export const trainCommand = new Command("train")
         resume: !!o.resume,
         threads: o.threads as number | undefined,
         signal: interruptSignal(),
+        onWarning: (m) => {
+          if (!quiet) process.stderr.write(`warning: ${m}\n`);
+        },
         onProgress: (p) => {
           bar ??= progressBar(p.steps, "steps", quiet);
           bar.tick(p.step - last, { info: `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.tokensPerSecond.toFixed(0)} tok/s` });
