@@ -100,7 +100,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
 
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx           = p.n_ctx;
-    cp.n_batch         = p.n_ctx;   // one ubatch per window: attention then sees the current K/V (patch 0003)
+    cp.n_batch         = p.n_ctx;   // one ubatch per window: attention then sees the current K/V (patches/0001-training.diff, item 3)
     cp.n_ubatch        = p.n_ctx;
     cp.n_seq_max       = 1;
     cp.n_threads       = p.n_threads;
