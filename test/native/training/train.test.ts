@@ -7,6 +7,7 @@ import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import { AbortError, DatasetError, InvalidOptionError, TrainingError } from "../../../src/errors.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { makeModel } from "../../../src/model/makeModel.js";
+import { tokenizeExample } from "../../../src/training/examples.js";
 import { train } from "../../../src/training/train.js";
 import type { TrainOptions } from "../../../src/training/types.js";
 import { iit } from "../../helpers/cli.js";
@@ -112,5 +113,27 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(Object.keys(out).sort()).toEqual(["epochs", "output", "tokens_per_second"]);
     expect(Object.keys(out.epochs[0]).sort()).toEqual(["epoch", "train_loss", "val_loss"]);
     expect(existsSync(output)).toBe(true);
+  });
+});
+
+describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () => {
+  it("instruction/response modes target the assistant text and its EOS only; lm targets everything", async () => {
+    await using vocab = await loadModel({ model: storiesModel, vocabOnly: true });
+    const messages = [
+      { role: "user" as const, content: "Tell me about a cat." },
+      { role: "assistant" as const, content: "The cat sat on the mat." },
+    ];
+    const ins = tokenizeExample(vocab, messages, "instruction");
+    const lm = tokenizeExample(vocab, messages, "lm");
+    expect(ins.tokens).toEqual(lm.tokens);
+    expect(ins.tokens[0]).toBe(vocab.meta.bos);
+    expect(ins.tokens.at(-1)).toBe(vocab.meta.eos);
+    // The whole text tokenizes as one piece: masking never changes the tokens.
+    expect(ins.tokens.slice(1, -1)).toEqual(vocab.tokenize("<|user|>\nTell me about a cat.\n<|assistant|>\nThe cat sat on the mat."));
+    const first = ins.target.indexOf(true);
+    expect(vocab.detokenize(ins.tokens.slice(first, -1))).toBe("The cat sat on the mat.");
+    expect(ins.target.slice(first).every(Boolean)).toBe(true);
+    expect(ins.target.slice(0, first).some(Boolean)).toBe(false);
+    expect(lm.target.slice(1).every(Boolean)).toBe(true);
   });
 });
