@@ -8,6 +8,7 @@
 
 #include "sampling/poe-sampler.h"
 #include "sampling/token-resolve.h"
+#include "test-helpers.h"
 
 #include "llama.h"
 
@@ -16,68 +17,6 @@
 #include <cstdio>
 #include <string>
 #include <vector>
-
-static int g_checks = 0;
-static int g_failed = 0;
-
-static void check_impl(bool ok, const char * file, int line, const char * fmt, ...) {
-    g_checks++;
-    if (ok) {
-        return;
-    }
-    g_failed++;
-    fprintf(stderr, "FAIL %s:%d: ", file, line);
-    va_list args;
-    va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
-    va_end(args);
-    fprintf(stderr, "\n");
-}
-
-#define CHECK(cond, ...) check_impl((cond), __FILE__, __LINE__, __VA_ARGS__)
-#define CHECK_NEAR(a, b, ...) check_impl(std::fabs((double) (a) - (double) (b)) < 1e-4, __FILE__, __LINE__, __VA_ARGS__)
-
-// what a sampler adds to each id, on an unsorted full-vocabulary array with data[i].id == i
-// (the direct path) and on a reversed array (the id-mapping path); both must agree
-static std::vector<float> added(llama_sampler * smpl, int32_t n_vocab, bool reversed = false) {
-    std::vector<llama_token_data> cur;
-    for (llama_token id = 0; id < n_vocab; ++id) {
-        const llama_token tid = reversed ? n_vocab - 1 - id : id;
-        cur.push_back({ tid, 0.5f * (float) tid, 0.0f });
-    }
-    llama_token_data_array cur_p = { cur.data(), cur.size(), -1, true };
-    llama_sampler_apply(smpl, &cur_p);
-
-    std::vector<float> out(n_vocab, 0.0f);
-    for (const llama_token_data & td : cur) {
-        out[td.id] = td.logit - 0.5f * (float) td.id;
-    }
-    return out;
-}
-
-static std::vector<float> added_checked(llama_sampler * smpl, int32_t n_vocab, int line) {
-    const std::vector<float> a = added(smpl, n_vocab, false);
-    const std::vector<float> b = added(smpl, n_vocab, true);
-    for (int32_t id = 0; id < n_vocab; ++id) {
-        check_impl(std::fabs(a[id] - b[id]) < 1e-5, __FILE__, line, "direct and mapped paths differ at id %d: %f vs %f", id, a[id], b[id]);
-    }
-    return a;
-}
-
-#define ADDED(smpl, n_vocab) added_checked((smpl), (n_vocab), __LINE__)
-
-// every id not in `except` got nothing
-static void check_zero_except(const std::vector<float> & a, const std::vector<llama_token> & except, int line) {
-    for (llama_token id = 0; id < (llama_token) a.size(); ++id) {
-        bool skip = false;
-        for (llama_token e : except) {
-            skip = skip || e == id;
-        }
-        if (!skip) {
-            check_impl(a[id] == 0.0f, __FILE__, line, "id %d should be unchanged, got %+f", id, a[id]);
-        }
-    }
-}
 
 static const int32_t N_VOCAB = 64;
 static const llama_token EOS = 2;
@@ -94,12 +33,6 @@ static llama_sampler_poe_vocab_desc synthetic_desc() {
         desc.start_scores.push_back((float) (id % 3) - 1.0f); // -1, 0, 1, ...
     }
     return desc;
-}
-
-static void accept_n(llama_sampler * smpl, int32_t n, llama_token tok = 5) {
-    for (int32_t i = 0; i < n; ++i) {
-        llama_sampler_accept(smpl, tok);
-    }
 }
 
 static void test_eos() {
@@ -567,157 +500,7 @@ static void test_score_string() {
     }
 }
 
-// vocabulary checks
-
-static llama_model * load_vocab(const std::string & path) {
-    FILE * f = fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-        return nullptr;
-    }
-    fclose(f);
-    llama_model_params mparams = llama_model_default_params();
-    mparams.vocab_only = true;
-    return llama_model_load_from_file(path.c_str(), mparams);
-}
-
-static std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text, bool add_special) {
-    std::vector<llama_token> out(text.size() + 8);
-    const int32_t n = llama_tokenize(vocab, text.c_str(), (int32_t) text.size(), out.data(), (int32_t) out.size(), add_special, false);
-    out.resize(n < 0 ? 0 : n);
-    return out;
-}
-
-static const std::vector<std::string> PAPER_TEXTS = {
-    "<", " <", "|", " I", "I", " We", "What", " should", " *", " -", "   ", " #", " ##", "\n", "!",
-};
-
-static void test_vocab_spm(const std::string & dir) {
-    llama_model * model = load_vocab(dir + "/ggml-vocab-llama-spm.gguf");
-    if (model == nullptr) {
-        printf("skip: %s/ggml-vocab-llama-spm.gguf not found\n", dir.c_str());
-        return;
-    }
-    const llama_vocab * vocab = llama_model_get_vocab(model);
-    CHECK(llama_vocab_n_tokens(vocab) == 32000, "Llama-2 vocabulary has 32000 entries");
-
-    const std::vector<llama_token> want = { 29966, 529, 29989, 306, 29902, 1334, 5618, 881, 334, 448, 1678, 396, 444, 13, 29991 };
-    const std::vector<llama_token> got = iit_token_resolve_many(vocab, PAPER_TEXTS);
-    printf("spm:");
-    for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
-        printf(" %d", got[i]);
-        CHECK(got[i] == want[i], "SPM: text #%zu resolves to %d, want %d", i, got[i], want[i]);
-    }
-    printf("\n");
-    CHECK(iit_token_resolve(vocab, " Okay") == 20419, "SPM: \" Okay\" -> 20419");
-    CHECK(iit_token_resolve(vocab, "") == -1, "empty text does not resolve");
-    CHECK(iit_token_resolve(vocab, " Hello world, friends") == -1, "a multi-token text does not resolve");
-    CHECK(iit_token_resolve(vocab, "</s>") == -1, "control tokens do not resolve from text");
-    CHECK(iit_token_render(vocab, 1678) == "   ", "render 1678");
-    CHECK(iit_token_render(vocab, 13) == "\n", "render the byte token 13");
-
-    // the paper's preset on its own vocabulary and template
-    const std::string prompt_text = "<|user|>\nWrite a poem about cats.\n<|assistant|>\n";
-    std::vector<llama_token> prompt = tokenize(vocab, prompt_text, true);
-    const std::vector<llama_token> tag_full = tokenize(vocab, "\n<|user|>\n", false);
-    CHECK(tag_full.size() >= 5, "user tag tokenizes");
-    llama_sampler_poe_params p;
-    p.eos_enabled   = true;
-    p.rep_enabled   = true;
-    p.user_tag.assign(tag_full.end() - 5, tag_full.end()); // the code keeps the last 5 ids
-    p.fixed_enabled = true;
-    const float scores[] = { -4, -4, -4, -5, -5, -3, -5, -6, 1, 1, 1, 1, 1, 1, 1 };
-    for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
-        p.fixed.push_back({ got[i], scores[i] });
-    }
-    CHECK(llama_sampler_poe_params_check(vocab, p).empty(), "paper preset valid: %s", llama_sampler_poe_params_check(vocab, p).c_str());
-    llama_sampler * smpl = llama_sampler_init_poe(vocab, p);
-    CHECK(smpl != nullptr, "paper preset sampler");
-    llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
-    const int32_t begin = llama_sampler_poe_scope_begin(smpl);
-    CHECK(begin > 1 && begin < (int32_t) prompt.size(), "the user tag is found in the Tulu prompt (begin %d of %zu)", begin, prompt.size());
-    auto a = ADDED(smpl, 32000);
-    CHECK_NEAR(a[29989], -5.5f, "'|' -4 - 1.5 (in <|assistant|>)");
-    CHECK_NEAR(a[13], -0.5f, "newline +1 - 1.5");
-    CHECK_NEAR(a[881], -6.0f, "' should' -6");
-    CHECK_NEAR(a[2], 0.0f, "EOS 0 at the first token");
-    accept_n(smpl, 100, 29871);
-    a = ADDED(smpl, 32000);
-    CHECK_NEAR(a[2], 6.0f, "EOS (id 2) +6 at n = 100");
-    llama_sampler_free(smpl);
-
-    // the start rule on the real vocabulary
-    llama_sampler_poe_params ps;
-    ps.start_enabled = true;
-    smpl = llama_sampler_init_poe(vocab, ps);
-    CHECK(smpl != nullptr, "start rule sampler");
-    llama_sampler_poe_set_prompt(smpl, nullptr, 0);
-    a = ADDED(smpl, 32000);
-    CHECK_NEAR(a[20419], 50.0f, "' Okay' +50");
-    CHECK_NEAR(a[306], -15.0f, "' I' -15");
-    CHECK_NEAR(a[29902], -15.0f, "'I' -15");
-    CHECK_NEAR(a[278], 5.0f, "' the' +5");
-    CHECK_NEAR(a[29892], -5.0f, "',' -5");
-    CHECK_NEAR(a[13], -5.0f, "byte token <0x0A> -5 (its raw piece starts with '<')");
-    CHECK_NEAR(a[1], -5.0f, "<s> -5");
-    CHECK_NEAR(a[29871], 0.0f, "bare '▁' 0");
-    accept_n(smpl, 1);
-    a = ADDED(smpl, 32000);
-    CHECK_NEAR(a[29991], 15.0f, "'!' +15 at the 2nd position");
-    accept_n(smpl, 1);
-    a = ADDED(smpl, 32000);
-    CHECK_NEAR(a[13], -10.0f, "newline -10 at the 3rd position");
-    llama_sampler_free(smpl);
-
-    llama_model_free(model);
-}
-
-static void test_vocab_bpe(const std::string & dir) {
-    llama_model * model = load_vocab(dir + "/ggml-vocab-llama-bpe.gguf");
-    if (model == nullptr) {
-        printf("skip: %s/ggml-vocab-llama-bpe.gguf not found\n", dir.c_str());
-        return;
-    }
-    const llama_vocab * vocab = llama_model_get_vocab(model);
-
-    // ids read from the GGUF's token list (GPT-2 byte decoding) independently of llama.cpp
-    const std::vector<llama_token> want = { 27, 366, 91, 358, 40, 1226, 3923, 1288, 353, 482, 262, 674, 7860, 198, 0 };
-    const std::vector<llama_token> got = iit_token_resolve_many(vocab, PAPER_TEXTS);
-    printf("bpe:");
-    for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
-        printf(" %d", got[i]);
-        CHECK(got[i] >= 0 && iit_token_render(vocab, got[i]) == PAPER_TEXTS[i], "BPE: text #%zu resolves to %d, which renders back", i, got[i]);
-        CHECK(got[i] == want[i], "BPE: text #%zu resolves to %d, want %d", i, got[i], want[i]);
-    }
-    printf("\n");
-
-    llama_sampler_poe_params p;
-    p.eos_enabled   = true;
-    p.start_enabled = true;
-    std::string err = llama_sampler_poe_params_check(vocab, p);
-    CHECK(err.empty(), "start + EOS valid on BPE: %s", err.c_str());
-    llama_sampler * smpl = llama_sampler_init_poe(vocab, p);
-    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
-    llama_sampler_poe_set_prompt(smpl, nullptr, 0);
-    auto a = ADDED(smpl, n_vocab);
-    CHECK_NEAR(a[36539], 50.0f, "BPE ' Okay' +50");
-    CHECK_NEAR(a[358], -15.0f, "BPE ' I' -15");
-    accept_n(smpl, 100);
-    a = ADDED(smpl, n_vocab);
-    CHECK_NEAR(a[128001], 6.0f, "BPE EOS <|end_of_text|> +6 at n = 100");
-    CHECK_NEAR(a[128009], 0.0f, "BPE <|eot_id|> untouched without eos_all_eog");
-    llama_sampler_free(smpl);
-
-    p.start_enabled = false;
-    p.eos_all_eog   = true;
-    smpl = llama_sampler_init_poe(vocab, p);
-    accept_n(smpl, 100);
-    a = ADDED(smpl, n_vocab);
-    CHECK_NEAR(a[128001], 6.0f, "eos_all_eog: <|end_of_text|>");
-    CHECK_NEAR(a[128009], 6.0f, "eos_all_eog: <|eot_id|>");
-    llama_sampler_free(smpl);
-
-    llama_model_free(model);
-}
+void test_vocabularies(const std::string & dir); // test-vocab.cpp
 
 static void quiet_log(ggml_log_level level, const char * text, void * /*user_data*/) {
     if (level == GGML_LOG_LEVEL_ERROR) {
@@ -743,8 +526,7 @@ int main(int argc, char ** argv) {
 
     if (argc > 1) {
         llama_backend_init();
-        test_vocab_spm(argv[1]);
-        test_vocab_bpe(argv[1]);
+        test_vocabularies(argv[1]);
         llama_backend_free();
     } else {
         printf("skip: vocabulary checks (pass llama.cpp's models directory as the first argument)\n");
