@@ -125,7 +125,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     .slice(0, 16);
 
   const ckptDir = checkpointDir(r.output);
-  let state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
+  const state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
+  // --resume after the run finished: the output and its log of this very run are the result.
+  if (r.resume && !state && existsSync(r.output)) {
+    const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
+    if (log?.runHash === runHash) return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output };
+  }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
     throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {
       suggestion: "pass --resume to continue it, or delete the directory to start over",
@@ -244,7 +249,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
       output: r.output,
     };
-    await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, windows: stats, steps: s.steps }, null, 2) + "\n");
+    await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
     return result;
   } finally {
     trainer.dispose();

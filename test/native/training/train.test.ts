@@ -1,5 +1,5 @@
 // train() end to end on stories260K and real LIMA data: loss falls, outputs load, resume is exact.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -77,6 +77,10 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     resumed.epochs.forEach((e, i) => expect(Math.abs(e.train_loss - full.epochs[i].train_loss)).toBeLessThan(1e-6));
     expect(await greedy([], output)).toEqual(await greedy([], opts.output));
     expect(existsSync(`${output}.ckpt`)).toBe(false); // removed once the output is written
+    // --resume once more: the run is finished, so its result comes back without training again.
+    const mtime = statSync(output).mtimeMs;
+    expect(await train({ ...opts, output, resume: true })).toEqual(resumed);
+    expect(statSync(output).mtimeMs).toBe(mtime);
   });
 
   it("bad input is a typed error naming the problem", async () => {
