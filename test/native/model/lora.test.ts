@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadModel } from "../../../src/model/Model.js";
 import { makeLora } from "../../../src/model/makeLora.js";
 import { makeModel } from "../../../src/model/makeModel.js";
+import { iit } from "../../helpers/cli.js";
 import { llamaSpmVocab, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 const opts = { template: "raw" as const, maxTokens: 32, contextSize: 256 };
@@ -44,5 +45,24 @@ describe.skipIf(skipNoModel)("LoRA adapters at load time", () => {
     await expect(loadModel({ model: foreign.path })).rejects.toMatchObject({ code: "NOT_A_MODEL" });
     await using m = await loadModel({ model: storiesModel, threads: 1 });
     expect((await m.generate(prompt, { ...opts, maxTokens: 4 }))[0].tokens).toHaveLength(4);
+  });
+});
+
+describe.skipIf(skipNoModel)("iit make-lora", () => {
+  it("writes an adapter that iit generate --lora applies; a zero-B one is a no-op", async () => {
+    const dir = tempDir();
+    const zero = iit(["make-lora", "-m", storiesModel, "-o", join(dir, "zero.gguf"), "--rank", "2", "--json"]);
+    expect(zero.code, zero.stderr).toBe(0);
+    expect(zero.json()).toMatchObject({ path: join(dir, "zero.gguf") });
+    const live = iit(["make-lora", "-m", storiesModel, "-o", join(dir, "live.gguf"), "--rank", "2", "--b-std", "0.5", "--targets", "attn_q,ffn_up", "--json"]);
+    expect(live.code, live.stderr).toBe(0);
+    const gen = (...lora: string[]) =>
+      iit(["generate", "-m", storiesModel, "-p", "Once upon a time", "--template", "raw", "-n", "24", "-t", "1", ...lora.flatMap((l) => ["--lora", l]), "--json"]).json().output;
+    const base = gen();
+    expect(gen(join(dir, "zero.gguf"))).toBe(base);
+    expect(gen(join(dir, "live.gguf"))).not.toBe(base);
+    const bad = iit(["make-lora", "-m", join(dir, "missing.gguf"), "-o", join(dir, "x.gguf")]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/missing\.gguf/);
   });
 });

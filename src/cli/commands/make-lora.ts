@@ -1,0 +1,27 @@
+import { Command } from "commander";
+import { makeLora } from "../../model/makeLora.js";
+import { floatOption, intOption, printJson } from "../util.js";
+
+export const makeLoraCommand = new Command("make-lora")
+  .description("write a LoRA adapter GGUF for a base model: A random, B zero (a no-op, where training starts) or random")
+  .requiredOption("-m, --model <gguf>", "the base model the adapter is for")
+  .requiredOption("-o, --output <file>", "the adapter GGUF to write")
+  .option("--rank <r>", "adapter rank", intOption("--rank"), 8)
+  .option("--alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--alpha"))
+  .option("--targets <list>", "comma-separated weight names inside each block", "attn_q,attn_v")
+  .option("--b-std <x>", "std of B's initial values (0 = a no-op adapter)", floatOption("--b-std"), 0)
+  .option("--seed <n>", "initialisation seed", intOption("--seed"), 42)
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await makeLora({
+      base: o.model as string,
+      output: o.output as string,
+      rank: o.rank as number,
+      alpha: o.alpha as number | undefined,
+      targets: (o.targets as string).split(",").map((s) => s.trim()).filter(Boolean),
+      bStd: o.bStd as number,
+      seed: o.seed as number,
+    });
+    if (o.json) printJson(r);
+    else process.stdout.write(`wrote ${r.path} (${r.nParams} parameters)\n`);
+  });
