@@ -9,6 +9,7 @@ import { experimentCommand } from "./commands/experiment.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { judgeCommand } from "./commands/judge.js";
+import { labCommand } from "./commands/lab.js";
 import { makeLoraCommand } from "./commands/make-lora.js";
 import { makeModelCommand } from "./commands/make-model.js";
 import { mergeCommand } from "./commands/merge.js";
@@ -24,7 +25,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand, experimentCommand, analyzeCommand, reportCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand, experimentCommand, labCommand, analyzeCommand, reportCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -89,6 +89,25 @@ export async function readMessagesJsonl(path: string): Promise<MessagesRow[]> {
   return rows;
 }
 
+/** A row of plain text for language-model training (`iit train --mode lm`): BOS + text + EOS. */
+export interface TextRow {
+  id?: string;
+  text: string;
+}
+
+/** Reads a JSONL file whose rows are messages rows or `{"text": ...}` rows (language-model data). */
+export async function readTrainingJsonl(path: string): Promise<(MessagesRow | TextRow)[]> {
+  const rows: (MessagesRow | TextRow)[] = [];
+  for await (const { line, text } of readLines(path)) {
+    if (text.trim() === "") continue;
+    const where = `${path}:${line}`;
+    const value = parseJsonLine(text, where);
+    const isText = typeof value === "object" && value !== null && typeof (value as TextRow).text === "string" && !("messages" in value);
+    rows.push(isText ? (value as TextRow) : parseMessagesRow(value, where));
+  }
+  return rows;
+}
+
 /**
  * Writes one JSON value per line (Python `json.dumps` style) to a temp file in the target's directory,
  * then renames it over the target: readers never see half a file, and a failure leaves the old one.

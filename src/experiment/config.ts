@@ -38,6 +38,10 @@ export const trainingSchema = z
     loraRank: z.int().min(1).optional(),
     loraAlpha: z.number().gt(0).optional(),
     loraTargets: z.array(z.string().min(1)).optional(),
+    /** Lab experiments: grade a snapshot every N optimizer steps on the dev prompts (learning curve, early stopping). */
+    evalEvery: z.int().min(1).optional(),
+    /** Lab experiments: stop after this many snapshots without a better dev score; the best snapshot is the arm's model. */
+    patience: z.int().min(1).optional(),
   })
   .strict();
 
@@ -83,6 +87,8 @@ export const armSchema = z
     scale: z.number().optional(),
     /** expert arms: the expert's weight. Defaults to 1. */
     weight: z.number().optional(),
+    /** Prompts of this arm instead of the evaluation's (same rows in another format, e.g. `lab:eval-probe`). */
+    instructions: z.string().min(1).optional(),
   })
   .strict();
 
@@ -94,8 +100,10 @@ export const evaluationSchema = z
     maxInstructions: z.int().min(1).optional(),
     /** The arm every other arm is judged against (the paper: the instruction-tuned model of the same seed). */
     reference: z.string().min(1),
-    /** A local GGUF judge, or openai:BASE_URL. */
-    judge: z.string().min(1),
+    /** A local GGUF judge, or openai:BASE_URL. Optional with `grader: "lab"`. */
+    judge: z.string().min(1).optional(),
+    /** `lab`: grade every arm's outputs exactly against the lab world's facts (needs a `lab` section). */
+    grader: z.enum(["lab"]).optional(),
     /** HTTP judges: the model name. */
     judgeModel: z.string().optional(),
     /** HTTP judges: environment variable holding the API key. Defaults to OPENAI_API_KEY. */
@@ -155,6 +163,8 @@ export const experimentSchema = z
     /** Defaults for every trained arm. */
     training: trainingSchema.optional(),
     arms: z.array(armSchema).min(1),
+    /** The lab (docs/lab.md): the world the base model was pretrained on; its files are `lab:<name>` sources. */
+    lab: z.object({ world: z.int() }).strict().optional(),
     evaluation: evaluationSchema,
     analyses: analysesSchema.optional(),
   })
@@ -188,6 +198,14 @@ export const experimentSchema = z
         ctx.addIssue({ code: "custom", path: ["analyses", "similarity", "arms", i], message: `"${name}" is not a trained arm (similarity compares a tuned model with its training data)` });
       }
     });
+    if (!c.evaluation.judge && c.evaluation.grader !== "lab") {
+      ctx.addIssue({ code: "custom", path: ["evaluation", "judge"], message: 'give a judge (a GGUF or openai:URL), or grader "lab"' });
+    }
+    if (c.evaluation.grader === "lab" && !c.lab) {
+      ctx.addIssue({ code: "custom", path: ["lab"], message: 'grader "lab" needs a lab section: {"world": SEED}' });
+    }
+    const labPaths = [c.evaluation.instructions, ...c.arms.flatMap((a) => [a.data?.path, a.instructions])].filter((x): x is string => !!x && x.startsWith("lab:"));
+    if (labPaths.length && !c.lab) ctx.addIssue({ code: "custom", path: ["lab"], message: `${labPaths[0]} names a lab source: add a lab section {"world": SEED}` });
     if (!names.has(c.evaluation.reference)) {
       ctx.addIssue({
         code: "custom",
@@ -221,6 +239,8 @@ export interface Arm {
   disable: string[];
   scale: number;
   weight: number;
+  /** The arm's own prompts (absolute path or `lab:` source), when not the evaluation's. */
+  instructions?: string;
 }
 
 /** A validated config with every path absolute and every arm resolved. */
@@ -236,6 +256,7 @@ export interface ExperimentConfig {
   threads?: number;
   gpuLayers: number;
   arms: Arm[];
+  lab?: { world: number };
   evaluation: ExperimentConfigRaw["evaluation"] & { bothOrders: boolean; judgeSeed: number };
   analyses: {
     similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };
@@ -247,7 +268,7 @@ export function experimentJsonSchema(): unknown {
   return z.toJSONSchema(experimentSchema, { io: "input", unrepresentable: "any" });
 }
 
-const isPathLike = (s: string) => !/^(hf:|https?:|openai:)/.test(s);
+const isPathLike = (s: string) => !/^(hf:|https?:|openai:|lab:)/.test(s);
 const abs = (base: string, p: string) => (isPathLike(p) && !isAbsolute(p) ? resolve(base, p) : p);
 
 /** Validates a config value; every error names the bad field path (`arms.2.type: …`). */
@@ -291,6 +312,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
       disable: a.disable ?? [],
       scale: a.scale ?? 1,
       weight: a.weight ?? 1,
+      ...(a.instructions ? { instructions: abs(baseDir, a.instructions) } : {}),
     };
   });
   const ev = c.evaluation;
@@ -305,10 +327,11 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
     ...(c.threads === undefined ? {} : { threads: c.threads }),
     gpuLayers: c.gpuLayers ?? -1,
     arms,
+    ...(c.lab ? { lab: c.lab } : {}),
     evaluation: {
       ...ev,
       instructions: abs(baseDir, ev.instructions),
-      judge: abs(baseDir, ev.judge),
+      ...(ev.judge ? { judge: abs(baseDir, ev.judge) } : {}),
       bothOrders: ev.bothOrders ?? true,
       judgeSeed: ev.judgeSeed ?? 42,
     },

@@ -4,13 +4,14 @@ import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
+import { isLabSource, LAB_DATA_VERSION } from "../lab/files.js";
 
-export type StepKind = "convert" | "train" | "generate" | "judge" | "similarity" | "aggregate";
-export const STEP_KINDS: StepKind[] = ["convert", "train", "generate", "judge", "similarity", "aggregate"];
+export type StepKind = "world" | "convert" | "train" | "generate" | "judge" | "grade" | "similarity" | "aggregate";
+export const STEP_KINDS: StepKind[] = ["world", "convert", "train", "generate", "judge", "grade", "similarity", "aggregate"];
 
 /** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
 export interface Step {
-  /** `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `aggregate`. */
+  /** `lab/world`, `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `arm/s1/grade`, `aggregate`. */
   id: string;
   kind: StepKind;
   arm: string;
@@ -28,6 +29,7 @@ export interface Step {
 
 /** Bump when a step's outputs change meaning: every step hash changes with it. */
 const PLAN_VERSION = 1;
+export const WORLD_STEP = "lab/world";
 
 /** Generation settings with the engine's defaults filled in, so "omitted" and "default" hash the same. */
 export type Resolved = Required<Omit<GenerationSettings, "contextSize">> & { contextSize: number | null };
@@ -80,12 +82,20 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
   };
   const genId = new Map<string, (seed: number) => string>();
   const ev = c.evaluation;
+  // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
+  if (c.lab) {
+    await add({ id: WORLD_STEP, kind: "world", arm: "lab", seed: null, slice: { world: c.lab.world, data: LAB_DATA_VERSION }, files: { base: c.baseModel }, deps: {} });
+  }
+  const source = (role: string, spec: string): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } =>
+    isLabSource(spec) ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } } : { files: { [role]: spec }, deps: {}, slice: {} };
 
   for (const arm of c.arms) {
     const gen = resolvedGeneration(arm.generation);
     const base = { baseModel: c.baseModel, maxInstructions: ev.maxInstructions ?? null };
-    const genFiles: Record<string, string> = { base: c.baseModel, instructions: ev.instructions };
-    const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind };
+    const prompts = source("instructions", arm.instructions ?? ev.instructions);
+    const genFiles: Record<string, string> = { base: c.baseModel, ...prompts.files };
+    const genDeps: Record<string, string> = prompts.deps;
+    const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
     if (arm.kind === "rules") {
       const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
       genSlice.rules = spec;
@@ -96,24 +106,27 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
 
     if (arm.trained) {
       const d = arm.data!;
+      const src = source("source", d.path);
       const convert = await add({
         id: `${arm.name}/convert`,
         kind: "convert",
         arm: arm.name,
         seed: null,
-        slice: { format: d.format, maxExamples: d.maxExamples ?? null, dropInstructions: d.dropInstructions },
-        files: { source: d.path },
-        deps: {},
+        slice: { format: d.format, maxExamples: d.maxExamples ?? null, dropInstructions: d.dropInstructions, ...src.slice },
+        files: src.files,
+        deps: src.deps,
       });
+      // Snapshots graded on the lab's dev prompts: their generation settings shape the chosen model.
+      const graded = c.lab && arm.training.evalEvery !== undefined;
       for (const seed of arm.seeds) {
         const train = await add({
           id: `${arm.name}/s${seed}/train`,
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: arm.training, seed },
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: arm.training, seed, ...(graded ? { generation: gen } : {}) },
           files: { base: c.baseModel },
-          deps: { data: convert.id },
+          deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
         await add({
           id: `${arm.name}/s${seed}/generate`,
@@ -122,7 +135,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           seed,
           slice: { ...genSlice, generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) } },
           files: genFiles,
-          deps: { model: train.id },
+          deps: { model: train.id, ...genDeps },
         });
       }
       genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
@@ -135,12 +148,12 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           seed,
           slice: { ...genSlice, generation: { ...gen, seed } },
           files: genFiles,
-          deps: {},
+          deps: genDeps,
         });
       }
       genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
     } else {
-      await add({ id: `${arm.name}/generate`, kind: "generate", arm: arm.name, seed: null, slice: genSlice, files: genFiles, deps: {} });
+      await add({ id: `${arm.name}/generate`, kind: "generate", arm: arm.name, seed: null, slice: genSlice, files: genFiles, deps: genDeps });
       genId.set(arm.name, () => `${arm.name}/generate`);
     }
   }
@@ -157,7 +170,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     template: "default",
   };
   const judges: string[] = [];
-  for (const arm of c.arms) {
+  for (const arm of ev.judge ? c.arms : []) {
     if (arm.name === ref.name) continue;
     for (const seed of arm.seeds) {
       const refId = refGen(seed);
@@ -174,10 +187,27 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         arm: arm.name,
         seed,
         slice: judgeSlice,
-        files: { judge: ev.judge },
+        files: { judge: ev.judge! },
         deps: { outputs: genId.get(arm.name)!(seed), reference: refId },
       });
       judges.push(j.id);
+    }
+  }
+  // The lab's grader: every generation of every arm, the reference's included.
+  const grades: string[] = [];
+  if (ev.grader === "lab") {
+    for (const g of steps.filter((x) => x.kind === "generate")) {
+      const arm = c.arms.find((a) => a.name === g.arm)!;
+      const gr = await add({
+        id: g.id.replace(/generate$/, "grade"),
+        kind: "grade",
+        arm: g.arm,
+        seed: g.seed,
+        slice: { grader: "lab", instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
+        files: {},
+        deps: { outputs: g.id, world: WORLD_STEP },
+      });
+      grades.push(gr.id);
     }
   }
   const sim = c.analyses.similarity;
@@ -204,7 +234,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     seed: null,
     slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
     files: {},
-    deps: Object.fromEntries([...judges, ...generates, ...sims].map((id) => [id, id])),
+    deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;
 }

@@ -9,8 +9,10 @@ import { armRow, resultsCsv, resultsMarkdown, seedResult, type ResultsTable, typ
 import type { Arm, ExperimentConfig } from "./config.js";
 import { train } from "../training/train.js";
 import { FileHasher } from "./hash.js";
+import { labResults, type LabResults } from "./labResults.js";
+import { labMarkdown, type Finding } from "../lab/results.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
-import { openExperimentJudge, runConvert, runGenerate, runJudgeStep, runSimilarity, runTrain, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
+import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
 import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
 
 export interface RunExperimentOptions {
@@ -57,6 +59,10 @@ export interface ExperimentResults {
   /** Similarity analyses (paper Fig. 5) per analysed arm, relative to the output directory. */
   similarity: { arm: string; seed: number; path: string; pearson_r: number | null }[];
   config: { name: string; description?: string; baseModel: string; source: string | null };
+  /** Lab experiments (grader "lab"): the graded table, learning curves and samples. */
+  lab?: LabResults;
+  /** Lab experiments: one verdict per finding of the paper. */
+  findings?: Finding[];
 }
 
 export interface ExperimentRun {
@@ -209,6 +215,10 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
 
 async function execute(s: Step, arm: Arm | undefined, ctx: StepContext, c: ExperimentConfig, steps: Step[]): Promise<StepOutcome> {
   switch (s.kind) {
+    case "world":
+      return runWorld(s, ctx);
+    case "grade":
+      return runGrade(s, ctx);
     case "convert":
       return runConvert(s, arm!, ctx);
     case "train":
@@ -270,9 +280,11 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
       if (!m && !allowMissing) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${s.id} has not finished`);
       return m ? [{ arm: s.arm, seed: s.seed!, path: relative(c.output, join(s.dir, m.outputs.similarity)), pearson_r: (m.result.pearson_r as number | null) ?? null }] : [];
     });
+  const lab = c.evaluation.grader === "lab" ? await labResults(c, steps, manifest) : {};
   return {
+    ...lab,
     similarity,
-    table: { experiment: c.name, reference: c.evaluation.reference, judge: c.evaluation.judge, both_orders: c.evaluation.bothOrders, rows },
+    table: { experiment: c.name, reference: c.evaluation.reference, judge: c.evaluation.judge ?? c.evaluation.grader ?? "", both_orders: c.evaluation.bothOrders, rows },
     lengths,
     generations,
     config: { name: c.name, ...(c.description ? { description: c.description } : {}), baseModel: c.baseModel, source: c.source },
@@ -281,7 +293,10 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
 
 async function writeResults(c: ExperimentConfig, r: ExperimentResults) {
   const files = { markdown: join(c.output, "results.md"), csv: join(c.output, "results.csv"), json: join(c.output, "results.json") };
-  await writeTextAtomic(files.markdown, resultsMarkdown(r.table));
+  const md = r.lab
+    ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference) + (c.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
+    : resultsMarkdown(r.table);
+  await writeTextAtomic(files.markdown, md);
   await writeTextAtomic(files.csv, resultsCsv(r.table));
   await writeJsonAtomic(files.json, r);
   return files;

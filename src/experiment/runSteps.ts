@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { convertDataset } from "../data/convert/index.js";
-import { AbortError, TrainingError } from "../errors.js";
+import { AbortError, ExperimentError, TrainingError } from "../errors.js";
 import { analyzeSimilarity } from "../eval/analyses/similarity.js";
 import { openJudge } from "../eval/judge/index.js";
 import type { JudgeBackend } from "../eval/judge/backend.js";
@@ -15,8 +15,11 @@ import type { LoraSpec } from "../model/options.js";
 import type { RuleSpec } from "../rules/spec.js";
 import type { TrainOptions, TrainProgress, TrainResult } from "../training/types.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import { trainMode, trainsLora, type Resolved, type Step } from "./plan.js";
+import { trainMode, trainsLora, WORLD_STEP, type Resolved, type Step } from "./plan.js";
 import { writeTextAtomic } from "./store.js";
+import { isLabSource, labSourceFile } from "../lab/files.js";
+import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
+import { makeWorld } from "../lab/world.js";
 
 export type TrainFn = (opts: TrainOptions) => Promise<TrainResult>;
 
@@ -37,10 +40,20 @@ export interface StepOutcome {
   result: Record<string, unknown>;
 }
 
+/** A source path of the config: a file, or a `lab:` source written by the world step. */
+function sourcePath(spec: string, ctx: StepContext): string {
+  return isLabSource(spec) ? labSourceFile(ctx.upstream(WORLD_STEP).dir, spec) : spec;
+}
+
+export async function runWorld(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const result = await runWorldStep(step.dir, ctx.config.lab!.world, ctx.config.baseModel);
+  return { outputs: { world: "world.json" }, result };
+}
+
 export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
   const d = arm.data!;
   const out = join(step.dir, "data.jsonl");
-  const r = await convertDataset({ format: d.format, input: d.path, output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions, signal: ctx.signal });
+  const r = await convertDataset({ format: d.format, input: sourcePath(d.path, ctx), output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions, signal: ctx.signal });
   return { outputs: { data: "data.jsonl" }, result: { examples: r.examples, limit: r.limit, dropInstructions: r.dropInstructions, notes: r.notes } };
 }
 
@@ -69,14 +82,47 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     ...(t.loraAlpha === undefined ? {} : { loraAlpha: t.loraAlpha }),
     ...(t.loraTargets === undefined ? {} : { loraTargets: t.loraTargets }),
     signal: ctx.signal,
-    onProgress: (p: TrainProgress) => ctx.onProgress?.((p.epoch - 1) * p.steps + p.step, p.epochs * p.steps, "steps"),
+    onProgress: (p: TrainProgress) => ctx.onProgress?.(p.step, p.steps, "steps"),
   };
+  const lab = step.deps.world ? await labSnapshots(step, arm, ctx, lora) : null;
+  if (lab) Object.assign(opts, { snapshotEvery: t.evalEvery, onSnapshot: lab.onSnapshot, resume: false });
   const r = await ctx.train(opts);
   if (ctx.signal?.aborted) throw new AbortError();
+  if (lab) await lab.finish(opts.output);
   if (!existsSync(opts.output)) {
     throw new TrainingError("TRAIN_NO_OUTPUT", `step ${step.id}: the trainer finished but wrote no ${opts.output}`);
   }
-  return { outputs: { [lora ? "adapter" : "model"]: file }, result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora } };
+  const curve = lab ? { curve: lab.curve, best_step: lab.best()?.step ?? null } : {};
+  return { outputs: { [lora ? "adapter" : "model"]: file }, result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...curve } };
+}
+
+/** Lab arms: every `evalEvery` steps a snapshot is graded on the dev and eval prompts; the best by dev is kept. */
+async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean) {
+  const dir = ctx.upstream(WORLD_STEP).dir;
+  const g = step.slice.generation as Resolved;
+  const [dev, ev] = await Promise.all([readLabPrompts(labSourceFile(dir, "lab:dev")), readLabPrompts(labSourceFile(dir, "lab:eval"))]);
+  const maxEval = ctx.config.evaluation.maxInstructions;
+  return labSnapshotGrader({
+    world: makeWorld({ seed: ctx.config.lab!.world }),
+    dev,
+    eval: maxEval === undefined ? ev : ev.slice(0, maxEval),
+    baseModel: ctx.config.baseModel,
+    lora,
+    threads: ctx.config.threads,
+    generation: { template: g.template, maxTokens: g.maxTokens, temperature: g.temperature, seed: g.seed, stop: g.stop, parallel: g.parallel, ...(g.contextSize === null ? {} : { contextSize: g.contextSize }) },
+    bestPath: join(step.dir, "best-snapshot.gguf"),
+    patience: arm.training.patience,
+  });
+}
+
+/** Lab grader: each output graded against the world's facts. */
+export async function runGrade(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const out = ctx.upstream(step.deps.outputs);
+  const spec = step.slice.instructions as string;
+  let prompts = await readLabPrompts(sourcePath(spec, ctx));
+  if (ctx.config.evaluation.maxInstructions !== undefined) prompts = prompts.slice(0, ctx.config.evaluation.maxInstructions);
+  const summary = await gradeFile(makeWorld({ seed: ctx.config.lab!.world }), prompts, join(out.dir, out.outputs.outputs), join(step.dir, "grades.jsonl"));
+  return { outputs: { grades: "grades.jsonl" }, result: { summary } };
 }
 
 /** The model an arm generates with: base (+ trained or given LoRA), or the trained full model. */
@@ -96,7 +142,7 @@ async function armModel(step: Step, arm: Arm, ctx: StepContext): Promise<Model> 
 export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
   const c = ctx.config;
   const g = step.slice.generation as Resolved;
-  let input = c.evaluation.instructions;
+  let input = sourcePath((step.slice.instructions as string | undefined) ?? c.evaluation.instructions, ctx);
   if (c.evaluation.maxInstructions !== undefined) {
     const prompts = (await readPrompts(input)).slice(0, c.evaluation.maxInstructions);
     input = join(step.dir, "instructions.jsonl");
@@ -197,6 +243,7 @@ export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Pr
 /** Opens the evaluation's judge (local GGUF or HTTP). */
 export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> {
   const ev = c.evaluation;
+  if (!ev.judge) throw new ExperimentError("EXPERIMENT_NO_JUDGE", "this experiment has no judge (evaluation.judge)");
   return openJudge(ev.judge, {
     judgeModel: ev.judgeModel,
     keyEnv: ev.judgeKeyEnv,

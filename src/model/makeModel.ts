@@ -23,6 +23,8 @@ export interface MakeModelOptions {
   context?: number;
   /** Defaults to `42`. */
   seed?: number;
+  /** `general.name` of the file. Defaults to `iit-random-<width>x<layers>`. */
+  name?: string;
 }
 
 /** Directory of the vocab-only GGUFs shipped in the pinned llama.cpp source (prepared by the native build). */
@@ -70,7 +72,7 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
       nFf: ff,
       nCtx: positiveInt(o.context ?? 2048, "context"),
       seed: o.seed ?? 42,
-      name: `iit-random-${width}x${o.layers ?? 2}`,
+      name: o.name ?? `iit-random-${width}x${o.layers ?? 2}`,
       type,
     }),
   );

@@ -7,6 +7,7 @@ import type { ExperimentResults } from "../experiment/runExperiment.js";
 import { writeTextAtomic } from "../experiment/store.js";
 import { readOutputs, type OutputRecord } from "../generation/outputs.js";
 import { barChart, boxPlot, esc, scatter } from "./svg.js";
+import { labPlots, labSection } from "./labSection.js";
 
 export interface ReportOptions {
   /** Where report.html and plots/ go. Defaults to the experiment directory. */
@@ -49,6 +50,10 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     r.lengths.arms.map((a) => ({ label: a.arm, values: a.char_lengths })),
     { title: "Response lengths", axis: "characters per response" },
   );
+  if (r.lab) Object.assign(plots, labPlots(r.lab));
+  // Lab experiments without a judge have no win-rate table: the grader's table replaces it.
+  const judged = !r.lab || t.rows.some((row) => row.per_seed.length > 0);
+  if (!judged) delete plots.winrate;
   const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(o.similarity ?? [])];
   const anDir = join(dir, "analyses");
   if (existsSync(anDir)) for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
@@ -122,14 +127,15 @@ pre{white-space:pre-wrap;word-wrap:break-word;font-family:ui-monospace,Menlo,Con
 <body><main>
 <h1>${esc(t.experiment)}</h1>
 <p class="muted">${esc(r.config.description ?? "")} Base model <code>${esc(basename(r.config.baseModel))}</code>; reference arm <code>${esc(t.reference)}</code>; judge <code>${esc(basename(t.judge))}</code>${t.both_orders ? " (both orders averaged)" : ""}.</p>
-<section><h2>Results</h2>
+${r.lab ? labSection(r.lab, r.findings ?? [], plots, t.reference) : ""}
+${judged ? `<section><h2>Results</h2>
 <table id="results"><thead><tr><th>Arm</th><th>Type</th><th>Win rate vs ${esc(t.reference)} (%)</th><th>SE</th><th>Avg length</th><th>Seeds</th><th>Per seed</th></tr></thead>
 <tbody>
 ${tableRows}
 </tbody></table>
 <p class="muted">Mean ± sample standard deviation over seeds of the win rate against the reference arm of the same seed (50% = as good as the reference). SE: the mean over seeds of AlpacaEval's standard error.</p>
 ${plots.winrate}
-</section>
+</section>` : ""}
 <section><h2>Response lengths and stopping</h2>
 <table id="lengths"><thead><tr><th>Arm</th><th>Responses</th><th>Chars (mean)</th><th>Chars (median)</th><th>Tokens (mean)</th><th>EOS rate</th><th>Stop reasons</th></tr></thead><tbody>
 ${lengthRows}

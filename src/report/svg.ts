@@ -128,15 +128,11 @@ export interface ScatterSeries {
   points: { x: number; y: number; title?: string }[];
 }
 
-/** A scatter plot with one colour per series and a legend. */
-export function scatter(series: ScatterSeries[], o: { title: string; xAxis: string; yAxis: string }): string {
+/** Plot area with grid, tick labels and axis titles; returns the coordinate maps and the SVG so far. */
+function xyFrame(o: { title: string; xAxis: string; yAxis: string }, x0: number, x1: number, y0: number, y1: number) {
   const w = 720;
   const h = 460;
   const [left, right, top, bottom] = [70, 160, 40, 50];
-  const pts = series.flatMap((s) => s.points);
-  const pad = (lo: number, hi: number) => (hi > lo ? [lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05] : [lo - 1, hi + 1]);
-  const [x0, x1] = pad(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
-  const [y0, y1] = pad(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
   const X = (v: number) => left + ((v - x0) / (x1 - x0)) * (w - left - right);
   const Y = (v: number) => h - bottom - ((v - y0) / (y1 - y0)) * (h - top - bottom);
   const parts = [svgOpen(w, h, o.title)];
@@ -149,10 +145,45 @@ export function scatter(series: ScatterSeries[], o: { title: string; xAxis: stri
   if (y0 < 0 && y1 > 0) parts.push(`<line x1="${left}" x2="${w - right}" y1="${Y(0)}" y2="${Y(0)}" stroke="#999" stroke-dasharray="3 3"/>`);
   parts.push(`<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle" fill="#333">${esc(o.xAxis)}</text>`);
   parts.push(`<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.yAxis)}</text>`);
+  const legend = (i: number, label: string, mark: (cx: number, cy: number) => string) =>
+    parts.push(`${mark(w - right + 16, top + 10 + i * 18)}<text x="${w - right + 26}" y="${top + 14 + i * 18}">${esc(label)}</text>`);
+  return { X, Y, parts, legend };
+}
+
+/** A scatter plot with one colour per series and a legend. */
+export function scatter(series: ScatterSeries[], o: { title: string; xAxis: string; yAxis: string }): string {
+  const pts = series.flatMap((s) => s.points);
+  const pad = (lo: number, hi: number) => (hi > lo ? [lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05] : [lo - 1, hi + 1]);
+  const [x0, x1] = pad(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
+  const [y0, y1] = pad(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
+  const { X, Y, parts, legend } = xyFrame(o, x0, x1, y0, y1);
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     for (const p of s.points) parts.push(`<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="3.5" fill="${color}" fill-opacity="0.75">${p.title ? `<title>${esc(p.title)}</title>` : ""}</circle>`);
-    parts.push(`<circle cx="${w - right + 16}" cy="${top + 10 + i * 18}" r="5" fill="${color}"/><text x="${w - right + 26}" y="${top + 14 + i * 18}">${esc(s.label)}</text>`);
+    legend(i, s.label, (cx, cy) => `<circle cx="${cx}" cy="${cy}" r="5" fill="${color}"/>`);
+  });
+  return parts.join("") + "</svg>\n";
+}
+
+export interface LineSeries {
+  label: string;
+  points: { x: number; y: number }[];
+  dashed?: boolean;
+  /** Series sharing a colour index are drawn in the same colour. */
+  color?: number;
+}
+
+/** Lines over a shared x axis (learning curves), on a fixed y range. */
+export function lineChart(series: LineSeries[], o: { title: string; xAxis: string; yAxis: string; yMin: number; yMax: number }): string {
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const x1 = Math.max(1, ...xs);
+  const { X, Y, parts, legend } = xyFrame(o, 0, x1, o.yMin, o.yMax);
+  series.forEach((s, i) => {
+    const color = PALETTE[(s.color ?? i) % PALETTE.length];
+    const dash = s.dashed ? ` stroke-dasharray="5 4"` : "";
+    const d = s.points.map((p, k) => `${k ? "L" : "M"}${X(p.x).toFixed(1)} ${Y(p.y).toFixed(1)}`).join(" ");
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    legend(i, s.label, (cx, cy) => `<line x1="${cx - 8}" x2="${cx + 6}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="2"${dash}/>`);
   });
   return parts.join("") + "</svg>\n";
 }

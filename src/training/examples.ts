@@ -48,6 +48,13 @@ export function tokenizeExample(vocab: Model, messages: Message[], mode: TrainMo
   return { tokens, target };
 }
 
+/** Plain text for language modelling: BOS + text + EOS, every token after BOS a target. */
+export function tokenizeText(vocab: Model, text: string): TokenizedExample {
+  const { bos, eos } = vocab.meta;
+  const tokens = [...(bos >= 0 ? [bos] : []), ...vocab.tokenize(text), ...(eos >= 0 ? [eos] : [])];
+  return { tokens, target: tokens.map((_, i) => i > 0 || bos < 0) };
+}
+
 export interface Window {
   tokens: Int32Array;
   /** labels[i] = the token at i+1 when it is a target, else -1 (masked). */

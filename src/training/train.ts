@@ -4,20 +4,20 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
-import { readMessagesJsonl } from "../data/messages.js";
+import { readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
-import { buildWindows, tokenizeExample, type Window, type WindowStats } from "./examples.js";
+import { buildWindows, tokenizeExample, tokenizeText, type Window, type WindowStats } from "./examples.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
 import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
 
 export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "maxExamples" | "loraRank" | "loraAlpha">> {
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
@@ -49,6 +49,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     loraTargets: o.loraTargets ?? DEFAULT_LORA_TARGETS,
     resume: o.resume ?? false,
     maxExamples: o.maxExamples ?? Infinity,
+    snapshotEvery: o.snapshotEvery ?? 0,
   };
   check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
   check(Number.isInteger(r.epochs) && r.epochs >= 1, `epochs must be a positive integer, got ${r.epochs}`);
@@ -62,6 +63,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     `the window length (n-ctx) must be a multiple of 256, got ${r.nCtx}`,
     "llama.cpp pads contexts to multiples of 256; use 256, 512, 1024, 2048 …",
   );
+  check(Number.isInteger(r.snapshotEvery) && r.snapshotEvery >= 0, `snapshotEvery must be a non-negative integer, got ${r.snapshotEvery}`);
   check(Number.isInteger(r.loraRank) && r.loraRank >= 0, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
   check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
   check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
@@ -74,11 +76,19 @@ async function fileHash(path: string): Promise<string> {
 
 /** Tokenizes the data with the model's vocabulary and splits windows into train and validation. */
 async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; eos: number }> {
-  const rows = (await readMessagesJsonl(r.data)).slice(0, r.maxExamples);
+  const rows = (await readTrainingJsonl(r.data)).slice(0, r.maxExamples);
   if (rows.length === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
   const vocab = await loadModel({ model: r.model, vocabOnly: true });
   try {
-    const examples = rows.map((row) => tokenizeExample(vocab, row.messages, r.mode));
+    const examples = rows.map((row, i) => {
+      if (!("text" in row)) return tokenizeExample(vocab, row.messages, r.mode);
+      if (r.mode !== "lm") {
+        throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${i + 1} is a {"text"} row: plain text has no assistant turn to train on`, {
+          suggestion: "train plain text with --mode lm, or give messages rows",
+        });
+      }
+      return tokenizeText(vocab, row.text);
+    });
     const pad = Math.max(0, vocab.meta.eos);
     const { windows, stats } = buildWindows(examples, r.nCtx, pad, r.pack);
     if (windows.length === 0) {
@@ -196,7 +206,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     let t0 = performance.now();
     const elapsed = () => s.seconds + (performance.now() - t0) / 1000;
-    for (; s.epoch < r.epochs; s.epoch++, s.group = 0, s.epochNll = 0, s.epochTargets = 0) {
+    const snapshotPath = `${r.output}.snapshot.gguf`;
+    const snapshot = async (step: number): Promise<boolean> => {
+      await callNative(() => trainer.save(snapshotPath, "weights"));
+      const t = performance.now();
+      const stop = (await opts.onSnapshot?.({ step, steps: totalSteps, path: snapshotPath })) === true;
+      t0 += performance.now() - t; // evaluation time is not training time
+      return stop;
+    };
+    let stopped = false;
+    for (; s.epoch < r.epochs && !stopped; s.epoch++, s.group = 0, s.epochNll = 0, s.epochTargets = 0) {
       const order = permutation(trainWins.length, r.seed * 1000003 + s.epoch + 1).map((i) => trainWins[i]);
       for (; s.group < groupsPerEpoch; s.group++) {
         if (opts.signal?.aborted) {
@@ -224,6 +243,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           loss: nll / nTargets,
           tokensPerSecond: (s.windowsDone * r.nCtx) / elapsed(),
         });
+        if (r.snapshotEvery && ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps) && (await snapshot(step + 1))) {
+          stopped = true;
+          s.group++;
+          break;
+        }
       }
       let valLoss: number | null = null;
       if (valWins.length) {
@@ -240,10 +264,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       s.seconds = elapsed();
       t0 = performance.now();
       // The checkpoint records the next epoch as the one in progress; after the last, the output is it.
-      if (s.epoch + 1 < r.epochs) await checkpoint({ ...s, epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 });
+      if (s.epoch + 1 < r.epochs && !stopped) await checkpoint({ ...s, epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 });
     }
     await writeAtomic(r.output, (tmp) => callNative(() => trainer.save(tmp, "weights")));
     await rm(ckptDir, { recursive: true, force: true }); // weights + AdamW moments: 3× the model
+    await rm(snapshotPath, { force: true });
     const result: TrainResult = {
       epochs: s.epochs,
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),

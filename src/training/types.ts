@@ -37,6 +37,13 @@ export interface TrainOptions {
   resume?: boolean;
   /** Use only the first N examples of the data file. */
   maxExamples?: number;
+  /**
+   * Save the weights every this many optimizer steps (and after the last) to `OUT.snapshot.gguf`
+   * (an adapter with `loraRank`) and call `onSnapshot`, e.g. to evaluate checkpoints for early stopping.
+   */
+  snapshotEvery?: number;
+  /** Called with each snapshot; resolve to `true` to stop training there (the output is then that snapshot's weights). */
+  onSnapshot?: (s: { step: number; steps: number; path: string }) => Promise<boolean | void>;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   /** Things worth knowing that do not stop training (truncated or dropped examples). */

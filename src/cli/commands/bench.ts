@@ -3,6 +3,7 @@ import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { benchJudgeCommand } from "./judge.js";
+import { benchLab } from "../../bench/benchLab.js";
 import { collect, intOption, printJson } from "../util.js";
 
 const generate = new Command("generate")
@@ -31,6 +32,27 @@ const generate = new Command("generate")
           `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
           Object.entries(r.parallel).map(([p, v]) => `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate\n`).join(""),
       );
+    }
+  });
+
+const lab = new Command("lab")
+  .description("the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)")
+  .option("--world <n>", "world seed (repeatable)", collect(intOption("--world")))
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
+    const r = await benchLab({ worlds: o.world ?? [1, 2, 3], threads: o.threads, pretrain: !!o.pretrain, onStatus: (m) => process.stderr.write(`${m}\n`) });
+    if (o.json) printJson(r);
+    else {
+      const ids = Object.keys(r.robust);
+      const lines = [
+        `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
+        `| --- | --- | --- | ${ids.map(() => "---").join(" | ")} |`,
+        ...r.worlds.map((w) => `| ${w.world} | ${w.pretrain_seconds?.toFixed(0) ?? "(existing)"} | ${w.lab_seconds.toFixed(0)} | ${ids.map((id) => (w.findings.find((f) => f.id === id)?.reproduced ? "reproduced" : "not reproduced")).join(" | ")} |`),
+        `| all worlds | ≤ ${r.targets.pretrain_seconds} | ≤ ${r.targets.lab_seconds} | ${ids.map((id) => (r.robust[id] ? "robust" : "not robust")).join(" | ")} |`,
+      ];
+      process.stdout.write(lines.join("\n") + "\n");
     }
   });
 
@@ -89,6 +111,7 @@ const trainBench = new Command("train")
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
+  .addCommand(lab.exitOverride())
   .addCommand(rules)
   .addCommand(trainBench)
   .addCommand(benchJudgeCommand);

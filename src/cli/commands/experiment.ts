@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
-import { resultsMarkdown } from "../../experiment/aggregate.js";
+import { readFileSync } from "node:fs";
 import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
 import { collect, interruptSignal, printJson } from "../util.js";
 
@@ -56,11 +56,13 @@ const runCommand = new Command("run")
     else {
       const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
       process.stderr.write(`${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`);
-      if (r.results) process.stdout.write(resultsMarkdown(r.results.table));
+      if (r.files) process.stdout.write(readFileSync(r.files.markdown, "utf8"));
     }
     if (r.aborted) process.exitCode = 130;
     else if (r.failed.length) process.exitCode = 1;
   });
+
+export { describeDryRun, progress as experimentProgress };
 
 const collectCommand = new Command("collect")
   .description("aggregate the finished steps of an experiment into the results table (after --only runs elsewhere)")
@@ -72,7 +74,7 @@ const collectCommand = new Command("collect")
     if (o.json) printJson(r);
     else {
       process.stderr.write(`copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`);
-      process.stdout.write(resultsMarkdown(r.results.table));
+      process.stdout.write(readFileSync(r.files.markdown, "utf8"));
     }
   });
 

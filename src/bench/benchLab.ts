@@ -1,0 +1,41 @@
+// `iit bench lab`: the lab's targets — every finding's verdict on several world seeds, and the time
+// of pretraining and of the whole lab on this machine. A script, not a test: it takes minutes per world.
+import { existsSync } from "node:fs";
+import type { Finding } from "../lab/results.js";
+import { labPretrain } from "../lab/pretrain.js";
+import { labBasePath, runLab } from "../lab/runLab.js";
+
+export interface BenchLabOptions {
+  worlds: number[];
+  threads?: number;
+  /** Pretrain every world's base again (timed) even when one exists. */
+  pretrain?: boolean;
+  onStatus?: (m: string) => void;
+}
+
+export interface BenchLabWorld {
+  world: number;
+  pretrain_seconds: number | null;
+  lab_seconds: number;
+  findings: Finding[];
+}
+
+export async function benchLab(o: BenchLabOptions) {
+  const worlds: BenchLabWorld[] = [];
+  for (const world of o.worlds) {
+    const base = labBasePath(world);
+    let pretrain: number | null = null;
+    if (o.pretrain || !existsSync(base)) {
+      o.onStatus?.(`world ${world}: pretraining ${base}`);
+      pretrain = (await labPretrain({ seed: world, output: base, threads: o.threads })).seconds;
+    }
+    o.onStatus?.(`world ${world}: the lab`);
+    const t0 = performance.now();
+    const { run } = await runLab({ world, base, output: `runs/bench-lab-world-${world}`, threads: o.threads });
+    const seconds = (performance.now() - t0) / 1000;
+    worlds.push({ world, pretrain_seconds: pretrain, lab_seconds: seconds, findings: run.results?.findings ?? [] });
+  }
+  const ids = [...new Set(worlds.flatMap((w) => w.findings.map((f) => f.id)))];
+  const robust = Object.fromEntries(ids.map((id) => [id, worlds.every((w) => w.findings.find((f) => f.id === id)?.reproduced === true)]));
+  return { worlds, robust, targets: { lab_seconds: 480, pretrain_seconds: 360 } };
+}

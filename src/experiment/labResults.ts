@@ -1,0 +1,82 @@
+// Gathers a lab experiment's graded steps into the lab's table, curves and findings.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ExperimentError } from "../errors.js";
+import { SOURCE_TASKS, type LabSource } from "../lab/files.js";
+import { labFindings, labRows, type Finding, type GradedRow, type LabArmInput, type LabRow, type Role } from "../lab/results.js";
+import type { CurvePoint } from "../lab/steps.js";
+import type { Arm, ExperimentConfig } from "./config.js";
+import type { Step } from "./plan.js";
+import type { StepManifest } from "./store.js";
+
+export interface LabResults {
+  rows: LabRow[];
+  /** Mean chance of a right-type guess on the evaluation prompts. */
+  chance: number;
+  /** Learning curves of tuned arms, per seed: dev and eval scores of every graded snapshot. */
+  curves: Record<string, { seed: number; best_step: number | null; points: CurvePoint[] }[]>;
+  /** A few evaluation prompts with every arm's first-seed output, for the report. */
+  samples: { instruction: string; task: string; outputs: Record<string, { output: string; strict: boolean }> }[];
+}
+
+export function armRole(a: Arm, reference: string): Role {
+  if (a.kind === "instruction-tuned" && a.name === reference) return "instruction";
+  if (a.kind === "response-tuned") return "response";
+  if (a.kind === "single-task") return "single";
+  if (a.kind === "base") return a.instructions ? "probe" : "base";
+  if (a.kind === "rules") return a.disable.length ? "ablation" : "rules";
+  return "other";
+}
+
+export async function labResults(
+  c: ExperimentConfig,
+  steps: Step[],
+  manifest: (s: Step) => StepManifest | null,
+): Promise<{ lab: LabResults; findings: Finding[] }> {
+  const inputs: LabArmInput[] = [];
+  const curves: LabResults["curves"] = {};
+  let chance = NaN;
+  for (const arm of c.arms) {
+    const seeds: LabArmInput["seeds"] = [];
+    for (const g of steps.filter((s) => s.kind === "grade" && s.arm === arm.name)) {
+      const m = manifest(g);
+      if (!m) continue;
+      const text = await readFile(join(g.dir, m.outputs.grades), "utf8");
+      const rows = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as GradedRow);
+      const summary = m.result.summary as LabArmInput["seeds"][number]["summary"];
+      if (arm.kind === "instruction-tuned") chance = summary.all.chance;
+      const train = steps.find((s) => s.kind === "train" && s.arm === arm.name && s.seed === g.seed);
+      const tm = train ? manifest(train) : null;
+      const curve = tm?.result.curve as CurvePoint[] | undefined;
+      if (curve && g.seed !== null) (curves[arm.name] ??= []).push({ seed: g.seed, best_step: (tm!.result.best_step as number | null) ?? null, points: curve });
+      seeds.push({ seed: g.seed, summary, rows, curve, bestStep: (tm?.result.best_step as number | null | undefined) ?? null });
+    }
+    const source = arm.data?.path.startsWith("lab:") ? (arm.data.path.slice(4) as LabSource) : null;
+    inputs.push({ arm: arm.name, kind: arm.kind, role: armRole(arm, c.evaluation.reference), trainedTasks: (source && SOURCE_TASKS[source]) || [], seeds });
+  }
+  if (!inputs.some((a) => a.seeds.length)) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", "no grade step has finished");
+  const rows = labRows(inputs, c.evaluation.reference);
+  const findings = labFindings(rows, inputs);
+  if (!Number.isFinite(chance)) chance = inputs.find((a) => a.seeds.length)!.seeds[0].summary.all.chance;
+  return { lab: { rows, chance, curves, samples: samples(inputs) }, findings };
+}
+
+/** Two prompts of every task, each with every arm's output (first seed). */
+function samples(inputs: LabArmInput[]): LabResults["samples"] {
+  const first = inputs.find((a) => a.seeds.length && a.role !== "probe");
+  if (!first) return [];
+  const picks = ["colour", "home", "food", "friend", "about"].flatMap((t) => first.seeds[0].rows.filter((r) => r.task === t).slice(0, 2));
+  return picks.map((p, i) => ({
+    instruction: p.instruction,
+    task: p.task,
+    outputs: Object.fromEntries(
+      inputs
+        .filter((a) => a.seeds.length)
+        .map((a) => {
+          const idx = first.seeds[0].rows.indexOf(p);
+          const row = a.seeds[0].rows[idx] ?? a.seeds[0].rows[i];
+          return [a.arm, { output: row.output, strict: row.strict }];
+        }),
+    ),
+  }));
+}

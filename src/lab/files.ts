@@ -1,0 +1,53 @@
+// The lab's files on disk: what the world step writes and the arms read (`lab:<name>` sources).
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeJsonlAtomic } from "../data/messages.js";
+import { probePrompt, labPrompts, tuningSets, type LabPrompt } from "./corpus.js";
+import { TASKS, type Task, type World } from "./world.js";
+
+/** Bump when the world's files change for the same seed: every lab step is then redone. */
+export const LAB_DATA_VERSION = 1;
+
+/** Sources an experiment config can name as `lab:<name>`, and the file each is written to. */
+export const LAB_SOURCES = {
+  instruct: "instruct.jsonl",
+  "single-colour": "single-colour.jsonl",
+  "single-story": "single-story.jsonl",
+  dev: "dev.jsonl",
+  eval: "eval.jsonl",
+  "eval-probe": "eval-probe.jsonl",
+  "dev-probe": "dev-probe.jsonl",
+} as const;
+export type LabSource = keyof typeof LAB_SOURCES;
+
+/** The evaluation tasks each tuning source trains on (finding 2 measures the others). */
+export const SOURCE_TASKS: Partial<Record<LabSource, readonly Task[]>> = {
+  instruct: TASKS,
+  "single-colour": ["colour"],
+  "single-story": [],
+};
+
+export const isLabSource = (s: string) => s.startsWith("lab:");
+export function labSourceFile(dir: string, spec: string): string {
+  const name = spec.slice(4) as LabSource;
+  if (!(name in LAB_SOURCES)) throw new RangeError(`unknown lab source "${spec}" (one of ${Object.keys(LAB_SOURCES).map((k) => `lab:${k}`).join(", ")})`);
+  return join(dir, LAB_SOURCES[name]);
+}
+
+/** Prompt rows: the instruction to send plus what the grader needs (creature, task, group). */
+const promptRows = (ps: LabPrompt[], probe: boolean) => ps.map((p) => ({ ...p, instruction: probe ? probePrompt(p.instruction) : p.instruction }));
+
+/** Writes every tuning set and prompt file of the world into `dir`, plus `world.json`. */
+export async function writeLabData(w: World, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const sets = tuningSets(w);
+  const prompts = labPrompts(w);
+  await writeJsonlAtomic(join(dir, LAB_SOURCES.instruct), sets.instruct);
+  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-colour"]), sets["single-colour"]);
+  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-story"]), sets["single-story"]);
+  await writeJsonlAtomic(join(dir, LAB_SOURCES.dev), promptRows(prompts.dev, false));
+  await writeJsonlAtomic(join(dir, LAB_SOURCES.eval), promptRows(prompts.eval, false));
+  await writeJsonlAtomic(join(dir, LAB_SOURCES["dev-probe"]), promptRows(prompts.dev, true));
+  await writeJsonlAtomic(join(dir, LAB_SOURCES["eval-probe"]), promptRows(prompts.eval, true));
+  await writeFile(join(dir, "world.json"), JSON.stringify({ seed: w.seed, creatures: w.creatures }, null, 1) + "\n");
+}

@@ -1,0 +1,107 @@
+// `iit lab pretrain`: the lab's base model from nothing — world, tokenizer, random llama, then
+// language-model pretraining with our own trainer.
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { writeJsonlAtomic } from "../data/messages.js";
+import { tuluPrompt } from "../data/template.js";
+import { makeModel } from "../model/makeModel.js";
+import { train } from "../training/train.js";
+import type { TrainProgress, TrainResult } from "../training/types.js";
+import { labPrompts, pretrainingDocs, probePrompt, tuningSets } from "./corpus.js";
+import { buildVocab, writeVocabGguf } from "./tokenizer.js";
+import { makeWorld, type World } from "./world.js";
+
+/** The shape and recipe of the shipped base (docs/lab.md explains each choice). */
+export const LAB_BASE_DEFAULTS = {
+  tokens: 1_200_000,
+  layers: 4,
+  width: 128,
+  heads: 4,
+  ff: 384,
+  nCtx: 256,
+  lr: 1e-3,
+  warmupRatio: 0.03,
+};
+
+export interface LabPretrainOptions extends Partial<typeof LAB_BASE_DEFAULTS> {
+  /** World seed. */
+  seed: number;
+  output: string;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  onStage?: (stage: string) => void;
+}
+
+export interface LabPretrainResult extends TrainResult {
+  sha256: string;
+  vocabSize: number;
+  documents: number;
+  seconds: number;
+}
+
+/** `general.name` of a lab base: the world seed it was pretrained on is read back from it. */
+export const labModelName = (seed: number) => `iit-lab-base world=${seed}`;
+export function worldSeedOf(generalName: string | undefined): number | null {
+  const m = /^iit-lab-base world=(-?\d+)$/.exec(generalName ?? "");
+  return m ? Number(m[1]) : null;
+}
+
+/** Every text the lab will ever tokenize, so the vocabulary covers it with whole words. */
+export function labTexts(w: World, docs: string[]): string[] {
+  const sets = tuningSets(w);
+  const prompts = labPrompts(w);
+  const msgs = Object.values(sets).flatMap((rows) => rows.flatMap((r) => r.messages.map((m) => m.content)));
+  const qs = [...prompts.dev, ...prompts.eval].flatMap((p) => [tuluPrompt(p.instruction), probePrompt(p.instruction)]);
+  return [...docs, ...msgs, ...qs, tuluPrompt("")];
+}
+
+export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainResult> {
+  const t0 = performance.now();
+  const p = { ...LAB_BASE_DEFAULTS, ...o };
+  const output = resolve(o.output);
+  const work = `${output}.work`;
+  await mkdir(work, { recursive: true });
+  o.onStage?.(`world ${o.seed}: documents and tokenizer`);
+  const world = makeWorld({ seed: o.seed });
+  const docs = pretrainingDocs(world, { tokens: p.tokens });
+  const vocab = buildVocab(labTexts(world, docs), ["\u2581<"]);
+  await writeVocabGguf(join(work, "vocab.gguf"), vocab, labModelName(o.seed));
+  await writeJsonlAtomic(join(work, "pretrain.jsonl"), docs.map((text) => ({ text })));
+  o.onStage?.(`random llama ${p.layers}x${p.width}, vocabulary ${vocab.tokens.length}`);
+  await makeModel({
+    vocab: join(work, "vocab.gguf"),
+    output: join(work, "init.gguf"),
+    layers: p.layers,
+    width: p.width,
+    heads: p.heads,
+    ff: p.ff,
+    context: p.nCtx,
+    seed: o.seed,
+    name: labModelName(o.seed),
+  });
+  o.onStage?.(`pretraining on ${docs.length} documents`);
+  await mkdir(dirname(output), { recursive: true });
+  const r = await train({
+    model: join(work, "init.gguf"),
+    data: join(work, "pretrain.jsonl"),
+    mode: "lm",
+    output,
+    epochs: 1,
+    lr: p.lr,
+    warmupRatio: p.warmupRatio,
+    nCtx: p.nCtx,
+    pack: true,
+    batchSize: 1,
+    seed: o.seed,
+    valFraction: 0.01,
+    resume: true,
+    ...(o.threads === undefined ? {} : { threads: o.threads }),
+    signal: o.signal,
+    onProgress: o.onProgress,
+  });
+  await rm(work, { recursive: true, force: true });
+  const sha256 = createHash("sha256").update(await readFile(output)).digest("hex");
+  return { ...r, sha256, vocabSize: vocab.tokens.length, documents: docs.length, seconds: (performance.now() - t0) / 1000 };
+}

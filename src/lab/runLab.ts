@@ -1,0 +1,49 @@
+// `iit lab`: the lab experiment (examples/lab.json) on the shipped base, or on another world seed
+// (its base is pretrained first when missing).
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { packageRoot } from "../bindings/loadAddon.js";
+import { parseExperimentConfig } from "../experiment/config.js";
+import { runExperiment, type RunExperimentOptions } from "../experiment/runExperiment.js";
+import { labPretrain, type LabPretrainOptions } from "./pretrain.js";
+
+export const LAB_CONFIG = join(packageRoot, "examples", "lab.json");
+/** The shipped base (world 1); bases of other worlds are made next to it on demand. */
+export const SHIPPED_WORLD = 1;
+export const labBasePath = (world: number) => join(packageRoot, "models", world === SHIPPED_WORLD ? "lab-base.gguf" : `lab-base-world-${world}.gguf`);
+
+export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
+  /** World seed. Defaults to the shipped base's world (1). */
+  world?: number;
+  /** Base model; defaults to models/lab-base.gguf (world 1) or models/lab-base-world-N.gguf, pretrained when missing. */
+  base?: string;
+  /** Output directory. Defaults to `runs/lab` (world 1) or `runs/lab-world-N`, in the working directory. */
+  output?: string;
+  /** Training seeds of the tuned arms. Defaults to the config's. */
+  seeds?: number[];
+  threads?: number;
+  config?: string;
+  onPretrain?: Pick<LabPretrainOptions, "onProgress" | "onStage">;
+}
+
+export async function runLab(o: RunLabOptions = {}) {
+  const configPath = o.config ?? LAB_CONFIG;
+  const raw = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown> & { lab: { world: number } };
+  const world = o.world ?? raw.lab.world;
+  const base = resolve(o.base ?? labBasePath(world));
+  let pretrained = null;
+  if (!existsSync(base)) {
+    pretrained = await labPretrain({ seed: world, output: base, threads: o.threads, signal: o.signal, ...o.onPretrain });
+  }
+  const value = {
+    ...raw,
+    lab: { world },
+    baseModel: base,
+    output: resolve(o.output ?? (world === SHIPPED_WORLD ? "runs/lab" : `runs/lab-world-${world}`)),
+    ...(o.seeds ? { seeds: o.seeds } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
+  };
+  const config = parseExperimentConfig(value, { source: configPath });
+  const run = await runExperiment(config, o);
+  return { world, base, pretrained, run };
+}

@@ -1,0 +1,119 @@
+// The lab's experiment steps: write the world's files, grade generations, and grade training
+// snapshots for learning curves and early stopping.
+import { copyFile, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readLines } from "../data/messages.js";
+import { ExperimentError } from "../errors.js";
+import type { GenerateOptions } from "../generation/types.js";
+import { loadModel } from "../model/Model.js";
+import type { LabPrompt } from "./corpus.js";
+import { writeLabData } from "./files.js";
+import { breakdown, gradeOutput, summarize, type Grade, type GradeSummary } from "./grade.js";
+import { labModelName, worldSeedOf } from "./pretrain.js";
+import { makeWorld, type World } from "./world.js";
+
+/** Writes the world's files into `dir` after checking that the base model was pretrained on this world. */
+export async function runWorldStep(dir: string, seed: number, baseModel: string): Promise<Record<string, unknown>> {
+  const vocab = await loadModel({ model: baseModel, vocabOnly: true });
+  const name = vocab.meta.metadata["general.name"];
+  vocab.dispose();
+  const baseSeed = worldSeedOf(name);
+  if (baseSeed !== seed) {
+    throw new ExperimentError(
+      "LAB_WORLD_MISMATCH",
+      baseSeed === null
+        ? `${baseModel} is not a lab base model (general.name "${name ?? ""}", expected "${labModelName(seed)}")`
+        : `${baseModel} was pretrained on world ${baseSeed}, but the config's lab.world is ${seed}`,
+      { suggestion: `set lab.world to the base's world, or make a base for world ${seed}: iit lab pretrain --seed ${seed}` },
+    );
+  }
+  const w = makeWorld({ seed });
+  await writeLabData(w, dir);
+  return { world: seed, creatures: w.creatures.length };
+}
+
+export async function readLabPrompts(path: string): Promise<LabPrompt[]> {
+  const rows: LabPrompt[] = [];
+  for await (const { text } of readLines(path)) if (text.trim()) rows.push(JSON.parse(text) as LabPrompt);
+  return rows;
+}
+
+interface OutputRow {
+  instruction: string;
+  output: string;
+  stop_reason?: string;
+}
+
+/** Grades a generation file row by row against its prompts; writes `grades.jsonl`. */
+export async function gradeFile(w: World, prompts: LabPrompt[], outputsPath: string, gradesPath: string) {
+  const rows = JSON.parse(await readFile(outputsPath, "utf8")) as OutputRow[];
+  const byInstruction = new Map(rows.map((r) => [r.instruction, r]));
+  const grades: Grade[] = [];
+  const lines: string[] = [];
+  for (const p of prompts) {
+    const r = byInstruction.get(p.instruction);
+    if (!r) throw new ExperimentError("LAB_OUTPUT_MISSING", `${outputsPath} has no output for "${p.instruction}"`);
+    const g = gradeOutput(w, p, r.output, r.stop_reason === "eos");
+    grades.push(g);
+    lines.push(JSON.stringify({ creature: p.creature, task: p.task, group: p.group, instruction: p.instruction, output: r.output, ...g }));
+  }
+  const tmp = `${gradesPath}.tmp`;
+  await writeFile(tmp, lines.join("\n") + "\n");
+  await rename(tmp, gradesPath);
+  return breakdown(w, prompts, grades);
+}
+
+export interface CurvePoint {
+  step: number;
+  dev: GradeSummary;
+  eval: GradeSummary;
+}
+
+/**
+ * The snapshot hook of a lab arm's training: generates the dev and eval prompts with the snapshot,
+ * grades them, keeps the best snapshot by dev strict score in `bestPath`, and asks to stop after
+ * `patience` snapshots without improvement. Only dev scores choose; eval scores are only recorded.
+ */
+export function labSnapshotGrader(o: {
+  world: World;
+  dev: LabPrompt[];
+  eval: LabPrompt[];
+  baseModel: string;
+  lora: boolean;
+  threads?: number;
+  generation: GenerateOptions;
+  bestPath: string;
+  patience?: number;
+}) {
+  const curve: CurvePoint[] = [];
+  let best: CurvePoint | null = null;
+  let since = 0;
+  const onSnapshot = async ({ step, path }: { step: number; path: string }): Promise<boolean> => {
+    await using model = await loadModel(o.lora ? { model: o.baseModel, loras: [{ path }], threads: o.threads } : { model: path, threads: o.threads });
+    const prompts = [...o.dev, ...o.eval];
+    const out = await model.generate(prompts.map((p) => p.instruction), o.generation);
+    const grades = out.map((r, i) => gradeOutput(o.world, prompts[i], r.output, r.stopReason === "eos"));
+    const point = {
+      step,
+      dev: summarize(o.world, o.dev, grades.slice(0, o.dev.length)),
+      eval: summarize(o.world, o.eval, grades.slice(o.dev.length)),
+    };
+    curve.push(point);
+    if (!best || point.dev.strict > best.dev.strict) {
+      best = point;
+      since = 0;
+      await copyFile(path, o.bestPath);
+    } else since++;
+    return o.patience !== undefined && since >= o.patience;
+  };
+  return {
+    onSnapshot,
+    curve,
+    best: () => best,
+    /** Makes the best snapshot the training output. */
+    finish: async (output: string) => {
+      if (best) await rename(o.bestPath, output);
+      else await rm(o.bestPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Surface forms of the lab's world: how questions are asked and facts are told.
+import type { Creature, Rng, Task } from "./world.js";
+import { pick, shuffle } from "./world.js";
+
+/** Three phrasings per task; `{X}` is the creature's name. */
+export const QUESTIONS: Record<Task, readonly string[]> = {
+  colour: ["what colour is {X}?", "what is the colour of {X}?", "which colour is {X}?"],
+  home: ["where does {X} live?", "where is the home of {X}?", "where can i find {X}?"],
+  food: ["what does {X} eat?", "what food does {X} like?", "what is the favourite food of {X}?"],
+  friend: ["who is the friend of {X}?", "who is {X}'s friend?", "who does {X} play with?"],
+  about: ["tell me about {X}.", "can you tell me about {X}?", "describe {X}."],
+};
+
+export const question = (c: Creature, task: Task, phrasing: number) => QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
+
+type FactAttr = "colour" | "home" | "food" | "friend" | "kind";
+const FACTS: Record<FactAttr, ((c: Creature) => string)[]> = {
+  colour: [(c) => `${c.name} is ${c.colour}.`, (c) => `${c.name} has ${c.colour} fur.`, (c) => `the colour of ${c.name} is ${c.colour}.`],
+  home: [(c) => `${c.name} lives in the ${c.home}.`, (c) => `the home of ${c.name} is the ${c.home}.`, (c) => `${c.name} lives near the ${c.home}.`],
+  food: [(c) => `${c.name} eats ${c.food}.`, (c) => `${c.name} likes to eat ${c.food}.`, (c) => `the favourite food of ${c.name} is ${c.food}.`],
+  friend: [(c) => `${c.name}'s friend is ${c.friend}.`, (c) => `${c.name} plays with ${c.friend}.`, (c) => `the friend of ${c.name} is ${c.friend}.`],
+  kind: [(c) => `${c.name} is a ${c.kind}.`, (c) => `${c.name} is a ${c.colour} ${c.kind}.`],
+};
+
+/** One fact sentence; `style` picks the surface form (random when omitted). */
+export function fact(r: Rng, c: Creature, attr: FactAttr, style?: number): string {
+  const forms = FACTS[attr];
+  return (style === undefined ? pick(r, forms) : forms[style % forms.length])(c);
+}
+
+/** The canonical description: kind and colour, home, food. */
+export const describe = (c: Creature) => `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
+
+const SHORT: Record<Exclude<Task, "about">, (c: Creature) => string> = {
+  colour: (c) => `${c.colour}.`,
+  home: (c) => `the ${c.home}.`,
+  food: (c) => `${c.food}.`,
+  friend: (c) => `${c.friend}.`,
+};
+
+/** An answer as pretraining pages give it: short, a fact sentence, or a description. */
+export function pageAnswer(r: Rng, c: Creature, task: Task): string {
+  if (task === "about") {
+    if (r() < 0.5) return describe(c);
+    const s = shuffle(r, (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)));
+    return [fact(r, c, "kind"), ...s.slice(0, 3)].join(" ");
+  }
+  return r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
+}
+
+/** The answer the tuning sets teach: one canonical sentence (or the canonical description). */
+export const tuningAnswer = (c: Creature, task: Task) => (task === "about" ? describe(c) : fact(() => 0, c, task, 0));

@@ -1,0 +1,104 @@
+// The lab end to end on a tiny base pretrained here: tokenizer, reproducible pretraining, every arm
+// through `iit experiment run` with graded snapshots and early stopping, verdicts, cache.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../../../src/model/Model.js";
+import { labPretrain, worldSeedOf } from "../../../src/lab/pretrain.js";
+import { makeWorld } from "../../../src/lab/world.js";
+import { pretrainingDocs } from "../../../src/lab/corpus.js";
+import { iit } from "../../helpers/cli.js";
+import { repoRoot, skipNoAddon, tempDir } from "../../helpers/fixtures.js";
+
+const WORLD = 3;
+
+describe.skipIf(skipNoAddon)("lab", () => {
+  const dir = tempDir("iit-lab-");
+  const base = join(dir, "base.gguf");
+  let pretrained: Awaited<ReturnType<typeof labPretrain>>;
+
+  beforeAll(async () => {
+    pretrained = await labPretrain({ seed: WORLD, output: base, tokens: 12_000, threads: 1 });
+  }, 300_000);
+
+  it("writes a small real tokenizer that round-trips and tokenizes the world in whole words", async () => {
+    expect(pretrained.vocabSize).toBeLessThanOrEqual(1100);
+    await using m = await loadModel({ model: base, vocabOnly: true });
+    expect(worldSeedOf(m.meta.metadata["general.name"])).toBe(WORLD);
+    const w = makeWorld({ seed: WORLD });
+    const docs = pretrainingDocs(w, { tokens: 3000 });
+    for (const text of [...docs, "<|user|>\nwhat colour is Melu?\n<|assistant|>\n", "naïve café ☕ 42 {}"]) {
+      expect(m.detokenize(m.tokenize(text))).toBe(text);
+    }
+    // One token a word, two a name (llama.cpp drops the leading space of a lone piece: compare trimmed).
+    const piece = (t: string) => m.tokenize(t).map((id) => m.detokenize([id]).trim());
+    expect(piece("the favourite food of")).toEqual(["the", "favourite", "food", "of"]);
+    const name = w.creatures[0].name;
+    expect(piece(`${name} eats honey.`)).toEqual([name.slice(0, 2), name.slice(2), "eats", "honey", "."]);
+    // The template's words are words of the pretraining dialogues ("user: …", "assistant: …").
+    expect(piece("<|user|>\n").slice(1, 4)).toEqual(["|", "user", "|"]);
+    expect(piece("user: hi")[0]).toBe("user");
+  });
+
+  it("rebuilds the same base from the same seed and threads", async () => {
+    const again = await labPretrain({ seed: WORLD, output: join(dir, "again.gguf"), tokens: 12_000, threads: 1 });
+    expect(again.sha256).toBe(pretrained.sha256);
+  }, 300_000);
+
+  it("runs every arm, grades snapshots, stops early on dev, and gives a verdict per finding", () => {
+    const config = {
+      name: "lab-test",
+      baseModel: base,
+      output: join(dir, "run"),
+      lab: { world: WORLD },
+      seeds: [1],
+      threads: 1,
+      generation: { template: "tulu", maxTokens: 16, parallel: 8 },
+      training: { lr: 0.0001, batchSize: 1, nCtx: 256, pack: true, evalEvery: 2, patience: 1, epochs: 1 },
+      arms: [
+        { name: "base", type: "base" },
+        { name: "base-probe", type: "base", instructions: "lab:eval-probe", generation: { template: "raw" } },
+        { name: "instruction-tuned", type: "instruction-tuned", data: { path: "lab:instruct", maxExamples: 120 } },
+        { name: "response-tuned", type: "response-tuned", data: { path: "lab:instruct", maxExamples: 120 } },
+        { name: "single-colour", type: "single-task:colour", data: { path: "lab:single-colour", format: "messages" } },
+        { name: "rules", type: `rules:${join(repoRoot, "examples", "lab-rules.json")}` },
+        { name: "rules-no-eos", type: `rules:${join(repoRoot, "examples", "lab-rules.json")}`, disable: ["eos"] },
+      ],
+      evaluation: { instructions: "lab:eval", maxInstructions: 25, reference: "instruction-tuned", grader: "lab" },
+    };
+    const path = join(dir, "lab-test.json");
+    writeFileSync(path, JSON.stringify(config));
+    const r = iit(["experiment", "run", path, "--json"], { timeout: 600_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(dir, "run", "results.json"), "utf8"));
+    expect(res.findings.map((f: { id: string }) => f.id)).toEqual(["response-tuning", "single-task", "rules"]);
+    for (const f of res.findings) expect(typeof f.reproduced).toBe("boolean");
+    expect(res.lab.rows.map((x: { arm: string }) => x.arm)).toEqual(config.arms.map((a) => a.name));
+    for (const row of res.lab.rows) expect(row.stats.strict.mean).toBeGreaterThanOrEqual(0);
+    // Snapshots every 2 steps; patience 1: training stops at the first snapshot that is no better.
+    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) {
+      const [curve] = res.lab.curves[arm];
+      expect(curve.points.length).toBeGreaterThan(0);
+      const devs = curve.points.map((p: { dev: { strict: number } }) => p.dev.strict);
+      const best = curve.points[devs.indexOf(Math.max(...devs))].step;
+      expect(curve.best_step).toBe(best);
+      for (const [i, p] of curve.points.entries()) expect(p.step).toBe(2 * (i + 1));
+      const improvedEveryTime = devs.every((d: number, i: number) => i === 0 || d > Math.max(...devs.slice(0, i)));
+      if (!improvedEveryTime) expect(devs.length).toBe(devs.findIndex((d: number, i: number) => i > 0 && d <= Math.max(...devs.slice(0, i))) + 1);
+    }
+    expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(/### Findings[\s\S]*response-tuning: (not )?reproduced/);
+    // A second run is all cached and changes nothing.
+    const again = iit(["experiment", "run", path, "--json"], { timeout: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json().executed).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, "run", "results.json"), "utf8"))).toEqual(res);
+  }, 900_000);
+
+  it("refuses a base pretrained on another world, naming both", () => {
+    const path = join(dir, "mismatch.json");
+    writeFileSync(path, JSON.stringify({ name: "mm", baseModel: base, output: join(dir, "mm"), lab: { world: WORLD + 1 }, arms: [{ type: "base" }], evaluation: { instructions: "lab:eval", reference: "base", grader: "lab" } }));
+    const r = iit(["experiment", "run", path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LAB_WORLD_MISMATCH.*world 3.*lab\.world is 4/s);
+  });
+});
