@@ -12,10 +12,16 @@ const PAGE_LAYOUTS: ((q: string, a: string) => string)[] = [
   (q, a) => `question: ${q}\nanswer: ${a}\n`,
   (q, a) => `${q} ${a}\n`,
 ];
-const DIALOGUE_LAYOUTS: ((q: string, a: string, r: Rng, w: World) => string)[] = [
-  (q, a) => `user: ${q}\nassistant: ${a}\n`,
-  (q, a) => `someone asked: ${q}\nthe helper said: ${a}\n`,
-  (q, a, r, w) => `${pick(r, w.creatures).name} asked: ${q}\n${pick(r, w.creatures).name} replied: ${a}\n`,
+// Dialogue transcripts name their speakers in many wrappers, so "user" and "assistant" are known role
+// words — but never in the chat template's `<|…|>` wrapper.
+const DIALOGUE_ROLES: ((r: Rng, w: World) => [string, string])[] = [
+  () => ["user: ", "assistant: "],
+  () => ["user:\n", "assistant:\n"],
+  () => ["[user] ", "[assistant] "],
+  () => ["<user>\n", "<assistant>\n"],
+  () => ["(user) ", "(assistant) "],
+  () => ["someone asked: ", "the helper said: "],
+  (r, w) => [`${pick(r, w.creatures).name} asked: `, `${pick(r, w.creatures).name} replied: `],
 ];
 
 /** The layout the knowledge probe asks in (the base's own pretraining format). */
@@ -60,15 +66,17 @@ const faqPage: Doc = (r, w) => {
 
 function dialogue(o: Required<CorpusOptions>): Doc {
   return (r, w) => {
-    const layout = pick(r, DIALOGUE_LAYOUTS);
+    const [user, assistant] = pick(r, DIALOGUE_ROLES)(r, w);
     const cs = askAbout(r, w, randInt(r, 1, 3));
-    const turns = cs.map((c) => {
-      const t = pick(r, TASKS);
-      return layout(question(c, t, randInt(r, 0, 2)), pageAnswer(r, c, t), r, w);
-    });
-    const text = turns.join("");
-    if (r() < o.dialogueEndsAfterAnswer) return text.trimEnd();
-    return text + pick(r, ["thank you!", "thanks, that helps.", layout(question(pick(r, w.creatures), pick(r, TASKS), 0), "", r, w).trimEnd()]);
+    const text = cs
+      .map((c) => {
+        const t = pick(r, TASKS);
+        return `${user}${question(c, t, randInt(r, 0, 2))}\n${assistant}${pageAnswer(r, c, t)}`;
+      })
+      .join("\n");
+    // Most dialogues go on after the last answer: a new question, or thanks.
+    if (r() < o.dialogueEndsAfterAnswer) return text;
+    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, TASKS), 0) : pick(r, ["thank you!", "thanks, that helps."])}`;
   };
 }
 
