@@ -102,10 +102,12 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
   const g = step.slice.generation as Resolved;
   const [dev, ev] = await Promise.all([readLabPrompts(labSourceFile(dir, "lab:dev")), readLabPrompts(labSourceFile(dir, "lab:eval"))]);
   const maxEval = ctx.config.evaluation.maxInstructions;
+  // The eval curve is drawn on every third evaluation prompt (3 and 5 tasks are coprime: every task,
+  // every group); it is recorded, never used to choose. The final evaluation uses every prompt.
   return labSnapshotGrader({
     world: makeWorld({ seed: ctx.config.lab!.world }),
     dev,
-    eval: maxEval === undefined ? ev : ev.slice(0, maxEval),
+    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 3 === 0),
     baseModel: ctx.config.baseModel,
     lora,
     threads: ctx.config.threads,

@@ -87,6 +87,13 @@ describe.skipIf(skipNoAddon)("lab", () => {
       if (!improvedEveryTime) expect(devs.length).toBe(devs.findIndex((d: number, i: number) => i > 0 && d <= Math.max(...devs.slice(0, i))) + 1);
     }
     expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(/### Findings[\s\S]*response-tuning: (not )?reproduced/);
+    // The report shows the verdicts, the graded table and a learning curve per tuned arm.
+    const rep = iit(["report", join(dir, "run")]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const html = readFileSync(join(dir, "run", "report.html"), "utf8");
+    expect(html).toMatch(/<ul id="findings">[\s\S]*response-tuning: (not )?reproduced/);
+    expect(html).toContain('id="lab-results"');
+    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) expect(html).toContain(`${arm}: strict score against training step`);
     // A second run is all cached and changes nothing.
     const again = iit(["experiment", "run", path, "--json"], { timeout: 120_000 });
     expect(again.code, again.stderr).toBe(0);
