@@ -4,7 +4,7 @@
 import type { Message } from "../data/template.js";
 import { seededRandom } from "../util/random.js";
 import { describe, fact, pageAnswer, question, tuningAnswer } from "./text.js";
-import { inGroup, pick, randInt, shuffle, TASKS, type Creature, type Rng, type Task, type World } from "./world.js";
+import { inGroup, PAGE_TASKS, pick, randInt, shuffle, TASKS, type Creature, type Rng, type Task, type World } from "./world.js";
 
 // Q&A layouts of pages and dialogues. Pages always go on after an answer; dialogues may end there.
 const PAGE_LAYOUTS: ((q: string, a: string) => string)[] = [
@@ -56,11 +56,11 @@ const faqPage: Doc = (r, w) => {
   const cs = askAbout(r, w, randInt(r, 2, 4));
   const head = r() < 0.5 ? pick(r, ["a page of questions and answers.\n", `questions about ${cs[0].name}.\n`]) : "";
   const body = cs.map((c) => {
-    const t = pick(r, TASKS);
+    const t = pick(r, PAGE_TASKS);
     return layout(question(c, t, randInt(r, 0, 2)), pageAnswer(r, c, t));
   });
   // Never "answer, then the end": a page closes with an open question or a closing line.
-  const tail = r() < 0.5 ? question(pick(r, w.creatures), pick(r, TASKS), randInt(r, 0, 2)) : "more questions soon.";
+  const tail = r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)) : "more questions soon.";
   return head + body.join("") + tail;
 };
 
@@ -70,19 +70,19 @@ function dialogue(o: Required<CorpusOptions>): Doc {
     const cs = askAbout(r, w, randInt(r, 1, 3));
     const text = cs
       .map((c) => {
-        const t = pick(r, TASKS);
+        const t = pick(r, PAGE_TASKS);
         return `${user}${question(c, t, randInt(r, 0, 2))}\n${assistant}${pageAnswer(r, c, t)}`;
       })
       .join("\n");
     // Most dialogues go on after the last answer: a new question, or thanks.
     if (r() < o.dialogueEndsAfterAnswer) return text;
-    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, TASKS), 0) : pick(r, ["thank you!", "thanks, that helps."])}`;
+    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), 0) : pick(r, ["thank you!", "thanks, that helps."])}`;
   };
 }
 
 const questionList: Doc = (r, w) => {
   const head = pick(r, ["some questions:\n", "things people ask:\n", ""]);
-  return head + Array.from({ length: randInt(r, 3, 5) }, () => question(pick(r, w.creatures), pick(r, TASKS), randInt(r, 0, 2))).join("\n");
+  return head + Array.from({ length: randInt(r, 3, 5) }, () => question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2))).join("\n");
 };
 
 export function story(r: Rng, c: Creature): string {
@@ -138,21 +138,18 @@ export interface TuningRow {
   messages: Message[];
 }
 
-const STORY_REQUESTS = ["write a story about {X}.", "tell a story about {X}.", "a story about {X}, please."];
-
 /**
  * Tuning sets over the tuning creatures: `instruct` (every task, every phrasing), `single-colour`
- * (colour questions only) and `single-story` (stories, a task the evaluation never asks). The
- * response-tuned arm uses `instruct` with its user turns emptied.
+ * (colour questions only) and `single-kind` (what kind of animal: a task the evaluation never asks).
+ * The response-tuned arm uses `instruct` with its user turns emptied.
  */
-export function tuningSets(w: World): Record<"instruct" | "single-colour" | "single-story", TuningRow[]> {
+export function tuningSets(w: World): Record<"instruct" | "single-colour" | "single-kind", TuningRow[]> {
   const tune = inGroup(w, "tune");
   const row = (id: string, q: string, a: string): TuningRow => ({ id, messages: [{ role: "user", content: q }, { role: "assistant", content: a }] });
-  const r = seededRandom(w.seed * 15485863 + 3);
   return {
     instruct: tune.flatMap((c) => TASKS.flatMap((t) => [0, 1, 2].map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), tuningAnswer(c, t))))),
     "single-colour": tune.flatMap((c) => [0, 1, 2].map((p) => row(`${c.name}-colour-${p}`, question(c, "colour", p), tuningAnswer(c, "colour")))),
-    "single-story": tune.flatMap((c) => STORY_REQUESTS.map((q, p) => row(`${c.name}-story-${p}`, q.replace("{X}", c.name), story(r, c)))),
+    "single-kind": tune.flatMap((c) => [0, 1, 2].map((p) => row(`${c.name}-kind-${p}`, question(c, "kind", p), tuningAnswer(c, "kind")))),
   };
 }
 

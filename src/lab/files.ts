@@ -12,7 +12,7 @@ export const LAB_DATA_VERSION = 1;
 export const LAB_SOURCES = {
   instruct: "instruct.jsonl",
   "single-colour": "single-colour.jsonl",
-  "single-story": "single-story.jsonl",
+  "single-kind": "single-kind.jsonl",
   dev: "dev.jsonl",
   eval: "eval.jsonl",
   "eval-probe": "eval-probe.jsonl",
@@ -24,7 +24,7 @@ export type LabSource = keyof typeof LAB_SOURCES;
 export const SOURCE_TASKS: Partial<Record<LabSource, readonly Task[]>> = {
   instruct: TASKS,
   "single-colour": ["colour"],
-  "single-story": [],
+  "single-kind": [],
 };
 
 export const isLabSource = (s: string) => s.startsWith("lab:");
@@ -44,7 +44,7 @@ export async function writeLabData(w: World, dir: string): Promise<void> {
   const prompts = labPrompts(w);
   await writeJsonlAtomic(join(dir, LAB_SOURCES.instruct), sets.instruct);
   await writeJsonlAtomic(join(dir, LAB_SOURCES["single-colour"]), sets["single-colour"]);
-  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-story"]), sets["single-story"]);
+  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-kind"]), sets["single-kind"]);
   await writeJsonlAtomic(join(dir, LAB_SOURCES.dev), promptRows(prompts.dev, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES.eval), promptRows(prompts.eval, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["dev-probe"]), promptRows(prompts.dev, true));

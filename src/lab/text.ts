@@ -1,17 +1,18 @@
 // Surface forms of the lab's world: how questions are asked and facts are told.
-import type { Creature, Rng, Task } from "./world.js";
+import type { Creature, PageTask, Rng } from "./world.js";
 import { pick, shuffle } from "./world.js";
 
 /** Three phrasings per task; `{X}` is the creature's name. */
-export const QUESTIONS: Record<Task, readonly string[]> = {
+export const QUESTIONS: Record<PageTask, readonly string[]> = {
   colour: ["what colour is {X}?", "what is the colour of {X}?", "which colour is {X}?"],
   home: ["where does {X} live?", "where is the home of {X}?", "where can i find {X}?"],
   food: ["what does {X} eat?", "what food does {X} like?", "what is the favourite food of {X}?"],
   friend: ["who is the friend of {X}?", "who is {X}'s friend?", "who does {X} play with?"],
   about: ["tell me about {X}.", "can you tell me about {X}?", "describe {X}."],
+  kind: ["what kind of animal is {X}?", "what animal is {X}?", "which animal is {X}?"],
 };
 
-export const question = (c: Creature, task: Task, phrasing: number) => QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
+export const question = (c: Creature, task: PageTask, phrasing: number) => QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
 
 type FactAttr = "colour" | "home" | "food" | "friend" | "kind";
 const FACTS: Record<FactAttr, ((c: Creature) => string)[]> = {
@@ -31,7 +32,8 @@ export function fact(r: Rng, c: Creature, attr: FactAttr, style?: number): strin
 /** The canonical description: kind and colour, home, food. */
 export const describe = (c: Creature) => `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
 
-const SHORT: Record<Exclude<Task, "about">, (c: Creature) => string> = {
+const SHORT: Record<Exclude<PageTask, "about">, (c: Creature) => string> = {
+  kind: (c) => `a ${c.kind}.`,
   colour: (c) => `${c.colour}.`,
   home: (c) => `the ${c.home}.`,
   food: (c) => `${c.food}.`,
@@ -39,7 +41,7 @@ const SHORT: Record<Exclude<Task, "about">, (c: Creature) => string> = {
 };
 
 /** An answer as pretraining pages give it: short, a fact sentence, or a description. */
-export function pageAnswer(r: Rng, c: Creature, task: Task): string {
+export function pageAnswer(r: Rng, c: Creature, task: PageTask): string {
   if (task === "about") {
     if (r() < 0.5) return describe(c);
     const s = shuffle(r, (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)));
@@ -49,4 +51,4 @@ export function pageAnswer(r: Rng, c: Creature, task: Task): string {
 }
 
 /** The answer the tuning sets teach: one canonical sentence (or the canonical description). */
-export const tuningAnswer = (c: Creature, task: Task) => (task === "about" ? describe(c) : fact(() => 0, c, task, 0));
+export const tuningAnswer = (c: Creature, task: PageTask) => (task === "about" ? describe(c) : fact(() => 0, c, task, 0));

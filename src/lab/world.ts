@@ -12,8 +12,12 @@ export const ATTRIBUTES = {
 export type Attribute = keyof typeof ATTRIBUTES;
 /** The attributes a question can ask for (kind only appears inside descriptions). */
 export const VALUE_TASKS = ["colour", "home", "food"] as const;
+/** The tasks the evaluation asks. */
 export const TASKS = ["colour", "home", "food", "friend", "about"] as const;
 export type Task = (typeof TASKS)[number];
+/** Pages and dialogues also ask for a creature's kind: the single-task arm `single-kind` tunes on it. */
+export const PAGE_TASKS = [...TASKS, "kind"] as const;
+export type PageTask = (typeof PAGE_TASKS)[number];
 
 /**
  * Groups: `tune` creatures appear in the tuning sets; `dev` are held out from tuning and select
