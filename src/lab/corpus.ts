@@ -97,25 +97,15 @@ export function story(r: Rng, c: Creature): string {
 
 const storyDoc: Doc = (r, w) => story(r, pick(r, w.creatures));
 
-// Tables separate cells with "|", so the template's "|" is a known token too (prose-only creatures
-// stay out: a table row is a lookup, close to an answer).
-const table: Doc = (r, w) => {
-  const cols = shuffle(r, ["colour", "home", "food", "kind", "friend"] as const).slice(0, randInt(r, 2, 4));
-  const rows = Array.from({ length: randInt(r, 2, 5) }, () => pick(r, qaCreatures(w)));
-  const head = r() < 0.7 ? [`name|${cols.join("|")}`] : [];
-  return [...head, ...rows.map((c) => `${c.name}|${cols.map((k) => c[k]).join("|")}`)].join("\n");
-};
-
 /** Pretraining documents (without BOS/EOS), in a seeded order. */
 export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
   const o: Required<CorpusOptions> = { tokens: 1_000_000, dialogueEndsAfterAnswer: 0.3, ...opts };
   const kinds: [Doc, number][] = [
-    [encyclopedia, 0.27],
-    [faqPage, 0.2],
+    [encyclopedia, 0.3],
+    [faqPage, 0.22],
     [dialogue(o), 0.18],
-    [table, 0.08],
     [questionList, 0.05],
-    [storyDoc, 0.22],
+    [storyDoc, 0.25],
   ];
   const r = seededRandom(w.seed * 104729 + 1);
   const docs: string[] = [];

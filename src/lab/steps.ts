@@ -71,8 +71,9 @@ export interface CurvePoint {
 
 /**
  * The snapshot hook of a lab arm's training: generates the dev and eval prompts with the snapshot,
- * grades them, keeps the best snapshot by dev strict score in `bestPath`, and asks to stop after
- * `patience` snapshots without improvement. Only dev scores choose; eval scores are only recorded.
+ * grades them, keeps the best snapshot by dev strict score (ties: dev correct) in `bestPath`, and asks
+ * to stop after `patience` snapshots without improvement. Only dev scores choose; eval scores are
+ * only recorded.
  */
 export function labSnapshotGrader(o: {
   world: World;
@@ -99,7 +100,9 @@ export function labSnapshotGrader(o: {
       eval: summarize(o.world, o.eval, grades.slice(o.dev.length)),
     };
     curve.push(point);
-    if (!best || point.dev.strict > best.dev.strict) {
+    // Dev strict chooses; dev correct breaks ties (early snapshots answer before they learn to stop).
+    const better = !best || point.dev.strict > best.dev.strict || (point.dev.strict === best.dev.strict && point.dev.correct > best.dev.correct);
+    if (better) {
       best = point;
       since = 0;
       await copyFile(path, o.bestPath);
