@@ -189,9 +189,11 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
           break;
         }
         const err = e as Error & { code?: string };
-        // Name the step: the same error text could come from any arm.
-        if (err instanceof Error && !err.message.includes(s.id)) err.message = `step ${s.id}: ${err.message}`;
-        if (!o.keepGoing) throw e;
+        if (!o.keepGoing) {
+          // Name the step: the same error text could come from any arm.
+          if (err instanceof Error && !err.message.includes(s.id)) err.message = `step ${s.id}: ${err.message}`;
+          throw e;
+        }
         failedOrSkipped.add(s.id);
         run.failed.push({ step: s.id, code: err.code ?? "ERROR", message: err.message });
         o.onEvent?.({ type: "step-failed", step: s.id, kind: s.kind, code: err.code ?? "ERROR", message: err.message });
