@@ -25,13 +25,18 @@ export function collect<T>(parse: (v: string) => T) {
   return (v: string, prev: T[] = []): T[] => [...prev, parse(v)];
 }
 
-/** An AbortSignal fired by the first Ctrl-C; a second Ctrl-C exits at once. */
+/**
+ * An AbortSignal fired by the first Ctrl-C or SIGTERM (what `kill`, timeouts and schedulers send): the
+ * command finishes what is running, saves and exits 130. A second signal exits at once.
+ */
 export function interruptSignal(): AbortSignal {
   const ac = new AbortController();
-  process.once("SIGINT", () => {
-    process.stderr.write("\ninterrupted: finishing what is running and saving; Ctrl-C again to quit now\n");
+  const first = (sig: NodeJS.Signals) => {
+    process.off("SIGINT", first).off("SIGTERM", first);
+    process.stderr.write(`\ninterrupted (${sig}): finishing what is running and saving; Ctrl-C again to quit now\n`);
     ac.abort();
-    process.once("SIGINT", () => process.exit(130));
-  });
+    process.once("SIGINT", () => process.exit(130)).once("SIGTERM", () => process.exit(130));
+  };
+  process.on("SIGINT", first).on("SIGTERM", first);
   return ac.signal;
 }

@@ -11,6 +11,7 @@ import { train } from "../training/train.js";
 import { FileHasher } from "./hash.js";
 import { labResults, type LabResults } from "./labResults.js";
 import { labMarkdown, type Finding } from "../lab/results.js";
+import { missingInputs } from "./inputs.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
 import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
@@ -47,6 +48,8 @@ export interface StepStatus {
   dir: string;
   /** done: finished earlier (cached) · ran: finished in this run · pending: not run yet. */
   status: "done" | "ran" | "pending";
+  /** Input files (by role) that do not exist: the step would fail when reached. */
+  missing?: Record<string, string>;
   inputs: { slice: Record<string, unknown>; files: Record<string, string>; deps: Record<string, string> };
 }
 
@@ -95,8 +98,12 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
   const hasher = new FileHasher(join(c.output, ".file-hashes.json"));
   const steps = await planExperiment(c, hasher);
   const run: ExperimentRun = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, aborted: false, steps: [], executed: [], cached: [], failed: [], skipped: [], results: null, files: null };
+  const missing = missingInputs(steps);
   if (o.dryRun) {
-    run.steps = steps.map((s) => status(s, isDone(s) ? "done" : "pending"));
+    run.steps = steps.map((s) => {
+      const m = missing.filter((x) => x.step === s.id);
+      return { ...status(s, isDone(s) ? "done" : "pending"), ...(m.length ? { missing: Object.fromEntries(m.map((x) => [x.role, x.path])) } : {}) };
+    });
     return run;
   }
   await mkdir(c.output, { recursive: true });
@@ -107,6 +114,17 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     throw new ExperimentError("EXPERIMENT_ONLY_NO_MATCH", `--only ${o.only.join(" ")} matches no step`, {
       suggestion: `step ids look like ${steps.slice(0, 3).map((s) => s.id).join(", ")}; list them with --dry-run`,
     });
+  }
+  // Every input of the steps to run, checked before the first one (not after an hour of training).
+  const toRun = new Set(selected.filter((s) => !isDone(s)).map((s) => s.id));
+  const absent = missing.filter((x) => toRun.has(x.step));
+  if (absent.length) {
+    const paths = [...new Set(absent.map((x) => x.path))];
+    throw new ExperimentError(
+      "EXPERIMENT_INPUT_MISSING",
+      `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
+      { suggestion: "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them" },
+    );
   }
   let judge: JudgeBackend | undefined;
   const armOf = (name: string) => c.arms.find((a) => a.name === name)!;
@@ -176,8 +194,12 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
           run.aborted = true;
           break;
         }
-        if (!o.keepGoing) throw e;
         const err = e as Error & { code?: string };
+        if (!o.keepGoing) {
+          // Name the step: the same error text could come from any arm.
+          if (err instanceof Error && !err.message.includes(s.id)) err.message = `step ${s.id}: ${err.message}`;
+          throw e;
+        }
         failedOrSkipped.add(s.id);
         run.failed.push({ step: s.id, code: err.code ?? "ERROR", message: err.message });
         o.onEvent?.({ type: "step-failed", step: s.id, kind: s.kind, code: err.code ?? "ERROR", message: err.message });

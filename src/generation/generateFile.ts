@@ -1,6 +1,8 @@
 import type { Model } from "../model/Model.js";
 import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
-import { readOutputs, writeJsonAtomic, type OutputRecord } from "./outputs.js";
+import { openJournal, readJournal } from "./journal.js";
+import { checkOutputDir, readOutputs, writeJsonAtomic, type OutputRecord } from "./outputs.js";
+import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
 
 export interface GenerateFileOptions extends Omit<GenerateOptions, "onResult"> {
@@ -9,8 +11,10 @@ export interface GenerateFileOptions extends Omit<GenerateOptions, "onResult"> {
   shard?: { k: number; n: number };
   /** Name written as "generator". Defaults to the model's name. */
   generator?: string;
-  /** Recorded in every output row as "generator_config" (provenance). */
+  /** Recorded in every output row as "generator_config" (provenance); a resume with other settings is refused. */
   config?: Record<string, unknown>;
+  /** Resume even if rows already in the output were made with another config (they are kept as they are). */
+  force?: boolean;
   /** Called after each finished prompt with (done, total). */
   onProgress?: (done: number, total: number, result?: GenerationResult) => void;
 }
@@ -20,32 +24,39 @@ export interface GenerateFileSummary {
   total: number;
   generated: number;
   skipped: number;
+  /** Rows of the output whose instructions are not in this input: kept, after the input's rows. */
+  kept: number;
   tokens: number;
   seconds: number;
   aborted: boolean;
 }
 
-const SAVE_EVERY_MS = 2000;
-
 /**
  * Generates for every prompt of a file into an AlpacaEval model_outputs.json. Resumable: prompts whose
- * instruction is already in the output are skipped; finished rows are saved atomically as they come.
+ * instruction is already in the output are skipped. No row already in the output is ever dropped, and
+ * each finished row is appended to a journal beside the output at once, so a kill at any moment loses
+ * only the rows still being decoded (the next run folds the journal in).
  */
 export async function generateFile(model: Model, o: GenerateFileOptions): Promise<GenerateFileSummary> {
   const t0 = performance.now();
   let prompts: PromptRecord[] = await readPrompts(o.input);
   if (o.shard) prompts = shardSlice(prompts, o.shard);
-  const existing = await readOutputs(o.output);
-  const done = new Map(existing.map((r) => [r.instruction, r]));
+  checkOutputDir(o.output);
+  const before = [...(await readOutputs(o.output)), ...readJournal(o.output)];
+  const done = new Map(before.map((r) => [r.instruction, r]));
+  const existing = [...done.values()];
+  const inInput = new Set(prompts.map((p) => p.instruction));
+  if (!o.force) checkResumeSettings(o.output, existing.filter((r) => inInput.has(r.instruction)), o.config);
   const todo = prompts.filter((p) => !done.has(p.instruction));
   const generator = o.generator ?? model.name;
   let tokens = 0;
-  let lastSave = Date.now();
 
-  // Rows in input order; unfinished prompts are left out until they finish.
-  const rows = (): OutputRecord[] => prompts.flatMap((p) => (done.has(p.instruction) ? [done.get(p.instruction)!] : []));
-  const save = () => writeJsonAtomic(o.output, rows());
-  let pending: Promise<void> = Promise.resolve();
+  // Rows in input order (unfinished prompts left out until they finish), then earlier rows of other inputs.
+  const rows = (): OutputRecord[] => [
+    ...prompts.flatMap((p) => (done.has(p.instruction) ? [done.get(p.instruction)!] : [])),
+    ...existing.filter((r) => !inInput.has(r.instruction)),
+  ];
+  const journal = openJournal(o.output);
 
   o.onProgress?.(prompts.length - todo.length, prompts.length);
   let aborted = false;
@@ -56,7 +67,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
         if (r.stopReason === "aborted") return;
         const p = todo[i];
         tokens += r.tokens.length;
-        done.set(p.instruction, {
+        const row: OutputRecord = {
           instruction: p.instruction,
           output: r.output,
           generator,
@@ -64,26 +75,26 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
           n_tokens: r.tokens.length,
           stop_reason: r.stopReason,
           ...(o.config ? { generator_config: o.config } : {}),
-        });
+        };
+        journal.append(row);
+        done.set(p.instruction, row);
         o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
-        if (Date.now() - lastSave > SAVE_EVERY_MS) {
-          lastSave = Date.now();
-          pending = pending.then(save);
-        }
       },
     });
   } catch (e) {
     if ((e as { code?: string }).code !== "ABORTED") throw e;
     aborted = true;
   } finally {
-    await pending;
-    await save();
+    journal.close();
+    await writeJsonAtomic(o.output, rows());
+    journal.remove();
   }
   return {
     output: o.output,
     total: prompts.length,
     generated: done.size - existing.length,
     skipped: prompts.length - todo.length,
+    kept: existing.filter((r) => !inInput.has(r.instruction)).length,
     tokens,
     seconds: (performance.now() - t0) / 1000,
     aborted,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { DatasetError } from "../errors.js";
+import { DatasetError, InvalidOptionError } from "../errors.js";
 
 /** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
 export interface OutputRecord {
@@ -38,4 +39,13 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
   await rename(tmp, path);
+}
+
+/** Checked before any work: a missing directory would otherwise surface as ENOENT when the results are saved. */
+export function checkOutputDir(path: string, flag = "--output"): void {
+  if (!existsSync(dirname(resolve(path)))) {
+    throw new InvalidOptionError("OUTPUT_DIR_NOT_FOUND", `the directory of ${flag} ${path} does not exist`, {
+      suggestion: `create it first (mkdir -p ${dirname(path)})`,
+    });
+  }
 }

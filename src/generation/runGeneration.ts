@@ -2,10 +2,14 @@ import type { NativeGenResult } from "../bindings/AddonTypes.js";
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { AbortError, InvalidOptionError } from "../errors.js";
+import { checkContextMemory } from "../model/memory.js";
 import type { Model } from "../model/Model.js";
 import { resolveRules } from "../rules/resolveRules.js";
 import { promptInstruction, promptTokens } from "./templates.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
+
+/** Counts reach native code as 32-bit signed integers. */
+const INT32_MAX = 2 ** 31 - 1;
 
 function check(cond: boolean, what: string, hint?: string): void {
   if (!cond) throw new InvalidOptionError("INVALID_OPTION", what, { suggestion: hint });
@@ -22,7 +26,7 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
   const parallel = o.parallel ?? 1;
   const batchSize = o.batchSize ?? 512;
   const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : 4096, 4096);
-  check(Number.isInteger(maxTokens) && maxTokens >= 1, `maxTokens must be an integer >= 1, got ${maxTokens}`);
+  check(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX, `maxTokens must be an integer in [1, ${INT32_MAX}], got ${maxTokens}`);
   check(Number.isFinite(temperature) && temperature >= 0, `temperature must be >= 0, got ${temperature}`);
   check(Number.isInteger(topK) && topK >= 0, `topK must be an integer >= 0, got ${topK}`);
   check(topP > 0 && topP <= 1, `topP must be in (0, 1], got ${topP}`);
@@ -30,7 +34,7 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
   check(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `seed must be an integer in [0, 2^32), got ${seed}`);
   check(Number.isInteger(parallel) && parallel >= 1 && parallel <= 256, `parallel must be an integer in [1, 256], got ${parallel}`);
   check(Number.isInteger(batchSize) && batchSize >= 1, `batchSize must be an integer >= 1, got ${batchSize}`);
-  check(Number.isInteger(contextSize) && contextSize >= 16, `contextSize must be an integer >= 16, got ${contextSize}`);
+  check(Number.isInteger(contextSize) && contextSize >= 16 && contextSize * parallel <= INT32_MAX, `contextSize must be an integer in [16, ${Math.floor(INT32_MAX / parallel)}], got ${contextSize}`);
   return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: o.stop ?? [] };
 }
 
@@ -64,13 +68,14 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
     if (t.length >= opts.contextSize) {
       throw new InvalidOptionError(
         "PROMPT_TOO_LONG",
-        `prompt ${i} is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
+        `prompt ${i + 1} (${JSON.stringify(promptInstruction(prompts[i]).slice(0, 40))}) is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
         { suggestion: "raise --ctx or shorten the prompt" },
       );
     }
   }
   const parallel = Math.min(opts.parallel, prompts.length);
   const key = { nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize };
+  checkContextMemory(model, key.nCtx, `a context of ${opts.contextSize} tokens × ${parallel} sequences`);
   const ctx = model._getContext(key);
   const experts = (o.experts ?? []).map((e) => {
     checkSameVocab(model, e.model);

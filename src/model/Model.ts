@@ -1,7 +1,8 @@
+import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { AddonContext, AddonModel, NativeModelMeta } from "../bindings/AddonTypes.js";
 import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js";
-import { DisposedError, InvalidOptionError } from "../errors.js";
+import { DisposedError, InvalidOptionError, ModelLoadError } from "../errors.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
 import { runGeneration } from "../generation/runGeneration.js";
 import { embedTexts, type EmbedOptions } from "../generation/embed.js";
@@ -42,6 +43,12 @@ export class Model {
 
   /** @internal use loadModel() */
   static async _load(opts: LoadModelOptions): Promise<Model> {
+    if (typeof opts?.model !== "string" || !opts.model) {
+      throw new InvalidOptionError("INVALID_OPTION", `loadModel() needs a model path (or { model: path }), got ${JSON.stringify(opts?.model ?? opts)}`);
+    }
+    if (existsSync(opts.model) && statSync(opts.model).isDirectory()) {
+      throw new ModelLoadError("MODEL_IS_DIRECTORY", `${opts.model} is a directory, not a GGUF file`, { suggestion: "pass the .gguf file inside it" });
+    }
     const threads = resolveThreads(opts.threads);
     if (opts.kvCache !== undefined && opts.kvCache !== "f16" && opts.kvCache !== "f32") {
       throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
@@ -111,6 +118,11 @@ export class Model {
     this.check();
     if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to generate`);
     const list = Array.isArray(prompts) ? prompts : [prompts];
+    list.forEach((p, i) => {
+      if (typeof p !== "string" && typeof p?.instruction !== "string") {
+        throw new InvalidOptionError("INVALID_OPTION", `prompt ${i + 1}: expected a string or { instruction: string }, got ${p === null ? "null" : typeof p}`);
+      }
+    });
     return this._exclusive(() => runGeneration(this, list, options));
   }
 
@@ -183,5 +195,5 @@ export class Model {
 
 /** Loads a GGUF model (mmap) and applies its LoRA adapters. */
 export function loadModel(options: LoadModelOptions | string): Promise<Model> {
-  return Model._load(typeof options === "string" ? { model: options } : options);
+  return Model._load(typeof options === "string" ? { model: options } : (options ?? ({} as LoadModelOptions)));
 }

@@ -1,6 +1,14 @@
 import { z } from "zod";
 
 /**
+ * Scores reach the sampler as 32-bit floats, and a slope is multiplied by up to 2^31 positions: past
+ * ±1e20 a value would overflow there (and no rule needs it: a score of 1e3 already decides alone).
+ */
+const SCORE_MAX = 1e20;
+const FINITE = { error: "must be a finite number within ±1e20" };
+const score = () => z.number(FINITE).min(-SCORE_MAX, FINITE).max(SCORE_MAX, FINITE);
+
+/**
  * A rule spec: the rule-based expert multiplied with the base model (product of experts). Each rule's
  * scores are summed into one vector r, and sampling uses log_softmax(base) + log_softmax(r).
  * Field defaults are the paper's (`hewitt2024`).
@@ -9,14 +17,14 @@ export const eosRuleSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Score per generated token: slope × n for start < n < end. */
-    slope: z.number().finite().default(0.06),
-    start: z.int().min(0).default(0),
-    end: z.int().min(1).default(250),
+    slope: score().default(0.06),
+    start: z.int().min(0).max(2 ** 31 - 1).default(0),
+    end: z.int().min(1).max(2 ** 31 - 1).default(250),
     /** After `end`: "reset" to 0 (the paper's code, kept for fidelity) or "hold" slope × end. */
     after: z.enum(["reset", "hold"]).default("reset"),
     /** After this many generated tokens EOS gets `hardStopScore` (null = never). */
-    hardStopAfter: z.int().min(1).nullable().default(null),
-    hardStopScore: z.number().finite().default(100),
+    hardStopAfter: z.int().min(1).max(2 ** 31 - 1).nullable().default(null),
+    hardStopScore: score().default(100),
     /** "eog": every end-of-generation token of the model; "eos": only its EOS. */
     tokens: z.enum(["eog", "eos"]).default("eog"),
   })
@@ -27,13 +35,13 @@ export const repetitionRuleSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Added once for every distinct token id already present in the scope. */
-    penalty: z.number().finite().default(-1.5),
+    penalty: score().default(-1.5),
     /** "after-user-tag": instruction + template + response (the paper's code); "response": generated tokens only. */
     scope: z.enum(["after-user-tag", "response"]).default("after-user-tag"),
   })
   .strict();
 
-export const tokenScoreSchema = z.object({ text: z.string().min(1), score: z.number().finite() }).strict();
+export const tokenScoreSchema = z.object({ text: z.string().min(1), score: score() }).strict();
 
 export const tokensRuleSchema = z
   .object({

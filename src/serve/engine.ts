@@ -75,27 +75,39 @@ export class Engine {
     return this.queue.length;
   }
 
-  /** Queues a job; `onCancel` lets the caller drop it when its client goes away. */
-  submit(job: Job): { promise: Promise<JobResult>; cancel: () => void } {
+  /**
+   * Queues the jobs of one request, all or none: a request that does not fit is refused before any of
+   * its jobs waits (the rest would run for a client that already got its error). `cancel` drops them
+   * when the client goes away.
+   */
+  submit(jobs: Job[]): { promise: Promise<JobResult[]>; cancel: () => void } {
     if (this.closed) throw new HttpError(503, "the server is shutting down", "server_error");
-    if (this.queue.length >= this.maxQueue) {
+    if (jobs.length > this.maxQueue) {
+      throw new HttpError(400, `${jobs.length} prompts in one request; this server queues at most ${this.maxQueue}`, "invalid_request_error", "prompt", "too_many_prompts");
+    }
+    if (this.queue.length + jobs.length > this.maxQueue) {
       throw new HttpError(429, `too many queued requests (${this.queue.length}); retry shortly`, "rate_limit_error", null, "queue_full", {
         "retry-after": "1",
       });
     }
-    let p!: Pending;
-    const promise = new Promise<JobResult>((resolve, reject) => {
-      p = { job, key: JSON.stringify(job.settings), cancelled: false, resolve, reject };
+    const pending = jobs.map((job) => {
+      let p!: Pending;
+      const promise = new Promise<JobResult>((resolve, reject) => {
+        p = { job, key: JSON.stringify(job.settings), cancelled: false, resolve, reject };
+      });
+      return { p, promise };
     });
-    this.queue.push(p);
+    this.queue.push(...pending.map((x) => x.p));
     // setImmediate, not a microtask: requests that arrived in the same turn join one batch.
     setImmediate(() => this.pump());
     return {
-      promise,
+      promise: Promise.all(pending.map((x) => x.promise)),
       cancel: () => {
-        p.cancelled = true;
-        const i = this.queue.indexOf(p);
-        if (i >= 0) this.queue.splice(i, 1);
+        for (const { p } of pending) {
+          p.cancelled = true;
+          const i = this.queue.indexOf(p);
+          if (i >= 0) this.queue.splice(i, 1);
+        }
         // A batch whose clients are all gone is not worth finishing.
         if (this.running?.batch.every((q) => q.cancelled)) this.running.abort.abort();
       },

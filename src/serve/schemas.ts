@@ -23,8 +23,8 @@ const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 /** Fields shared by both endpoints. Unknown fields are ignored, as OpenAI clients send many. */
 const sampling = {
   model: nullish(z.string()),
-  max_tokens: nullish(z.number().int().min(1)),
-  max_completion_tokens: nullish(z.number().int().min(1)),
+  max_tokens: nullish(z.number().int().min(1).max(2 ** 31 - 1)),
+  max_completion_tokens: nullish(z.number().int().min(1).max(2 ** 31 - 1)),
   temperature: nullish(z.number().min(0).max(2)),
   top_p: nullish(z.number().gt(0).max(1)),
   /** Extensions (llama.cpp / vLLM spell them the same way). */

@@ -3,6 +3,7 @@ import type { Message } from "../data/template.js";
 import { AbortError, IitError, InvalidOptionError } from "../errors.js";
 import { promptTokens } from "../generation/templates.js";
 import type { GenerateOptions, PromptInput, TemplateName } from "../generation/types.js";
+import { checkContextMemory } from "../model/memory.js";
 import type { Model } from "../model/Model.js";
 import { Engine, type Job, type JobResult, type JobSettings } from "./engine.js";
 import { chatCompletion, modelList, textCompletion } from "./openai.js";
@@ -36,6 +37,7 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   const meta = model.meta;
   const modelId = o.modelName ?? model.name;
   const contextSize = o.contextSize ?? Math.min(meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096, 4096);
+  checkContextMemory(model, contextSize * (o.parallel ?? 4), `--ctx ${contextSize} × --parallel ${o.parallel ?? 4}`);
   const engine = new Engine(model, { parallel: o.parallel, maxQueue: o.maxQueue, contextSize });
   const chatTemplate = o.template ?? "tulu";
   if (chatTemplate === "model" && !meta.chatTemplate) {
@@ -47,7 +49,12 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   const created = Math.floor(Date.now() / 1000);
   const chat = chatSchema(meta.nVocab);
   const completion = completionSchema(meta.nVocab);
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+  // No token covers more text than its longest piece: a prompt longer than contextSize × that many bytes
+  // cannot fit, so it is refused without tokenizing (which runs on the event loop); the body limit
+  // leaves room for one such prompt, JSON-escaped.
+  const maxPieceBytes = Math.max(1, ...model.tokenPieces().map((t) => Buffer.byteLength(t)));
+  const maxPromptBytes = contextSize * maxPieceBytes + 16;
+  const app = Fastify({ logger: false, bodyLimit: Math.max(1 << 20, 6 * maxPromptBytes) });
 
   app.setErrorHandler((err: unknown, _req, reply) => {
     const e = toHttpError(err);
@@ -91,6 +98,10 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
       // Scoring has no rule adapter yet: base-model logprobs would misdescribe what was sampled.
       throw new HttpError(400, "logprobs are not available when the server runs with --rules", "invalid_request_error", "logprobs");
     }
+    const bytes = typeof prompt === "string" ? Buffer.byteLength(prompt) : (prompt.messages ?? []).reduce((n, m) => n + Buffer.byteLength(m.content), 0);
+    if (bytes > maxPromptBytes) {
+      throw new HttpError(400, `the prompt is ${bytes} bytes, more than a context of ${contextSize} tokens can hold`, "invalid_request_error", param, "context_length_exceeded");
+    }
     let tokens: number[];
     try {
       tokens = promptTokens(model, prompt, s.template);
@@ -105,13 +116,13 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
 
   /** Runs jobs; drops the queued ones when the client disconnects first. */
   const run = async (jobs: Job[], req: FastifyRequest, reply: FastifyReply): Promise<JobResult[]> => {
-    const handles = jobs.map((j) => engine.submit(j));
+    const handle = engine.submit(jobs);
     const onClose = () => {
-      if (!reply.raw.writableFinished) for (const h of handles) h.cancel();
+      if (!reply.raw.writableFinished) handle.cancel();
     };
     req.raw.socket?.once("close", onClose);
     try {
-      return await Promise.all(handles.map((h) => h.promise));
+      return await handle.promise;
     } finally {
       req.raw.socket?.off("close", onClose);
     }

@@ -38,7 +38,14 @@ export const checkpointDir = (output: string) => `${output}.ckpt`;
 export async function readCheckpoint(output: string, runHash: string): Promise<CheckpointState | null> {
   const file = join(checkpointDir(output), "state.json");
   if (!existsSync(file)) return null;
-  const state = JSON.parse(await readFile(file, "utf8")) as CheckpointState;
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(await readFile(file, "utf8")) as CheckpointState;
+  } catch (e) {
+    throw new TrainingError("CHECKPOINT_CORRUPT", `${file} is not a readable checkpoint (${(e as Error).message})`, {
+      suggestion: `delete ${checkpointDir(output)} to start over`,
+    });
+  }
   if (state.runHash !== runHash) {
     throw new TrainingError("CHECKPOINT_MISMATCH", `${file} belongs to a run with other data or settings`, {
       suggestion: "resume with the same model, data and options, or delete the .ckpt directory to start over",

@@ -64,6 +64,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     "llama.cpp pads contexts to multiples of 256; use 256, 512, 1024, 2048 …",
   );
   check(Number.isInteger(r.snapshotEvery) && r.snapshotEvery >= 0, `snapshotEvery must be a non-negative integer, got ${r.snapshotEvery}`);
+  check(r.maxExamples === Infinity || (Number.isInteger(r.maxExamples) && r.maxExamples >= 1), `max examples must be a positive integer, got ${r.maxExamples}`);
   check(Number.isInteger(r.loraRank) && r.loraRank >= 0, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
   check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
   check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
@@ -152,8 +153,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (r.loraRank > 0) {
     loraPath = join(ckptDir, "init-adapter.gguf");
     if (!existsSync(loraPath)) {
+      const fresh = !existsSync(ckptDir);
       await mkdir(ckptDir, { recursive: true });
-      await makeLora({ base: r.model, output: loraPath, rank: r.loraRank, alpha: r.loraAlpha, targets: r.loraTargets, seed: r.seed });
+      await makeLora({ base: r.model, output: loraPath, rank: r.loraRank, alpha: r.loraAlpha, targets: r.loraTargets, seed: r.seed }).catch(async (e: unknown) => {
+        if (fresh) await rm(ckptDir, { recursive: true, force: true }); // no empty OUT.ckpt/ left by bad --lora-targets
+        throw e;
+      });
     }
   }
   const start = state ? join(ckptDir, state.weights) : null;
@@ -204,6 +209,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await callNative(() => trainer.save(o, "optimizer"));
       });
 
+    // A non-finite loss means the weights are gone: stop before they reach a checkpoint or the output.
+    const finite = (loss: number, where: string) => {
+      if (Number.isFinite(loss)) return;
+      const kept = existsSync(join(ckptDir, "state.json")) ? `; the last good checkpoint in ${ckptDir} is kept` : "";
+      throw new TrainingError("TRAINING_DIVERGED", `training diverged: the loss is ${loss} at ${where} (--lr ${r.lr}); ${r.output} was not written${kept}`, {
+        suggestion: "lower --lr (or raise --warmup-ratio) and start over",
+      });
+    };
     let t0 = performance.now();
     const elapsed = () => s.seconds + (performance.now() - t0) / 1000;
     const snapshotPath = `${r.output}.snapshot.gguf`;
@@ -231,6 +244,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         trainer.setLr(lr);
         let nll = 0;
         for (const w of group) nll += await callNative(() => trainer.window(w.tokens, w.labels, true, 1 / nTargets));
+        finite(nll, `epoch ${s.epoch + 1}, step ${step + 1}`);
         s.epochNll += nll;
         s.epochTargets += nTargets;
         s.windowsDone += group.length;
@@ -260,6 +274,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         valLoss = nll / n;
       }
+      // The last step's update shows only in the next forward pass: run one before saving the weights.
+      trainer.setPeriod(1);
+      finite(valLoss ?? (await callNative(() => trainer.window(trainWins[0].tokens, trainWins[0].labels, false, 1))), `the end of epoch ${s.epoch + 1}`);
       s.epochs.push({ epoch: s.epoch + 1, train_loss: s.epochNll / s.epochTargets, val_loss: valLoss });
       s.seconds = elapsed();
       t0 = performance.now();

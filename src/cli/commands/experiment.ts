@@ -27,7 +27,8 @@ function describeDryRun(r: ExperimentRun): string {
   for (const s of r.steps) {
     const files = Object.entries(s.inputs.files).map(([k, v]) => `${k}=${v}`);
     const deps = Object.entries(s.inputs.deps).map(([k, v]) => (k === v ? v : `${k}=${v}`));
-    lines.push(`${s.status === "done" ? "✓" : "·"} ${s.id.padEnd(32)} ${s.hash.slice(0, 12)}  ${s.status}`);
+    lines.push(`${s.status === "done" ? "✓" : s.missing ? "✗" : "·"} ${s.id.padEnd(32)} ${s.hash.slice(0, 12)}  ${s.status}`);
+    if (s.missing) lines.push(`    MISSING: ${Object.entries(s.missing).map(([k, v]) => `${k}=${v}`).join(", ")}`);
     if (files.length) lines.push(`    files: ${files.join(", ")}`);
     if (deps.length) lines.push(`    after: ${deps.join(", ")}`);
   }

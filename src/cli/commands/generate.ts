@@ -6,6 +6,7 @@ import type { GenerateOptions, TemplateName } from "../../generation/types.js";
 import { loadModel, type Model } from "../../model/Model.js";
 import { parseLoraArg } from "../../model/options.js";
 import { loadRules } from "../../rules/loadRules.js";
+import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
@@ -77,6 +78,7 @@ export const generateCommand = addGenerationOptions(
       .option("-o, --output <file>", "model_outputs.json to write (resumes: existing instructions are skipped)")
       .option("--shard <k/n>", "only the k-th of n contiguous parts of the input (join with `iit merge`)")
       .option("--generator <name>", "the generator name written into outputs (default: model file name)")
+      .option("--force", "resume even if rows in --output were made with other settings (they are kept as they are)")
       .option("--json", "print one JSON object on stdout"),
   ),
 ).action(async (o: Record<string, unknown>) => {
@@ -86,6 +88,10 @@ export const generateCommand = addGenerationOptions(
   const sampling = samplingFrom(o);
   await using model = await loadModel(modelOptionsFrom(o));
   await using experts = await loadExperts(o);
+  const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
+  if (unresolved.length) {
+    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules as string} are not one token of this vocabulary and do nothing: ${unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
+  }
   sampling.experts = experts.list;
   const generator = (o.generator as string | undefined) ?? model.name;
   const signal = interruptSignal();
@@ -125,6 +131,7 @@ export const generateCommand = addGenerationOptions(
     output: o.output as string,
     shard,
     generator,
+    force: !!o.force,
     config: {
       model: model.path,
       loras: model.loras,
@@ -144,6 +151,7 @@ export const generateCommand = addGenerationOptions(
   else {
     process.stderr.write(
       `${summary.aborted ? "interrupted" : "done"}: ${summary.generated} generated, ${summary.skipped} already in ${summary.output}, ` +
+        (summary.kept ? `${summary.kept} rows of other instructions kept, ` : "") +
         `${summary.tokens} tokens in ${summary.seconds.toFixed(1)} s (${(summary.tokens / summary.seconds).toFixed(1)} tok/s)\n`,
     );
   }

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { mergeOutputs } from "../../generation/merge.js";
-import { writeJsonAtomic } from "../../generation/outputs.js";
+import { checkOutputDir, writeJsonAtomic } from "../../generation/outputs.js";
 import { printJson } from "../util.js";
 
 export const mergeCommand = new Command("merge")
@@ -12,6 +12,7 @@ export const mergeCommand = new Command("merge")
   .option("--json", "print one JSON object on stdout")
   .action(async (parts: string[], o: Record<string, unknown>) => {
     if (parts.length === 0) throw new InvalidOptionError("INVALID_OPTION", "give at least one part");
+    checkOutputDir(o.output as string, "-o");
     const { rows, missing } = await mergeOutputs(parts, o.input as string | undefined);
     await writeJsonAtomic(o.output as string, rows);
     const summary = { output: o.output, rows: rows.length, missing: missing.length };

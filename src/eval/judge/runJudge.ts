@@ -1,7 +1,8 @@
 import pLimit from "p-limit";
 import { AbortError } from "../../errors.js";
-import { writeJsonAtomic } from "../../generation/outputs.js";
-import type { Annotation } from "../annotations.js";
+import { checkOutputDir, writeJsonAtomic } from "../../generation/outputs.js";
+import { existsSync } from "node:fs";
+import { readAnnotations, type Annotation } from "../annotations.js";
 import { computeWinRate, type WinRateSummary } from "../winrate.js";
 import type { JudgeBackend } from "./backend.js";
 import { cacheKey, JudgeCache } from "./cache.js";
@@ -49,6 +50,8 @@ export interface JudgeSummary {
   /** Pairs whose preference is missing (unparseable answer or an error); dropped from the metrics. */
   missing: number;
   errors: number;
+  /** Rows of an existing output file for instructions not judged in this run: kept after this run's rows. */
+  kept: number;
   unmatched: Pairing["unmatched"];
   both_orders: boolean;
   seed: number;
@@ -75,7 +78,10 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
   const both = o.bothOrders ?? false;
   const judge = o.judge;
   const annotator = o.annotator ?? judge.name;
+  if (o.output) checkOutputDir(o.output, "-o");
   const pairing = await pairFiles(o.outputs, o.reference);
+  // Read first: an unreadable file stops the run before any work, and none of its rows is lost.
+  const previous = o.output && existsSync(o.output) ? await readAnnotations(o.output) : [];
   const pairs = o.limit === undefined ? pairing.pairs : pairing.pairs.slice(0, o.limit);
   const cachePath = o.cache === false ? null : (o.cache ?? (o.output ? `${o.output}.cache.jsonl` : null));
   const cache = await JudgeCache.open(cachePath);
@@ -136,7 +142,10 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
     if (remaining[i] > 0) return; // interrupted before this pair was judged
     annotations.push(both ? bothRow(p, annotator, results[i] as JudgeOutcome[]) : singleRow(p, annotator, results[i][0]!, seed));
   });
-  if (o.output) await writeJsonAtomic(o.output, annotations);
+  const judged = new Set(annotations.map((a) => a.instruction));
+  const kept = previous.filter((a) => !judged.has(a.instruction));
+  if (kept.length) o.onWarning?.(`kept ${kept.length} rows of ${o.output} whose instructions were not judged in this run (not in the metrics below)`);
+  if (o.output) await writeJsonAtomic(o.output, [...annotations, ...kept]);
 
   const errors = annotations.filter((a) => typeof a.error === "string").length;
   const summary: JudgeSummary = {
@@ -149,6 +158,7 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
     identical: identical.size,
     missing: annotations.filter((a) => a.preference === null).length,
     errors,
+    kept: kept.length,
     unmatched: pairing.unmatched,
     both_orders: both,
     seed,

@@ -79,12 +79,13 @@ describe.skipIf(skipNoAddon)("lab", () => {
     for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) {
       const [curve] = res.lab.curves[arm];
       expect(curve.points.length).toBeGreaterThan(0);
-      const devs = curve.points.map((p: { dev: { strict: number } }) => p.dev.strict);
+      // Dev strict chooses, dev correct breaks ties.
+      const devs: number[] = curve.points.map((p: { dev: { strict: number; correct: number } }) => p.dev.strict * 1000 + p.dev.correct);
       const best = curve.points[devs.indexOf(Math.max(...devs))].step;
       expect(curve.best_step).toBe(best);
       for (const [i, p] of curve.points.entries()) expect(p.step).toBe(2 * (i + 1));
-      const improvedEveryTime = devs.every((d: number, i: number) => i === 0 || d > Math.max(...devs.slice(0, i)));
-      if (!improvedEveryTime) expect(devs.length).toBe(devs.findIndex((d: number, i: number) => i > 0 && d <= Math.max(...devs.slice(0, i))) + 1);
+      const firstMiss = devs.findIndex((d, i) => i > 0 && d <= Math.max(...devs.slice(0, i)));
+      if (firstMiss > 0) expect(devs.length).toBe(firstMiss + 1);
     }
     expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(/### Findings[\s\S]*response-tuning: (not )?reproduced/);
     // The report shows the verdicts, the graded table and a learning curve per tuned arm.

@@ -97,7 +97,7 @@ describe.skipIf(skip)("iit experiment run → iit report (real processes)", () =
     const cfg = config(d, [{ type: "instruction-tuned", data: { path: bad } }, { type: "base" }], "instruction-tuned");
     const r = iit(["experiment", "run", cfg]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error [DATA_MALFORMED]: ${bad}:1: not valid JSON`);
+    expect(r.stderr).toContain(`error [DATA_MALFORMED]: step instruction-tuned/convert: ${bad}:1: not valid JSON`);
   });
 
   it("--keep-going runs what it can around failed steps, aggregates what finished, and exits 1", () => {
