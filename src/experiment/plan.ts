@@ -154,8 +154,10 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     judgeContext: ev.judgeContext ?? null,
     bothOrders: ev.bothOrders,
     judgeSeed: ev.judgeSeed,
-    template: "default",
+    template: ev.judgeTemplate ? "file" : "default",
+    ...(ev.judgeTemperature === undefined ? {} : { judgeTemperature: ev.judgeTemperature }),
   };
+  const judgeFiles: Record<string, string> = { judge: ev.judge, ...(ev.judgeTemplate ? { template: ev.judgeTemplate } : {}) };
   const judges: string[] = [];
   for (const arm of c.arms) {
     if (arm.name === ref.name) continue;
@@ -174,7 +176,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         arm: arm.name,
         seed,
         slice: judgeSlice,
-        files: { judge: ev.judge },
+        files: judgeFiles,
         deps: { outputs: genId.get(arm.name)!(seed), reference: refId },
       });
       judges.push(j.id);

@@ -7,6 +7,7 @@ import { analyzeSimilarity } from "../eval/analyses/similarity.js";
 import { openJudge } from "../eval/judge/index.js";
 import type { JudgeBackend } from "../eval/judge/backend.js";
 import { runJudge } from "../eval/judge/runJudge.js";
+import { defaultTemplate, loadTemplate, type JudgeTemplate } from "../eval/judge/template.js";
 import { generateFile } from "../generation/generateFile.js";
 import { readPrompts } from "../generation/inputs.js";
 import type { GenerateOptions } from "../generation/types.js";
@@ -152,6 +153,7 @@ export async function runJudgeStep(step: Step, _arm: Arm, ctx: StepContext): Pro
   const judge = await ctx.judge();
   const { summary } = await runJudge({
     judge,
+    template: await experimentJudgeTemplate(c),
     outputs: join(out.dir, out.outputs.outputs),
     reference: join(ref.dir, ref.outputs.outputs),
     output: join(step.dir, "annotations.json"),
@@ -194,13 +196,22 @@ export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Pr
   return { outputs: { similarity: "similarity.json" }, result: { points: r.points.length, pearson_r: r.pearson_r } };
 }
 
+/** The evaluation's judge prompt: its file (e.g. AlpacaEval's), or our default. */
+export function experimentJudgeTemplate(c: ExperimentConfig): Promise<JudgeTemplate> {
+  const t = c.evaluation.judgeTemplate;
+  return t ? loadTemplate(t) : Promise.resolve(defaultTemplate());
+}
+
 /** Opens the evaluation's judge (local GGUF or HTTP). */
 export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> {
   const ev = c.evaluation;
   return openJudge(ev.judge, {
     judgeModel: ev.judgeModel,
     keyEnv: ev.judgeKeyEnv,
-    http: ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {},
+    http: {
+      ...(ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {}),
+      ...(ev.judgeTemperature === undefined ? {} : { temperature: ev.judgeTemperature }),
+    },
     load: { threads: c.threads, gpuLayers: c.gpuLayers },
     local: { ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}), ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}) },
   });
