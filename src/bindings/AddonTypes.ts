@@ -123,6 +123,8 @@ export interface AddonTrainer {
     beta2: number;
     eps: number;
     weightDecay: number;
+    /** Clip each optimizer step's global gradient L2 norm at this; 0 or absent = no clipping. */
+    maxGradNorm?: number;
   }): Promise<number>; // the window length
   /** One nCtx-token window (labels < 0 are masked); resolves with the summed NLL of its labelled positions. */
   window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number): Promise<number>;
@@ -130,6 +132,8 @@ export interface AddonTrainer {
   setPeriod(period: number): void;
   setLr(lr: number): void;
   stepsDone(): number;
+  /** The global L2 norm of the last optimizer step's gradient, before clipping (-1 before the first step). */
+  gradNorm(): number;
   params(): { name: string; n: number }[];
   getTensor(name: string): Float32Array;
   setTensor(name: string, data: Float32Array): void;

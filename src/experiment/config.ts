@@ -31,6 +31,10 @@ export const trainingSchema = z
     warmupRatio: z.number().min(0).max(1).optional(),
     batchSize: z.int().min(1).optional(),
     weightDecay: z.number().min(0).optional(),
+    /** "example" (default, the paper's) or "token" (src/training/loss.ts). */
+    lossReduction: z.enum(["example", "token"]).optional(),
+    /** Global gradient L2 norm clip; default 1.0 (the paper's), 0 = none. */
+    maxGradNorm: z.number().min(0).optional(),
     valFraction: z.number().min(0).lt(1).optional(),
     nCtx: z.int().min(16).optional(),
     pack: z.boolean().optional(),

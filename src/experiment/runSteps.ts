@@ -63,6 +63,8 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
     ...(t.batchSize === undefined ? {} : { batchSize: t.batchSize }),
     ...(t.weightDecay === undefined ? {} : { weightDecay: t.weightDecay }),
+    ...(t.lossReduction === undefined ? {} : { lossReduction: t.lossReduction }),
+    ...(t.maxGradNorm === undefined ? {} : { maxGradNorm: t.maxGradNorm }),
     ...(t.valFraction === undefined ? {} : { valFraction: t.valFraction }),
     ...(t.nCtx === undefined ? {} : { nCtx: t.nCtx }),
     ...(t.pack === undefined ? {} : { pack: t.pack }),

@@ -55,7 +55,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
   if (pairs.length < 2) throw new DatasetError("DATA_EMPTY", `${o.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`);
   const rand = seededRandom(seed);
   const meta = model.meta;
-  const bos = meta.bos >= 0 ? [meta.bos] : [];
+  const bos = model.bosPrefix;
   const eos = meta.eos >= 0 ? [meta.eos] : [];
   let wins = 0;
   let comparisons = 0;
