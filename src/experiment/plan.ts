@@ -4,6 +4,8 @@ import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
+import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
+import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
 export type StepKind = "convert" | "train" | "generate" | "judge" | "similarity" | "aggregate";
 export const STEP_KINDS: StepKind[] = ["convert", "train", "generate", "judge", "similarity", "aggregate"];
@@ -61,6 +63,11 @@ export function trainsLora(arm: Arm): boolean {
   return arm.training.loraRank !== undefined;
 }
 
+/** Training settings with the loss-reduction and clipping defaults filled in: a run trained under other defaults is not reused. */
+function trainingRecipe(t: Arm["training"]): Arm["training"] {
+  return { ...t, lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION, maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM };
+}
+
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
 
 /** Every step of the experiment in run order, with hashes computed from config and input files. */
@@ -111,7 +118,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: arm.training, seed },
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed },
           files: { base: c.baseModel },
           deps: { data: convert.id },
         });
