@@ -87,6 +87,8 @@ export interface AddonContext {
     from: number[],
     topK: number,
     abortFlag: Int32Array,
+    /** Score under the rule adapter (the product distribution generation with it samples from). */
+    rules?: import("../rules/resolveRules.js").NativeRules,
     /** top[p] = [id, logprob, id, logprob, …] at scored position p (from … n−1), then after the sequence. */
   ): Promise<{ tokenLogprobs: Float32Array; top: Float64Array[] }[]>;
   dispose(): void;

@@ -87,10 +87,6 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   });
 
   const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {
-    if (topLogprobs >= 0 && s.rules) {
-      // Scoring has no rule adapter yet: base-model logprobs would misdescribe what was sampled.
-      throw new HttpError(400, "logprobs are not available when the server runs with --rules", "invalid_request_error", "logprobs");
-    }
     let tokens: number[];
     try {
       tokens = promptTokens(model, prompt, s.template);
