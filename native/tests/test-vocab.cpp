@@ -76,7 +76,13 @@ static void test_vocab_spm(const std::string & dir) {
     llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
     const int32_t begin = llama_sampler_poe_scope_begin(smpl);
     CHECK(begin > 1 && begin < (int32_t) prompt.size(), "the user tag is found in the Tulu prompt (begin %d of %zu)", begin, prompt.size());
+    // BOS, '▁<' and the tag's tail '| user | > \n' come first; the scope starts right after them.
+    CHECK(prompt.size() > 7 && prompt[0] == 1 && prompt[1] == 529 && prompt[3] == 1792, "Tulu prompt starts <s> '▁<' '|' 'user'");
+    CHECK(begin == 7, "the scope begins after BOS, '▁<' and the 5-token tag tail, got %d", begin);
     auto a = ADDED(smpl, 32000);
+    CHECK_NEAR(a[1], 0.0f, "BOS is outside the repetition scope");
+    CHECK_NEAR(a[529], -4.0f, "'▁<' -4 only: outside the repetition scope");
+    CHECK_NEAR(a[1792], 0.0f, "'user' is outside the repetition scope");
     CHECK_NEAR(a[29989], -5.5f, "'|' -4 - 1.5 (in <|assistant|>)");
     CHECK_NEAR(a[13], -0.5f, "newline +1 - 1.5");
     CHECK_NEAR(a[881], -6.0f, "' should' -6");

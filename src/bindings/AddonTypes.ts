@@ -87,6 +87,8 @@ export interface AddonContext {
     from: number[],
     topK: number,
     abortFlag: Int32Array,
+    /** Score under the rule adapter (the product distribution generation with it samples from). */
+    rules?: import("../rules/resolveRules.js").NativeRules,
     /** top[p] = [id, logprob, id, logprob, …] at scored position p (from … n−1), then after the sequence. */
   ): Promise<{ tokenLogprobs: Float32Array; top: Float64Array[] }[]>;
   dispose(): void;
@@ -123,6 +125,8 @@ export interface AddonTrainer {
     beta2: number;
     eps: number;
     weightDecay: number;
+    /** Clip each optimizer step's global gradient L2 norm at this; 0 or absent = no clipping. */
+    maxGradNorm?: number;
   }): Promise<number>; // the window length
   /** One nCtx-token window (labels < 0 are masked); resolves with the summed NLL of its labelled positions. */
   window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number): Promise<number>;
@@ -130,6 +134,8 @@ export interface AddonTrainer {
   setPeriod(period: number): void;
   setLr(lr: number): void;
   stepsDone(): number;
+  /** The global L2 norm of the last optimizer step's gradient, before clipping (-1 before the first step). */
+  gradNorm(): number;
   params(): { name: string; n: number }[];
   getTensor(name: string): Float32Array;
   setTensor(name: string, data: Float32Array): void;

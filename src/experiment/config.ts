@@ -31,6 +31,10 @@ export const trainingSchema = z
     warmupRatio: z.number().min(0).max(1).optional(),
     batchSize: z.int().min(1).optional(),
     weightDecay: z.number().min(0).optional(),
+    /** "example" (default, the paper's) or "token" (src/training/loss.ts). */
+    lossReduction: z.enum(["example", "token"]).optional(),
+    /** Global gradient L2 norm clip; default 1.0 (the paper's), 0 = none. */
+    maxGradNorm: z.number().min(0).optional(),
     valFraction: z.number().min(0).lt(1).optional(),
     nCtx: z.int().min(16).optional(),
     pack: z.boolean().optional(),
@@ -112,6 +116,13 @@ export const evaluationSchema = z
     judgeContext: z.int().min(16).optional(),
     /** Local judges: prompt format. */
     judgeFormat: z.enum(["tulu", "model", "raw"]).optional(),
+    /**
+     * The judge prompt: "default" (ours) or a file with {instruction}, {output_1}, {output_2} in ChatML
+     * system/user blocks, e.g. AlpacaEval 2's alpaca_eval_clf_gpt4_turbo.txt (the paper's judge).
+     */
+    judgeTemplate: z.string().min(1).optional(),
+    /** HTTP judges: the temperature of each request (AlpacaEval's weighted judge: 1; the logprobs do not depend on it). Defaults to 0. */
+    judgeTemperature: z.number().min(0).max(2).optional(),
     /** HTTP judges: requests in flight. */
     judgeConcurrency: z.int().min(1).optional(),
     /** Judge both presentation orders and average them. Defaults to true. */
@@ -332,6 +343,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
       ...ev,
       instructions: abs(baseDir, ev.instructions),
       ...(ev.judge ? { judge: abs(baseDir, ev.judge) } : {}),
+      ...(ev.judgeTemplate === undefined || ev.judgeTemplate === "default" ? {} : { judgeTemplate: abs(baseDir, ev.judgeTemplate) }),
       bothOrders: ev.bothOrders ?? true,
       judgeSeed: ev.judgeSeed ?? 42,
     },

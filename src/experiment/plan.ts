@@ -5,6 +5,8 @@ import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
 import { isLabSource, LAB_DATA_VERSION } from "../lab/files.js";
+import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
+import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
 export type StepKind = "world" | "convert" | "train" | "generate" | "judge" | "grade" | "similarity" | "aggregate";
 export const STEP_KINDS: StepKind[] = ["world", "convert", "train", "generate", "judge", "grade", "similarity", "aggregate"];
@@ -61,6 +63,11 @@ export function trainMode(arm: Arm): "instruction" | "response" {
 /** Whether a trained arm's train step writes a LoRA adapter (else a full model). */
 export function trainsLora(arm: Arm): boolean {
   return arm.training.loraRank !== undefined;
+}
+
+/** Training settings with the loss-reduction and clipping defaults filled in: a run trained under other defaults is not reused. */
+function trainingRecipe(t: Arm["training"]): Arm["training"] {
+  return { ...t, lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION, maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM };
 }
 
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
@@ -124,7 +131,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: arm.training, seed, ...(graded ? { generation: gen } : {}) },
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen } : {}) },
           files: { base: c.baseModel },
           deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
@@ -167,8 +174,10 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     judgeContext: ev.judgeContext ?? null,
     bothOrders: ev.bothOrders,
     judgeSeed: ev.judgeSeed,
-    template: "default",
+    template: ev.judgeTemplate ? "file" : "default",
+    ...(ev.judgeTemperature === undefined ? {} : { judgeTemperature: ev.judgeTemperature }),
   };
+  const judgeFiles: Record<string, string> = { judge: ev.judge!, ...(ev.judgeTemplate ? { template: ev.judgeTemplate } : {}) };
   const judges: string[] = [];
   for (const arm of ev.judge ? c.arms : []) {
     if (arm.name === ref.name) continue;
@@ -187,7 +196,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         arm: arm.name,
         seed,
         slice: judgeSlice,
-        files: { judge: ev.judge! },
+        files: judgeFiles,
         deps: { outputs: genId.get(arm.name)!(seed), reference: refId },
       });
       judges.push(j.id);

@@ -7,6 +7,7 @@ import { analyzeSimilarity } from "../eval/analyses/similarity.js";
 import { openJudge } from "../eval/judge/index.js";
 import type { JudgeBackend } from "../eval/judge/backend.js";
 import { runJudge } from "../eval/judge/runJudge.js";
+import { defaultTemplate, loadTemplate, type JudgeTemplate } from "../eval/judge/template.js";
 import { generateFile } from "../generation/generateFile.js";
 import { readPrompts } from "../generation/inputs.js";
 import type { GenerateOptions } from "../generation/types.js";
@@ -75,6 +76,8 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
     ...(t.batchSize === undefined ? {} : { batchSize: t.batchSize }),
     ...(t.weightDecay === undefined ? {} : { weightDecay: t.weightDecay }),
+    ...(t.lossReduction === undefined ? {} : { lossReduction: t.lossReduction }),
+    ...(t.maxGradNorm === undefined ? {} : { maxGradNorm: t.maxGradNorm }),
     ...(t.valFraction === undefined ? {} : { valFraction: t.valFraction }),
     ...(t.nCtx === undefined ? {} : { nCtx: t.nCtx }),
     ...(t.pack === undefined ? {} : { pack: t.pack }),
@@ -200,6 +203,7 @@ export async function runJudgeStep(step: Step, _arm: Arm, ctx: StepContext): Pro
   const judge = await ctx.judge();
   const { summary } = await runJudge({
     judge,
+    template: await experimentJudgeTemplate(c),
     outputs: join(out.dir, out.outputs.outputs),
     reference: join(ref.dir, ref.outputs.outputs),
     output: join(step.dir, "annotations.json"),
@@ -242,6 +246,12 @@ export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Pr
   return { outputs: { similarity: "similarity.json" }, result: { points: r.points.length, pearson_r: r.pearson_r } };
 }
 
+/** The evaluation's judge prompt: its file (e.g. AlpacaEval's), or our default. */
+export function experimentJudgeTemplate(c: ExperimentConfig): Promise<JudgeTemplate> {
+  const t = c.evaluation.judgeTemplate;
+  return t ? loadTemplate(t) : Promise.resolve(defaultTemplate());
+}
+
 /** Opens the evaluation's judge (local GGUF or HTTP). */
 export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> {
   const ev = c.evaluation;
@@ -249,7 +259,10 @@ export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> 
   return openJudge(ev.judge, {
     judgeModel: ev.judgeModel,
     keyEnv: ev.judgeKeyEnv,
-    http: ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {},
+    http: {
+      ...(ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {}),
+      ...(ev.judgeTemperature === undefined ? {} : { temperature: ev.judgeTemperature }),
+    },
     load: { threads: c.threads, gpuLayers: c.gpuLayers },
     local: { ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}), ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}) },
   });

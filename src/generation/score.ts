@@ -2,6 +2,8 @@ import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
+import { resolveRules } from "../rules/resolveRules.js";
+import type { RuleSpec } from "../rules/spec.js";
 
 export interface ScoreItem {
   /** The full token sequence (BOS included if wanted). */
@@ -13,6 +15,11 @@ export interface ScoreItem {
 export interface ScoreOptions {
   /** How many of the most likely tokens to return at each scored position and after the sequence. Defaults to `0`. */
   topK?: number;
+  /**
+   * Score under the rule adapter: log_softmax(logits + rule scores), the product distribution that
+   * generation with these rules samples from (tokens before `from` are the prompt).
+   */
+  rules?: RuleSpec;
   signal?: AbortSignal;
 }
 
@@ -37,6 +44,7 @@ export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreO
   if (!Number.isInteger(topK) || topK < 0) throw new InvalidOptionError("INVALID_OPTION", `topK must be an integer >= 0, got ${topK}`);
   const longest = Math.max(...items.map((i) => i.tokens.length));
   if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
+  const rules = o.rules ? resolveRules(model, o.rules).native : undefined;
   const ctx = model._contextFor(longest);
   return withAbortFlag(o.signal, async (abortFlag) => {
     const out = await callNative(() =>
@@ -45,6 +53,7 @@ export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreO
         items.map((i) => i.from ?? 1),
         topK,
         abortFlag,
+        rules,
       ),
     );
     return out.map((r) => {

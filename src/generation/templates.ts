@@ -15,16 +15,15 @@ export function promptInstruction(p: PromptInput): string {
 
 /**
  * Prompt token ids:
- * - tulu: BOS + "<|user|>\n{instruction}\n<|assistant|>\n" (tags as plain text, as the paper's code);
+ * - tulu: BOS (when the GGUF adds one) + "<|user|>\n{instruction}\n<|assistant|>\n" (tags as plain text, as the paper's code);
  * - model: the GGUF's own chat template (Jinja), special tokens parsed;
  * - raw: the instruction text as is, with BOS when the model adds one.
  */
 export function promptTokens(model: Model, p: PromptInput, template: TemplateName): number[] {
   const meta = model.meta;
-  const bos = meta.bos >= 0 ? [meta.bos] : [];
   switch (template) {
     case "tulu":
-      return [...bos, ...model.tokenize(tuluPromptFromMessages(promptMessages(p)))];
+      return [...model.bosPrefix, ...model.tokenize(tuluPromptFromMessages(promptMessages(p)))];
     case "raw":
       return model.tokenize(promptInstruction(p), { addSpecial: true });
     case "model": {

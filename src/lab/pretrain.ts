@@ -94,6 +94,10 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
     nCtx: p.nCtx,
     pack: true,
     batchSize: 1,
+    // Language modelling: the mean over every token of the window, unclipped (the paper's finetuning
+    // recipe — per-example means, clipping at 1.0 — is for the tuned arms).
+    lossReduction: "token",
+    maxGradNorm: 0,
     seed: o.seed,
     valFraction: 0.01,
     resume: true,

@@ -88,6 +88,16 @@ export class Model {
     return { ...this._meta, path: this.path };
   }
 
+  /**
+   * The BOS a sequence starts with: [bos] when the GGUF says to add one (tokenizer.ggml.add_bos_token,
+   * llama.cpp's default per vocabulary type), else [] (e.g. OLMo's GPT-NeoX vocabulary, as the paper ran it).
+   * One rule for generation, scoring and training.
+   */
+  get bosPrefix(): number[] {
+    const { bos, addBos } = this.meta;
+    return addBos && bos >= 0 ? [bos] : [];
+  }
+
   /** A short name for outputs: file name without extension, plus adapters. */
   get name(): string {
     const base = basename(this.path).replace(/\.gguf$/i, "");

@@ -23,7 +23,8 @@ export const HEWITT2024_TOKEN_SCORES = [
 export const hewitt2024: RuleSpecInput = {
   name: "hewitt2024",
   description: "Hewitt et al. 2024, rule-based adapter (eos-uniform-diversity)",
-  eos: { enabled: true, slope: 0.06, start: 0, end: 250, after: "reset", tokens: "eog" },
+  // The code raises tokenizer.eos_token_id only; "eog" (every end-of-generation token) is the option below.
+  eos: { enabled: true, slope: 0.06, start: 0, end: 250, after: "reset", tokens: "eos" },
   repetition: { enabled: true, penalty: -1.5, scope: "after-user-tag" },
   tokens: { enabled: true, scores: HEWITT2024_TOKEN_SCORES },
   start: { enabled: false },
@@ -39,4 +40,11 @@ export const PRESETS: Record<string, RuleSpecInput> = {
     repetition: { ...hewitt2024.repetition, enabled: false },
   },
   "hewitt2024-no-tokens": { ...hewitt2024, name: "hewitt2024-no-tokens", tokens: { ...hewitt2024.tokens, enabled: false } },
+  // Not the paper's: the EOS rule raises every end-of-generation token (e.g. Llama-3's <|eot_id|> too).
+  "hewitt2024-eog": {
+    ...hewitt2024,
+    name: "hewitt2024-eog",
+    description: "hewitt2024 with the EOS rule on every end-of-generation token (not the paper's)",
+    eos: { ...hewitt2024.eos, tokens: "eog" },
+  },
 };

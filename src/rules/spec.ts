@@ -25,8 +25,8 @@ export const eosRuleSchema = z
     /** After this many generated tokens EOS gets `hardStopScore` (null = never). */
     hardStopAfter: z.int().min(1).max(2 ** 31 - 1).nullable().default(null),
     hardStopScore: score().default(100),
-    /** "eog": every end-of-generation token of the model; "eos": only its EOS. */
-    tokens: z.enum(["eog", "eos"]).default("eog"),
+    /** "eos": only the model's EOS (the paper's code); "eog": every end-of-generation token. */
+    tokens: z.enum(["eog", "eos"]).default("eos"),
   })
   .strict()
   .refine((r) => r.end > r.start, { message: "end must be greater than start", path: ["end"] });

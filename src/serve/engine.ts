@@ -189,7 +189,9 @@ export class Engine {
       return { tokens: [...batch[i].job.promptTokens, ...r.tokens, ...tail], from: batch[i].job.promptTokens.length, eos: tail.length > 0 };
     });
     const topK = Math.max(...want.map((i) => batch[i].job.topLogprobs));
-    const scored = await this.model.score(items, { topK, signal });
+    // With --rules: the product distribution that was sampled from, not the base model's.
+    const rules = batch[0].job.settings.rules;
+    const scored = await this.model.score(items, { topK, signal, ...(rules ? { rules } : {}) });
     want.forEach((i, w) => {
       const { tokens, from, eos } = items[w];
       const k = batch[i].job.topLogprobs;

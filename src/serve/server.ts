@@ -94,10 +94,6 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   });
 
   const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {
-    if (topLogprobs >= 0 && s.rules) {
-      // Scoring has no rule adapter yet: base-model logprobs would misdescribe what was sampled.
-      throw new HttpError(400, "logprobs are not available when the server runs with --rules", "invalid_request_error", "logprobs");
-    }
     const bytes = typeof prompt === "string" ? Buffer.byteLength(prompt) : (prompt.messages ?? []).reduce((n, m) => n + Buffer.byteLength(m.content), 0);
     if (bytes > maxPromptBytes) {
       throw new HttpError(400, `the prompt is ${bytes} bytes, more than a context of ${contextSize} tokens can hold`, "invalid_request_error", param, "context_length_exceeded");

@@ -10,8 +10,11 @@ import type { EpochResult } from "./types.js";
 export interface StepLog {
   step: number;
   epoch: number;
+  /** The optimised loss (see TrainOptions.lossReduction). */
   loss: number;
   lr: number;
+  /** Global L2 norm of the step's gradient before clipping. */
+  grad_norm: number;
 }
 
 export interface CheckpointState {

@@ -10,29 +10,31 @@ export interface TokenizedExample {
 }
 
 /**
- * The Tulu template as open-instruct trains on it: BOS, tags as plain text, EOS after each assistant
- * turn. Text between EOS tokens is tokenized whole and segment boundaries are found by tokenizing
- * prefixes (open-instruct's way), so masking never changes how the text tokenizes.
+ * The Tulu template as open-instruct trains on it: BOS (when the GGUF adds one), tags as plain text,
+ * EOS after each assistant turn. Text between EOS tokens is tokenized whole, so the ids are exactly the
+ * whole text's; a segment ends where the tokenization of the text up to its end ends (open-instruct's
+ * message_end_idx), so on a BPE vocabulary a token spanning a boundary belongs to the segment it ends in.
  * instruction/response modes: targets are assistant tokens and their EOS; lm: every token after BOS.
  */
 export function tokenizeExample(vocab: Model, messages: Message[], mode: TrainMode): TokenizedExample {
-  const { bos, eos } = vocab.meta;
-  const tokens: number[] = bos >= 0 ? [bos] : [];
-  const target: boolean[] = bos >= 0 ? [false] : [];
+  const { eos } = vocab.meta;
+  const tokens: number[] = [...vocab.bosPrefix];
+  const target: boolean[] = tokens.map(() => false);
   const segs = tuluSegments(messages);
   let chunk: typeof segs = [];
   const flush = () => {
+    const ids = vocab.tokenize(chunk.map((s) => s.text).join(""));
     let prefix = "";
     let done = 0;
-    for (const seg of chunk) {
+    chunk.forEach((seg, k) => {
       prefix += seg.text;
-      const ids = vocab.tokenize(prefix);
-      for (let i = done; i < ids.length; i++) {
+      const end = k === chunk.length - 1 ? ids.length : Math.min(ids.length, Math.max(done, vocab.tokenize(prefix).length));
+      for (let i = done; i < end; i++) {
         tokens.push(ids[i]);
         target.push(mode === "lm" || seg.trainable);
       }
-      done = ids.length;
-    }
+      done = end;
+    });
     const last = chunk[chunk.length - 1];
     if (last?.eosAfter && eos >= 0) {
       tokens.push(eos);

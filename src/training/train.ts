@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
-import { readTrainingJsonl } from "../data/messages.js";
+import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
@@ -13,9 +13,12 @@ import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, t
 import { buildWindows, tokenizeExample, tokenizeText, type Window, type WindowStats } from "./examples.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
+import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, windowLossScales } from "./loss.js";
 import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
 
 export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+/** The paper's DeepSpeed config: gradient_clipping 1.0. */
+export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
 interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "maxExamples" | "loraRank" | "loraAlpha">> {
   loraRank: number;
@@ -38,6 +41,8 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     warmupRatio: o.warmupRatio ?? 0.03,
     batchSize: o.batchSize ?? 1,
     weightDecay: o.weightDecay ?? 0,
+    lossReduction: o.lossReduction ?? DEFAULT_LOSS_REDUCTION,
+    maxGradNorm: o.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
     seed: o.seed ?? 42,
     valFraction: o.valFraction ?? 0,
     nCtx: o.nCtx ?? 512,
@@ -57,6 +62,8 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
   check(r.warmupRatio >= 0 && r.warmupRatio < 1, `warmup ratio must be in [0, 1), got ${r.warmupRatio}`);
   check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `batch size must be a positive integer, got ${r.batchSize}`);
   check(r.weightDecay >= 0 && r.weightDecay <= 1, `weight decay must be in [0, 1], got ${r.weightDecay}`);
+  check(LOSS_REDUCTIONS.includes(r.lossReduction), `loss reduction must be ${LOSS_REDUCTIONS.join(" or ")}, got ${r.lossReduction}`);
+  check(r.maxGradNorm >= 0 && Number.isFinite(r.maxGradNorm), `max grad norm must be ≥ 0 (0 = no clipping), got ${r.maxGradNorm}`);
   check(r.valFraction >= 0 && r.valFraction < 1, `validation fraction must be in [0, 1), got ${r.valFraction}`);
   check(
     Number.isInteger(r.nCtx) && r.nCtx >= 256 && r.nCtx % 256 === 0,
@@ -76,9 +83,12 @@ async function fileHash(path: string): Promise<string> {
 }
 
 /** Tokenizes the data with the model's vocabulary and splits windows into train and validation. */
-async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; eos: number }> {
-  const rows = (await readTrainingJsonl(r.data)).slice(0, r.maxExamples);
+async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; eos: number; emptied: number }> {
+  let rows = (await readTrainingJsonl(r.data)).slice(0, r.maxExamples);
   if (rows.length === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
+  // Response tuning trains on responses alone: user turns are emptied (the paper's remove_instructions.py).
+  const emptied = r.mode === "response" ? rows.filter((row) => "messages" in row && row.messages.some((m) => m.role === "user" && m.content !== "")).length : 0;
+  if (emptied) rows = rows.map((row) => ("messages" in row ? dropInstructions([row])[0] : row));
   const vocab = await loadModel({ model: r.model, vocabOnly: true });
   try {
     const examples = rows.map((row, i) => {
@@ -102,7 +112,7 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
     check(nVal < windows.length, `a validation fraction of ${r.valFraction} leaves no training windows`);
     const val = order.slice(0, nVal).map((i) => windows[i]);
     const train = order.slice(nVal).map((i) => windows[i]);
-    return { train, val, stats, eos: pad };
+    return { train, val, stats, eos: pad, emptied };
   } finally {
     vocab.dispose();
   }
@@ -127,7 +137,8 @@ async function writeAtomic(path: string, write: (tmp: string) => Promise<unknown
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
-  const { train: trainWins, val: valWins, stats } = await prepareWindows(r);
+  const { train: trainWins, val: valWins, stats, emptied } = await prepareWindows(r);
+  if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
   if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
   if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
@@ -176,6 +187,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       beta2: 0.999,
       eps: 1e-8,
       weightDecay: r.weightDecay,
+      maxGradNorm: r.maxGradNorm,
     }),
   ).catch((e: unknown) => {
     if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
@@ -242,19 +254,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const lr = learningRate(step, totalSteps, warmup, r.lr);
         trainer.setPeriod(group.length);
         trainer.setLr(lr);
+        const scales = windowLossScales(group.map((w) => w.nTargets), r.lossReduction);
         let nll = 0;
-        for (const w of group) nll += await callNative(() => trainer.window(w.tokens, w.labels, true, 1 / nTargets));
+        let loss = 0; // the step's optimised loss
+        for (const [k, w] of group.entries()) {
+          const wNll = await callNative(() => trainer.window(w.tokens, w.labels, true, scales[k]));
+          nll += wNll;
+          loss += wNll * scales[k];
+        }
         finite(nll, `epoch ${s.epoch + 1}, step ${step + 1}`);
         s.epochNll += nll;
         s.epochTargets += nTargets;
         s.windowsDone += group.length;
-        s.steps.push({ step: step + 1, epoch: s.epoch + 1, loss: nll / nTargets, lr });
+        s.steps.push({ step: step + 1, epoch: s.epoch + 1, loss, lr, grad_norm: trainer.gradNorm() });
         opts.onProgress?.({
           epoch: s.epoch + 1,
           epochs: r.epochs,
           step: step + 1,
           steps: totalSteps,
-          loss: nll / nTargets,
+          loss,
           tokensPerSecond: (s.windowsDone * r.nCtx) / elapsed(),
         });
         if (r.snapshotEvery && ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps) && (await snapshot(step + 1))) {

@@ -1,4 +1,5 @@
 // The training API's options and results (library and `iit train` share them).
+import type { LossReduction } from "./loss.js";
 
 export type TrainMode = "instruction" | "response" | "lm";
 
@@ -7,7 +8,10 @@ export interface TrainOptions {
   model: string;
   /** Messages JSONL (open-instruct format). */
   data: string;
-  /** instruction/response: loss on assistant tokens and their EOS only; lm: on every token. */
+  /**
+   * instruction/response: loss on assistant tokens and their EOS only; lm: on every token. response
+   * also empties every user turn (response tuning; onWarning says how many had instructions).
+   */
   mode: TrainMode;
   /** Full finetune: the trained model GGUF. LoRA: the adapter GGUF. */
   output: string;
@@ -18,6 +22,10 @@ export interface TrainOptions {
   /** Examples per optimizer step (gradient accumulation). */
   batchSize?: number;
   weightDecay?: number;
+  /** How a step averages its examples' losses: "example" (default; the paper's) or "token" (see loss.ts). */
+  lossReduction?: LossReduction;
+  /** Clip each step's global gradient L2 norm at this (default 1.0, the paper's; 0 = no clipping). */
+  maxGradNorm?: number;
   seed?: number;
   /** Fraction of examples held out for validation loss (0 = none). */
   valFraction?: number;

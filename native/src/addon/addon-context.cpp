@@ -128,9 +128,11 @@ public:
     std::vector<std::vector<llama_token>> seqs;
     std::vector<int32_t> from;
     int32_t top_k = 0;
+    bool has_rules = false;
+    llama_sampler_poe_params rules;
 
     void Execute() override {
-        std::string err = iit_score(self_->ctx, seqs, from, top_k, [&]() { return *abort_ != 0; }, out_);
+        std::string err = iit_score(self_->ctx, seqs, from, top_k, [&]() { return *abort_ != 0; }, out_, has_rules ? &rules : nullptr);
         if (!err.empty()) Fail(err == "aborted" ? "ABORTED" : "SCORING_FAILED", err);
     }
     void OnOK() override {
@@ -358,7 +360,7 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     return promise;
 }
 
-// score(seqs: Int32Array[], from: number[], topK, abortFlag: Int32Array) -> Promise<{tokenLogprobs, top}[]>
+// score(seqs: Int32Array[], from: number[], topK, abortFlag: Int32Array, rules?) -> Promise<{tokenLogprobs, top}[]>
 Napi::Value AddonContext::Score(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     check_idle(env);
@@ -368,6 +370,15 @@ Napi::Value AddonContext::Score(const Napi::CallbackInfo & info) {
     w->seqs = std::move(seqs);
     for (uint32_t i = 0; i < from.Length(); i++) w->from.push_back(from.Get(i).As<Napi::Number>().Int32Value());
     w->top_k = info[2].As<Napi::Number>().Int32Value();
+    if (info.Length() > 4 && info[4].IsObject()) {
+        w->has_rules = true;
+        std::string err = parse_rules(info[4].As<Napi::Object>(), w->rules);
+        if (err.empty()) err = llama_sampler_poe_params_check(owner->vocab(), w->rules);
+        if (!err.empty()) {
+            delete w;
+            throw iit_error(env, "RULES_INVALID", err);
+        }
+    }
     running = true;
     Napi::Promise promise = w->Promise();
     w->Queue();

@@ -49,6 +49,7 @@ Napi::Function AddonTrainer::Init(Napi::Env env) {
         InstanceMethod("setPeriod", &AddonTrainer::SetPeriod),
         InstanceMethod("setLr", &AddonTrainer::SetLr),
         InstanceMethod("stepsDone", &AddonTrainer::StepsDone),
+        InstanceMethod("gradNorm", &AddonTrainer::GradNorm),
         InstanceMethod("params", &AddonTrainer::Params),
         InstanceMethod("getTensor", &AddonTrainer::GetTensor),
         InstanceMethod("setTensor", &AddonTrainer::SetTensor),
@@ -66,7 +67,7 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     return trainer.get();
 }
 
-// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay}) -> Promise<nCtx>
+// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay, maxGradNorm?}) -> Promise<nCtx>
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
@@ -83,6 +84,7 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     p.beta2        = o.Get("beta2").As<Napi::Number>().FloatValue();
     p.eps          = o.Get("eps").As<Napi::Number>().FloatValue();
     p.weight_decay = o.Get("weightDecay").As<Napi::Number>().FloatValue();
+    if (o.Get("maxGradNorm").IsNumber()) p.max_grad_norm = o.Get("maxGradNorm").As<Napi::Number>().FloatValue();
     running = true;
     auto made = std::make_shared<std::unique_ptr<iit_trainer>>();
     auto * w = new JobWorker(env, this, info.This().As<Napi::Object>(), [p, made](double & n_ctx, std::string & code) {
@@ -140,6 +142,10 @@ Napi::Value AddonTrainer::SetLr(const Napi::CallbackInfo & info) {
 
 Napi::Value AddonTrainer::StepsDone(const Napi::CallbackInfo & info) {
     return Napi::Number::New(info.Env(), (double) ready(info)->steps_done());
+}
+
+Napi::Value AddonTrainer::GradNorm(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), (double) ready(info)->grad_norm());
 }
 
 // params() -> [{name, n}] of the trainable tensors

@@ -22,6 +22,7 @@ private:
     Napi::Value SetPeriod(const Napi::CallbackInfo & info);
     Napi::Value SetLr(const Napi::CallbackInfo & info);
     Napi::Value StepsDone(const Napi::CallbackInfo & info);
+    Napi::Value GradNorm(const Napi::CallbackInfo & info);
     Napi::Value Params(const Napi::CallbackInfo & info);
     Napi::Value GetTensor(const Napi::CallbackInfo & info);
     Napi::Value SetTensor(const Napi::CallbackInfo & info);

@@ -20,7 +20,8 @@ std::string iit_score(llama_context * ctx,
                       const std::vector<int32_t> & from,
                       int32_t top_k,
                       const std::function<bool()> & should_abort,
-                      std::vector<iit_score_result> & out) {
+                      std::vector<iit_score_result> & out,
+                      const llama_sampler_poe_params * rules) {
     const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(ctx));
     const int32_t n_vocab = llama_vocab_n_tokens(vocab);
     const int32_t n_batch = (int32_t) llama_n_batch(ctx);
@@ -30,6 +31,8 @@ std::string iit_score(llama_context * ctx,
     llama_batch batch = llama_batch_init(n_batch, 0, 1);
     std::string err;
     std::vector<std::pair<llama_token, float>> cand;
+    std::vector<llama_token_data> adapted; // logits + rule scores, one row
+    std::vector<float> adapted_row;        // the same, indexed by token id
 
     for (size_t s = 0; s < seqs.size() && err.empty(); s++) {
         const auto & toks = seqs[s];
@@ -39,6 +42,12 @@ std::string iit_score(llama_context * ctx,
         if (n > n_ctx) { err = "sequence " + std::to_string(s) + " has " + std::to_string(n) + " tokens, more than the context of " + std::to_string(n_ctx); break; }
         llama_memory_seq_rm(mem, 0, -1, -1);
         auto & res = out[s];
+        llama_sampler * poe = nullptr;
+        if (rules) {
+            poe = llama_sampler_init_poe(vocab, *rules);
+            if (!poe) { err = "the rule adapter could not be created"; break; }
+            llama_sampler_poe_set_prompt(poe, toks.data(), (size_t) std::min(f, n));
+        }
         for (int32_t start = 0; start < n; start += n_batch) {
             if (should_abort && should_abort()) { err = "aborted"; break; }
             const int32_t end = std::min(n, start + n_batch);
@@ -56,6 +65,17 @@ std::string iit_score(llama_context * ctx,
             for (int32_t i = start; i < end; i++) {
                 if (!batch.logits[i - start]) continue;
                 const float * row = llama_get_logits_ith(ctx, i - start);
+                if (poe && i + 1 >= f) {
+                    // positions in order: the adapter's state is that of having generated tokens[f..i]
+                    adapted.resize(n_vocab);
+                    for (int32_t t = 0; t < n_vocab; t++) adapted[t] = { t, row[t], 0.0f };
+                    llama_token_data_array arr = { adapted.data(), adapted.size(), -1, false };
+                    llama_sampler_apply(poe, &arr);
+                    adapted_row.assign(n_vocab, -INFINITY);
+                    for (size_t k = 0; k < arr.size; k++) adapted_row[arr.data[k].id] = arr.data[k].logit;
+                    row = adapted_row.data();
+                    if (i + 1 < n) llama_sampler_accept(poe, toks[i + 1]);
+                }
                 const float lse = row_lse(row, n_vocab);
                 if (i + 1 < n) res.token_logprobs.push_back(row[toks[i + 1]] - lse);
                 if (top_k > 0 && i + 1 >= f) {
@@ -68,6 +88,7 @@ std::string iit_score(llama_context * ctx,
                 }
             }
         }
+        if (poe) llama_sampler_free(poe);
     }
     llama_memory_seq_rm(mem, 0, -1, -1);
     llama_batch_free(batch);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "llama.h"
+#include "sampling/poe-sampler.h"
 
 #include <functional>
 #include <string>
@@ -16,10 +17,13 @@ struct iit_score_result {
 };
 
 // Scores each sequence in turn on sequence 0 of ctx. from[i] >= 1 (the first token has no
-// prediction). Returns "" or an error message.
+// prediction). With `rules`, under the product distribution the rule adapter samples from:
+// log_softmax(logits + rule scores), the adapter's state (repetition scope, tokens generated) set
+// from tokens[<from] as the prompt and advanced by each scored token. Returns "" or an error message.
 std::string iit_score(llama_context * ctx,
                       const std::vector<std::vector<llama_token>> & seqs,
                       const std::vector<int32_t> & from,
                       int32_t top_k,
                       const std::function<bool()> & should_abort,
-                      std::vector<iit_score_result> & out);
+                      std::vector<iit_score_result> & out,
+                      const llama_sampler_poe_params * rules = nullptr);

@@ -151,6 +151,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
     op.optimizer_type  = p.sgd ? GGML_OPT_OPTIMIZER_TYPE_SGD : GGML_OPT_OPTIMIZER_TYPE_ADAMW;
     llama_opt_init(tr->ctx_, tr->model_, op);
     tr->opt_ = llama_opt_get_context(tr->ctx_);
+    ggml_opt_set_max_grad_norm(tr->opt_, p.max_grad_norm > 0 ? p.max_grad_norm : 0.0f); // the norm is always logged
 
     if (tr->params_.empty()) {
         code = full ? "MODEL_NOT_F32" : "LORA_INCOMPATIBLE";
@@ -193,6 +194,8 @@ void iit_trainer::set_period(int32_t period) {
 }
 
 int64_t iit_trainer::steps_done() const { return ggml_opt_get_iter(opt_) - 1; }
+
+float iit_trainer::grad_norm() const { return ggml_opt_get_grad_norm(opt_); }
 
 double iit_trainer::window(const llama_token * tokens, const int32_t * labels, bool train, double loss_scale) {
     memcpy(ggml_opt_dataset_data(dataset_)->data, tokens, n_ctx_ * sizeof(int32_t));

@@ -24,6 +24,7 @@ struct iit_trainer_params {
     bool     sgd          = false; // AdamW unless set (SGD makes gradients observable in tests)
     bool     freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
     float    beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
+    float    max_grad_norm = 0.0f; // clip each step's global gradient L2 norm at this (0 = no clipping)
 };
 
 struct iit_train_tensor {
@@ -46,6 +47,8 @@ public:
     void set_period(int32_t period);
     void set_lr(float lr) { lr_ = lr; }
     int64_t steps_done() const;
+    // The global L2 norm of the last optimizer step's gradient (before clipping); -1 before the first.
+    float grad_norm() const;
 
     const std::vector<iit_train_tensor> & params() const { return params_; }
     std::vector<float> get_tensor(const std::string & name) const;

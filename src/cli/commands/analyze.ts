@@ -8,6 +8,7 @@ import { analyzeSimilarity } from "../../eval/analyses/similarity.js";
 import type { ExperimentResults } from "../../experiment/runExperiment.js";
 import { loadModel } from "../../model/Model.js";
 import { parseLoraArg, type LoraSpec } from "../../model/options.js";
+import { loadRules } from "../../rules/loadRules.js";
 import { progressBar } from "../progress.js";
 import { collect, intOption, interruptSignal, printJson } from "../util.js";
 
@@ -22,10 +23,12 @@ const rankingCommand = new Command("ranking")
   .option("--max-examples <n>", "only the first N examples", intOption("--max-examples"), 1000)
   .option("--max-seq-length <n>", "longest scored sequence in tokens", intOption("--max-seq-length"), 1024)
   .option("--seed <n>", "seed of the random responses", intOption("--seed"), 0)
+  .option("--rules <preset|file>", "rank under the rule-adapted model (e.g. hewitt2024)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: Record<string, unknown>) => {
     const models = o.model as string[];
+    const rules = o.rules ? loadRules(o.rules as string) : undefined;
     const loras = o.lora as LoraSpec[];
     if (!models.length) throw new InvalidOptionError("INVALID_OPTION", "give at least one --model");
     const runs: { model: string; loras: LoraSpec[] }[] = [...models.map((m) => ({ model: m, loras: [] })), ...loras.map((l) => ({ model: models[0], loras: [l] }))];
@@ -41,6 +44,7 @@ const rankingCommand = new Command("ranking")
           maxExamples: o.maxExamples as number,
           maxSeqLength: o.maxSeqLength as number,
           seed: o.seed as number,
+          ...(rules ? { rules } : {}),
           signal,
           onProgress: (done, total) => {
             bar ??= progressBar(total, `examples (${model.name})`, !!o.json);

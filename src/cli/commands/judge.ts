@@ -6,7 +6,7 @@ import { runJudge, type JudgeSummary } from "../../eval/judge/runJudge.js";
 import { defaultTemplate, loadTemplate, parseLabels } from "../../eval/judge/template.js";
 import type { TemplateName } from "../../generation/types.js";
 import { progressBar } from "../progress.js";
-import { intOption, interruptSignal, printJson } from "../util.js";
+import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 import { formatSummary } from "./winrate.js";
 
 export const judgeCommand = new Command("judge")
@@ -17,7 +17,7 @@ export const judgeCommand = new Command("judge")
   .requiredOption("-o, --output <file>", "annotations.json to write (AlpacaEval format)")
   .option("--judge-model <name>", "HTTP judges: the model name sent in each request")
   .option("--judge-key-env <var>", "HTTP judges: environment variable holding the API key", "OPENAI_API_KEY")
-  .option("--judge-template <file>", "your own prompt ({instruction}, {output_1}, {output_2}; ChatML blocks allowed)")
+  .option("--judge-template <file>", "the prompt file ({instruction}, {output_1}, {output_2}; ChatML system/user blocks), e.g. AlpacaEval's alpaca_eval_clf_gpt4_turbo.txt")
   .option("--labels <a,b>", "answer labels naming the first and second output shown", "m,M")
   .option("--seed <n>", "seed of the per-pair random presentation order", intOption("--seed"), 42)
   .option("--both-orders", "judge both presentation orders and average them (no position bias, twice the calls)")
@@ -30,6 +30,7 @@ export const judgeCommand = new Command("judge")
   .option("--timeout <s>", "HTTP judges: seconds per request", intOption("--timeout"), 120)
   .option("--top-logprobs <n>", "HTTP judges: alternatives asked per position (AlpacaEval: 5; 0 = parse text only)", intOption("--top-logprobs"), 5)
   .option("--judge-max-tokens <n>", "HTTP judges: max_tokens of each judge request", intOption("--judge-max-tokens"), 1)
+  .option("--judge-temperature <x>", "HTTP judges: temperature of each request (AlpacaEval's weighted judge: 1; logprobs do not depend on it)", floatOption("--judge-temperature"), 0)
   .addOption(new Option("--judge-format <name>", "local judges: prompt format (default: the GGUF's chat template, else tulu)").choices(["tulu", "model", "raw"]))
   .option("--judge-ctx <n>", "local judges: longest prompt in tokens (longer pairs are recorded as missing)", intOption("--judge-ctx"))
   .option("-t, --threads <n>", "local judges: CPU threads (default: cores)", intOption("--threads"))
@@ -49,6 +50,7 @@ export const judgeCommand = new Command("judge")
         timeoutMs: (o.timeout as number) * 1000,
         topLogprobs: o.topLogprobs as number,
         maxTokens: o.judgeMaxTokens as number,
+        temperature: o.judgeTemperature as number,
       },
       load: { threads: o.threads as number | undefined, gpuLayers: o.gpuLayers as number },
       local: { format: o.judgeFormat as TemplateName | undefined, contextSize: o.judgeCtx as number | undefined },

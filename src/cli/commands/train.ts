@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
-import { train } from "../../training/train.js";
+import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
+import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
@@ -9,7 +10,7 @@ export const trainCommand = new Command("train")
   .requiredOption("-m, --model <gguf>", "base model (F32 for full finetuning; any type with --lora-rank)")
   .requiredOption("--data <jsonl>", "training data, messages JSONL (iit data convert writes it)")
   .addOption(
-    new Option("--mode <mode>", "instruction/response: loss on assistant tokens and their EOS; lm: on every token")
+    new Option("--mode <mode>", "instruction/response: loss on assistant tokens and their EOS (response also empties the user turns); lm: on every token")
       .choices(["instruction", "response", "lm"])
       .makeOptionMandatory(),
   )
@@ -19,6 +20,12 @@ export const trainCommand = new Command("train")
   .option("--warmup-ratio <x>", "fraction of steps spent warming up", floatOption("--warmup-ratio"), 0.03)
   .option("--batch-size <n>", "examples per optimizer step (gradient accumulation)", intOption("--batch-size"), 1)
   .option("--weight-decay <x>", "AdamW weight decay", floatOption("--weight-decay"), 0)
+  .addOption(
+    new Option("--loss-reduction <how>", "example: mean of each example's mean token loss (the paper's); token: one mean over the step's tokens")
+      .choices([...LOSS_REDUCTIONS])
+      .default(DEFAULT_LOSS_REDUCTION),
+  )
+  .option("--max-grad-norm <x>", "clip each step's global gradient L2 norm at x (0 = no clipping)", floatOption("--max-grad-norm"), DEFAULT_MAX_GRAD_NORM)
   .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed"), 42)
   .option("--val-fraction <x>", "examples held out for a validation loss each epoch", floatOption("--val-fraction"), 0)
   .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx"), 512)
@@ -46,6 +53,8 @@ export const trainCommand = new Command("train")
         warmupRatio: o.warmupRatio as number,
         batchSize: o.batchSize as number,
         weightDecay: o.weightDecay as number,
+        lossReduction: o.lossReduction as LossReduction,
+        maxGradNorm: o.maxGradNorm as number,
         seed: o.seed as number,
         valFraction: o.valFraction as number,
         nCtx: o.nCtx as number,

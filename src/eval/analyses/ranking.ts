@@ -3,6 +3,7 @@ import { readMessagesJsonl, type MessagesRow } from "../../data/messages.js";
 import { tuluPrompt } from "../../data/template.js";
 import { AbortError, DatasetError, InvalidOptionError } from "../../errors.js";
 import type { Model } from "../../model/Model.js";
+import type { RuleSpec } from "../../rules/spec.js";
 
 export interface RankingOptions {
   /** Messages JSONL of (instruction, response) pairs (the paper: Stanford Alpaca training data). */
@@ -15,6 +16,8 @@ export interface RankingOptions {
   seed?: number;
   /** Longest scored sequence in tokens (longer ones are truncated). Defaults to `1024`. */
   maxSeqLength?: number;
+  /** Rank under the rule-adapted model (the product distribution its generation samples from). */
+  rules?: RuleSpec;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -22,6 +25,8 @@ export interface RankingOptions {
 export interface RankingResult {
   model: string;
   loras: { path: string; scale: number }[];
+  /** The rule spec's name when ranked under rules. */
+  rules?: string;
   examples: number;
   /** (true, random) comparisons made: k per example. */
   comparisons: number;
@@ -55,7 +60,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
   if (pairs.length < 2) throw new DatasetError("DATA_EMPTY", `${o.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`);
   const rand = seededRandom(seed);
   const meta = model.meta;
-  const bos = meta.bos >= 0 ? [meta.bos] : [];
+  const bos = model.bosPrefix;
   const eos = meta.eos >= 0 ? [meta.eos] : [];
   let wins = 0;
   let comparisons = 0;
@@ -77,7 +82,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
     const seqs = [i, ...others].map((j) => [...bos, ...model.tokenize(prompt + pairs[j].response.trim()), ...eos].slice(0, maxLen));
     const scored = await model.score(
       seqs.map((tokens) => ({ tokens, from })),
-      { signal: o.signal },
+      { signal: o.signal, ...(o.rules ? { rules: o.rules } : {}) },
     );
     const norm = scored.map((r) => r.tokenLogprobs.reduce((a, b) => a + b, 0) / Math.max(1, r.tokenLogprobs.length));
     for (let c = 1; c < norm.length; c++) {
@@ -90,6 +95,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
   return {
     model: model.name,
     loras: model.loras.map((l) => ({ path: l.path, scale: l.scale })),
+    ...(o.rules ? { rules: o.rules.name } : {}),
     examples,
     comparisons,
     wins,

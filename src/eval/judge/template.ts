@@ -68,7 +68,10 @@ export function parseLabels(v: string): [string, string] {
   return [parts[0], parts[1]];
 }
 
-/** The chat messages for one presented pair. One pass, so placeholders inside the outputs stay literal. */
+/**
+ * The chat messages for one presented pair, as AlpacaEval builds them (placeholders filled, then each
+ * ChatML block's content stripped). One pass, so placeholders inside the outputs stay literal.
+ */
 export function renderTemplate(t: JudgeTemplate, instruction: string, first: string, second: string): Message[] {
   const values: Record<string, string> = {
     instruction,
@@ -78,14 +81,14 @@ export function renderTemplate(t: JudgeTemplate, instruction: string, first: str
     label_2: t.labels[1],
   };
   const fill = (s: string) => s.replace(/\{(instruction|output_1|output_2|label_1|label_2)\}/g, (_, k: string) => values[k]);
-  return splitChatml(t.text).map((m) => ({ role: m.role, content: fill(m.content) }));
+  return splitChatml(t.text).map((m) => ({ role: m.role, content: fill(m.content).trim() }));
 }
 
 /** ChatML blocks become messages; text without markers is a single user message. */
 function splitChatml(text: string): Message[] {
   const re = /<\|im_start\|>\s*(system|user|assistant)\s*\n([\s\S]*?)<\|im_end\|>/g;
   const out: Message[] = [];
-  for (const m of text.matchAll(re)) out.push({ role: m[1] as Role, content: m[2].replace(/\n$/, "") });
+  for (const m of text.matchAll(re)) out.push({ role: m[1] as Role, content: m[2] });
   if (out.length === 0) return [{ role: "user", content: text.trim() }];
   if (out.at(-1)!.role !== "user") {
     throw new JudgeError("JUDGE_TEMPLATE_INVALID", "the judge template's last ChatML message must be the user's", {

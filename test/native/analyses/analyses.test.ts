@@ -63,6 +63,10 @@ describe.skipIf(skip)("analyses on stories260K", () => {
       ["stories260K", 12],
       ["stories260K+noise", 12],
     ]);
+    // Under the rule adapter: scored by the product distribution (test/native/generation/score.test.ts).
+    const ruled = iit(["analyze", "ranking", "--data", small, "-m", storiesModel, "--rules", "hewitt2024", "-k", "2", "--max-examples", "6", "--max-seq-length", "512", "-t", "1", "--json"]);
+    expect(ruled.code, ruled.stderr).toBe(0);
+    expect(ruled.json().models[0]).toMatchObject({ model: "stories260K", rules: "hewitt2024", comparisons: 12 });
   });
 
   it("similarity (Fig. 5): one point per output, finite coordinates, a correlation", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../../src/model/Model.js";
+import { loadRules, parseRuleSpec } from "../../../src/rules/loadRules.js";
+import { resolveRules } from "../../../src/rules/resolveRules.js";
 import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
@@ -20,6 +22,34 @@ describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
     const [all] = await model.score([{ tokens: prompt }], { topK: model.meta.nVocab });
     const total = all.topNext.reduce((acc, t) => acc + Math.exp(t.logprob), 0);
     expect(total).toBeCloseTo(1, 4);
+  });
+
+  it("with rules: the product distribution generation samples from, computed by hand from the base's", async () => {
+    await using model = await loadModel({ model: storiesModel, threads: 1 });
+    // Repetition over the response (state that advances per token) and fixed scores; EOS off.
+    const spec = parseRuleSpec({ repetition: { scope: "response" }, tokens: { scores: [{ text: " the", score: -3 }, { text: ".", score: 2 }] } });
+    const fixed = new Map(resolveRules(model, spec).tokens.map((t) => [t.id, t.score]));
+    expect(fixed.size).toBe(2);
+    const prompt = model.tokenize("Once upon a time", { addSpecial: true });
+    const [g] = await model.generate("Once upon a time", { template: "raw", maxTokens: 16, rules: spec });
+    const seq = [...prompt, ...g.tokens];
+    const nVocab = model.meta.nVocab;
+    const [ruled] = await model.score([{ tokens: seq, from: prompt.length }], { topK: 3, rules: spec });
+    const [base] = await model.score([{ tokens: seq, from: prompt.length }], { topK: nVocab });
+    g.tokens.forEach((t, j) => {
+      // Greedy with the rules picked the argmax of the product distribution.
+      expect(ruled.top[j][0].token).toBe(t);
+      const seen = new Set(g.tokens.slice(0, j));
+      const adapted = new Float64Array(nVocab);
+      for (const e of base.top[j]) adapted[e.token] = e.logprob + (fixed.get(e.token) ?? 0) + (seen.has(e.token) ? -1.5 : 0);
+      const m = Math.max(...adapted);
+      const lse = m + Math.log(adapted.reduce((s, x) => s + Math.exp(x - m), 0));
+      expect(ruled.tokenLogprobs[j]).toBeCloseTo(adapted[t] - lse, 4);
+    });
+    // The paper's preset scores too (EOS, repetition after the user tag, fixed tokens).
+    const [paper] = await model.score([{ tokens: seq, from: prompt.length }], { rules: loadRules("hewitt2024") });
+    expect(paper.tokenLogprobs).toHaveLength(g.tokens.length);
+    expect(paper.tokenLogprobs).not.toEqual(base.tokenLogprobs);
   });
 
   it("scores several sequences independently of their order", async () => {

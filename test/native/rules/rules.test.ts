@@ -26,6 +26,10 @@ describe.skipIf(skipNoAddon || (existsSync(llamaSpmVocab) ? false : "no llama.cp
     const r = resolveRules(m, loadRules("hewitt2024"));
     expect(r.unresolved).toEqual([]);
     for (const t of r.tokens) expect(m.detokenize([t.id])).toBe(t.text);
+    // The EOS rule raises EOS alone (the paper's code); Llama-3 has more end-of-generation tokens.
+    expect(m.meta.eogIds.length).toBeGreaterThan(1);
+    expect(r.eosIds).toEqual([m.meta.eos]);
+    expect(resolveRules(m, loadRules("hewitt2024-eog")).eosIds).toEqual(m.meta.eogIds);
   });
 });
 

@@ -154,16 +154,20 @@ describe.skipIf(skip)("iit serve with adapters", () => {
     }
   });
 
-  it("--rules: serves the rule-adapted model, and refuses logprobs it could not compute faithfully", async () => {
+  it("--rules: serves the rule-adapted model, with logprobs of the rule-adapted distribution", async () => {
     const s = await startServe(["-m", storiesModel, "-t", "1", "--rules", "hewitt2024"]);
     try {
       const body = { messages: [{ role: "user", content: "Tell me a story" }], max_tokens: 30 };
       const r = await post(`${s.url}/chat/completions`, body);
       expect(r.status, r.text).toBe(200);
       expect(typeof r.json.choices[0].message.content).toBe("string");
-      const lp = await post(`${s.url}/chat/completions`, { ...body, logprobs: true });
-      expect(lp.status).toBe(400);
-      expect(lp.json.error.message).toMatch(/--rules/);
+      const lp = await post(`${s.url}/chat/completions`, { ...body, logprobs: true, top_logprobs: 2 });
+      expect(lp.status, lp.text).toBe(200);
+      expect(lp.json.choices[0].message.content).toBe(r.json.choices[0].message.content);
+      // Greedy under the product distribution: each token is the top-1 of its own logprobs.
+      const content = lp.json.choices[0].logprobs.content as { token: string; logprob: number; top_logprobs: { token: string; logprob: number }[] }[];
+      expect(content.length).toBeGreaterThan(0);
+      for (const c of content) expect(c.logprob).toBeCloseTo(c.top_logprobs[0].logprob, 5);
     } finally {
       expect(await s.stop()).toBe(0);
     }

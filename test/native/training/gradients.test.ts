@@ -4,11 +4,12 @@ import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import type { AddonTrainer } from "../../../src/bindings/AddonTypes.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { scoreSequences } from "../../../src/generation/score.js";
+import { windowLossScales } from "../../../src/training/loss.js";
 import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
 
 const N_CTX = 256;
 
-async function openTrainer(o: { sgd?: boolean; eps?: number; loraPath?: string } = {}): Promise<AddonTrainer> {
+async function openTrainer(o: { sgd?: boolean; eps?: number; loraPath?: string; maxGradNorm?: number } = {}): Promise<AddonTrainer> {
   const t = new (loadAddon().AddonTrainer)();
   await t.create({
     modelPath: storiesModel,
@@ -21,6 +22,7 @@ async function openTrainer(o: { sgd?: boolean; eps?: number; loraPath?: string }
     beta2: 0.999,
     eps: o.eps ?? 1e-8,
     weightDecay: 0,
+    maxGradNorm: o.maxGradNorm ?? 0,
   });
   return t;
 }
@@ -136,6 +138,68 @@ describe.skipIf(skipNoModel)("training gradients (stories260K)", () => {
       const got = w2.get(name)!;
       const err = norm(Float64Array.from(got, (x, i) => x - expected[i]));
       const step = norm(Float64Array.from(got, (x, i) => x - x1[i]));
+      expect(err / step, name).toBeLessThan(1e-3);
+    }
+  });
+
+  it("gradient accumulation over three windows is the scaled sum of their gradients (one SGD step)", async () => {
+    const ws = [await makeWindow(TEXT_A), await makeWindow(TEXT_B), await makeWindow(`${TEXT_B} ${TEXT_A}`)];
+    expect(new Set(ws.map((w) => w.nTargets)).size).toBe(3);
+    const lr = 0.05;
+    // The paper's reduction: each window's mean NLL, averaged over the step's windows.
+    const scales = windowLossScales(ws.map((w) => w.nTargets), "example");
+    const t = await openTrainer({ sgd: true });
+    let w0: Map<string, Float32Array>;
+    let w1: Map<string, Float32Array>;
+    try {
+      w0 = snapshot(t);
+      t.setPeriod(3);
+      t.setLr(lr);
+      for (const [k, w] of ws.entries()) {
+        await t.window(w.tokens, w.labels, true, scales[k]);
+        expect(t.stepsDone()).toBe(k === 2 ? 1 : 0);
+      }
+      w1 = snapshot(t);
+    } finally {
+      t.dispose();
+    }
+    // gradients() is d(mean NLL)/dθ of one window; the step's loss is Σ scale·NLL = Σ (scale·n)·mean.
+    const gs = await Promise.all(ws.map((w) => gradients(w0, w)));
+    for (const [name, x0] of w0) {
+      const expected = Float64Array.from(x0, (x, i) => x - lr * gs.reduce((s, g, k) => s + scales[k] * ws[k].nTargets * g.get(name)![i], 0));
+      const got = w1.get(name)!;
+      const err = norm(Float64Array.from(got, (x, i) => x - expected[i]));
+      const step = norm(Float64Array.from(got, (x, i) => x - x0[i]));
+      expect(err / step, name).toBeLessThan(1e-3);
+    }
+  });
+
+  it("with a small max norm, one SGD step is the hand-computed clipped update, and the norm is reported", async () => {
+    const a = await makeWindow(TEXT_A);
+    const lr = 0.05;
+    const probe = await openTrainer({ sgd: true });
+    const w0 = snapshot(probe);
+    probe.dispose();
+    const g = await gradients(w0, a);
+    const gNorm = Math.sqrt([...g.values()].reduce((s, gi) => s + gi.reduce((q, x) => q + x * x, 0), 0));
+    const maxNorm = gNorm / 4;
+    const t = await openTrainer({ sgd: true, maxGradNorm: maxNorm });
+    let w1: Map<string, Float32Array>;
+    try {
+      expect(t.gradNorm()).toBe(-1);
+      t.setLr(lr);
+      await t.window(a.tokens, a.labels, true, 1 / a.nTargets);
+      expect(Math.abs(t.gradNorm() - gNorm) / gNorm).toBeLessThan(1e-3);
+      w1 = snapshot(t);
+    } finally {
+      t.dispose();
+    }
+    const coef = maxNorm / (gNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
+    for (const [name, x0] of w0) {
+      const expected = Float64Array.from(x0, (x, i) => x - lr * coef * g.get(name)![i]);
+      const got = w1.get(name)!;
+      const err = norm(Float64Array.from(got, (x, i) => x - expected[i]));
+      const step = norm(Float64Array.from(got, (x, i) => x - x0[i]));
       expect(err / step, name).toBeLessThan(1e-3);
     }
   });

@@ -1,19 +1,22 @@
 // train() end to end on stories260K and real LIMA data: loss falls, outputs load, resume is exact.
 import { existsSync, statSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import { AbortError, DatasetError, InvalidOptionError, TrainingError } from "../../../src/errors.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { makeModel } from "../../../src/model/makeModel.js";
+import { scoreSequences } from "../../../src/generation/score.js";
 import { tokenizeExample } from "../../../src/training/examples.js";
+import { promptTokens } from "../../../src/generation/templates.js";
 import { train } from "../../../src/training/train.js";
 import type { TrainOptions } from "../../../src/training/types.js";
 import { iit } from "../../helpers/cli.js";
 import { sharedDir, skipNoModel, storiesModel, tempDir, vocabDir } from "../../helpers/fixtures.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
+const limaWithInstructions = join(sharedDir, "data", "lima", "lima_data.jsonl");
 const base = { model: storiesModel, data: lima, mode: "response", nCtx: 256, threads: 1, lr: 1e-3 } as const;
 const prompt = "Tell me a story about a cat.";
 
@@ -83,6 +86,58 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(statSync(output).mtimeMs).toBe(mtime);
   });
 
+  it("a step's loss is the mean of its examples' mean token losses (the paper's reduction); token mean on request", async () => {
+    const rows = [
+      [{ role: "user", content: "Hi." }, { role: "assistant", content: "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine." }],
+      [{ role: "user", content: "Hello there." }, { role: "assistant", content: "Tom had a dog." }],
+    ] as const;
+    const data = join(dir, "two.jsonl");
+    await writeFile(data, rows.map((messages, i) => JSON.stringify({ id: `e${i}`, messages })).join("\n") + "\n");
+    // Each example's summed NLL and target count under the base model, by the inference path.
+    await using m = await loadModel({ model: storiesModel, threads: 1, kvCache: "f32" });
+    const per: { nll: number; n: number }[] = [];
+    for (const messages of rows) {
+      const ex = tokenizeExample(m, [...messages], "instruction");
+      const [scored] = await scoreSequences(m, [{ tokens: ex.tokens, from: 1 }]);
+      let nll = 0;
+      let n = 0;
+      for (let i = 0; i + 1 < ex.tokens.length; i++) {
+        if (ex.target[i + 1]) {
+          nll -= scored.tokenLogprobs[i];
+          n++;
+        }
+      }
+      per.push({ nll, n });
+    }
+    expect(per[0].n).toBeGreaterThan(2 * per[1].n);
+    const opts = { ...base, data, mode: "instruction", epochs: 1, batchSize: 2, lr: 1e-9, warmupRatio: 0 } as const;
+    const stepLoss = async (o: Partial<TrainOptions>, output: string) => {
+      await train({ ...opts, ...o, output: join(dir, output) });
+      const log = JSON.parse(await readFile(join(dir, `${output}.train.json`), "utf8")) as { steps: { loss: number; grad_norm: number }[] };
+      expect(log.steps.length).toBe(1);
+      expect(log.steps[0].grad_norm).toBeGreaterThan(0);
+      return log.steps[0].loss;
+    };
+    const perExample = (per[0].nll / per[0].n + per[1].nll / per[1].n) / 2;
+    const perToken = (per[0].nll + per[1].nll) / (per[0].n + per[1].n);
+    expect(Math.abs(perExample - perToken)).toBeGreaterThan(0.05);
+    expect(Math.abs((await stepLoss({}, "red-example.gguf")) - perExample)).toBeLessThan(1e-4);
+    expect(Math.abs((await stepLoss({ lossReduction: "token" }, "red-token.gguf")) - perToken)).toBeLessThan(1e-4);
+  });
+
+  it("--mode response on data with instructions empties the user turns itself and says so", async () => {
+    const opts = { ...base, epochs: 1, maxExamples: 3 } as const;
+    const warnings: string[] = [];
+    await train({ ...opts, data: limaWithInstructions, output: join(dir, "rt-ins.gguf"), onWarning: (w) => warnings.push(w) });
+    expect(warnings.some((w) => /3 example\(s\) had instructions; their user turns were emptied/.test(w))).toBe(true);
+    const quiet: string[] = [];
+    await train({ ...opts, data: lima, output: join(dir, "rt-noins.gguf"), onWarning: (w) => quiet.push(w) });
+    expect(quiet.filter((w) => /instructions/.test(w))).toEqual([]);
+    // The same responses with empty user turns: the very same training run.
+    const [a, b] = [await weights(join(dir, "rt-ins.gguf")), await weights(join(dir, "rt-noins.gguf"))];
+    for (const [name, w] of a) expect(Buffer.from(w.buffer).equals(Buffer.from(b.get(name)!.buffer)), name).toBe(true);
+  });
+
   it("bad input is a typed error naming the problem", async () => {
     const bad = join(dir, "bad.jsonl");
     await writeFile(bad, '{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n{"id": "b", "messages": [\n');
@@ -139,5 +194,23 @@ describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () =>
     expect(ins.target.slice(first).every(Boolean)).toBe(true);
     expect(ins.target.slice(0, first).some(Boolean)).toBe(false);
     expect(lm.target.slice(1).every(Boolean)).toBe(true);
+  });
+
+  // OLMo's GGUF: GPT-NeoX's BPE with the GPT-2 pre-tokenizer (llama.cpp's "olmo" = "mpt" = "gpt-2" regex),
+  // no add_bos. ggml-vocab-mpt.gguf is that vocabulary; ggml-vocab-gpt-neox.gguf lacks the pre-tokenizer key.
+  it("GPT-NeoX BPE (OLMo's vocabulary, add_bos false): the ids are the whole text's, with no BOS, in training and in generation prompts", async () => {
+    for (const file of ["ggml-vocab-mpt.gguf", "ggml-vocab-gpt-neox.gguf"]) {
+      await using vocab = await loadModel({ model: join(vocabDir, file), vocabOnly: true });
+      expect(vocab.meta.addBos, file).toBe(false);
+      expect(vocab.meta.bos).toBeGreaterThanOrEqual(0); // it has one; the GGUF says not to add it
+      for (const response of ["Sure.\n\nHere it is.", "1. a"]) {
+        // An empty user turn: "<|user|>\n\n<|assistant|>" tokenizes "\n", "\n", "<" whole but "\n\n" as a prefix.
+        const ex = tokenizeExample(vocab, [{ role: "user", content: "" }, { role: "assistant", content: response }], "response");
+        expect(ex.tokens, file).toEqual([...vocab.tokenize(`<|user|>\n\n<|assistant|>\n${response}`), vocab.meta.eos]);
+        expect(vocab.detokenize(ex.tokens.slice(ex.target.indexOf(true), -1))).toBe(response);
+        expect(ex.target.at(-1)).toBe(true);
+      }
+      expect(promptTokens(vocab, "Hi", "tulu")).toEqual(vocab.tokenize("<|user|>\nHi\n<|assistant|>\n"));
+    }
   });
 });

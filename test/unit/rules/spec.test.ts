@@ -7,7 +7,9 @@ import { tempDir } from "../../helpers/fixtures.js";
 describe("rule specs", () => {
   it("hewitt2024 is the paper's eos-uniform-diversity", () => {
     const s = loadRules("hewitt2024");
-    expect(s.eos).toMatchObject({ enabled: true, slope: 0.06, start: 0, end: 250, after: "reset" });
+    expect(s.eos).toMatchObject({ enabled: true, slope: 0.06, start: 0, end: 250, after: "reset", tokens: "eos" });
+    // The code raises tokenizer.eos_token_id alone; every end-of-generation token is an opt-in variant.
+    expect(loadRules("hewitt2024-eog")).toEqual({ ...s, name: "hewitt2024-eog", description: expect.any(String), eos: { ...s.eos, tokens: "eog" } });
     expect(s.repetition).toMatchObject({ enabled: true, penalty: -1.5, scope: "after-user-tag" });
     expect(s.tokens.scores).toHaveLength(15);
     expect(s.start.enabled).toBe(false);
@@ -24,7 +26,7 @@ describe("rule specs", () => {
 
   it("a partial file gets the paper's values for what it enables and leaves the rest off", () => {
     const s = parseRuleSpec({ eos: { slope: 0.5 } });
-    expect(s.eos).toMatchObject({ enabled: true, slope: 0.5, end: 250 });
+    expect(s.eos).toMatchObject({ enabled: true, slope: 0.5, end: 250, tokens: "eos" });
     expect(s.repetition).toMatchObject({ enabled: false, penalty: -1.5 });
     expect(s.tokens.enabled).toBe(false);
   });
