@@ -104,11 +104,6 @@ function encodeGguf(kvs: KV[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The Tulu template as a Jinja chat template, so `--template model` renders what `--template tulu` does. */
-export const TULU_CHAT_TEMPLATE =
-  "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'assistant' %}<|assistant|>\n{{ m['content'] }}{{ eos_token }}\n" +
-  "{% else %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
-
 /** Writes a vocab-only GGUF (`iit make-model --vocab FILE` copies its tokenizer into a model). */
 export async function writeVocabGguf(path: string, v: LabVocab, name: string): Promise<void> {
   await writeFile(
@@ -126,7 +121,6 @@ export async function writeVocabGguf(path: string, v: LabVocab, name: string): P
       ["tokenizer.ggml.padding_token_id", "u32", SPECIAL.eos],
       ["tokenizer.ggml.add_bos_token", "bool", true],
       ["tokenizer.ggml.add_eos_token", "bool", false],
-      ["tokenizer.chat_template", "string", TULU_CHAT_TEMPLATE],
     ]),
   );
 }

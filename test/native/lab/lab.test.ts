@@ -40,6 +40,15 @@ describe.skipIf(skipNoAddon)("lab", () => {
     expect(piece("user: hi")[0]).toBe("user");
   });
 
+  it("is a GGUF like any other: iit generate runs it on text, in the Tulu template or raw", () => {
+    const name = makeWorld({ seed: WORLD }).creatures[0].name;
+    for (const extra of [[], ["--template", "raw"]]) {
+      const r = iit(["generate", "-m", base, "-p", `what colour is ${name}?`, "-n", "8", "-t", "1", "--json", ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json().n_tokens).toBeGreaterThan(0);
+    }
+  });
+
   it("rebuilds the same base from the same seed and threads", async () => {
     const again = await labPretrain({ seed: WORLD, output: join(dir, "again.gguf"), tokens: 12_000, threads: 1 });
     expect(again.sha256).toBe(pretrained.sha256);
