@@ -25,13 +25,20 @@ export function collect<T>(parse: (v: string) => T) {
   return (v: string, prev: T[] = []): T[] => [...prev, parse(v)];
 }
 
-/** An AbortSignal fired by the first Ctrl-C; a second Ctrl-C exits at once. */
+/**
+ * An AbortSignal fired by the first Ctrl-C; a second Ctrl-C exits at once. SIGTERM (kill, scancel, a Slurm
+ * time limit) aborts the same way, so work in progress is saved before the scheduler's SIGKILL.
+ */
 export function interruptSignal(): AbortSignal {
   const ac = new AbortController();
   process.once("SIGINT", () => {
     process.stderr.write("\ninterrupted: finishing what is running and saving; Ctrl-C again to quit now\n");
     ac.abort();
     process.once("SIGINT", () => process.exit(130));
+  });
+  process.once("SIGTERM", () => {
+    process.stderr.write("\nterminated: saving what is running\n");
+    ac.abort();
   });
   return ac.signal;
 }

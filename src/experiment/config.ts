@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ExperimentError } from "../errors.js";
 import { DATASET_FORMATS } from "../data/convert/index.js";
 import { RULE_NAMES } from "../rules/spec.js";
+import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
@@ -157,6 +158,8 @@ export const experimentSchema = z
     arms: z.array(armSchema).min(1),
     evaluation: evaluationSchema,
     analyses: analysesSchema.optional(),
+    /** Slurm resources per step for `iit experiment submit --slurm` (docs/cluster.md). */
+    slurm: slurmSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -240,6 +243,7 @@ export interface ExperimentConfig {
   analyses: {
     similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };
   };
+  slurm?: SlurmSettings;
 }
 
 /** The published JSON Schema of experiment configs. */
@@ -322,6 +326,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
           },
         }
       : {},
+    ...(c.slurm ? { slurm: c.slurm } : {}),
   };
 }
 
