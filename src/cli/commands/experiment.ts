@@ -108,7 +108,8 @@ const statusCommand = new Command("status")
     const lines = [`${r.experiment}: ${r.steps.length} steps in ${r.output}: ${counts.join(", ")}`];
     for (const s of r.steps) {
       const job = s.job ? `  job ${s.job} ${s.slurm}` : "";
-      lines.push(`${STATE_MARK[s.state]} ${s.id.padEnd(32)} ${s.state.padEnd(8)}${job}${s.log && s.state !== "done" ? `\n    log: ${s.log}` : ""}`);
+      lines.push(`${STATE_MARK[s.state]} ${s.id.padEnd(32)} ${s.state.padEnd(8)}${job}`.trimEnd());
+      if (s.log && s.state !== "done") lines.push(`    log: ${s.log}`);
     }
     process.stdout.write(lines.join("\n") + "\n");
   });

@@ -1,11 +1,11 @@
 // `iit experiment submit --slurm --dry-run` and `iit experiment status` without a cluster: the sbatch
 // scripts (resources per step, afterok edges of the plan), cached steps left out, and the step lock.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { iit } from "../../helpers/cli.js";
-import { cliPath, sharedDir, tempDir } from "../../helpers/fixtures.js";
+import { cliPath, repoRoot, sharedDir, tempDir } from "../../helpers/fixtures.js";
 import { writeMicroConfig } from "../../helpers/microConfig.js";
 
 const skip = !existsSync(cliPath) ? "CLI not built (npm run build:ts)" : !existsSync(join(sharedDir, "data", "lima", "lima_data.jsonl")) ? "../shared/data/lima absent" : false;
@@ -106,5 +106,22 @@ describe.skipIf(skip)("iit experiment submit --slurm --dry-run, status (no clust
     expect(ok.code, ok.stderr).toBe(0);
     expect(existsSync(join(step.dir, "step.json"))).toBe(true);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe("docs/cluster.md", () => {
+  it("its slurm section for the paper config is valid and gives the documented requests", async () => {
+    const { parseExperimentConfig } = await import("../../../src/experiment/config.js");
+    const { submitExperiment } = await import("../../../src/experiment/slurm.js");
+    const md = readFileSync(join(repoRoot, "docs", "cluster.md"), "utf8");
+    const block = md.match(/```json\n("slurm": [\s\S]*?)\n```/)![1];
+    const paper = join(repoRoot, "examples", "paper-llama2.json");
+    const v = { ...JSON.parse(readFileSync(paper, "utf8")), ...JSON.parse(`{${block}}`) };
+    const r = await submitExperiment(parseExperimentConfig(v, { source: paper }), { dryRun: true });
+    expect(r.submitted).toHaveLength(143);
+    const script = (id: string) => r.submitted.find((j) => j.step === id)!.script;
+    expect(script("single-task-gsm/s3/train")).toContain("#SBATCH --cpus-per-task=8\n#SBATCH --gres=gpu:1\n#SBATCH --mem=160G\n#SBATCH --time=1-00:00:00\n#SBATCH --partition=gpu\n");
+    expect(script("rules/s5/judge")).toContain("#SBATCH --cpus-per-task=2\n#SBATCH --mem=8G\n#SBATCH --time=12:00:00\n#SBATCH --partition=cpu\n");
+    expect(script("rules/s5/judge")).toContain("module load cuda/12.4\nexec ");
   });
 });
