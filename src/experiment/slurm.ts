@@ -4,6 +4,7 @@
 // (the source of truth); the job records under <output>/slurm/ only say which job to ask Slurm about.
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -228,6 +229,7 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
     let job: string;
     if (o.dryRun) job = `{${s.id}}`;
     else {
+      await mkdir(dirname(log), { recursive: true }); // Slurm does not create it: a job fails without its log folder
       await writeTextAtomic(scriptPath, script);
       job = await sbatch(scriptPath, s.id);
       const record: JobRecord = { step: s.id, hash: s.hash, job, log: log.replace("%j", job), script: scriptPath, submitted: new Date().toISOString() };
