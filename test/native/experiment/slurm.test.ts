@@ -80,7 +80,7 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
       if (i > 600 || (st && st !== "PENDING")) throw new Error(`job ${victim.job} is ${st}, never seen running\n${cluster.logs()}`);
       await sleep(100);
     }
-    await sleep(500);
+    await sleep(2000); // into its first epoch: SIGTERM makes it save a checkpoint that the re-submitted job resumes from
     expect(cluster.client(["scancel", victim.job]).code).toBe(0);
 
     // Slurm cancels everything downstream of it (afterok can never be satisfied); the rest runs on.
