@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ExperimentError } from "../errors.js";
 import { DATASET_FORMATS } from "../data/convert/index.js";
 import { RULE_NAMES } from "../rules/spec.js";
+import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
@@ -178,6 +179,8 @@ export const experimentSchema = z
     lab: z.object({ world: z.int() }).strict().optional(),
     evaluation: evaluationSchema,
     analyses: analysesSchema.optional(),
+    /** Slurm resources per step for `iit experiment submit --slurm` (docs/cluster.md). */
+    slurm: slurmSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -272,6 +275,7 @@ export interface ExperimentConfig {
   analyses: {
     similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };
   };
+  slurm?: SlurmSettings;
 }
 
 /** The published JSON Schema of experiment configs. */
@@ -357,6 +361,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
           },
         }
       : {},
+    ...(c.slurm ? { slurm: c.slurm } : {}),
   };
 }
 

@@ -26,15 +26,19 @@ export function stableJson(v: unknown): string {
  */
 export class FileHasher {
   private memo: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
-  private dirty = false;
+  /** Paths hashed by this process since the last save. */
+  private fresh = new Set<string>();
 
   constructor(private readonly memoPath: string | null) {
-    if (memoPath && existsSync(memoPath)) {
-      try {
-        this.memo = JSON.parse(readFileSync(memoPath, "utf8"));
-      } catch {
-        this.memo = {};
-      }
+    this.memo = this.read();
+  }
+
+  private read(): Record<string, { size: number; mtimeMs: number; sha256: string }> {
+    if (!this.memoPath || !existsSync(this.memoPath)) return {};
+    try {
+      return JSON.parse(readFileSync(this.memoPath, "utf8"));
+    } catch {
+      return {};
     }
   }
 
@@ -48,7 +52,7 @@ export class FileHasher {
     for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
     const sha256 = h.digest("hex");
     this.memo[path] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
-    this.dirty = true;
+    this.fresh.add(path);
     return sha256;
   }
 
@@ -57,8 +61,16 @@ export class FileHasher {
     return existsSync(spec) ? this.hash(spec) : `spec:${spec}`;
   }
 
+  /**
+   * Adds this process's new hashes to the file as it is now (other processes, e.g. Slurm jobs on the
+   * same output, save theirs too) and replaces it by an atomic rename: never torn, rarely missing an entry.
+   */
   async save(): Promise<void> {
-    if (this.memoPath && this.dirty) await writeJsonAtomic(this.memoPath, this.memo);
-    this.dirty = false;
+    if (this.memoPath && this.fresh.size) {
+      const merged = this.read();
+      for (const p of this.fresh) merged[p] = this.memo[p];
+      await writeJsonAtomic(this.memoPath, merged);
+    }
+    this.fresh.clear();
   }
 }

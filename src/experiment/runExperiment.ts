@@ -12,6 +12,7 @@ import { FileHasher } from "./hash.js";
 import { labResults, type LabResults } from "./labResults.js";
 import { labMarkdown, type Finding } from "../lab/results.js";
 import { missingInputs } from "./inputs.js";
+import { lockStepDir } from "./lock.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
 import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
@@ -174,10 +175,18 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
           suggestion: `run them first (--only ${missing[0]}), or copy their step directories here (iit experiment collect --from DIR)`,
         });
       }
+      await mkdir(s.dir, { recursive: true });
+      // One writer per step directory (Slurm jobs and local runs may share the output); released at the end of this iteration.
+      await using _lock = await lockStepDir(s.dir, s.id);
+      if (isDone(s) && s.kind !== "aggregate") {
+        done.add(s.id); // finished by the process that held the lock before us
+        run.cached.push(s.id);
+        o.onEvent?.({ type: "step-cached", step: s.id, kind: s.kind });
+        continue;
+      }
       o.onEvent?.({ type: "step-start", step: s.id, kind: s.kind });
       const t0 = performance.now();
       const started = new Date().toISOString();
-      await mkdir(s.dir, { recursive: true });
       const ctx: StepContext = {
         config: c,
         upstream,

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 
 /** Writes JSON through a temporary file and a rename; creates the directory. */
@@ -9,7 +11,8 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  // Unique across the machines sharing an output folder, so concurrent writers never share a temporary file.
+  const tmp = join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   await writeFile(tmp, text);
   await rename(tmp, path);
 }

@@ -1,7 +1,7 @@
 // Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
@@ -172,7 +172,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
     }
   }
-  const start = state ? join(ckptDir, state.weights) : null;
+  let start = state ? join(ckptDir, state.weights) : null;
+  if (start && loraPath) {
+    // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
+    // older weights: resume from a copy that the cleanup keeps (init-*).
+    const kept = join(ckptDir, "init-resume-adapter.gguf");
+    await copyFile(start, kept);
+    start = kept;
+  }
   const trainer = new (loadAddon().AddonTrainer)();
   await callNative(() =>
     trainer.create({

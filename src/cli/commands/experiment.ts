@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
 import { readFileSync } from "node:fs";
 import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
+import { experimentStatus, submitExperiment } from "../../experiment/slurm.js";
+import { InvalidOptionError } from "../../errors.js";
 import { collect, interruptSignal, printJson } from "../util.js";
 
 
@@ -79,10 +81,48 @@ const collectCommand = new Command("collect")
     }
   });
 
+const submitCommand = new Command("submit")
+  .description("submit the experiment's unfinished steps as a Slurm job graph (one job per step, afterok edges); see docs/cluster.md")
+  .argument("<config>", "experiment config file (its \"slurm\" section sets resources per step)")
+  .option("--slurm", "submit to Slurm with sbatch (the only scheduler so far)")
+  .option("--dry-run", "print the sbatch scripts; submit nothing")
+  .option("--sbatch <flag>", "an extra sbatch flag for every job, e.g. --sbatch=--account=nlp (repeatable)", collect(String), [])
+  .option("--json", "print one JSON object on stdout")
+  .action(async (configPath: string, o: Record<string, unknown>) => {
+    if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
+    const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch as string[] });
+    if (o.json) return printJson(r);
+    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.script}\n`);
+    else for (const j of r.submitted) process.stderr.write(`submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`);
+    const live = r.live.length ? `, ${r.live.length} already queued or running` : "";
+    process.stderr.write(`${r.experiment}: ${r.dryRun ? "would submit" : "submitted"} ${r.submitted.length} job(s); ${r.done.length} step(s) done${live}; follow with: iit experiment status ${configPath}\n`);
+  });
+
+const STATE_MARK = { done: "✓", running: "▶", queued: "·", failed: "✗", missing: "-" } as const;
+
+const statusCommand = new Command("status")
+  .description("each step: done, queued, running, failed or missing, with its Slurm job and log")
+  .argument("<config>", "experiment config file")
+  .option("--json", "print one JSON object on stdout")
+  .action(async (configPath: string, o: Record<string, unknown>) => {
+    const r = await experimentStatus(loadExperimentConfig(configPath));
+    if (o.json) return printJson(r);
+    const counts = Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
+    const lines = [`${r.experiment}: ${r.steps.length} steps in ${r.output}: ${counts.join(", ")}`];
+    for (const s of r.steps) {
+      const job = s.job ? `  job ${s.job} ${s.slurm}` : "";
+      lines.push(`${STATE_MARK[s.state]} ${s.id.padEnd(32)} ${s.state.padEnd(8)}${job}`.trimEnd());
+      if (s.log && s.state !== "done") lines.push(`    log: ${s.log}`);
+    }
+    process.stdout.write(lines.join("\n") + "\n");
+  });
+
 const schemaCommand = new Command("schema").description("print the JSON Schema of experiment configs").action(() => printJson(experimentJsonSchema()));
 
 export const experimentCommand = new Command("experiment")
   .description("the paper's tables from one config: arms × seeds, win rates against a reference arm")
   .addCommand(runCommand.exitOverride())
   .addCommand(collectCommand.exitOverride())
+  .addCommand(submitCommand.exitOverride())
+  .addCommand(statusCommand.exitOverride())
   .addCommand(schemaCommand.exitOverride());
