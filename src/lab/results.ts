@@ -121,7 +121,7 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
   const it = one("instruction");
   const base = one("base");
   const out: Finding[] = [];
-  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : x === Infinity ? "∞" : "–");
   const rt = one("response");
   if (it && rt) {
     const t = TARGETS["response-tuning"];
@@ -150,7 +150,9 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
       reproduced: each.every((e) => e.ok),
       measured: { arms: each },
       target: t,
-      verdict: each.map((e) => `${e.arm} on unseen tasks ${fmt(e.strict)} vs instruction-tuned ${fmt(e.instruction)} (≥ ${t.unseen_ratio_vs_instruction}×) and base ${fmt(e.base)} (≥ ${t.unseen_ratio_vs_base}×)`).join("; "),
+      verdict: each
+        .map((e) => `${e.arm} ${e.ok ? "passes" : "fails"}: strict on its unseen tasks ${fmt(e.strict)} = ${fmt(ratio(e.strict, e.instruction))}× instruction-tuned (≥ ${t.unseen_ratio_vs_instruction}) and ${fmt(ratio(e.strict, e.base))}× base (≥ ${t.unseen_ratio_vs_base})`)
+        .join("; "),
     });
   }
   const rules = one("rules");
