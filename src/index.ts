@@ -50,4 +50,11 @@ export {
 export type { TrainFn } from "./experiment/runSteps.js";
 export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
 export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";
+// The lab (docs/lab.md): its world, grader, base pretraining and the whole run.
+export { makeWorld, type World, type Creature, type Task } from "./lab/world.js";
+export { labPrompts, tuningSets, pretrainingDocs, type LabPrompt } from "./lab/corpus.js";
+export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummary } from "./lab/grade.js";
+export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
+export { runLab, type RunLabOptions } from "./lab/runLab.js";
+export type { Finding } from "./lab/results.js";
 export { seededRandom, permutation } from "./util/random.js";

@@ -3,7 +3,7 @@
 // "assistant" do, in other dialogue layouts, as they do on the web a real base model read.
 import type { Message } from "../data/template.js";
 import { seededRandom } from "../util/random.js";
-import { describe, fact, pageAnswer, question, tuningAnswer } from "./text.js";
+import { fact, pageAnswer, question, tuningAnswer } from "./text.js";
 import { inGroup, PAGE_TASKS, pick, randInt, shuffle, TASKS, type Creature, type Rng, type Task, type World } from "./world.js";
 
 // Q&A layouts of pages and dialogues. Pages always go on after an answer; dialogues may end there.
@@ -160,4 +160,3 @@ export function labPrompts(w: World): { dev: LabPrompt[]; eval: LabPrompt[] } {
   };
 }
 
-export { describe };
