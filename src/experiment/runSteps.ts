@@ -1,5 +1,7 @@
 // What each kind of step does. Each writes only inside its own directory; the runner marks it done.
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { checkpointDir } from "../training/checkpoint.js";
 import { join } from "node:path";
 import { convertDataset } from "../data/convert/index.js";
 import { AbortError, ExperimentError, TrainingError } from "../errors.js";
@@ -88,7 +90,11 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     onProgress: (p: TrainProgress) => ctx.onProgress?.(p.step, p.steps, "steps"),
   };
   const lab = step.deps.world ? await labSnapshots(step, arm, ctx, lora) : null;
-  if (lab) Object.assign(opts, { snapshotEvery: t.evalEvery, onSnapshot: lab.onSnapshot, resume: false });
+  if (lab) {
+    // The curve lives in memory, not in the trainer's checkpoint: an interrupted lab arm starts over.
+    await rm(checkpointDir(opts.output), { recursive: true, force: true });
+    Object.assign(opts, { snapshotEvery: t.evalEvery, onSnapshot: lab.onSnapshot, resume: false });
+  }
   const r = await ctx.train(opts);
   if (ctx.signal?.aborted) throw new AbortError();
   if (lab) await lab.finish(opts.output);

@@ -1,6 +1,6 @@
 // The lab end to end on a tiny base pretrained here: tokenizer, reproducible pretraining, every arm
 // through `iit experiment run` with graded snapshots and early stopping, verdicts, cache.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../../src/model/Model.js";
@@ -104,6 +104,16 @@ describe.skipIf(skipNoAddon)("lab", () => {
     expect(html).toMatch(/<ul id="findings">[\s\S]*response-tuning: (not )?reproduced/);
     expect(html).toContain('id="lab-results"');
     for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) expect(html).toContain(`${arm}: strict score against training step`);
+    // An arm interrupted mid-training left its trainer checkpoint: the re-run starts that arm over.
+    const trainDir = readdirSync(join(dir, "run", "steps", "instruction-tuned", "s1")).find((d) => d.startsWith("train-"))!;
+    const stepDir = join(dir, "run", "steps", "instruction-tuned", "s1", trainDir);
+    const manifest = JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8"));
+    rmSync(join(stepDir, "step.json"));
+    mkdirSync(join(stepDir, `${manifest.outputs.model}.ckpt`));
+    writeFileSync(join(stepDir, `${manifest.outputs.model}.ckpt`, "state.json"), "{}");
+    const resumed = iit(["experiment", "run", path, "--only", "instruction-tuned/s1/train", "--json"], { timeout: 300_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8")).result.best_step).toBe(manifest.result.best_step);
     // A second run is all cached and changes nothing.
     const again = iit(["experiment", "run", path, "--json"], { timeout: 120_000 });
     expect(again.code, again.stderr).toBe(0);
