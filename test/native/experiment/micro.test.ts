@@ -37,7 +37,8 @@ const numbers = (r: ExperimentRun) =>
     seeds: row.per_seed.map((p) => [p.seed, p.win_rate, p.n_total]),
   }));
 
-describe.skipIf(skip)("examples/micro.json end to end ", () => {
+// Whole experiments (train, generate, judge) per test: minutes on a loaded 2-core machine.
+describe.skipIf(skip)("examples/micro.json end to end ", { timeout: 600_000 }, () => {
   const dir = tempDir("iit-micro-");
   const calls: TrainOptions[] = [];
   let first: ExperimentRun;
