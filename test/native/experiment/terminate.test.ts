@@ -31,7 +31,7 @@ describe.skipIf(skip)("iit experiment run on SIGTERM", () => {
     });
     const code = await new Promise<number | null>((r) => p.once("close", r)); // after stderr is read
     expect(code, err).toBe(130);
-    expect(err).toContain("terminated: saving what is running");
+    expect(err).toContain("interrupted (SIGTERM): finishing what is running and saving");
     expect(existsSync(join(step.dir, "adapter.gguf.ckpt", "state.json"))).toBe(true);
     expect(existsSync(join(step.dir, ".lock"))).toBe(false);
     expect(existsSync(join(step.dir, "step.json"))).toBe(false);
