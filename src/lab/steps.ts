@@ -1,9 +1,9 @@
 // The lab's experiment steps: write the world's files, grade generations, and grade training
 // snapshots for learning curves and early stopping.
-import { copyFile, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { readLines } from "../data/messages.js";
+import { copyFile, rename, rm } from "node:fs/promises";
+import { readLines, writeJsonlAtomic } from "../data/messages.js";
 import { ExperimentError } from "../errors.js";
+import { readOutputs } from "../generation/outputs.js";
 import type { GenerateOptions } from "../generation/types.js";
 import { loadModel } from "../model/Model.js";
 import type { LabPrompt } from "./corpus.js";
@@ -38,28 +38,20 @@ export async function readLabPrompts(path: string): Promise<LabPrompt[]> {
   return rows;
 }
 
-interface OutputRow {
-  instruction: string;
-  output: string;
-  stop_reason?: string;
-}
-
 /** Grades a generation file row by row against its prompts; writes `grades.jsonl`. */
 export async function gradeFile(w: World, prompts: LabPrompt[], outputsPath: string, gradesPath: string) {
-  const rows = JSON.parse(await readFile(outputsPath, "utf8")) as OutputRow[];
+  const rows = await readOutputs(outputsPath);
   const byInstruction = new Map(rows.map((r) => [r.instruction, r]));
   const grades: Grade[] = [];
-  const lines: string[] = [];
+  const lines: unknown[] = [];
   for (const p of prompts) {
     const r = byInstruction.get(p.instruction);
     if (!r) throw new ExperimentError("LAB_OUTPUT_MISSING", `${outputsPath} has no output for "${p.instruction}"`);
     const g = gradeOutput(w, p, r.output, r.stop_reason === "eos");
     grades.push(g);
-    lines.push(JSON.stringify({ creature: p.creature, task: p.task, group: p.group, instruction: p.instruction, output: r.output, ...g }));
+    lines.push({ creature: p.creature, task: p.task, group: p.group, instruction: p.instruction, output: r.output, ...g });
   }
-  const tmp = `${gradesPath}.tmp`;
-  await writeFile(tmp, lines.join("\n") + "\n");
-  await rename(tmp, gradesPath);
+  await writeJsonlAtomic(gradesPath, lines);
   return breakdown(w, prompts, grades);
 }
 
