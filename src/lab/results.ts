@@ -180,7 +180,6 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
 }
 
 const pm = (s: Stat | null, d = 2) => (s === null || !Number.isFinite(s.mean) ? "–" : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`);
-const pct = (s: Stat | null) => (s === null || !Number.isFinite(s.mean) ? "–" : `${s.mean.toFixed(1)}${s.std === null ? "" : ` ± ${s.std.toFixed(1)}`}`);
 
 export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], chance: number, reference: string): string {
   const groups = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))];
@@ -190,7 +189,7 @@ export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], c
   const body = rows.map(
     (r) =>
       `| ${r.arm} | ${r.kind} | ${pm(r.stats.strict)} | ${pm(r.stats.correct)} | ${pm(r.stats.stopped)} | ${pm(r.stats.clean)} | ${pm(r.stats.rightType)} | ${pm(r.stats.namesEntity)} | ` +
-      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : pct(r.win_rate)} | ${r.seeds.length} |`,
+      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : pm(r.win_rate, 1)} | ${r.seeds.length} |`,
   );
   const verdicts = findings.map((f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`);
   return [
