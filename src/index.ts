@@ -2,6 +2,10 @@
 export * from "./errors.js";
 export { loadModel, Model, type ModelMeta } from "./model/Model.js";
 export type { LoadModelOptions, LoraSpec } from "./model/options.js";
+export { placementLine, type ModelPlacement } from "./model/placement.js";
+export { systemInfo, type SystemInfo } from "./model/systemInfo.js";
+export { GPU_BACKENDS, type GpuBackend } from "./bindings/loadAddon.js";
+export type { NativeDevice } from "./bindings/AddonTypes.js";
 export { makeModel, resolveVocab, type MakeModelOptions } from "./model/makeModel.js";
 export type { GenerateOptions, GenerationResult, PromptInput, StopReason, TemplateName } from "./generation/types.js";
 export { generateFile, type GenerateFileOptions, type GenerateFileSummary } from "./generation/generateFile.js";

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
@@ -20,7 +21,7 @@ export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output"
 /** The paper's DeepSpeed config: gradient_clipping 1.0. */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha">> {
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
@@ -205,6 +206,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw e;
   });
 
+  const placement = placementOf(trainer.offload());
+  opts.onPlacement?.(placement);
   try {
     if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
     const groupsPerEpoch = Math.ceil(trainWins.length / r.batchSize);
@@ -315,6 +318,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       epochs: s.epochs,
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
       output: r.output,
+      placement,
     };
     await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
     return result;

@@ -1,8 +1,10 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { loadModel } from "../../model/Model.js";
+import { placementLine } from "../../model/placement.js";
 import { startServer } from "../../serve/server.js";
 import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { loadProgressBar } from "../progress.js";
 import { intOption, printJson } from "../util.js";
 import { addGenerationOptions, samplingFrom } from "./generate.js";
 
@@ -31,7 +33,8 @@ export const serveCommand = cmd.action(async (o: Record<string, unknown>) => {
     apiKey = process.env[o.apiKeyEnv as string];
     if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv as string}: that variable is not set`);
   }
-  await using model = await loadModel(modelOptionsFrom(o));
+  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  process.stderr.write(`iit serve: ${placementLine(model.placement)}\n`);
   const server = await startServer({
     model,
     modelName: o.modelName as string | undefined,
@@ -44,7 +47,7 @@ export const serveCommand = cmd.action(async (o: Record<string, unknown>) => {
     host: o.host as string,
     port: o.port as number,
   });
-  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel });
+  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel, placement: model.placement });
   process.stderr.write(
     `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
       `${o.rules ? `, rules ${o.rules as string}` : ""}); Ctrl-C stops\n`,
