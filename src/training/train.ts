@@ -152,7 +152,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // --resume after the run finished: the output and its log of this very run are the result.
   if (r.resume && !state && existsSync(r.output)) {
     const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
-    if (log?.runHash === runHash) return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output };
+    if (log?.runHash === runHash) {
+      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(log.placement ? { placement: log.placement } : {}) };
+    }
   }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
     throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {

@@ -80,6 +80,6 @@ export interface TrainResult {
   epochs: EpochResult[];
   tokens_per_second: number;
   output: string;
-  /** Where the model ran (absent when --resume found the run already finished). */
+  /** Where the model ran (from the run's log when --resume finds it finished; absent in logs of older versions). */
   placement?: ModelPlacement;
 }
