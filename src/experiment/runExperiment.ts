@@ -15,7 +15,8 @@ import { missingInputs } from "./inputs.js";
 import { lockStepDir } from "./lock.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome, type TrainFn } from "./runSteps.js";
-import { readManifest, writeJsonAtomic, writeTextAtomic, type StepManifest } from "./store.js";
+import { writeJsonAtomic, writeTextAtomic } from "../util/atomicWrite.js";
+import { readManifest, type StepManifest } from "./store.js";
 
 export interface RunExperimentOptions {
   /** The trainer. Defaults to the training library's `train`; tests may wrap it to observe calls. */

@@ -131,7 +131,7 @@ const similarityCommand = new Command("similarity")
       signal: interruptSignal(),
     });
     if (o.output) {
-      const { writeJsonAtomic } = await import("../../experiment/store.js");
+      const { writeJsonAtomic } = await import("../../util/atomicWrite.js");
       await writeJsonAtomic(o.output as string, r);
     }
     if (o.json) return printJson(r);

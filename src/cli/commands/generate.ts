@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { InvalidOptionError } from "../../errors.js";
+import { GENERATION_DEFAULTS as D, TEMPLATE_NAMES } from "../../generation/defaults.js";
 import { generateFile } from "../../generation/generateFile.js";
 import { parseShard } from "../../generation/inputs.js";
 import type { GenerateOptions, TemplateName } from "../../generation/types.js";
@@ -33,16 +34,16 @@ export function samplingFrom(o: Record<string, unknown>): GenerateOptions {
 /** Options of generation shared by generate, serve and experiments. */
 export function addGenerationOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--template <name>", "prompt format").choices(["tulu", "model", "raw"]).default("tulu"))
-    .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), 512)
-    .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), 0)
-    .option("--top-k <k>", "0 = off", intOption("--top-k"), 0)
-    .option("--top-p <p>", "1 = off", floatOption("--top-p"), 1)
-    .option("--min-p <p>", "0 = off", floatOption("--min-p"), 0)
-    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), 42)
+    .addOption(new Option("--template <name>", "prompt format").choices(TEMPLATE_NAMES).default(D.template))
+    .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), D.maxTokens)
+    .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), D.temperature)
+    .option("--top-k <k>", "0 = off", intOption("--top-k"), D.topK)
+    .option("--top-p <p>", "1 = off", floatOption("--top-p"), D.topP)
+    .option("--min-p <p>", "0 = off", floatOption("--min-p"), D.minP)
+    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), D.seed)
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
-    .option("--ctx <n>", "context size per sequence (default: min(training context, 4096))", intOption("--ctx"))
-    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), 1)
+    .option("--ctx <n>", `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`, intOption("--ctx"))
+    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), D.parallel)
     .option("--expert <gguf[:weight]>", "another model multiplied in as an expert (repeatable; weight defaults to 1)", collect(parseLoraArg), [])
     .option("--rules <preset|file>", "rule-based adapter: hewitt2024 (the paper's), an ablation preset, or a JSON rule file")
     .addOption(

@@ -1,7 +1,8 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { mergeOutputs } from "../../generation/merge.js";
-import { checkOutputDir, writeJsonAtomic } from "../../generation/outputs.js";
+import { checkOutputDir } from "../../generation/outputs.js";
+import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { printJson } from "../util.js";
 
 export const mergeCommand = new Command("merge")
