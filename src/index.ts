@@ -48,13 +48,13 @@ export { planExperiment, type Step, type StepKind } from "./experiment/plan.js";
 export {
   runExperiment,
   collectExperiment,
-  aggregate as aggregateExperiment,
   type ExperimentEvent,
   type ExperimentResults,
   type ExperimentRun,
   type RunExperimentOptions,
   type StepStatus,
 } from "./experiment/runExperiment.js";
+export { aggregate as aggregateExperiment } from "./experiment/results.js";
 export type { TrainFn } from "./experiment/runSteps.js";
 export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
 export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";
