@@ -3,10 +3,12 @@ import { InvalidOptionError } from "../../errors.js";
 import { loadModel } from "../../model/Model.js";
 import { type ModelPlacement, placementLine } from "../../model/placement.js";
 import { systemInfo } from "../../model/systemInfo.js";
-import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { printJson } from "../util.js";
 
 const GB = 2 ** 30;
+
+type InspectCliOptions = ModelCliOptions & { vocabOnly?: boolean; metadata?: boolean; system?: boolean; json?: boolean };
 
 export const inspectCommand = addModelOptions(
   new Command("inspect")
@@ -16,7 +18,7 @@ export const inspectCommand = addModelOptions(
     .option("--system", "the native build, its ggml backends and devices with memory; with --model, where that model's layers went")
     .option("--json", "print one JSON object on stdout"),
   { required: false },
-).action(async (o: Record<string, unknown>) => {
+).action(async (o: InspectCliOptions) => {
   if (o.system) return inspectSystem(o);
   if (!o.model) throw new InvalidOptionError("INVALID_OPTION", "inspect needs --model <path> (or --system)");
   await using model = await loadModel({ ...modelOptionsFrom(o), vocabOnly: !!o.vocabOnly });
@@ -31,7 +33,7 @@ export const inspectCommand = addModelOptions(
   if (o.metadata) for (const [k, v] of Object.entries(metadata)) process.stdout.write(`  ${k} = ${v.slice(0, 200)}\n`);
 });
 
-async function inspectSystem(o: Record<string, unknown>): Promise<void> {
+async function inspectSystem(o: InspectCliOptions): Promise<void> {
   const sys = systemInfo();
   let model: ({ path: string } & ModelPlacement) | undefined;
   if (o.model) {
