@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
@@ -179,7 +179,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       loraPath: start && loraPath ? start : loraPath,
       nCtx: r.nCtx,
       threads: r.threads,
-      gpuLayers: -1,
+      // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
+      // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
+      gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
       sgd: false,
       freezeEmbeddings: r.freezeEmbeddings,
       beta1: 0.9,

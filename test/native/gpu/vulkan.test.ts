@@ -80,39 +80,42 @@ function expectSameOrExplained(c: ReturnType<typeof compare>, label: string) {
   );
 }
 
+// Each case runs two child processes synchronously (vitest's own timer cannot fire meanwhile): the limit is per case.
+const LONG = 900_000;
+
 describe.skipIf(skip)("Vulkan on lavapipe, every layer offloaded, equals the CPU build", () => {
   const prompts = ["Once upon a time", "The little dog", "Lily wanted to"];
   let big = "";
   let lora = "";
   beforeAll(async () => {
     big = (await makeModel({ vocab: llamaSpmVocab, output: join(dir, "spm32k.gguf"), width: 128, heads: 4, layers: 2, seed: 7 })).path;
-    lora = (await makeLora({ base: storiesModel, output: join(dir, "live.gguf"), rank: 4, bStd: 0.5, seed: 3 })).path;
-  });
+    lora = (await makeLora({ base: storiesModel, output: join(dir, "live.gguf"), rank: 4, bStd: 0.1, seed: 3 })).path;
+  }, LONG);
 
   it("reports the Vulkan device and offloads every layer", () => {
     const { out } = probe("vulkan", { model: storiesModel, prompts: ["Hi"], template: "raw", maxTokens: 1 });
     expect(out.system.backends).toContain("Vulkan");
     expect(out.system.offloadDevices, "no Vulkan device: is mesa-vulkan-drivers installed? (vulkaninfo --summary)").toEqual(["Vulkan0"]);
     expect(out.placement).toEqual({ backend: "vulkan", device: "Vulkan0", layersOffloaded: 6, layers: 6 });
-  });
+  }, LONG);
 
   it("stories260K: greedy output and scores", () => {
     expectSameOrExplained(compare({ model: storiesModel, prompts, template: "raw", maxTokens: 48 }), "stories260K");
-  });
+  }, LONG);
 
   it("a 32k-vocabulary made model: greedy output and scores", () => {
     expectSameOrExplained(compare({ model: big, prompts: ["Hello world", "The quick brown fox"], template: "raw", maxTokens: 24 }), "spm32k");
-  });
+  }, LONG);
 
   it("a LoRA applied at load time to offloaded layers", () => {
     const c = compare({ model: storiesModel, loras: [{ path: lora, scale: 1 }], prompts, template: "raw", maxTokens: 48 });
     expectSameOrExplained(c, "stories260K + LoRA");
-  });
+  }, LONG);
 
   it("the rule sampler (hewitt2024) in generation and in scoring", () => {
     const c = compare({ model: storiesModel, rules: "hewitt2024", prompts: ["Tell me a story about a cat.", "What is a dog?"], template: "tulu", maxTokens: 48 });
     expectSameOrExplained(c, "stories260K + rules hewitt2024");
-  });
+  }, LONG);
 
   it("embeddings", () => {
     const texts = ["Once upon a time there was a cat.", "The dog ran home to his mom."];
@@ -123,9 +126,9 @@ describe.skipIf(skip)("Vulkan on lavapipe, every layer offloaded, equals the CPU
     cpu.forEach((v, i) => v.forEach((x, j) => (maxDiff = Math.max(maxDiff, Math.abs(x - vk[i][j])))));
     console.log(`embeddings: max |Δ| ${maxDiff.toExponential(2)} (unit vectors of ${cpu[0].length})`);
     expect(maxDiff).toBeLessThanOrEqual(1e-3);
-  });
+  }, LONG);
 
-  it("a few LoRA training steps: losses equal the CPU's within tolerance, or a typed error", () => {
+  it("a few LoRA training steps (on the CPU in the vulkan build, see train.ts): losses equal the CPU build's, no crash", () => {
     const data = join(dir, "train.jsonl");
     const rows = ["a cat", "a dog", "a bird", "a fish"].map((x) =>
       JSON.stringify({ id: x, messages: [{ role: "user", content: `Tell me about ${x}.` }, { role: "assistant", content: `Once upon a time there was ${x}.` }] }),
@@ -151,7 +154,7 @@ describe.skipIf(skip)("Vulkan on lavapipe, every layer offloaded, equals the CPU
     const rel = cpu.losses!.map((l, i) => Math.abs(l - vk.losses![i]) / Math.abs(l));
     console.log(`training: cpu losses ${JSON.stringify(cpu.losses)}; vulkan ${JSON.stringify(vk.losses)}; max rel Δ ${Math.max(...rel).toExponential(2)}`);
     for (const r of rel) expect(r).toBeLessThanOrEqual(LOSS_RTOL);
-  });
+  }, LONG);
 
   it("says which ops fall back to the CPU (GGML_SCHED_DEBUG); no matrix multiplication does", () => {
     const { stderr } = probe("vulkan", { model: storiesModel, prompts: ["Once upon a time"], template: "raw", maxTokens: 2 }, {
@@ -167,5 +170,5 @@ describe.skipIf(skip)("Vulkan on lavapipe, every layer offloaded, equals the CPU
     console.log(`ops on the CPU during generation and scoring: ${JSON.stringify(Object.fromEntries([...onCpu].map(([k, v]) => [k, [...v].slice(0, 5)])))}`);
     expect(stderr).toMatch(/^node #/m);
     expect(onCpu.has("MUL_MAT")).toBe(false);
-  });
+  }, LONG);
 });
