@@ -1,6 +1,6 @@
 // Training throughput and peak memory: `iit train` vs llama.cpp's own llama-finetune, built from the
 // same pinned commit (pristine, without our patches), on the same model, text, window and threads.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
+import { ensureLlamaTool } from "./llamaTools.js";
 
 export interface BenchTrainOptions {
   model: string;
@@ -47,31 +48,6 @@ export interface BenchTrainResult {
   masking_cost: number;
 }
 
-function git(args: string[]): string {
-  const r = spawnSync("git", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `git ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** Builds llama-finetune from a pristine clone of the pinned llama.cpp (≈4 min on 2 cores, once). */
-export function ensureFinetune(status: (m: string) => void): string {
-  const src = join(packageRoot, "native", "llama.cpp");
-  const commit = git(["-C", src, "rev-parse", "HEAD"]);
-  const dir = join(tmpdir(), `iit-llama-finetune-${commit.slice(0, 8)}`);
-  const bin = join(dir, "build", "bin", "llama-finetune");
-  if (existsSync(bin)) return bin;
-  status(`building llama-finetune at ${commit.slice(0, 8)} into ${dir} (once)`);
-  if (!existsSync(join(dir, "src"))) git(["clone", "-q", src, join(dir, "src")]);
-  const run = (args: string[]) => {
-    const r = spawnSync("cmake", args, { stdio: ["ignore", "ignore", "inherit"] });
-    if (r.status !== 0) throw new IitError("BENCH_FAILED", `cmake ${args.join(" ")} failed`);
-  };
-  run(["-S", join(dir, "src"), "-B", join(dir, "build"), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_EXAMPLES=ON", "-DLLAMA_BUILD_COMMON=ON",
-    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_TOOLS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_CURL=OFF", "-DGGML_OPENMP=OFF", "-DBUILD_SHARED_LIBS=OFF"]);
-  run(["--build", join(dir, "build"), "--target", "llama-finetune", "-j", "2"]);
-  return bin;
-}
-
 /** Runs a command under GNU time: wall seconds and peak RSS. */
 async function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakMb: number; stdout: string; stderr: string }> {
   const useTime = existsSync("/usr/bin/time");
@@ -98,7 +74,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   const nCtx = o.nCtx ?? 256;
   const dir = join(tmpdir(), `iit-bench-train-${process.pid}`);
   await mkdir(dir, { recursive: true });
-  const bin = o.finetuneBin ?? ensureFinetune(status);
+  const bin = o.finetuneBin ?? ensureLlamaTool("llama-finetune", status);
 
   // llama-finetune trains on one text (the assistant turns, concatenated), cut into windows of nCtx
   // tokens at stride nCtx/2. Ours trains on as many examples as that makes windows, one per window

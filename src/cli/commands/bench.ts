@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
+import { benchScore } from "../../bench/benchScore.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
@@ -14,6 +15,7 @@ const generate = new Command("generate")
   .option("-n, --max-tokens <n>", "tokens per run", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs per engine (median reported)", intOption("--repeats"), 3)
   .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
+  .option("--batched-bench-bin <path>", "a llama-batched-bench binary (default: built once from the pinned source)")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: Record<string, unknown>) => {
     const r = await benchGenerate({
@@ -23,6 +25,7 @@ const generate = new Command("generate")
       maxTokens: o.maxTokens as number,
       repeats: o.repeats as number,
       parallel: (o.parallel as number[] | undefined) ?? [1, 4, 8],
+      batchedBenchBin: o.batchedBenchBin as string | undefined,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -30,7 +33,12 @@ const generate = new Command("generate")
       process.stdout.write(
         `${r.model} (${r.threads} threads, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
           `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
-          Object.entries(r.parallel).map(([p, v]) => `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate\n`).join(""),
+          Object.entries(r.parallel)
+            .map(([p, v]) => {
+              const q = r.parallel_ratio[p];
+              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate, vs llama-batched-bench ${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)} (min / median / max)\n`;
+            })
+            .join(""),
       );
     }
   });
@@ -108,10 +116,38 @@ const trainBench = new Command("train")
     }
   });
 
+const scoreBench = new Command("score")
+  .description("scoring every position of an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens (same pinned commit, model, threads)")
+  .requiredOption("-m, --model <path>", "GGUF model")
+  .option("-n, --n-tokens <n>", "tokens scored", intOption("--n-tokens"), 967)
+  .option("--rounds <n>", "alternated rounds (min/median/max reported)", intOption("--rounds"), 3)
+  .option("--llama-bench-bin <path>", "a llama-bench binary (default: built once from the pinned source)")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: Record<string, unknown>) => {
+    const r = await benchScore({
+      model: o.model as string,
+      nTokens: o.nTokens as number,
+      rounds: o.rounds as number,
+      llamaBenchBin: o.llamaBenchBin as string | undefined,
+      threads: o.threads as number | undefined,
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (o.json) printJson(r);
+    else {
+      const f = (s: { min: number; median: number; max: number }) => `${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`;
+      process.stdout.write(
+        `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
+          `  score every position: ${f(r.score_ratio)}\n  prefill (last row only): ${f(r.prefill_ratio)}\n`,
+      );
+    }
+  });
+
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
   .addCommand(lab.exitOverride())
   .addCommand(rules)
+  .addCommand(scoreBench)
   .addCommand(trainBench)
   .addCommand(benchJudgeCommand);
