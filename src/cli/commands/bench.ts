@@ -95,6 +95,7 @@ const trainBench = new Command("train")
   .option("--n-ctx <n>", "window length", intOption("--n-ctx"), 256)
   .option("--examples <n>", "examples of --data used", intOption("--examples"), 64)
   .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
+  .option("--rounds <n>", "alternated rounds of llama-finetune and ours (min/median/max reported)", intOption("--rounds"), 3)
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: Record<string, unknown>) => {
@@ -104,14 +105,17 @@ const trainBench = new Command("train")
       nCtx: o.nCtx as number,
       examples: o.examples as number,
       finetuneBin: o.finetuneBin as string | undefined,
+      rounds: o.rounds as number,
       threads: o.threads as number | undefined,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
     else {
+      const f3 = (q: { min: number; median: number; max: number }) => `${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`;
       process.stdout.write(
         `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
-          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n`,
+          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
+          `  over ${r.rounds} rounds, min / median / max: speed ${f3(r.ratios)}, peak RSS ${f3(r.memory_ratios)}\n`,
       );
     }
   });
