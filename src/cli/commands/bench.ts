@@ -17,15 +17,15 @@ const generate = new Command("generate")
   .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
   .option("--batched-bench-bin <path>", "a llama-batched-bench binary (default: built once from the pinned source)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; batchedBenchBin?: string; json?: boolean }) => {
     const r = await benchGenerate({
-      model: o.model as string,
-      threads: o.threads as number | undefined,
-      prompt: o.prompt as string,
-      maxTokens: o.maxTokens as number,
-      repeats: o.repeats as number,
-      parallel: (o.parallel as number[] | undefined) ?? [1, 4, 8],
-      batchedBenchBin: o.batchedBenchBin as string | undefined,
+      model: o.model,
+      threads: o.threads,
+      prompt: o.prompt,
+      maxTokens: o.maxTokens,
+      repeats: o.repeats,
+      parallel: o.parallel ?? [1, 4, 8],
+      batchedBenchBin: o.batchedBenchBin,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -71,12 +71,12 @@ const rules = new Command("rules")
   .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs (median reported)", intOption("--repeats"), 3)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; threads?: number; maxTokens: number; repeats: number; json?: boolean }) => {
     const r = await benchRules({
-      model: o.model as string,
-      threads: o.threads as number | undefined,
-      maxTokens: o.maxTokens as number,
-      repeats: o.repeats as number,
+      model: o.model,
+      threads: o.threads,
+      maxTokens: o.maxTokens,
+      repeats: o.repeats,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -98,15 +98,15 @@ const trainBench = new Command("train")
   .option("--rounds <n>", "alternated rounds of llama-finetune and ours (min/median/max reported)", intOption("--rounds"), 3)
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; rounds: number; threads?: number; json?: boolean }) => {
     const r = await benchTrain({
-      model: o.model as string,
-      data: o.data as string,
-      nCtx: o.nCtx as number,
-      examples: o.examples as number,
-      finetuneBin: o.finetuneBin as string | undefined,
-      rounds: o.rounds as number,
-      threads: o.threads as number | undefined,
+      model: o.model,
+      data: o.data,
+      nCtx: o.nCtx,
+      examples: o.examples,
+      finetuneBin: o.finetuneBin,
+      rounds: o.rounds,
+      threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -128,13 +128,13 @@ const scoreBench = new Command("score")
   .option("--llama-bench-bin <path>", "a llama-bench binary (default: built once from the pinned source)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; threads?: number; json?: boolean }) => {
     const r = await benchScore({
-      model: o.model as string,
-      nTokens: o.nTokens as number,
-      rounds: o.rounds as number,
-      llamaBenchBin: o.llamaBenchBin as string | undefined,
-      threads: o.threads as number | undefined,
+      model: o.model,
+      nTokens: o.nTokens,
+      rounds: o.rounds,
+      llamaBenchBin: o.llamaBenchBin,
+      threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);

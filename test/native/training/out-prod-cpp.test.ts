@@ -1,5 +1,5 @@
 // The CPU out_prod kernel that computes every mul_mat gradient in training (native/patches/
-// 0002-out-prod-tiled.diff), checked by native/tests/test-out-prod.cpp against a double reference on
+// 0002-out-prod-tiled.diff), checked by native/tests/training/test-out-prod.cpp against a double reference on
 // the shapes training produces.
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildNativeTarget, nativeTestsSkipReason, run, type RunResult } from "../../helpers/nativeTarget.js";
@@ -7,7 +7,7 @@ import { buildNativeTarget, nativeTestsSkipReason, run, type RunResult } from ".
 const skipReason = await nativeTestsSkipReason();
 if (skipReason) console.warn(`out_prod C++ test skipped: ${skipReason}`);
 
-describe.skipIf(skipReason)("out_prod: C++ test (native/tests/test-out-prod.cpp)", () => {
+describe.skipIf(skipReason)("out_prod: C++ test (native/tests/training/test-out-prod.cpp)", () => {
   let built: { build: RunResult; exe: string } = { build: { code: null, output: "not built" }, exe: "" };
 
   beforeAll(async () => {
