@@ -8,10 +8,12 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../../src/bindings/loadAddon.js";
 import { ModelLoadError } from "../../../src/errors.js";
+import { makeLora } from "../../../src/model/makeLora.js";
 import { makeModel } from "../../../src/model/makeModel.js";
 import { modelsDir } from "../../../src/model/modelsDir.js";
 import { resolveModelPath, type DownloadProgress } from "../../../src/model/resolveModelPath.js";
-import { cliPath, hasStories, repoRoot, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+import { train } from "../../../src/training/train.js";
+import { cliPath, hasStories, repoRoot, sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 import { startModelServer, type ModelServer } from "../../helpers/modelServer.js";
 import { iitAsync } from "../serve/proc.js";
 
@@ -93,6 +95,23 @@ describe.skipIf(!hasStories)("hf: downloads from a real HTTP endpoint (HF_ENDPOI
       expect(err.message).toContain(dead.url);
     } finally {
       process.env.HF_ENDPOINT = server.url;
+    }
+  });
+
+  it.skipIf(skipNoModel)("train and makeLora take an hf: base as loadModel does", async () => {
+    const saved = process.env.IIT_MODELS_DIR;
+    process.env.IIT_MODELS_DIR = tempDir();
+    try {
+      const out = tempDir();
+      const lora = await makeLora({ base: URI, output: join(out, "made-lora.gguf"), rank: 2 });
+      expect(lora).toBeDefined();
+      const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
+      const res = await train({ model: URI, data: lima, mode: "response", output: join(out, "rt.gguf"), loraRank: 2, epochs: 1, lr: 1e-3, nCtx: 256, maxExamples: 4, threads: 1 });
+      expect(Number.isFinite(res.epochs[0].train_loss)).toBe(true);
+      expect(readdirSync(process.env.IIT_MODELS_DIR)).toEqual(["hf_iit-test_tiny-stories_stories260K.gguf"]);
+    } finally {
+      if (saved === undefined) delete process.env.IIT_MODELS_DIR;
+      else process.env.IIT_MODELS_DIR = saved;
     }
   });
 
