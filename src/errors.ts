@@ -1,9 +1,100 @@
+/** Every `code` an IitError can carry: switch on it (`err instanceof IitError && err.code === "DATA_MALFORMED"`). */
+export type IitErrorCode =
+  // Loading the native addon
+  | "NATIVE_NOT_BUILT"
+  | "NATIVE_ERROR"
+  // Models and adapters (most from native code)
+  | "NOT_FOUND"
+  | "NOT_GGUF"
+  | "GGUF_CORRUPT"
+  | "GGUF_TRUNCATED"
+  | "NOT_A_MODEL"
+  | "MODEL_IS_DIRECTORY"
+  | "MODEL_RESOLVE_FAILED"
+  | "MODEL_LOAD_FAILED"
+  | "CONTEXT_FAILED"
+  | "CONTEXT_TOO_LARGE"
+  | "MAKE_MODEL_FAILED"
+  | "VOCAB_NOT_FOUND"
+  | "MAKE_LORA_FAILED"
+  | "LORA_INVALID"
+  | "LORA_INCOMPATIBLE"
+  | "EXPERT_VOCAB_MISMATCH"
+  | "NO_CHAT_TEMPLATE"
+  | "DISPOSED"
+  // Generation, scoring, embedding
+  | "GENERATION_FAILED"
+  | "SCORING_FAILED"
+  | "EMBEDDING_FAILED"
+  | "TOKENIZE_FAILED"
+  | "INVALID_TOKEN"
+  | "INVALID_STATE"
+  | "PROMPT_TOO_LONG"
+  | "ABORTED"
+  | "RESUME_SETTINGS_CHANGED"
+  // Options
+  | "INVALID_OPTION"
+  | "INVALID_ARGUMENT"
+  | "OUTPUT_DIR_NOT_FOUND"
+  // Rules
+  | "RULES_INVALID"
+  | "RULES_NOT_FOUND"
+  // Data
+  | "DATA_NOT_FOUND"
+  | "DATA_MALFORMED"
+  | "DATA_EMPTY"
+  | "DATA_NEEDS_LM_MODE"
+  | "DATA_UNSUPPORTED_FILE"
+  | "DATA_WRITE_FAILED"
+  | "NO_DATA"
+  // Training
+  | "MODEL_NOT_F32"
+  | "TRAIN_INIT_FAILED"
+  | "TRAINING_FAILED"
+  | "TRAINING_DIVERGED"
+  | "TRAIN_NO_OUTPUT"
+  | "SAVE_FAILED"
+  | "CHECKPOINT_INVALID"
+  | "CHECKPOINT_CORRUPT"
+  | "CHECKPOINT_EXISTS"
+  | "CHECKPOINT_MISMATCH"
+  // Judging and annotations
+  | "JUDGE_CACHE_UNWRITABLE"
+  | "JUDGE_HTTP_FAILED"
+  | "JUDGE_HTTP_FATAL"
+  | "JUDGE_LABEL_NOT_A_TOKEN"
+  | "JUDGE_MODEL_MISSING"
+  | "JUDGE_TEMPLATE_INVALID"
+  | "ANNOTATIONS_BAD_PREFERENCE"
+  | "ANNOTATIONS_BAD_ROW"
+  | "ANNOTATIONS_NOT_ARRAY"
+  | "ANNOTATIONS_NOT_JSON"
+  | "ANNOTATIONS_UNREADABLE"
+  | "NO_TARGETS"
+  // Experiments, lab, reports, serve, bench
+  | "EXPERIMENT_CONFIG_INVALID"
+  | "EXPERIMENT_CONFIG_NOT_FOUND"
+  | "EXPERIMENT_INPUT_MISSING"
+  | "EXPERIMENT_NO_JUDGE"
+  | "EXPERIMENT_ONLY_NO_MATCH"
+  | "EXPERIMENT_SLURM_NO_CONFIG_FILE"
+  | "EXPERIMENT_SLURM_QUERY_FAILED"
+  | "EXPERIMENT_SLURM_SUBMIT_FAILED"
+  | "EXPERIMENT_SLURM_UNAVAILABLE"
+  | "EXPERIMENT_STEP_BUSY"
+  | "EXPERIMENT_UPSTREAM_MISSING"
+  | "LAB_OUTPUT_MISSING"
+  | "LAB_WORLD_MISMATCH"
+  | "REPORT_NO_RESULTS"
+  | "SERVE_LISTEN_FAILED"
+  | "BENCH_FAILED";
+
 /** Every error this toolkit throws on purpose: a stable `code`, a message naming the input, and what to try. */
 export class IitError extends Error {
-  readonly code: string;
+  readonly code: IitErrorCode;
   readonly suggestion?: string;
 
-  constructor(code: string, message: string, options: { cause?: unknown; suggestion?: string } = {}) {
+  constructor(code: IitErrorCode, message: string, options: { cause?: unknown; suggestion?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -37,8 +128,8 @@ export class InvalidOptionError extends IitError {}
 export class DisposedError extends IitError {}
 /** The operation was cancelled through an AbortSignal. */
 export class AbortError extends IitError {
-  constructor(message = "the operation was aborted") {
-    super("ABORTED", message);
+  constructor(message = "the operation was aborted", options: { cause?: unknown } = {}) {
+    super("ABORTED", message, options);
   }
 }
 /** An experiment config is invalid, or a step's inputs are missing. */

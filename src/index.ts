@@ -4,13 +4,13 @@ export { loadModel, Model, type ModelMeta } from "./model/Model.js";
 export type { LoadModelOptions, LoraSpec } from "./model/options.js";
 export { resolveModelPath, type ResolveModelOptions, type DownloadProgress } from "./model/resolveModelPath.js";
 export { modelsDir } from "./model/modelsDir.js";
-export { makeModel, resolveVocab, type MakeModelOptions } from "./model/makeModel.js";
+export { makeModel, type MakeModelOptions } from "./model/makeModel.js";
 export type { GenerateOptions, GenerationResult, PromptInput, StopReason, TemplateName } from "./generation/types.js";
 export { generateFile, type GenerateFileOptions, type GenerateFileSummary } from "./generation/generateFile.js";
 export { readPrompts, type PromptRecord } from "./generation/inputs.js";
 export { readOutputs, type OutputRecord } from "./generation/outputs.js";
 export { mergeOutputs } from "./generation/merge.js";
-export { tuluPrompt, tuluSegments, type Message, type Role } from "./data/template.js";
+export { tuluPrompt, type Message, type Role } from "./data/template.js";
 export { benchGenerate, type BenchGenerateOptions, type BenchGenerateResult } from "./bench/benchGenerate.js";
 export { computeWinRate, type WinRateSummary } from "./eval/winrate.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
@@ -18,16 +18,24 @@ export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
 export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
 export type { TopToken } from "./generation/score.js";
 export { loadRules, parseRuleSpec, disableRules, ruleSpecJsonSchema } from "./rules/loadRules.js";
-export { resolveRules, type ResolvedRules } from "./rules/resolveRules.js";
 export { PRESETS, hewitt2024 } from "./rules/presets.js";
 export { RULE_NAMES, type RuleName, type RuleSpec, type RuleSpecInput } from "./rules/spec.js";
-export * from "./eval/judge/index.js";
-export { createApp, startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
+export { openJudge, type OpenJudgeOptions, type JudgeBackend } from "./eval/judge/index.js";
+export { HttpJudge, type HttpJudgeOptions } from "./eval/judge/http.js";
+export { LocalJudge, type LocalJudgeOptions } from "./eval/judge/local.js";
+export { pairFiles, type Pair, type Pairing } from "./eval/judge/pairs.js";
+// What a custom JudgeBackend returns, and the helpers that build it from a model's answer.
+export { preferenceFromLogprobs, preferenceFromText, preferenceFromTop, type JudgeOutcome } from "./eval/judge/parse.js";
+export { runJudge, type JudgeSummary, type RunJudgeOptions } from "./eval/judge/runJudge.js";
+export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, type JudgeTemplate } from "./eval/judge/template.js";
+export { startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
-export { train, resolveTrainOptions, DEFAULT_LORA_TARGETS } from "./training/train.js";
+export { train, DEFAULT_LORA_TARGETS } from "./training/train.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";
 export { embedTexts, cosine, type EmbedOptions } from "./generation/embed.js";
-export * from "./eval/analyses/index.js";
+export { analyzeLengths, type ArmLengths, type Distribution, type LengthsResult } from "./eval/analyses/lengths.js";
+export { rankResponses, type RankingOptions, type RankingResult } from "./eval/analyses/ranking.js";
+export { analyzeSimilarity, type SimilarityOptions, type SimilarityPoint, type SimilarityResult } from "./eval/analyses/similarity.js";
 export {
   experimentJsonSchema,
   loadExperimentConfig,
@@ -38,17 +46,17 @@ export {
   type ExperimentConfig,
   type ExperimentConfigInput,
 } from "./experiment/config.js";
-export { planExperiment, matchesOnly, type Step, type StepKind } from "./experiment/plan.js";
+export { planExperiment, type Step, type StepKind } from "./experiment/plan.js";
 export {
   runExperiment,
   collectExperiment,
-  aggregate as aggregateExperiment,
   type ExperimentEvent,
   type ExperimentResults,
   type ExperimentRun,
   type RunExperimentOptions,
   type StepStatus,
 } from "./experiment/runExperiment.js";
+export { aggregate as aggregateExperiment } from "./experiment/results.js";
 export type { TrainFn } from "./experiment/runSteps.js";
 export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
 export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";
@@ -59,4 +67,3 @@ export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummar
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
-export { seededRandom, permutation } from "./util/random.js";

@@ -7,6 +7,7 @@ import {
   DisposedError,
   GenerationError,
   IitError,
+  type IitErrorCode,
   InvalidOptionError,
   LoraAdapterError,
   ModelLoadError,
@@ -46,7 +47,7 @@ export function loadAddon(): Addon {
   });
 }
 
-const CODE_CLASSES: Record<string, new (code: string, message: string) => IitError> = {
+const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, options: { cause: unknown }) => IitError> = {
   NOT_FOUND: ModelLoadError,
   NOT_GGUF: ModelLoadError,
   GGUF_CORRUPT: ModelLoadError,
@@ -62,7 +63,6 @@ const CODE_CLASSES: Record<string, new (code: string, message: string) => IitErr
   GENERATION_FAILED: GenerationError,
   SCORING_FAILED: GenerationError,
   EMBEDDING_FAILED: GenerationError,
-  ABORTED: AbortError,
   INVALID_TOKEN: GenerationError,
   INVALID_STATE: GenerationError,
   INVALID_ARGUMENT: InvalidOptionError,
@@ -80,8 +80,9 @@ export function mapNativeError(e: unknown): unknown {
   if (e instanceof IitError || !(e instanceof Error)) return e;
   const code = (e as Error & { code?: string }).code;
   if (!code) return e;
-  const Cls = CODE_CLASSES[code] ?? IitError;
-  return Cls === AbortError ? new AbortError() : new Cls(code, e.message);
+  if (code === "ABORTED") return new AbortError(undefined, { cause: e });
+  // The codes native code throws are all in IitErrorCode (the table above lists them); the native error stays as cause.
+  return new (CODE_CLASSES[code] ?? IitError)(code as IitErrorCode, e.message, { cause: e });
 }
 
 /** Runs fn, rethrowing native errors as typed ones. */

@@ -2,6 +2,7 @@
 // The CLI only wires commands; each lives in commands/<verb>.ts over a library function.
 import { Command, CommanderError } from "commander";
 import { IitError } from "../errors.js";
+import { VERSION } from "../version.js";
 import { analyzeCommand } from "./commands/analyze.js";
 import { benchCommand } from "./commands/bench.js";
 import { dataCommand } from "./commands/data.js";
@@ -21,7 +22,7 @@ import { winrateCommand } from "./commands/winrate.js";
 
 const program = new Command("iit")
   .description("implicit-instruct: instruction following without instruction tuning, on your GGUF models")
-  .version("0.1.0")
+  .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 

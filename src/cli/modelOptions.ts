@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseLoraArg, type LoadModelOptions } from "../model/options.js";
+import { parseLoraArg, type LoadModelOptions, type LoraSpec } from "../model/options.js";
 import { collect, intOption } from "./util.js";
 
 /** --model, --lora, --threads, --gpu-layers: shared by every command that loads a model. */
@@ -14,11 +14,14 @@ export function addModelOptions(cmd: Command, { required = true } = {}): Command
   return cmd;
 }
 
-export function modelOptionsFrom(o: Record<string, unknown>): LoadModelOptions {
-  return {
-    model: o.model as string,
-    loras: o.lora as LoadModelOptions["loras"],
-    threads: o.threads as number | undefined,
-    gpuLayers: o.gpuLayers as number,
-  };
+/** What addModelOptions adds, as commander parses it (`model` is absent only where it is not required). */
+export interface ModelCliOptions {
+  model: string;
+  lora: LoraSpec[];
+  threads?: number;
+  gpuLayers: number;
+}
+
+export function modelOptionsFrom(o: ModelCliOptions): LoadModelOptions {
+  return { model: o.model, loras: o.lora, threads: o.threads, gpuLayers: o.gpuLayers };
 }

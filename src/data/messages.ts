@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { DatasetError } from "../errors.js";
+import { writeChunksAtomic } from "../util/atomicWrite.js";
 import { pythonJsonDumps } from "./pyjson.js";
 import type { Message } from "./template.js";
 
@@ -113,28 +113,12 @@ export async function readTrainingJsonl(path: string): Promise<(MessagesRow | Te
  * then renames it over the target: readers never see half a file, and a failure leaves the old one.
  */
 export async function writeJsonlAtomic(path: string, rows: Iterable<unknown>): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  function* lines() {
+    for (const row of rows) yield pythonJsonDumps(row) + "\n";
+  }
   try {
-    const fh = await open(tmp, "w");
-    try {
-      let chunk = "";
-      for (const row of rows) {
-        chunk += pythonJsonDumps(row) + "\n";
-        if (chunk.length >= 1 << 20) {
-          await fh.write(chunk);
-          chunk = "";
-        }
-      }
-      if (chunk) await fh.write(chunk);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    await writeChunksAtomic(path, lines());
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
     if (e instanceof DatasetError) throw e;
     throw new DatasetError("DATA_WRITE_FAILED", `${path}: cannot write (${(e as Error).message})`, {
       cause: e,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
-import { writeJsonAtomic } from "./store.js";
+import { writeJsonAtomic } from "../util/atomicWrite.js";
 
 /** sha256 of a JSON value with object keys sorted (the same value always hashes the same). */
 export function hashJson(value: unknown): string {

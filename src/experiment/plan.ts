@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
@@ -38,22 +39,22 @@ export type Resolved = Required<Omit<GenerationSettings, "contextSize">> & { con
 
 export function resolvedGeneration(g: GenerationSettings): Resolved {
   return {
-    template: g.template ?? "tulu",
-    maxTokens: g.maxTokens ?? 512,
-    temperature: g.temperature ?? 0,
-    topK: g.topK ?? 0,
-    topP: g.topP ?? 1,
-    minP: g.minP ?? 0,
-    seed: g.seed ?? 42,
+    template: g.template ?? D.template,
+    maxTokens: g.maxTokens ?? D.maxTokens,
+    temperature: g.temperature ?? D.temperature,
+    topK: g.topK ?? D.topK,
+    topP: g.topP ?? D.topP,
+    minP: g.minP ?? D.minP,
+    seed: g.seed ?? D.seed,
     stop: g.stop ?? [],
-    parallel: g.parallel ?? 1,
+    parallel: g.parallel ?? D.parallel,
     contextSize: g.contextSize ?? null,
   };
 }
 
 /** Sampled arms generate once per seed (unless a generation seed is fixed); greedy untrained arms once. */
 function generatesPerSeed(arm: Arm): boolean {
-  return arm.trained || ((arm.generation.temperature ?? 0) > 0 && arm.generation.seed === undefined);
+  return arm.trained || ((arm.generation.temperature ?? D.temperature) > 0 && arm.generation.seed === undefined);
 }
 
 export function trainMode(arm: Arm): "instruction" | "response" {

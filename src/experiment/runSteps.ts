@@ -19,7 +19,7 @@ import type { RuleSpec } from "../rules/spec.js";
 import type { TrainOptions, TrainProgress, TrainResult } from "../training/types.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import { trainMode, trainsLora, WORLD_STEP, type Resolved, type Step } from "./plan.js";
-import { writeTextAtomic } from "./store.js";
+import { writeTextAtomic } from "../util/atomicWrite.js";
 import { isLabSource, labSourceFile } from "../lab/files.js";
 import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
 import { makeWorld } from "../lab/world.js";

@@ -13,7 +13,8 @@ import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
 import { planExperiment, type Step } from "./plan.js";
 import type { SlurmResources } from "./slurmConfig.js";
-import { readManifest, writeJsonAtomic, writeTextAtomic } from "./store.js";
+import { writeJsonAtomic, writeTextAtomic } from "../util/atomicWrite.js";
+import { readManifest } from "./store.js";
 
 const run = promisify(execFile);
 

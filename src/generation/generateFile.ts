@@ -1,7 +1,8 @@
 import type { Model } from "../model/Model.js";
 import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
 import { openJournal, readJournal } from "./journal.js";
-import { checkOutputDir, readOutputs, writeJsonAtomic, type OutputRecord } from "./outputs.js";
+import { writeJsonAtomic } from "../util/atomicWrite.js";
+import { checkOutputDir, readOutputs, type OutputRecord } from "./outputs.js";
 import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { DatasetError, InvalidOptionError } from "../errors.js";
 
 /** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
@@ -32,13 +32,6 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
     }
   });
   return v as OutputRecord[];
-}
-
-/** Writes JSON through a temporary file and a rename, so a crash never leaves half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await rename(tmp, path);
 }
 
 /** Checked before any work: a missing directory would otherwise surface as ENOENT when the results are saved. */

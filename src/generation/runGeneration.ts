@@ -5,6 +5,7 @@ import { AbortError, InvalidOptionError } from "../errors.js";
 import { checkContextMemory } from "../model/memory.js";
 import type { Model } from "../model/Model.js";
 import { resolveRules } from "../rules/resolveRules.js";
+import { GENERATION_DEFAULTS } from "./defaults.js";
 import { promptInstruction, promptTokens } from "./templates.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
 
@@ -17,15 +18,16 @@ function check(cond: boolean, what: string, hint?: string): void {
 
 /** Validates options before anything reaches native code. */
 export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
-  const maxTokens = o.maxTokens ?? 512;
-  const temperature = o.temperature ?? 0;
-  const topK = o.topK ?? 0;
-  const topP = o.topP ?? 1;
-  const minP = o.minP ?? 0;
-  const seed = o.seed ?? 42;
-  const parallel = o.parallel ?? 1;
-  const batchSize = o.batchSize ?? 512;
-  const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : 4096, 4096);
+  const d = GENERATION_DEFAULTS;
+  const maxTokens = o.maxTokens ?? d.maxTokens;
+  const temperature = o.temperature ?? d.temperature;
+  const topK = o.topK ?? d.topK;
+  const topP = o.topP ?? d.topP;
+  const minP = o.minP ?? d.minP;
+  const seed = o.seed ?? d.seed;
+  const parallel = o.parallel ?? d.parallel;
+  const batchSize = o.batchSize ?? d.batchSize;
+  const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : d.maxDefaultContext, d.maxDefaultContext);
   check(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX, `maxTokens must be an integer in [1, ${INT32_MAX}], got ${maxTokens}`);
   check(Number.isFinite(temperature) && temperature >= 0, `temperature must be >= 0, got ${temperature}`);
   check(Number.isInteger(topK) && topK >= 0, `topK must be an integer >= 0, got ${topK}`);
@@ -63,7 +65,7 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
   const opts = resolveGenerateOptions(model, o);
   if (prompts.length === 0) return [];
   if (o.signal?.aborted) throw new AbortError();
-  const tokenized = prompts.map((p) => Int32Array.from(promptTokens(model, p, o.template ?? "tulu")));
+  const tokenized = prompts.map((p) => Int32Array.from(promptTokens(model, p, o.template ?? GENERATION_DEFAULTS.template)));
   for (const [i, t] of tokenized.entries()) {
     if (t.length >= opts.contextSize) {
       throw new InvalidOptionError(

@@ -4,7 +4,7 @@ import { ExperimentError } from "../errors.js";
 import type { SimilarityResult } from "../eval/analyses/similarity.js";
 import { resultsCsv } from "../experiment/aggregate.js";
 import type { ExperimentResults } from "../experiment/runExperiment.js";
-import { writeTextAtomic } from "../experiment/store.js";
+import { writeTextAtomic } from "../util/atomicWrite.js";
 import { readOutputs, type OutputRecord } from "../generation/outputs.js";
 import { barChart, boxPlot, esc, scatter } from "./svg.js";
 import { labPlots, labSection } from "./labSection.js";

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Message } from "../data/template.js";
 import { AbortError, IitError, InvalidOptionError } from "../errors.js";
+import { GENERATION_DEFAULTS as G } from "../generation/defaults.js";
 import { promptTokens } from "../generation/templates.js";
 import type { GenerateOptions, PromptInput, TemplateName } from "../generation/types.js";
 import { checkContextMemory } from "../model/memory.js";
@@ -39,7 +40,7 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   const contextSize = o.contextSize ?? Math.min(meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096, 4096);
   checkContextMemory(model, contextSize * (o.parallel ?? 4), `--ctx ${contextSize} × --parallel ${o.parallel ?? 4}`);
   const engine = new Engine(model, { parallel: o.parallel, maxQueue: o.maxQueue, contextSize });
-  const chatTemplate = o.template ?? "tulu";
+  const chatTemplate = o.template ?? G.template;
   if (chatTemplate === "model" && !meta.chatTemplate) {
     throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template, so --template model cannot format chat requests`, {
       suggestion: "use --template tulu (the paper's format) or raw",
@@ -83,12 +84,12 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     stop?: string | string[] | null;
   }, template: TemplateName): JobSettings => ({
     template,
-    maxTokens: b.max_completion_tokens ?? b.max_tokens ?? d.maxTokens ?? 512,
-    temperature: b.temperature ?? d.temperature ?? 0,
-    topP: b.top_p ?? d.topP ?? 1,
-    topK: b.top_k ?? d.topK ?? 0,
-    minP: b.min_p ?? d.minP ?? 0,
-    seed: b.seed ?? d.seed ?? 42,
+    maxTokens: b.max_completion_tokens ?? b.max_tokens ?? d.maxTokens ?? G.maxTokens,
+    temperature: b.temperature ?? d.temperature ?? G.temperature,
+    topP: b.top_p ?? d.topP ?? G.topP,
+    topK: b.top_k ?? d.topK ?? G.topK,
+    minP: b.min_p ?? d.minP ?? G.minP,
+    seed: b.seed ?? d.seed ?? G.seed,
     stop: b.stop === null || b.stop === undefined ? (d.stop ?? []) : typeof b.stop === "string" ? [b.stop] : b.stop,
     ...(d.rules ? { rules: d.rules } : {}),
   });

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { TrainingError } from "../errors.js";
-import { writeJsonAtomic } from "../generation/outputs.js";
+import { writeJsonAtomic } from "../util/atomicWrite.js";
 import type { EpochResult } from "./types.js";
 
 export interface StepLog {

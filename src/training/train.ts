@@ -1,8 +1,8 @@
 // Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
@@ -12,6 +12,7 @@ import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { buildWindows, tokenizeExample, tokenizeText, type Window, type WindowStats } from "./examples.js";
+import { writeAtomic } from "../util/atomicWrite.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, windowLossScales } from "./loss.js";
@@ -116,18 +117,6 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
     return { train, val, stats, eos: pad, emptied };
   } finally {
     vocab.dispose();
-  }
-}
-
-async function writeAtomic(path: string, write: (tmp: string) => Promise<unknown>): Promise<void> {
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await write(tmp);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
   }
 }
 

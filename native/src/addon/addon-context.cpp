@@ -7,7 +7,7 @@
 #include "generation/scorer.h"
 #include "sampling/chain.h"
 #include "sampling/experts-sampler.h"
-#include "sampling/poe-sampler.h"
+#include "sampling/rules-sampler.h"
 
 #include <mutex>
 #include <string>
@@ -50,7 +50,7 @@ public:
     iit_gen_params gen;
     iit_sampling_params sampling;
     bool has_rules = false;
-    llama_sampler_poe_params rules;
+    iit_rules_params rules;
     iit_experts experts;
     std::vector<Napi::ObjectReference> expert_refs; // keep expert contexts alive while running
 
@@ -68,10 +68,10 @@ public:
         const llama_vocab * vocab = self_->owner->vocab();
         auto make_chain = [&](const std::vector<llama_token> & prompt) {
             std::vector<llama_sampler *> adapters;
-            if (has_rules) adapters.push_back(llama_sampler_init_poe(vocab, rules));
+            if (has_rules) adapters.push_back(iit_sampler_init_rules(vocab, rules));
             if (!experts.ctxs.empty()) adapters.push_back(iit_sampler_init_experts(&experts));
             llama_sampler * chain = iit_chain_init(sampling, adapters);
-            if (has_rules) llama_sampler_poe_set_prompt(chain, prompt.data(), prompt.size());
+            if (has_rules) iit_rules_set_prompt(chain, prompt.data(), prompt.size());
             return chain;
         };
         auto should_abort = [&]() { return *abort_ != 0; };
@@ -129,7 +129,7 @@ public:
     std::vector<int32_t> from;
     int32_t top_k = 0;
     bool has_rules = false;
-    llama_sampler_poe_params rules;
+    iit_rules_params rules;
 
     void Execute() override {
         std::string err = iit_score(self_->ctx, seqs, from, top_k, [&]() { return *abort_ != 0; }, out_, has_rules ? &rules : nullptr);
@@ -190,21 +190,21 @@ std::vector<std::vector<llama_token>> read_token_seqs(Napi::Env env, Napi::Array
 }
 
 // The rule adapter's settings as resolved by src/rules (token ids, not text).
-std::string parse_rules(Napi::Object r, llama_sampler_poe_params & p) {
+std::string parse_rules(Napi::Object r, iit_rules_params & p) {
     auto num = [&](Napi::Object o, const char * k) { return o.Get(k).As<Napi::Number>(); };
     Napi::Object eos = r.Get("eos").As<Napi::Object>();
     p.eos_enabled    = eos.Get("enabled").ToBoolean();
     p.eos_slope      = num(eos, "slope").FloatValue();
     p.eos_start      = num(eos, "start").Int32Value();
     p.eos_end        = num(eos, "end").Int32Value();
-    p.eos_mode       = eos.Get("after").As<Napi::String>().Utf8Value() == "hold" ? LLAMA_SAMPLER_POE_EOS_MODE_HOLD : LLAMA_SAMPLER_POE_EOS_MODE_RESET;
+    p.eos_mode       = eos.Get("after").As<Napi::String>().Utf8Value() == "hold" ? IIT_RULES_EOS_MODE_HOLD : IIT_RULES_EOS_MODE_RESET;
     p.eos_hard_after = eos.Get("hardStopAfter").IsNumber() ? num(eos, "hardStopAfter").Int32Value() : -1;
     p.eos_hard_score = num(eos, "hardStopScore").FloatValue();
     p.eos_all_eog    = eos.Get("tokens").As<Napi::String>().Utf8Value() == "eog";
     Napi::Object rep = r.Get("repetition").As<Napi::Object>();
     p.rep_enabled = rep.Get("enabled").ToBoolean();
     p.rep_score   = num(rep, "penalty").FloatValue();
-    p.rep_scope   = rep.Get("scope").As<Napi::String>().Utf8Value() == "response" ? LLAMA_SAMPLER_POE_REP_SCOPE_RESPONSE : LLAMA_SAMPLER_POE_REP_SCOPE_AFTER_USER_TAG;
+    p.rep_scope   = rep.Get("scope").As<Napi::String>().Utf8Value() == "response" ? IIT_RULES_REP_SCOPE_RESPONSE : IIT_RULES_REP_SCOPE_AFTER_USER_TAG;
     Napi::Int32Array tag = r.Get("userTag").As<Napi::Int32Array>();
     p.user_tag.assign(tag.Data(), tag.Data() + tag.ElementLength());
     Napi::Object fixed = r.Get("tokens").As<Napi::Object>();
@@ -348,7 +348,7 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     if (o.Has("rules") && o.Get("rules").IsObject()) {
         w->has_rules = true;
         std::string err = parse_rules(o.Get("rules").As<Napi::Object>(), w->rules);
-        if (err.empty()) err = llama_sampler_poe_params_check(owner->vocab(), w->rules);
+        if (err.empty()) err = iit_rules_params_check(owner->vocab(), w->rules);
         if (!err.empty()) {
             delete w;
             throw iit_error(env, "RULES_INVALID", err);
@@ -373,7 +373,7 @@ Napi::Value AddonContext::Score(const Napi::CallbackInfo & info) {
     if (info.Length() > 4 && info[4].IsObject()) {
         w->has_rules = true;
         std::string err = parse_rules(info[4].As<Napi::Object>(), w->rules);
-        if (err.empty()) err = llama_sampler_poe_params_check(owner->vocab(), w->rules);
+        if (err.empty()) err = iit_rules_params_check(owner->vocab(), w->rules);
         if (!err.empty()) {
             delete w;
             throw iit_error(env, "RULES_INVALID", err);

@@ -21,7 +21,7 @@ std::string iit_score(llama_context * ctx,
                       int32_t top_k,
                       const std::function<bool()> & should_abort,
                       std::vector<iit_score_result> & out,
-                      const llama_sampler_poe_params * rules) {
+                      const iit_rules_params * rules) {
     const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(ctx));
     const int32_t n_vocab = llama_vocab_n_tokens(vocab);
     const int32_t n_batch = (int32_t) llama_n_batch(ctx);
@@ -44,9 +44,9 @@ std::string iit_score(llama_context * ctx,
         auto & res = out[s];
         llama_sampler * poe = nullptr;
         if (rules) {
-            poe = llama_sampler_init_poe(vocab, *rules);
+            poe = iit_sampler_init_rules(vocab, *rules);
             if (!poe) { err = "the rule adapter could not be created"; break; }
-            llama_sampler_poe_set_prompt(poe, toks.data(), (size_t) std::min(f, n));
+            iit_rules_set_prompt(poe, toks.data(), (size_t) std::min(f, n));
         }
         for (int32_t start = 0; start < n; start += n_batch) {
             if (should_abort && should_abort()) { err = "aborted"; break; }

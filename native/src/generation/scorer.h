@@ -3,7 +3,7 @@
 #pragma once
 
 #include "llama.h"
-#include "sampling/poe-sampler.h"
+#include "sampling/rules-sampler.h"
 
 #include <functional>
 #include <string>
@@ -26,4 +26,4 @@ std::string iit_score(llama_context * ctx,
                       int32_t top_k,
                       const std::function<bool()> & should_abort,
                       std::vector<iit_score_result> & out,
-                      const llama_sampler_poe_params * rules = nullptr);
+                      const iit_rules_params * rules = nullptr);

@@ -1,5 +1,5 @@
 // The start rule's score_string (paper code), with the Unicode case table it needs.
-#include "sampling/poe-sampler.h"
+#include "sampling/rules-sampler.h"
 
 #include <cstdint>
 #include <cstring>
@@ -10,7 +10,7 @@
 // Other_Uppercase/Other_Lowercase properties), as inclusive ranges. Generated with Python 3.11
 // (Unicode 14.0.0):
 //   c.isupper() or c.islower() for c = chr(0) .. chr(0x10FFFF), consecutive runs
-static const uint32_t poe_cased_ranges[][2] = {
+static const uint32_t rules_cased_ranges[][2] = {
     {0x00041, 0x0005A}, {0x00061, 0x0007A}, {0x000AA, 0x000AA}, {0x000B5, 0x000B5}, {0x000BA, 0x000BA}, {0x000C0, 0x000D6},
     {0x000D8, 0x000F6}, {0x000F8, 0x001BA}, {0x001BC, 0x001BF}, {0x001C4, 0x001C4}, {0x001C6, 0x001C7}, {0x001C9, 0x001CA},
     {0x001CC, 0x001F1}, {0x001F3, 0x00293}, {0x00295, 0x002B8}, {0x002C0, 0x002C1}, {0x002E0, 0x002E4}, {0x00345, 0x00345},
@@ -40,22 +40,22 @@ static const uint32_t poe_cased_ranges[][2] = {
     {0x1DF00, 0x1DF09}, {0x1DF0B, 0x1DF1E}, {0x1E900, 0x1E943}, {0x1F130, 0x1F149}, {0x1F150, 0x1F169}, {0x1F170, 0x1F189},
 };
 
-static bool poe_is_cased(uint32_t cpt) {
-    const size_t n = sizeof(poe_cased_ranges) / sizeof(poe_cased_ranges[0]);
+static bool rules_is_cased(uint32_t cpt) {
+    const size_t n = sizeof(rules_cased_ranges) / sizeof(rules_cased_ranges[0]);
     size_t lo = 0;
     size_t hi = n;
     while (lo < hi) { // first range whose last code point is >= cpt
         const size_t mid = (lo + hi) / 2;
-        if (poe_cased_ranges[mid][1] < cpt) {
+        if (rules_cased_ranges[mid][1] < cpt) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return lo < n && poe_cased_ranges[lo][0] <= cpt;
+    return lo < n && rules_cased_ranges[lo][0] <= cpt;
 }
 
-float llama_sampler_poe_score_string(const std::string & piece) {
+float iit_rules_score_string(const std::string & piece) {
     // Reference implementation: score_string() in open_instruct/combined_model.py (bc261e5)
     if (piece.empty() || piece == " ") {
         return 0.0f;
@@ -94,7 +94,7 @@ float llama_sampler_poe_score_string(const std::string & piece) {
         return 0.0f;
     }
 
-    if (poe_is_cased(cpt)) { // s[0].isupper() or s[0].islower()
+    if (rules_is_cased(cpt)) { // s[0].isupper() or s[0].islower()
         return 1.0f;
     }
     if ((cpt >= 0x4E00 && cpt <= 0x9FFF) || // Chinese

@@ -26,24 +26,24 @@ const rankingCommand = new Command("ranking")
   .option("--rules <preset|file>", "rank under the rule-adapted model (e.g. hewitt2024)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
-    const models = o.model as string[];
-    const rules = o.rules ? loadRules(o.rules as string) : undefined;
-    const loras = o.lora as LoraSpec[];
+  .action(async (o: { data: string; model: string[]; lora: LoraSpec[]; k: number; maxExamples: number; maxSeqLength: number; seed: number; rules?: string; threads?: number; json?: boolean }) => {
+    const models = o.model;
+    const rules = o.rules ? loadRules(o.rules) : undefined;
+    const loras = o.lora;
     if (!models.length) throw new InvalidOptionError("INVALID_OPTION", "give at least one --model");
     const runs: { model: string; loras: LoraSpec[] }[] = [...models.map((m) => ({ model: m, loras: [] })), ...loras.map((l) => ({ model: models[0], loras: [l] }))];
     const signal = interruptSignal();
     const results: RankingResult[] = [];
     for (const r of runs) {
-      await using model = await loadModel({ model: r.model, loras: r.loras, threads: o.threads as number | undefined });
+      await using model = await loadModel({ model: r.model, loras: r.loras, threads: o.threads });
       let bar: ReturnType<typeof progressBar> | undefined;
       results.push(
         await rankResponses(model, {
-          data: o.data as string,
-          k: o.k as number,
-          maxExamples: o.maxExamples as number,
-          maxSeqLength: o.maxSeqLength as number,
-          seed: o.seed as number,
+          data: o.data,
+          k: o.k,
+          maxExamples: o.maxExamples,
+          maxSeqLength: o.maxSeqLength,
+          seed: o.seed,
           ...(rules ? { rules } : {}),
           signal,
           onProgress: (done, total) => {
@@ -76,17 +76,18 @@ const lengthsCommand = new Command("lengths")
   .option("--experiment <dir>", "every arm of an experiment's output directory (its results.json)")
   .option("-m, --model <gguf>", "count tokens of rows without n_tokens with this tokenizer (vocabulary only is loaded)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { outputs: { arm: string; file: string }[]; experiment?: string; model?: string; json?: boolean }) => {
     const arms = new Map<string, string[]>();
-    for (const { arm, file } of o.outputs as { arm: string; file: string }[]) arms.set(arm, [...(arms.get(arm) ?? []), file]);
-    if (o.experiment) {
-      const p = join(o.experiment as string, "results.json");
+    for (const { arm, file } of o.outputs) arms.set(arm, [...(arms.get(arm) ?? []), file]);
+    const experiment = o.experiment;
+    if (experiment) {
+      const p = join(experiment, "results.json");
       if (!existsSync(p)) throw new InvalidOptionError("INVALID_OPTION", `${p} not found: run or collect the experiment first`);
       const r = JSON.parse(readFileSync(p, "utf8")) as ExperimentResults;
-      for (const [arm, gens] of Object.entries(r.generations)) arms.set(arm, gens.map((g) => join(o.experiment as string, g.path)));
+      for (const [arm, gens] of Object.entries(r.generations)) arms.set(arm, gens.map((g) => join(experiment, g.path)));
     }
     if (!arms.size) throw new InvalidOptionError("INVALID_OPTION", "give --outputs [arm=]file (repeatable) or --experiment DIR");
-    await using vocab = o.model ? await loadModel({ model: o.model as string, vocabOnly: true }) : undefined;
+    await using vocab = o.model ? await loadModel({ model: o.model, vocabOnly: true }) : undefined;
     const res = await analyzeLengths(
       [...arms].map(([arm, files]) => ({ arm, files })),
       vocab ? { countTokens: (text) => vocab.tokenize(text).length } : {},
@@ -119,20 +120,20 @@ const similarityCommand = new Command("similarity")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("-o, --output <file>", "also write the JSON result here (for iit report --similarity)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
-    await using model = await loadModel({ model: o.embedder as string, threads: o.threads as number | undefined });
+  .action(async (o: { embedder: string; outputs: string; taskData: string; generalData: string; maxExamples: number; maxOutputs?: number; ctx?: number; threads?: number; output?: string; json?: boolean }) => {
+    await using model = await loadModel({ model: o.embedder, threads: o.threads });
     const r = await analyzeSimilarity(model, {
-      outputs: o.outputs as string,
-      taskData: o.taskData as string,
-      generalData: o.generalData as string,
-      maxExamples: o.maxExamples as number,
-      maxOutputs: o.maxOutputs as number | undefined,
-      contextSize: o.ctx as number | undefined,
+      outputs: o.outputs,
+      taskData: o.taskData,
+      generalData: o.generalData,
+      maxExamples: o.maxExamples,
+      maxOutputs: o.maxOutputs,
+      contextSize: o.ctx,
       signal: interruptSignal(),
     });
     if (o.output) {
-      const { writeJsonAtomic } = await import("../../experiment/store.js");
-      await writeJsonAtomic(o.output as string, r);
+      const { writeJsonAtomic } = await import("../../util/atomicWrite.js");
+      await writeJsonAtomic(o.output, r);
     }
     if (o.json) return printJson(r);
     const m = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);

@@ -15,14 +15,14 @@ const generate = new Command("generate")
   .option("--repeats <n>", "timed runs per engine (median reported)", intOption("--repeats"), 3)
   .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; json?: boolean }) => {
     const r = await benchGenerate({
-      model: o.model as string,
-      threads: o.threads as number | undefined,
-      prompt: o.prompt as string,
-      maxTokens: o.maxTokens as number,
-      repeats: o.repeats as number,
-      parallel: (o.parallel as number[] | undefined) ?? [1, 4, 8],
+      model: o.model,
+      threads: o.threads,
+      prompt: o.prompt,
+      maxTokens: o.maxTokens,
+      repeats: o.repeats,
+      parallel: o.parallel ?? [1, 4, 8],
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -63,12 +63,12 @@ const rules = new Command("rules")
   .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs (median reported)", intOption("--repeats"), 3)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; threads?: number; maxTokens: number; repeats: number; json?: boolean }) => {
     const r = await benchRules({
-      model: o.model as string,
-      threads: o.threads as number | undefined,
-      maxTokens: o.maxTokens as number,
-      repeats: o.repeats as number,
+      model: o.model,
+      threads: o.threads,
+      maxTokens: o.maxTokens,
+      repeats: o.repeats,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -89,14 +89,14 @@ const trainBench = new Command("train")
   .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; threads?: number; json?: boolean }) => {
     const r = await benchTrain({
-      model: o.model as string,
-      data: o.data as string,
-      nCtx: o.nCtx as number,
-      examples: o.examples as number,
-      finetuneBin: o.finetuneBin as string | undefined,
-      threads: o.threads as number | undefined,
+      model: o.model,
+      data: o.data,
+      nCtx: o.nCtx,
+      examples: o.examples,
+      finetuneBin: o.finetuneBin,
+      threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);

@@ -6,8 +6,7 @@ import { readMessagesJsonl } from "../../data/messages.js";
 import { computeStats, type CountTokens, type DatasetStats, type Summary } from "../../data/stats.js";
 import { intOption, printJson } from "../util.js";
 
-function requirePath(raw: Record<string, unknown>, name: string, example: string): string {
-  const v = raw[name];
+function requirePath(v: string | undefined, name: string, example: string): string {
   if (typeof v !== "string" || v.trim() === "") {
     throw new InvalidOptionError("INVALID_OPTION", `--${name} needs a file path`, { suggestion: `e.g. --${name} ${example}` });
   }
@@ -27,16 +26,16 @@ function convertCommand(): Command {
     .option("--json", "print one JSON object on stdout", false)
     .addHelpText("after", `\nFormats and what they read:\n${formatHelp}\n`)
     .exitOverride()
-    .action(async (raw: Record<string, unknown>) => {
+    .action(async (raw: { format?: string; input?: string; output?: string; dropInstructions: boolean; limit?: number; json: boolean }) => {
       if (typeof raw.format !== "string") {
         throw new InvalidOptionError("INVALID_OPTION", "--format is required", { suggestion: `--format ${DATASET_FORMATS.join("|")}` });
       }
       const result = await convertDataset({
         format: raw.format,
-        input: requirePath(raw, "input", "train.parquet"),
-        output: requirePath(raw, "output", "data/gsm8k.jsonl"),
+        input: requirePath(raw.input, "input", "train.parquet"),
+        output: requirePath(raw.output, "output", "data/gsm8k.jsonl"),
         dropInstructions: raw.dropInstructions === true,
-        limit: raw.limit as number | undefined,
+        limit: raw.limit,
       });
       for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
       if (raw.json === true) printJson(result);
@@ -56,8 +55,8 @@ function statsCommand(countTokens?: CountTokens): Command {
     .option("-m, --model <gguf>", "count tokens with this model's tokenizer (vocabulary only is loaded)")
     .exitOverride()
     .option("--json", "print one JSON object on stdout", false)
-    .action(async (raw: Record<string, unknown>) => {
-      const input = requirePath(raw, "input", "data/lima_data.jsonl");
+    .action(async (raw: { input?: string; model?: string; json: boolean }) => {
+      const input = requirePath(raw.input, "input", "data/lima_data.jsonl");
       const rows = await readMessagesJsonl(input);
       if (typeof raw.model !== "string") {
         const stats = await computeStats(rows, { countTokens });

@@ -44,9 +44,9 @@ const runCommand = new Command("run")
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: Record<string, unknown>) => {
+  .action(async (configPath: string, o: { only: string[]; dryRun?: boolean; keepGoing?: boolean; json?: boolean }) => {
     const config = loadExperimentConfig(configPath);
-    const only = o.only as string[];
+    const only = o.only;
     const r = await runExperiment(config, {
       only: only.length ? only : undefined,
       dryRun: !!o.dryRun,
@@ -72,8 +72,8 @@ const collectCommand = new Command("collect")
   .argument("<config>", "experiment config file")
   .option("--from <dir>", "another output directory to copy finished step directories from (repeatable)", collect(String), [])
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: Record<string, unknown>) => {
-    const r = await collectExperiment(loadExperimentConfig(configPath), { from: o.from as string[] });
+  .action(async (configPath: string, o: { from: string[]; json?: boolean }) => {
+    const r = await collectExperiment(loadExperimentConfig(configPath), { from: o.from });
     if (o.json) printJson(r);
     else {
       process.stderr.write(`copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`);
@@ -88,9 +88,9 @@ const submitCommand = new Command("submit")
   .option("--dry-run", "print the sbatch scripts; submit nothing")
   .option("--sbatch <flag>", "an extra sbatch flag for every job, e.g. --sbatch=--account=nlp (repeatable)", collect(String), [])
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: Record<string, unknown>) => {
+  .action(async (configPath: string, o: { slurm?: boolean; dryRun?: boolean; sbatch: string[]; json?: boolean }) => {
     if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
-    const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch as string[] });
+    const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch });
     if (o.json) return printJson(r);
     if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.script}\n`);
     else for (const j of r.submitted) process.stderr.write(`submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`);
@@ -104,7 +104,7 @@ const statusCommand = new Command("status")
   .description("each step: done, queued, running, failed or missing, with its Slurm job and log")
   .argument("<config>", "experiment config file")
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: Record<string, unknown>) => {
+  .action(async (configPath: string, o: { json?: boolean }) => {
     const r = await experimentStatus(loadExperimentConfig(configPath));
     if (o.json) return printJson(r);
     const counts = Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);

@@ -1,72 +1,100 @@
 import { Command, Option } from "commander";
 import { InvalidOptionError } from "../../errors.js";
+import { GENERATION_DEFAULTS as D, TEMPLATE_NAMES } from "../../generation/defaults.js";
 import { generateFile } from "../../generation/generateFile.js";
 import { parseShard } from "../../generation/inputs.js";
 import type { GenerateOptions, TemplateName } from "../../generation/types.js";
 import { loadModel, type Model } from "../../model/Model.js";
-import { parseLoraArg } from "../../model/options.js";
+import { parseLoraArg, type LoraSpec } from "../../model/options.js";
 import { loadRules } from "../../rules/loadRules.js";
 import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
-import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
-export function samplingFrom(o: Record<string, unknown>): GenerateOptions {
-  const disable = (o.disableRule as RuleName[] | undefined) ?? [];
+/** What addGenerationOptions adds, as commander parses it. */
+export interface GenerationCliOptions {
+  template: TemplateName;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  seed: number;
+  stop: string[];
+  ctx?: number;
+  parallel: number;
+  expert: LoraSpec[];
+  rules?: string;
+  disableRule?: RuleName[];
+}
+
+export function samplingFrom(o: GenerationCliOptions): GenerateOptions {
+  const disable = o.disableRule ?? [];
   if (disable.length && !o.rules) throw new InvalidOptionError("INVALID_OPTION", "--disable-rule needs --rules");
   return {
-    rules: o.rules ? loadRules(o.rules as string, disable) : undefined,
-    template: o.template as TemplateName,
-    maxTokens: o.maxTokens as number,
-    temperature: o.temperature as number,
-    topK: o.topK as number,
-    topP: o.topP as number,
-    minP: o.minP as number,
-    seed: o.seed as number,
-    stop: o.stop as string[],
-    parallel: o.parallel as number,
-    contextSize: o.ctx as number | undefined,
+    rules: o.rules ? loadRules(o.rules, disable) : undefined,
+    template: o.template,
+    maxTokens: o.maxTokens,
+    temperature: o.temperature,
+    topK: o.topK,
+    topP: o.topP,
+    minP: o.minP,
+    seed: o.seed,
+    stop: o.stop,
+    parallel: o.parallel,
+    contextSize: o.ctx,
   };
 }
 
 /** Options of generation shared by generate, serve and experiments. */
 export function addGenerationOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--template <name>", "prompt format").choices(["tulu", "model", "raw"]).default("tulu"))
-    .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), 512)
-    .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), 0)
-    .option("--top-k <k>", "0 = off", intOption("--top-k"), 0)
-    .option("--top-p <p>", "1 = off", floatOption("--top-p"), 1)
-    .option("--min-p <p>", "0 = off", floatOption("--min-p"), 0)
-    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), 42)
+    .addOption(new Option("--template <name>", "prompt format").choices(TEMPLATE_NAMES).default(D.template))
+    .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), D.maxTokens)
+    .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), D.temperature)
+    .option("--top-k <k>", "0 = off", intOption("--top-k"), D.topK)
+    .option("--top-p <p>", "1 = off", floatOption("--top-p"), D.topP)
+    .option("--min-p <p>", "0 = off", floatOption("--min-p"), D.minP)
+    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), D.seed)
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
-    .option("--ctx <n>", "context size per sequence (default: min(training context, 4096))", intOption("--ctx"))
-    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), 1)
+    .option("--ctx <n>", `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`, intOption("--ctx"))
+    .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), D.parallel)
     .option("--expert <gguf[:weight]>", "another model multiplied in as an expert (repeatable; weight defaults to 1)", collect(parseLoraArg), [])
     .option("--rules <preset|file>", "rule-based adapter: hewitt2024 (the paper's), an ablation preset, or a JSON rule file")
     .addOption(
       new Option("--disable-rule <rule>", "switch one rule of --rules off (repeatable; the paper's ablations)")
         .choices(RULE_NAMES)
-        .argParser(collect(String) as never),
+        .argParser(collect((v) => v as RuleName)),
     );
 }
 
 /** Loads --expert models (same threads as the base); disposed together. */
-export async function loadExperts(o: Record<string, unknown>) {
+export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number }) {
   const list: { model: Model; weight: number }[] = [];
   const dispose = async () => {
     for (const e of list) await e.model.dispose();
   };
   try {
-    for (const e of (o.expert as { path: string; scale: number }[] | undefined) ?? []) {
-      list.push({ model: await loadModel({ model: e.path, threads: o.threads as number | undefined }), weight: e.scale });
+    for (const e of o.expert ?? []) {
+      list.push({ model: await loadModel({ model: e.path, threads: o.threads }), weight: e.scale ?? 1 });
     }
   } catch (err) {
     await dispose();
     throw err;
   }
   return { list, [Symbol.asyncDispose]: dispose };
+}
+
+interface GenerateCliOptions extends ModelCliOptions, GenerationCliOptions {
+  prompt?: string;
+  input?: string;
+  output?: string;
+  shard?: string;
+  generator?: string;
+  force?: boolean;
+  json?: boolean;
 }
 
 export const generateCommand = addGenerationOptions(
@@ -81,26 +109,26 @@ export const generateCommand = addGenerationOptions(
       .option("--force", "resume even if rows in --output were made with other settings (they are kept as they are)")
       .option("--json", "print one JSON object on stdout"),
   ),
-).action(async (o: Record<string, unknown>) => {
+).action(async (o: GenerateCliOptions) => {
   if (!o.prompt === !o.input) throw new InvalidOptionError("INVALID_OPTION", "give exactly one of --prompt or --input");
   if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
-  const shard = o.shard ? parseShard(o.shard as string) : undefined;
+  const shard = o.shard ? parseShard(o.shard) : undefined;
   const sampling = samplingFrom(o);
   await using model = await loadModel(modelOptionsFrom(o));
   await using experts = await loadExperts(o);
   const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
   if (unresolved.length) {
-    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules as string} are not one token of this vocabulary and do nothing: ${unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
+    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
   }
   sampling.experts = experts.list;
-  const generator = (o.generator as string | undefined) ?? model.name;
+  const generator = o.generator ?? model.name;
   const signal = interruptSignal();
 
   if (o.prompt) {
     let shown = "";
     const tokens: number[] = [];
     const stream = !o.json && process.stdout.isTTY;
-    const [r] = await model.generate(o.prompt as string, {
+    const [r] = await model.generate(o.prompt, {
       ...sampling,
       signal,
       onToken: stream
@@ -127,8 +155,8 @@ export const generateCommand = addGenerationOptions(
   let bar: ReturnType<typeof progressBar> | undefined;
   const summary = await generateFile(model, {
     ...sampling,
-    input: o.input as string,
-    output: o.output as string,
+    input: o.input!,
+    output: o.output!,
     shard,
     generator,
     force: !!o.force,

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { loadModel } from "../../model/Model.js";
-import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { printJson } from "../util.js";
 
 export const inspectCommand = addModelOptions(
@@ -9,7 +9,7 @@ export const inspectCommand = addModelOptions(
     .option("--vocab-only", "read only the vocabulary (fast; works on vocab-only GGUFs)")
     .option("--metadata", "include every GGUF key/value")
     .option("--json", "print one JSON object on stdout"),
-).action(async (o: Record<string, unknown>) => {
+).action(async (o: ModelCliOptions & { vocabOnly?: boolean; metadata?: boolean; json?: boolean }) => {
   await using model = await loadModel({ ...modelOptionsFrom(o), vocabOnly: !!o.vocabOnly });
   const { metadata, ...meta } = model.meta;
   const info = { ...meta, loras: model.loras, ...(o.metadata ? { metadata } : {}) };

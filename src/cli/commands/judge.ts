@@ -9,6 +9,34 @@ import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 import { formatSummary } from "./winrate.js";
 
+interface JudgeCliOptions {
+  outputs: string;
+  reference: string;
+  judge: string;
+  output: string;
+  judgeModel?: string;
+  judgeKeyEnv: string;
+  judgeTemplate?: string;
+  labels: string;
+  seed: number;
+  bothOrders?: boolean;
+  cache?: string;
+  limit?: number;
+  annotator?: string;
+  concurrency: number;
+  retries: number;
+  retryDelay: number;
+  timeout: number;
+  topLogprobs: number;
+  judgeMaxTokens: number;
+  judgeTemperature: number;
+  judgeFormat?: TemplateName;
+  judgeCtx?: number;
+  threads?: number;
+  gpuLayers: number;
+  json?: boolean;
+}
+
 export const judgeCommand = new Command("judge")
   .description("judge model outputs against reference outputs (AlpacaEval pairwise, weighted by label probabilities) into annotations")
   .requiredOption("--outputs <file>", "the model's model_outputs.json (output_2)")
@@ -36,24 +64,24 @@ export const judgeCommand = new Command("judge")
   .option("-t, --threads <n>", "local judges: CPU threads (default: cores)", intOption("--threads"))
   .option("--gpu-layers <n>", "local judges: layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: JudgeCliOptions) => {
     atLeast(o, { concurrency: 1, retries: 0, retryDelay: 0, timeout: 1, topLogprobs: 0, judgeMaxTokens: 1, limit: 0, judgeCtx: 16 });
-    const labels = parseLabels(o.labels as string);
-    const template = o.judgeTemplate ? await loadTemplate(o.judgeTemplate as string, labels) : defaultTemplate(labels);
-    const judge = await openJudge(o.judge as string, {
-      judgeModel: o.judgeModel as string | undefined,
-      keyEnv: o.judgeKeyEnv as string,
+    const labels = parseLabels(o.labels);
+    const template = o.judgeTemplate ? await loadTemplate(o.judgeTemplate, labels) : defaultTemplate(labels);
+    const judge = await openJudge(o.judge, {
+      judgeModel: o.judgeModel,
+      keyEnv: o.judgeKeyEnv,
       http: {
-        concurrency: o.concurrency as number,
-        retries: o.retries as number,
-        retryDelayMs: o.retryDelay as number,
-        timeoutMs: (o.timeout as number) * 1000,
-        topLogprobs: o.topLogprobs as number,
-        maxTokens: o.judgeMaxTokens as number,
-        temperature: o.judgeTemperature as number,
+        concurrency: o.concurrency,
+        retries: o.retries,
+        retryDelayMs: o.retryDelay,
+        timeoutMs: o.timeout * 1000,
+        topLogprobs: o.topLogprobs,
+        maxTokens: o.judgeMaxTokens,
+        temperature: o.judgeTemperature,
       },
-      load: { threads: o.threads as number | undefined, gpuLayers: o.gpuLayers as number },
-      local: { format: o.judgeFormat as TemplateName | undefined, contextSize: o.judgeCtx as number | undefined },
+      load: { threads: o.threads, gpuLayers: o.gpuLayers },
+      local: { format: o.judgeFormat, contextSize: o.judgeCtx },
     });
     const quiet = !!o.json;
     let bar: ReturnType<typeof progressBar> | undefined;
@@ -61,14 +89,14 @@ export const judgeCommand = new Command("judge")
       const { summary } = await runJudge({
         judge,
         template,
-        outputs: o.outputs as string,
-        reference: o.reference as string,
-        output: o.output as string,
-        cache: o.cache as string | undefined,
-        seed: o.seed as number,
+        outputs: o.outputs,
+        reference: o.reference,
+        output: o.output,
+        cache: o.cache,
+        seed: o.seed,
         bothOrders: !!o.bothOrders,
-        limit: o.limit as number | undefined,
-        annotator: o.annotator as string | undefined,
+        limit: o.limit,
+        annotator: o.annotator,
         signal: interruptSignal(),
         onProgress: (done, total) => {
           if (bar) return bar.tick(1);
@@ -91,10 +119,10 @@ export const judgeCommand = new Command("judge")
   });
 
 /** Checks numeric options before anything is loaded: `--name` must be >= min. */
-function atLeast(o: Record<string, unknown>, mins: Record<string, number>): void {
+function atLeast(o: object, mins: Record<string, number>): void {
   for (const [k, min] of Object.entries(mins)) {
-    const v = o[k] as number | undefined;
-    if (v !== undefined && v < min) {
+    const v: unknown = Reflect.get(o, k);
+    if (typeof v === "number" && v < min) {
       const flag = "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
       throw new InvalidOptionError("INVALID_OPTION", `${flag} must be at least ${min}, got ${v}`);
     }
@@ -126,13 +154,13 @@ export const benchJudgeCommand = new Command("judge")
   .option("--pairs <n>", "pairs judged per measurement", intOption("--pairs"), 16)
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; outputs?: string; reference?: string; pairs: number; threads?: number; json?: boolean }) => {
     const r = await benchJudge({
-      model: o.model as string,
-      outputs: o.outputs as string | undefined,
-      reference: o.reference as string | undefined,
-      pairs: o.pairs as number,
-      threads: o.threads as number | undefined,
+      model: o.model,
+      outputs: o.outputs,
+      reference: o.reference,
+      pairs: o.pairs,
+      threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);

@@ -12,15 +12,15 @@ export const makeLoraCommand = new Command("make-lora")
   .option("--b-std <x>", "std of B's initial values (0 = a no-op adapter)", floatOption("--b-std"), 0)
   .option("--seed <n>", "initialisation seed", intOption("--seed"), 42)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { model: string; output: string; rank: number; alpha?: number; targets: string; bStd: number; seed: number; json?: boolean }) => {
     const r = await makeLora({
-      base: o.model as string,
-      output: o.output as string,
-      rank: o.rank as number,
-      alpha: o.alpha as number | undefined,
-      targets: (o.targets as string).split(",").map((s) => s.trim()).filter(Boolean),
-      bStd: o.bStd as number,
-      seed: o.seed as number,
+      base: o.model,
+      output: o.output,
+      rank: o.rank,
+      alpha: o.alpha,
+      targets: o.targets.split(",").map((s) => s.trim()).filter(Boolean),
+      bStd: o.bStd,
+      seed: o.seed,
     });
     if (o.json) printJson(r);
     else process.stdout.write(`wrote ${r.path} (${r.nParams} parameters)\n`);

@@ -15,18 +15,18 @@ export const makeModelCommand = new Command("make-model")
   .option("--seed <n>", "weight initialisation seed", intOption("--seed"), 42)
   .addOption(new Option("--type <type>", "weight type (f16/q8_0 through llama.cpp's quantizer; only f32 can be fully finetuned)").choices(["f32", "f16", "q8_0"]).default("f32"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: { vocab: string; output: string; layers: number; width: number; heads: number; kvHeads?: number; ff?: number; context: number; seed: number; type: "f32" | "f16" | "q8_0"; json?: boolean }) => {
     const r = await makeModel({
-      vocab: o.vocab as string,
-      output: o.output as string,
-      layers: o.layers as number,
-      width: o.width as number,
-      heads: o.heads as number,
-      kvHeads: o.kvHeads as number | undefined,
-      ff: o.ff as number | undefined,
-      context: o.context as number,
-      seed: o.seed as number,
-      type: o.type as "f32" | "f16" | "q8_0",
+      vocab: o.vocab,
+      output: o.output,
+      layers: o.layers,
+      width: o.width,
+      heads: o.heads,
+      kvHeads: o.kvHeads,
+      ff: o.ff,
+      context: o.context,
+      seed: o.seed,
+      type: o.type,
     });
     if (o.json) printJson(r);
     else process.stdout.write(`wrote ${r.path} (${(r.nParams / 1e6).toFixed(2)}M parameters)\n`);

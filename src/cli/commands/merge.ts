@@ -1,7 +1,8 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { mergeOutputs } from "../../generation/merge.js";
-import { checkOutputDir, writeJsonAtomic } from "../../generation/outputs.js";
+import { checkOutputDir } from "../../generation/outputs.js";
+import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { printJson } from "../util.js";
 
 export const mergeCommand = new Command("merge")
@@ -10,12 +11,12 @@ export const mergeCommand = new Command("merge")
   .requiredOption("-o, --output <file>", "merged model_outputs.json")
   .option("-i, --input <file>", "the original prompts file: order by it and report prompts missing from every part")
   .option("--json", "print one JSON object on stdout")
-  .action(async (parts: string[], o: Record<string, unknown>) => {
+  .action(async (parts: string[], o: { output: string; input?: string; json?: boolean }) => {
     if (parts.length === 0) throw new InvalidOptionError("INVALID_OPTION", "give at least one part");
-    checkOutputDir(o.output as string, "-o");
-    const { rows, missing } = await mergeOutputs(parts, o.input as string | undefined);
-    await writeJsonAtomic(o.output as string, rows);
+    checkOutputDir(o.output, "-o");
+    const { rows, missing } = await mergeOutputs(parts, o.input);
+    await writeJsonAtomic(o.output, rows);
     const summary = { output: o.output, rows: rows.length, missing: missing.length };
     if (o.json) printJson(summary);
-    else process.stderr.write(`wrote ${rows.length} rows to ${o.output as string}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`);
+    else process.stderr.write(`wrote ${rows.length} rows to ${o.output}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`);
   });

@@ -9,8 +9,8 @@ export const reportCommand = new Command("report")
   .option("--similarity <file>", "a similarity analysis JSON (iit analyze similarity -o FILE) to plot (repeatable)", collect(String), [])
   .option("--examples <n>", "instructions shown side by side", intOption("--examples"), 12)
   .option("--json", "print one JSON object on stdout")
-  .action(async (dir: string, o: Record<string, unknown>) => {
-    const r = await buildReport(dir, { output: o.output as string | undefined, similarity: o.similarity as string[], examples: o.examples as number });
+  .action(async (dir: string, o: { output?: string; similarity: string[]; examples: number; json?: boolean }) => {
+    const r = await buildReport(dir, { output: o.output, similarity: o.similarity, examples: o.examples });
     if (o.json) printJson(r);
     else process.stderr.write(`wrote ${r.html} and ${r.plots.length} plots (${r.arms.length} arms)\n`);
   });

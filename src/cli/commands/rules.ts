@@ -9,11 +9,11 @@ const show = new Command("show")
   .description("resolve a rule spec against a model's vocabulary (vocab-only GGUFs work) and print the ids and scores")
   .requiredOption("-m, --model <gguf>", "model or vocab-only GGUF")
   .option("--rules <preset|file>", "preset name or JSON rule file", "hewitt2024")
-  .addOption(new Option("--disable-rule <rule>", "switch one rule off (repeatable)").choices(RULE_NAMES).argParser(collect(String) as never))
+  .addOption(new Option("--disable-rule <rule>", "switch one rule off (repeatable)").choices(RULE_NAMES).argParser(collect((v) => v as RuleName)))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
-    const spec = loadRules(o.rules as string, (o.disableRule as RuleName[] | undefined) ?? []);
-    await using model = await loadModel({ model: o.model as string, vocabOnly: true });
+  .action(async (o: { model: string; rules: string; disableRule?: RuleName[]; json?: boolean }) => {
+    const spec = loadRules(o.rules, o.disableRule ?? []);
+    await using model = await loadModel({ model: o.model, vocabOnly: true });
     const r = resolveRules(model, spec);
     const out = {
       name: spec.name,

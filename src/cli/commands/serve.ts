@@ -2,9 +2,9 @@ import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { loadModel } from "../../model/Model.js";
 import { startServer } from "../../serve/server.js";
-import { addModelOptions, modelOptionsFrom } from "../modelOptions.js";
+import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { intOption, printJson } from "../util.js";
-import { addGenerationOptions, samplingFrom } from "./generate.js";
+import { addGenerationOptions, samplingFrom, type GenerationCliOptions } from "./generate.js";
 
 const cmd = addGenerationOptions(
   addModelOptions(
@@ -19,35 +19,44 @@ const cmd = addGenerationOptions(
   ),
 );
 
+interface ServeCliOptions extends ModelCliOptions, GenerationCliOptions {
+  port: number;
+  host: string;
+  modelName?: string;
+  maxQueue: number;
+  apiKeyEnv?: string;
+  json?: boolean;
+}
+
 /** `iit serve`: --template applies to chat requests; --parallel is the batch size (default 4 here). */
-export const serveCommand = cmd.action(async (o: Record<string, unknown>) => {
+export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
   const sampling = samplingFrom(o);
-  const parallel = cmd.getOptionValueSource("parallel") === "default" ? 4 : (o.parallel as number);
+  const parallel = cmd.getOptionValueSource("parallel") === "default" ? 4 : o.parallel;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
     throw new InvalidOptionError("INVALID_OPTION", `--parallel must be an integer in [1, 64], got ${parallel}`);
   }
   let apiKey: string | undefined;
   if (o.apiKeyEnv) {
-    apiKey = process.env[o.apiKeyEnv as string];
-    if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv as string}: that variable is not set`);
+    apiKey = process.env[o.apiKeyEnv];
+    if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv}: that variable is not set`);
   }
   await using model = await loadModel(modelOptionsFrom(o));
   const server = await startServer({
     model,
-    modelName: o.modelName as string | undefined,
+    modelName: o.modelName,
     template: sampling.template,
     defaults: sampling,
     contextSize: sampling.contextSize,
     parallel,
-    maxQueue: o.maxQueue as number,
+    maxQueue: o.maxQueue,
     apiKey,
-    host: o.host as string,
-    port: o.port as number,
+    host: o.host,
+    port: o.port,
   });
   if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel });
   process.stderr.write(
     `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
-      `${o.rules ? `, rules ${o.rules as string}` : ""}); Ctrl-C stops\n`,
+      `${o.rules ? `, rules ${o.rules}` : ""}); Ctrl-C stops\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

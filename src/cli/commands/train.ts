@@ -5,6 +5,32 @@ import type { TrainMode } from "../../training/types.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
+interface TrainCliOptions {
+  model: string;
+  data: string;
+  mode: TrainMode;
+  output: string;
+  epochs: number;
+  lr: number;
+  warmupRatio: number;
+  batchSize: number;
+  weightDecay: number;
+  lossReduction: LossReduction;
+  maxGradNorm: number;
+  seed: number;
+  valFraction: number;
+  nCtx: number;
+  pack?: boolean;
+  maxExamples?: number;
+  loraRank?: number;
+  loraAlpha?: number;
+  loraTargets: string;
+  freezeEmbeddings?: boolean;
+  resume?: boolean;
+  threads?: number;
+  json?: boolean;
+}
+
 export const trainCommand = new Command("train")
   .description("finetune a GGUF model: response tuning, instruction tuning, single-task or LM; full F32 weights or a LoRA adapter")
   .requiredOption("-m, --model <gguf>", "base model (F32 for full finetuning; any type with --lora-rank)")
@@ -38,34 +64,34 @@ export const trainCommand = new Command("train")
   .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o: TrainCliOptions) => {
     const quiet = !!o.json;
     let bar: ReturnType<typeof progressBar> | undefined;
     let last = 0;
     try {
       const result = await train({
-        model: o.model as string,
-        data: o.data as string,
-        mode: o.mode as TrainMode,
-        output: o.output as string,
-        epochs: o.epochs as number,
-        lr: o.lr as number,
-        warmupRatio: o.warmupRatio as number,
-        batchSize: o.batchSize as number,
-        weightDecay: o.weightDecay as number,
-        lossReduction: o.lossReduction as LossReduction,
-        maxGradNorm: o.maxGradNorm as number,
-        seed: o.seed as number,
-        valFraction: o.valFraction as number,
-        nCtx: o.nCtx as number,
+        model: o.model,
+        data: o.data,
+        mode: o.mode,
+        output: o.output,
+        epochs: o.epochs,
+        lr: o.lr,
+        warmupRatio: o.warmupRatio,
+        batchSize: o.batchSize,
+        weightDecay: o.weightDecay,
+        lossReduction: o.lossReduction,
+        maxGradNorm: o.maxGradNorm,
+        seed: o.seed,
+        valFraction: o.valFraction,
+        nCtx: o.nCtx,
         pack: !!o.pack,
         freezeEmbeddings: !!o.freezeEmbeddings,
-        maxExamples: o.maxExamples as number | undefined,
-        loraRank: o.loraRank as number | undefined,
-        loraAlpha: o.loraAlpha as number | undefined,
-        loraTargets: (o.loraTargets as string).split(",").map((s) => s.trim()).filter(Boolean),
+        maxExamples: o.maxExamples,
+        loraRank: o.loraRank,
+        loraAlpha: o.loraAlpha,
+        loraTargets: o.loraTargets.split(",").map((s) => s.trim()).filter(Boolean),
         resume: !!o.resume,
-        threads: o.threads as number | undefined,
+        threads: o.threads,
         signal: interruptSignal(),
         onWarning: (m) => {
           if (!quiet) process.stderr.write(`warning: ${m}\n`);

@@ -13,13 +13,13 @@ export const winrateCommand = new Command("winrate")
   .description("AlpacaEval win rate, standard error and counts from an annotations file (output_2 vs the reference output_1)")
   .requiredOption("--annotations <file>", "AlpacaEval annotations.json (JSON array with preference in [1, 2])")
   .option("--json", "print one JSON object on stdout", false)
-  .action(async (raw: Record<string, unknown>) => {
+  .action(async (raw: { annotations?: string; json: boolean }) => {
     const opts = parseOptions(raw);
     const summary = computeWinRate(await readAnnotations(opts.annotations));
     process.stdout.write(opts.json ? JSON.stringify(summary) + "\n" : formatSummary(summary, opts.annotations));
   });
 
-function parseOptions(raw: Record<string, unknown>): WinrateOptions {
+function parseOptions(raw: { annotations?: string; json: boolean }): WinrateOptions {
   const annotations = raw.annotations;
   if (typeof annotations !== "string" || annotations.trim() === "") {
     throw new InvalidOptionError("INVALID_OPTION", "--annotations needs a file path", {

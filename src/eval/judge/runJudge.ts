@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import { AbortError } from "../../errors.js";
-import { checkOutputDir, writeJsonAtomic } from "../../generation/outputs.js";
+import { checkOutputDir } from "../../generation/outputs.js";
+import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { existsSync } from "node:fs";
 import { readAnnotations, type Annotation } from "../annotations.js";
 import { computeWinRate, type WinRateSummary } from "../winrate.js";

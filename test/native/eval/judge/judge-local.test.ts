@@ -2,19 +2,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { readAnnotations } from "../../../src/eval/annotations.js";
-import { LocalJudge } from "../../../src/eval/judge/local.js";
-import { defaultTemplate, renderTemplate } from "../../../src/eval/judge/template.js";
-import { computeWinRate } from "../../../src/eval/winrate.js";
-import { promptTokens } from "../../../src/generation/templates.js";
-import { loadModel } from "../../../src/model/Model.js";
-import { iit } from "../../helpers/cli.js";
-import { cliPath, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
-import { iitAsync } from "../serve/proc.js";
+import { readAnnotations } from "../../../../src/eval/annotations.js";
+import { LocalJudge } from "../../../../src/eval/judge/local.js";
+import { defaultTemplate, renderTemplate } from "../../../../src/eval/judge/template.js";
+import { computeWinRate } from "../../../../src/eval/winrate.js";
+import { promptTokens } from "../../../../src/generation/templates.js";
+import { loadModel } from "../../../../src/model/Model.js";
+import { iit } from "../../../helpers/cli.js";
+import { cliPath, skipNoModel, storiesModel, tempDir } from "../../../helpers/fixtures.js";
+import { iitAsync } from "../../serve/proc.js";
 import { hasAlpacaEval, writeRealPairs } from "./realPairs.js";
 
 const skip =
-  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../shared/data/alpaca_eval absent");
+  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
 
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(Boolean).length : 0);
 

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasStories, repoRoot, skipNoModel } from "../../helpers/fixtures.js";
+import { hasStories, repoRoot, skipNoModel } from "../helpers/fixtures.js";
 
 /** The first ```js block after the heading. */
 export function readmeBlock(heading: string): string {

@@ -7,9 +7,9 @@ import {
   preferenceFromLogprobs,
   preferenceFromText,
   preferenceFromTop,
-} from "../../../src/eval/judge/parse.js";
-import { defaultTemplate, parseLabels, renderTemplate } from "../../../src/eval/judge/template.js";
-import { sharedDir } from "../../helpers/fixtures.js";
+} from "../../../../src/eval/judge/parse.js";
+import { defaultTemplate, parseLabels, renderTemplate } from "../../../../src/eval/judge/template.js";
+import { sharedDir } from "../../../helpers/fixtures.js";
 
 const L: [string, string] = ["m", "M"];
 

@@ -2,14 +2,14 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Message } from "../../../src/data/template.js";
-import { parseAnnotations } from "../../../src/eval/annotations.js";
-import type { JudgeBackend } from "../../../src/eval/judge/backend.js";
-import { JudgeCache } from "../../../src/eval/judge/cache.js";
-import { pairByInstruction } from "../../../src/eval/judge/pairs.js";
-import { isSwitched, type JudgeOutcome } from "../../../src/eval/judge/parse.js";
-import { runJudge } from "../../../src/eval/judge/runJudge.js";
-import { computeWinRate } from "../../../src/eval/winrate.js";
+import type { Message } from "../../../../src/data/template.js";
+import { parseAnnotations } from "../../../../src/eval/annotations.js";
+import type { JudgeBackend } from "../../../../src/eval/judge/backend.js";
+import { JudgeCache } from "../../../../src/eval/judge/cache.js";
+import { pairByInstruction } from "../../../../src/eval/judge/pairs.js";
+import { isSwitched, type JudgeOutcome } from "../../../../src/eval/judge/parse.js";
+import { runJudge } from "../../../../src/eval/judge/runJudge.js";
+import { computeWinRate } from "../../../../src/eval/winrate.js";
 
 /** A judge that prefers the longer answer shown, with P = 0.8; counts its calls. */
 class FakeJudge implements JudgeBackend {

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { distribution, lengthsOf } from "../../../src/eval/analyses/lengths.js";
-import { iit } from "../../helpers/cli.js";
-import { tempDir } from "../../helpers/fixtures.js";
+import { distribution, lengthsOf } from "../../../../src/eval/analyses/lengths.js";
+import { iit } from "../../../helpers/cli.js";
+import { tempDir } from "../../../helpers/fixtures.js";
 
 const rows = [
   { instruction: "a", output: "héllo", generator: "g", n_tokens: 3, stop_reason: "eos" },

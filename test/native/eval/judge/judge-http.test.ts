@@ -3,15 +3,15 @@ import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAnnotations } from "../../../src/eval/annotations.js";
-import { computeWinRate } from "../../../src/eval/winrate.js";
-import { iit } from "../../helpers/cli.js";
-import { cliPath, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
-import { iitAsync, startServe, type ServeProcess } from "../serve/proc.js";
+import { readAnnotations } from "../../../../src/eval/annotations.js";
+import { computeWinRate } from "../../../../src/eval/winrate.js";
+import { iit } from "../../../helpers/cli.js";
+import { cliPath, skipNoModel, storiesModel, tempDir } from "../../../helpers/fixtures.js";
+import { iitAsync, startServe, type ServeProcess } from "../../serve/proc.js";
 import { hasAlpacaEval, writeRealPairs } from "./realPairs.js";
 
 const skip =
-  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../shared/data/alpaca_eval absent");
+  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
 const KEY = { IIT_TEST_JUDGE_KEY: "secret-123" };
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createDataCommand } from "../../../src/cli/commands/data.js";
 import { DatasetError, InvalidOptionError } from "../../../src/errors.js";
-import { fixture, hasSharedLima, sharedLima, withTempDir } from "./helpers.js";
+import { fixture, hasSharedLima, sharedLima, withTempDir } from "../data/helpers.js";
 
 let stdout: string;
 let stderr: string;

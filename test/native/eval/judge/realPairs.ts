@@ -1,7 +1,7 @@
 // A dozen real AlpacaEval pairs (alpaca-7b vs text_davinci_003), short enough for stories260K's 2048-token context.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedDir } from "../../helpers/fixtures.js";
+import { sharedDir } from "../../../helpers/fixtures.js";
 
 const dataDir = join(sharedDir, "data", "alpaca_eval");
 export const hasAlpacaEval = existsSync(join(dataDir, "alpaca-7b.model_outputs.json"));

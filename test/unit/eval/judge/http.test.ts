@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { JudgeError } from "../../../src/errors.js";
-import { HttpJudge, retryAfterMs } from "../../../src/eval/judge/http.js";
+import { JudgeError } from "../../../../src/errors.js";
+import { HttpJudge, retryAfterMs } from "../../../../src/eval/judge/http.js";
 
 type Handler = (n: number, body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse) => void;
 const servers: ReturnType<typeof createServer>[] = [];

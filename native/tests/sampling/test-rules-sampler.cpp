@@ -1,12 +1,12 @@
-// Tests of the rule adapter (sampling/poe-sampler) and token text resolution (sampling/token-resolve),
+// Tests of the rule adapter (sampling/rules-sampler) and token text resolution (sampling/token-resolve),
 // in the style of llama.cpp's tests/test-sampling.cpp: synthetic llama_token_data_arrays, no model.
 //
-//   test-poe-sampler [models-dir]
+//   test-rules-sampler [models-dir]
 //
 // models-dir = llama.cpp's models/ (ggml-vocab-llama-spm.gguf, ggml-vocab-llama-bpe.gguf); the
 // vocabulary checks are skipped when it is not given or the files are absent. Exit code 0 = all passed.
 
-#include "sampling/poe-sampler.h"
+#include "sampling/rules-sampler.h"
 #include "sampling/token-resolve.h"
 #include "test-helpers.h"
 
@@ -23,8 +23,8 @@ static const llama_token EOS = 2;
 static const llama_token BANG = 10;
 static const llama_token NEWLINE = 11;
 
-static llama_sampler_poe_vocab_desc synthetic_desc() {
-    llama_sampler_poe_vocab_desc desc;
+static iit_rules_vocab_desc synthetic_desc() {
+    iit_rules_vocab_desc desc;
     desc.n_vocab       = N_VOCAB;
     desc.eos_ids       = { EOS };
     desc.start_bang    = BANG;
@@ -41,18 +41,18 @@ static void test_eos() {
         { 0, 0.0f, 0.0f }, { 1, 0.06f, 0.06f }, { 100, 6.0f, 6.0f }, { 249, 14.94f, 14.94f },
         { 250, 0.0f, 15.0f }, { 1000, 0.0f, 15.0f },
     };
-    for (auto mode : { LLAMA_SAMPLER_POE_EOS_MODE_RESET, LLAMA_SAMPLER_POE_EOS_MODE_HOLD }) {
+    for (auto mode : { IIT_RULES_EOS_MODE_RESET, IIT_RULES_EOS_MODE_HOLD }) {
         for (const auto & c : cases) {
-            llama_sampler_poe_params p;
+            iit_rules_params p;
             p.eos_enabled = true;
             p.eos_mode    = mode;
-            llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
+            llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
             CHECK(smpl != nullptr, "EOS sampler created");
-            llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+            iit_rules_set_prompt(smpl, nullptr, 0);
             accept_n(smpl, c.n);
             const auto a = ADDED(smpl, N_VOCAB);
-            const float want = mode == LLAMA_SAMPLER_POE_EOS_MODE_RESET ? c.reset : c.hold;
-            CHECK_NEAR(a[EOS], want, "EOS at n = %d (%s): want %f, got %f", c.n, mode == LLAMA_SAMPLER_POE_EOS_MODE_RESET ? "reset" : "hold", want, a[EOS]);
+            const float want = mode == IIT_RULES_EOS_MODE_RESET ? c.reset : c.hold;
+            CHECK_NEAR(a[EOS], want, "EOS at n = %d (%s): want %f, got %f", c.n, mode == IIT_RULES_EOS_MODE_RESET ? "reset" : "hold", want, a[EOS]);
             check_zero_except(a, { EOS }, __LINE__);
             llama_sampler_free(smpl);
         }
@@ -60,10 +60,10 @@ static void test_eos() {
 
     // hard stop: n > eos_hard_after replaces the ramp
     {
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.eos_enabled    = true;
         p.eos_hard_after = 10;
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
         accept_n(smpl, 10);
         CHECK_NEAR(ADDED(smpl, N_VOCAB)[EOS], 0.6f, "hard stop not yet at n = 10");
         accept_n(smpl, 1);
@@ -73,13 +73,13 @@ static void test_eos() {
 
     // a ramp that starts later is measured from eos_start (the code's n - eos_range[0])
     {
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.eos_enabled = true;
         p.eos_start   = 10;
         p.eos_end     = 20;
         p.eos_slope   = 0.5f;
-        p.eos_mode    = LLAMA_SAMPLER_POE_EOS_MODE_HOLD;
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
+        p.eos_mode    = IIT_RULES_EOS_MODE_HOLD;
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
         accept_n(smpl, 10);
         CHECK_NEAR(ADDED(smpl, N_VOCAB)[EOS], 0.0f, "EOS at n = eos_start is 0");
         accept_n(smpl, 5);
@@ -93,9 +93,9 @@ static void test_eos() {
     {
         auto d = desc;
         d.eos_ids = { EOS, 7, EOS }; // a repeated target counts once
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.eos_enabled = true;
-        llama_sampler * smpl = llama_sampler_init_poe_desc(d, p);
+        llama_sampler * smpl = iit_sampler_init_rules_desc(d, p);
         accept_n(smpl, 100);
         const auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[EOS], 6.0f, "first EOG target");
@@ -111,15 +111,15 @@ static void test_repetition() {
     //                                      tag         tag (last)
     const std::vector<llama_token> prompt = { 1, 7, 40, 41, 8, 9, 40, 41, 12, 13, 12 };
 
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.rep_enabled = true;
     p.user_tag    = tag;
 
     // after the last user tag: 12 and 13, once each
     {
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-        llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
-        CHECK(llama_sampler_poe_scope_begin(smpl) == 8, "scope begins after the last tag, got %d", llama_sampler_poe_scope_begin(smpl));
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
+        CHECK(iit_rules_scope_begin(smpl) == 8, "scope begins after the last tag, got %d", iit_rules_scope_begin(smpl));
         auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[12], -1.5f, "12 (twice after the tag) is penalised once: %f", a[12]);
         CHECK_NEAR(a[13], -1.5f, "13 after the tag is penalised: %f", a[13]);
@@ -138,9 +138,9 @@ static void test_repetition() {
     // no tag in the prompt: the whole prompt is in scope
     {
         const std::vector<llama_token> untagged = { 1, 7, 8 };
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-        llama_sampler_poe_set_prompt(smpl, untagged.data(), untagged.size());
-        CHECK(llama_sampler_poe_scope_begin(smpl) == 0, "no tag: scope begins at 0");
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        iit_rules_set_prompt(smpl, untagged.data(), untagged.size());
+        CHECK(iit_rules_scope_begin(smpl) == 0, "no tag: scope begins at 0");
         const auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[1] + a[7] + a[8], -4.5f, "no tag: every prompt id penalised");
         check_zero_except(a, { 1, 7, 8 }, __LINE__);
@@ -150,9 +150,9 @@ static void test_repetition() {
     // the tag ends the prompt: nothing in scope yet
     {
         const std::vector<llama_token> tail = { 1, 7, 40, 41 };
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-        llama_sampler_poe_set_prompt(smpl, tail.data(), tail.size());
-        CHECK(llama_sampler_poe_scope_begin(smpl) == 4, "tag at the end: scope begins at the end");
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        iit_rules_set_prompt(smpl, tail.data(), tail.size());
+        CHECK(iit_rules_scope_begin(smpl) == 4, "tag at the end: scope begins at the end");
         check_zero_except(ADDED(smpl, N_VOCAB), {}, __LINE__);
         llama_sampler_free(smpl);
     }
@@ -160,10 +160,10 @@ static void test_repetition() {
     // response scope: generated tokens only
     {
         auto pr = p;
-        pr.rep_scope = LLAMA_SAMPLER_POE_REP_SCOPE_RESPONSE;
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, pr);
-        llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
-        CHECK(llama_sampler_poe_scope_begin(smpl) == (int32_t) prompt.size(), "response scope begins after the prompt");
+        pr.rep_scope = IIT_RULES_REP_SCOPE_RESPONSE;
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, pr);
+        iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
+        CHECK(iit_rules_scope_begin(smpl) == (int32_t) prompt.size(), "response scope begins after the prompt");
         check_zero_except(ADDED(smpl, N_VOCAB), {}, __LINE__);
         accept_n(smpl, 2, 7);
         const auto a = ADDED(smpl, N_VOCAB);
@@ -174,11 +174,11 @@ static void test_repetition() {
 
     // set_prompt again replaces the scope and forgets generated tokens
     {
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-        llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
         accept_n(smpl, 1, 30);
         const std::vector<llama_token> other = { 40, 41, 20 };
-        llama_sampler_poe_set_prompt(smpl, other.data(), other.size());
+        iit_rules_set_prompt(smpl, other.data(), other.size());
         const auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[20], -1.5f, "new prompt in scope");
         check_zero_except(a, { 20 }, __LINE__);
@@ -188,13 +188,13 @@ static void test_repetition() {
 
 static void test_fixed() {
     const auto desc = synthetic_desc();
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.fixed_enabled = true;
     p.fixed = { { 5, -4.0f }, { 6, 1.0f }, { 5, -2.0f }, { 20, 1.0f } };
 
     {
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-        llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        iit_rules_set_prompt(smpl, nullptr, 0);
         auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[5], -2.0f, "a repeated fixed id is assigned its last score, not the sum: %f", a[5]);
         CHECK_NEAR(a[6], 1.0f, "fixed +1");
@@ -210,9 +210,9 @@ static void test_fixed() {
     {
         auto pr = p;
         pr.rep_enabled = true;
-        pr.rep_scope   = LLAMA_SAMPLER_POE_REP_SCOPE_RESPONSE;
-        llama_sampler * smpl = llama_sampler_init_poe_desc(desc, pr);
-        llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+        pr.rep_scope   = IIT_RULES_REP_SCOPE_RESPONSE;
+        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, pr);
+        iit_rules_set_prompt(smpl, nullptr, 0);
         accept_n(smpl, 3, 20);
         const auto a = ADDED(smpl, N_VOCAB);
         CHECK_NEAR(a[20], -0.5f, "fixed +1 then repetition -1.5: %f", a[20]);
@@ -222,10 +222,10 @@ static void test_fixed() {
 
 static void test_start() {
     const auto desc = synthetic_desc();
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.start_enabled = true;
-    llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
-    llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+    iit_rules_set_prompt(smpl, nullptr, 0);
 
     auto a = ADDED(smpl, N_VOCAB);
     bool ok = true;
@@ -249,8 +249,8 @@ static void test_start() {
     llama_sampler_free(smpl);
 }
 
-static llama_sampler_poe_params all_rules() {
-    llama_sampler_poe_params p;
+static iit_rules_params all_rules() {
+    iit_rules_params p;
     p.eos_enabled   = true;
     p.rep_enabled   = true;
     p.user_tag      = { 40, 41 };
@@ -263,8 +263,8 @@ static llama_sampler_poe_params all_rules() {
 static void test_combination() {
     const auto desc = synthetic_desc();
     const std::vector<llama_token> prompt = { 1, 40, 41, 3, 9, EOS };
-    llama_sampler * smpl = llama_sampler_init_poe_desc(desc, all_rules());
-    llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
+    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, all_rules());
+    iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
 
     // 1st position: start scores everywhere + fixed + repetition; EOS ramp 0
     auto a = ADDED(smpl, N_VOCAB);
@@ -292,8 +292,8 @@ static void test_combination() {
 static void test_reset_clone() {
     const auto desc = synthetic_desc();
     const std::vector<llama_token> prompt = { 1, 40, 41, 3, 9 };
-    llama_sampler * smpl = llama_sampler_init_poe_desc(desc, all_rules());
-    llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
+    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, all_rules());
+    iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
     const auto fresh = ADDED(smpl, N_VOCAB);
 
     for (llama_token t = 20; t < 30; ++t) {
@@ -303,9 +303,9 @@ static void test_reset_clone() {
 
     // clone: same config and state ...
     llama_sampler * copy = llama_sampler_clone(smpl);
-    CHECK(copy != nullptr && std::string(llama_sampler_name(copy)) == "poe", "clone is a poe sampler");
+    CHECK(copy != nullptr && std::string(llama_sampler_name(copy)) == "iit-rules", "clone is a rules sampler");
     CHECK(ADDED(copy, N_VOCAB) == before, "clone keeps the prompt, the count and the repetition set");
-    CHECK(llama_sampler_poe_scope_begin(copy) == 3, "clone keeps the scope");
+    CHECK(iit_rules_scope_begin(copy) == 3, "clone keeps the scope");
 
     // ... and then evolves on its own
     accept_n(copy, 50, 33);
@@ -323,11 +323,11 @@ static void test_reset_clone() {
 
 static void test_all_off() {
     const auto desc = synthetic_desc();
-    llama_sampler_poe_params p; // every rule off by default
+    iit_rules_params p; // every rule off by default
     p.fixed_enabled = true;     // ... and an empty fixed list is off too
-    llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
+    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
     CHECK(smpl != nullptr, "all-off config gives a sampler");
-    CHECK(std::string(llama_sampler_name(smpl)) == "?poe", "all-off sampler is the no-op \"?poe\", got %s", llama_sampler_name(smpl));
+    CHECK(std::string(llama_sampler_name(smpl)) == "?iit-rules", "all-off sampler is the no-op \"?iit-rules\", got %s", llama_sampler_name(smpl));
 
     std::vector<llama_token_data> cur;
     for (llama_token id = 0; id < N_VOCAB; ++id) {
@@ -336,7 +336,7 @@ static void test_all_off() {
     const std::vector<llama_token_data> orig = cur;
     llama_token_data_array cur_p = { cur.data(), cur.size(), 7, true };
     const std::vector<llama_token> prompt = { 1, 2, 3 };
-    llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size()); // no-op, must not crash
+    iit_rules_set_prompt(smpl, prompt.data(), prompt.size()); // no-op, must not crash
     llama_sampler_accept(smpl, 4);
     llama_sampler_apply(smpl, &cur_p);
     bool same = cur_p.size == orig.size() && cur_p.sorted && cur_p.selected == 7;
@@ -344,10 +344,10 @@ static void test_all_off() {
         same = same && cur[i].id == orig[i].id && cur[i].logit == orig[i].logit && cur[i].p == orig[i].p;
     }
     CHECK(same, "all-off sampler changes nothing");
-    CHECK(llama_sampler_poe_scope_begin(smpl) == -1, "the no-op is not a poe sampler");
+    CHECK(iit_rules_scope_begin(smpl) == -1, "the no-op is not a rules sampler");
 
     llama_sampler * copy = llama_sampler_clone(smpl);
-    CHECK(copy != nullptr && std::string(llama_sampler_name(copy)) == "?poe", "the no-op clones");
+    CHECK(copy != nullptr && std::string(llama_sampler_name(copy)) == "?iit-rules", "the no-op clones");
     llama_sampler_reset(copy);
     llama_sampler_free(copy);
     llama_sampler_free(smpl);
@@ -356,41 +356,41 @@ static void test_all_off() {
 static void test_invalid() {
     const auto desc = synthetic_desc();
     {
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.fixed_enabled = true;
         p.fixed = { { N_VOCAB, 1.0f } };
-        CHECK(llama_sampler_init_poe_desc(desc, p) == nullptr, "out-of-range fixed id is rejected");
-        CHECK(llama_sampler_poe_params_check_desc(desc, p).find("outside the vocabulary") != std::string::npos,
-              "message names the problem: %s", llama_sampler_poe_params_check_desc(desc, p).c_str());
+        CHECK(iit_sampler_init_rules_desc(desc, p) == nullptr, "out-of-range fixed id is rejected");
+        CHECK(iit_rules_params_check_desc(desc, p).find("outside the vocabulary") != std::string::npos,
+              "message names the problem: %s", iit_rules_params_check_desc(desc, p).c_str());
     }
     {
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.eos_enabled = true;
         p.eos_end     = 0;
-        CHECK(llama_sampler_init_poe_desc(desc, p) == nullptr, "empty EOS range is rejected");
+        CHECK(iit_sampler_init_rules_desc(desc, p) == nullptr, "empty EOS range is rejected");
     }
     {
         auto d = desc;
         d.eos_ids.clear();
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.eos_enabled = true;
-        CHECK(llama_sampler_init_poe_desc(d, p) == nullptr, "EOS rule without an EOS token is rejected");
+        CHECK(iit_sampler_init_rules_desc(d, p) == nullptr, "EOS rule without an EOS token is rejected");
     }
     {
         auto d = desc;
         d.start_bang = LLAMA_TOKEN_NULL;
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.start_enabled = true;
-        CHECK(llama_sampler_init_poe_desc(d, p) == nullptr, "start rule without \"!\" is rejected");
-        CHECK(llama_sampler_poe_params_check_desc(d, p).find("\"!\"") != std::string::npos, "message names \"!\"");
+        CHECK(iit_sampler_init_rules_desc(d, p) == nullptr, "start rule without \"!\" is rejected");
+        CHECK(iit_rules_params_check_desc(d, p).find("\"!\"") != std::string::npos, "message names \"!\"");
     }
     {
-        llama_sampler_poe_params p;
+        iit_rules_params p;
         p.rep_enabled = true;
         p.rep_score   = NAN;
-        CHECK(llama_sampler_init_poe_desc(desc, p) == nullptr, "NaN score is rejected");
+        CHECK(iit_sampler_init_rules_desc(desc, p) == nullptr, "NaN score is rejected");
     }
-    CHECK(llama_sampler_poe_params_check_desc(desc, all_rules()).empty(), "the full config is valid");
+    CHECK(iit_rules_params_check_desc(desc, all_rules()).empty(), "the full config is valid");
 }
 
 static double logsumexp(const std::vector<float> & x) {
@@ -413,10 +413,10 @@ static void test_normalize() {
     pr.eos_hard_after = 3; // a large score too (from n = 4)
     auto pn = pr;
     pn.normalize = true;
-    llama_sampler * raw  = llama_sampler_init_poe_desc(desc, pr);
-    llama_sampler * norm = llama_sampler_init_poe_desc(desc, pn);
-    llama_sampler_poe_set_prompt(raw, prompt.data(), prompt.size());
-    llama_sampler_poe_set_prompt(norm, prompt.data(), prompt.size());
+    llama_sampler * raw  = iit_sampler_init_rules_desc(desc, pr);
+    llama_sampler * norm = iit_sampler_init_rules_desc(desc, pn);
+    iit_rules_set_prompt(raw, prompt.data(), prompt.size());
+    iit_rules_set_prompt(norm, prompt.data(), prompt.size());
 
     for (int32_t step = 0; step < 6; ++step) { // 0 = dense start scores, then sparse, then hard stop
         const auto r = ADDED(raw, N_VOCAB);
@@ -439,17 +439,17 @@ static void test_normalize() {
 // inside a chain with greedy: the rules decide, and the chain forwards accept and set_prompt
 static void test_chain() {
     const auto desc = synthetic_desc();
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.eos_enabled = true;
     p.rep_enabled = true;
     p.user_tag    = { 40, 41 };
 
     llama_sampler * chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
-    llama_sampler_chain_add(chain, llama_sampler_init_poe_desc(desc, p));
+    llama_sampler_chain_add(chain, iit_sampler_init_rules_desc(desc, p));
     llama_sampler_chain_add(chain, llama_sampler_init_greedy());
     const std::vector<llama_token> prompt = { 1, 40, 41, 8 };
-    llama_sampler_poe_set_prompt(chain, prompt.data(), prompt.size());
-    CHECK(llama_sampler_poe_scope_begin(chain) == 3, "set_prompt reaches the poe sampler inside a chain");
+    iit_rules_set_prompt(chain, prompt.data(), prompt.size());
+    CHECK(iit_rules_scope_begin(chain) == 3, "set_prompt reaches the rules sampler inside a chain");
 
     auto pick = [&]() {
         std::vector<llama_token_data> cur;
@@ -471,10 +471,10 @@ static void test_chain() {
 // a truncated, sorted candidate array (as after top-k) goes through the id-mapping path
 static void test_partial_array() {
     const auto desc = synthetic_desc();
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.fixed_enabled = true;
     p.fixed = { { 3, -4.0f }, { 50, 1.0f } };
-    llama_sampler * smpl = llama_sampler_init_poe_desc(desc, p);
+    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
     std::vector<llama_token_data> cur = { { 50, 5.0f, 0.0f }, { 3, 4.0f, 0.0f }, { 7, 3.0f, 0.0f } };
     llama_token_data_array cur_p = { cur.data(), cur.size(), -1, true };
     llama_sampler_apply(smpl, &cur_p);
@@ -495,7 +495,7 @@ static void test_score_string() {
         { "\xD8\xA7", 0 /* Arabic alef: a letter without case */ },
     };
     for (const auto & c : cases) {
-        const float got = llama_sampler_poe_score_string(c.s);
+        const float got = iit_rules_score_string(c.s);
         CHECK(got == c.want, "score_string(\"%s\") = %g, want %g", c.s, got, c.want);
     }
 }

@@ -1,4 +1,4 @@
-// Builds and runs the C++ tests of the rule adapter (native/tests/test-poe-sampler.cpp): synthetic
+// Builds and runs the C++ tests of the rule adapter (native/tests/sampling/test-rules-sampler.cpp): synthetic
 // logits for every rule, plus token resolution on llama.cpp's Llama-2 (SPM) and Llama-3 (BPE) vocab GGUFs.
 // The build directory lives under the OS temp dir and is reused between runs (the first build
 // compiles llama.cpp: a minute or two).
@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { repoRoot, vocabDir } from "../helpers/fixtures.js";
+import { repoRoot, vocabDir } from "../../helpers/fixtures.js";
 
 const llamaSrc = join(repoRoot, "native", "llama.cpp");
-const buildDir = join(tmpdir(), "iit-poe-sampler-build");
-const exe = join(buildDir, process.platform === "win32" ? "test-poe-sampler.exe" : "test-poe-sampler");
+const buildDir = join(tmpdir(), "iit-rules-sampler-build");
+const exe = join(buildDir, process.platform === "win32" ? "test-rules-sampler.exe" : "test-rules-sampler");
 
 interface RunResult {
   code: number | null;
@@ -38,7 +38,7 @@ const skipReason = !existsSync(join(llamaSrc, "CMakeLists.txt"))
   : !(await hasCmake())
     ? "cmake not found on PATH"
     : false;
-if (skipReason) console.warn(`poe sampler C++ tests skipped: ${skipReason}`);
+if (skipReason) console.warn(`rules sampler C++ tests skipped: ${skipReason}`);
 
 async function configure(): Promise<RunResult> {
   mkdirSync(buildDir, { recursive: true });
@@ -47,14 +47,14 @@ async function configure(): Promise<RunResult> {
     "-B", buildDir,
     `-DIIT_LLAMA_SRC=${llamaSrc}`,
     "-DCMAKE_BUILD_TYPE=Release",
-    // the addon target needs cmake-js; only test-poe-sampler is built here
+    // the addon target needs cmake-js; only test-rules-sampler is built here
     `-DCMAKE_JS_INC=${tmpdir()}`,
     "-DCMAKE_JS_SRC=",
     "-DCMAKE_JS_LIB=",
   ]);
 }
 
-describe.skipIf(skipReason)("poe sampler: C++ tests (native/tests/test-poe-sampler.cpp)", () => {
+describe.skipIf(skipReason)("rules sampler: C++ tests (native/tests/sampling/test-rules-sampler.cpp)", () => {
   let build: RunResult = { code: null, output: "not built" };
 
   beforeAll(async () => {
@@ -66,10 +66,10 @@ describe.skipIf(skipReason)("poe sampler: C++ tests (native/tests/test-poe-sampl
     }
     build = conf.code !== 0
       ? conf
-      : await run("cmake", ["--build", buildDir, "--target", "test-poe-sampler", "-j", String(availableParallelism())]);
+      : await run("cmake", ["--build", buildDir, "--target", "test-rules-sampler", "-j", String(availableParallelism())]);
   }, 20 * 60_000);
 
-  it("builds the test-poe-sampler target", () => {
+  it("builds the test-rules-sampler target", () => {
     expect(build.code, build.output).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 // Token text resolution and the rule adapter on real vocabularies (Llama-2 SentencePiece, Llama-3 BPE):
-// the paper's 15 token texts must resolve to the ids its code uses. Part of test-poe-sampler.
+// the paper's 15 token texts must resolve to the ids its code uses. Part of test-rules-sampler.
 
-#include "sampling/poe-sampler.h"
+#include "sampling/rules-sampler.h"
 #include "sampling/token-resolve.h"
 #include "test-helpers.h"
 
@@ -61,7 +61,7 @@ static void test_vocab_spm(const std::string & dir) {
     std::vector<llama_token> prompt = tokenize(vocab, prompt_text, true);
     const std::vector<llama_token> tag_full = tokenize(vocab, "\n<|user|>\n", false);
     CHECK(tag_full.size() >= 5, "user tag tokenizes");
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.eos_enabled   = true;
     p.rep_enabled   = true;
     p.user_tag.assign(tag_full.end() - 5, tag_full.end()); // the code keeps the last 5 ids
@@ -70,11 +70,11 @@ static void test_vocab_spm(const std::string & dir) {
     for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
         p.fixed.push_back({ got[i], scores[i] });
     }
-    CHECK(llama_sampler_poe_params_check(vocab, p).empty(), "paper preset valid: %s", llama_sampler_poe_params_check(vocab, p).c_str());
-    llama_sampler * smpl = llama_sampler_init_poe(vocab, p);
+    CHECK(iit_rules_params_check(vocab, p).empty(), "paper preset valid: %s", iit_rules_params_check(vocab, p).c_str());
+    llama_sampler * smpl = iit_sampler_init_rules(vocab, p);
     CHECK(smpl != nullptr, "paper preset sampler");
-    llama_sampler_poe_set_prompt(smpl, prompt.data(), prompt.size());
-    const int32_t begin = llama_sampler_poe_scope_begin(smpl);
+    iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
+    const int32_t begin = iit_rules_scope_begin(smpl);
     CHECK(begin > 1 && begin < (int32_t) prompt.size(), "the user tag is found in the Tulu prompt (begin %d of %zu)", begin, prompt.size());
     // BOS, '▁<' and the tag's tail '| user | > \n' come first; the scope starts right after them.
     CHECK(prompt.size() > 7 && prompt[0] == 1 && prompt[1] == 529 && prompt[3] == 1792, "Tulu prompt starts <s> '▁<' '|' 'user'");
@@ -93,11 +93,11 @@ static void test_vocab_spm(const std::string & dir) {
     llama_sampler_free(smpl);
 
     // the start rule on the real vocabulary
-    llama_sampler_poe_params ps;
+    iit_rules_params ps;
     ps.start_enabled = true;
-    smpl = llama_sampler_init_poe(vocab, ps);
+    smpl = iit_sampler_init_rules(vocab, ps);
     CHECK(smpl != nullptr, "start rule sampler");
-    llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+    iit_rules_set_prompt(smpl, nullptr, 0);
     a = ADDED(smpl, 32000);
     CHECK_NEAR(a[20419], 50.0f, "' Okay' +50");
     CHECK_NEAR(a[306], -15.0f, "' I' -15");
@@ -137,14 +137,14 @@ static void test_vocab_bpe(const std::string & dir) {
     }
     printf("\n");
 
-    llama_sampler_poe_params p;
+    iit_rules_params p;
     p.eos_enabled   = true;
     p.start_enabled = true;
-    std::string err = llama_sampler_poe_params_check(vocab, p);
+    std::string err = iit_rules_params_check(vocab, p);
     CHECK(err.empty(), "start + EOS valid on BPE: %s", err.c_str());
-    llama_sampler * smpl = llama_sampler_init_poe(vocab, p);
+    llama_sampler * smpl = iit_sampler_init_rules(vocab, p);
     const int32_t n_vocab = llama_vocab_n_tokens(vocab);
-    llama_sampler_poe_set_prompt(smpl, nullptr, 0);
+    iit_rules_set_prompt(smpl, nullptr, 0);
     auto a = ADDED(smpl, n_vocab);
     CHECK_NEAR(a[36539], 50.0f, "BPE ' Okay' +50");
     CHECK_NEAR(a[358], -15.0f, "BPE ' I' -15");
@@ -156,7 +156,7 @@ static void test_vocab_bpe(const std::string & dir) {
 
     p.start_enabled = false;
     p.eos_all_eog   = true;
-    smpl = llama_sampler_init_poe(vocab, p);
+    smpl = iit_sampler_init_rules(vocab, p);
     accept_n(smpl, 100);
     a = ADDED(smpl, n_vocab);
     CHECK_NEAR(a[128001], 6.0f, "eos_all_eog: <|end_of_text|>");

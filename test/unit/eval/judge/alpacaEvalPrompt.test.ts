@@ -5,16 +5,16 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runJudge } from "../../../src/eval/judge/runJudge.js";
-import { loadTemplate, renderTemplate } from "../../../src/eval/judge/template.js";
-import { parseExperimentConfig } from "../../../src/experiment/config.js";
-import { experimentJudgeTemplate, openExperimentJudge } from "../../../src/experiment/runSteps.js";
-import { repoRoot, sharedDir, tempDir } from "../../helpers/fixtures.js";
+import { runJudge } from "../../../../src/eval/judge/runJudge.js";
+import { loadTemplate, renderTemplate } from "../../../../src/eval/judge/template.js";
+import { parseExperimentConfig } from "../../../../src/experiment/config.js";
+import { experimentJudgeTemplate, openExperimentJudge } from "../../../../src/experiment/runSteps.js";
+import { repoRoot, sharedDir, tempDir } from "../../../helpers/fixtures.js";
 
 const dataDir = join(sharedDir, "data", "alpaca_eval");
 const promptFile = join(dataDir, "alpaca_eval_clf_gpt4_turbo.txt");
 const annotationsFile = join(dataDir, "alpaca-7b.annotations.json");
-const skip = existsSync(promptFile) && existsSync(annotationsFile) ? false : "../shared/data/alpaca_eval absent";
+const skip = existsSync(promptFile) && existsSync(annotationsFile) ? false : "../../shared/data/alpaca_eval absent";
 
 interface Row {
   instruction: string;

@@ -1,6 +1,6 @@
 // The rule adapter of Hewitt et al. 2024 ("Instruction Following without Instruction Tuning",
 // paper §6 / App. E, code `open_instruct/combined_model.py` at bc261e5) as a llama.cpp sampler.
-// Pure llama.cpp code (no N-API), so it builds and is tested alone (native/tests/test-poe-sampler.cpp).
+// Pure llama.cpp code (no N-API), so it builds and is tested alone (native/tests/test-rules-sampler.cpp).
 //
 // Product of experts. The paper's code combines  log_softmax(base_logits) + log_softmax(rule_scores).
 // This sampler adds the rule scores r to the logits it is given, so it must run first in the chain,
@@ -27,7 +27,7 @@
 //     r["\n"] += start_newline;
 //   - EOS (rule 1): r[eos] += eos_score(n), n = tokens generated so far (see the params).
 //
-// Per-sequence state: one sampler per sequence. Call llama_sampler_poe_set_prompt() with the
+// Per-sequence state: one sampler per sequence. Call iit_rules_set_prompt() with the
 // sequence's prompt before generating; llama_sampler_accept() (done by llama_sampler_sample and
 // by the chain) adds each generated token. The prompt must end where the response starts (the
 // assistant tag is its tail), because n counts accepted tokens.
@@ -45,25 +45,25 @@
 #include <string>
 #include <vector>
 
-enum llama_sampler_poe_eos_mode {
+enum iit_rules_eos_mode {
     // n >= eos_end: score 0 again. The paper's code does this (its acknowledged bug, kept for fidelity).
-    LLAMA_SAMPLER_POE_EOS_MODE_RESET = 0,
+    IIT_RULES_EOS_MODE_RESET = 0,
     // n >= eos_end: the ramp stops growing and keeps eos_slope x (eos_end - eos_start).
-    LLAMA_SAMPLER_POE_EOS_MODE_HOLD  = 1,
+    IIT_RULES_EOS_MODE_HOLD  = 1,
 };
 
-enum llama_sampler_poe_rep_scope {
+enum iit_rules_rep_scope {
     // every prompt token after the LAST occurrence of `user_tag`, plus the generated tokens: the
     // paper's code (instruction + template + response so far). No user tag in the prompt (or an
     // empty `user_tag`): the whole prompt is in scope, as if the tag preceded it.
-    LLAMA_SAMPLER_POE_REP_SCOPE_AFTER_USER_TAG = 0,
+    IIT_RULES_REP_SCOPE_AFTER_USER_TAG = 0,
     // generated tokens only: the paper's text ("penalise words already used in the response")
-    LLAMA_SAMPLER_POE_REP_SCOPE_RESPONSE       = 1,
+    IIT_RULES_REP_SCOPE_RESPONSE       = 1,
 };
 
 // Defaults: every rule off (a default config is a no-op); the constants are the paper's, so
 // switching a rule on gives the paper's rule.
-struct llama_sampler_poe_params {
+struct iit_rules_params {
     // EOS rule. eos_score(n) for n generated tokens:
     //   n > eos_hard_after (when eos_hard_after >= 0)  -> eos_hard_score (replaces the ramp)
     //   eos_start < n < eos_end                        -> eos_slope x (n - eos_start)
@@ -74,7 +74,7 @@ struct llama_sampler_poe_params {
     float                      eos_slope      = 0.06f;
     int32_t                    eos_start      = 0;
     int32_t                    eos_end        = 250;
-    llama_sampler_poe_eos_mode eos_mode       = LLAMA_SAMPLER_POE_EOS_MODE_RESET;
+    iit_rules_eos_mode eos_mode       = IIT_RULES_EOS_MODE_RESET;
     int32_t                    eos_hard_after = -1;      // < 0 = off; Listing 1's `prefix_len > 1024` is 1024
     float                      eos_hard_score = 100.0f;
     bool                       eos_all_eog    = false;   // false: llama_vocab_eos only (the paper's `</s>`);
@@ -83,7 +83,7 @@ struct llama_sampler_poe_params {
     // Repetition rule.
     bool                        rep_enabled = false;
     float                       rep_score   = -1.5f;     // added once per distinct id in scope (negative = penalty)
-    llama_sampler_poe_rep_scope rep_scope   = LLAMA_SAMPLER_POE_REP_SCOPE_AFTER_USER_TAG;
+    iit_rules_rep_scope rep_scope   = IIT_RULES_REP_SCOPE_AFTER_USER_TAG;
     // The user tag as it appears inside the prompt's tokens (context-dependent tokenizers: tokenize
     // "\n<|user|>\n" and keep the tail, as the paper's code keeps the last 5 ids).
     std::vector<llama_token>    user_tag;
@@ -102,9 +102,9 @@ struct llama_sampler_poe_params {
     bool normalize = false;
 };
 
-// What the rules need from a vocabulary. llama_sampler_init_poe() derives it from a llama_vocab;
-// llama_sampler_init_poe_desc() takes it directly (tests on synthetic logits, no model needed).
-struct llama_sampler_poe_vocab_desc {
+// What the rules need from a vocabulary. iit_sampler_init_rules() derives it from a llama_vocab;
+// iit_sampler_init_rules_desc() takes it directly (tests on synthetic logits, no model needed).
+struct iit_rules_vocab_desc {
     int32_t                  n_vocab       = 0;
     std::vector<llama_token> eos_ids;                        // targets of the EOS rule
     llama_token              start_bang    = LLAMA_TOKEN_NULL; // "!"  (start rule only)
@@ -118,27 +118,27 @@ struct llama_sampler_poe_vocab_desc {
 // U+4E00-9FFF, Cyrillic U+0400-04FF, Kana U+3040-30FF or Hangul U+AC00-D7AF -> 1; first byte in
 // .,:;!?<>[]{}()"'`~@#$%^&*-=+\|/ -> -1; anything else (digits, whitespace, uncased letters,
 // invalid UTF-8) -> 0. The code scores raw SentencePiece pieces, where byte tokens ("<0x0A>") and
-// <s>, </s>, <unk> start with "<": llama_sampler_init_poe gives byte tokens -1 and renders
+// <s>, </s>, <unk> start with "<": iit_sampler_init_rules gives byte tokens -1 and renders
 // control/unknown tokens with special = true, so the Llama-2 scores equal the code's.
-float llama_sampler_poe_score_string(const std::string & piece);
+float iit_rules_score_string(const std::string & piece);
 
 // "" when `params` is valid for `vocab`, else one sentence naming the field and what to do.
-std::string llama_sampler_poe_params_check(const llama_vocab * vocab, const llama_sampler_poe_params & params);
-std::string llama_sampler_poe_params_check_desc(const llama_sampler_poe_vocab_desc & desc, const llama_sampler_poe_params & params);
+std::string iit_rules_params_check(const llama_vocab * vocab, const iit_rules_params & params);
+std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const iit_rules_params & params);
 
-// Returns nullptr when the params check fails; a no-op sampler named "?poe" when every rule is off.
+// Returns nullptr when the params check fails; a no-op sampler named "?iit-rules" when every rule is off.
 // Add it first to a chain (the chain takes ownership) or free it with llama_sampler_free.
-llama_sampler * llama_sampler_init_poe     (const llama_vocab * vocab,                 const llama_sampler_poe_params & params);
-llama_sampler * llama_sampler_init_poe_desc(const llama_sampler_poe_vocab_desc & desc, const llama_sampler_poe_params & params);
+llama_sampler * iit_sampler_init_rules     (const llama_vocab * vocab,                 const iit_rules_params & params);
+llama_sampler * iit_sampler_init_rules_desc(const iit_rules_vocab_desc & desc, const iit_rules_params & params);
 
 // Sets the sequence's prompt and resets the state (generated count, repetition set). Call once
-// before generation. `smpl` may be a poe sampler or a chain holding one (every poe sampler in it
-// is set); on any other sampler, including the "?poe" no-op, it does nothing.
+// before generation. `smpl` may be a rules sampler or a chain holding one (every rules sampler in it
+// is set); on any other sampler, including the "?iit-rules" no-op, it does nothing.
 // llama_sampler_reset() later returns to the state right after this call (the prompt is kept);
 // llama_sampler_clone() copies the prompt and the state.
-void llama_sampler_poe_set_prompt(llama_sampler * smpl, const llama_token * tokens, size_t n_tokens);
+void iit_rules_set_prompt(llama_sampler * smpl, const llama_token * tokens, size_t n_tokens);
 
 // Index in the last prompt where the repetition scope begins: just after the last user tag;
 // 0 when the tag is absent (whole prompt in scope); the prompt length in RESPONSE scope or with
-// the repetition rule off; -1 when `smpl` is not a poe sampler. Lets callers warn about a missing tag.
-int32_t llama_sampler_poe_scope_begin(const llama_sampler * smpl);
+// the repetition rule off; -1 when `smpl` is not a rules sampler. Lets callers warn about a missing tag.
+int32_t iit_rules_scope_begin(const llama_sampler * smpl);

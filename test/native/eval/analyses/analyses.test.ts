@@ -2,18 +2,18 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMessagesJsonl } from "../../../src/data/messages.js";
-import { writeJsonlAtomic } from "../../../src/data/messages.js";
-import { rankResponses } from "../../../src/eval/analyses/ranking.js";
-import { analyzeSimilarity } from "../../../src/eval/analyses/similarity.js";
-import { cosine } from "../../../src/generation/embed.js";
-import { loadModel, type Model } from "../../../src/model/Model.js";
-import { makeLora } from "../../../src/model/makeLora.js";
-import { iit } from "../../helpers/cli.js";
-import { sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+import { readMessagesJsonl } from "../../../../src/data/messages.js";
+import { writeJsonlAtomic } from "../../../../src/data/messages.js";
+import { rankResponses } from "../../../../src/eval/analyses/ranking.js";
+import { analyzeSimilarity } from "../../../../src/eval/analyses/similarity.js";
+import { cosine } from "../../../../src/generation/embed.js";
+import { loadModel, type Model } from "../../../../src/model/Model.js";
+import { makeLora } from "../../../../src/model/makeLora.js";
+import { iit } from "../../../helpers/cli.js";
+import { sharedDir, skipNoModel, storiesModel, tempDir } from "../../../helpers/fixtures.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_data.jsonl");
-const skip = skipNoModel || (existsSync(lima) ? false : "../shared/data/lima absent");
+const skip = skipNoModel || (existsSync(lima) ? false : "../../shared/data/lima absent");
 
 describe.skipIf(skip)("analyses on stories260K", () => {
   const dir = tempDir("iit-analyses-");

@@ -1,0 +1,113 @@
+// Runs one step of an experiment: under its directory's lock, by its kind's runner (runSteps.ts), and
+// marks it done with a manifest written last. The scheduler (runExperiment.ts) decides which steps run.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { JudgeBackend } from "../eval/judge/backend.js";
+import { ExperimentError } from "../errors.js";
+import { train } from "../training/train.js";
+import { writeJsonAtomic } from "../util/atomicWrite.js";
+import type { Arm, ExperimentConfig } from "./config.js";
+import { lockStepDir } from "./lock.js";
+import type { Step } from "./plan.js";
+import { aggregate } from "./results.js";
+import type { ExperimentEvent, RunExperimentOptions } from "./runExperiment.js";
+import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome } from "./runSteps.js";
+import { readManifest, type StepManifest } from "./store.js";
+
+export const isDone = (s: Step) => readManifest(s.dir)?.hash === s.hash;
+
+/** cached: another process finished it while we waited for the lock · failed: its runner threw. */
+export type StepRun = { status: "ran"; seconds: number } | { status: "cached" } | { status: "failed"; error: unknown };
+
+export class StepRunner {
+  private judge?: JudgeBackend;
+  private readonly byId: Map<string, Step>;
+
+  constructor(
+    private readonly c: ExperimentConfig,
+    private readonly steps: Step[],
+    private readonly o: Pick<RunExperimentOptions, "train" | "signal" | "onEvent">,
+  ) {
+    this.byId = new Map(steps.map((s) => [s.id, s]));
+  }
+
+  private upstream = (id: string) => {
+    const s = this.byId.get(id)!;
+    const m = readManifest(s.dir);
+    if (!m || m.hash !== s.hash) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${id} has not finished`);
+    return { dir: s.dir, outputs: m.outputs, result: m.result };
+  };
+
+  private emit(e: ExperimentEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  /** Errors of the step's own work come back as `failed`; errors around it (lock, manifest) are thrown. */
+  async run(s: Step): Promise<StepRun> {
+    await mkdir(s.dir, { recursive: true });
+    // One writer per step directory (Slurm jobs and local runs may share the output).
+    await using _lock = await lockStepDir(s.dir, s.id);
+    if (isDone(s) && s.kind !== "aggregate") return { status: "cached" };
+    this.emit({ type: "step-start", step: s.id, kind: s.kind });
+    const t0 = performance.now();
+    const started = new Date().toISOString();
+    const ctx: StepContext = {
+      config: this.c,
+      upstream: this.upstream,
+      train: this.o.train ?? train,
+      signal: this.o.signal,
+      onProgress: (d, total, unit) => this.emit({ type: "progress", step: s.id, done: d, total, unit }),
+      judge: async () => (this.judge ??= await openExperimentJudge(this.c)),
+    };
+    let outcome: StepOutcome;
+    try {
+      outcome = await this.execute(s, this.c.arms.find((a) => a.name === s.arm), ctx);
+    } catch (error) {
+      return { status: "failed", error };
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const manifest: StepManifest = {
+      id: s.id,
+      kind: s.kind,
+      arm: s.arm,
+      seed: s.seed,
+      hash: s.hash,
+      inputs: { slice: s.slice, files: s.files, deps: Object.fromEntries(Object.entries(s.deps).map(([k, id]) => [k, `${id}@${this.byId.get(id)!.hash.slice(0, 12)}`])) },
+      outputs: outcome.outputs,
+      result: outcome.result,
+      started,
+      finished: new Date().toISOString(),
+      seconds,
+    };
+    await writeJsonAtomic(join(s.dir, "step.json"), manifest);
+    return { status: "ran", seconds };
+  }
+
+  private async execute(s: Step, arm: Arm | undefined, ctx: StepContext): Promise<StepOutcome> {
+    switch (s.kind) {
+      case "world":
+        return runWorld(s, ctx);
+      case "grade":
+        return runGrade(s, ctx);
+      case "convert":
+        return runConvert(s, arm!, ctx);
+      case "train":
+        return runTrain(s, arm!, ctx);
+      case "generate":
+        return runGenerate(s, arm!, ctx);
+      case "judge":
+        return runJudgeStep(s, arm!, ctx);
+      case "similarity":
+        return runSimilarity(s, arm!, ctx);
+      case "aggregate": {
+        const results = await aggregate(this.c, this.steps, false);
+        await writeJsonAtomic(join(s.dir, "results.json"), results);
+        return { outputs: { results: "results.json" }, result: {} };
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.judge?.dispose?.();
+  }
+}
