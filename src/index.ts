@@ -2,6 +2,8 @@
 export * from "./errors.js";
 export { loadModel, Model, type ModelMeta } from "./model/Model.js";
 export type { LoadModelOptions, LoraSpec } from "./model/options.js";
+export { resolveModelPath, type ResolveModelOptions, type DownloadProgress } from "./model/resolveModelPath.js";
+export { modelsDir } from "./model/modelsDir.js";
 export { makeModel, type MakeModelOptions } from "./model/makeModel.js";
 export type { GenerateOptions, GenerationResult, PromptInput, StopReason, TemplateName } from "./generation/types.js";
 export { generateFile, type GenerateFileOptions, type GenerateFileSummary } from "./generation/generateFile.js";
