@@ -6,6 +6,8 @@ export { placementLine, type ModelPlacement } from "./model/placement.js";
 export { systemInfo, type SystemInfo } from "./model/systemInfo.js";
 export { GPU_BACKENDS, type GpuBackend } from "./bindings/loadAddon.js";
 export type { NativeDevice } from "./bindings/AddonTypes.js";
+export { resolveModelPath, type ResolveModelOptions, type DownloadProgress } from "./model/resolveModelPath.js";
+export { modelsDir } from "./model/modelsDir.js";
 export { makeModel, type MakeModelOptions } from "./model/makeModel.js";
 export type { GenerateOptions, GenerationResult, PromptInput, StopReason, TemplateName } from "./generation/types.js";
 export { generateFile, type GenerateFileOptions, type GenerateFileSummary } from "./generation/generateFile.js";

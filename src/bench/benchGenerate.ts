@@ -1,5 +1,9 @@
+import { spawnSync } from "node:child_process";
+import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
+import { spread, type Spread } from "./benchScore.js";
+import { ensureLlamaTool } from "./llamaTools.js";
 import { openPeer } from "./peer.js";
 
 export interface BenchGenerateOptions {
@@ -13,6 +17,8 @@ export interface BenchGenerateOptions {
   repeats?: number;
   /** Defaults to `[1, 4, 8]`. */
   parallel?: number[];
+  /** A llama-batched-bench binary; by default it is built once from the pinned source into the temp dir. */
+  batchedBenchBin?: string;
   onStatus?: (msg: string) => void;
 }
 
@@ -23,7 +29,20 @@ export interface BenchGenerateResult {
   ours_tps: number;
   peer_tps: number;
   ratio: number;
+  /** Aggregate generated tokens/s per parallel level (median of the rounds; EOS ignored, maxTokens each). */
   parallel: Record<string, number>;
+  /** Per parallel level: ours / llama-batched-bench (pl × tg over its pp + tg time), alternated rounds. */
+  parallel_ratio: Record<string, Spread>;
+}
+
+/** llama-batched-bench at one parallel level: generated tokens per second of its whole (pp + tg) time. */
+function batchedBench(bin: string, model: string, o: { pp: number; tg: number; pl: number; ctx: number; threads: number }): number {
+  const r = spawnSync(bin, ["-m", model, "-c", String(o.ctx), "-b", "2048", "-ub", "512", "-npp", String(o.pp), "-ntg", String(o.tg),
+    "-npl", String(o.pl), "-t", String(o.threads), "-ngl", "0", "-fa", "off", "--output-format", "jsonl"], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new IitError("BENCH_FAILED", `llama-batched-bench exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  const row = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { pl: number; tg: number; t: number }).find((x) => x.pl === o.pl);
+  if (!row) throw new IitError("BENCH_FAILED", `llama-batched-bench printed no result for pl ${o.pl}: ${r.stdout.slice(-400)}`);
+  return (row.pl * row.tg) / row.t;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -64,20 +83,40 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
   }
   status(`node-llama-cpp: ${median(peerRuns).toFixed(1)} tok/s`);
 
+  const bbBin = o.batchedBenchBin ?? ensureLlamaTool("llama-batched-bench", status);
   const parallel: Record<string, number> = {};
+  const parallel_ratio: Record<string, Spread> = {};
   for (const p of levels) {
     const prompts = Array.from({ length: p }, () => prompt);
+    await model.generate(prompts, { ...gen, parallel: p, ignoreEos: true }); // warm-up
     const runs: number[] = [];
-    for (let i = 0; i <= Math.min(repeats, 2); i++) {
-      const t0 = performance.now();
-      const rs = await model.generate(prompts, { ...gen, parallel: p });
-      const s = (performance.now() - t0) / 1000;
-      if (i > 0) runs.push(rs.reduce((n, r) => n + r.tokens.length, 0) / s);
+    const ratios: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      // alternated: ours first in even rounds, llama-batched-bench first in odd ones
+      const oursRun = async () => {
+        const t0 = performance.now();
+        const rs = await model.generate(prompts, { ...gen, parallel: p, ignoreEos: true });
+        return rs.reduce((n, x) => n + x.tokens.length, 0) / ((performance.now() - t0) / 1000);
+      };
+      const peerRun = () => batchedBench(bbBin, model.path, { pp: promptTokens.length, tg: maxTokens, pl: p, ctx: contextSize * p, threads });
+      let a: number;
+      let b: number;
+      if (r % 2 === 0) {
+        a = await oursRun();
+        b = peerRun();
+      } else {
+        b = peerRun();
+        a = await oursRun();
+      }
+      runs.push(a);
+      ratios.push(a / b);
     }
     parallel[String(p)] = median(runs);
-    status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate`);
+    parallel_ratio[String(p)] = spread(ratios);
+    const q = parallel_ratio[String(p)];
+    status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`);
   }
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);
-  return { model: model.path, threads, n_tokens: nTokens, ours_tps, peer_tps, ratio: ours_tps / peer_tps, parallel };
+  return { model: model.path, threads, n_tokens: nTokens, ours_tps, peer_tps, ratio: ours_tps / peer_tps, parallel, parallel_ratio };
 }

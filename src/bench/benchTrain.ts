@@ -1,6 +1,6 @@
 // Training throughput and peak memory: `iit train` vs llama.cpp's own llama-finetune, built from the
 // same pinned commit (pristine, without our patches), on the same model, text, window and threads.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +10,8 @@ import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
+import { spread, type Spread } from "./benchScore.js";
+import { ensureLlamaTool } from "./llamaTools.js";
 
 export interface BenchTrainOptions {
   model: string;
@@ -21,6 +23,8 @@ export interface BenchTrainOptions {
   examples?: number;
   /** A llama-finetune binary; by default it is built once from the pinned source into the temp dir. */
   finetuneBin?: string;
+  /** Rounds of llama-finetune vs ours (LM mode), alternated (A B, B A, …). Defaults to `3`. */
+  rounds?: number;
   onStatus?: (msg: string) => void;
 }
 
@@ -35,6 +39,7 @@ export interface BenchTrainResult {
   n_ctx: number;
   threads: number;
   windows: number;
+  rounds: number;
   /** Like for like with llama-finetune: LM loss, token_embd frozen. */
   ours: RunStats;
   /** Instruction-mode masking (prompt positions masked), token_embd frozen. */
@@ -42,34 +47,13 @@ export interface BenchTrainResult {
   /** Our default: token_embd trained too. */
   ours_train_embeddings: RunStats;
   llama_finetune: RunStats;
+  /** Median over the rounds of ours / llama-finetune tokens/s (and `ratios` min/median/max). */
   ratio: number;
+  ratios: Spread;
+  /** Median over the rounds of ours / llama-finetune peak RSS (and `memory_ratios` min/median/max). */
   memory_ratio: number;
+  memory_ratios: Spread;
   masking_cost: number;
-}
-
-function git(args: string[]): string {
-  const r = spawnSync("git", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `git ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** Builds llama-finetune from a pristine clone of the pinned llama.cpp (≈4 min on 2 cores, once). */
-export function ensureFinetune(status: (m: string) => void): string {
-  const src = join(packageRoot, "native", "llama.cpp");
-  const commit = git(["-C", src, "rev-parse", "HEAD"]);
-  const dir = join(tmpdir(), `iit-llama-finetune-${commit.slice(0, 8)}`);
-  const bin = join(dir, "build", "bin", "llama-finetune");
-  if (existsSync(bin)) return bin;
-  status(`building llama-finetune at ${commit.slice(0, 8)} into ${dir} (once)`);
-  if (!existsSync(join(dir, "src"))) git(["clone", "-q", src, join(dir, "src")]);
-  const run = (args: string[]) => {
-    const r = spawnSync("cmake", args, { stdio: ["ignore", "ignore", "inherit"] });
-    if (r.status !== 0) throw new IitError("BENCH_FAILED", `cmake ${args.join(" ")} failed`);
-  };
-  run(["-S", join(dir, "src"), "-B", join(dir, "build"), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_EXAMPLES=ON", "-DLLAMA_BUILD_COMMON=ON",
-    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_TOOLS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_CURL=OFF", "-DGGML_OPENMP=OFF", "-DBUILD_SHARED_LIBS=OFF"]);
-  run(["--build", join(dir, "build"), "--target", "llama-finetune", "-j", "2"]);
-  return bin;
 }
 
 /** Runs a command under GNU time: wall seconds and peak RSS. */
@@ -98,7 +82,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   const nCtx = o.nCtx ?? 256;
   const dir = join(tmpdir(), `iit-bench-train-${process.pid}`);
   await mkdir(dir, { recursive: true });
-  const bin = o.finetuneBin ?? ensureFinetune(status);
+  const bin = o.finetuneBin ?? ensureLlamaTool("llama-finetune", status);
 
   // llama-finetune trains on one text (the assistant turns, concatenated), cut into windows of nCtx
   // tokens at stride nCtx/2. Ours trains on as many examples as that makes windows, one per window
@@ -109,9 +93,11 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   const txt = join(dir, "data.txt");
   await writeFile(txt, text);
 
-  status("llama-finetune …");
-  const ft = await timed(bin, ["-m", o.model, "-f", txt, "-c", String(nCtx), "-b", String(nCtx), "-ub", String(nCtx), "-t", String(threads),
-    "-ngl", "0", "--epochs", "1", "-fa", "off", "-val-split", "0", "-o", join(dir, "ft.gguf")]);
+  const finetune = () => {
+    status("llama-finetune …");
+    return timed(bin, ["-m", o.model, "-f", txt, "-c", String(nCtx), "-b", String(nCtx), "-ub", String(nCtx), "-t", String(threads),
+      "-ngl", "0", "--epochs", "1", "-fa", "off", "-val-split", "0", "-o", join(dir, "ft.gguf")]);
+  };
   // It tokenizes the text with BOS and trains on every window of nCtx + 1 tokens at stride nCtx/2.
   let ftWindows: number;
   {
@@ -129,27 +115,45 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as { windows: { windows: number } };
     return { ...r, windows: log.windows.windows, tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second };
   };
-  const lm = await ours("lm", "ours-lm");
+  const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>> }[] = [];
+  for (let r = 0; r < (o.rounds ?? 3); r++) {
+    if (r % 2 === 0) {
+      const ft = await finetune();
+      rounds.push({ ft, lm: await ours("lm", "ours-lm") });
+    } else {
+      const lm = await ours("lm", "ours-lm");
+      rounds.push({ ft: await finetune(), lm });
+    }
+  }
+  const ftTpsOf = (ft: { seconds: number }) => (ftWindows * nCtx) / ft.seconds;
+  const oursTpsOf = (lm: { windows: number; seconds: number }) => (lm.windows * nCtx) / lm.seconds;
+  const ratios = spread(rounds.map((x) => oursTpsOf(x.lm) / ftTpsOf(x.ft)));
+  const memoryRatios = spread(rounds.map((x) => x.lm.peakMb / x.ft.peakMb));
+  // the reported runs: the round with the median speed ratio
+  const { ft, lm } = rounds.find((x) => oursTpsOf(x.lm) / ftTpsOf(x.ft) === ratios.median)!;
   const masked = await ours("instruction", "ours-masked");
   const withEmbd = await ours("lm", "ours-embd", false);
 
   // llama-finetune prints no throughput: its tokens/s is windows × nCtx over its wall time, and ours
   // is measured the same way (wall time of the whole process: load, tokenization, the epoch's
   // checkpoint and the final save included) for the ratio.
-  const ftTps = (ftWindows * nCtx) / ft.seconds;
-  const oursWall = (lm.windows * nCtx) / lm.seconds;
+  const ftTps = ftTpsOf(ft);
+  const oursWall = oursTpsOf(lm);
   const stats = (tps: number, r: { peakMb: number; seconds: number }): RunStats => ({ tokens_per_second: tps, peak_rss_mb: r.peakMb, seconds: r.seconds });
   return {
     model: o.model,
     n_ctx: nCtx,
     threads,
     windows: lm.windows,
+    rounds: rounds.length,
     ours: stats(oursWall, lm),
     ours_masked: stats((masked.windows * nCtx) / masked.seconds, masked),
     ours_train_embeddings: stats((withEmbd.windows * nCtx) / withEmbd.seconds, withEmbd),
     llama_finetune: stats(ftTps, ft),
-    ratio: oursWall / ftTps,
-    memory_ratio: lm.peakMb / ft.peakMb,
+    ratio: ratios.median,
+    ratios,
+    memory_ratio: memoryRatios.median,
+    memory_ratios: memoryRatios,
     masking_cost: 1 - masked.tps / lm.tps,
   };
 }

@@ -34,10 +34,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
+    process.exitCode = e.exitCode === 0 ? 0 : 2; // help/version, else a usage error (commander says 1)
   } else if (e instanceof IitError) {
     process.stderr.write(`iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`);
-    process.exitCode = e.code === "INVALID_OPTION" ? 2 : 1;
+    process.exitCode = e.code === "INVALID_OPTION" ? 2 : e.code === "ABORTED" ? 130 : 1; // ABORTED: Ctrl-C/SIGTERM, already saved
   } else {
     process.stderr.write(`iit: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 1;

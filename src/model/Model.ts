@@ -56,7 +56,7 @@ export class Model {
     if (opts.kvCache !== undefined && opts.kvCache !== "f16" && opts.kvCache !== "f32") {
       throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
     }
-    const path = await resolveModelPath(opts.model);
+    const path = await resolveModelPath(opts.model, { modelsDir: opts.modelsDir });
     const addon = loadAddon(opts.gpu);
     const native = new addon.AddonModel();
     const onProgress = opts.onLoadProgress;
@@ -78,7 +78,7 @@ export class Model {
       for (const l of opts.loras ?? []) {
         const scale = l.scale ?? 1;
         if (!Number.isFinite(scale)) throw new InvalidOptionError("INVALID_OPTION", `LoRA scale for ${l.path} is not a number`);
-        const lpath = await resolveModelPath(l.path);
+        const lpath = await resolveModelPath(l.path, { modelsDir: opts.modelsDir });
         await callNative(() => native.loadLora(lpath));
         loras.push({ path: lpath, scale });
       }

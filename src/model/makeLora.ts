@@ -1,8 +1,9 @@
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
+import { resolveModelPath } from "./resolveModelPath.js";
 
 export interface MakeLoraOptions {
-  /** The base model GGUF the adapter is for. */
+  /** The base model GGUF the adapter is for (a path, or an hf: URI / URL as loadModel takes). */
   base: string;
   output: string;
   /** Defaults to `8`. */
@@ -21,9 +22,10 @@ export interface MakeLoraOptions {
 export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nParams: number }> {
   const rank = o.rank ?? 8;
   if (!Number.isInteger(rank) || rank < 1) throw new InvalidOptionError("INVALID_OPTION", `rank must be a positive integer, got ${rank}`);
+  const basePath = await resolveModelPath(o.base);
   return callNative(() =>
     loadAddon().makeLora({
-      basePath: o.base,
+      basePath,
       outPath: o.output,
       rank,
       alpha: o.alpha ?? 2 * rank,

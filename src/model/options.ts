@@ -10,8 +10,13 @@ export interface LoraSpec {
 }
 
 export interface LoadModelOptions {
-  /** GGUF path, or `hf:user/repo:quant` / URL (downloaded through node-llama-cpp's resolver). */
+  /**
+   * GGUF path, or `hf:user/repo:quant`, `hf:user/repo/file.gguf` or a URL: downloaded once into
+   * `modelsDir` (through node-llama-cpp's resolver, from `HF_ENDPOINT` if set).
+   */
   model: string;
+  /** Where `hf:` and URL models (and adapters) are downloaded. Defaults to `IIT_MODELS_DIR`, else this package's `models/`. */
+  modelsDir?: string;
   /** LoRA adapters applied at load time, in order. Defaults to none. */
   loras?: LoraSpec[];
   /** Layers offloaded to a GPU build's device; -1 = all. Defaults to `-1` (no effect on CPU builds). */

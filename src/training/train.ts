@@ -7,6 +7,7 @@ import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
+import { resolveModelPath } from "../model/resolveModelPath.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
@@ -127,6 +128,7 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
+  r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
   const { train: trainWins, val: valWins, stats, emptied } = await prepareWindows(r);
   if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
   if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);

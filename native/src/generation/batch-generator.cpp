@@ -1,4 +1,5 @@
 #include "generation/batch-generator.h"
+#include "sampling/chain.h"
 
 #include <algorithm>
 #include <deque>
@@ -21,6 +22,7 @@ struct slot {
     size_t          index  = 0; // which prompt
     llama_seq_id    seq    = 0;
     llama_sampler * chain  = nullptr;
+    bool            greedy = false; // chain is exactly [greedy]: argmax of the logits row (see sample)
     const std::vector<llama_token> * prompt = nullptr;
     size_t          n_fed  = 0;  // prompt tokens already in the batch/cache
     int32_t         n_past = 0;
@@ -51,6 +53,20 @@ bool cut_at_stop(iit_gen_result & res, const std::vector<std::string> & stops, s
     return true;
 }
 
+// The token of the slot's chain for batch row i_out. A greedy-only chain is the argmax of the row,
+// taken directly: llama_sampler_sample would first copy the row into a vocabulary-sized candidate
+// array (5% of a step at parallel 8 on a 32k vocabulary). Same scan as llama.cpp's greedy sampler
+// (first index of the largest logit), so the token is bit-identical; greedy's accept is a no-op.
+llama_token sample(const slot & sl, llama_context * ctx, int32_t n_vocab) {
+    if (!sl.greedy) return llama_sampler_sample(sl.chain, ctx, sl.i_out);
+    const float * row = llama_get_logits_ith(ctx, sl.i_out);
+    int32_t best = 0;
+    for (int32_t i = 1; i < n_vocab; i++) {
+        if (row[i] > row[best]) best = i;
+    }
+    return best;
+}
+
 } // namespace
 
 std::string iit_generate(llama_context * ctx,
@@ -65,6 +81,7 @@ std::string iit_generate(llama_context * ctx,
     llama_memory_t      mem   = llama_get_memory(ctx);
     const int32_t n_ctx_seq = (int32_t) llama_n_ctx_seq(ctx);
     const int32_t n_batch   = (int32_t) llama_n_batch(ctx);
+    const int32_t n_vocab   = llama_vocab_n_tokens(vocab);
     const int32_t n_slots   = std::max(1, std::min<int32_t>(params.n_parallel, (int32_t) llama_n_seq_max(ctx)));
 
     results.assign(prompts.size(), iit_gen_result{});
@@ -110,6 +127,7 @@ std::string iit_generate(llama_context * ctx,
             queue.pop_front();
             sl.prompt = &prompts[sl.index];
             sl.chain  = make_chain(*sl.prompt);
+            sl.greedy = iit_chain_is_greedy(sl.chain);
             sl.res.n_prompt = (int32_t) sl.prompt->size();
             llama_memory_seq_rm(mem, sl.seq, -1, -1);
             for (auto * e : params.experts) llama_memory_seq_rm(llama_get_memory(e), sl.seq, -1, -1);
@@ -155,7 +173,7 @@ std::string iit_generate(llama_context * ctx,
         for (auto & sl : slots) {
             if (!sl.active || sl.i_out < 0) continue;
             if (params.expert_row) *params.expert_row = sl.i_out;
-            llama_token t = llama_sampler_sample(sl.chain, ctx, sl.i_out);
+            llama_token t = sample(sl, ctx, n_vocab);
             if (!params.ignore_eos && llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
             sl.res.tokens.push_back(t);
             size_t before = sl.res.text.size();

@@ -2,15 +2,33 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+// ggml-cpu's vectorised softmax kernel (the one GGML_OP_SOFT_MAX runs; internal, not in a public
+// header, but linked into the addon with the static CPU backend): y[i] = expf(x[i] - max) with the
+// SIMD exp of the build's CPU (AVX2/AVX-512/NEON), returning sum(y) accumulated in double per vector.
+extern "C" double ggml_vec_soft_max_f32(int n, float * y, const float * x, float max);
 
 namespace {
 
-// log-sum-exp of one logits row, for log_softmax.
-float row_lse(const float * logits, int32_t n) {
-    float mx = *std::max_element(logits, logits + n);
-    double s = 0.0;
-    for (int32_t i = 0; i < n; i++) s += std::exp((double) (logits[i] - mx));
-    return mx + (float) std::log(s);
+// log-sum-exp of one logits row, for log_softmax: a max pass, then the shifted exponentials through
+// ggml's SIMD exp (was scalar exp in double: ≈24% of scoring a 967-token prompt on a 32k vocabulary).
+// The max shift keeps every exponent <= 0, so nothing overflows. `scratch` receives the exponentials.
+float row_lse(const float * logits, int32_t n, std::vector<float> & scratch) {
+    // 8 independent running maxima: no loop-carried dependency between them (GCC does not vectorise a
+    // float max reduction without -ffast-math, but it pipelines these)
+    float m8[8];
+    for (float & m : m8) m = -INFINITY;
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; k++) m8[k] = logits[i + k] > m8[k] ? logits[i + k] : m8[k];
+    }
+    float mx = -INFINITY;
+    for (float m : m8) mx = m > mx ? m : mx;
+    for (; i < n; i++) mx = logits[i] > mx ? logits[i] : mx;
+    if (mx == -INFINITY) return mx; // every token banned (rule adapter): log 0
+    scratch.resize(n);
+    return mx + (float) std::log(ggml_vec_soft_max_f32(n, scratch.data(), logits, mx));
 }
 
 } // namespace
@@ -33,6 +51,7 @@ std::string iit_score(llama_context * ctx,
     std::vector<std::pair<llama_token, float>> cand;
     std::vector<llama_token_data> adapted; // logits + rule scores, one row
     std::vector<float> adapted_row;        // the same, indexed by token id
+    std::vector<float> lse_scratch;        // row_lse's exponentials
 
     for (size_t s = 0; s < seqs.size() && err.empty(); s++) {
         const auto & toks = seqs[s];
@@ -76,7 +95,7 @@ std::string iit_score(llama_context * ctx,
                     row = adapted_row.data();
                     if (i + 1 < n) llama_sampler_accept(poe, toks[i + 1]);
                 }
-                const float lse = row_lse(row, n_vocab);
+                const float lse = row_lse(row, n_vocab, lse_scratch);
                 if (i + 1 < n) res.token_logprobs.push_back(row[toks[i + 1]] - lse);
                 if (top_k > 0 && i + 1 >= f) {
                     cand.resize(n_vocab);

@@ -1,5 +1,7 @@
 #include "sampling/chain.h"
 
+#include <cstring>
+
 llama_sampler * iit_chain_init(const iit_sampling_params & p, const std::vector<llama_sampler *> & adapters) {
     auto cparams = llama_sampler_chain_default_params();
     cparams.no_perf = true;
@@ -15,4 +17,8 @@ llama_sampler * iit_chain_init(const iit_sampling_params & p, const std::vector<
     llama_sampler_chain_add(chain, llama_sampler_init_temp(p.temperature));
     llama_sampler_chain_add(chain, llama_sampler_init_dist(p.seed));
     return chain;
+}
+
+bool iit_chain_is_greedy(llama_sampler * chain) {
+    return llama_sampler_chain_n(chain) == 1 && std::strcmp(llama_sampler_name(llama_sampler_chain_get(chain, 0)), "greedy") == 0;
 }

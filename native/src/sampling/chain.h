@@ -17,3 +17,7 @@ struct iit_sampling_params {
 // `adapters` (rule adapter, experts) run first, in order, on the raw logits, as a product of
 // experts must; the chain takes ownership of them.
 llama_sampler * iit_chain_init(const iit_sampling_params & params, const std::vector<llama_sampler *> & adapters);
+
+// True when `chain` is exactly [greedy] (temperature 0, no adapters): picking the argmax of the logits
+// row directly is then the same token, without the vocabulary-sized candidate array.
+bool iit_chain_is_greedy(llama_sampler * chain);

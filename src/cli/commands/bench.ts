@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
+import { benchScore } from "../../bench/benchScore.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
@@ -14,8 +15,9 @@ const generate = new Command("generate")
   .option("-n, --max-tokens <n>", "tokens per run", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs per engine (median reported)", intOption("--repeats"), 3)
   .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
+  .option("--batched-bench-bin <path>", "a llama-batched-bench binary (default: built once from the pinned source)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; json?: boolean }) => {
+  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; batchedBenchBin?: string; json?: boolean }) => {
     const r = await benchGenerate({
       model: o.model,
       threads: o.threads,
@@ -23,6 +25,7 @@ const generate = new Command("generate")
       maxTokens: o.maxTokens,
       repeats: o.repeats,
       parallel: o.parallel ?? [1, 4, 8],
+      batchedBenchBin: o.batchedBenchBin,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
@@ -30,7 +33,12 @@ const generate = new Command("generate")
       process.stdout.write(
         `${r.model} (${r.threads} threads, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
           `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
-          Object.entries(r.parallel).map(([p, v]) => `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate\n`).join(""),
+          Object.entries(r.parallel)
+            .map(([p, v]) => {
+              const q = r.parallel_ratio[p];
+              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate, vs llama-batched-bench ${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)} (min / median / max)\n`;
+            })
+            .join(""),
       );
     }
   });
@@ -87,23 +95,54 @@ const trainBench = new Command("train")
   .option("--n-ctx <n>", "window length", intOption("--n-ctx"), 256)
   .option("--examples <n>", "examples of --data used", intOption("--examples"), 64)
   .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
+  .option("--rounds <n>", "alternated rounds of llama-finetune and ours (min/median/max reported)", intOption("--rounds"), 3)
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; threads?: number; json?: boolean }) => {
+  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; rounds: number; threads?: number; json?: boolean }) => {
     const r = await benchTrain({
       model: o.model,
       data: o.data,
       nCtx: o.nCtx,
       examples: o.examples,
       finetuneBin: o.finetuneBin,
+      rounds: o.rounds,
       threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
     else {
+      const f3 = (q: { min: number; median: number; max: number }) => `${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`;
       process.stdout.write(
         `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
-          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n`,
+          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
+          `  over ${r.rounds} rounds, min / median / max: speed ${f3(r.ratios)}, peak RSS ${f3(r.memory_ratios)}\n`,
+      );
+    }
+  });
+
+const scoreBench = new Command("score")
+  .description("scoring every position of an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens (same pinned commit, model, threads)")
+  .requiredOption("-m, --model <path>", "GGUF model")
+  .option("-n, --n-tokens <n>", "tokens scored", intOption("--n-tokens"), 967)
+  .option("--rounds <n>", "alternated rounds (min/median/max reported)", intOption("--rounds"), 3)
+  .option("--llama-bench-bin <path>", "a llama-bench binary (default: built once from the pinned source)")
+  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; threads?: number; json?: boolean }) => {
+    const r = await benchScore({
+      model: o.model,
+      nTokens: o.nTokens,
+      rounds: o.rounds,
+      llamaBenchBin: o.llamaBenchBin,
+      threads: o.threads,
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
+    if (o.json) printJson(r);
+    else {
+      const f = (s: { min: number; median: number; max: number }) => `${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`;
+      process.stdout.write(
+        `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
+          `  score every position: ${f(r.score_ratio)}\n  prefill (last row only): ${f(r.prefill_ratio)}\n`,
       );
     }
   });
@@ -113,5 +152,6 @@ export const benchCommand = new Command("bench")
   .addCommand(generate)
   .addCommand(lab.exitOverride())
   .addCommand(rules)
+  .addCommand(scoreBench)
   .addCommand(trainBench)
   .addCommand(benchJudgeCommand);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { openPeer } from "../../../src/bench/peer.js";
+import { join } from "node:path";
 import { loadModel } from "../../../src/model/Model.js";
-import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
+import { makeModel } from "../../../src/model/makeModel.js";
+import { llamaSpmVocab, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("generation on stories260K", () => {
   it("greedy raw generation yields the same token ids as node-llama-cpp's greedy completion", async () => {
@@ -29,6 +31,23 @@ describe.skipIf(skipNoModel)("generation on stories260K", () => {
     for (const p of prompts) sequential.push(...(await model.generate(p, opts)));
     expect(parallel.map((r) => r.tokens)).toEqual(sequential.map((r) => r.tokens));
     expect(parallel.map((r) => r.instruction)).toEqual(prompts);
+  });
+
+  it("greedy (argmax of the logits row, no candidate array) picks the chain's top-1 token, on 512 and 32k vocabularies", async () => {
+    // temperature 1 with top-k 1 runs the whole sampler chain over the vocabulary-sized candidate array
+    // and keeps its single best token: the same choice as greedy, reached the long way.
+    const made = await makeModel({ vocab: llamaSpmVocab, output: join(tempDir(), "rand-32k.gguf"), width: 64, heads: 4, layers: 2, seed: 3 });
+    for (const path of [storiesModel, made.path]) {
+      await using model = await loadModel({ model: path, threads: 1 });
+      const prompts = ["Once upon a time", "Lily", "Tom had a dog", "The sun", "One day"];
+      for (const parallel of [1, 4]) {
+        const opts = { template: "raw" as const, maxTokens: 24, contextSize: 256, parallel, ignoreEos: true };
+        const greedy = await model.generate(prompts, { ...opts, temperature: 0 });
+        const chain = await model.generate(prompts, { ...opts, temperature: 1, topK: 1, seed: 1 });
+        expect(greedy.map((r) => r.tokens.length)).toEqual(prompts.map(() => 24));
+        expect(greedy.map((r) => r.tokens), `${path} at parallel ${parallel}`).toEqual(chain.map((r) => r.tokens));
+      }
+    }
   });
 
   it("sampling with a seed is reproducible and independent of batching", async () => {

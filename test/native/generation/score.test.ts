@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { loadModel } from "../../../src/model/Model.js";
+import { makeModel } from "../../../src/model/makeModel.js";
 import { loadRules, parseRuleSpec } from "../../../src/rules/loadRules.js";
 import { resolveRules } from "../../../src/rules/resolveRules.js";
-import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
+import { llamaSpmVocab, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
   it("agrees with greedy generation and is a proper distribution", async () => {
@@ -22,6 +24,21 @@ describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
     const [all] = await model.score([{ tokens: prompt }], { topK: model.meta.nVocab });
     const total = all.topNext.reduce((acc, t) => acc + Math.exp(t.logprob), 0);
     expect(total).toBeCloseTo(1, 4);
+  });
+
+  it("on a 32k vocabulary the log-softmax normalises to 1 (float log-sum-exp) and ranks like the logits", async () => {
+    const made = await makeModel({ vocab: llamaSpmVocab, output: join(tempDir(), "rand-32k.gguf"), width: 64, heads: 4, layers: 2, seed: 5 });
+    await using model = await loadModel({ model: made.path, threads: 1 });
+    const tokens = [model.meta.bos, ...model.tokenize("Once upon a time there was a dog")];
+    const [s] = await model.score([{ tokens, from: 1 }], { topK: model.meta.nVocab });
+    expect(s.top).toHaveLength(tokens.length);
+    s.top.forEach((row, j) => {
+      expect(row).toHaveLength(model.meta.nVocab);
+      // summed in double here: the sum of exp(logprob) is exp(-error of the log-sum-exp)
+      const total = row.reduce((acc, t) => acc + Math.exp(t.logprob), 0);
+      expect(Math.abs(total - 1), `position ${j}`).toBeLessThan(2e-6);
+      if (j + 1 < tokens.length) expect(row.find((t) => t.token === tokens[j + 1])!.logprob).toBeCloseTo(s.tokenLogprobs[j], 6);
+    });
   });
 
   it("with rules: the product distribution generation samples from, computed by hand from the base's", async () => {
