@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds native/ into build/Release/iit.node.
+// Builds native/ into build/Release/iit.node (CPU) or build-<backend>/Release/iit.node (IIT_GPU=vulkan|cuda|metal):
+// each variant has its own folder and stamp, so building one never invalidates another.
 // 1. llama.cpp source: cloned from the bundle that the exact-pinned node-llama-cpp ships
 //    (offline, and headers/library/patches all from one commit).
 // 2. native/patches/*.diff applied in name order onto a pristine tree (idempotent: the tree is
@@ -8,7 +9,7 @@
 // Backend switch: IIT_GPU=cpu (default) | cuda | metal | vulkan. Extra CMake flags: IIT_CMAKE_ARGS="-DX=Y ...".
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -17,9 +18,6 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const srcDir = join(root, "native", "llama.cpp");
-const buildDir = join(root, "build");
-const addonPath = join(buildDir, "Release", "iit.node");
-const stampPath = join(buildDir, "Release", "iit.stamp");
 
 const BACKENDS = { cpu: [], cuda: ["-DGGML_CUDA=ON"], metal: ["-DGGML_METAL=ON"], vulkan: ["-DGGML_VULKAN=ON"] };
 const backend = (process.env.IIT_GPU || "cpu").toLowerCase();
@@ -27,6 +25,10 @@ if (!(backend in BACKENDS)) {
   console.error(`[iit] IIT_GPU=${process.env.IIT_GPU} is not a backend; use one of ${Object.keys(BACKENDS).join(", ")}`);
   process.exit(1);
 }
+// Same folder rule as variantDir() in src/bindings/loadAddon.ts.
+const buildDir = join(root, backend === "cpu" ? "build" : `build-${backend}`);
+const addonPath = join(buildDir, "Release", "iit.node");
+const stampPath = join(buildDir, "Release", "iit.stamp");
 const cmakeFlags = [...BACKENDS[backend], ...(process.env.IIT_CMAKE_ARGS || "").split(/\s+/).filter(Boolean)];
 
 const log = (msg) => console.error(`[iit] ${msg}`);
@@ -86,11 +88,21 @@ if (!haveSource) {
   git(["-c", "advice.detachedHead=false", "clone", "--quiet", bundle, srcDir]);
 }
 if (!existsSync(patchMark) || readFileSync(patchMark, "utf8") !== patchId) {
+  // Files the old patch set touched and the new one leaves byte-identical get their old mtime back, so
+  // adding a patch does not make every build variant recompile what it did not change (llama.h!).
+  const touched = new Map();
+  for (const f of git(["-C", srcDir, "diff", "--name-only"]).split("\n").filter(Boolean)) {
+    const p = join(srcDir, f);
+    if (existsSync(p)) touched.set(p, { data: readFileSync(p), mtime: statSync(p).mtime });
+  }
   git(["-C", srcDir, "checkout", "--quiet", "--", "."]);
   git(["-C", srcDir, "clean", "-fdq", "-e", ".iit-patches"]);
   for (const p of patches) {
     log(`applying native/patches/${p}`);
     git(["-C", srcDir, "apply", "--whitespace=nowarn", join(root, "native", "patches", p)]);
+  }
+  for (const [p, old] of touched) {
+    if (existsSync(p) && readFileSync(p).equals(old.data)) utimesSync(p, old.mtime, old.mtime);
   }
   writeFileSync(patchMark, patchId);
 }

@@ -2,6 +2,9 @@
 export type IitErrorCode =
   // Loading the native addon
   | "NATIVE_NOT_BUILT"
+  | "NATIVE_VARIANT_NOT_BUILT"
+  | "NATIVE_VARIANT_CONFLICT"
+  | "NATIVE_LOAD_FAILED"
   | "NATIVE_ERROR"
   // Models and adapters (most from native code)
   | "NOT_FOUND"

@@ -2,6 +2,10 @@
 export * from "./errors.js";
 export { loadModel, Model, type ModelMeta } from "./model/Model.js";
 export type { LoadModelOptions, LoraSpec } from "./model/options.js";
+export { placementLine, type ModelPlacement } from "./model/placement.js";
+export { systemInfo, type SystemInfo } from "./model/systemInfo.js";
+export { GPU_BACKENDS, type GpuBackend } from "./bindings/loadAddon.js";
+export type { NativeDevice } from "./bindings/AddonTypes.js";
 export { resolveModelPath, type ResolveModelOptions, type DownloadProgress } from "./model/resolveModelPath.js";
 export { modelsDir } from "./model/modelsDir.js";
 export { makeModel, type MakeModelOptions } from "./model/makeModel.js";

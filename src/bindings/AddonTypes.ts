@@ -16,6 +16,8 @@ export interface NativeModelMeta {
   eot: number;
   addBos: boolean;
   eogIds: number[];
+  /** Layers (of nLayer + 1: the output layer counts) llama.cpp put on `devices`; 0 = all on the CPU. */
+  offload: { layers: number; of: number; devices: string[] };
   chatTemplate: string | null;
   metadata: Record<string, string>;
 }
@@ -53,7 +55,13 @@ export type NativeGenEvent =
   | ((kind: "token", index: number, token: number) => void) & ((kind: "done", index: number, result: NativeGenResult) => void);
 
 export interface AddonModel {
-  load(path: string, opts: { vocabOnly: boolean; gpuLayers: number; useMmap: boolean }): Promise<void>;
+  load(
+    path: string,
+    opts: { vocabOnly: boolean; gpuLayers: number; useMmap: boolean },
+    /** Called with the loaded fraction (whole-percent steps, then 1). */
+    onProgress: ((fraction: number) => void) | null,
+    abortFlag: Int32Array,
+  ): Promise<void>;
   meta(): NativeModelMeta;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(tokens: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
@@ -141,6 +149,8 @@ export interface AddonTrainer {
   setTensor(name: string, data: Float32Array): void;
   /** Writes the trained model (full) or adapter (LoRA), or the optimizer state. */
   save(path: string, what: "weights" | "optimizer"): Promise<number>;
+  /** Where the trainer's model runs (as AddonModel.meta().offload). */
+  offload(): NativeModelMeta["offload"];
   /** Restores the step counter and (at their allocation) the AdamW moments. */
   loadOptimizer(path: string): void;
   dispose(): void;
@@ -163,5 +173,29 @@ export interface Addon {
     bStd: number;
     seed: number;
   }): Promise<{ path: string; nParams: number }>;
-  systemInfo(): { llamaSystemInfo: string; devices: { name: string; description: string; gpu: boolean }[]; gpuOffload: boolean };
+  systemInfo(): NativeSystemInfo;
+}
+
+export interface NativeDevice {
+  /** ggml's device name, e.g. "CPU", "Vulkan0", "CUDA0". */
+  name: string;
+  description: string;
+  /** The ggml backend it belongs to, e.g. "CPU", "Vulkan", "CUDA". */
+  backend: string;
+  type: "cpu" | "gpu" | "igpu" | "accel" | "other";
+  memoryFree: number;
+  memoryTotal: number;
+}
+
+export interface NativeSystemInfo {
+  /** llama_print_system_info(): CPU features the CPU backend was compiled with. */
+  llamaSystemInfo: string;
+  /** ggml backends compiled into this addon. */
+  backends: string[];
+  devices: NativeDevice[];
+  /** The devices a model's layers go to (GPUs, else integrated GPUs); empty = everything on the CPU. */
+  offloadDevices: string[];
+  gpuOffload: boolean;
+  /** Bytes of models and contexts alive in this process, as told to V8 (AdjustExternalMemory). */
+  heldBytes: number;
 }

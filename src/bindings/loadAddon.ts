@@ -21,30 +21,82 @@ const require = createRequire(import.meta.url);
 /** Repository (or installed package) root: src/bindings or dist/bindings are two levels down. */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-let cached: Addon | undefined;
+/** The native addon's build variants: llama.cpp's ggml backend each was compiled with. */
+export const GPU_BACKENDS = ["cpu", "vulkan", "cuda", "metal"] as const;
+export type GpuBackend = (typeof GPU_BACKENDS)[number];
 
-/** Loads build/Release/iit.node (or IIT_ADDON_PATH), once; fails with the fix spelled out. */
-export function loadAddon(): Addon {
-  if (cached) return cached;
-  const candidates = [process.env.IIT_ADDON_PATH, join(packageRoot, "build", "Release", "iit.node")].filter(
-    (p): p is string => !!p,
-  );
-  const errors: string[] = [];
-  for (const p of candidates) {
-    if (!existsSync(p)) {
-      errors.push(`${p}: not found`);
-      continue;
-    }
-    try {
-      cached = require(p) as Addon;
-      return cached;
-    } catch (e) {
-      errors.push(`${p}: ${(e as Error).message}`);
-    }
-  }
-  throw new NativeBindingLoadError("NATIVE_NOT_BUILT", `the native addon could not be loaded (${errors.join("; ")})`, {
-    suggestion: "run `npm run build:native` in the implicit-instruct directory (needs cmake and a C++17 compiler)",
+/** Where a variant is built (the same rule as scripts/build-native.mjs): build/ for cpu, build-<backend>/ else. */
+export function variantDir(backend: GpuBackend): string {
+  return join(packageRoot, backend === "cpu" ? "build" : `build-${backend}`);
+}
+
+/** The command that builds a variant. */
+export function buildCommand(backend: GpuBackend): string {
+  return backend === "cpu" ? "npm run build:native" : `IIT_GPU=${backend} npm run build:native`;
+}
+
+/** The variant asked for: the argument, else IIT_GPU, else cpu; anything else is a typed error. */
+export function resolveGpuBackend(backend?: string): GpuBackend {
+  const fromEnv = backend === undefined;
+  const v = (backend ?? process.env.IIT_GPU ?? "cpu").toLowerCase() || "cpu";
+  if ((GPU_BACKENDS as readonly string[]).includes(v)) return v as GpuBackend;
+  throw new InvalidOptionError("INVALID_OPTION", `${fromEnv ? "IIT_GPU" : "gpu"} = ${JSON.stringify(v)} is not a backend of this toolkit`, {
+    suggestion: `use one of ${GPU_BACKENDS.join(", ")}`,
   });
+}
+
+let cached: { addon: Addon; backend: GpuBackend; path: string } | undefined;
+
+/** The variant this process loaded (undefined before the first native call). */
+export function loadedBackend(): { backend: GpuBackend; path: string } | undefined {
+  return cached && { backend: cached.backend, path: cached.path };
+}
+
+/**
+ * Loads the native addon of one variant, once per process: `backend` (or IIT_GPU, default cpu) picks
+ * build/Release/iit.node or build-<backend>/Release/iit.node; IIT_ADDON_PATH overrides the file.
+ * Two variants in one process would each bring their own ggml and backend registry, so asking for a
+ * second one is an error: run it in another process.
+ */
+export function loadAddon(backend?: GpuBackend): Addon {
+  const want = resolveGpuBackend(backend);
+  if (cached) {
+    if (backend !== undefined && cached.backend !== want) {
+      throw new NativeBindingLoadError(
+        "NATIVE_VARIANT_CONFLICT",
+        `this process already loaded the ${cached.backend} addon (${cached.path}); the ${want} variant cannot join it`,
+        { suggestion: `run the ${want} work in another process (e.g. IIT_GPU=${want} iit ...)` },
+      );
+    }
+    return cached.addon;
+  }
+  const built = join(variantDir(want), "Release", "iit.node");
+  const path = process.env.IIT_ADDON_PATH || built;
+  if (!existsSync(path)) {
+    if (path !== built) {
+      throw new NativeBindingLoadError("NATIVE_NOT_BUILT", `IIT_ADDON_PATH = ${path}: no such file`, {
+        suggestion: "point IIT_ADDON_PATH at a built iit.node, or unset it",
+      });
+    }
+    throw new NativeBindingLoadError(
+      want === "cpu" ? "NATIVE_NOT_BUILT" : "NATIVE_VARIANT_NOT_BUILT",
+      `the ${want} variant of the native addon is not built (${path} not found)`,
+      {
+        suggestion:
+          `run \`${buildCommand(want)}\` in ${packageRoot} (needs cmake and a C++17 compiler` +
+          (want === "vulkan" ? ", plus libvulkan-dev and glslc; see docs/gpu.md)" : want === "cuda" ? ", plus the CUDA toolkit)" : ")"),
+      },
+    );
+  }
+  try {
+    cached = { addon: require(path) as Addon, backend: want, path };
+    return cached.addon;
+  } catch (e) {
+    throw new NativeBindingLoadError("NATIVE_LOAD_FAILED", `the ${want} native addon ${path} could not be loaded: ${(e as Error).message}`, {
+      cause: e,
+      suggestion: `rebuild it with \`${buildCommand(want)}\` (a build for another Node.js version or missing shared libraries fail this way)`,
+    });
+  }
 }
 
 const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, options: { cause: unknown }) => IitError> = {

@@ -25,3 +25,19 @@ export function progressBar(total: number, unit: string, quiet = false) {
     stop: () => bar.stop(),
   };
 }
+
+/** onLoadProgress for loadModel(): a bar of the loaded percentage while a model loads (none when quiet or not a TTY). */
+export function loadProgressBar(quiet = false): ((fraction: number) => void) | undefined {
+  if (quiet || !process.stderr.isTTY) return undefined;
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: "loading model {bar} {percentage}%", hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return (fraction) => {
+    if (!started) bar.start(100, 0);
+    started = true;
+    bar.update(Math.round(fraction * 100));
+    if (fraction >= 1) bar.stop();
+  };
+}

@@ -1,16 +1,19 @@
 import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { AddonContext, AddonModel, NativeModelMeta } from "../bindings/AddonTypes.js";
+import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js";
 import { DisposedError, InvalidOptionError, ModelLoadError } from "../errors.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
 import { runGeneration } from "../generation/runGeneration.js";
 import { embedTexts, type EmbedOptions } from "../generation/embed.js";
 import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
+import { type ModelPlacement, placementOf } from "./placement.js";
 import { type LoadModelOptions, type LoraSpec, resolveThreads } from "./options.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 
 export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
+
 
 interface ContextKey {
   nCtx: number;
@@ -54,10 +57,18 @@ export class Model {
       throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
     }
     const path = await resolveModelPath(opts.model, { modelsDir: opts.modelsDir });
-    const addon = loadAddon();
+    const addon = loadAddon(opts.gpu);
     const native = new addon.AddonModel();
-    await callNative(() =>
-      native.load(path, { vocabOnly: opts.vocabOnly ?? false, gpuLayers: opts.gpuLayers ?? -1, useMmap: opts.useMmap ?? true }),
+    const onProgress = opts.onLoadProgress;
+    await withAbortFlag(opts.signal, (flag) =>
+      callNative(() =>
+        native.load(
+          path,
+          { vocabOnly: opts.vocabOnly ?? false, gpuLayers: opts.gpuLayers ?? -1, useMmap: opts.useMmap ?? true },
+          onProgress ? (f) => onProgress(f) : null,
+          flag,
+        ),
+      ),
     );
     const loras: Required<LoraSpec>[] = [];
     try {
@@ -96,6 +107,14 @@ export class Model {
   get bosPrefix(): number[] {
     const { bos, addBos } = this.meta;
     return addBos && bos >= 0 ? [bos] : [];
+  }
+
+  /**
+   * Where this model runs: the addon build, the devices holding its offloaded layers, and how many of
+   * its nLayer + 1 layers (the output layer counts) are there. `device` is "CPU" when none are.
+   */
+  get placement(): ModelPlacement {
+    return placementOf(this.meta.offload);
   }
 
   /** A short name for outputs: file name without extension, plus adapters. */

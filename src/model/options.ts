@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { GpuBackend } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
 
 export interface LoraSpec {
@@ -20,6 +21,16 @@ export interface LoadModelOptions {
   loras?: LoraSpec[];
   /** Layers offloaded to a GPU build's device; -1 = all. Defaults to `-1` (no effect on CPU builds). */
   gpuLayers?: number;
+  /**
+   * Which build of the native addon this process uses: "cpu" (build/), "vulkan", "cuda" or "metal"
+   * (build-<gpu>/). Defaults to the IIT_GPU environment variable, else "cpu". The first native call
+   * fixes it for the process; see docs/gpu.md.
+   */
+  gpu?: GpuBackend;
+  /** Called as the weights load, with the fraction done (0 … 1, non-decreasing, ending at 1). */
+  onLoadProgress?: (fraction: number) => void;
+  /** Aborts the load: the promise rejects with AbortError and nothing stays allocated. */
+  signal?: AbortSignal;
   /** CPU threads for decoding. Defaults to the number of cores, and is never allowed above it. */
   threads?: number;
   /** Load only the vocabulary (tokenize, inspect, rule resolution). Defaults to `false`. */

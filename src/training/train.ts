@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
+import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
 import { resolveModelPath } from "../model/resolveModelPath.js";
@@ -22,7 +23,7 @@ export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output"
 /** The paper's DeepSpeed config: gradient_clipping 1.0. */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha">> {
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
@@ -142,7 +143,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // --resume after the run finished: the output and its log of this very run are the result.
   if (r.resume && !state && existsSync(r.output)) {
     const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
-    if (log?.runHash === runHash) return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output };
+    if (log?.runHash === runHash) {
+      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(log.placement ? { placement: log.placement } : {}) };
+    }
   }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
     throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {
@@ -178,7 +181,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       loraPath: start && loraPath ? start : loraPath,
       nCtx: r.nCtx,
       threads: r.threads,
-      gpuLayers: -1,
+      // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
+      // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
+      gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
       sgd: false,
       freezeEmbeddings: r.freezeEmbeddings,
       beta1: 0.9,
@@ -196,6 +201,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw e;
   });
 
+  const placement = placementOf(trainer.offload());
+  opts.onPlacement?.(placement);
   try {
     if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
     const groupsPerEpoch = Math.ceil(trainWins.length / r.batchSize);
@@ -306,6 +313,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       epochs: s.epochs,
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
       output: r.output,
+      placement,
     };
     await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
     return result;

@@ -1,4 +1,5 @@
 // The training API's options and results (library and `iit train` share them).
+import type { ModelPlacement } from "../model/placement.js";
 import type { LossReduction } from "./loss.js";
 
 export type TrainMode = "instruction" | "response" | "lm";
@@ -56,6 +57,8 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Things worth knowing that do not stop training (truncated or dropped examples). */
   onWarning?: (message: string) => void;
+  /** Called once the model is loaded, with where it runs (the CLI prints it). */
+  onPlacement?: (placement: ModelPlacement) => void;
 }
 
 export interface TrainProgress {
@@ -77,4 +80,6 @@ export interface TrainResult {
   epochs: EpochResult[];
   tokens_per_second: number;
   output: string;
+  /** Where the model ran (from the run's log when --resume finds it finished; absent in logs of older versions). */
+  placement?: ModelPlacement;
 }

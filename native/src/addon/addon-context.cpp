@@ -2,6 +2,7 @@
 
 #include "addon/addon-model.h"
 #include "addon/errors.h"
+#include "addon/external-memory.h"
 #include "addon/log.h"
 #include "generation/batch-generator.h"
 #include "generation/scorer.h"
@@ -9,6 +10,7 @@
 #include "sampling/experts-sampler.h"
 #include "sampling/rules-sampler.h"
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -281,6 +283,11 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
     }
     owner = m;
     owner->busy++;
+    // The KV cache dominates a context's memory: K and V per layer, per cell, per KV head dimension.
+    const llama_model * lm = m->model;
+    const int64_t kv_dim = (int64_t) llama_model_n_embd(lm) * llama_model_n_head_kv(lm) / std::max(1, llama_model_n_head(lm));
+    held_bytes_ = 2 * (int64_t) llama_model_n_layer(lm) * llama_n_ctx(ctx) * kv_dim * (o.Get("kvF32").ToBoolean() ? 4 : 2);
+    iit_external_adjust(env, held_bytes_);
     model_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
 }
 
@@ -289,6 +296,8 @@ AddonContext::~AddonContext() { free_ctx(); }
 void AddonContext::free_ctx() {
     if (ctx) llama_free(ctx);
     ctx = nullptr;
+    iit_external_adjust(Env(), -held_bytes_);
+    held_bytes_ = 0;
     if (owner) owner->busy--;
     owner = nullptr;
 }

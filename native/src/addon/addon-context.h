@@ -25,4 +25,5 @@ private:
     void free_ctx();
     void check_idle(Napi::Env env) const; // throws DISPOSED / INVALID_STATE
     Napi::ObjectReference model_ref_;
+    int64_t held_bytes_ = 0; // the KV cache's size, reported to V8 as external memory
 };

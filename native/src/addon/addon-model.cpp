@@ -1,6 +1,8 @@
 #include "addon/addon-model.h"
 
 #include "addon/errors.h"
+#include "addon/external-memory.h"
+#include "addon/system.h"
 #include "addon/log.h"
 #include "model/gguf-check.h"
 #include "sampling/token-resolve.h"
@@ -15,36 +17,82 @@ std::string meta_str(const llama_model * m, const char * key) {
     return n < 0 ? "" : std::string(buf);
 }
 
-class LoadWorker : public IitWorker {
+// Loads off the JS thread. llama.cpp calls the progress callback before each tensor (and with 1 at
+// the end): it forwards whole-percent steps to onProgress and returns false once the abort flag is
+// set, which makes llama.cpp free what it allocated and return no model.
+class LoadWorker : public Napi::AsyncProgressQueueWorker<float> {
 public:
-    LoadWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path, llama_model_params params)
-        : IitWorker(env), self_(self), path_(std::move(path)), params_(params) {
-        ref_ = Napi::Persistent(js);
+    LoadWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path, llama_model_params params,
+               Napi::Function on_progress, Napi::Int32Array abort_flag)
+        : Napi::AsyncProgressQueueWorker<float>(env), self_(self), path_(std::move(path)), params_(params),
+          deferred_(Napi::Promise::Deferred::New(env)) {
+        ref_       = Napi::Persistent(js);
+        abort_ref_ = Napi::Persistent(abort_flag);
+        abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
+        if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
     }
-    void Execute() override {
+    Napi::Promise Promise() { return deferred_.Promise(); }
+
+    void Execute(const ExecutionProgress & progress) override {
         iit_gguf_check chk = iit_gguf_check_file(path_);
         if (!chk.code.empty()) return Fail(chk.code, chk.message);
         if (chk.type == "adapter") {
             return Fail("NOT_A_MODEL", path_ + " is a LoRA adapter, not a model: pass it with --lora, and the base model with --model");
         }
+        if (*abort_) return Fail("ABORTED", "the model load was aborted");
+        progress_ = &progress;
+        params_.progress_callback = [](float p, void * ud) -> bool {
+            auto * w = static_cast<LoadWorker *>(ud);
+            if (*w->abort_) return false;
+            if (p >= 1.0f || p >= w->last_sent_ + 0.01f) {
+                w->last_sent_ = p;
+                if (!w->on_progress_.IsEmpty()) w->progress_->Send(&p, 1);
+            }
+            return true;
+        };
+        params_.progress_callback_user_data = this;
         iit_log_clear_errors();
         model_ = llama_model_load_from_file(path_.c_str(), params_);
+        progress_ = nullptr;
+        if (!model_ && *abort_) return Fail("ABORTED", "the model load was aborted");
         if (!model_) {
             std::string why = iit_log_take_errors();
             Fail("MODEL_LOAD_FAILED", "llama.cpp could not load " + path_ + (chk.arch.empty() ? "" : " (architecture " + chk.arch + ")") +
                  (why.empty() ? "" : ": " + why));
         }
     }
+    void OnProgress(const float * data, size_t n) override {
+        if (on_progress_.IsEmpty() || n == 0) return;
+        Napi::HandleScope scope(Env());
+        on_progress_.Call({ Napi::Number::New(Env(), data[n - 1]) });
+    }
     void OnOK() override {
         self_->model = model_;
+        self_->offloaded_layers = iit_offloaded_layers(model_, params_.n_gpu_layers, params_.vocab_only);
+        self_->held_bytes = params_.vocab_only ? 0 : (int64_t) llama_model_size(model_);
+        iit_external_adjust(Env(), self_->held_bytes);
         deferred_.Resolve(Env().Undefined());
+    }
+    void OnError(const Napi::Error & e) override {
+        Napi::HandleScope scope(Env());
+        deferred_.Reject(iit_error(Env(), code_.empty() ? "NATIVE_ERROR" : code_, e.Message()).Value());
     }
 
 private:
+    void Fail(const std::string & code, const std::string & message) {
+        code_ = code;
+        SetError(message);
+    }
     AddonModel * self_;
     Napi::ObjectReference ref_;
-    std::string path_;
+    Napi::Reference<Napi::Int32Array> abort_ref_;
+    volatile int32_t * abort_;
+    Napi::FunctionReference on_progress_;
+    const ExecutionProgress * progress_ = nullptr;
+    float last_sent_ = -1.0f;
+    std::string path_, code_;
     llama_model_params params_;
+    Napi::Promise::Deferred deferred_;
     llama_model * model_ = nullptr;
 };
 
@@ -111,6 +159,8 @@ void AddonModel::free_model() {
     loras.clear();
     llama_model_free(model);
     model = nullptr;
+    iit_external_adjust(Env(), -held_bytes);
+    held_bytes = 0;
 }
 
 AddonModel * iit_unwrap_model(const Napi::Value & v) {
@@ -122,7 +172,7 @@ AddonModel * iit_unwrap_model(const Napi::Value & v) {
     return m;
 }
 
-// load(path, {vocabOnly, gpuLayers, useMmap}) -> Promise<void>
+// load(path, {vocabOnly, gpuLayers, useMmap}, onProgress(fraction)|null, abortFlag: Int32Array) -> Promise<void>
 Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (model) throw iit_error(env, "INVALID_STATE", "this model object is already loaded");
@@ -132,7 +182,8 @@ Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
     p.vocab_only   = o.Get("vocabOnly").ToBoolean();
     p.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
     if (!o.Get("useMmap").ToBoolean()) p.load_mode = LLAMA_LOAD_MODE_NONE;
-    auto * w = new LoadWorker(env, this, info.This().As<Napi::Object>(), path, p);
+    Napi::Function on_progress = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+    auto * w = new LoadWorker(env, this, info.This().As<Napi::Object>(), path, p, on_progress, info[3].As<Napi::Int32Array>());
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;
@@ -164,6 +215,13 @@ Napi::Value AddonModel::Meta(const Napi::CallbackInfo & info) {
         if (llama_vocab_is_eog(v, t)) eog.Set(eog.Length(), t);
     }
     o.Set("eogIds", eog);
+    Napi::Object off = Napi::Object::New(env);
+    off.Set("layers", offloaded_layers);
+    off.Set("of", llama_model_n_layer(model) + 1);
+    Napi::Array devs = Napi::Array::New(env);
+    if (offloaded_layers > 0) for (const auto & n : iit_offload_devices()) devs.Set(devs.Length(), n);
+    off.Set("devices", devs);
+    o.Set("offload", off);
     const char * tmpl = llama_model_chat_template(model, nullptr);
     o.Set("chatTemplate", tmpl ? Napi::Value(Napi::String::New(env, tmpl)) : env.Null());
     Napi::Object kv = Napi::Object::New(env);

@@ -16,6 +16,8 @@ public:
     llama_model * model = nullptr;
     std::vector<llama_adapter_lora *> loras;
     int busy = 0; // contexts alive on this model; dispose() refuses while > 0
+    int32_t offloaded_layers = 0; // of n_layer + 1 (the output layer counts), on iit_offload_devices()
+    int64_t held_bytes = 0;       // reported to V8 as external memory while loaded
 
     const llama_vocab * vocab() const { return llama_model_get_vocab(model); }
 

@@ -1,6 +1,8 @@
 #include "addon/addon-trainer.h"
 
 #include "addon/errors.h"
+#include "addon/external-memory.h"
+#include "addon/system.h"
 #include "addon/log.h"
 
 #include <functional>
@@ -55,11 +57,20 @@ Napi::Function AddonTrainer::Init(Napi::Env env) {
         InstanceMethod("setTensor", &AddonTrainer::SetTensor),
         InstanceMethod("save", &AddonTrainer::Save),
         InstanceMethod("loadOptimizer", &AddonTrainer::LoadOptimizer),
+        InstanceMethod("offload", &AddonTrainer::Offload),
         InstanceMethod("dispose", &AddonTrainer::Dispose),
     });
 }
 
 AddonTrainer::AddonTrainer(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonTrainer>(info) {}
+
+AddonTrainer::~AddonTrainer() { release(); }
+
+void AddonTrainer::release() {
+    trainer.reset();
+    iit_external_adjust(Env(), -held_bytes);
+    held_bytes = 0;
+}
 
 iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     if (!trainer) throw iit_error(info.Env(), "DISPOSED", "the trainer is not created or was disposed");
@@ -97,7 +108,12 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
         }
         std::string why = iit_log_take_errors();
         return msg + (why.empty() ? "" : ": " + why);
-    }, "TRAIN_INIT_FAILED", [this, made]() { trainer = std::move(*made); });
+    }, "TRAIN_INIT_FAILED", [this, made, n_gpu_layers = p.n_gpu_layers]() {
+        trainer = std::move(*made);
+        offloaded_layers = iit_offloaded_layers(trainer->model(), n_gpu_layers, false);
+        held_bytes = (int64_t) llama_model_size(trainer->model());
+        iit_external_adjust(Env(), held_bytes);
+    });
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;
@@ -203,8 +219,21 @@ Napi::Value AddonTrainer::LoadOptimizer(const Napi::CallbackInfo & info) {
     return info.Env().Undefined();
 }
 
+// offload() -> {layers, of, devices}: as AddonModel.meta().offload
+Napi::Value AddonTrainer::Offload(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    iit_trainer * tr = ready(info);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("layers", offloaded_layers);
+    o.Set("of", llama_model_n_layer(tr->model()) + 1);
+    Napi::Array devs = Napi::Array::New(env);
+    if (offloaded_layers > 0) for (const auto & n : iit_offload_devices()) devs.Set(devs.Length(), n);
+    o.Set("devices", devs);
+    return o;
+}
+
 Napi::Value AddonTrainer::Dispose(const Napi::CallbackInfo & info) {
     if (running) throw iit_error(info.Env(), "INVALID_STATE", "the trainer is busy; await the previous call before disposing");
-    trainer.reset();
+    release();
     return info.Env().Undefined();
 }

@@ -12,9 +12,12 @@ class AddonTrainer : public Napi::ObjectWrap<AddonTrainer> {
 public:
     static Napi::Function Init(Napi::Env env);
     explicit AddonTrainer(const Napi::CallbackInfo & info);
+    ~AddonTrainer() override;
 
     std::unique_ptr<iit_trainer> trainer;
     bool running = false;
+    int32_t offloaded_layers = 0;
+    int64_t held_bytes = 0; // the model's weights, reported to V8 as external memory while created
 
 private:
     Napi::Value Create(const Napi::CallbackInfo & info);
@@ -28,6 +31,8 @@ private:
     Napi::Value SetTensor(const Napi::CallbackInfo & info);
     Napi::Value Save(const Napi::CallbackInfo & info);
     Napi::Value LoadOptimizer(const Napi::CallbackInfo & info);
+    Napi::Value Offload(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     iit_trainer * ready(const Napi::CallbackInfo & info);
+    void release();
 };

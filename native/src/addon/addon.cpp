@@ -6,6 +6,7 @@
 #include "addon/addon-trainer.h"
 #include "addon/errors.h"
 #include "addon/log.h"
+#include "addon/system.h"
 #include "ggml-backend.h"
 #include "llama.h"
 #include "model/make-lora.h"
@@ -74,24 +75,6 @@ Napi::Value MakeLora(const Napi::CallbackInfo & info) {
     return promise;
 }
 
-Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("llamaSystemInfo", llama_print_system_info());
-    Napi::Array devs = Napi::Array::New(env);
-    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t d = ggml_backend_dev_get(i);
-        Napi::Object od = Napi::Object::New(env);
-        od.Set("name", ggml_backend_dev_name(d));
-        od.Set("description", ggml_backend_dev_description(d));
-        od.Set("gpu", ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_GPU);
-        devs.Set(devs.Length(), od);
-    }
-    o.Set("devices", devs);
-    o.Set("gpuOffload", llama_supports_gpu_offload());
-    return o;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     iit_log_init();
     llama_backend_init();
@@ -100,7 +83,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("AddonTrainer", AddonTrainer::Init(env));
     exports.Set("makeModel", Napi::Function::New(env, MakeModel));
     exports.Set("makeLora", Napi::Function::New(env, MakeLora));
-    exports.Set("systemInfo", Napi::Function::New(env, SystemInfo));
+    exports.Set("systemInfo", Napi::Function::New(env, iit_system_info));
     return exports;
 }
 

@@ -6,11 +6,12 @@ import { parseShard } from "../../generation/inputs.js";
 import type { GenerateOptions, TemplateName } from "../../generation/types.js";
 import { loadModel, type Model } from "../../model/Model.js";
 import { parseLoraArg, type LoraSpec } from "../../model/options.js";
+import { placementLine } from "../../model/placement.js";
 import { loadRules } from "../../rules/loadRules.js";
 import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
-import { progressBar } from "../progress.js";
+import { loadProgressBar, progressBar } from "../progress.js";
 import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
 /** What addGenerationOptions adds, as commander parses it. */
@@ -114,7 +115,8 @@ export const generateCommand = addGenerationOptions(
   if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const sampling = samplingFrom(o);
-  await using model = await loadModel(modelOptionsFrom(o));
+  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  if (!o.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
   await using experts = await loadExperts(o);
   const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
   if (unresolved.length) {
@@ -143,7 +145,7 @@ export const generateCommand = addGenerationOptions(
         : undefined,
     });
     if (o.json) {
-      printJson({ instruction: r.instruction, output: r.output, generator, n_tokens: r.tokens.length, stop_reason: r.stopReason });
+      printJson({ instruction: r.instruction, output: r.output, generator, n_tokens: r.tokens.length, stop_reason: r.stopReason, placement: model.placement });
     } else if (stream) {
       process.stdout.write(r.output.slice(Math.min(shown.length, r.output.length)) + "\n");
     } else {
@@ -175,7 +177,7 @@ export const generateCommand = addGenerationOptions(
     },
   });
   bar?.stop();
-  if (o.json) printJson(summary);
+  if (o.json) printJson({ ...summary, placement: model.placement });
   else {
     process.stderr.write(
       `${summary.aborted ? "interrupted" : "done"}: ${summary.generated} generated, ${summary.skipped} already in ${summary.output}, ` +

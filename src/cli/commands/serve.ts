@@ -1,8 +1,10 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { loadModel } from "../../model/Model.js";
+import { placementLine } from "../../model/placement.js";
 import { startServer } from "../../serve/server.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
+import { loadProgressBar } from "../progress.js";
 import { intOption, printJson } from "../util.js";
 import { addGenerationOptions, samplingFrom, type GenerationCliOptions } from "./generate.js";
 
@@ -40,7 +42,8 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
     apiKey = process.env[o.apiKeyEnv];
     if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv}: that variable is not set`);
   }
-  await using model = await loadModel(modelOptionsFrom(o));
+  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  process.stderr.write(`iit serve: ${placementLine(model.placement)}\n`);
   const server = await startServer({
     model,
     modelName: o.modelName,
@@ -53,7 +56,7 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
     host: o.host,
     port: o.port,
   });
-  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel });
+  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel, placement: model.placement });
   process.stderr.write(
     `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
       `${o.rules ? `, rules ${o.rules}` : ""}); Ctrl-C stops\n`,

@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
+import { placementLine } from "../../model/placement.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
@@ -93,6 +94,9 @@ export const trainCommand = new Command("train")
         resume: !!o.resume,
         threads: o.threads,
         signal: interruptSignal(),
+        onPlacement: (p) => {
+          if (!quiet) process.stderr.write(`iit train: ${placementLine(p)}\n`);
+        },
         onWarning: (m) => {
           if (!quiet) process.stderr.write(`warning: ${m}\n`);
         },

@@ -17,7 +17,8 @@ describe.skipIf(skip)("iit generate / merge / inspect (real processes)", () => {
     const r = iit(["generate", ...common, "-p", "Once upon a time", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const o = r.json();
-    expect(Object.keys(o).sort()).toEqual(["generator", "instruction", "n_tokens", "output", "stop_reason"]);
+    expect(Object.keys(o).sort()).toEqual(["generator", "instruction", "n_tokens", "output", "placement", "stop_reason"]);
+    expect(o.placement).toMatchObject({ backend: "cpu", device: "CPU", layersOffloaded: 0 });
     expect(o).toMatchObject({ instruction: "Once upon a time", generator: "stories260K", n_tokens: 24, stop_reason: "max_tokens" });
     expect(o.output).toMatch(/^, there was a little girl named Lily/);
   });

@@ -169,7 +169,7 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     const r = await iit(["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", output, "--epochs", "1", "--lr", "1e-3", "--n-ctx", "256", "--max-examples", "4", "-t", "1", "--json"]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "tokens_per_second"]);
+    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "placement", "tokens_per_second"]);
     expect(Object.keys(out.epochs[0]).sort()).toEqual(["epoch", "train_loss", "val_loss"]);
     expect(existsSync(output)).toBe(true);
   });
