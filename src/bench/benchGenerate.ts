@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
-import { spread, type Spread } from "./benchScore.js";
+import { alternate, formatSpread, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 import { openPeer } from "./peer.js";
 
@@ -99,22 +99,14 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
         return rs.reduce((n, x) => n + x.tokens.length, 0) / ((performance.now() - t0) / 1000);
       };
       const peerRun = () => batchedBench(bbBin, model.path, { pp: promptTokens.length, tg: maxTokens, pl: p, ctx: contextSize * p, threads });
-      let a: number;
-      let b: number;
-      if (r % 2 === 0) {
-        a = await oursRun();
-        b = peerRun();
-      } else {
-        b = peerRun();
-        a = await oursRun();
-      }
+      const [a, b] = await alternate(r, oursRun, peerRun);
       runs.push(a);
       ratios.push(a / b);
     }
     parallel[String(p)] = median(runs);
     parallel_ratio[String(p)] = spread(ratios);
     const q = parallel_ratio[String(p)];
-    status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`);
+    status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${formatSpread(q)}`);
   }
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);

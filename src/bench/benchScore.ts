@@ -5,6 +5,7 @@ import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
 import { ensureLlamaTool } from "./llamaTools.js";
+import { alternate, spread, type Spread } from "./rounds.js";
 
 export interface BenchScoreOptions {
   model: string;
@@ -16,12 +17,6 @@ export interface BenchScoreOptions {
   /** A llama-bench binary; by default it is built once from the pinned source into the temp dir. */
   llamaBenchBin?: string;
   onStatus?: (msg: string) => void;
-}
-
-export interface Spread {
-  min: number;
-  median: number;
-  max: number;
 }
 
 export interface BenchScoreRound {
@@ -41,11 +36,6 @@ export interface BenchScoreResult {
   score_ratio: Spread;
   /** ours_prefill_tps / llama_bench_tps over the rounds. */
   prefill_ratio: Spread;
-}
-
-export function spread(xs: number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 }
 
 /** One llama-bench prompt-processing run: tokens/s averaged over its repetitions. */
@@ -88,15 +78,7 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
   for (let r = 0; r < rounds; r++) {
     const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3) });
     const peer = () => llamaBenchPp(bin, o.model, n, threads, nBatch);
-    let a: { score: number; prefill: number };
-    let b: number;
-    if (r % 2 === 0) {
-      a = await ours();
-      b = peer();
-    } else {
-      b = peer();
-      a = await ours();
-    }
+    const [a, b] = await alternate(r, ours, peer);
     out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b });
     status(`round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.toFixed(0)} tok/s`);
   }

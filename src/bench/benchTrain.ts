@@ -10,7 +10,7 @@ import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
-import { spread, type Spread } from "./benchScore.js";
+import { spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 
 export interface BenchTrainOptions {

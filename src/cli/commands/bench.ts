@@ -3,6 +3,7 @@ import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
 import { benchTrain } from "../../bench/benchTrain.js";
+import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
 import { collect, intOption, printJson } from "../util.js";
@@ -36,7 +37,7 @@ const generate = new Command("generate")
           Object.entries(r.parallel)
             .map(([p, v]) => {
               const q = r.parallel_ratio[p];
-              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate, vs llama-batched-bench ${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)} (min / median / max)\n`;
+              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate, vs llama-batched-bench ${formatSpread(q)} (min / median / max)\n`;
             })
             .join(""),
       );
@@ -111,11 +112,10 @@ const trainBench = new Command("train")
     });
     if (o.json) printJson(r);
     else {
-      const f3 = (q: { min: number; median: number; max: number }) => `${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`;
       process.stdout.write(
         `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
           `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-          `  over ${r.rounds} rounds, min / median / max: speed ${f3(r.ratios)}, peak RSS ${f3(r.memory_ratios)}\n`,
+          `  over ${r.rounds} rounds, min / median / max: speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}\n`,
       );
     }
   });
@@ -139,10 +139,9 @@ const scoreBench = new Command("score")
     });
     if (o.json) printJson(r);
     else {
-      const f = (s: { min: number; median: number; max: number }) => `${s.min.toFixed(3)} / ${s.median.toFixed(3)} / ${s.max.toFixed(3)}`;
       process.stdout.write(
         `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
-          `  score every position: ${f(r.score_ratio)}\n  prefill (last row only): ${f(r.prefill_ratio)}\n`,
+          `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n`,
       );
     }
   });
