@@ -95,17 +95,15 @@ export interface TextRow {
   text: string;
 }
 
-/** Reads a JSONL file whose rows are messages rows or `{"text": ...}` rows (language-model data). */
-export async function readTrainingJsonl(path: string): Promise<(MessagesRow | TextRow)[]> {
-  const rows: (MessagesRow | TextRow)[] = [];
+/** Yields the rows of a JSONL file of messages rows or `{"text": ...}` rows (language-model data), one at a time. */
+export async function* readTrainingRows(path: string): AsyncGenerator<MessagesRow | TextRow> {
   for await (const { line, text } of readLines(path)) {
     if (text.trim() === "") continue;
     const where = `${path}:${line}`;
     const value = parseJsonLine(text, where);
     const isText = typeof value === "object" && value !== null && typeof (value as TextRow).text === "string" && !("messages" in value);
-    rows.push(isText ? (value as TextRow) : parseMessagesRow(value, where));
+    yield isText ? (value as TextRow) : parseMessagesRow(value, where);
   }
-  return rows;
 }
 
 /**

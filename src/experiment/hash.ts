@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
+import { sha256File } from "../util/sha256File.js";
 
 /** sha256 of a JSON value with object keys sorted (the same value always hashes the same). */
 export function hashJson(value: unknown): string {
@@ -48,9 +49,7 @@ export class FileHasher {
     if (!st.isFile()) return `not-a-file:${path}`;
     const m = this.memo[path];
     if (m && m.size === st.size && m.mtimeMs === st.mtimeMs) return m.sha256;
-    const h = createHash("sha256");
-    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-    const sha256 = h.digest("hex");
+    const sha256 = await sha256File(path);
     this.memo[path] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
     this.fresh.add(path);
     return sha256;

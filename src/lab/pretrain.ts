@@ -1,11 +1,11 @@
 // `iit lab pretrain`: the lab's base model from nothing — world, tokenizer, random llama, then
 // language-model pretraining with our own trainer.
-import { createHash } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { tuluPrompt } from "../data/template.js";
 import { makeModel } from "../model/makeModel.js";
+import { sha256File } from "../util/sha256File.js";
 import { train } from "../training/train.js";
 import type { TrainProgress, TrainResult } from "../training/types.js";
 import { labPrompts, pretrainingDocs, probePrompt, tuningSets } from "./corpus.js";
@@ -106,6 +106,6 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
     onProgress: o.onProgress,
   });
   await rm(work, { recursive: true, force: true });
-  const sha256 = createHash("sha256").update(await readFile(output)).digest("hex");
+  const sha256 = await sha256File(output);
   return { ...r, sha256, vocabSize: vocab.tokens.length, documents: docs.length, seconds: (performance.now() - t0) / 1000 };
 }

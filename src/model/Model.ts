@@ -125,8 +125,13 @@ export class Model {
   }
 
   tokenize(text: string, opts: { addSpecial?: boolean; parseSpecial?: boolean } = {}): number[] {
+    return Array.from(this.tokenIds(text, opts));
+  }
+
+  /** As `tokenize`, as the addon's Int32Array (no copy into a JS array: for tokenizing whole datasets). */
+  tokenIds(text: string, opts: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
     this.check();
-    return Array.from(callNativeSync(() => this._native.tokenize(text, opts.addSpecial ?? false, opts.parseSpecial ?? false)));
+    return callNativeSync(() => this._native.tokenize(text, opts.addSpecial ?? false, opts.parseSpecial ?? false));
   }
 
   detokenize(tokens: ArrayLike<number>, opts: { removeSpecial?: boolean; unparseSpecial?: boolean } = {}): string {

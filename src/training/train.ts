@@ -5,15 +5,16 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
-import { dropInstructions, readTrainingJsonl } from "../data/messages.js";
+import { dropInstructions, readTrainingRows } from "../data/messages.js";
 import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
 import { resolveModelPath } from "../model/resolveModelPath.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
-import { buildWindows, tokenizeExample, tokenizeText, type Window, type WindowStats } from "./examples.js";
+import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
 import { writeAtomic } from "../util/atomicWrite.js";
+import { sha256File } from "../util/sha256File.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, windowLossScales } from "./loss.js";
@@ -81,30 +82,38 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
   return r;
 }
 
-async function fileHash(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
-}
-
-/** Tokenizes the data with the model's vocabulary and splits windows into train and validation. */
-async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; eos: number; emptied: number }> {
-  let rows = (await readTrainingJsonl(r.data)).slice(0, r.maxExamples);
-  if (rows.length === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
-  // Response tuning trains on responses alone: user turns are emptied (the paper's remove_instructions.py).
-  const emptied = r.mode === "response" ? rows.filter((row) => "messages" in row && row.messages.some((m) => m.role === "user" && m.content !== "")).length : 0;
-  if (emptied) rows = rows.map((row) => ("messages" in row ? dropInstructions([row])[0] : row));
+/**
+ * Reads, tokenizes and windows the data one row at a time (only the tokens are kept, as typed arrays),
+ * then splits the windows into train and validation.
+ */
+async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; pad: number; emptied: number }> {
   const vocab = await loadModel({ model: r.model, vocabOnly: true });
   try {
-    const examples = rows.map((row, i) => {
-      if (!("text" in row)) return tokenizeExample(vocab, row.messages, r.mode);
-      if (r.mode !== "lm") {
-        throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${i + 1} is a {"text"} row: plain text has no assistant turn to train on`, {
-          suggestion: "train plain text with --mode lm, or give messages rows",
-        });
+    const builder = new WindowBuilder(r.nCtx, r.pack);
+    let n = 0;
+    let emptied = 0;
+    // Stops at maxExamples before the generator parses another row: rows beyond it are never read.
+    for await (let row of readTrainingRows(r.data)) {
+      n++;
+      if ("text" in row) {
+        if (r.mode !== "lm") {
+          throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${n} is a {"text"} row: plain text has no assistant turn to train on`, {
+            suggestion: "train plain text with --mode lm, or give messages rows",
+          });
+        }
+        builder.add(tokenizeText(vocab, row.text));
+      } else {
+        // Response tuning trains on responses alone: user turns are emptied (the paper's remove_instructions.py).
+        if (r.mode === "response" && row.messages.some((m) => m.role === "user" && m.content !== "")) {
+          emptied++;
+          row = dropInstructions([row])[0];
+        }
+        builder.add(tokenizeExample(vocab, row.messages, r.mode));
       }
-      return tokenizeText(vocab, row.text);
-    });
-    const pad = Math.max(0, vocab.meta.eos);
-    const { windows, stats } = buildWindows(examples, r.nCtx, pad, r.pack);
+      if (n === r.maxExamples) break;
+    }
+    if (n === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
+    const { windows, stats } = builder.finish();
     if (windows.length === 0) {
       throw new TrainingError("NO_TARGETS", `${r.data}: no example has a trainable token within ${r.nCtx} tokens`, {
         suggestion: r.mode === "lm" ? "check the data" : "the assistant turns are empty or cut off: raise --n-ctx",
@@ -115,7 +124,7 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
     check(nVal < windows.length, `a validation fraction of ${r.valFraction} leaves no training windows`);
     const val = order.slice(0, nVal).map((i) => windows[i]);
     const train = order.slice(nVal).map((i) => windows[i]);
-    return { train, val, stats, eos: pad, emptied };
+    return { train, val, stats, pad: Math.max(0, vocab.meta.eos), emptied };
   } finally {
     vocab.dispose();
   }
@@ -129,12 +138,12 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
   r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
-  const { train: trainWins, val: valWins, stats, emptied } = await prepareWindows(r);
+  const { train: trainWins, val: valWins, stats, pad, emptied } = await prepareWindows(r);
   if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
   if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
   if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
-    .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await fileHash(r.data), model: resolve(r.model) }))
+    .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
     .digest("hex")
     .slice(0, 16);
 
@@ -244,6 +253,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       t0 += performance.now() - t; // evaluation time is not training time
       return stop;
     };
+    // One pair of buffers for every window: the addon copies them before it returns.
+    const tokens = new Int32Array(r.nCtx);
+    const labels = new Int32Array(r.nCtx);
+    const runWindow = (w: Window, learn: boolean, scale: number): Promise<number> => {
+      fillWindow(w, pad, tokens, labels);
+      return callNative(() => trainer.window(tokens, labels, learn, scale));
+    };
     let stopped = false;
     for (; s.epoch < r.epochs && !stopped; s.epoch++, s.group = 0, s.epochNll = 0, s.epochTargets = 0) {
       const order = permutation(trainWins.length, r.seed * 1000003 + s.epoch + 1).map((i) => trainWins[i]);
@@ -263,7 +279,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         let nll = 0;
         let loss = 0; // the step's optimised loss
         for (const [k, w] of group.entries()) {
-          const wNll = await callNative(() => trainer.window(w.tokens, w.labels, true, scales[k]));
+          const wNll = await runWindow(w, true, scales[k]);
           nll += wNll;
           loss += wNll * scales[k];
         }
@@ -292,14 +308,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         let nll = 0;
         let n = 0;
         for (const w of valWins) {
-          nll += await callNative(() => trainer.window(w.tokens, w.labels, false, 1));
+          nll += await runWindow(w, false, 1);
           n += w.nTargets;
         }
         valLoss = nll / n;
       }
       // The last step's update shows only in the next forward pass: run one before saving the weights.
       trainer.setPeriod(1);
-      finite(valLoss ?? (await callNative(() => trainer.window(trainWins[0].tokens, trainWins[0].labels, false, 1))), `the end of epoch ${s.epoch + 1}`);
+      finite(valLoss ?? (await runWindow(trainWins[0], false, 1)), `the end of epoch ${s.epoch + 1}`);
       s.epochs.push({ epoch: s.epoch + 1, train_loss: s.epochNll / s.epochTargets, val_loss: valLoss });
       s.seconds = elapsed();
       t0 = performance.now();

@@ -19,7 +19,8 @@ public:
         : IitWorker(env), self_(self), job_(std::move(job)), fail_code_(code), done_(std::move(done)) { ref_ = Napi::Persistent(js); }
     void Execute() override {
         std::string code = fail_code_;
-        std::string err = job_(value_, code);
+        std::string err;
+        self_->home->run([&] { err = job_(value_, code); });
         if (!err.empty()) Fail(code, err);
     }
     void OnOK() override {
@@ -82,6 +83,7 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
+    if (!home) home = std::make_unique<IitHomeThread>();
     Napi::Object o = info[0].As<Napi::Object>();
     iit_trainer_params p;
     p.model_path   = o.Get("modelPath").As<Napi::String>();

@@ -2,18 +2,20 @@
 
 #include <napi.h>
 
+#include "addon/home-thread.h"
 #include "training/trainer.h"
 
 #include <memory>
 
 // A training session (src/training drives it window by window). Every call that computes runs off
-// the JS thread; one at a time.
+// the JS thread, on the trainer's own home thread; one at a time.
 class AddonTrainer : public Napi::ObjectWrap<AddonTrainer> {
 public:
     static Napi::Function Init(Napi::Env env);
     explicit AddonTrainer(const Napi::CallbackInfo & info);
     ~AddonTrainer() override;
 
+    std::unique_ptr<IitHomeThread> home; // declared before `trainer`: outlives it
     std::unique_ptr<iit_trainer> trainer;
     bool running = false;
     int32_t offloaded_layers = 0;

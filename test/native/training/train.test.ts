@@ -98,7 +98,7 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     const per: { nll: number; n: number }[] = [];
     for (const messages of rows) {
       const ex = tokenizeExample(m, [...messages], "instruction");
-      const [scored] = await scoreSequences(m, [{ tokens: ex.tokens, from: 1 }]);
+      const [scored] = await scoreSequences(m, [{ tokens: Array.from(ex.tokens), from: 1 }]);
       let nll = 0;
       let n = 0;
       for (let i = 0; i + 1 < ex.tokens.length; i++) {
@@ -153,6 +153,17 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     );
   });
 
+  it("reads the data one row at a time and stops at --max-examples: rows after those are never parsed", async () => {
+    const rows = (await readFile(lima, "utf8")).split("\n").slice(0, 2).join("\n");
+    const data = join(dir, "then-broken.jsonl");
+    await writeFile(data, `${rows}\n{"id": "broken", "messages": [\n`);
+    const res = await train({ ...base, data, output: join(dir, "two.gguf"), epochs: 1, maxExamples: 2 });
+    expect(res.epochs).toHaveLength(1);
+    await expect(train({ ...base, data, output: join(dir, "three.gguf"), epochs: 1, maxExamples: 3 })).rejects.toSatisfy(
+      (e) => e instanceof DatasetError && /then-broken\.jsonl:3/.test(e.message),
+    );
+  });
+
   it("a quantized base is refused for full finetuning with what to do, and trains as LoRA", async () => {
     const q8 = join(dir, "q8.gguf");
     await makeModel({ vocab: join(vocabDir, "ggml-vocab-llama-spm.gguf"), output: q8, layers: 1, width: 64, type: "q8_0" });
@@ -188,8 +199,8 @@ describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () =>
     expect(ins.tokens[0]).toBe(vocab.meta.bos);
     expect(ins.tokens.at(-1)).toBe(vocab.meta.eos);
     // The whole text tokenizes as one piece: masking never changes the tokens.
-    expect(ins.tokens.slice(1, -1)).toEqual(vocab.tokenize("<|user|>\nTell me about a cat.\n<|assistant|>\nThe cat sat on the mat."));
-    const first = ins.target.indexOf(true);
+    expect(Array.from(ins.tokens.slice(1, -1))).toEqual(vocab.tokenize("<|user|>\nTell me about a cat.\n<|assistant|>\nThe cat sat on the mat."));
+    const first = ins.target.indexOf(1);
     expect(vocab.detokenize(ins.tokens.slice(first, -1))).toBe("The cat sat on the mat.");
     expect(ins.target.slice(first).every(Boolean)).toBe(true);
     expect(ins.target.slice(0, first).some(Boolean)).toBe(false);
@@ -206,9 +217,9 @@ describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () =>
       for (const response of ["Sure.\n\nHere it is.", "1. a"]) {
         // An empty user turn: "<|user|>\n\n<|assistant|>" tokenizes "\n", "\n", "<" whole but "\n\n" as a prefix.
         const ex = tokenizeExample(vocab, [{ role: "user", content: "" }, { role: "assistant", content: response }], "response");
-        expect(ex.tokens, file).toEqual([...vocab.tokenize(`<|user|>\n\n<|assistant|>\n${response}`), vocab.meta.eos]);
-        expect(vocab.detokenize(ex.tokens.slice(ex.target.indexOf(true), -1))).toBe(response);
-        expect(ex.target.at(-1)).toBe(true);
+        expect(Array.from(ex.tokens), file).toEqual([...vocab.tokenize(`<|user|>\n\n<|assistant|>\n${response}`), vocab.meta.eos]);
+        expect(vocab.detokenize(ex.tokens.slice(ex.target.indexOf(1), -1))).toBe(response);
+        expect(ex.target.at(-1)).toBe(1);
       }
       expect(promptTokens(vocab, "Hi", "tulu")).toEqual(vocab.tokenize("<|user|>\nHi\n<|assistant|>\n"));
     }
