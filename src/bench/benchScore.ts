@@ -1,6 +1,11 @@
-// Scoring throughput: `score` of every position of an N-token sequence vs llama.cpp's own prompt
-// processing of N tokens (`llama-bench -p N -n 0`), built from the same pinned commit without our patches.
+// Scoring throughput against llama.cpp's own tools, built from the same pinned commit without our patches:
+// `score` of every position of an N-token sequence vs prompt processing of N tokens (`llama-bench -p N -n 0`,
+// which computes the output layer for the last row only), and `score` of the second half vs
+// `llama-perplexity -c N`, which computes the output layer for exactly those rows: the same work.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
@@ -16,6 +21,8 @@ export interface BenchScoreOptions {
   rounds?: number;
   /** A llama-bench binary; by default it is built once from the pinned source into the temp dir. */
   llamaBenchBin?: string;
+  /** A llama-perplexity binary; built the same way by default. */
+  perplexityBin?: string;
   onStatus?: (msg: string) => void;
 }
 
@@ -25,6 +32,10 @@ export interface BenchScoreRound {
   /** The same decode with logits of the last row only: the work llama-bench's pp does. */
   ours_prefill_tps: number;
   llama_bench_tps: number;
+  /** Positions N/2.. scored (logits and log_softmax of those rows). */
+  ours_half_tps: number;
+  /** llama-perplexity's prompt eval of N-token chunks, logits of rows N/2.. (its log_softmax is not timed). */
+  perplexity_tps: number;
 }
 
 export interface BenchScoreResult {
@@ -36,6 +47,8 @@ export interface BenchScoreResult {
   score_ratio: Spread;
   /** ours_prefill_tps / llama_bench_tps over the rounds. */
   prefill_ratio: Spread;
+  /** ours_half_tps / perplexity_tps over the rounds: the like-for-like scoring comparison. */
+  half_ratio: Spread;
 }
 
 /** One llama-bench prompt-processing run: tokens/s averaged over its repetitions. */
@@ -49,19 +62,45 @@ function llamaBenchPp(bin: string, model: string, n: number, threads: number, nB
   return row.avg_ts;
 }
 
+/**
+ * One llama-perplexity run over `chunks` chunks of n tokens of `text`: its prompt-eval tokens/s from
+ * llama_perf (decode time of every chunk, output rows n/2.. of each; its own log_softmax is outside it).
+ */
+function perplexityPp(bin: string, model: string, text: string, n: number, chunks: number, threads: number, nBatch: number): number {
+  const dir = mkdtempSync(join(tmpdir(), "iit-bench-ppl-"));
+  try {
+    const file = join(dir, "text.txt");
+    writeFileSync(file, text);
+    const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", String(nBatch), "-ub", String(nBatch), "--chunks", String(chunks),
+      "-t", String(threads), "-ngl", "0"], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
+    return Number(m[2]) / (Number(m[1]) / 1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult> {
   const status = o.onStatus ?? (() => {});
   const threads = resolveThreads(o.threads);
   const n = o.nTokens ?? 967;
   const rounds = o.rounds ?? 3;
   const bin = o.llamaBenchBin ?? ensureLlamaTool("llama-bench", status);
+  const pplBin = o.perplexityBin ?? ensureLlamaTool("llama-perplexity", status);
   await using model = await loadModel({ model: o.model, threads });
   // Like llama-bench: BOS (when the vocabulary adds one), then fixed pseudo-random token ids.
   const nVocab = model.meta.nVocab;
   const tokens = [...model.bosPrefix];
   for (let i = 0; tokens.length < n; i++) tokens.push((i * 7919 + 13) % nVocab);
-  // scoreSequences decodes in batches of 512 (Model._contextFor); llama-bench gets the same batch.
+  // scoreSequences decodes in batches of 512 (Model._contextFor); llama.cpp's tools get the same batch.
   const nBatch = 512;
+  // llama-perplexity reads text: the same ids as text, enough for `chunks` chunks of n tokens (it tokenizes
+  // to a similar count; which tokens they are does not change the work).
+  const chunks = 3;
+  const text = model.detokenize(tokens.slice(model.bosPrefix.length)).repeat(2 * chunks);
+  // Its chunks output rows n/2 ..n-1; `from` is the first scored position, so rows from-1.. get logits.
+  const half = Math.floor(n / 2) + 1;
 
   const time = async (from: number, reps: number) => {
     const xs: number[] = [];
@@ -76,11 +115,14 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
 
   const out: BenchScoreRound[] = [];
   for (let r = 0; r < rounds; r++) {
-    const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3) });
-    const peer = () => llamaBenchPp(bin, o.model, n, threads, nBatch);
+    const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3), half: await time(half, 3) });
+    const peer = () => ({ pp: llamaBenchPp(bin, o.model, n, threads, nBatch), ppl: perplexityPp(pplBin, o.model, text, n, chunks, threads, nBatch) });
     const [a, b] = await alternate(r, ours, peer);
-    out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b });
-    status(`round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.toFixed(0)} tok/s`);
+    out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b.pp, ours_half_tps: a.half, perplexity_tps: b.ppl });
+    status(
+      `round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.pp.toFixed(0)} tok/s; ` +
+        `second half scored ${a.half.toFixed(0)} tok/s, llama-perplexity ${b.ppl.toFixed(0)} tok/s`,
+    );
   }
   return {
     model: model.path,
@@ -89,5 +131,6 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
     rounds: out,
     score_ratio: spread(out.map((x) => x.ours_score_tps / x.llama_bench_tps)),
     prefill_ratio: spread(out.map((x) => x.ours_prefill_tps / x.llama_bench_tps)),
+    half_ratio: spread(out.map((x) => x.ours_half_tps / x.perplexity_tps)),
   };
 }

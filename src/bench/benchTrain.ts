@@ -53,6 +53,10 @@ export interface BenchTrainResult {
   /** Median over the rounds of ours / llama-finetune peak RSS (and `memory_ratios` min/median/max). */
   memory_ratio: number;
   memory_ratios: Spread;
+  /** Peak RSS of Node with our CLI and addon loaded and no model (`iit inspect --system`), median over the rounds. */
+  node_baseline_mb: number;
+  /** (ours − Node's baseline) / llama-finetune peak RSS per round: what training adds to Node, against the peer. */
+  memory_beyond_node_ratios: Spread;
   masking_cost: number;
 }
 
@@ -115,20 +119,23 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as { windows: { windows: number } };
     return { ...r, windows: log.windows.windows, tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second };
   };
-  const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>> }[] = [];
+  const baseline = async () => (await timed(process.execPath, [cli, "inspect", "--system"])).peakMb;
+  const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>>; nodeMb: number }[] = [];
   for (let r = 0; r < (o.rounds ?? 3); r++) {
     if (r % 2 === 0) {
       const ft = await finetune();
-      rounds.push({ ft, lm: await ours("lm", "ours-lm") });
+      rounds.push({ ft, lm: await ours("lm", "ours-lm"), nodeMb: await baseline() });
     } else {
+      const nodeMb = await baseline();
       const lm = await ours("lm", "ours-lm");
-      rounds.push({ ft: await finetune(), lm });
+      rounds.push({ ft: await finetune(), lm, nodeMb });
     }
   }
   const ftTpsOf = (ft: { seconds: number }) => (ftWindows * nCtx) / ft.seconds;
   const oursTpsOf = (lm: { windows: number; seconds: number }) => (lm.windows * nCtx) / lm.seconds;
   const ratios = spread(rounds.map((x) => oursTpsOf(x.lm) / ftTpsOf(x.ft)));
   const memoryRatios = spread(rounds.map((x) => x.lm.peakMb / x.ft.peakMb));
+  const beyondNode = spread(rounds.map((x) => (x.lm.peakMb - x.nodeMb) / x.ft.peakMb));
   // the reported runs: the round with the median speed ratio
   const { ft, lm } = rounds.find((x) => oursTpsOf(x.lm) / ftTpsOf(x.ft) === ratios.median)!;
   const masked = await ours("instruction", "ours-masked");
@@ -154,6 +161,8 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     ratios,
     memory_ratio: memoryRatios.median,
     memory_ratios: memoryRatios,
+    node_baseline_mb: spread(rounds.map((x) => x.nodeMb)).median,
+    memory_beyond_node_ratios: beyondNode,
     masking_cost: 1 - masked.tps / lm.tps,
   };
 }

@@ -1,4 +1,4 @@
-// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench) as benchmark peers, built once
+// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity) as benchmark peers, built once
 // from a pristine clone of the pinned llama.cpp (the same commit as our addon, without our patches).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { packageRoot } from "../bindings/loadAddon.js";
 import { IitError } from "../errors.js";
 
-export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench";
+export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench" | "llama-perplexity";
 
 function git(args: string[]): string {
   const r = spawnSync("git", args, { encoding: "utf8" });

@@ -115,25 +115,28 @@ const trainBench = new Command("train")
       process.stdout.write(
         `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
           `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-          `  over ${r.rounds} rounds, min / median / max: speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}\n`,
+          `  over ${r.rounds} rounds, min / median / max: speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
+          `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
       );
     }
   });
 
 const scoreBench = new Command("score")
-  .description("scoring every position of an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens (same pinned commit, model, threads)")
+  .description("scoring an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens and llama-perplexity (same pinned commit, model, threads)")
   .requiredOption("-m, --model <path>", "GGUF model")
   .option("-n, --n-tokens <n>", "tokens scored", intOption("--n-tokens"), 967)
   .option("--rounds <n>", "alternated rounds (min/median/max reported)", intOption("--rounds"), 3)
   .option("--llama-bench-bin <path>", "a llama-bench binary (default: built once from the pinned source)")
+  .option("--perplexity-bin <path>", "a llama-perplexity binary (default: built once from the pinned source)")
   .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; threads?: number; json?: boolean }) => {
+  .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; perplexityBin?: string; threads?: number; json?: boolean }) => {
     const r = await benchScore({
       model: o.model,
       nTokens: o.nTokens,
       rounds: o.rounds,
       llamaBenchBin: o.llamaBenchBin,
+      perplexityBin: o.perplexityBin,
       threads: o.threads,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
@@ -141,7 +144,8 @@ const scoreBench = new Command("score")
     else {
       process.stdout.write(
         `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
-          `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n`,
+          `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
+          `vs llama-perplexity -c ${r.n_tokens} (output rows ${Math.floor(r.n_tokens / 2)}.. in both):\n  score the second half: ${formatSpread(r.half_ratio)}\n`,
       );
     }
   });
