@@ -72,7 +72,7 @@ function perplexityPp(bin: string, model: string, text: string, n: number, chunk
     const file = join(dir, "text.txt");
     writeFileSync(file, text);
     const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", String(nBatch), "-ub", String(nBatch), "--chunks", String(chunks),
-      "-t", String(threads), "-ngl", "0"], { encoding: "utf8", maxBuffer: 64 << 20 });
+      "-t", String(threads), "-ngl", "0", "--perf", "-v"], { encoding: "utf8", maxBuffer: 256 << 20 }); // llama_perf's lines print only with -v
     const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(r.stderr);
     if (r.status !== 0 || !m) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
     return Number(m[2]) / (Number(m[1]) / 1000);
