@@ -63,22 +63,15 @@ function llamaBenchPp(bin: string, model: string, n: number, threads: number, nB
 }
 
 /**
- * One llama-perplexity run over `chunks` chunks of n tokens of `text`: its prompt-eval tokens/s from
- * llama_perf (decode time of every chunk, output rows n/2.. of each; its own log_softmax is outside it).
+ * One llama-perplexity run over `chunks` chunks of n tokens of the text in `file`: its prompt-eval tokens/s
+ * from llama_perf (decode time of every chunk, output rows n/2.. of each; its own log_softmax is outside it).
  */
-function perplexityPp(bin: string, model: string, text: string, n: number, chunks: number, threads: number, nBatch: number): number {
-  const dir = mkdtempSync(join(tmpdir(), "iit-bench-ppl-"));
-  try {
-    const file = join(dir, "text.txt");
-    writeFileSync(file, text);
-    const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", String(nBatch), "-ub", String(nBatch), "--chunks", String(chunks),
-      "-t", String(threads), "-ngl", "0", "--perf", "-v"], { encoding: "utf8", maxBuffer: 256 << 20 }); // llama_perf's lines print only with -v
-    const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(r.stderr);
-    if (r.status !== 0 || !m) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
-    return Number(m[2]) / (Number(m[1]) / 1000);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function perplexityPp(bin: string, model: string, file: string, n: number, chunks: number, threads: number, nBatch: number): number {
+  const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", String(nBatch), "-ub", String(nBatch), "--chunks", String(chunks),
+    "-t", String(threads), "-ngl", "0", "--perf", "-v"], { encoding: "utf8", maxBuffer: 256 << 20 }); // llama_perf's lines print only with -v
+  const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  return Number(m[2]) / (Number(m[1]) / 1000);
 }
 
 export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult> {
@@ -98,7 +91,9 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
   // llama-perplexity reads text: the same ids as text, enough for `chunks` chunks of n tokens (it tokenizes
   // to a similar count; which tokens they are does not change the work).
   const chunks = 3;
-  const text = model.detokenize(tokens.slice(model.bosPrefix.length)).repeat(2 * chunks);
+  const dir = mkdtempSync(join(tmpdir(), "iit-bench-ppl-"));
+  const textFile = join(dir, "text.txt");
+  writeFileSync(textFile, model.detokenize(tokens.slice(model.bosPrefix.length)).repeat(2 * chunks));
   // Its chunks output rows n/2 ..n-1; `from` is the first scored position, so rows from-1.. get logits.
   const half = Math.floor(n / 2) + 1;
 
@@ -114,15 +109,19 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
   await time(1, 1); // warm-up: context creation, first-touch of the weights
 
   const out: BenchScoreRound[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3), half: await time(half, 3) });
-    const peer = () => ({ pp: llamaBenchPp(bin, o.model, n, threads, nBatch), ppl: perplexityPp(pplBin, o.model, text, n, chunks, threads, nBatch) });
-    const [a, b] = await alternate(r, ours, peer);
-    out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b.pp, ours_half_tps: a.half, perplexity_tps: b.ppl });
-    status(
-      `round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.pp.toFixed(0)} tok/s; ` +
-        `second half scored ${a.half.toFixed(0)} tok/s, llama-perplexity ${b.ppl.toFixed(0)} tok/s`,
-    );
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3), half: await time(half, 3) });
+      const peer = () => ({ pp: llamaBenchPp(bin, o.model, n, threads, nBatch), ppl: perplexityPp(pplBin, o.model, textFile, n, chunks, threads, nBatch) });
+      const [a, b] = await alternate(r, ours, peer);
+      out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b.pp, ours_half_tps: a.half, perplexity_tps: b.ppl });
+      status(
+        `round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.pp.toFixed(0)} tok/s; ` +
+          `second half scored ${a.half.toFixed(0)} tok/s, llama-perplexity ${b.ppl.toFixed(0)} tok/s`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return {
     model: model.path,

@@ -10,7 +10,7 @@ import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
-import { spread, type Spread } from "./rounds.js";
+import { alternate, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 
 export interface BenchTrainOptions {
@@ -23,7 +23,7 @@ export interface BenchTrainOptions {
   examples?: number;
   /** A llama-finetune binary; by default it is built once from the pinned source into the temp dir. */
   finetuneBin?: string;
-  /** Rounds of llama-finetune vs ours (LM mode), alternated (A B, B A, …). Defaults to `3`. */
+  /** Rounds of ours (LM mode) vs llama-finetune, alternated (A B, B A, …). Defaults to `3`. */
   rounds?: number;
   onStatus?: (msg: string) => void;
 }
@@ -119,17 +119,12 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as { windows: { windows: number } };
     return { ...r, windows: log.windows.windows, tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second };
   };
+  // Node's own peak RSS (CLI and addon loaded, no model), measured beside ours in every round
   const baseline = async () => (await timed(process.execPath, [cli, "inspect", "--system"])).peakMb;
   const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>>; nodeMb: number }[] = [];
   for (let r = 0; r < (o.rounds ?? 3); r++) {
-    if (r % 2 === 0) {
-      const ft = await finetune();
-      rounds.push({ ft, lm: await ours("lm", "ours-lm"), nodeMb: await baseline() });
-    } else {
-      const nodeMb = await baseline();
-      const lm = await ours("lm", "ours-lm");
-      rounds.push({ ft: await finetune(), lm, nodeMb });
-    }
+    const [mine, ft] = await alternate(r, async () => ({ lm: await ours("lm", "ours-lm"), nodeMb: await baseline() }), finetune);
+    rounds.push({ ft, ...mine });
   }
   const ftTpsOf = (ft: { seconds: number }) => (ftWindows * nCtx) / ft.seconds;
   const oursTpsOf = (lm: { windows: number; seconds: number }) => (lm.windows * nCtx) / lm.seconds;
