@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
-import { alternate, formatSpread, spread, type Spread } from "./rounds.js";
+import { alternate, formatSpread, median, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 import { openPeer } from "./peer.js";
 
@@ -44,8 +44,6 @@ function batchedBench(bin: string, model: string, o: { pp: number; tg: number; p
   if (!row) throw new IitError("BENCH_FAILED", `llama-batched-bench printed no result for pl ${o.pl}: ${r.stdout.slice(-400)}`);
   return (row.pl * row.tg) / row.t;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Greedy tokens/s of our engine vs node-llama-cpp on the same model, prompt and threads, measured in one run. */
 export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGenerateResult> {
@@ -92,7 +90,6 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
     const runs: number[] = [];
     const ratios: number[] = [];
     for (let r = 0; r < repeats; r++) {
-      // alternated: ours first in even rounds, llama-batched-bench first in odd ones
       const oursRun = async () => {
         const t0 = performance.now();
         const rs = await model.generate(prompts, { ...gen, parallel: p, ignoreEos: true });

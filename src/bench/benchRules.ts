@@ -4,6 +4,7 @@ import { promptTokens } from "../generation/templates.js";
 import { loadRules } from "../rules/loadRules.js";
 import { resolveRules } from "../rules/resolveRules.js";
 import { openPeer } from "./peer.js";
+import { median } from "./rounds.js";
 
 export interface BenchRulesOptions {
   model: string;
@@ -27,7 +28,6 @@ export interface BenchRulesResult {
 }
 
 const INSTRUCTIONS = ["Give three tips for staying healthy.", "What is the capital of France?", "Write a haiku about rain.", "Explain photosynthesis."];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Greedy tokens/s with the hewitt2024 adapter vs no adapter, on the same model and prompts (Tulu

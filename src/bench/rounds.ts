@@ -11,6 +11,9 @@ export function spread(xs: number[]): Spread {
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 }
 
+/** The upper median (the middle of an odd count), as `spread` reports it. */
+export const median = (xs: number[]) => spread(xs).median;
+
 /** "min / median / max" with 3 decimals. */
 export const formatSpread = (q: Spread) => `${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`;
 
