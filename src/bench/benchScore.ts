@@ -34,7 +34,7 @@ export interface BenchScoreRound {
   llama_bench_tps: number;
   /** Positions N/2.. scored (logits and log_softmax of those rows). */
   ours_half_tps: number;
-  /** llama-perplexity's prompt eval of N-token chunks, logits of rows N/2.. (its log_softmax is not timed). */
+  /** llama-perplexity's prompt eval of N-token chunks (the timed ones: perplexityRate), logits of rows N/2.. (its log_softmax is not timed). */
   perplexity_tps: number;
 }
 
@@ -63,15 +63,32 @@ function llamaBenchPp(bin: string, model: string, n: number, threads: number, nB
 }
 
 /**
- * One llama-perplexity run over `chunks` chunks of n tokens of the text in `file`: its prompt-eval tokens/s
- * from llama_perf (decode time of every chunk, output rows n/2.. of each; its own log_softmax is outside it).
+ * llama-perplexity's prompt-eval rate from its llama_perf line, for `chunks` chunks of n tokens. llama.cpp's
+ * counter counts every chunk's tokens but not the first chunk's time: its first decodes grow the output buffer
+ * past the warm-up's, and the synchronize() inside that (before the compute) closes the timer, so the compute
+ * after it goes untimed (1 chunk of 967 tokens reports 0.7 ms). The rate is therefore over chunks 2..: the
+ * counted tokens less one chunk, over the counted time.
+ */
+export function perplexityRate(stderr: string, n: number, chunks: number): number {
+  const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(stderr);
+  if (!m) throw new IitError("BENCH_FAILED", `llama-perplexity printed no prompt eval time: ${stderr.slice(-800)}`);
+  const tokens = Number(m[2]);
+  if (tokens !== n * chunks)
+    throw new IitError("BENCH_FAILED", `llama-perplexity evaluated ${tokens} tokens, not ${chunks} chunks of ${n}: is its text long enough?`);
+  return (tokens - n) / (Number(m[1]) / 1000);
+}
+
+/**
+ * One llama-perplexity run over `chunks` chunks of n tokens of the text in `file` (see perplexityRate): decode
+ * time of every chunk, output rows n/2.. of each; its own log_softmax runs outside that timer. Its batch is at
+ * most n: a larger one would pack several chunks into one decode, which our scorer never does.
  */
 function perplexityPp(bin: string, model: string, file: string, n: number, chunks: number, threads: number, nBatch: number): number {
-  const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", String(nBatch), "-ub", String(nBatch), "--chunks", String(chunks),
+  const b = String(Math.min(n, nBatch));
+  const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", b, "-ub", b, "--chunks", String(chunks),
     "-t", String(threads), "-ngl", "0", "--perf", "-v"], { encoding: "utf8", maxBuffer: 256 << 20 }); // llama_perf's lines print only with -v
-  const m = /prompt eval time =\s*([\d.]+) ms \/\s*(\d+) tokens/.exec(r.stderr);
-  if (r.status !== 0 || !m) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
-  return Number(m[2]) / (Number(m[1]) / 1000);
+  if (r.status !== 0) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  return perplexityRate(r.stderr, n, chunks);
 }
 
 export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult> {
@@ -90,7 +107,7 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
   const nBatch = 512;
   // llama-perplexity reads text: the same ids as text, enough for `chunks` chunks of n tokens (it tokenizes
   // to a similar count; which tokens they are does not change the work).
-  const chunks = 3;
+  const chunks = 4; // the first is not timed (perplexityRate)
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-ppl-"));
   const textFile = join(dir, "text.txt");
   writeFileSync(textFile, model.detokenize(tokens.slice(model.bosPrefix.length)).repeat(2 * chunks));
