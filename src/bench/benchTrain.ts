@@ -10,7 +10,7 @@ import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { resolveThreads } from "../model/options.js";
-import { alternate, spread, type Spread } from "./rounds.js";
+import { alternate, median, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 
 export interface BenchTrainOptions {
@@ -156,7 +156,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     ratios,
     memory_ratio: memoryRatios.median,
     memory_ratios: memoryRatios,
-    node_baseline_mb: spread(rounds.map((x) => x.nodeMb)).median,
+    node_baseline_mb: median(rounds.map((x) => x.nodeMb)),
     memory_beyond_node_ratios: beyondNode,
     masking_cost: 1 - masked.tps / lm.tps,
   };
