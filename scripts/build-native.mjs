@@ -7,13 +7,14 @@
 //    reset whenever the patch set changes).
 // 3. cmake-js build; skipped when sources, patches and flags are unchanged since the last build.
 // Backend switch: IIT_GPU=cpu (default) | cuda | metal | vulkan. Extra CMake flags: IIT_CMAKE_ARGS="-DX=Y ...".
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clearConfigure, missingPackages, staleConfigure } from "./cmake-recovery.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -109,11 +110,36 @@ if (!existsSync(patchMark) || readFileSync(patchMark, "utf8") !== patchId) {
 
 // 3: cmake-js build.
 mkdirSync(buildDir, { recursive: true });
+const stale = staleConfigure(buildDir);
+if (stale) {
+  log(`${relative(root, buildDir)}: ${stale.replace(root + "/", "")}; configuring again`);
+  clearConfigure(buildDir);
+}
 const jobs = String(availableParallelism());
 log(`building native addon (backend ${backend}, ${jobs} jobs); the first build takes a few minutes`);
 const cmakeJs = join(packageDir("cmake-js"), "bin", "cmake-js");
 const args = [cmakeJs, "build", "-d", root, "-O", buildDir, "-p", jobs, "-l", "warn",
   `--CDIIT_LLAMA_SRC=${srcDir}`, "--CDCMAKE_BUILD_TYPE=Release", ...cmakeFlags.map((f) => `--CD${f.replace(/^-D/, "")}`)];
-execFileSync(process.execPath, args, { stdio: "inherit", cwd: root });
+// stderr is shown as it comes and kept, to name the package behind a "could not find" of CMake's.
+const { code, stderr } = await new Promise((resolve, reject) => {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], cwd: root });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    process.stderr.write(d);
+    stderr += d;
+  });
+  child.on("error", reject);
+  child.on("close", (code) => resolve({ code, stderr }));
+});
+if (code !== 0) {
+  const missing = missingPackages(stderr);
+  if (missing.length) {
+    log(`the ${backend} build needs ${missing.map((m) => `${m.why} (Debian/Ubuntu: ${m.pkg})`).join(", ")}`);
+    log(`install with: sudo apt-get install ${missing.map((m) => m.pkg).join(" ")}; then rerun npm run build:native`);
+  } else {
+    log(`the native build failed (cmake-js exited with ${code}); see CMake's messages above`);
+  }
+  process.exit(1);
+}
 writeFileSync(stampPath, stampValue);
 log(`built ${relative(root, addonPath)}`);
