@@ -15,6 +15,8 @@ export interface Job {
   settings: JobSettings;
   /** Alternatives per output token; −1 = no logprobs. */
   topLogprobs: number;
+  /** Each token as it is generated (a streamed request). */
+  onToken?: (token: number) => void;
 }
 
 export interface TokenInfo {
@@ -54,7 +56,8 @@ export interface EngineOptions {
 export class Engine {
   private readonly queue: Pending[] = [];
   private running?: { batch: Pending[]; abort: AbortController };
-  private readonly texts: TokenTexts;
+  /** Token texts and bytes, shared with the streams. */
+  readonly texts: TokenTexts;
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
   readonly parallel: number;
@@ -80,7 +83,7 @@ export class Engine {
    * its jobs waits (the rest would run for a client that already got its error). `cancel` drops them
    * when the client goes away.
    */
-  submit(jobs: Job[]): { promise: Promise<JobResult[]>; cancel: () => void } {
+  submit(jobs: Job[]): { promise: Promise<JobResult[]>; each: Promise<JobResult>[]; cancel: () => void } {
     if (this.closed) throw new HttpError(503, "the server is shutting down", "server_error");
     if (jobs.length > this.maxQueue) {
       throw new HttpError(400, `${jobs.length} prompts in one request; this server queues at most ${this.maxQueue}`, "invalid_request_error", "prompt", "too_many_prompts");
@@ -102,6 +105,7 @@ export class Engine {
     setImmediate(() => this.pump());
     return {
       promise: Promise.all(pending.map((x) => x.promise)),
+      each: pending.map((x) => x.promise),
       cancel: () => {
         for (const { p } of pending) {
           p.cancelled = true;
@@ -136,9 +140,22 @@ export class Engine {
     const s = batch[0].job.settings;
     try {
       if (s.maxTokens === 1 && s.temperature === 0 && !s.rules) return await this.greedyOne(batch, signal);
+      const streams = batch.some((p) => p.job.onToken);
+      // A prompt without logprobs is answered as soon as it finishes, not when the whole batch does
+      // (an aborted one is not finished: the batch's error reaches it).
+      const early = (i: number, result: GenerationResult) => {
+        if (batch[i].job.topLogprobs < 0 && result.stopReason !== "aborted") batch[i].resolve({ result });
+      };
       const results = await this.model.generate(
         batch.map((p) => p.job.prompt),
-        { ...s, parallel: batch.length, contextSize: this.o.contextSize, signal },
+        {
+          ...s,
+          parallel: batch.length,
+          contextSize: this.o.contextSize,
+          signal,
+          onResult: early,
+          ...(streams ? { onToken: (i: number, t: number) => batch[i].job.onToken?.(t) } : {}),
+        },
       );
       const lp = await this.logprobs(batch, results, signal);
       batch.forEach((p, i) => p.resolve({ result: results[i], logprobs: lp[i] }));

@@ -26,13 +26,57 @@ export function chatCompletion(model: string, r: JobResult) {
       {
         index: 0,
         message: { role: "assistant", content: r.result.output },
-        logprobs: r.logprobs ? { content: r.logprobs.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null,
+        logprobs: chatLogprobs(r),
         finish_reason: finishReason(r.result.stopReason),
       },
     ],
     usage: usage([r]),
   };
 }
+
+const chatLogprobs = (r: JobResult) => (r.logprobs ? { content: r.logprobs.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null);
+
+/**
+ * The chunks of a streamed chat completion (`object: "chat.completion.chunk"`), one id for the whole
+ * stream: the role first, then content deltas; the last content chunk carries `finish_reason` and,
+ * when asked, every token's logprobs (they come from one scoring pass after the text, see docs/guarantees.md).
+ */
+export function chatChunks(model: string, includeUsage: boolean) {
+  const head = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: now(), model };
+  const u = includeUsage ? { usage: null } : {};
+  const chunk = (delta: object, extra: { logprobs?: unknown; finish_reason?: string | null } = {}) => ({
+    ...head,
+    choices: [{ index: 0, delta, logprobs: extra.logprobs ?? null, finish_reason: extra.finish_reason ?? null }],
+    ...u,
+  });
+  return {
+    first: () => chunk({ role: "assistant", content: "" }),
+    delta: (_index: number, text: string) => chunk({ content: text }),
+    last: (_index: number, text: string, r: JobResult) =>
+      chunk(text ? { content: text } : {}, { logprobs: chatLogprobs(r), finish_reason: finishReason(r.result.stopReason) }),
+    usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
+  };
+}
+
+/** The chunks of a streamed legacy completion: one choice per chunk, `index` naming its prompt. */
+export function textChunks(model: string, prompts: string[], includeUsage: boolean) {
+  const head = { id: `cmpl-${randomUUID()}`, object: "text_completion", created: now(), model };
+  const u = includeUsage ? { usage: null } : {};
+  const chunk = (index: number, text: string, logprobs: unknown = null, finish_reason: string | null = null) => ({
+    ...head,
+    choices: [{ index, text, logprobs, finish_reason }],
+    ...u,
+  });
+  return {
+    first: null,
+    delta: (index: number, text: string) => chunk(index, text),
+    last: (index: number, text: string, r: JobResult) =>
+      chunk(index, text, r.logprobs ? legacyLogprobs(prompts[index].length, r.logprobs) : null, finishReason(r.result.stopReason)),
+    usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
+  };
+}
+
+export type Chunks = ReturnType<typeof chatChunks> | ReturnType<typeof textChunks>;
 
 /** OpenAI's legacy completions format: parallel arrays, top_logprobs as {text: logprob} maps. */
 export function textCompletion(model: string, prompts: string[], rs: JobResult[]) {

@@ -34,7 +34,8 @@ const sampling = {
   stop: nullish(z.union([z.string(), z.array(z.string()).max(16)])),
   n: nullish(z.literal(1, { error: "only n = 1 is supported" })),
   best_of: nullish(z.literal(1, { error: "only best_of = 1 is supported" })),
-  stream: nullish(z.literal(false, { error: "streaming is not supported; send stream: false" })),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(z.looseObject({ include_usage: nullish(z.boolean()) })),
   presence_penalty: nullish(z.literal(0, { error: "presence_penalty is not supported (only 0)" })),
   frequency_penalty: nullish(z.literal(0, { error: "frequency_penalty is not supported (only 0)" })),
 };
@@ -68,6 +69,14 @@ export function completionSchema(maxTop: number) {
     echo: nullish(z.literal(false, { error: "echo is not supported" })),
     suffix: nullish(z.literal("", { error: "suffix is not supported" })),
   });
+}
+
+/** OpenAI refuses stream_options without stream: true; so does this server. */
+export function streamRequest(b: { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null }) {
+  if (b.stream_options != null && b.stream !== true) {
+    throw new HttpError(400, "stream_options is only allowed with stream: true", "invalid_request_error", "stream_options");
+  }
+  return b.stream === true ? { includeUsage: b.stream_options?.include_usage === true } : null;
 }
 
 export type ChatRequest = z.infer<ReturnType<typeof chatSchema>>;

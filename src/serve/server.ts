@@ -7,8 +7,9 @@ import type { GenerateOptions, PromptInput, TemplateName } from "../generation/t
 import { checkContextMemory } from "../model/memory.js";
 import type { Model } from "../model/Model.js";
 import { Engine, type Job, type JobResult, type JobSettings } from "./engine.js";
-import { chatCompletion, modelList, textCompletion } from "./openai.js";
-import { chatSchema, completionSchema, contentText, HttpError, parseBody } from "./schemas.js";
+import { chatChunks, chatCompletion, modelList, textChunks, textCompletion } from "./openai.js";
+import { chatSchema, completionSchema, contentText, HttpError, parseBody, streamRequest } from "./schemas.js";
+import { streamJobs } from "./sse.js";
 
 export interface ServeOptions {
   model: Model;
@@ -137,7 +138,9 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     }));
     const last = messages.at(-1)!;
     if (last.role !== "user") throw new HttpError(400, "the last message must be the user's", "invalid_request_error", "messages");
+    const stream = streamRequest(b);
     const job = makeJob({ instruction: last.content, messages }, settings(b, chatTemplate), b.logprobs ? (b.top_logprobs ?? 0) : -1, "messages");
+    if (stream) return streamJobs(engine, [job], chatChunks(modelId, stream.includeUsage), { ...stream, toHttpError, req, reply });
     const [r] = await run([job], req, reply);
     return chatCompletion(modelId, r);
   });
@@ -146,7 +149,9 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     const b = parseBody(completion, req.body);
     const prompts = typeof b.prompt === "string" ? [b.prompt] : b.prompt;
     const s = settings(b, "raw");
+    const stream = streamRequest(b);
     const jobs = prompts.map((p) => makeJob(p, s, b.logprobs ?? -1, "prompt"));
+    if (stream) return streamJobs(engine, jobs, textChunks(modelId, prompts, stream.includeUsage), { ...stream, toHttpError, req, reply });
     return textCompletion(modelId, prompts, await run(jobs, req, reply));
   });
 

@@ -97,7 +97,7 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
       ["chat/completions", { messages: [] }, 400, /messages/],
       ["chat/completions", { messages: [{ role: "wizard", content: "x" }] }, 400, /role/],
       ["chat/completions", { messages: [{ role: "user", content: "x" }], top_logprobs: 2 }, 400, /logprobs: true/],
-      ["chat/completions", { messages: [{ role: "user", content: "x" }], stream: true }, 400, /stream/],
+      ["chat/completions", { messages: [{ role: "user", content: "x" }], stream: "yes" }, 400, /stream/],
       ["chat/completions", { messages: [{ role: "user", content: "x" }], n: 3 }, 400, /n = 1/],
       ["chat/completions", { messages: [{ role: "assistant", content: "x" }] }, 400, /last message/],
       ["chat/completions", { messages: [{ role: "user", content: "word ".repeat(3000) }] }, 400, /context/],

@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Engine, Job, JobResult } from "./engine.js";
+import type { Chunks } from "./openai.js";
+import { HttpError } from "./schemas.js";
+import { TextStream } from "./textStream.js";
+
+/**
+ * Answers jobs as OpenAI's server-sent events: `data: {chunk}` per piece of text as tokens are
+ * generated, each prompt's last chunk with its finish_reason, an optional usage chunk, `data: [DONE]`.
+ * The status line is written with the first chunk, so a request refused or cancelled before it
+ * starts (429, 503 at shutdown) still gets a plain JSON error; a failure after that is an `error` event.
+ * A client that goes away cancels its jobs (the engine stops a batch whose clients are all gone).
+ */
+export async function streamJobs(
+  engine: Engine,
+  jobs: Job[],
+  chunks: Chunks,
+  o: { includeUsage: boolean; toHttpError: (e: unknown) => HttpError; req: FastifyRequest; reply: FastifyReply },
+): Promise<void> {
+  const res = o.reply.raw;
+  let started = false;
+  const opened = new Set<number>();
+  const send = (index: number, chunk: object) => {
+    if (res.destroyed) return;
+    if (!started) {
+      started = true;
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+    }
+    if (chunks.first && !opened.has(index)) res.write(`data: ${JSON.stringify(chunks.first())}\n\n`);
+    opened.add(index);
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  };
+  const streams = jobs.map((job, i) => {
+    const ts = new TextStream(engine.texts, job.settings.stop ?? []);
+    job.onToken = (t) => {
+      const delta = ts.push(t);
+      if (delta) send(i, chunks.delta(i, delta));
+    };
+    return ts;
+  });
+  const handle = engine.submit(jobs); // throws (429, 400, 503) before anything is written
+  handle.promise.catch(() => undefined); // each job's outcome is handled below; the whole is not awaited
+  o.reply.hijack();
+  const onClose = () => {
+    if (!res.writableFinished) handle.cancel();
+  };
+  o.req.raw.socket?.once("close", onClose);
+  try {
+    const results: JobResult[] = await Promise.all(
+      handle.each.map((p, i) =>
+        p.then((r) => {
+          send(i, chunks.last(i, streams[i].finish(r.result.output), r));
+          return r;
+        }),
+      ),
+    );
+    if (o.includeUsage) send(0, chunks.usage(results));
+    if (!res.destroyed) res.end("data: [DONE]\n\n");
+  } catch (e) {
+    handle.cancel();
+    const err = o.toHttpError(e);
+    if (res.destroyed) return;
+    if (!started) {
+      res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", ...err.headers });
+      res.end(JSON.stringify(err.body()));
+    } else {
+      res.end(`data: ${JSON.stringify(err.body())}\n\n`);
+    }
+  } finally {
+    o.req.raw.socket?.off("close", onClose);
+  }
+}

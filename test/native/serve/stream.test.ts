@@ -1,0 +1,200 @@
+// Issue 23 item 3: stream: true on both endpoints, read by the official `openai` client and by a raw SSE parser.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeLora } from "../../../src/model/makeLora.js";
+import { cliPath, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+import { post, startServe, type ServeProcess } from "./proc.js";
+import { chunksOf, sse } from "./sse.js";
+
+const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)");
+const chat = (content: string) => [{ role: "user" as const, content }];
+const health = async (url: string): Promise<any> => (await fetch(url.replace(/\/v1$/, "/health"))).json();
+
+/** Concatenates an openai chat stream; checks the chunk protocol on the way. */
+async function readChat(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+  let text = "";
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  const logprobs: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
+  let chunks = 0;
+  for await (const c of stream) {
+    chunks++;
+    expect(c.object).toBe("chat.completion.chunk");
+    if (c.choices.length === 0) {
+      usage = c.usage; // the last chunk when include_usage
+      continue;
+    }
+    expect(finish, "nothing of a choice after its finish_reason").toBeNull();
+    const ch = c.choices[0];
+    text += ch.delta.content ?? "";
+    logprobs.push(...(ch.logprobs?.content ?? []));
+    finish = ch.finish_reason;
+  }
+  return { text, finish, usage, logprobs, chunks };
+}
+
+describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => {
+  let s: ServeProcess;
+  let client: OpenAI;
+  beforeAll(async () => {
+    s = await startServe(["-m", storiesModel, "-t", "1", "--parallel", "4", "--ctx", "4096"]);
+    client = new OpenAI({ baseURL: s.url, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    expect(await s?.stop()).toBe(0);
+  });
+
+  it("the openai client streams a chat completion: same text, finish_reason and usage as without stream", async () => {
+    const body = { model: s.model, messages: chat("Tell me a story about a cat."), max_tokens: 24 };
+    const whole = await client.chat.completions.create(body);
+    const r = await readChat(await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }));
+    expect(r.text).toBe(whole.choices[0].message.content);
+    expect(r.finish).toBe(whole.choices[0].finish_reason);
+    expect(r.usage).toEqual(whole.usage);
+    expect(r.chunks).toBeGreaterThan(10); // a chunk per token or so, not one blob
+
+    const stop = [whole.choices[0].message.content!.split(" ").slice(3, 5).join(" ")]; // a stop string it meets
+    const stopped = await readChat(await client.chat.completions.create({ ...body, stream: true, stop }));
+    const stoppedWhole = await client.chat.completions.create({ ...body, stop });
+    expect(stopped.text).toBe(stoppedWhole.choices[0].message.content);
+    expect(stopped.finish).toBe("stop");
+    expect(stopped.usage).toBeUndefined(); // no usage chunk unless asked
+  });
+
+  it("the openai client streams legacy completions, several prompts interleaved by index", async () => {
+    const prompts = ["Once upon a time", "Lily", "Tom had a dog"];
+    const whole = await client.completions.create({ model: s.model, prompt: prompts, max_tokens: 16 });
+    const texts = prompts.map(() => "");
+    const finish: (string | null)[] = prompts.map(() => null);
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of await client.completions.create({ model: s.model, prompt: prompts, max_tokens: 16, stream: true, stream_options: { include_usage: true } })) {
+      if (c.usage) usage = c.usage;
+      for (const ch of c.choices) {
+        expect(finish[ch.index]).toBeNull();
+        texts[ch.index] += ch.text;
+        finish[ch.index] = ch.finish_reason;
+      }
+    }
+    expect(texts).toEqual(whole.choices.map((c) => c.text));
+    expect(finish).toEqual(whole.choices.map((c) => c.finish_reason));
+    expect(usage).toEqual(whole.usage);
+  });
+
+  it("logprobs in a stream are the non-stream logprobs (chat and legacy)", async () => {
+    const body = { model: s.model, messages: chat("Tell me a story about a dog."), max_tokens: 12, logprobs: true, top_logprobs: 3 };
+    const whole = await client.chat.completions.create(body);
+    const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
+    expect(r.text).toBe(whole.choices[0].message.content);
+    expect(r.logprobs).toEqual(whole.choices[0].logprobs!.content);
+
+    const legacy = { model: s.model, prompt: "Once upon a time", max_tokens: 8, logprobs: 2 };
+    const w = await client.completions.create(legacy);
+    const got: OpenAI.Completions.CompletionChoice.Logprobs[] = [];
+    for await (const c of await client.completions.create({ ...legacy, stream: true })) if (c.choices[0]?.logprobs) got.push(c.choices[0].logprobs);
+    expect(got).toEqual([w.choices[0].logprobs]);
+  });
+
+  it("raw SSE: text/event-stream, tokens arrive as they are generated, data: [DONE] last", async () => {
+    const t0 = performance.now();
+    const r = await sse(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 1200, stream: true });
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toMatch(/^text\/event-stream/);
+    expect(r.events.at(-1)!.data).toBe("[DONE]");
+    const chunks = chunksOf(r);
+    expect(chunks.length).toBeGreaterThan(600);
+    const text = chunks.map((c) => c.choices[0].text).join("");
+    const whole = await post(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 1200 });
+    expect(text).toBe(whole.json.choices[0].text);
+    // The first text arrives long before the last: streamed, not sent at the end.
+    const first = r.events[0].at - t0;
+    const last = r.events.at(-1)!.at - t0;
+    expect(first).toBeLessThan(last / 4);
+  });
+
+  it("a client that disconnects mid-stream frees its slot: the next request does not wait for its max_tokens", async () => {
+    // 4000 tokens take this server ~15 s; the client leaves after 5 chunks.
+    const gone = await sse(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 4000, stream: true }, (ev) => ev.length >= 5);
+    expect(gone.events.length).toBeGreaterThanOrEqual(5);
+    const t0 = performance.now();
+    const next = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 8 });
+    expect(next.status, next.text).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect((await health(s.url)).queued).toBe(0);
+  });
+});
+
+describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", () => {
+  it("streams the same text and logprobs as the adapted model answers without stream", async () => {
+    const lora = await makeLora({ base: storiesModel, output: join(tempDir(), "live.gguf"), rank: 4, targets: ["attn_q", "ffn_up"], bStd: 0.5, seed: 3 });
+    const plain = await startServe(["-m", storiesModel, "-t", "1"]);
+    const s = await startServe(["-m", storiesModel, "-t", "1", "--rules", "hewitt2024", "--lora", lora.path]);
+    try {
+      const client = new OpenAI({ baseURL: s.url, apiKey: "unused", maxRetries: 0 });
+      const body = { model: s.model, messages: chat("Tell me a story"), max_tokens: 30, logprobs: true, top_logprobs: 2 };
+      const whole = await client.chat.completions.create(body);
+      const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
+      expect(r.text).toBe(whole.choices[0].message.content);
+      expect(r.logprobs).toEqual(whole.choices[0].logprobs!.content);
+      // the adapters act: the plain model says something else
+      const base = await post(`${plain.url}/chat/completions`, { messages: chat("Tell me a story"), max_tokens: 30 });
+      expect(base.json.choices[0].message.content).not.toBe(r.text);
+      const raw = await sse(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 20, stream: true });
+      const w = await post(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 20 });
+      expect(chunksOf(raw).map((c) => c.choices[0].text).join("")).toBe(w.json.choices[0].text);
+    } finally {
+      expect(await s.stop()).toBe(0);
+      expect(await plain.stop()).toBe(0);
+    }
+  });
+});
+
+describe.skipIf(skip)("iit serve: the limits of docs/guarantees.md hold for streams", () => {
+  it("refusals are JSON errors before any event; shutdown: 503 for queued streams, an error event for the running one, exit 0", async () => {
+    const s = await startServe(["-m", storiesModel, "-t", "1", "--parallel", "1", "--max-queue", "2", "--ctx", "4096"]);
+    let stopped = false;
+    try {
+      const url = `${s.url}/completions`;
+      const long = { prompt: "Once upon a time", max_tokens: 4000, stream: true };
+      const refused = async (body: object, status: number, code: string | null, param?: string) => {
+        const r = await sse(url, body);
+        expect(r.status, r.body).toBe(status);
+        expect(r.headers["content-type"]).toMatch(/^application\/json/);
+        expect(r.events).toEqual([]);
+        const e = JSON.parse(r.body).error;
+        expect(e.code).toBe(code);
+        if (param) expect(e.param).toBe(param);
+        return r;
+      };
+      await refused({ prompt: ["a", "b", "c"], stream: true }, 400, "too_many_prompts", "prompt");
+      await refused({ prompt: "Once upon a time ".repeat(5000), stream: true }, 400, "context_length_exceeded");
+      await refused({ prompt: "Lily", max_tokens: 2 ** 31, stream: true }, 400, null, "max_tokens");
+      await refused({ prompt: "Lily", stream_options: { include_usage: true } }, 400, null, "stream_options");
+
+      // one stream runs, two wait, the next is refused whole with Retry-After
+      let running = 0;
+      const first = sse(url, long, (ev) => ((running = ev.length), false));
+      while (running === 0) await new Promise((r) => setTimeout(r, 20));
+      const queued = [sse(url, long), sse(url, long)];
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await health(s.url)).queued).toBe(2);
+      const full = await refused(long, 429, "queue_full");
+      expect(full.headers["retry-after"]).toBe("1");
+
+      stopped = true;
+      expect(await s.stop()).toBe(0);
+      const run = await first;
+      expect(run.status).toBe(200);
+      const last = JSON.parse(run.events.at(-1)!.data);
+      expect(last.error.message).toMatch(/cancel|shutting down/);
+      for (const q of await Promise.all(queued)) {
+        expect(q.status, q.body).toBe(503);
+        expect(JSON.parse(q.body).error.message).toMatch(/shutting down/);
+      }
+      expect(s.stderr()).not.toMatch(/unexpected|HttpError|Error:/);
+    } finally {
+      if (!stopped) await s.stop();
+    }
+  });
+});
