@@ -5,6 +5,7 @@ import { IitError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./commands/analyze.js";
 import { benchCommand } from "./commands/bench.js";
+import { chatCommand } from "./commands/chat.js";
 import { dataCommand } from "./commands/data.js";
 import { experimentCommand } from "./commands/experiment.js";
 import { generateCommand } from "./commands/generate.js";
@@ -26,7 +27,7 @@ const program = new Command("iit")
   .showHelpAfterError()
   .exitOverride();
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, trainCommand, experimentCommand, labCommand, analyzeCommand, reportCommand]) {
+for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, chatCommand, trainCommand, experimentCommand, labCommand, analyzeCommand, reportCommand]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Engine, Job, JobResult } from "./engine.js";
 import type { Chunks } from "./openai.js";
 import { HttpError } from "./schemas.js";
-import { TextStream } from "./textStream.js";
+import { TextStream } from "../generation/textStream.js";
 
 /**
  * Answers jobs as OpenAI's server-sent events: `data: {chunk}` per piece of text as tokens are

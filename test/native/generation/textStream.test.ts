@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TokenTexts } from "../../../src/eval/judge/tokenText.js";
 import { loadModel } from "../../../src/model/Model.js";
-import { TextStream } from "../../../src/serve/textStream.js";
+import { TextStream } from "../../../src/generation/textStream.js";
 import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("TextStream: generated tokens → streamable text (stories260K's byte-fallback vocabulary)", () => {

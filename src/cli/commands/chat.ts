@@ -1,0 +1,108 @@
+import { createInterface } from "node:readline";
+import { Command } from "commander";
+import { ChatSession, type Candidate } from "../../chat/ChatSession.js";
+import { IitError } from "../../errors.js";
+import { loadModel } from "../../model/Model.js";
+import { placementLine } from "../../model/placement.js";
+import { loadRules } from "../../rules/loadRules.js";
+import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
+import { loadProgressBar } from "../progress.js";
+import { intOption } from "../util.js";
+import { addGenerationOptions, loadExperts, samplingFrom, type GenerationCliOptions } from "./generate.js";
+
+const HELP = `/rules  switch the rule adapter on or off
+/top [text]  the likeliest first tokens of the reply to text (default: to your last message), without and with the rules
+/reset  start a new conversation
+/exit  quit (also Ctrl-D); Ctrl-C stops a reply, not the chat
+`;
+
+interface ChatCliOptions extends ModelCliOptions, GenerationCliOptions {
+  candidates: number;
+}
+
+/** Two columns of candidates, rank by rank. */
+function topTable(rules: string, t: { without: Candidate[]; with: Candidate[] }): string {
+  const cell = (c?: Candidate) => (c ? `${JSON.stringify(c.text)} ${c.logprob.toFixed(3)}` : "");
+  const left = ["without rules", ...t.without.map(cell)];
+  const right = [`with rules (${rules})`, ...t.with.map(cell)];
+  const w = Math.max(...left.map((l) => l.length));
+  return left.map((l, i) => `${i === 0 ? "   " : String(i).padStart(2) + " "}${l.padEnd(w)}   ${right[i] ?? ""}`).join("\n") + "\n";
+}
+
+export const chatCommand = addGenerationOptions(
+  addModelOptions(
+    new Command("chat")
+      .description("an interactive chat that streams each reply; /rules switches the rule adapter, /top shows the next-token candidates with and without it")
+      .option("--candidates <n>", "how many next-token candidates /top shows", intOption("--candidates"), 10),
+  ),
+).action(async (o: ChatCliOptions) => {
+  const sampling = samplingFrom(o);
+  const rulesName = o.rules ?? "hewitt2024";
+  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(false) });
+  await using experts = await loadExperts(o);
+  const session = new ChatSession(model, {
+    generation: { ...sampling, rules: undefined, experts: experts.list },
+    rules: sampling.rules ?? loadRules(rulesName),
+    rulesOn: !!o.rules,
+  });
+  const tty = !!process.stdin.isTTY;
+  const say = (m: string) => process.stderr.write(`iit chat: ${m}\n`);
+  say(`${placementLine(model.placement)}`);
+  say(`${model.name}, template ${sampling.template}, rules ${session.rulesOn ? "on" : "off"} (${rulesName}); /help lists the commands`);
+
+  const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: "> " });
+  let replying: AbortController | undefined;
+  const interrupt = () => {
+    if (replying) replying.abort();
+    else if (tty) {
+      process.stdout.write("\n");
+      say("no reply to stop (/exit or Ctrl-D quits)");
+      rl.prompt();
+    }
+  };
+  rl.on("SIGINT", interrupt); // a terminal: readline turns Ctrl-C into this event
+  process.on("SIGINT", interrupt); // piped stdin: the signal itself
+  try {
+    if (tty) rl.prompt();
+    for await (const raw of rl) {
+      const line = raw.trim();
+      const [cmd, ...rest] = line.split(/\s+/);
+      if (line === "") {
+        // nothing
+      } else if (cmd === "/exit" || cmd === "/quit") {
+        break;
+      } else if (cmd === "/help") {
+        process.stdout.write(HELP);
+      } else if (cmd === "/rules") {
+        session.rulesOn = !session.rulesOn;
+        say(`rules ${session.rulesOn ? "on" : "off"} (${rulesName})`);
+      } else if (cmd === "/reset") {
+        session.reset();
+        say("new conversation");
+      } else if (cmd === "/top") {
+        const t = await session.top(o.candidates, rest.length ? line.slice(cmd.length).trim() : undefined);
+        if (t) process.stdout.write(topTable(rulesName, t));
+        else say("/top needs a message: /top TEXT, or after a reply");
+      } else {
+        replying = new AbortController();
+        try {
+          const r = await session.reply(line, (text) => process.stdout.write(text), replying.signal);
+          process.stdout.write("\n");
+          if (r.dropped) say(`the oldest ${r.dropped} exchange(s) no longer fit the context and were left out`);
+          if (r.stopReason === "aborted") say("reply stopped");
+          else if (r.stopReason === "max_tokens" || r.stopReason === "context_full") say(`reply cut at ${r.stopReason === "max_tokens" ? "--max-tokens" : "the context"}`);
+        } catch (e) {
+          if (!(e instanceof IitError)) throw e;
+          process.stdout.write("\n");
+          process.stderr.write(`iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`);
+        } finally {
+          replying = undefined;
+        }
+      }
+      if (tty) rl.prompt();
+    }
+  } finally {
+    process.off("SIGINT", interrupt);
+    rl.close();
+  }
+});
