@@ -1,17 +1,23 @@
 // What build-native.mjs needs to survive a configure that failed: finding a build folder left without its
 // generator file, and naming the Debian package behind CMake's "could not find" messages.
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 /**
  * Why `buildDir` must be configured afresh, or null. cmake-js only configures when CMakeCache.txt is
  * missing, but a configure that failed (a missing package) leaves the cache without build.ninja or
- * Makefile, and every later `cmake --build` then stops at "ninja: error: loading 'build.ninja'".
+ * Makefile, and every later `cmake --build` then stops at "ninja: error: loading 'build.ninja'"; and a
+ * folder copied from another checkout has a cache (and build.ninja) pointing at the other tree, so
+ * ninja would check, and build into, that tree's paths.
  */
 export function staleConfigure(buildDir) {
   const cache = join(buildDir, "CMakeCache.txt");
   if (!existsSync(cache)) return null;
-  const generator = /^CMAKE_GENERATOR:INTERNAL=(.*)$/m.exec(readFileSync(cache, "utf8"))?.[1] ?? "";
+  const text = readFileSync(cache, "utf8");
+  const made = /^CMAKE_CACHEFILE_DIR:INTERNAL=(.*)$/m.exec(text)?.[1];
+  const real = (d) => (existsSync(d) ? realpathSync(d) : resolve(d));
+  if (made !== undefined && real(made) !== real(buildDir)) return `${cache} was made in ${made}`;
+  const generator = /^CMAKE_GENERATOR:INTERNAL=(.*)$/m.exec(text)?.[1] ?? "";
   const names = readdirSync(buildDir);
   const has = generator.startsWith("Ninja")
     ? names.includes("build.ninja")

@@ -119,5 +119,5 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
     );
     if (o.signal?.aborted) throw new AbortError();
     return results.map((r, i) => toResult(i, r));
-  });
+  }, o.promptSignals?.slice(0, prompts.length));
 }

@@ -39,6 +39,11 @@ export interface GenerateOptions {
    */
   experts?: { model: import("../model/Model.js").Model; weight: number }[];
   signal?: AbortSignal;
+  /**
+   * One signal per prompt: when prompt i's fires, it ends at its next token (stopReason `"aborted"`) and
+   * its sequence's slot goes to the next waiting prompt; the others go on.
+   */
+  promptSignals?: (AbortSignal | undefined)[];
   /** Called for every generated token (streams; costs a JS call per token). */
   onToken?: (index: number, token: number) => void;
   /** Called as soon as each prompt finishes, in completion order. */

@@ -36,6 +36,8 @@ interface Pending {
   job: Job;
   key: string;
   cancelled: boolean;
+  /** Ends this job's sequence at its next token when its client goes away mid-batch. */
+  stop: AbortController;
   resolve: (r: JobResult) => void;
   reject: (e: unknown) => void;
 }
@@ -96,7 +98,7 @@ export class Engine {
     const pending = jobs.map((job) => {
       let p!: Pending;
       const promise = new Promise<JobResult>((resolve, reject) => {
-        p = { job, key: JSON.stringify(job.settings), cancelled: false, resolve, reject };
+        p = { job, key: JSON.stringify(job.settings), cancelled: false, stop: new AbortController(), resolve, reject };
       });
       return { p, promise };
     });
@@ -109,6 +111,7 @@ export class Engine {
       cancel: () => {
         for (const { p } of pending) {
           p.cancelled = true;
+          p.stop.abort();
           const i = this.queue.indexOf(p);
           if (i >= 0) this.queue.splice(i, 1);
         }
@@ -153,6 +156,7 @@ export class Engine {
           parallel: batch.length,
           contextSize: this.o.contextSize,
           signal,
+          promptSignals: batch.map((p) => p.stop.signal),
           onResult: early,
           ...(streams ? { onToken: (i: number, t: number) => batch[i].job.onToken?.(t) } : {}),
         },
@@ -196,7 +200,7 @@ export class Engine {
   /** Teacher-forced logprobs of what was generated: one scoring pass for the whole batch. */
   private async logprobs(batch: Pending[], results: GenerationResult[], signal: AbortSignal) {
     const out: JobResult["logprobs"][] = batch.map(() => undefined);
-    const want = batch.map((p, i) => i).filter((i) => batch[i].job.topLogprobs >= 0);
+    const want = batch.map((p, i) => i).filter((i) => batch[i].job.topLogprobs >= 0 && !batch[i].cancelled);
     if (want.length === 0) return out;
     const meta = this.model.meta;
     const stopId = meta.eos >= 0 ? meta.eos : meta.eogIds[0];

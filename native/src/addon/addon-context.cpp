@@ -44,6 +44,7 @@ public:
         js_ref_    = Napi::Persistent(js);
         abort_ref_ = Napi::Persistent(abort_flag);
         abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
+        n_flags_   = abort_flag.ElementLength();
         if (!on_event.IsEmpty()) on_event_ = Napi::Persistent(on_event);
     }
     Napi::Promise Promise() { return deferred_.Promise(); }
@@ -77,6 +78,8 @@ public:
             return chain;
         };
         auto should_abort = [&]() { return *abort_ != 0; };
+        // abortFlag[1 + i] != 0: prompt i alone is dropped (a flag of length 1 has none)
+        if (n_flags_ > 1) cb.stopped = [&](size_t i) { return i + 1 < n_flags_ && abort_[i + 1] != 0; };
         gen.experts = experts.ctxs;
         gen.expert_row = &experts.row;
         std::string err = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
@@ -114,6 +117,7 @@ private:
     Napi::ObjectReference js_ref_;
     Napi::Reference<Napi::Int32Array> abort_ref_;
     volatile int32_t * abort_;
+    size_t n_flags_ = 1;
     Napi::FunctionReference on_event_;
     std::mutex mutex_;
     std::vector<gen_event> events_;
@@ -320,6 +324,7 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
 }
 
 // generate(prompts: Int32Array[], {maxTokens, stop: string[], parallel, stream, sampling}, onEvent|null, abortFlag: Int32Array)
+// abortFlag[0] stops everything; when it is longer, abortFlag[1 + i] stops prompt i alone.
 Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     check_idle(env);

@@ -119,6 +119,16 @@ std::string iit_generate(llama_context * ctx,
             for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
             break;
         }
+        if (cb.stopped) {
+            for (auto & sl : slots) if (sl.active && cb.stopped(sl.index)) finish(sl, IIT_STOP_ABORTED);
+            for (auto it = queue.begin(); it != queue.end();) {
+                if (!cb.stopped(*it)) { ++it; continue; }
+                results[*it].reason   = IIT_STOP_ABORTED;
+                results[*it].n_prompt = (int32_t) prompts[*it].size();
+                if (cb.on_done) cb.on_done(*it, results[*it]);
+                it = queue.erase(it);
+            }
+        }
         // Start waiting prompts in free slots.
         for (auto & sl : slots) {
             if (sl.active || queue.empty()) continue;

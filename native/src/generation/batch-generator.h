@@ -43,6 +43,9 @@ struct iit_gen_result {
 struct iit_gen_callbacks {
     std::function<void(size_t index, llama_token token)>            on_token; // only when params.stream
     std::function<void(size_t index, const iit_gen_result & result)> on_done;
+    // true once the caller has dropped prompt `index` (a client that went away): it ends at its next
+    // token as IIT_STOP_ABORTED, or is not started, and its slot goes to the next waiting prompt
+    std::function<bool(size_t index)>                                stopped;
 };
 
 // Runs every prompt to completion. Returns "" on success or an error message; results[i]

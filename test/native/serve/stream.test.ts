@@ -123,6 +123,25 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     expect(performance.now() - t0).toBeLessThan(3000);
     expect((await health(s.url)).queued).toBe(0);
   });
+
+  it("a client that leaves a shared batch stops only its own sequence; the other stream is whole", async () => {
+    const body = (prompt: string) => ({ prompt, max_tokens: 300, stream: true });
+    const b0 = (await health(s.url)).batches;
+    // other settings keep the model busy meanwhile, so the two streams wait together and share the next batch
+    const busy = post(`${s.url}/completions`, { prompt: "The", max_tokens: 400 });
+    await new Promise((r) => setTimeout(r, 50));
+    const [gone, stays] = await Promise.all([
+      sse(`${s.url}/completions`, body("Once upon a time"), (ev) => ev.length >= 5),
+      sse(`${s.url}/completions`, body("Lily")),
+    ]);
+    expect((await busy).status).toBe(200);
+    expect(gone.events.length).toBeLessThan(50);
+    expect(stays.events.at(-1)!.data).toBe("[DONE]");
+    expect((await health(s.url)).batches - b0).toBe(2); // the busy one, then one for both streams
+    const whole = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 300 });
+    expect(chunksOf(stays).map((c) => c.choices[0].text).join("")).toBe(whole.json.choices[0].text);
+    expect(chunksOf(stays).at(-1).choices[0].finish_reason).toBe("length");
+  });
 });
 
 describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", () => {
