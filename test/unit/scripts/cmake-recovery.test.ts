@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,6 +39,21 @@ describe.skipIf(!haveTools)("a build folder whose configure failed (real cmake +
     expect(staleConfigure(build)).toBeNull();
     expect(cmake(["--build", build], scratch).status).toBe(0);
     expect(existsSync(join(build, "app"))).toBe(true);
+  });
+
+  it("is found stale when copied from another checkout (its cache points at the other folder)", () => {
+    const src = join(scratch, "copy-src");
+    const build = join(scratch, "copy-build");
+    mkdirSync(src);
+    writeFileSync(join(src, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.19)\nproject(copied NONE)\n");
+    expect(cmake(["-G", "Ninja", "-S", src, "-B", build], scratch).status).toBe(0);
+    expect(staleConfigure(build)).toBeNull();
+    const copy = join(scratch, "copy-of-build");
+    cpSync(build, copy, { recursive: true });
+    expect(staleConfigure(copy)).toBe(`${join(copy, "CMakeCache.txt")} was made in ${build}`);
+    clearConfigure(copy);
+    expect(cmake(["-G", "Ninja", "-S", src, "-B", copy], scratch).status).toBe(0);
+    expect(staleConfigure(copy)).toBeNull();
   });
 
   // ggml-vulkan's two finds, each on its own (a REQUIRED find that fails ends the configure)
