@@ -2,6 +2,7 @@ import { TokenTexts } from "../eval/judge/tokenText.js";
 import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../generation/types.js";
 import { promptInstruction } from "../generation/templates.js";
 import type { Model } from "../model/Model.js";
+import { AbortError } from "../errors.js";
 import { HttpError } from "./schemas.js";
 
 /** Sampling settings of one request; requests with equal settings share a batch. */
@@ -113,7 +114,10 @@ export class Engine {
           p.cancelled = true;
           p.stop.abort();
           const i = this.queue.indexOf(p);
-          if (i >= 0) this.queue.splice(i, 1);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            p.reject(new AbortError("the client went away")); // settled, so nothing waits on it forever
+          }
         }
         // A batch whose clients are all gone is not worth finishing.
         if (this.running?.batch.every((q) => q.cancelled)) this.running.abort.abort();

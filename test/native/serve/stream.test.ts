@@ -195,6 +195,16 @@ describe.skipIf(skip)("iit serve: the limits of docs/guarantees.md hold for stre
       let running = 0;
       const first = sse(url, long, (ev) => ((running = ev.length), false));
       while (running === 0) await new Promise((r) => setTimeout(r, 20));
+      // a queued stream whose client leaves before it starts is dropped, and the server carries on
+      const leaver = new AbortController();
+      const left = fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(long), signal: leaver.signal }).catch((e) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await health(s.url)).queued).toBe(1);
+      leaver.abort();
+      await left;
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await health(s.url)).queued).toBe(0);
+
       const queued = [sse(url, long), sse(url, long)];
       await new Promise((r) => setTimeout(r, 200));
       expect((await health(s.url)).queued).toBe(2);
