@@ -33,6 +33,7 @@ export { preferenceFromLogprobs, preferenceFromText, preferenceFromTop, type Jud
 export { runJudge, type JudgeSummary, type RunJudgeOptions } from "./eval/judge/runJudge.js";
 export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, type JudgeTemplate } from "./eval/judge/template.js";
 export { startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
+export { ChatSession, type ChatOptions, type Candidate } from "./chat/ChatSession.js";
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
 export { train, DEFAULT_LORA_TARGETS } from "./training/train.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";

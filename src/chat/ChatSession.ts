@@ -46,7 +46,7 @@ export class ChatSession {
 
   /** `history` plus `user`, with the oldest exchanges dropped until the prompt leaves room for a reply. */
   private fit(history: Message[], user: string): { messages: Message[]; tokens: number[]; dropped: number } {
-    const template = this.o.generation.template ?? "tulu";
+    const template = this.o.generation.template ?? D.template;
     let messages: Message[] = [...history, { role: "user", content: user }];
     let dropped = 0;
     const room = Math.min(64, Math.floor(this.contextSize / 4)); // at least this much for the reply

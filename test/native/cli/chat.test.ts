@@ -65,6 +65,17 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     expect(logprobs.some(([a, b]) => Math.abs(a - b) > 0.01)).toBe(true);
   });
 
+  it("leaves out the oldest exchanges, with a note, when the conversation outgrows --ctx", async () => {
+    const r = await chat(["-n", "8", "--ctx", "64"], (p) => {
+      p.write("Tell me a story about a cat\nAnd then what happened\nTell me more about the dog\nWhat did Lily say\n");
+      p.end();
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the oldest \d+ exchange\(s\) no longer fit the context/);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.stdout.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(4);
+  });
+
   it("Ctrl-C stops the reply at once, not the chat; a message too long for the context is an error, not the end", async () => {
     let stoppedAt = 0;
     let signalled = 0;
