@@ -49,6 +49,15 @@ export interface NativeGenerateOptions {
   ignoreEos?: boolean;
   stop: string[];
   sampling: NativeSampling;
+  /** Report each sampled token's logprob and this many alternatives ("logprobs" events). */
+  logprobs?: number;
+}
+
+/** One sampled token's logprob; top = [id, logprob, id, logprob, …], best first. */
+export interface NativeTokenLogprobs {
+  token: number;
+  logprob: number;
+  top: Float32Array;
 }
 
 export type NativeGenEvent =
@@ -87,7 +96,7 @@ export interface AddonContext {
   generate(
     prompts: Int32Array[],
     opts: NativeGenerateOptions,
-    onEvent: ((kind: string, index: number, payload: number | NativeGenResult) => void) | null,
+    onEvent: ((kind: string, index: number, payload: number | NativeGenResult | NativeTokenLogprobs) => void) | null,
     abortFlag: Int32Array,
   ): Promise<NativeGenResult[]>;
   score(

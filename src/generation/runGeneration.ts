@@ -1,4 +1,4 @@
-import type { NativeGenResult } from "../bindings/AddonTypes.js";
+import type { NativeGenResult, NativeTokenLogprobs } from "../bindings/AddonTypes.js";
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { AbortError, InvalidOptionError } from "../errors.js";
@@ -92,11 +92,20 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
     nPromptTokens: r.nPrompt,
     stopReason: r.stopReason,
   });
+  const lpTop = o.logprobs ?? 0;
+  if (!Number.isInteger(lpTop) || lpTop < 0 || lpTop > model.meta.nVocab) {
+    throw new InvalidOptionError("INVALID_OPTION", `logprobs must be an integer in [0, ${model.meta.nVocab}], got ${lpTop}`);
+  }
   const onEvent =
-    o.onToken || o.onResult
-      ? (kind: string, index: number, payload: number | NativeGenResult) => {
+    o.onToken || o.onResult || o.onLogprobs
+      ? (kind: string, index: number, payload: number | NativeGenResult | NativeTokenLogprobs) => {
           if (kind === "token") o.onToken?.(index, payload as number);
-          else o.onResult?.(index, toResult(index, payload as NativeGenResult));
+          else if (kind === "logprobs") {
+            const lp = payload as NativeTokenLogprobs;
+            const top = [];
+            for (let j = 0; j < lp.top.length; j += 2) top.push({ token: lp.top[j], logprob: lp.top[j + 1] });
+            o.onLogprobs?.(index, { token: lp.token, logprob: lp.logprob, top });
+          } else o.onResult?.(index, toResult(index, payload as NativeGenResult));
         }
       : null;
   return withAbortFlag(o.signal, async (abortFlag) => {
@@ -109,6 +118,7 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
           maxTokens: opts.maxTokens,
           parallel,
           stream: !!o.onToken,
+          ...(o.onLogprobs ? { logprobs: lpTop } : {}),
           ignoreEos: o.ignoreEos ?? false,
           stop: opts.stop,
           sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, minP: opts.minP, seed: opts.seed },

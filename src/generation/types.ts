@@ -48,6 +48,13 @@ export interface GenerateOptions {
   onToken?: (index: number, token: number) => void;
   /** Called as soon as each prompt finishes, in completion order. */
   onResult?: (index: number, result: GenerationResult) => void;
+  /**
+   * Called with each sampled token's logprob and the `logprobs` likeliest alternatives, the
+   * end-of-generation token included, under the rules when there are (streams' logprobs).
+   */
+  onLogprobs?: (index: number, lp: { token: number; logprob: number; top: { token: number; logprob: number }[] }) => void;
+  /** Alternatives per token for `onLogprobs`. Defaults to `0`. */
+  logprobs?: number;
 }
 
 export type StopReason = "eos" | "max_tokens" | "stop_string" | "context_full" | "aborted";

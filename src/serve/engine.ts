@@ -18,7 +18,11 @@ export interface Job {
   topLogprobs: number;
   /** Each token as it is generated (a streamed request). */
   onToken?: (token: number) => void;
+  /** Each token's logprobs as it is generated (a streamed request with logprobs; then none in the result). */
+  onLogprobs?: (lp: TokenLogprobs) => void;
 }
+
+export type TokenLogprobs = TokenInfo & { top: TokenInfo[] };
 
 export interface TokenInfo {
   id: number;
@@ -30,7 +34,7 @@ export interface TokenInfo {
 export interface JobResult {
   result: GenerationResult;
   /** One entry per output token (plus the stop token, with empty text, when generation ended on it). */
-  logprobs?: (TokenInfo & { top: TokenInfo[] })[];
+  logprobs?: TokenLogprobs[];
 }
 
 interface Pending {
@@ -148,10 +152,20 @@ export class Engine {
     try {
       if (s.maxTokens === 1 && s.temperature === 0 && !s.rules) return await this.greedyOne(batch, signal);
       const streams = batch.some((p) => p.job.onToken);
-      // A prompt without logprobs is answered as soon as it finishes, not when the whole batch does
+      // Streams get logprobs token by token from the generation itself; the others from a scoring pass after it.
+      const streamLp = batch.filter((p) => p.job.onLogprobs && p.job.topLogprobs >= 0).map((p) => p.job.topLogprobs);
+      const eog = new Set(this.model.meta.eogIds);
+      const info = (id: number) => (eog.has(id) ? { text: "", bytes: [] } : this.texts.get(id));
+      const onLogprobs = (i: number, lp: { token: number; logprob: number; top: { token: number; logprob: number }[] }) => {
+        const job = batch[i].job;
+        if (!job.onLogprobs || job.topLogprobs < 0) return;
+        const top = lp.top.slice(0, job.topLogprobs).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+        job.onLogprobs({ id: lp.token, logprob: lp.logprob, ...info(lp.token), top });
+      };
+      // A prompt without a scoring pass is answered as soon as it finishes, not when the whole batch does
       // (an aborted one is not finished: the batch's error reaches it).
       const early = (i: number, result: GenerationResult) => {
-        if (batch[i].job.topLogprobs < 0 && result.stopReason !== "aborted") batch[i].resolve({ result });
+        if (!this.scored(batch[i]) && result.stopReason !== "aborted") batch[i].resolve({ result });
       };
       const results = await this.model.generate(
         batch.map((p) => p.job.prompt),
@@ -163,6 +177,7 @@ export class Engine {
           promptSignals: batch.map((p) => p.stop.signal),
           onResult: early,
           ...(streams ? { onToken: (i: number, t: number) => batch[i].job.onToken?.(t) } : {}),
+          ...(streamLp.length ? { onLogprobs, logprobs: Math.max(...streamLp) } : {}),
         },
       );
       const lp = await this.logprobs(batch, results, signal);
@@ -201,10 +216,15 @@ export class Engine {
     });
   }
 
+  /** Whether a job's logprobs come from the scoring pass after generation (streams get theirs as they go). */
+  private scored(p: Pending): boolean {
+    return p.job.topLogprobs >= 0 && !p.job.onLogprobs;
+  }
+
   /** Teacher-forced logprobs of what was generated: one scoring pass for the whole batch. */
   private async logprobs(batch: Pending[], results: GenerationResult[], signal: AbortSignal) {
     const out: JobResult["logprobs"][] = batch.map(() => undefined);
-    const want = batch.map((p, i) => i).filter((i) => batch[i].job.topLogprobs >= 0 && !batch[i].cancelled);
+    const want = batch.map((p, i) => i).filter((i) => this.scored(batch[i]) && !batch[i].cancelled);
     if (want.length === 0) return out;
     const meta = this.model.meta;
     const stopId = meta.eos >= 0 ? meta.eos : meta.eogIds[0];

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { StopReason } from "../generation/types.js";
-import type { JobResult, TokenInfo } from "./engine.js";
+import type { JobResult, TokenInfo, TokenLogprobs } from "./engine.js";
 
 export function finishReason(r: StopReason): "stop" | "length" {
   return r === "eos" || r === "stop_string" ? "stop" : "length";
@@ -26,7 +26,7 @@ export function chatCompletion(model: string, r: JobResult) {
       {
         index: 0,
         message: { role: "assistant", content: r.result.output },
-        logprobs: chatLogprobs(r),
+        logprobs: chatLogprobs(r.logprobs),
         finish_reason: finishReason(r.result.stopReason),
       },
     ],
@@ -34,12 +34,12 @@ export function chatCompletion(model: string, r: JobResult) {
   };
 }
 
-const chatLogprobs = (r: JobResult) => (r.logprobs ? { content: r.logprobs.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null);
+const chatLogprobs = (lps: TokenLogprobs[] | undefined) => (lps ? { content: lps.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null);
 
 /**
  * The chunks of a streamed chat completion (`object: "chat.completion.chunk"`), one id for the whole
- * stream: the role first, then content deltas; the last content chunk carries `finish_reason` and,
- * when asked, every token's logprobs (they come from one scoring pass after the text, see docs/guarantees.md).
+ * stream: the role first, then content deltas, each with the logprobs of the tokens that arrived since
+ * the last one (when asked); the last chunk of the choice carries `finish_reason`.
  */
 export function chatChunks(model: string, includeUsage: boolean) {
   const head = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: now(), model };
@@ -51,9 +51,9 @@ export function chatChunks(model: string, includeUsage: boolean) {
   });
   return {
     first: () => chunk({ role: "assistant", content: "" }),
-    delta: (_index: number, text: string) => chunk({ content: text }),
-    last: (_index: number, text: string, r: JobResult) =>
-      chunk(text ? { content: text } : {}, { logprobs: chatLogprobs(r), finish_reason: finishReason(r.result.stopReason) }),
+    delta: (_index: number, text: string, lps?: TokenLogprobs[]) => chunk({ content: text }, { logprobs: chatLogprobs(lps) }),
+    last: (_index: number, text: string, r: JobResult, lps?: TokenLogprobs[]) =>
+      chunk(text ? { content: text } : {}, { logprobs: chatLogprobs(lps), finish_reason: finishReason(r.result.stopReason) }),
     usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
   };
 }
@@ -67,11 +67,18 @@ export function textChunks(model: string, prompts: string[], includeUsage: boole
     choices: [{ index, text, logprobs, finish_reason }],
     ...u,
   });
+  // text_offset runs on across a choice's chunks: where its next token's text starts
+  const at = prompts.map((p) => p.length);
+  const lp = (index: number, lps?: TokenLogprobs[]) => {
+    if (!lps) return null;
+    const out = legacyLogprobs(at[index], lps);
+    for (const t of lps) at[index] += t.text.length;
+    return out;
+  };
   return {
     first: null,
-    delta: (index: number, text: string) => chunk(index, text),
-    last: (index: number, text: string, r: JobResult) =>
-      chunk(index, text, r.logprobs ? legacyLogprobs(prompts[index].length, r.logprobs) : null, finishReason(r.result.stopReason)),
+    delta: (index: number, text: string, lps?: TokenLogprobs[]) => chunk(index, text, lp(index, lps)),
+    last: (index: number, text: string, r: JobResult, lps?: TokenLogprobs[]) => chunk(index, text, lp(index, lps), finishReason(r.result.stopReason)),
     usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
   };
 }

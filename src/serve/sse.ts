@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Engine, Job, JobResult } from "./engine.js";
+import type { Engine, Job, JobResult, TokenLogprobs } from "./engine.js";
 import type { Chunks } from "./openai.js";
 import { HttpError } from "./schemas.js";
 import { TextStream } from "../generation/textStream.js";
 
 /**
  * Answers jobs as OpenAI's server-sent events: `data: {chunk}` per piece of text as tokens are
- * generated, each prompt's last chunk with its finish_reason, an optional usage chunk, `data: [DONE]`.
+ * generated (with those tokens' logprobs when asked), each prompt's last chunk with its finish_reason, an optional usage chunk, `data: [DONE]`.
  * The status line is written with the first chunk, so a request refused or cancelled before it
  * starts (429, 503 at shutdown) still gets a plain JSON error; a failure after that is an `error` event.
  * A client that goes away cancels its jobs (the engine stops a batch whose clients are all gone).
@@ -30,11 +30,15 @@ export async function streamJobs(
     opened.add(index);
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };
+  const wantsLp = jobs.map((job) => job.topLogprobs >= 0);
+  // logprobs of tokens whose text is not shown yet (an incomplete character, a possible stop string)
+  const pendingLp: TokenLogprobs[][] = jobs.map(() => []);
   const streams = jobs.map((job, i) => {
     const ts = new TextStream(engine.texts, job.settings.stop ?? []);
+    if (wantsLp[i]) job.onLogprobs = (lp) => pendingLp[i].push(lp);
     job.onToken = (t) => {
       const delta = ts.push(t);
-      if (delta) send(i, chunks.delta(i, delta));
+      if (delta) send(i, chunks.delta(i, delta, wantsLp[i] ? pendingLp[i].splice(0) : undefined));
     };
     return ts;
   });
@@ -49,7 +53,9 @@ export async function streamJobs(
     const results: JobResult[] = await Promise.all(
       handle.each.map((p, i) =>
         p.then((r) => {
-          send(i, chunks.last(i, streams[i].finish(r.result.output), r));
+          // a one-token greedy request is answered by a scoring pass: its logprobs come with the result
+          const lps = wantsLp[i] ? (r.logprobs ?? pendingLp[i].splice(0)) : undefined;
+          send(i, chunks.last(i, streams[i].finish(r.result.output), r, lps));
           return r;
         }),
       ),

@@ -18,11 +18,27 @@
 namespace {
 
 struct gen_event {
-    bool           done  = false;
-    size_t         index = 0;
-    llama_token    token = 0;
-    iit_gen_result result;
+    bool               done  = false;
+    bool               is_lp = false; // a token's logprobs
+    size_t             index = 0;
+    llama_token        token = 0;
+    iit_gen_result     result;
+    iit_token_logprobs lp;
 };
+
+// {token, logprob, top: Float32Array [id, logprob, id, logprob, …]}
+Napi::Object logprobs_to_js(Napi::Env env, const iit_token_logprobs & lp) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("token", lp.token);
+    o.Set("logprob", lp.logprob);
+    Napi::Float32Array top = Napi::Float32Array::New(env, lp.top.size() * 2);
+    for (size_t i = 0; i < lp.top.size(); i++) {
+        top[2 * i]     = (float) lp.top[i].first;
+        top[2 * i + 1] = lp.top[i].second;
+    }
+    o.Set("top", top);
+    return o;
+}
 
 Napi::Object result_to_js(Napi::Env env, const iit_gen_result & r) {
     Napi::Object o = Napi::Object::New(env);
@@ -67,7 +83,9 @@ public:
         if (notify) {
             cb.on_token = [&](size_t i, llama_token t) { gen_event e; e.index = i; e.token = t; push(std::move(e)); };
             cb.on_done  = [&](size_t i, const iit_gen_result & r) { gen_event e; e.done = true; e.index = i; e.result = r; push(std::move(e)); };
+            cb.on_logprobs = [&](size_t i, const iit_token_logprobs & lp) { gen_event e; e.is_lp = true; e.index = i; e.lp = lp; push(std::move(e)); };
         }
+        gen.logprobs_rules = has_rules ? &rules : nullptr;
         const llama_vocab * vocab = self_->owner->vocab();
         auto make_chain = [&](const std::vector<llama_token> & prompt) {
             std::vector<llama_sampler *> adapters;
@@ -109,6 +127,7 @@ private:
         Napi::HandleScope scope(env);
         for (auto & e : evs) {
             if (e.done) on_event_.Call({ Napi::String::New(env, "done"), Napi::Number::New(env, (double) e.index), result_to_js(env, e.result) });
+            else if (e.is_lp) on_event_.Call({ Napi::String::New(env, "logprobs"), Napi::Number::New(env, (double) e.index), logprobs_to_js(env, e.lp) });
             else        on_event_.Call({ Napi::String::New(env, "token"), Napi::Number::New(env, (double) e.index), Napi::Number::New(env, e.token) });
         }
     }
@@ -337,6 +356,7 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     w->gen.n_parallel = o.Get("parallel").As<Napi::Number>().Int32Value();
     w->gen.stream     = o.Get("stream").ToBoolean();
     w->gen.ignore_eos = o.Get("ignoreEos").ToBoolean();
+    if (o.Has("logprobs") && o.Get("logprobs").IsNumber()) w->gen.logprobs_top = o.Get("logprobs").As<Napi::Number>().Int32Value();
     Napi::Array stops = o.Get("stop").As<Napi::Array>();
     for (uint32_t i = 0; i < stops.Length(); i++) w->gen.stop_strings.push_back(stops.Get(i).As<Napi::String>());
     Napi::Object s = o.Get("sampling").As<Napi::Object>();

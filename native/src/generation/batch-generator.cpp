@@ -2,6 +2,7 @@
 #include "sampling/chain.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 
 const char * iit_stop_reason_name(iit_stop_reason r) {
@@ -24,6 +25,7 @@ struct slot {
     llama_sampler * chain  = nullptr;
     bool            greedy = false; // chain is exactly [greedy]: argmax of the logits row (see sample)
     const std::vector<llama_token> * prompt = nullptr;
+    llama_sampler * lp_rules = nullptr; // the rule adapter's twin for logprobs (its state follows the tokens)
     size_t          n_fed  = 0;  // prompt tokens already in the batch/cache
     int32_t         n_past = 0;
     int32_t         i_out  = -1; // index of this slot's logits in the current batch
@@ -67,6 +69,35 @@ llama_token sample(const slot & sl, llama_context * ctx, int32_t n_vocab) {
     return best;
 }
 
+// The logprob of `t` and the top alternatives in row i_out, under the rules when the slot has them
+// (the same arithmetic as iit_score, so a stream's logprobs are the non-stream ones).
+void token_logprobs(const slot & sl, llama_context * ctx, int32_t n_vocab, llama_token t, int32_t k,
+                    std::vector<llama_token_data> & cand, iit_token_logprobs & out) {
+    const float * row = llama_get_logits_ith(ctx, sl.i_out);
+    cand.resize(n_vocab);
+    for (int32_t i = 0; i < n_vocab; i++) cand[i] = { i, row[i], 0.0f };
+    if (sl.lp_rules) {
+        llama_token_data_array arr = { cand.data(), cand.size(), -1, false };
+        llama_sampler_apply(sl.lp_rules, &arr);
+        // the adapter may reorder or drop candidates: back to one entry per id, dropped ones at -inf
+        std::vector<float> adapted(n_vocab, -INFINITY);
+        for (size_t j = 0; j < arr.size; j++) adapted[arr.data[j].id] = arr.data[j].logit;
+        for (int32_t i = 0; i < n_vocab; i++) cand[i] = { i, adapted[i], 0.0f };
+        llama_sampler_accept(sl.lp_rules, t);
+    }
+    float mx = -INFINITY;
+    for (const auto & c : cand) mx = std::max(mx, c.logit);
+    double sum = 0.0;
+    for (const auto & c : cand) sum += std::exp((double) (c.logit - mx));
+    const float lse = mx + (float) std::log(sum);
+    out.token   = t;
+    out.logprob = cand[t].logit - lse;
+    const int32_t kk = std::min(k, n_vocab);
+    std::partial_sort(cand.begin(), cand.begin() + kk, cand.end(), [](const auto & a, const auto & b) { return a.logit > b.logit; });
+    out.top.clear();
+    for (int32_t j = 0; j < kk; j++) out.top.emplace_back(cand[j].id, cand[j].logit - lse);
+}
+
 } // namespace
 
 std::string iit_generate(llama_context * ctx,
@@ -101,12 +132,15 @@ std::string iit_generate(llama_context * ctx,
 
     llama_batch batch = llama_batch_init(n_batch, 0, 1);
     std::string error;
+    std::vector<llama_token_data> lp_cand;
+    iit_token_logprobs lp;
 
     auto finish = [&](slot & sl, iit_stop_reason reason) {
         sl.res.reason = reason;
         results[sl.index] = std::move(sl.res);
         if (cb.on_done) cb.on_done(sl.index, results[sl.index]);
         llama_sampler_free(sl.chain);
+        if (sl.lp_rules) llama_sampler_free(sl.lp_rules);
         const llama_seq_id seq = sl.seq;
         sl = slot{};
         sl.seq = seq;
@@ -138,6 +172,10 @@ std::string iit_generate(llama_context * ctx,
             sl.prompt = &prompts[sl.index];
             sl.chain  = make_chain(*sl.prompt);
             sl.greedy = iit_chain_is_greedy(sl.chain);
+            if (params.logprobs_top >= 0 && params.logprobs_rules) {
+                sl.lp_rules = iit_sampler_init_rules(vocab, *params.logprobs_rules);
+                if (sl.lp_rules) iit_rules_set_prompt(sl.lp_rules, sl.prompt->data(), sl.prompt->size());
+            }
             sl.res.n_prompt = (int32_t) sl.prompt->size();
             llama_memory_seq_rm(mem, sl.seq, -1, -1);
             for (auto * e : params.experts) llama_memory_seq_rm(llama_get_memory(e), sl.seq, -1, -1);
@@ -184,6 +222,10 @@ std::string iit_generate(llama_context * ctx,
             if (!sl.active || sl.i_out < 0) continue;
             if (params.expert_row) *params.expert_row = sl.i_out;
             llama_token t = sample(sl, ctx, n_vocab);
+            if (params.logprobs_top >= 0 && cb.on_logprobs) {
+                token_logprobs(sl, ctx, n_vocab, t, params.logprobs_top, lp_cand, lp);
+                cb.on_logprobs(sl.index, lp);
+            }
             if (!params.ignore_eos && llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
             sl.res.tokens.push_back(t);
             size_t before = sl.res.text.size();

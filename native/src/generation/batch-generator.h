@@ -3,6 +3,7 @@
 #pragma once
 
 #include "llama.h"
+#include "sampling/rules-sampler.h"
 
 #include <functional>
 #include <string>
@@ -21,6 +22,17 @@ struct iit_gen_params {
     // *expert_row is set to the sampled sequence's batch index before each sample.
     std::vector<llama_context *> experts;
     int32_t *                    expert_row = nullptr;
+    // >= 0: report each sampled token's logprob (the end-of-generation token too) and this many
+    // alternatives, under log_softmax(logits + rule scores) when `logprobs_rules` is set: the numbers
+    // teacher-forced scoring gives (iit_score), while the tokens are made, for streams
+    int32_t                  logprobs_top   = -1;
+    const iit_rules_params * logprobs_rules = nullptr;
+};
+
+struct iit_token_logprobs {
+    llama_token                                 token   = 0;
+    float                                       logprob = 0.0f;
+    std::vector<std::pair<llama_token, float>>  top; // best first
 };
 
 enum iit_stop_reason {
@@ -46,6 +58,7 @@ struct iit_gen_callbacks {
     // true once the caller has dropped prompt `index` (a client that went away): it ends at its next
     // token as IIT_STOP_ABORTED, or is not started, and its slot goes to the next waiting prompt
     std::function<bool(size_t index)>                                stopped;
+    std::function<void(size_t index, const iit_token_logprobs & lp)> on_logprobs; // only when params.logprobs_top >= 0
 };
 
 // Runs every prompt to completion. Returns "" on success or an error message; results[i]

@@ -19,6 +19,7 @@ async function readChat(stream: AsyncIterable<OpenAI.Chat.Completions.ChatComple
   let usage: OpenAI.CompletionUsage | null | undefined;
   const logprobs: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
   let chunks = 0;
+  let withLogprobs = 0;
   for await (const c of stream) {
     chunks++;
     expect(c.object).toBe("chat.completion.chunk");
@@ -30,9 +31,24 @@ async function readChat(stream: AsyncIterable<OpenAI.Chat.Completions.ChatComple
     const ch = c.choices[0];
     text += ch.delta.content ?? "";
     logprobs.push(...(ch.logprobs?.content ?? []));
+    if (ch.logprobs?.content?.length) withLogprobs++;
     finish = ch.finish_reason;
   }
-  return { text, finish, usage, logprobs, chunks };
+  return { text, finish, usage, logprobs, chunks, withLogprobs };
+}
+
+type ChatLogprob = OpenAI.Chat.Completions.ChatCompletionTokenLogprob;
+
+/**
+ * A stream's logprobs are made while decoding (batch shapes of generation), the non-stream ones by a
+ * scoring pass over the finished text: the same tokens and alternatives, values equal up to float noise.
+ */
+function expectSameLogprobs(streamed: ChatLogprob[], whole: ChatLogprob[], digits = 3) {
+  expect(streamed.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(whole.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]));
+  streamed.forEach((t, i) => {
+    expect(t.logprob).toBeCloseTo(whole[i].logprob, digits);
+    t.top_logprobs.forEach((a, j) => expect(a.logprob).toBeCloseTo(whole[i].top_logprobs[j].logprob, digits));
+  });
 }
 
 describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => {
@@ -82,18 +98,34 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     expect(usage).toEqual(whole.usage);
   });
 
-  it("logprobs in a stream are the non-stream logprobs (chat and legacy)", async () => {
+  it("logprobs stream with their tokens and are the non-stream logprobs (chat and legacy)", async () => {
     const body = { model: s.model, messages: chat("Tell me a story about a dog."), max_tokens: 12, logprobs: true, top_logprobs: 3 };
     const whole = await client.chat.completions.create(body);
     const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
     expect(r.text).toBe(whole.choices[0].message.content);
-    expect(r.logprobs).toEqual(whole.choices[0].logprobs!.content);
+    expectSameLogprobs(r.logprobs, whole.choices[0].logprobs!.content!);
+    expect(r.withLogprobs).toBeGreaterThan(5); // chunk by chunk, not all at the end
 
     const legacy = { model: s.model, prompt: "Once upon a time", max_tokens: 8, logprobs: 2 };
-    const w = await client.completions.create(legacy);
-    const got: OpenAI.Completions.CompletionChoice.Logprobs[] = [];
-    for await (const c of await client.completions.create({ ...legacy, stream: true })) if (c.choices[0]?.logprobs) got.push(c.choices[0].logprobs);
-    expect(got).toEqual([w.choices[0].logprobs]);
+    const w = (await client.completions.create(legacy)).choices[0].logprobs!;
+    const got = { tokens: [] as string[], token_logprobs: [] as number[], top: [] as string[][], text_offset: [] as number[] };
+    for await (const c of await client.completions.create({ ...legacy, stream: true })) {
+      const lp = c.choices[0]?.logprobs;
+      if (!lp) continue;
+      got.tokens.push(...lp.tokens!);
+      got.token_logprobs.push(...lp.token_logprobs!);
+      got.top.push(...lp.top_logprobs!.map((m) => Object.keys(m)));
+      got.text_offset.push(...lp.text_offset!);
+    }
+    expect(got.tokens).toEqual(w.tokens);
+    expect(got.text_offset).toEqual(w.text_offset);
+    expect(got.top).toEqual(w.top_logprobs!.map((m) => Object.keys(m)));
+    got.token_logprobs.forEach((x, i) => expect(x).toBeCloseTo(w.token_logprobs![i], 3));
+
+    // a one-token greedy request (a judge's) streams its logprobs too
+    const one = await readChat(await client.chat.completions.create({ ...body, max_tokens: 1, stream: true }));
+    expect(one.logprobs).toHaveLength(1);
+    expect(one.logprobs[0].token).toBe(whole.choices[0].logprobs!.content![0].token);
   });
 
   it("raw SSE: text/event-stream, tokens arrive as they are generated, data: [DONE] last", async () => {
@@ -155,7 +187,10 @@ describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", 
       const whole = await client.chat.completions.create(body);
       const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
       expect(r.text).toBe(whole.choices[0].message.content);
-      expect(r.logprobs).toEqual(whole.choices[0].logprobs!.content);
+      // under the rules: the product distribution, as the non-stream scoring pass computes it (a rule
+      // state out of step would be off by a whole rule score, 1.5 or more; the LoRA's float noise is < 1e-3)
+      expectSameLogprobs(r.logprobs, whole.choices[0].logprobs!.content!, 2);
+      expect(r.withLogprobs).toBeGreaterThan(5);
       // the adapters act: the plain model says something else
       const base = await post(`${plain.url}/chat/completions`, { messages: chat("Tell me a story"), max_tokens: 30 });
       expect(base.json.choices[0].message.content).not.toBe(r.text);
