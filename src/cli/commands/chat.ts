@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { ChatSession, type Candidate } from "../../chat/ChatSession.js";
-import { IitError } from "../../errors.js";
+import { IitError, InvalidOptionError } from "../../errors.js";
 import { loadModel } from "../../model/Model.js";
 import { placementLine } from "../../model/placement.js";
 import { loadRules } from "../../rules/loadRules.js";
@@ -39,6 +39,11 @@ export const chatCommand = addGenerationOptions(
   const sampling = samplingFrom(o);
   const rulesName = o.rules ?? "hewitt2024";
   await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(false) });
+  if (sampling.template === "model" && !model.meta.chatTemplate) {
+    throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template, so --template model cannot format the conversation`, {
+      suggestion: "use --template tulu (the paper's format) or raw",
+    });
+  }
   await using experts = await loadExperts(o);
   const session = new ChatSession(model, {
     generation: { ...sampling, rules: undefined, experts: experts.list },

@@ -65,6 +65,13 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     expect(logprobs.some(([a, b]) => Math.abs(a - b) > 0.01)).toBe(true);
   });
 
+  it("refuses --template model on a GGUF without a chat template before the first message", async () => {
+    const r = await chat(["--template", "model"], (p) => p.write("Hello\n"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/iit: error \[NO_CHAT_TEMPLATE\]: .*stories260K\.gguf has no chat template[\s\S]*try: use --template tulu/);
+    expect(r.stdout).toBe("");
+  });
+
   it("leaves out the oldest exchanges, with a note, when the conversation outgrows --ctx", async () => {
     const r = await chat(["-n", "8", "--ctx", "64"], (p) => {
       p.write("Tell me a story about a cat\nAnd then what happened\nTell me more about the dog\nWhat did Lily say\n");
