@@ -65,11 +65,29 @@ export const chatCommand = addGenerationOptions(
       rl.prompt();
     }
   };
-  rl.on("SIGINT", interrupt); // a terminal: readline turns Ctrl-C into this event
-  process.on("SIGINT", interrupt); // piped stdin: the signal itself
+  rl.on("SIGINT", interrupt); // a terminal at the prompt: readline turns Ctrl-C into this event
+  process.on("SIGINT", interrupt); // piped stdin, and a terminal during a reply: the signal itself
+  // Lines are queued by a listener, so a line that arrives during a reply waits its turn.
+  const lines: string[] = [];
+  let closed = false;
+  let wake = () => {};
+  rl.on("line", (l) => (lines.push(l), wake()));
+  rl.on("close", () => ((closed = true), wake()));
+  const next = async (): Promise<string | undefined> => {
+    while (lines.length === 0 && !closed) await new Promise<void>((r) => (wake = r));
+    return lines.shift();
+  };
+  // During a reply the terminal leaves raw mode: its driver turns Ctrl-C into SIGINT, one path for
+  // terminals and pipes, and lines typed meanwhile wait in the terminal until the prompt is back.
+  const cooked = (on: boolean) => {
+    if (!tty) return;
+    if (on) rl.pause();
+    process.stdin.setRawMode(!on);
+    if (!on) rl.resume();
+  };
   try {
     if (tty) rl.prompt();
-    for await (const raw of rl) {
+    for (let raw = await next(); raw !== undefined; raw = await next()) {
       const line = raw.trim();
       const [cmd, ...rest] = line.split(/\s+/);
       if (line === "") {
@@ -90,6 +108,7 @@ export const chatCommand = addGenerationOptions(
         else say("/top needs a message: /top TEXT, or after a reply");
       } else {
         replying = new AbortController();
+        cooked(true);
         try {
           const r = await session.reply(line, (text) => process.stdout.write(text), replying.signal);
           process.stdout.write("\n");
@@ -102,6 +121,7 @@ export const chatCommand = addGenerationOptions(
           process.stderr.write(`iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`);
         } finally {
           replying = undefined;
+          cooked(false);
         }
       }
       if (tty) rl.prompt();

@@ -1,6 +1,7 @@
 // Issue 23 item 4: `iit chat` through piped stdin (a real process; replies compared with in-process generation).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../../src/data/template.js";
 import { loadModel } from "../../../src/model/Model.js";
@@ -110,5 +111,29 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     expect(r.stderr).not.toMatch(/unexpected|    at /);
     // after the stopped reply and the refused message, "Lily" is answered in the same conversation
     expect(second.trim().length).toBeGreaterThan(100);
+  });
+});
+
+const hasPython = spawnSync("python3", ["-c", "import pty"]).status === 0;
+
+describe.skipIf(skip || (hasPython ? false : "python3 (its pty module drives the terminal) not found"))("iit chat in a terminal (a real pseudo-terminal)", () => {
+  it("prompts, streams the reply, Ctrl-C (the key) stops the reply and the chat goes on", () => {
+    const spec = {
+      cmd: [process.execPath, cliPath, "chat", "-m", storiesModel, "-t", "1", "-n", "4000", "--ctx", "4096"],
+      steps: [
+        ["lists the commands[\\s\\S]*> ", "Once upon a time\r"],
+        ["Once upon a time\\r*\\n[\\s\\S]{200}", "\u0003"], // 200 characters of the reply (the echo ends \r\r\n), then Ctrl-C
+        ["reply stopped[\\s\\S]*> ", "/rules\r"],
+        ["rules on \\(hewitt2024\\)[\\s\\S]*> ", "/exit\r"],
+      ],
+      timeout: 60,
+    };
+    const r = spawnSync("python3", [join(repoRoot, "test", "helpers", "pty-run.py"), JSON.stringify(spec)], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const run = JSON.parse(r.stdout) as { transcript: string; status: number; timed_out: boolean };
+    expect(run.timed_out, run.transcript.slice(-500)).toBe(false);
+    expect(run.status).toBe(0);
+    expect(run.transcript).toMatch(/reply stopped/);
+    expect(run.transcript).not.toMatch(/interrupted|unexpected/);
   });
 });
