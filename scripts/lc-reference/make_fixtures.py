@@ -150,6 +150,11 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def data_dir(out: Path, gamed: str) -> Path:
+    """The layout `iit data get alpaca-eval-lc` makes: `--data-dir out/data-<gamed>` finds it."""
+    return out / f"data-{gamed}" / "alpaca-eval-lc"
+
+
 def write_gamed(out: Path, name: str, n_instr: int, seed: int) -> np.ndarray:
     """df_gamed.csv as glm_winrate reads it: the two length-gamed baselines judged against the
     baseline (preference in [0, 1]), per-model standardised length differences, difficulties."""
@@ -165,7 +170,7 @@ def write_gamed(out: Path, name: str, n_instr: int, seed: int) -> np.ndarray:
                  not_gamed_baseline=False)
             for i in range(n_instr)
         ]
-    d = out / "gamed" / name
+    d = data_dir(out, name)
     d.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(d / "df_gamed.csv", index=False, float_format="%.10g")
     s = pd.Series(difficulty, index=pd.RangeIndex(n_instr, name="index"), name="instruction_difficulty")
@@ -212,7 +217,7 @@ def main():
                patsy=patsy.__version__, python=sys.version.split()[0])
 
     for i, (name, gamed, n, generator_2, opts) in enumerate(FIXTURES):
-        glm, fitted = load_glm_module(source, out / "gamed" / gamed)
+        glm, fitted = load_glm_module(source, data_dir(out, gamed))
         rows = make_rows(np.random.default_rng(1000 + i), difficulties[gamed], n, **opts)
         annotations = [
             dict(instruction=f"instruction {j}", output_1=text_of_length(r["len_1"]), generator_1=BASELINE,
