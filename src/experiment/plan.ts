@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { assertGamedData, gamedDataPath } from "../eval/glm/gamedData.js";
 import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
@@ -90,6 +91,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
   };
   const genId = new Map<string, (seed: number) => string>();
   const ev = c.evaluation;
+  if (ev.lengthControlled) assertGamedData();
   // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
   if (c.lab) {
     await add({ id: WORLD_STEP, kind: "world", arm: "lab", seed: null, slice: { world: c.lab.world, data: LAB_DATA_VERSION }, files: { base: c.baseModel }, deps: {} });
@@ -242,8 +244,12 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     kind: "aggregate",
     arm: "*",
     seed: null,
-    slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
-    files: {},
+    slice: {
+      arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })),
+      reference: ref.name,
+      ...(ev.lengthControlled ? { lengthControlled: true } : {}),
+    },
+    files: ev.lengthControlled ? { df_gamed: gamedDataPath() } : {},
     deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;

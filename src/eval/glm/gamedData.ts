@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
@@ -41,12 +42,22 @@ export async function readGamedData(dir?: string): Promise<GamedData> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new DatasetError("LC_DATA_MISSING", `the length-controlled win rate needs AlpacaEval's ${GAMED_FILE}, not found at ${path}`, {
-      cause,
-      suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${LC_DATA_NAME}/${GAMED_FILE})`,
-    });
+    throw missing(path, cause);
   }
   return parseGamedData(text, path);
+}
+
+/** Fails early (before hours of generation) when df_gamed.csv is not in the data folder. */
+export function assertGamedData(dir?: string): void {
+  const path = gamedDataPath(dir);
+  if (!existsSync(path)) throw missing(path);
+}
+
+function missing(path: string, cause?: unknown): DatasetError {
+  return new DatasetError("LC_DATA_MISSING", `the length-controlled win rate needs AlpacaEval's ${GAMED_FILE}, not found at ${path}`, {
+    cause,
+    suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${LC_DATA_NAME}/${GAMED_FILE})`,
+  });
 }
 
 const REQUIRED = ["index", "preference", "std_delta_len", "instruction_difficulty", "not_gamed_baseline"] as const;
