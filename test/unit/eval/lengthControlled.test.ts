@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DatasetError, IitError } from "../../../src/errors.js";
-import type { Annotation } from "../../../src/eval/annotations.js";
+import { parse } from "csv-parse/sync";
+import { readAnnotations, type Annotation } from "../../../src/eval/annotations.js";
 import { gamedDataPath, parseGamedData } from "../../../src/eval/glm/gamedData.js";
 import { argsortEqualKeys, groupKFoldEqualSizes } from "../../../src/eval/glm/groupKFold.js";
 import { Mt19937 } from "../../../src/eval/glm/mt19937.js";
@@ -194,5 +195,20 @@ describe("iit winrate --length-controlled (the built CLI, a real process)", () =
     expect(r.stderr).toContain("iit data get alpaca-eval-lc");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(file, "utf8").length).toBeGreaterThan(0); // the input survives
+  });
+});
+
+// The published leaderboard rows of ../shared/data/alpaca_eval, once `iit data get alpaca-eval-lc` has run.
+// They were computed by AlpacaEval on other numpy/scikit-learn releases (whose folds may differ), hence 0.1.
+const shared = resolve(fixturesDir, "../../../../shared/data/alpaca_eval");
+const haveReal = existsSync(gamedDataPath()) && existsSync(join(shared, "leaderboard.csv"));
+describe.skipIf(!haveReal)("the published AlpacaEval 2 LC win rates (needs alpaca-eval-lc and ../shared)", () => {
+  const rows = haveReal
+    ? (parse(readFileSync(join(shared, "leaderboard.csv"), "utf8"), { columns: true }) as Record<string, string>[])
+    : [];
+  it.each(rows.map((r) => [r[""], Number(r.length_controlled_winrate)] as const))("%s: %f", async (model, published) => {
+    const annotations = await readAnnotations(join(shared, `${model}.annotations.json`));
+    const got = await lengthControlledWinRate(annotations);
+    expect(Math.abs(got.length_controlled_winrate - published)).toBeLessThan(0.1);
   });
 });
