@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
-import { assertGamedData, gamedDataPath } from "../eval/glm/gamedData.js";
+import { gamedDataPath, LC_DATA_NAME } from "../eval/glm/gamedData.js";
 import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
@@ -91,7 +91,6 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
   };
   const genId = new Map<string, (seed: number) => string>();
   const ev = c.evaluation;
-  if (ev.lengthControlled) assertGamedData();
   // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
   if (c.lab) {
     await add({ id: WORLD_STEP, kind: "world", arm: "lab", seed: null, slice: { world: c.lab.world, data: LAB_DATA_VERSION }, files: { base: c.baseModel }, deps: {} });
@@ -249,7 +248,8 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
       reference: ref.name,
       ...(ev.lengthControlled ? { lengthControlled: true } : {}),
     },
-    files: ev.lengthControlled ? { df_gamed: gamedDataPath() } : {},
+    // An input like any other: checked before the first step runs, marked by --dry-run.
+    files: ev.lengthControlled ? { [LC_DATA_NAME]: gamedDataPath() } : {},
     deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;

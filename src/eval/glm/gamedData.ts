@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
@@ -45,12 +44,6 @@ export async function readGamedData(dir?: string): Promise<GamedData> {
     throw missing(path, cause);
   }
   return parseGamedData(text, path);
-}
-
-/** Fails early (before hours of generation) when df_gamed.csv is not in the data folder. */
-export function assertGamedData(dir?: string): void {
-  const path = gamedDataPath(dir);
-  if (!existsSync(path)) throw missing(path);
 }
 
 function missing(path: string, cause?: unknown): DatasetError {

@@ -75,14 +75,18 @@ describe.skipIf(skip)("an experiment with evaluation.lengthControlled (real proc
     expect(existsSync(join(out, "plots", "lcWinrate.svg"))).toBe(true);
   });
 
-  it("without alpaca-eval-lc the run stops before any step, naming `iit data get alpaca-eval-lc`", () => {
-    process.env.IIT_DATA_DIR = tempDir("iit-lc-nodata-");
+  it("without alpaca-eval-lc: --dry-run marks it, and the run stops before any step naming `iit data get alpaca-eval-lc`", () => {
+    const empty = tempDir("iit-lc-nodata-");
+    process.env.IIT_DATA_DIR = empty;
     const other = tempDir("iit-lc-exp2-");
+    const dry = iit(["experiment", "run", config(other), "--dry-run"]);
     const r = iit(["experiment", "run", config(other)]);
     process.env.IIT_DATA_DIR = lcData;
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`MISSING: alpaca-eval-lc=${join(empty, "alpaca-eval-lc", "df_gamed.csv")}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^iit: error \[LC_DATA_MISSING\]/);
-    expect(r.stderr).toContain("iit data get alpaca-eval-lc");
+    expect(r.stderr).toMatch(/^iit: error \[EXPERIMENT_INPUT_MISSING\]: .*alpaca-eval-lc\/df_gamed\.csv \(aggregate alpaca-eval-lc\)/);
+    expect(r.stderr).toContain("try: run `iit data get alpaca-eval-lc`");
     expect(existsSync(join(other, "out", "steps"))).toBe(false);
   });
 });
