@@ -8,7 +8,7 @@ import { readAnnotations, type Annotation } from "../../../src/eval/annotations.
 import { gamedDataPath, parseGamedData } from "../../../src/eval/glm/gamedData.js";
 import { argsortEqualKeys, groupKFoldEqualSizes } from "../../../src/eval/glm/groupKFold.js";
 import { Mt19937 } from "../../../src/eval/glm/mt19937.js";
-import { computeLengthControlled, lengthControlledWinRate } from "../../../src/eval/lengthControlled.js";
+import { computeLengthControlled, isExtremeChange, lengthControlledWinRate } from "../../../src/eval/lengthControlled.js";
 import { iit } from "../../helpers/cli.js";
 import { tempDir } from "../../helpers/fixtures.js";
 
@@ -210,5 +210,19 @@ describe.skipIf(!haveReal)("the published AlpacaEval 2 LC win rates (needs alpac
     const annotations = await readAnnotations(join(shared, `${model}.annotations.json`));
     const got = await lengthControlledWinRate(annotations);
     expect(Math.abs(got.length_controlled_winrate - published)).toBeLessThan(0.1);
+  });
+});
+
+describe("AlpacaEval's extreme-change warning", () => {
+  it("follows its docstring's examples (abs_diff 10, rel_diff 4)", () => {
+    // old 20: too small below min(20 − 20/4, 20 − 10) = 10, too large above max(20 + 80/4, 30) = 40
+    expect([9.9, 10, 40, 40.1].map((v) => isExtremeChange(20, v))).toEqual([true, false, false, true]);
+    // old 50: below 37.5 or above 62.5
+    expect([37.4, 37.5, 62.5, 62.6].map((v) => isExtremeChange(50, v))).toEqual([true, false, false, true]);
+  });
+  it("--data-dir without --length-controlled is a usage error", async () => {
+    const r = iit(["winrate", "--annotations", "x.json", "--data-dir", "d"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("[INVALID_OPTION]: --data-dir is only read with --length-controlled");
   });
 });
