@@ -23,7 +23,10 @@ export interface LengthControlledResult {
   length_controlled_winrate: number;
   /** 100 · pandas `sem` (ddof = 1) of those predictions. */
   lc_standard_error: number;
-  /** The fitted coefficients, under AlpacaEval's names (all 0 when output_2 is the baseline itself). */
+  /**
+   * The fitted coefficients of AlpacaEval's `np.tanh(std_delta_len)`, `instruction_difficulty` and
+   * `not_gamed_baseline.astype(float)` (all 0 when output_2 is the baseline itself).
+   */
   lc_weights: { length: number; instruction_difficulty: number; not_gamed_baseline: number };
   /** The inverse L1 strength the 5-fold cross-validation chose (null when nothing was fitted). */
   lc_C: number | null;
