@@ -74,6 +74,10 @@ export type IitErrorCode =
   | "ANNOTATIONS_NOT_JSON"
   | "ANNOTATIONS_UNREADABLE"
   | "NO_TARGETS"
+  // The length-controlled win rate
+  | "LC_DATA_MISSING"
+  | "LC_DATA_MALFORMED"
+  | "LC_NOT_COMPUTABLE"
   // Experiments, lab, reports, serve, bench
   | "EXPERIMENT_CONFIG_INVALID"
   | "EXPERIMENT_CONFIG_NOT_FOUND"

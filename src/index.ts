@@ -17,6 +17,15 @@ export { mergeOutputs } from "./generation/merge.js";
 export { tuluPrompt, type Message, type Role } from "./data/template.js";
 export { benchGenerate, type BenchGenerateOptions, type BenchGenerateResult } from "./bench/benchGenerate.js";
 export { computeWinRate, type WinRateSummary } from "./eval/winrate.js";
+export {
+  lengthControlledWinRate,
+  computeLengthControlled,
+  type LengthControlledDetail,
+  type LengthControlledOptions,
+  type LengthControlledResult,
+} from "./eval/lengthControlled.js";
+export { readGamedData, parseGamedData, gamedDataPath, type GamedData } from "./eval/glm/gamedData.js";
+export { dataDir } from "./data/dataDir.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
 export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";

@@ -130,6 +130,11 @@ export const evaluationSchema = z
     bothOrders: z.boolean().optional(),
     /** Seed of the per-pair presentation order (single order only). Defaults to 42. */
     judgeSeed: z.int().optional(),
+    /**
+     * Also AlpacaEval 2's length-controlled win rate in the tables and the report (needs
+     * `iit data get alpaca-eval-lc` in IIT_DATA_DIR or the package's data/; instructions in AlpacaEval's order).
+     */
+    lengthControlled: z.boolean().optional(),
   })
   .strict();
 
@@ -214,6 +219,9 @@ export const experimentSchema = z
     });
     if (!c.evaluation.judge && c.evaluation.grader !== "lab") {
       ctx.addIssue({ code: "custom", path: ["evaluation", "judge"], message: 'give a judge (a GGUF or openai:URL), or grader "lab"' });
+    }
+    if (c.evaluation.lengthControlled && !c.evaluation.judge) {
+      ctx.addIssue({ code: "custom", path: ["evaluation", "lengthControlled"], message: "the length-controlled win rate needs judged annotations: give a judge" });
     }
     if (c.evaluation.grader === "lab" && !c.lab) {
       ctx.addIssue({ code: "custom", path: ["lab"], message: 'grader "lab" needs a lab section: {"world": SEED}' });

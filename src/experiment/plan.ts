@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { gamedDataPath, LC_DATA_NAME } from "../eval/glm/gamedData.js";
 import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
@@ -242,8 +243,13 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     kind: "aggregate",
     arm: "*",
     seed: null,
-    slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
-    files: {},
+    slice: {
+      arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })),
+      reference: ref.name,
+      ...(ev.lengthControlled ? { lengthControlled: true } : {}),
+    },
+    // An input like any other: checked before the first step runs, marked by --dry-run.
+    files: ev.lengthControlled ? { [LC_DATA_NAME]: gamedDataPath() } : {},
     deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;

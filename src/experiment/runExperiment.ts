@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
+import { LC_DATA_NAME } from "../eval/glm/gamedData.js";
 import { missingInputs } from "./inputs.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { aggregateToFiles, writeResults, type ExperimentResults, type ResultFiles } from "./results.js";
@@ -196,7 +197,11 @@ function checkInputs(selected: Step[], missing: ReturnType<typeof missingInputs>
     throw new ExperimentError(
       "EXPERIMENT_INPUT_MISSING",
       `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      { suggestion: "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them" },
+      {
+        suggestion: absent.some((x) => x.role === LC_DATA_NAME)
+          ? `run \`iit data get ${LC_DATA_NAME}\` (evaluation.lengthControlled reads it from IIT_DATA_DIR, else the package's data/); fix other paths in the config`
+          : "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them",
+      },
     );
   }
 }
