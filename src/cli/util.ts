@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../errors.js";
+import { releaseEarlySignals } from "./earlySignals.js";
 
 /** Prints one JSON object on stdout: the only thing --json commands write there. */
 export function printJson(value: unknown): void {
@@ -38,5 +39,7 @@ export function interruptSignal(): AbortSignal {
     process.once("SIGINT", () => process.exit(130)).once("SIGTERM", () => process.exit(130));
   };
   process.on("SIGINT", first).on("SIGTERM", first);
+  const early = releaseEarlySignals(); // one that arrived while the CLI was starting
+  if (early) first(early);
   return ac.signal;
 }
