@@ -94,10 +94,13 @@ const submitCommand = new Command("submit")
     if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
     const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch });
     if (o.json) return printJson(r);
-    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.script}\n`);
+    const missing = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ");
+    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.missing ? `# MISSING: ${missing(j.missing)}\n` : ""}${j.script}\n`);
     else for (const j of r.submitted) process.stderr.write(`submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`);
     const live = r.live.length ? `, ${r.live.length} already queued or running` : "";
     process.stderr.write(`${r.experiment}: ${r.dryRun ? "would submit" : "submitted"} ${r.submitted.length} job(s); ${r.done.length} step(s) done${live}; follow with: iit experiment status ${configPath}\n`);
+    const absent = r.submitted.filter((j) => j.missing);
+    if (absent.length) process.stderr.write(`MISSING inputs in ${absent.length} step(s) (submit refuses until they exist): ${absent.map((j) => `${j.step} ${missing(j.missing!)}`).join("; ")}\n`);
   });
 
 const STATE_MARK = { done: "✓", running: "▶", queued: "·", failed: "✗", missing: "-" } as const;
