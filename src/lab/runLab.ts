@@ -6,6 +6,7 @@ import { packageRoot } from "../bindings/loadAddon.js";
 import { parseExperimentConfig } from "../experiment/config.js";
 import { runExperiment, type RunExperimentOptions } from "../experiment/runExperiment.js";
 import { labPretrain, type LabPretrainOptions } from "./pretrain.js";
+import { stripBom } from "../util/bom.js";
 
 export const LAB_CONFIG = join(packageRoot, "examples", "lab.json");
 /** The shipped base (world 1); bases of other worlds are made next to it on demand. */
@@ -28,7 +29,7 @@ export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
 
 export async function runLab(o: RunLabOptions = {}) {
   const configPath = o.config ?? LAB_CONFIG;
-  const raw = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown> & { lab: { world: number } };
+  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & { lab: { world: number } };
   const world = o.world ?? raw.lab.world;
   const base = resolve(o.base ?? labBasePath(world));
   let pretrained = null;
