@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../errors.js";
+import { checkSeed } from "../util/seed.js";
 import { releaseEarlySignals } from "./earlySignals.js";
 
 /** Prints one JSON object on stdout: the only thing --json commands write there. */
@@ -11,6 +12,14 @@ export function intOption(name: string) {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
     return n;
+  };
+}
+
+/** A seed as the user typed it: decimal digits only (1e9 and 0x10 are typos here), then checkSeed's range. */
+export function seedOption(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidOptionError("INVALID_OPTION", `${name} ${v} is not a seed: seeds are positive 32-bit integers written in decimal digits`);
+    return checkSeed(Number(v), name);
   };
 }
 
