@@ -1,4 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
+import { checkSeed } from "../util/seed.js";
+import { releaseEarlySignals } from "./earlySignals.js";
 
 /** Prints one JSON object on stdout: the only thing --json commands write there. */
 export function printJson(value: unknown): void {
@@ -10,6 +12,14 @@ export function intOption(name: string) {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
     return n;
+  };
+}
+
+/** A seed as the user typed it: decimal digits only (1e9 and 0x10 are typos here), then checkSeed's range. */
+export function seedOption(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidOptionError("INVALID_OPTION", `${name} ${v} is not a seed: seeds are positive 32-bit integers written in decimal digits`);
+    return checkSeed(Number(v), name);
   };
 }
 
@@ -38,5 +48,7 @@ export function interruptSignal(): AbortSignal {
     process.once("SIGINT", () => process.exit(130)).once("SIGTERM", () => process.exit(130));
   };
   process.on("SIGINT", first).on("SIGTERM", first);
+  const early = releaseEarlySignals(); // one that arrived while the CLI was starting
+  if (early) first(early);
   return ac.signal;
 }

@@ -6,6 +6,7 @@ import { ExperimentError } from "../errors.js";
 import { DATASET_FORMATS } from "../data/convert/index.js";
 import { RULE_NAMES } from "../rules/spec.js";
 import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
+import { stripBom } from "../util/bom.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
@@ -377,7 +378,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
 export function loadExperimentConfig(path: string): ExperimentConfig {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = stripBom(readFileSync(path, "utf8"));
   } catch (e) {
     throw new ExperimentError("EXPERIMENT_CONFIG_NOT_FOUND", `cannot read experiment config ${path}: ${(e as Error).message}`);
   }

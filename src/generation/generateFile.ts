@@ -3,8 +3,12 @@ import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
 import { openJournal, readJournal } from "./journal.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
 import { checkOutputDir, readOutputs, type OutputRecord } from "./outputs.js";
+import { Occurrences, rowKey } from "./rowKeys.js";
 import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
+
+/** A journal line's own field: which occurrence of its instruction the row answers (stripped when folded in). */
+const JOURNAL_OCCURRENCE = "input_occurrence";
 
 export interface GenerateFileOptions extends Omit<GenerateOptions, "onResult"> {
   input: string;
@@ -43,30 +47,40 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   let prompts: PromptRecord[] = await readPrompts(o.input);
   if (o.shard) prompts = shardSlice(prompts, o.shard);
   checkOutputDir(o.output);
-  const before = [...(await readOutputs(o.output)), ...readJournal(o.output)];
-  const done = new Map(before.map((r) => [r.instruction, r]));
-  const existing = [...done.values()];
-  const inInput = new Set(prompts.map((p) => p.instruction));
-  if (!o.force) checkResumeSettings(o.output, existing.filter((r) => inInput.has(r.instruction)), o.config);
-  const todo = prompts.filter((p) => !done.has(p.instruction));
+  // Rows by key (rowKeys.ts): the file's in its order, then the journal's, which say their occurrence
+  // themselves (with --parallel a second "Lily" can finish before the first).
+  const seen = new Occurrences();
+  const done = new Map<string, OutputRecord>();
+  for (const r of await readOutputs(o.output)) done.set(rowKey(r.instruction, seen.next(r.instruction)), r);
+  for (const { [JOURNAL_OCCURRENCE]: at, ...r } of readJournal(o.output)) {
+    done.set(rowKey(r.instruction, seen.next(r.instruction, typeof at === "number" ? at : undefined)), r);
+  }
+  const existing = [...done];
+  const inOrder = new Occurrences();
+  const wanted = prompts.map((p) => {
+    const occurrence = inOrder.next(p.instruction);
+    return { p, occurrence, key: rowKey(p.instruction, occurrence) };
+  });
+  const keys = wanted.map((x) => x.key);
+  const inInput = new Set(keys);
+  if (!o.force) checkResumeSettings(o.output, existing.filter(([k]) => inInput.has(k)).map(([, r]) => r), o.config);
+  const todo = wanted.filter((x) => !done.has(x.key));
   const generator = o.generator ?? model.name;
   let tokens = 0;
 
   // Rows in input order (unfinished prompts left out until they finish), then earlier rows of other inputs.
-  const rows = (): OutputRecord[] => [
-    ...prompts.flatMap((p) => (done.has(p.instruction) ? [done.get(p.instruction)!] : [])),
-    ...existing.filter((r) => !inInput.has(r.instruction)),
-  ];
+  const others = () => existing.filter(([k]) => !inInput.has(k)).map(([, r]) => r);
+  const rows = (): OutputRecord[] => [...keys.flatMap((k) => (done.has(k) ? [done.get(k)!] : [])), ...others()];
   const journal = openJournal(o.output);
 
   o.onProgress?.(prompts.length - todo.length, prompts.length);
   let aborted = false;
   try {
-    await model.generate(todo, {
+    await model.generate(todo.map((x) => x.p), {
       ...o,
       onResult: (i, r) => {
         if (r.stopReason === "aborted") return;
-        const p = todo[i];
+        const { p, key, occurrence } = todo[i];
         tokens += r.tokens.length;
         const row: OutputRecord = {
           instruction: p.instruction,
@@ -77,8 +91,8 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
           stop_reason: r.stopReason,
           ...(o.config ? { generator_config: o.config } : {}),
         };
-        journal.append(row);
-        done.set(p.instruction, row);
+        journal.append({ ...row, [JOURNAL_OCCURRENCE]: occurrence });
+        done.set(key, row);
         o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
       },
     });
@@ -95,7 +109,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
     total: prompts.length,
     generated: done.size - existing.length,
     skipped: prompts.length - todo.length,
-    kept: existing.filter((r) => !inInput.has(r.instruction)).length,
+    kept: others().length,
     tokens,
     seconds: (performance.now() - t0) / 1000,
     aborted,

@@ -12,6 +12,7 @@ import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { loadProgressBar, progressBar } from "../progress.js";
+import { handlesInterrupts } from "../earlySignals.js";
 import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
 /** What addGenerationOptions adds, as commander parses it. */
@@ -100,7 +101,7 @@ interface GenerateCliOptions extends ModelCliOptions, GenerationCliOptions {
 
 export const generateCommand = addGenerationOptions(
   addModelOptions(
-    new Command("generate")
+    handlesInterrupts(new Command("generate"))
       .description("generate for one prompt (--prompt) or a file of prompts (--input) into AlpacaEval model_outputs.json")
       .option("-p, --prompt <text>", "one instruction; the output streams to stdout")
       .option("-i, --input <file>", "prompts: JSONL of {instruction}, messages JSONL, or an AlpacaEval JSON array")
@@ -115,7 +116,8 @@ export const generateCommand = addGenerationOptions(
   if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const sampling = samplingFrom(o);
-  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  const signal = interruptSignal(); // before loading: a signal during the load also exits 130
+  await using model = await loadModel({ ...modelOptionsFrom(o), signal, onLoadProgress: loadProgressBar(!!o.json) });
   if (!o.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
   await using experts = await loadExperts(o);
   const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
@@ -124,7 +126,6 @@ export const generateCommand = addGenerationOptions(
   }
   sampling.experts = experts.list;
   const generator = o.generator ?? model.name;
-  const signal = interruptSignal();
 
   if (o.prompt) {
     let shown = "";
