@@ -171,3 +171,16 @@ describe("lab grader: the corpus's own layouts", () => {
     }
   });
 });
+
+describe("lab grader: names in lower case", () => {
+  it("reads a lower-case word as a name only when the lab's sentences never use it (world 6 has a creature Live)", () => {
+    const w6 = makeWorld({ seed: 6 });
+    expect(w6.byName.has("Live")).toBe(true);
+    const x = w6.creatures.find((y) => y.name !== "Live" && y.friend !== "Live")!;
+    const ask = (task: Task, out: string) => gradeOutput(w6, { instruction: "", creature: x.name, task, group: x.group }, out, true);
+    // "live" is the verb of "where does X live?": the colour stays the asked creature's.
+    expect(ask("colour", `they live. it is ${x.colour}.`).correct).toBe(true);
+    expect(ask("colour", `Live is ${x.colour}.`).correct).toBe(false);
+    expect(ask("friend", `${x.friend.toLowerCase()}.`).correct).toBe(true);
+  });
+});
