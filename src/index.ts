@@ -77,6 +77,8 @@ export { buildReport, type ReportOptions, type ReportResult } from "./report/bui
 export { makeWorld, type World, type Creature, type Task } from "./lab/world.js";
 export { labPrompts, tuningSets, pretrainingDocs, type LabPrompt } from "./lab/corpus.js";
 export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummary } from "./lab/grade.js";
+export { compareGrades, JUDGE_ORDER } from "./lab/judge.js";
+export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";

@@ -1,5 +1,6 @@
 import type { LengthControlledResult } from "../eval/lengthControlled.js";
 import type { WinRateSummary } from "../eval/winrate.js";
+import { mean, sampleStd } from "../util/stats.js";
 
 /** One judged comparison: an arm's outputs (of one seed) against the reference's (same seed). */
 export interface SeedResult {
@@ -45,17 +46,6 @@ export interface ResultsTable {
   judge: string;
   both_orders: boolean;
   rows: ArmRow[];
-}
-
-export function mean(xs: number[]): number | null {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
-}
-
-/** Sample standard deviation (ddof 1, as pandas); null below two values. */
-export function sampleStd(xs: number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = mean(xs)!;
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 export function armRow(arm: string, kind: string, reference: boolean, seeds: number[], per: SeedResult[], missing: string[]): ArmRow {

@@ -7,6 +7,7 @@ import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
 import { isLabSource, LAB_DATA_VERSION } from "../lab/files.js";
+import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
@@ -125,7 +126,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         files: src.files,
         deps: src.deps,
       });
-      // Snapshots graded on the lab's dev prompts: their generation settings shape the chosen model.
+      // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
       const graded = c.lab && arm.training.evalEvery !== undefined;
       for (const seed of arm.seeds) {
         const train = await add({
@@ -133,7 +134,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen } : {}) },
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}) },
           files: { base: c.baseModel },
           deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
@@ -214,7 +215,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         kind: "grade",
         arm: g.arm,
         seed: g.seed,
-        slice: { grader: "lab", instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
+        slice: { grader: "lab", graderVersion: LAB_GRADER_VERSION, instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
         files: {},
         deps: { outputs: g.id, world: WORLD_STEP },
       });
