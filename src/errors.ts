@@ -42,6 +42,13 @@ export type IitErrorCode =
   // Rules
   | "RULES_INVALID"
   | "RULES_NOT_FOUND"
+  // Fitting rules (iit rules fit)
+  | "FIT_DEV_NOT_LAB"
+  | "FIT_NOT_LAB_BASE"
+  | "FIT_DEV_WRONG_WORLD"
+  | "FIT_SCORER_FAILED"
+  | "FIT_CANDIDATES_INVALID"
+  | "FIT_CACHE_UNWRITABLE"
   // Data
   | "DATA_NOT_FOUND"
   | "DATA_MALFORMED"
@@ -124,6 +131,8 @@ export class LoraAdapterError extends IitError {}
 export class GenerationError extends IitError {}
 /** A rule spec or sampler option is invalid. */
 export class SamplerConfigError extends IitError {}
+/** `iit rules fit` was given a dev set, scorer or candidate file it cannot use, or a scorer failed. */
+export class RuleFitError extends IitError {}
 /** A data file is malformed (the message names the file and line). */
 export class DatasetError extends IitError {}
 /** Training failed or was given impossible options. */
