@@ -78,14 +78,16 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
   const devHash = hashJson(scorer.prompts);
   const modelSha = await sha256File(model.path);
   const cache = await EvalCache.open(o.cache);
-  let cachedHits = 0;
+  // Specs answered by the cache file (written by an earlier run), and specs generated in this run.
+  const fromDisk = new Set<string>();
+  const madeHere = new Set<string>();
   let base: ScoredOutput[] = [];
 
   const evaluate = async (spec: RuleSpecInput, keepOutputs = false): Promise<CachedEval> => {
     const key = evalKey({ spec, modelSha, devHash, scorer: scorer.id, generation });
     const hit = cache.get(key);
     if (hit && (!keepOutputs || hit.outputs)) {
-      cachedHits++;
+      if (!madeHere.has(key)) fromDisk.add(key);
       return hit;
     }
     if (o.signal?.aborted) throw new AbortError();
@@ -106,6 +108,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     }
     const entry: CachedEval = { key, score: s.score, tiebreak: s.tiebreak, ...(s.detail ? { detail: s.detail } : {}), ...(keepOutputs ? { outputs } : {}) };
     await cache.put(entry);
+    madeHere.add(key);
     return entry;
   };
 
@@ -132,14 +135,13 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       deadline: o.seconds === undefined ? undefined : Date.now() + o.seconds * 1000,
       signal: o.signal,
       evaluate: async (p: Point) => {
-        const before = cachedHits;
         const e = await evaluate(specOf(p));
-        return Object.assign({ score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}) }, { cached: cachedHits > before });
+        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), cached: fromDisk.has(e.key) };
       },
       onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: !!(score as { cached?: boolean }).cached }),
     });
     const seconds = (performance.now() - t0) / 1000;
-    const description = describe({ ...o, maxEvals }, result, candidates, devHash, scorer.id, seconds);
+    const description = describe({ ...o, maxEvals }, result, candidates, devHash, scorer.id);
     const spec = specOf(result.best, o.name ?? "fitted", description);
     parseRuleSpec(spec, "the fitted spec");
     const strip = ({ score, tiebreak, detail }: RuleScore) => ({ score, tiebreak, ...(detail ? { detail } : {}) });
@@ -148,7 +150,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       score: strip(result.bestScore),
       base: strip(result.startScore),
       evals: result.evals,
-      cached: cachedHits,
+      cached: fromDisk.size,
       seconds,
       stopped: result.stopped,
       curve: result.curve,
@@ -164,14 +166,16 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
 
 const fmt = (v: number) => Number(v.toFixed(4)).toString();
 
-/** The fitted file's own account of where it came from: dev set, budget, score curve, each token's source. */
+/**
+ * The fitted file's own account of where it came from: dev set, budget, score curve, each token's
+ * source. No wall time: the same fit writes the same bytes.
+ */
 function describe(
   o: Pick<FitRulesOptions, "devSource" | "seed" | "seconds"> & { maxEvals: number },
   r: SearchResult,
   candidates: Candidate[],
   devHash: string,
   scorer: string,
-  seconds: number,
 ): string {
   const tokens = candidates
     .filter((c) => (r.best[TOKEN_PREFIX + c.text] ?? 0) !== 0)
@@ -179,7 +183,7 @@ function describe(
   return (
     `Fitted by iit rules fit with scorer ${scorer} on ${o.devSource ?? "a dev set"} (sha256 ${devHash.slice(0, 16)}), ` +
     `seed ${o.seed ?? 1}, budget ${o.maxEvals} evaluations${o.seconds === undefined ? "" : ` or ${o.seconds} s`}; ` +
-    `${r.evals} evaluations (${r.stopped}) in ${seconds.toFixed(0)} s; dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
+    `${r.evals} evaluations (${r.stopped}); dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
     `Best score after each evaluation: ${r.curve.map(fmt).join(" ")}. ` +
     `Candidate tokens: ${candidates.map((c) => `${JSON.stringify(c.text)} (${c.source})`).join(", ") || "none"}; scored: ${tokens.join(", ") || "none"}.`
   );
