@@ -9,7 +9,7 @@ export interface OutputPieces {
   failAt: number | null;
 }
 
-export type CandidateSource = "first failure" | "marker" | "repeated" | "--candidates";
+export type CandidateSource = "first failure" | "losing answers" | "marker" | "repeated" | "--candidates";
 
 export interface Candidate {
   text: string;
@@ -60,6 +60,37 @@ export function discoverCandidates(outputs: OutputPieces[], max = 8): Candidate[
     if (!out.some((x) => x.text === c.text)) out.push(c);
   }
   return out;
+}
+
+/** One judged answer: its token texts, and whether the judge preferred the other answer of its pair. */
+export interface JudgedPieces {
+  pieces: string[];
+  lost: boolean;
+  won: boolean;
+}
+
+/**
+ * Tokens over-represented in losing answers: found in at least two losing answers, and in a larger share
+ * of the losing answers than of the winning ones (shares smoothed by one, so a token absent from the few
+ * winners does not win by division by zero). Ranked by that ratio, then by losing answers, then text.
+ */
+export function losingTokens(answers: JudgedPieces[], max = 8): Candidate[] {
+  const losing = new Map<string, number>();
+  const winning = new Map<string, number>();
+  let nL = 0;
+  let nW = 0;
+  for (const a of answers) {
+    if (!a.lost && !a.won) continue;
+    a.lost ? nL++ : nW++;
+    const m = a.lost ? losing : winning;
+    for (const t of new Set(a.pieces)) if (t.trim() || t.includes("\n")) m.set(t, (m.get(t) ?? 0) + 1);
+  }
+  const ratio = (t: string) => ((losing.get(t)! + 1) / (nL + 2)) / (((winning.get(t) ?? 0) + 1) / (nW + 2));
+  return [...losing]
+    .filter(([t, l]) => l >= 2 && ratio(t) > 1)
+    .sort((a, b) => ratio(b[0]) - ratio(a[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, max)
+    .map(([text, count]) => ({ text, source: "losing answers" as const, count }));
 }
 
 /** `--candidates FILE`: adds these texts, or with `only` keeps just them. */

@@ -10,10 +10,10 @@ import { sha256File } from "../../util/sha256File.js";
 import { parseRuleSpec } from "../loadRules.js";
 import type { RuleSpecInput } from "../spec.js";
 import { EvalCache, evalKey, type CachedEval } from "./cache.js";
-import { discoverCandidates, mergeCandidates, type Candidate } from "./candidates.js";
+import { discoverCandidates, losingTokens, mergeCandidates, type Candidate } from "./candidates.js";
 import type { RuleScore, RuleScorer, ScoredOutput } from "./scorers.js";
 import { coordinateSearch, type SearchResult } from "./search.js";
-import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Point } from "./space.js";
+import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Point } from "./space.js";
 
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
@@ -83,6 +83,11 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
   const madeHere = new Set<string>();
   let base: ScoredOutput[] = [];
 
+  const generate = async (spec: RuleSpecInput): Promise<ScoredOutput[]> => {
+    const rows = await model.generate(scorer.prompts, { ...generation, temperature: 0, rules: parseRuleSpec(spec), signal: o.signal });
+    return rows.map((r) => ({ output: r.output, tokens: r.tokens, stopReason: r.stopReason }));
+  };
+
   const evaluate = async (spec: RuleSpecInput, keepOutputs = false): Promise<CachedEval> => {
     const key = evalKey({ spec, modelSha, devHash, scorer: scorer.id, generation });
     const hit = cache.get(key);
@@ -91,8 +96,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       return hit;
     }
     if (o.signal?.aborted) throw new AbortError();
-    const rows = await model.generate(scorer.prompts, { ...generation, temperature: 0, rules: parseRuleSpec(spec), signal: o.signal });
-    const outputs = rows.map((r) => ({ output: r.output, tokens: r.tokens, stopReason: r.stopReason }));
+    const outputs = await generate(spec);
     let s: RuleScore;
     try {
       s = await scorer.score(outputs, { base: keepOutputs ? outputs : base, signal: o.signal });
@@ -106,7 +110,14 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     if (!Number.isFinite(s.score) || !Number.isFinite(s.tiebreak)) {
       throw new RuleFitError("FIT_SCORER_FAILED", `the scorer ${scorer.id} returned a score that is not a finite number (${s.score}, tiebreak ${s.tiebreak})`);
     }
-    const entry: CachedEval = { key, score: s.score, tiebreak: s.tiebreak, ...(s.detail ? { detail: s.detail } : {}), ...(keepOutputs ? { outputs } : {}) };
+    const entry: CachedEval = {
+      key,
+      score: s.score,
+      tiebreak: s.tiebreak,
+      ...(s.detail ? { detail: s.detail } : {}),
+      ...(s.perPrompt ? { perPrompt: s.perPrompt } : {}),
+      ...(keepOutputs ? { outputs } : {}),
+    };
     await cache.put(entry);
     madeHere.add(key);
     return entry;
@@ -116,15 +127,39 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     // The base's own answers: the reference of judge scorers, and where candidate tokens are found.
     const empty = await evaluate(specOf({}), true);
     base = empty.outputs as ScoredOutput[];
-    const failAt = scorer.failures?.(base) ?? base.map(() => null);
-    const found = discoverCandidates(
-      base.map((b, i) => ({ pieces: b.tokens.map((t) => model.detokenize([t])), failAt: failAt[i] })),
-      o.maxCandidates ?? 8,
-    );
-    const wanted = mergeCandidates(found, o.candidates, o.onlyCandidates ?? false);
-    const ids = wanted.length ? Array.from(model._native.resolveTokens(wanted.map((c) => c.text))) : [];
-    const candidates = wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
-    const unresolved = wanted.filter((_, i) => ids[i] < 0).map((c) => c.text);
+    const piecesOf = (out: ScoredOutput) => out.tokens.map((t) => model.detokenize([t]));
+    const resolve = (wanted: Candidate[]) => {
+      const ids = wanted.length ? Array.from(model._native.resolveTokens(wanted.map((c) => c.text))) : [];
+      unresolved.push(...wanted.filter((_, i) => ids[i] < 0).map((c) => c.text));
+      return wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
+    };
+    const unresolved: string[] = [];
+    const max = o.maxCandidates ?? 8;
+    let candidates: (Candidate & { id: number })[] = [];
+    let extend: ((best: Point, bestScore: RuleScore) => Promise<Coordinate[]>) | undefined;
+    if (scorer.failures) {
+      // The scorer says where each base answer goes wrong: the candidates are known before the search.
+      const failAt = scorer.failures(base);
+      const found = discoverCandidates(base.map((b, i) => ({ pieces: piecesOf(b), failAt: failAt[i] })), max);
+      candidates = resolve(mergeCandidates(found, o.candidates, o.onlyCandidates ?? false));
+    } else {
+      // A judge only says which answer of a pair is better: search EOS and repetition first, then take the
+      // tokens over-represented in the answers that lose (the best rules' or the base's), then markers
+      // and repeats of the base's answers.
+      extend = async (best, bestScore) => {
+        const spec = specOf(best);
+        const ours = bestScore.perPrompt ? await generate(spec) : base;
+        const pref = bestScore.perPrompt ?? base.map(() => 0.5);
+        const judged = pref.flatMap((p, i) => [
+          { pieces: piecesOf(ours[i]), lost: p < 0.5, won: p > 0.5 },
+          { pieces: piecesOf(base[i]), lost: p > 0.5, won: p < 0.5 },
+        ]);
+        const found = [...losingTokens(judged, max), ...discoverCandidates(base.map((b) => ({ pieces: piecesOf(b), failAt: null })), max)];
+        const unique = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i).slice(0, max);
+        candidates = resolve(mergeCandidates(unique, o.candidates, o.onlyCandidates ?? false));
+        return ruleSpace(candidates.map((c) => c.text), generation.maxTokens).filter((c) => c.name.startsWith(TOKEN_PREFIX));
+      };
+    }
 
     const space = ruleSpace(candidates.map((c) => c.text), generation.maxTokens);
     const result = await coordinateSearch({
@@ -134,9 +169,11 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       maxEvals,
       deadline: o.seconds === undefined ? undefined : Date.now() + o.seconds * 1000,
       signal: o.signal,
+      keyOf: (p) => hashJson(specOf(p)),
+      extend,
       evaluate: async (p: Point) => {
         const e = await evaluate(specOf(p));
-        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), cached: fromDisk.has(e.key) };
+        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}), cached: fromDisk.has(e.key) };
       },
       onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: !!(score as { cached?: boolean }).cached }),
     });

@@ -39,7 +39,7 @@ export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
       try {
         await writeFile(join(dir, "reference.json"), file(base, "base"));
         await writeFile(join(dir, "outputs.json"), file(outputs, "rules"));
-        const { summary } = await runJudge({
+        const { summary, annotations } = await runJudge({
           judge: o.judge,
           outputs: join(dir, "outputs.json"),
           reference: join(dir, "reference.json"),
@@ -55,7 +55,8 @@ export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
             suggestion: "check the judge with `iit judge` on two output files first",
           });
         }
-        return { score: m.win_rate, tiebreak: -m.n_wins_base, detail: { win_rate: m.win_rate, wins: m.n_wins, losses: m.n_wins_base, ties: m.n_draws, missing: summary.missing } };
+        const pref = new Map(annotations.map((a) => [a.instruction, typeof a.preference === "number" ? a.preference - 1 : 0.5]));
+        return { score: m.win_rate, tiebreak: -m.n_wins_base, perPrompt: instructions.map((i) => pref.get(i) ?? 0.5), detail: { win_rate: m.win_rate, wins: m.n_wins, losses: m.n_wins_base, ties: m.n_draws, missing: summary.missing } };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -21,6 +21,11 @@ export interface RuleScore {
   tiebreak: number;
   /** Anything worth recording (e.g. the lab's correct and clean rates). */
   detail?: Record<string, number>;
+  /**
+   * Per dev prompt, how the answer fared against the base's, in [0, 1] (1 won, 0.5 tie, 0 lost). Scorers
+   * without failures() give it so that candidate tokens can be found in the answers that lose.
+   */
+  perPrompt?: number[];
 }
 
 export interface RuleScorer {

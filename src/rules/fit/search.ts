@@ -15,6 +15,14 @@ export interface SearchOptions {
   space: Coordinate[];
   start: Point;
   evaluate: (p: Point) => Promise<RuleScore>;
+  /** What makes two points the same evaluation (e.g. the spec they give). Defaults to the point itself. */
+  keyOf?: (p: Point) => string;
+  /**
+   * Called once, with the best point, after the first grid sweeps converge: coordinates to add (they
+   * start at 0, off), swept the same way before refinement. Lets token candidates be found from what
+   * the best rules so far get wrong.
+   */
+  extend?: (best: Point, bestScore: RuleScore) => Promise<Coordinate[]>;
   /** Evaluations at most (distinct points, the start included). */
   maxEvals: number;
   /** Stop starting new evaluations after this time (ms since the epoch). */
@@ -57,7 +65,7 @@ export async function coordinateSearch(o: SearchOptions): Promise<SearchResult> 
   let bestScore: RuleScore | undefined;
 
   const evaluate = async (p: Point): Promise<RuleScore> => {
-    const key = hashJson(p);
+    const key = (o.keyOf ?? hashJson)(p);
     const hit = seen.get(key);
     if (hit) return hit;
     if (o.signal?.aborted) throw new AbortError();
@@ -81,10 +89,19 @@ export async function coordinateSearch(o: SearchOptions): Promise<SearchResult> 
   let startScore: RuleScore | undefined;
   try {
     startScore = await evaluate(best);
-    for (let sweep = 0; sweep < (o.sweeps ?? 3); sweep++) {
-      let moved = false;
-      for (const c of order) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
-      if (!moved) break;
+    const sweeps = async () => {
+      for (let sweep = 0; sweep < (o.sweeps ?? 3); sweep++) {
+        let moved = false;
+        for (const c of order) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
+        if (!moved) break;
+      }
+    };
+    await sweeps();
+    const more = o.extend ? await o.extend(best, bestScore!) : [];
+    if (more.length) {
+      order.push(...permutation(more.length, o.seed).map((i) => more[i]));
+      best = { ...best, ...Object.fromEntries(more.map((c) => [c.name, 0])) };
+      await sweeps();
     }
     const steps = new Map(order.filter((c) => c.numeric).map((c) => [c.name, firstStep(c)]));
     for (let h = 0; h < (o.halvings ?? 3); h++) {

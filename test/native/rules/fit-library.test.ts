@@ -78,14 +78,17 @@ describe.skipIf(skip)("iit rules fit --scorer judge against `iit serve` (pipelin
     const out = join(dir, "judged.json");
     const r = iit(
       ["rules", "fit", "-m", storiesModel, "--dev", dev, "--scorer", "judge", "--judge", `openai:${s.url}`, "--judge-model", "stories260K"]
-        .concat(["-o", out, "-n", "16", "--evals", "12", "--max-candidates", "3", "-t", "1", "--json"]),
+        .concat(["-o", out, "-n", "16", "--evals", "40", "--max-candidates", "3", "-t", "1", "--json"]),
       { timeout: 600_000 },
     );
     expect(r.code, r.stderr).toBe(0);
     const summary = r.json();
     expect(summary.base.score).toBe(50); // the base against itself: every pair identical, a tie
     expect(summary.score.score).toBeGreaterThanOrEqual(summary.base.score);
-    expect(summary.evals).toBe(12);
+    expect(summary.evals).toBeLessThanOrEqual(40);
+    // Tokens were looked for after the EOS and repetition sweeps, in the answers the judge preferred less.
+    const spec0 = JSON.parse(readFileSync(out, "utf8"));
+    expect(spec0.description).toMatch(/Candidate tokens: "/);
     // The judge was asked: rule specs that changed an answer were judged against the base's.
     expect(readFileSync(`${out}.judge-cache.jsonl`, "utf8").split("\n").filter(Boolean).length).toBeGreaterThan(0);
     const spec = parseRuleSpec(JSON.parse(readFileSync(out, "utf8")), out);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { discoverCandidates, mergeCandidates } from "../../../../src/rules/fit/candidates.js";
+import { discoverCandidates, losingTokens, mergeCandidates } from "../../../../src/rules/fit/candidates.js";
 
 const out = (pieces: string[], failAt: string | null) => {
   const text = pieces.join("");
@@ -44,5 +44,27 @@ describe("candidate tokens from hand-made base outputs", () => {
       ["Q", "--candidates"],
     ]);
     expect(mergeCandidates(found, ["Q", "Q"], true)).toEqual([{ text: "Q", source: "--candidates", count: 0 }]);
+  });
+});
+
+describe("tokens over-represented in the answers a judge prefers less", () => {
+  const a = (text: string, verdict: "lost" | "won" | "tie") => ({ pieces: text.split(/(?= )/), lost: verdict === "lost", won: verdict === "won" });
+
+  it("ranks tokens of losing answers by how much more often they lose than win; ties and one-off tokens do not count", () => {
+    const answers = [
+      a("I think so . What", "lost"),
+      a("I do not know . What", "lost"),
+      a("I guess", "lost"),
+      a("Paris is the capital .", "won"),
+      a("It is red .", "won"),
+      a("What a day", "tie"),
+    ];
+    const c = losingTokens(answers, 8);
+    expect(c.map((x) => x.text)).toEqual(["I", " What"]); // " ." is in winners as often as in losers
+    expect(c[0]).toEqual({ text: "I", source: "losing answers", count: 3 });
+  });
+
+  it("finds nothing when nothing lost", () => {
+    expect(losingTokens([a("x y", "won"), a("x y", "tie")])).toEqual([]);
   });
 });

@@ -51,4 +51,21 @@ describe("coordinate search over the rule space", () => {
     expect(specOf({ "eos.slope": 0, "eos.end": 10 })).toEqual(specOf({ "eos.slope": 0, "eos.end": 250 }));
     expect(specOf({ "repetition.penalty": 0, "repetition.scope": "response" })).toEqual(specOf({ "repetition.penalty": 0, "repetition.scope": "after-user-tag" }));
   });
+
+  it("extend adds coordinates after the first sweeps, starting off, and they are searched too", async () => {
+    const eosOnly = ruleSpace([], 40);
+    let calledWith: Point | undefined;
+    const r = await coordinateSearch({
+      space: eosOnly,
+      start: startPoint(eosOnly, 40),
+      seed: 1,
+      maxEvals: 200,
+      keyOf: (p) => JSON.stringify(specOf(p)),
+      extend: async (best) => ((calledWith = { ...best }), ruleSpace(["<", "x"], 40).filter((c) => c.name.startsWith("token:"))),
+      evaluate: async (p) => objective({ "token:<": 0, "token:x": 0, ...p }),
+    });
+    expect(calledWith!["eos.slope"]).toBe(0.2); // the grid value nearest 0.3, before refinement
+    expect(r.best["token:<"]).toBe(-4);
+    expect(r.best["eos.slope"]).toBeCloseTo(0.3, 5);
+  });
 });
