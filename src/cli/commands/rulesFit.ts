@@ -81,7 +81,7 @@ export const fitCommand = addModelOptions(
     if (o.time !== undefined && o.time < 1) throw new InvalidOptionError("INVALID_OPTION", `--time ${o.time}: at least 1 second`);
     checkOutputDir(o.output, "-o");
     if (o.scorer === "judge" && !o.judge) {
-      throw new RuleFitError("FIT_SCORER_FAILED", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", { suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME" });
+      throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", { suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME" });
     }
     const { prompts, rows } = await readDev(o.dev);
     const candidates = o.candidates ? await readCandidates(o.candidates) : undefined;

@@ -74,6 +74,17 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     expect(readFileSync(out, "utf8")).toBe(readFileSync(fresh, "utf8"));
   }, 900_000);
 
+  it("--time stops the search after the evaluation running when it expires, and still writes the best spec", () => {
+    const out = join(dir, "timed.json");
+    const r = iit(fit(out, ["--time", "1", "--evals", "500"]), { timeout: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json();
+    expect(s.stopped).toBe("time");
+    expect(s.evals).toBeLessThan(500);
+    expect(s.score.score).toBeGreaterThanOrEqual(s.base.score);
+    parseRuleSpec(JSON.parse(readFileSync(out, "utf8")), out);
+  }, 300_000);
+
   const typed = (r: { code: number | null; stderr: string }, code: string, ...names: string[]) => {
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stderr).toContain(`error [${code}]`);
@@ -95,6 +106,7 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     const cands = join(dir, "cands.json");
     writeFileSync(cands, '{"tokens": ["<"]}');
     typed(iit([...fit(out), "--candidates", cands]), "FIT_CANDIDATES_INVALID", "cands.json");
+    typed(iit(fit(out).map((a) => (a === "lab" ? "judge" : a))), "INVALID_OPTION", "--judge");
     expect(existsSync(out)).toBe(false);
   }, 300_000);
 });
