@@ -41,6 +41,8 @@ export interface FitRulesOptions {
   cache: string | null;
   /** The fitted spec's name. Defaults to `"fitted"`. */
   name?: string;
+  /** The model file's sha256 when the caller knows it (hashing a 7 GB model takes a while). Defaults to hashing it. */
+  modelSha?: string;
   /** Where the dev set came from, for the description. */
   devSource?: string;
   signal?: AbortSignal;
@@ -76,7 +78,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
   };
   const maxEvals = o.maxEvals ?? 60;
   const devHash = hashJson(scorer.prompts);
-  const modelSha = await sha256File(model.path);
+  const modelSha = o.modelSha ?? (await sha256File(model.path));
   const cache = await EvalCache.open(o.cache);
   // Specs answered by the cache file (written by an earlier run), and specs generated in this run.
   const fromDisk = new Set<string>();
