@@ -84,6 +84,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
   const fromDisk = new Set<string>();
   const madeHere = new Set<string>();
   let base: ScoredOutput[] = [];
+  let lastKey = "";
 
   const generate = async (spec: RuleSpecInput): Promise<ScoredOutput[]> => {
     const rows = await model.generate(scorer.prompts, { ...generation, temperature: 0, rules: parseRuleSpec(spec), signal: o.signal });
@@ -130,12 +131,12 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     const empty = await evaluate(specOf({}), true);
     base = empty.outputs as ScoredOutput[];
     const piecesOf = (out: ScoredOutput) => out.tokens.map((t) => model.detokenize([t]));
+    const unresolved: string[] = [];
     const resolve = (wanted: Candidate[]) => {
       const ids = wanted.length ? Array.from(model._native.resolveTokens(wanted.map((c) => c.text))) : [];
       unresolved.push(...wanted.filter((_, i) => ids[i] < 0).map((c) => c.text));
       return wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
     };
-    const unresolved: string[] = [];
     const max = o.maxCandidates ?? 8;
     let candidates: (Candidate & { id: number })[] = [];
     let extend: ((best: Point, bestScore: RuleScore) => Promise<Coordinate[]>) | undefined;
@@ -175,9 +176,10 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       extend,
       evaluate: async (p: Point) => {
         const e = await evaluate(specOf(p));
-        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}), cached: fromDisk.has(e.key) };
+        lastKey = e.key;
+        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}) };
       },
-      onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: !!(score as { cached?: boolean }).cached }),
+      onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: fromDisk.has(lastKey) }),
     });
     const seconds = (performance.now() - t0) / 1000;
     const description = describe({ ...o, maxEvals }, result, candidates, devHash, scorer.id);
