@@ -54,7 +54,7 @@ const isLabRow = (v: unknown): v is LabPrompt => {
 
 /**
  * The lab's grader on its dev prompts: strict (correct and clean), ties broken by correct. Rows are the
- * lab's dev.jsonl (`instruction`, `creature`, `task`), all of creatures of `world`.
+ * lab's dev.jsonl (`instruction`, `creature`, `task`), all of creatures of `world` outside its evaluation groups.
  */
 export function labScorer(world: World, rows: unknown[], source = "the dev set"): RuleScorer {
   const prompts: LabPrompt[] = rows.map((r, i) => {
@@ -66,6 +66,13 @@ export function labScorer(world: World, rows: unknown[], source = "the dev set")
     if (!world.byName.has(r.creature)) {
       throw new RuleFitError("FIT_DEV_WRONG_WORLD", `${source}: row ${i + 1} asks about ${r.creature}, who is not in world ${world.seed} (the base's world)`, {
         suggestion: `use the dev prompts of world ${world.seed}, or the base pretrained on the dev set's world`,
+      });
+    }
+    // A fitted file may carry nothing learnt from the evaluation: its creatures are never evidence.
+    const group = world.byName.get(r.creature)!.group;
+    if (group === "evalQa" || group === "evalProse") {
+      throw new RuleFitError("FIT_DEV_IS_EVAL", `${source}: row ${i + 1} asks about ${r.creature}, an evaluation creature of world ${world.seed} (group ${group})`, {
+        suggestion: "fit on the lab's dev.jsonl only; eval.jsonl is what the fitted rules are measured on",
       });
     }
     return r;

@@ -103,6 +103,10 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     writeFileSync(other, JSON.stringify({ instruction: "what colour is Xuxu?", creature: "Xuxu", task: "colour" }) + "\n");
     typed(iit(fit(out).map((a) => (a === dev ? other : a))), "FIT_DEV_WRONG_WORLD", "Xuxu", "world 1");
     typed(iit(fit(out).map((a) => (a === labBase ? storiesModel : a))), "FIT_NOT_LAB_BASE", "stories260K");
+    // The lab's evaluation prompts are never evidence for a fit.
+    const evalRows = join(dir, "eval.jsonl");
+    writeFileSync(evalRows, labPrompts(makeWorld({ seed: 1 })).eval.slice(0, 3).map((p) => JSON.stringify(p)).join("\n") + "\n");
+    typed(iit(fit(out).map((a) => (a === dev ? evalRows : a))), "FIT_DEV_IS_EVAL", "eval.jsonl", "row 1");
     const cands = join(dir, "cands.json");
     writeFileSync(cands, '{"tokens": ["<"]}');
     typed(iit([...fit(out), "--candidates", cands]), "FIT_CANDIDATES_INVALID", "cands.json");
