@@ -23,7 +23,7 @@ export async function embedTexts(model: Model, texts: string[], o: EmbedOptions 
   const seqs = texts.map((t) => (t === "" ? new Int32Array(0) : Int32Array.from(model.tokenize(t, { addSpecial: o.addSpecial ?? true }).slice(0, nCtx))));
   return withAbortFlag(o.signal, (flag) =>
     callNative(() =>
-      model._native.embed(seqs, { nCtx, nThreads: model.threads, loras: model.loras.map((l, index) => ({ index, scale: l.scale })) }, flag),
+      model._native.embed(seqs, { nCtx, nThreads: model.threadsFor(nCtx), poll: model.poll, loras: model.loras.map((l, index) => ({ index, scale: l.scale })) }, flag),
     ),
   );
 }

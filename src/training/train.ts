@@ -1,16 +1,16 @@
 // Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingRows } from "../data/messages.js";
-import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
+import { AbortError, InvalidOptionError, ModelLoadError, TrainingError } from "../errors.js";
 import { resolveModelPath } from "../model/resolveModelPath.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
-import { resolveThreads } from "../model/options.js";
+import { checkThreads, chooseThreads, resolvePoll } from "../model/threads.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
 import { writeAtomic } from "../util/atomicWrite.js";
@@ -24,10 +24,21 @@ export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output"
 /** The paper's DeepSpeed config: gradient_clipping 1.0. */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha" | "threads">> {
+  /** The explicit count; undefined = {@link trainThreads} chooses. */
+  threads: number | undefined;
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
+}
+
+/**
+ * Training threads: the explicit count, else chosen from one window's work (src/model/threads.ts).
+ * Training needs F32 weights, so the file's bytes / 4 stand in for the parameter count.
+ */
+export function trainThreads(model: string, nCtx: number, requested?: number): number {
+  if (!existsSync(model)) throw new ModelLoadError("NOT_FOUND", `model not found: ${model}`, { suggestion: "pass the path of an F32 GGUF file" });
+  return chooseThreads({ requested, nParams: statSync(model).size / 4, tokensPerDecode: nCtx });
 }
 
 function check(ok: boolean, message: string, suggestion?: string): void {
@@ -52,7 +63,8 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     nCtx: o.nCtx ?? 512,
     pack: o.pack ?? false,
     freezeEmbeddings: o.freezeEmbeddings ?? false,
-    threads: resolveThreads(o.threads),
+    threads: o.threads === undefined ? undefined : checkThreads(o.threads),
+    poll: resolvePoll(o.poll),
     loraRank: o.loraRank ?? 0,
     loraAlpha: o.loraAlpha ?? 2 * (o.loraRank ?? 0),
     loraTargets: o.loraTargets ?? DEFAULT_LORA_TARGETS,
@@ -143,7 +155,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
   if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
-    .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
+    .update(JSON.stringify({ ...r, threads: undefined, poll: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
     .digest("hex")
     .slice(0, 16);
 
@@ -189,7 +201,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       modelPath: start && !loraPath ? start : r.model,
       loraPath: start && loraPath ? start : loraPath,
       nCtx: r.nCtx,
-      threads: r.threads,
+      threads: trainThreads(r.model, r.nCtx, r.threads),
+      poll: r.poll,
       // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
       // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
       gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
@@ -211,6 +224,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
 
   const placement = placementOf(trainer.offload());
+  const { nThreads, poll } = trainer.info();
   opts.onPlacement?.(placement);
   try {
     if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
@@ -330,6 +344,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
       output: r.output,
       placement,
+      threads: nThreads,
+      poll,
     };
     await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
     return result;

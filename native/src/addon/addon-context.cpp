@@ -232,7 +232,7 @@ Napi::Function AddonContext::Init(Napi::Env env) {
     });
 }
 
-// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, kvF32, loras: [{index, scale}]})
+// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, poll, kvF32, loras: [{index, scale}]})
 AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonContext>(info) {
     Napi::Env env = info.Env();
     AddonModel * m = iit_unwrap_model(info[0]);
@@ -260,6 +260,12 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
         std::string why = iit_log_take_errors();
         iit_error(env, "CONTEXT_FAILED", "llama.cpp could not create a context of " + std::to_string(p.n_ctx) +
                   " tokens" + (why.empty() ? "" : ": " + why)).ThrowAsJavaScriptException();
+        return;
+    }
+    pool_ = std::make_unique<iit_threadpool>();
+    if (!pool_->attach(ctx, p.n_threads, o.Get("poll").As<Napi::Number>().Uint32Value())) {
+        free_ctx();
+        iit_error(env, "CONTEXT_FAILED", "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads").ThrowAsJavaScriptException();
         return;
     }
     Napi::Array loras = o.Get("loras").As<Napi::Array>();
@@ -296,6 +302,7 @@ AddonContext::~AddonContext() { free_ctx(); }
 void AddonContext::free_ctx() {
     if (ctx) llama_free(ctx);
     ctx = nullptr;
+    pool_.reset();
     iit_external_adjust(Env(), -held_bytes_);
     held_bytes_ = 0;
     if (owner) owner->busy--;
@@ -316,6 +323,7 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
     o.Set("nSeq", llama_n_seq_max(ctx));
     o.Set("nBatch", llama_n_batch(ctx));
     o.Set("nThreads", llama_n_threads(ctx));
+    o.Set("poll", pool_ ? pool_->poll() : 0);
     return o;
 }
 

@@ -116,6 +116,10 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
     }
     tr->ctx_ = llama_init_from_model(tr->model_, cp);
     if (!tr->ctx_) { code = "TRAIN_INIT_FAILED"; message = "could not create a training context"; return nullptr; }
+    tr->pool_ = std::make_unique<iit_threadpool>();
+    if (!tr->pool_->attach(tr->ctx_, p.n_threads, p.poll)) {
+        code = "TRAIN_INIT_FAILED"; message = "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads"; return nullptr;
+    }
     tr->n_ctx_ = llama_n_ctx(tr->ctx_);
     if (tr->n_ctx_ != p.n_ctx) {
         code = "INVALID_OPTION";
@@ -129,7 +133,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         }
     }
 
-    // One ordinary decode before opt_init: it applies the thread count to the CPU backend, which the
+    // One ordinary decode before opt_init: it applies the thread count (and pool) to the CPU backend, which the
     // training path never does (it would run at the backend's default of 4, oversubscribing the
     // cores). The same decode lets cb_eval flag the LoRA tensors.
     {

@@ -71,15 +71,15 @@ export function addGenerationOptions(cmd: Command): Command {
     );
 }
 
-/** Loads --expert models (same threads as the base); disposed together. */
-export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number }) {
+/** Loads --expert models (same threads and polling as the base); disposed together. */
+export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number; poll?: number }) {
   const list: { model: Model; weight: number }[] = [];
   const dispose = async () => {
     for (const e of list) await e.model.dispose();
   };
   try {
     for (const e of o.expert ?? []) {
-      list.push({ model: await loadModel({ model: e.path, threads: o.threads }), weight: e.scale ?? 1 });
+      list.push({ model: await loadModel({ model: e.path, threads: o.threads, poll: o.poll }), weight: e.scale ?? 1 });
     }
   } catch (err) {
     await dispose();

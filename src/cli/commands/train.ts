@@ -3,6 +3,7 @@ import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
 import { placementLine } from "../../model/placement.js";
+import { POLL_HELP, THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 
@@ -29,6 +30,7 @@ interface TrainCliOptions {
   freezeEmbeddings?: boolean;
   resume?: boolean;
   threads?: number;
+  poll?: number;
   json?: boolean;
 }
 
@@ -63,7 +65,8 @@ export const trainCommand = new Command("train")
   .option("--lora-targets <list>", "comma-separated weight names to adapt", "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down")
   .option("--freeze-embeddings", "full finetuning: keep token_embd fixed (less memory; llama-finetune's behaviour)")
   .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+  .option("--poll <level>", POLL_HELP, intOption("--poll"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: TrainCliOptions) => {
     const quiet = !!o.json;
@@ -93,6 +96,7 @@ export const trainCommand = new Command("train")
         loraTargets: o.loraTargets.split(",").map((s) => s.trim()).filter(Boolean),
         resume: !!o.resume,
         threads: o.threads,
+        poll: o.poll,
         signal: interruptSignal(),
         onPlacement: (p) => {
           if (!quiet) process.stderr.write(`iit train: ${placementLine(p)}\n`);
