@@ -6,6 +6,7 @@ import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import { InvalidOptionError } from "../../../src/errors.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { train } from "../../../src/training/train.js";
+import { iit } from "../../helpers/cli.js";
 import { repoRoot, sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 const labBase = join(repoRoot, "models", "lab-base.gguf");
@@ -39,6 +40,10 @@ describe.skipIf(skipNoModel)("threads and polling on the native side", () => {
 
   it("a polling level outside 0..100 is a typed error before anything loads", async () => {
     await expect(loadModel({ model: storiesModel, poll: 101 })).rejects.toThrow(InvalidOptionError);
+    const r = iit(["generate", "-m", storiesModel, "-p", "Hi", "--poll", "101"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/poll must be an integer in 0\.\.100, got 101/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it.skipIf(!twoCores)("the trainer's context gets the thread count and polling level it was created with", async () => {
