@@ -165,7 +165,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (r.resume && !state && existsSync(r.output)) {
     const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
     if (log?.runHash === runHash) {
-      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(log.placement ? { placement: log.placement } : {}) };
+      const { placement, threads, poll } = log; // each absent in logs of older versions
+      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(placement ? { placement } : {}), ...(threads ? { threads, poll } : {}) };
     }
   }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {

@@ -85,7 +85,7 @@ export interface TrainResult {
   output: string;
   /** Where the model ran (from the run's log when --resume finds it finished; absent in logs of older versions). */
   placement?: ModelPlacement;
-  /** Threads and polling level the training context ran with (absent when --resume finds the run finished). */
+  /** Threads and polling level the training context ran with (from its log when --resume finds it finished; absent in logs of older versions). */
   threads?: number;
   poll?: number;
 }
