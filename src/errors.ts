@@ -39,6 +39,12 @@ export type IitErrorCode =
   | "INVALID_OPTION"
   | "INVALID_ARGUMENT"
   | "OUTPUT_DIR_NOT_FOUND"
+  // Writing outputs
+  | "DISK_FULL"
+  | "OUTPUT_UNWRITABLE"
+  | "OUTPUT_IS_DIRECTORY"
+  | "OUTPUT_NOT_DIRECTORY"
+  | "OUTPUT_READ_ONLY"
   // Rules
   | "RULES_INVALID"
   | "RULES_NOT_FOUND"
@@ -127,6 +133,8 @@ export class TrainingError extends IitError {}
 export class JudgeError extends IitError {}
 /** A command-line or library option is invalid. */
 export class InvalidOptionError extends IitError {}
+/** An output cannot be written: a full disk, a read-only file or place, a directory where a file goes. */
+export class OutputWriteError extends IitError {}
 /** An object was used after dispose(). */
 export class DisposedError extends IitError {}
 /** The operation was cancelled through an AbortSignal. */

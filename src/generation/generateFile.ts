@@ -2,7 +2,8 @@ import type { Model } from "../model/Model.js";
 import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
 import { openJournal, readJournal } from "./journal.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
-import { checkOutputDir, readOutputs, type OutputRecord } from "./outputs.js";
+import { readOutputs, type OutputRecord } from "./outputs.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
 
@@ -42,8 +43,9 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   const t0 = performance.now();
   let prompts: PromptRecord[] = await readPrompts(o.input);
   if (o.shard) prompts = shardSlice(prompts, o.shard);
-  checkOutputDir(o.output);
-  const before = [...(await readOutputs(o.output)), ...readJournal(o.output)];
+  checkOutputPath(o.output, "--output");
+  const journaled = readJournal(o.output);
+  const before = [...(await readOutputs(o.output)), ...journaled];
   const done = new Map(before.map((r) => [r.instruction, r]));
   const existing = [...done.values()];
   const inInput = new Set(prompts.map((p) => p.instruction));
@@ -58,12 +60,17 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
     ...existing.filter((r) => !inInput.has(r.instruction)),
   ];
   const journal = openJournal(o.output);
+  // A journal that cannot take a row (a full disk) stops the run: its error is thrown after the fold.
+  let journalError: unknown;
+  const stop = new AbortController();
 
   o.onProgress?.(prompts.length - todo.length, prompts.length);
   let aborted = false;
+  let failure: unknown;
   try {
     await model.generate(todo, {
       ...o,
+      signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
       onResult: (i, r) => {
         if (r.stopReason === "aborted") return;
         const p = todo[i];
@@ -77,19 +84,35 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
           stop_reason: r.stopReason,
           ...(o.config ? { generator_config: o.config } : {}),
         };
-        journal.append(row);
         done.set(p.instruction, row);
+        if (journalError) return;
+        try {
+          journal.append(row);
+        } catch (e) {
+          journalError = e;
+          stop.abort();
+        }
         o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
       },
     });
   } catch (e) {
-    if ((e as { code?: string }).code !== "ABORTED") throw e;
-    aborted = true;
-  } finally {
-    journal.close();
-    await writeJsonAtomic(o.output, rows());
-    journal.remove();
+    if ((e as { code?: string }).code !== "ABORTED" || journalError) failure = journalError ?? e;
+    else aborted = true;
   }
+  journal.close();
+  // Fold the rows in only if there is something to add: a run that made nothing leaves the output as it
+  // was (no empty [] for a run that failed). If the fold fails, the output and the journal stay as they are.
+  if (done.size > existing.length || journaled.length) {
+    try {
+      await writeJsonAtomic(o.output, rows());
+      journal.remove();
+    } catch (e) {
+      failure ??= e;
+    }
+  } else {
+    journal.remove(); // at most the torn line of a kill: no row in it
+  }
+  if (failure) throw failure;
   return {
     output: o.output,
     total: prompts.length,
