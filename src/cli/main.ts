@@ -2,6 +2,7 @@
 // The CLI only wires commands; each lives in commands/<verb>.ts over a library function.
 import { Command, CommanderError } from "commander";
 import { IitError } from "../errors.js";
+import { typedSystemError } from "../util/writeErrors.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./commands/analyze.js";
 import { benchCommand } from "./commands/bench.js";
@@ -32,7 +33,8 @@ for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCo
 
 try {
   await program.parseAsync(process.argv);
-} catch (e) {
+} catch (thrown) {
+  const e = typedSystemError(thrown);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2; // help/version, else a usage error (commander says 1)
   } else if (e instanceof IitError) {

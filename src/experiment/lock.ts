@@ -25,6 +25,8 @@ export interface LockOptions {
   heartbeatMs?: number;
   /** Poll interval while a lock held elsewhere may still go stale. Defaults to 1 s. */
   pollMs?: number;
+  /** Told once, when the lock is held elsewhere and will be waited on: what for, and for how long. */
+  onWait?: (message: string) => void;
 }
 
 export interface StepLock extends AsyncDisposable {
@@ -63,6 +65,7 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
   const path = join(dir, LOCK);
   const me: LockInfo = { host: hostname(), pid: process.pid, job: process.env.SLURM_JOB_ID ?? null, since: new Date().toISOString(), token: randomBytes(8).toString("hex") };
   const waitUntil = Date.now() + staleMs + 2 * pollMs;
+  let told = false;
   for (;;) {
     try {
       const fh = await open(path, "wx");
@@ -88,6 +91,11 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
       throw new ExperimentError("EXPERIMENT_STEP_BUSY", `step ${step} is being run by another process (${holder(info)}): ${dir}`, {
         suggestion: `wait for it to finish (iit experiment status shows Slurm jobs); if that process is gone for good, delete ${path}`,
       });
+    }
+    if (!told) {
+      told = true;
+      const what = info ? `held by ${holder(info)}` : "unreadable (not a lock this toolkit wrote, or one still being written)";
+      o.onWait?.(`waiting up to ${Math.round((waitUntil - Date.now()) / 1000)} s for ${path}: it is ${what}; it is taken over once it is ${Math.round(staleMs / 1000)} s old without a heartbeat`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, readFile } from "node:fs/promises";
+import { cp, readFile } from "node:fs/promises";
+import { makeDirs } from "../util/dirs.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
@@ -34,6 +36,7 @@ export type ExperimentEvent =
   | { type: "step-done"; step: string; kind: StepKind; seconds: number }
   | { type: "step-failed"; step: string; kind: StepKind; code: string; message: string }
   | { type: "step-skipped"; step: string; kind: StepKind; after: string[] }
+  | { type: "step-waiting"; step: string; message: string }
   | { type: "progress"; step: string; done: number; total: number; unit: string };
 
 export interface StepStatus {
@@ -87,7 +90,8 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     });
     return run;
   }
-  await mkdir(c.output, { recursive: true });
+  checkOutputPath(c.output, "the experiment's output", { directory: true }); // before the first step
+  await makeDirs(c.output);
   await hasher.save();
   const selected = selectSteps(steps, o.only);
   checkInputs(selected, missing);

@@ -1,6 +1,7 @@
 // `iit lab pretrain`: the lab's base model from nothing — world, tokenizer, random llama, then
 // language-model pretraining with our own trainer.
 import { mkdir, rm } from "node:fs/promises";
+import { checkOutputPath } from "../util/outputPath.js";
 import { dirname, join, resolve } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { tuluPrompt } from "../data/template.js";
@@ -61,6 +62,7 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
   const t0 = performance.now();
   const p = { ...LAB_BASE_DEFAULTS, ...o };
   const output = resolve(o.output);
+  checkOutputPath(o.output, "-o", { createParents: true }); // before minutes of work
   const work = `${output}.work`;
   await mkdir(work, { recursive: true });
   o.onStage?.(`world ${o.seed}: documents and tokenizer`);

@@ -1,7 +1,7 @@
 // Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
@@ -13,7 +13,8 @@ import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
 import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
-import { writeAtomic } from "../util/atomicWrite.js";
+import { writeAtomic, writeJsonAtomic } from "../util/atomicWrite.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { sha256File } from "../util/sha256File.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
@@ -137,6 +138,7 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
+  checkOutputPath(r.output, "--output", { createParents: true }); // not after the whole run
   r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
   const { train: trainWins, val: valWins, stats, pad, emptied } = await prepareWindows(r);
   if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
@@ -331,7 +333,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       output: r.output,
       placement,
     };
-    await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
+    await writeJsonAtomic(`${r.output}.train.json`, { ...result, runHash, windows: stats, steps: s.steps });
     return result;
   } finally {
     trainer.dispose();
