@@ -54,7 +54,18 @@ export async function readCheckpoint(output: string, runHash: string): Promise<C
       suggestion: "resume with the same model, data and options, or delete the .ckpt directory to start over",
     });
   }
+  for (const f of [state.weights, state.optimizer]) {
+    if (typeof f !== "string" || !existsSync(join(checkpointDir(output), f))) throw checkpointCorrupt(output, `${f} is missing`);
+  }
   return state;
+}
+
+/** A checkpoint whose files cannot be used (missing, truncated): it is not resumable. */
+export function checkpointCorrupt(output: string, why: string, cause?: unknown): TrainingError {
+  return new TrainingError("CHECKPOINT_CORRUPT", `the checkpoint ${checkpointDir(output)} cannot be resumed: ${why}`, {
+    cause,
+    suggestion: `delete ${checkpointDir(output)} to start over`,
+  });
 }
 
 /** Writes weights and optimizer state under fresh names, then state.json, then removes older files. */

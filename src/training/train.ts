@@ -3,15 +3,15 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
+import { callNative, loadAddon, loadedBackend, mapNativeError } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingRows } from "../data/messages.js";
-import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
+import { AbortError, IitError, InvalidOptionError, TrainingError } from "../errors.js";
 import { resolveModelPath } from "../model/resolveModelPath.js";
 import { loadModel } from "../model/Model.js";
 import { makeLora } from "../model/makeLora.js";
 import { resolveThreads } from "../model/options.js";
-import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
+import { checkpointCorrupt, checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
 import { writeAtomic, writeJsonAtomic } from "../util/atomicWrite.js";
 import { checkOutputPath } from "../util/outputPath.js";
@@ -178,6 +178,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   }
   let start = state ? join(ckptDir, state.weights) : null;
+  // A damaged file of the checkpoint (cut by a full disk, say) is the checkpoint's fault, not the model's.
+  const damaged = (e: unknown, file: string) =>
+    state && e instanceof IitError && ["GGUF_TRUNCATED", "GGUF_CORRUPT", "NOT_GGUF", "CHECKPOINT_INVALID"].includes(e.code) ? checkpointCorrupt(r.output, `${file}: ${e.message}`, e) : e;
   if (start && loraPath) {
     // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
     // older weights: resume from a copy that the cleanup keeps (init-*).
@@ -204,6 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       maxGradNorm: r.maxGradNorm,
     }),
   ).catch((e: unknown) => {
+    if (state) throw damaged(e, state.weights);
     if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
       throw new TrainingError(e.code, e.message, {
         suggestion: "full finetuning needs F32 weights: convert the model to F32 (convert_hf_to_gguf.py --outtype f32), or train a LoRA adapter with --lora-rank",
@@ -215,7 +219,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const placement = placementOf(trainer.offload());
   opts.onPlacement?.(placement);
   try {
-    if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
+    if (state) {
+      try {
+        trainer.loadOptimizer(join(ckptDir, state.optimizer));
+      } catch (e) {
+        throw damaged(mapNativeError(e), state.optimizer);
+      }
+    }
     const groupsPerEpoch = Math.ceil(trainWins.length / r.batchSize);
     const totalSteps = groupsPerEpoch * r.epochs;
     const warmup = Math.floor(totalSteps * r.warmupRatio);

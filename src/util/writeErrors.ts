@@ -51,7 +51,7 @@ export function writeFailure(e: unknown, path: string, needed: number | null = n
   return e;
 }
 
-const WRITING = new Set(["write", "mkdir", "rename", "fsync", "fdatasync", "ftruncate", "copyfile", "link", "rmdir", "unlink"]);
+const WRITING = new Set(["write", "mkdir", "rename", "fsync", "fdatasync", "ftruncate"]); // not copyfile or link: their ENOENT may be the source
 
 /** A write that escaped every writer's own handling, typed by the path it carries (the CLI's last resort). */
 export function typedSystemError(e: unknown): unknown {
