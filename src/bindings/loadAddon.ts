@@ -12,6 +12,7 @@ import {
   LoraAdapterError,
   ModelLoadError,
   NativeBindingLoadError,
+  OutputWriteError,
   SamplerConfigError,
   TrainingError,
 } from "../errors.js";
@@ -125,6 +126,7 @@ const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, opt
   TRAINING_FAILED: TrainingError,
   SAVE_FAILED: TrainingError,
   CHECKPOINT_INVALID: TrainingError,
+  DISK_FULL: OutputWriteError,
 };
 
 /** Turns an error thrown by the addon (it carries `code`) into the matching typed error. */

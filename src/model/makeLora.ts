@@ -1,3 +1,4 @@
+import { writeAtomic } from "../util/atomicWrite.js";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
 import { resolveModelPath } from "./resolveModelPath.js";
@@ -23,15 +24,20 @@ export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nPar
   const rank = o.rank ?? 8;
   if (!Number.isInteger(rank) || rank < 1) throw new InvalidOptionError("INVALID_OPTION", `rank must be a positive integer, got ${rank}`);
   const basePath = await resolveModelPath(o.base);
-  return callNative(() =>
-    loadAddon().makeLora({
-      basePath,
-      outPath: o.output,
-      rank,
-      alpha: o.alpha ?? 2 * rank,
-      targets: o.targets ?? ["attn_q", "attn_v"],
-      bStd: o.bStd ?? 0,
-      seed: o.seed ?? 42,
-    }),
-  );
+  let made = { path: o.output, nParams: 0 };
+  // Through a temporary file: a full disk or a failure never leaves half an adapter under the name.
+  await writeAtomic(o.output, async (tmp) => {
+    made = await callNative(() =>
+      loadAddon().makeLora({
+        basePath,
+        outPath: tmp,
+        rank,
+        alpha: o.alpha ?? 2 * rank,
+        targets: o.targets ?? ["attn_q", "attn_v"],
+        bStd: o.bStd ?? 0,
+        seed: o.seed ?? 42,
+      }),
+    );
+  });
+  return { ...made, path: o.output };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeAtomic } from "../util/atomicWrite.js";
 import { callNative, loadAddon, packageRoot } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
 
@@ -61,19 +62,24 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   if (!["f32", "f16", "q8_0"].includes(type)) throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
   if (heads % kvHeads !== 0) throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
   const addon = loadAddon();
-  return callNative(() =>
-    addon.makeModel({
-      vocabPath: resolveVocab(o.vocab),
-      outPath: o.output,
-      nLayer: positiveInt(o.layers ?? 2, "layers"),
-      nEmbd: width,
-      nHead: heads,
-      nHeadKv: kvHeads,
-      nFf: ff,
-      nCtx: positiveInt(o.context ?? 2048, "context"),
-      seed: o.seed ?? 42,
-      name: o.name ?? `iit-random-${width}x${o.layers ?? 2}`,
-      type,
-    }),
-  );
+  let made = { path: o.output, nParams: 0 };
+  // Through a temporary file: a full disk or a failure never leaves half a model under the name.
+  await writeAtomic(o.output, async (tmp) => {
+    made = await callNative(() =>
+      addon.makeModel({
+        vocabPath: resolveVocab(o.vocab),
+        outPath: tmp,
+        nLayer: positiveInt(o.layers ?? 2, "layers"),
+        nEmbd: width,
+        nHead: heads,
+        nHeadKv: kvHeads,
+        nFf: ff,
+        nCtx: positiveInt(o.context ?? 2048, "context"),
+        seed: o.seed ?? 42,
+        name: o.name ?? `iit-random-${width}x${o.layers ?? 2}`,
+        type,
+      }),
+    );
+  });
+  return { ...made, path: o.output };
 }

@@ -185,7 +185,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
     // older weights: resume from a copy that the cleanup keeps (init-*).
     const kept = join(ckptDir, "init-resume-adapter.gguf");
-    await copyFile(start, kept);
+    await writeAtomic(kept, (tmp) => copyFile(start!, tmp));
     start = kept;
   }
   const trainer = new (loadAddon().AddonTrainer)();

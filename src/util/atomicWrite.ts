@@ -7,6 +7,7 @@ import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { makeDirs, syncDir } from "./dirs.js";
+import { IitError } from "../errors.js";
 import { diskFullError, isDiskFull, writeFailure } from "./writeErrors.js";
 
 /**
@@ -29,11 +30,18 @@ export async function writeAtomic(path: string, write: (tmp: string) => Promise<
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw writeFailure(e, path);
+    throw namingTarget(writeFailure(e, path), tmp, path);
   }
   await syncDir(dir).catch((e: unknown) => {
     throw writeFailure(e, path);
   });
+}
+
+/** A writer's error names the file the user asked for, not our temporary one (native writers name what they wrote). */
+function namingTarget(e: unknown, tmp: string, path: string): unknown {
+  if (!(e instanceof IitError) || !e.message.includes(tmp)) return e;
+  if (e.code === "DISK_FULL") return diskFullError(path, null, e, e.message.replaceAll(tmp, path));
+  return new (e.constructor as typeof IitError)(e.code, e.message.replaceAll(tmp, path), { cause: e, suggestion: e.suggestion });
 }
 
 /** Writes all of `buf` at the handle's position: a write may take only part of it (a disk filling up). */

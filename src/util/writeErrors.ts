@@ -23,12 +23,16 @@ export function isDiskFull(e: unknown): boolean {
   return FULL.has((e as NodeJS.ErrnoException)?.code ?? "") || (e instanceof IitError && e.code === "DISK_FULL");
 }
 
-/** The typed error for a full disk while writing `path`, which needed `needed` bytes (when known). */
-export function diskFullError(path: string, needed: number | null, cause?: unknown): OutputWriteError {
+/**
+ * The typed error for a full disk while writing `path`, which needed `needed` bytes (when known). `said`
+ * replaces the first part of the message when a native writer already described the failure.
+ */
+export function diskFullError(path: string, needed: number | null, cause?: unknown, said?: string): OutputWriteError {
   const free = freeBytes(path);
   const errno = (cause as NodeJS.ErrnoException)?.code;
   const need = needed === null ? "" : `; it needed ${needed} bytes`;
-  return new OutputWriteError("DISK_FULL", `cannot write ${path}: no space left on its device${errno ? ` (${errno})` : ""}${need}${free === null ? "" : `, ${free} are free`}`, {
+  const what = said ?? `cannot write ${path}: no space left on its device${errno ? ` (${errno})` : ""}`;
+  return new OutputWriteError("DISK_FULL", `${what}${need}${free === null ? "" : `; ${free} bytes are free there`}`, {
     cause,
     suggestion: `free space on ${dirname(resolve(path))} (or write elsewhere) and run again: the previous ${path}, if any, is unchanged`,
   });

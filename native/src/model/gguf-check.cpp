@@ -16,6 +16,7 @@ iit_gguf_check iit_gguf_check_file(const std::string & path) {
         return r;
     }
     const uint64_t file_size = std::filesystem::file_size(path, ec);
+    r.size = file_size;
     char magic[4] = {0};
     if (FILE * f = std::fopen(path.c_str(), "rb")) {
         size_t n = std::fread(magic, 1, 4, f);
@@ -46,6 +47,7 @@ iit_gguf_check iit_gguf_check_file(const std::string & path) {
         uint64_t end = gguf_get_data_offset(g) + gguf_get_tensor_offset(g, i) + (t ? ggml_nbytes(t) : 0);
         if (end > need) need = end;
     }
+    r.need = need;
     if (n_tensors > 0 && need > file_size) {
         r.code = "GGUF_TRUNCATED";
         r.message = path + " is truncated: its tensors need " + std::to_string(need) + " bytes but the file has " +

@@ -1,4 +1,5 @@
 #include "model/make-lora.h"
+#include "model/gguf-write.h"
 
 #include "ggml.h"
 #include "gguf.h"
@@ -57,8 +58,8 @@ std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
         gguf_add_tensor(out, b);
         n_params += ggml_nelements(a) + ggml_nelements(b);
     }
-    bool ok = gguf_write_to_file(out, p.out_path.c_str(), false);
+    std::string err = iit_write_gguf_checked(p.out_path, [&] { return gguf_write_to_file(out, p.out_path.c_str(), false); });
     gguf_free(out);
     ggml_free(data);
-    return ok ? "" : "could not write " + p.out_path;
+    return err;
 }
