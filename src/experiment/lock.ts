@@ -6,6 +6,7 @@ import { link, open, rename, stat, unlink, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { writeFailure } from "../util/writeErrors.js";
 
 export const LOCK = ".lock";
 
@@ -69,11 +70,17 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
   for (;;) {
     try {
       const fh = await open(path, "wx");
-      await fh.writeFile(JSON.stringify(me) + "\n");
-      await fh.close();
+      try {
+        await fh.writeFile(JSON.stringify(me) + "\n");
+      } catch (e) {
+        await unlink(path).catch(() => {}); // an empty lock would make the next run wait for nothing
+        throw writeFailure(e, path);
+      } finally {
+        await fh.close();
+      }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw writeFailure(e, path);
     }
     const info = readInfo(path);
     let age: number;

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { cp, readFile } from "node:fs/promises";
+import { cp, readFile, rename, rm } from "node:fs/promises";
+import { writeFailure } from "../util/writeErrors.js";
 import { makeDirs } from "../util/dirs.js";
 import { checkOutputPath } from "../util/outputPath.js";
 import { join, relative } from "node:path";
@@ -218,7 +219,17 @@ export async function collectExperiment(c: ExperimentConfig, o: { from?: string[
     for (const from of o.from ?? []) {
       const src = join(from, relative(c.output, s.dir));
       if (readManifest(src)?.hash === s.hash) {
-        await cp(src, s.dir, { recursive: true });
+        // Into a temporary directory first: a copy cut short (a full disk) must not leave a step.json
+        // that marks half a step done.
+        const tmp = `${s.dir}.collect-${process.pid}`;
+        try {
+          await cp(src, tmp, { recursive: true });
+          await rm(s.dir, { recursive: true, force: true });
+          await rename(tmp, s.dir);
+        } catch (e) {
+          await rm(tmp, { recursive: true, force: true });
+          throw writeFailure(e, s.dir);
+        }
         copied.push(s.id);
         break;
       }
