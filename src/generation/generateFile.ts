@@ -1,6 +1,7 @@
 import type { Model } from "../model/Model.js";
 import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
-import { openJournal, readJournal } from "./journal.js";
+import { journalPath, openJournal, readJournal } from "./journal.js";
+import { IitError, OutputWriteError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
 import { readOutputs, type OutputRecord } from "./outputs.js";
 import { checkOutputPath } from "../util/outputPath.js";
@@ -107,7 +108,10 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
       await writeJsonAtomic(o.output, rows());
       journal.remove();
     } catch (e) {
-      failure ??= e;
+      failure ??=
+        e instanceof IitError && e.code === "DISK_FULL"
+          ? new OutputWriteError(e.code, e.message, { cause: e, suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(o.output)}: the same command, run again with room, folds them in` })
+          : e;
     }
   } else {
     journal.remove(); // at most the torn line of a kill: no row in it
