@@ -71,3 +71,6 @@ export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummar
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
+export { fetchData, checkDataNames, type FetchDataOptions, type FetchDataResult, type FetchedName, type FetchedFile, type BuiltFile } from "./data/fetch/fetchData.js";
+export { dataDir } from "./data/fetch/dataDir.js";
+export { DATA_SOURCES, DATA_NAMES, sourceUrl, type DataName, type DataSource, type SourceFile } from "./data/fetch/sources.js";

@@ -1,0 +1,119 @@
+// One file over HTTP into place: bytes go to `FILE.part` beside it, a rerun resumes that part with a
+// Range request, and only a complete file is renamed to FILE — a killed or cut transfer never leaves
+// a file that looks whole.
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { AbortError, DatasetError } from "../../errors.js";
+import type { DownloadProgress } from "../../util/downloadProgress.js";
+
+export interface DownloadOptions {
+  headers?: Record<string, string>;
+  onProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+  /** For 401/403: the page where a gated dataset's terms are accepted. */
+  gatedPage?: string;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  /** Bytes that were already on disk from an earlier, interrupted run. */
+  resumedFrom: number;
+  /** The commit the server says it served (Hugging Face's X-Repo-Commit), when it says. */
+  servedRevision?: string;
+}
+
+export function partPath(dest: string): string {
+  return `${dest}.part`;
+}
+
+export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+  await mkdir(dirname(dest), { recursive: true });
+  const part = partPath(dest);
+  const have = (await stat(part).catch(() => undefined))?.size ?? 0;
+  const res = await request(url, have, opts);
+  if (have > 0 && (res.status === 416 || (res.status === 206 && contentRangeStart(res) !== have))) {
+    // The part does not fit what the server has now (or is already whole): start over.
+    await res.body?.cancel();
+    await rm(part, { force: true });
+    return downloadFile(url, dest, opts);
+  }
+  if (!res.ok) throw await httpError(url, res, opts);
+
+  const resumed = res.status === 206; // else a 200: the server sends it all again
+  const start = resumed ? have : 0;
+  const length = Number(res.headers.get("content-length") ?? NaN);
+  const total = totalSize(res) ?? (Number.isFinite(length) ? start + length : 0);
+  const fh = await open(part, resumed ? "a" : "w");
+  let written = start;
+  try {
+    opts.onProgress?.({ downloadedBytes: written, totalBytes: total });
+    if (res.body) {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        await fh.write(chunk);
+        written += chunk.length;
+        opts.onProgress?.({ downloadedBytes: written, totalBytes: total });
+      }
+    }
+    await fh.sync();
+  } catch (e) {
+    if (opts.signal?.aborted) throw new AbortError(`download of ${url} aborted; rerun to resume from ${written} bytes`, { cause: e });
+    throw truncated(url, written, total, part, e);
+  } finally {
+    await fh.close();
+  }
+  if (total > 0 && written !== total) throw truncated(url, written, total, part);
+  await rename(part, dest);
+  return { bytes: written, resumedFrom: start, servedRevision: res.headers.get("x-repo-commit") ?? undefined };
+}
+
+async function request(url: string, from: number, opts: DownloadOptions): Promise<Response> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (from > 0) headers.range = `bytes=${from}-`;
+  try {
+    return await fetch(url, { headers, signal: opts.signal, redirect: "follow" });
+  } catch (e) {
+    if (opts.signal?.aborted) throw new AbortError(`download of ${url} aborted`, { cause: e });
+    const why = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new DatasetError("DATA_UNREACHABLE", `${url} is unreachable (${why?.code ?? why?.message ?? (e as Error).message})`, {
+      cause: e,
+      suggestion: "check the network; HF_ENDPOINT (Hugging Face) and IIT_GITHUB_ENDPOINT (GitHub raw files) point at mirrors; rerunning resumes",
+    });
+  }
+}
+
+async function httpError(url: string, res: Response, opts: DownloadOptions): Promise<DatasetError> {
+  await res.body?.cancel().catch(() => undefined);
+  if (res.status === 401 || res.status === 403) {
+    const token = process.env.HF_TOKEN ? "the HF_TOKEN set has no access to it yet" : "HF_TOKEN is not set";
+    return new DatasetError("DATA_ACCESS_DENIED", `${url}: HTTP ${res.status}, access denied (${token})`, {
+      suggestion: opts.gatedPage
+        ? `the dataset is gated: log in at ${opts.gatedPage}, accept its terms, then set HF_TOKEN to an access token of that account (https://huggingface.co/settings/tokens) and rerun`
+        : "set HF_TOKEN to a token with access, or check HF_ENDPOINT / IIT_GITHUB_ENDPOINT",
+    });
+  }
+  return new DatasetError("DATA_DOWNLOAD_FAILED", `${url}: HTTP ${res.status} ${res.statusText}`.trimEnd(), {
+    suggestion:
+      res.status === 404
+        ? "the file is not at that revision on this endpoint: check HF_ENDPOINT / IIT_GITHUB_ENDPOINT (a mirror may lack it)"
+        : "the server failed; rerun later (a partial download resumes)",
+  });
+}
+
+function truncated(url: string, written: number, total: number, part: string, cause?: unknown): DatasetError {
+  const of = total > 0 ? ` of ${total}` : "";
+  const why = cause ? `: ${(cause as Error).message}` : "";
+  return new DatasetError("DATA_DOWNLOAD_TRUNCATED", `${url}: the transfer stopped after ${written}${of} bytes${why}`, {
+    cause,
+    suggestion: `rerun the same command: it resumes from the ${written} bytes kept in ${part}`,
+  });
+}
+
+function contentRangeStart(res: Response): number | undefined {
+  const m = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+function totalSize(res: Response): number | undefined {
+  const m = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "");
+  return m ? Number(m[1]) : undefined;
+}
