@@ -9,7 +9,7 @@ import { DatasetError } from "../../../src/errors.js";
 import { dataDir } from "../../../src/data/fetch/dataDir.js";
 import { fetchData, type FetchDataResult } from "../../../src/data/fetch/fetchData.js";
 import { DATA_NAMES, DATA_SOURCES, sourceUrl, type SourceFile } from "../../../src/data/fetch/sources.js";
-import { repoRoot, tempDir } from "../../helpers/fixtures.js";
+import { repoRoot, sharedDir, tempDir } from "../../helpers/fixtures.js";
 import { startDataServer, type DataServer, type ServedFile } from "../../helpers/dataServer.js";
 import { iitAsync } from "../../native/serve/proc.js";
 
@@ -282,6 +282,45 @@ describe("interrupted transfers and errors", () => {
     const err = await fetchData(["poetry"], { dataDir: dir, onProgress: false }).catch((e) => e);
     expect(err.code).toBe("DATA_MALFORMED");
     expect(readFileSync(join(dir, "manifest.json"), "utf8")).toBe("not json");
+  });
+});
+
+const paperLima = join(sharedDir, "data", "lima", "lima_data.jsonl");
+const realBaseline = join(sharedDir, "data", "alpaca_eval", "gpt4_1106_preview.model_outputs.json");
+
+describe.skipIf(!existsSync(paperLima) || !existsSync(realBaseline))("on the real data (../shared/data)", () => {
+  it("LIMA comes out byte for byte as the paper's repository ships it (new_lima/), from GAIR's train.jsonl format", async () => {
+    // GAIR's train.jsonl holds each conversation as a list of strings; rebuild it from the paper's file.
+    const dir = tempDir();
+    const raw = join(dir, "train.jsonl");
+    const convs = lines(paperLima).map((l) => ({ conversations: JSON.parse(l).messages.map((m: { content: string }) => m.content), source: "x" }));
+    writeFileSync(raw, convs.map((c) => JSON.stringify(c)).join("\n") + "\n");
+    const path = pathOf("GAIR/lima", "train.jsonl");
+    const was = server.files[path].file;
+    server.files[path].file = raw;
+    process.env.HF_TOKEN = TOKEN;
+    try {
+      await fetchData(["lima"], { dataDir: join(dir, "data"), onProgress: false });
+    } finally {
+      server.files[path].file = was;
+    }
+    expect(readFileSync(join(dir, "data/lima/lima_data.jsonl")).equals(readFileSync(paperLima))).toBe(true);
+    expect(readFileSync(join(dir, "data/lima/lima_no_instruction.jsonl")).equals(readFileSync(join(sharedDir, "data/lima/lima_no_instruction.jsonl")))).toBe(true);
+  });
+
+  it("AlpacaEval 2's baseline file: 805 instructions, and the sha256 the pinned revision has upstream", async () => {
+    const dir = tempDir();
+    const path = pathOf("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline.json");
+    const was = server.files[path].file;
+    server.files[path].file = realBaseline;
+    try {
+      const r = await fetchData(["alpaca-eval"], { dataDir: dir, onProgress: false });
+      // the published sha256 of alpaca_eval_gpt4_baseline.json at 2edc6fad (= results/gpt4_1106_preview/model_outputs.json on GitHub)
+      expect(r.items[0].files[0].sha256).toBe("83db546b872ddebee8965fd05fa48461ee3c32bc695c62fb57f2d214ff741ec4");
+      expect(r.items[0].outputs.find((o) => o.file === "alpaca_eval/instructions.jsonl")?.rows).toBe(805);
+    } finally {
+      server.files[path].file = was;
+    }
   });
 });
 
