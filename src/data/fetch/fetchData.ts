@@ -94,7 +94,7 @@ export async function fetchData(names: readonly string[], opts: FetchDataOptions
     if (opts.signal?.aborted) throw new AbortError();
     const source: DataSource = DATA_SOURCES[name];
     const known = manifest.data[name];
-    if (!opts.force && known && (await allPresent(dir, known))) {
+    if (!opts.force && known && sameSources(known.files, source.files) && (await allPresent(dir, known))) {
       items.push({ name, skipped: true, ...known, notes: [`already in ${dir} (--force fetches it again)`] });
       continue;
     }
@@ -172,6 +172,11 @@ async function build(p: Product, dir: string, notes: string[]): Promise<BuiltFil
       return [await done(p.file, rows)];
     }
   }
+}
+
+/** The manifest's files are the ones sources.ts names now (a newer version may pin another revision). */
+function sameSources(had: FetchedFile[], want: SourceFile[]): boolean {
+  return had.length === want.length && want.every((f, i) => had[i].repo === f.repo && had[i].revision === f.revision && had[i].path === f.path && had[i].file === f.saveAs);
 }
 
 async function allPresent(dir: string, entry: { files: FetchedFile[]; outputs: BuiltFile[] }): Promise<boolean> {

@@ -197,6 +197,14 @@ describe("fetchData from a local endpoint", () => {
     const forced = await fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true });
     expect(forced.items[0].skipped).toBe(false);
     expect(server.requests.length).toBe(before + 1);
+    // a manifest written for another revision (an older version of sources.ts) is fetched again
+    const manifestPath = join(dir, "manifest.json");
+    const m = JSON.parse(readFileSync(manifestPath, "utf8"));
+    m.data["paper-val"].files[0].revision = "0000000000000000000000000000000000000000";
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const moved = await fetchData(["paper-val"], { dataDir: dir, onProgress: false });
+    expect(moved.items[0].skipped).toBe(false);
+    expect(JSON.parse(readFileSync(manifestPath, "utf8")).data["paper-val"].files[0].revision).toBe(DATA_SOURCES["paper-val"].files[0].revision);
   });
 });
 
@@ -353,5 +361,17 @@ describe("iit data get (the CLI)", () => {
     expect(r.stderr).toContain("https://huggingface.co/datasets/GAIR/lima");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("docs/data.md", () => {
+  it("lists every source file of sources.ts with its revision, path and destination", () => {
+    const md = readFileSync(join(repoRoot, "docs", "data.md"), "utf8");
+    for (const name of DATA_NAMES) {
+      for (const f of DATA_SOURCES[name].files as SourceFile[]) {
+        const row = new RegExp(`^\\| \`${name}\` \\| [^|]*\`${f.repo}\`[^|]* \\| \`${f.revision}\` \\| \`${f.path}\` \\| \`${f.saveAs}\` \\|$`, "m");
+        expect(md, `${name} ${f.path}`).toMatch(row);
+      }
+    }
   });
 });
