@@ -11,6 +11,8 @@ export interface ServedFile {
   token?: string;
   /** Sends the full Content-Length, then closes the connection after this many bytes. */
   cutAfter?: number;
+  /** Sends this many bytes every 50 ms (a slow link), so a client can be killed mid-transfer. */
+  throttle?: number;
   /** Sent as X-Repo-Commit (Hugging Face does, for resolve/ URLs). */
   repoCommit?: string;
 }
@@ -54,6 +56,18 @@ export async function startDataServer(files: Record<string, ServedFile>): Promis
       // Let the client take in what was sent before the connection drops, as on a real network.
       res.write(body.subarray(start, start + served.cutAfter), () => setTimeout(() => res.socket?.destroy(), 100));
       return;
+    }
+    if (served.throttle) {
+      let at = start;
+      const step = () => {
+        if (res.destroyed) return;
+        const next = Math.min(at + served.throttle!, body.length);
+        res.write(body.subarray(at, next));
+        at = next;
+        if (at < body.length) setTimeout(step, 50);
+        else res.end();
+      };
+      return step();
     }
     res.end(body.subarray(start));
   });

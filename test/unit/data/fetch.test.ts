@@ -352,6 +352,46 @@ describe("iit data get (the CLI)", () => {
     expect(again.stderr).toContain(`poetry: have ${dir}/poetry/poetry.jsonl`);
   });
 
+  it("a download killed mid-transfer (SIGKILL) leaves only FILE.part; the same command resumes it", async () => {
+    const dir = tempDir();
+    const path = pathOf("merve/poetry", "poetry.csv");
+    const big = join(dir, "big.csv");
+    // a poetry.csv (merve/poetry's columns) of ~200 KB (the real one is 606 kB), served at 20 KB/s
+    const poem = (i: number) => `Someone,"${"A line of verse, and another.\n".repeat(3)}",Poem ${i},Modern,Love`;
+    writeFileSync(big, ["author,content,poem name,age,type", ...Array.from({ length: 2000 }, (_, i) => poem(i))].join("\n") + "\n");
+    const was = server.files[path];
+    server.files[path] = { file: big, throttle: 1000 };
+    const part = join(dir, "data/poetry/source/poetry.csv.part");
+    try {
+      const first = await iitAsync(["data", "get", "poetry", "--data-dir", join(dir, "data")], {
+        env: env(),
+        onSpawn: (c) => {
+          const poll = setInterval(() => {
+            if (existsSync(part) && statSync(part).size > 20_000) {
+              clearInterval(poll);
+              c.kill("SIGKILL");
+            }
+          }, 20);
+        },
+      });
+      expect(first.signal).toBe("SIGKILL");
+      const kept = statSync(part).size;
+      expect(kept).toBeGreaterThan(20_000);
+      expect(existsSync(join(dir, "data/poetry/source/poetry.csv"))).toBe(false);
+      expect(existsSync(join(dir, "data/manifest.json"))).toBe(false);
+
+      server.files[path] = { file: big };
+      server.requests.length = 0;
+      const second = await iitAsync(["data", "get", "poetry", "--data-dir", join(dir, "data")], { env: env() });
+      expect(second.code, second.stderr).toBe(0);
+      expect(server.requests.find((r) => r.path === path)?.range).toBe(`bytes=${kept}-`);
+      expect(readFileSync(join(dir, "data/poetry/source/poetry.csv")).equals(readFileSync(big))).toBe(true);
+      expect(lines(join(dir, "data/poetry/poetry.jsonl")).length).toBe(1000); // the paper's cap
+    } finally {
+      server.files[path] = was;
+    }
+  });
+
   it("a gated name without HF_TOKEN exits 1 with the code, the URL and the page, no stack trace", async () => {
     const dir = tempDir();
     const r = await iitAsync(["data", "get", "lima", "--data-dir", dir], { env: env() });
