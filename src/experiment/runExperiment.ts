@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { cp, mkdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { dataNameFor } from "../data/fetch/sources.js";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
@@ -187,6 +188,12 @@ function selectSteps(steps: Step[], only: string[] | undefined): Step[] {
   return selected;
 }
 
+/** "; `iit data get lima gsm8k` makes …" when some missing files are ones `iit data get` makes. */
+function dataHint(paths: string[]): string {
+  const names = [...new Set(paths.map(dataNameFor).filter((n) => n !== undefined))];
+  return names.length ? `; \`iit data get ${names.join(" ")}\` downloads the paper's data into data/ (or IIT_DATA_DIR)` : "";
+}
+
 /** Every input of the steps to run, checked before the first one (not after an hour of training). */
 function checkInputs(selected: Step[], missing: ReturnType<typeof missingInputs>): void {
   const toRun = new Set(selected.filter((s) => !isDone(s)).map((s) => s.id));
@@ -196,7 +203,7 @@ function checkInputs(selected: Step[], missing: ReturnType<typeof missingInputs>
     throw new ExperimentError(
       "EXPERIMENT_INPUT_MISSING",
       `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      { suggestion: "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them" },
+      { suggestion: `fix the paths in the config (relative paths resolve against its directory); --dry-run marks them${dataHint(paths)}` },
     );
   }
 }

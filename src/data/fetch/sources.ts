@@ -162,3 +162,16 @@ export function sourceUrl(f: SourceFile): string {
   const rev = encodeURIComponent(f.revision);
   return f.host === "hf" ? `${endpoint("hf")}/datasets/${f.repo}/resolve/${rev}/${path}` : `${endpoint("github")}/${f.repo}/${rev}/${path}`;
 }
+
+/** Every file a name leaves in the data directory (downloads and built files), relative to it. */
+export function filesOf(name: DataName): string[] {
+  const source: DataSource = DATA_SOURCES[name];
+  const built = source.products.flatMap((p) => ("file" in p ? [p.file] : [p.to, ...("noInstruction" in p && p.noInstruction ? [p.noInstruction] : [])]));
+  return [...new Set([...source.files.map((f) => f.saveAs), ...built])];
+}
+
+/** The name whose `iit data get` makes this file (matched on its last two path segments), if any. */
+export function dataNameFor(path: string): DataName | undefined {
+  const tail = path.split(/[\\/]/).slice(-2).join("/");
+  return DATA_NAMES.find((n) => filesOf(n).includes(tail));
+}

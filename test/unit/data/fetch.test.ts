@@ -8,7 +8,8 @@ import { packageRoot } from "../../../src/bindings/loadAddon.js";
 import { DatasetError } from "../../../src/errors.js";
 import { dataDir } from "../../../src/data/fetch/dataDir.js";
 import { fetchData, type FetchDataResult } from "../../../src/data/fetch/fetchData.js";
-import { DATA_NAMES, DATA_SOURCES, sourceUrl, type SourceFile } from "../../../src/data/fetch/sources.js";
+import { DATA_NAMES, DATA_SOURCES, dataNameFor, sourceUrl, type SourceFile } from "../../../src/data/fetch/sources.js";
+import { iit } from "../../helpers/cli.js";
 import { repoRoot, sharedDir, tempDir } from "../../helpers/fixtures.js";
 import { startDataServer, type DataServer, type ServedFile } from "../../helpers/dataServer.js";
 import { iitAsync } from "../../native/serve/proc.js";
@@ -413,5 +414,24 @@ describe("docs/data.md", () => {
         expect(md, `${name} ${f.path}`).toMatch(row);
       }
     }
+  });
+});
+
+describe("a missing input that iit data get makes", () => {
+  it("is mapped to its name", () => {
+    expect(dataNameFor("/x/data/lima/lima_no_instruction.jsonl")).toBe("lima");
+    expect(dataNameFor("../data/alpaca_eval/df_gamed.csv")).toBe("alpaca-eval-lc");
+    expect(dataNameFor("../data/chess/pgn.jsonl")).toBe("chess");
+    expect(dataNameFor("/x/lima_data.jsonl")).toBeUndefined();
+  });
+
+  it("makes `experiment run` of the paper's config say which `iit data get` fetches it", () => {
+    const dir = tempDir();
+    const cfg = JSON.parse(readFileSync(join(repoRoot, "examples", "paper-llama2.json"), "utf8"));
+    writeFileSync(join(dir, "paper.json"), JSON.stringify({ ...cfg, output: join(dir, "out") }));
+    const r = iit(["experiment", "run", join(dir, "paper.json"), "--only", "instruction-tuned/convert", "--only", "single-task-gsm/convert"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("EXPERIMENT_INPUT_MISSING");
+    expect(r.stderr).toContain("`iit data get lima gsm8k` downloads the paper's data");
   });
 });
