@@ -114,8 +114,9 @@ export async function fetchData(names: readonly string[], opts: FetchDataOptions
 async function fetchFile(name: DataName, f: SourceFile, dir: string, source: DataSource, opts: FetchDataOptions): Promise<FetchedFile> {
   const url = sourceUrl(f);
   const dest = join(dir, f.saveAs);
-  const shown = opts.onProgress === undefined ? stderrProgress(url, dir) : undefined;
-  const onProgress = opts.onProgress ? (p: DownloadProgress) => (opts.onProgress as Exclude<typeof opts.onProgress, false | undefined>)({ ...p, name, url }) : shown?.update;
+  const report = opts.onProgress;
+  const shown = report === undefined ? stderrProgress(url, dir) : undefined;
+  const onProgress = report ? (p: DownloadProgress) => report({ ...p, name, url }) : shown?.update;
   // The token goes to Hugging Face only, never to the GitHub endpoint.
   const headers: Record<string, string> = f.host === "hf" && process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
   const got = await downloadFile(url, dest, { headers, onProgress, signal: opts.signal, gatedPage: source.gatedPage });
