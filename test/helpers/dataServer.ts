@@ -1,6 +1,7 @@
 // A real HTTP server standing in for Hugging Face (HF_ENDPOINT) and GitHub's raw files
 // (IIT_GITHUB_ENDPOINT = URL + "gh"): serves local files at the paths `iit data get` asks for, with
-// Range, X-Repo-Commit, a token check for gated files, and transfers cut short on demand.
+// Range and If-Range (a strong ETag of the content), X-Repo-Commit, a token check for gated files, and transfers cut short on demand.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,7 +24,7 @@ export interface DataServer {
   /** IIT_GITHUB_ENDPOINT */
   github: string;
   files: Record<string, ServedFile>;
-  requests: { method: string; path: string; range?: string; authorization?: string }[];
+  requests: { method: string; path: string; range?: string; ifRange?: string; authorization?: string }[];
   close: () => Promise<void>;
 }
 
@@ -32,14 +33,17 @@ export async function startDataServer(files: Record<string, ServedFile>): Promis
   const requests: DataServer["requests"] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\//, "");
-    requests.push({ method: req.method ?? "", path, range: req.headers.range, authorization: req.headers.authorization });
+    const ifRange = req.headers["if-range"] as string | undefined;
+    requests.push({ method: req.method ?? "", path, range: req.headers.range, ifRange, authorization: req.headers.authorization });
     const served = files[path];
     if (!served) return void res.writeHead(404, { "content-type": "text/plain" }).end("Entry not found");
     if (served.token && req.headers.authorization !== `Bearer ${served.token}`) {
       return void res.writeHead(req.headers.authorization ? 403 : 401, { "content-type": "text/plain" }).end("Access to this dataset is restricted");
     }
     const body = readFileSync(served.file);
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+    const etag = `"${createHash("sha256").update(body).digest("hex")}"`;
+    // If-Range with another ETag: the file changed, so the whole of it is sent (200), as HTTP says.
+    const m = ifRange !== undefined && ifRange !== etag ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
     const start = m ? Number(m[1]) : 0;
     if (start >= body.length && m) {
       return void res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
@@ -48,6 +52,7 @@ export async function startDataServer(files: Record<string, ServedFile>): Promis
       "content-type": "application/octet-stream",
       "content-length": String(body.length - start),
       "accept-ranges": "bytes",
+      etag,
       ...(m ? { "content-range": `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
       ...(served.repoCommit ? { "x-repo-commit": served.repoCommit } : {}),
     });

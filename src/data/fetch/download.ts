@@ -1,7 +1,8 @@
 // One file over HTTP into place: bytes go to `FILE.part` beside it, a rerun resumes that part with a
 // Range request, and only a complete file is renamed to FILE — a killed or cut transfer never leaves
-// a file that looks whole.
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+// a file that looks whole. `FILE.part.json` says which URL and version (ETag) the part holds, so a
+// part is resumed only from the same URL, and with If-Range: a file changed since is sent whole.
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AbortError, DatasetError } from "../../errors.js";
 import type { DownloadProgress } from "../../util/downloadProgress.js";
@@ -26,11 +27,22 @@ export function partPath(dest: string): string {
   return `${dest}.part`;
 }
 
+interface PartInfo {
+  url: string;
+  etag?: string;
+}
+
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   await mkdir(dirname(dest), { recursive: true });
   const part = partPath(dest);
-  const have = (await stat(part).catch(() => undefined))?.size ?? 0;
-  const res = await request(url, have, opts);
+  const info = `${part}.json`;
+  const had = await readPartInfo(info);
+  let have = (await stat(part).catch(() => undefined))?.size ?? 0;
+  if (have > 0 && had?.url !== url) {
+    await rm(part, { force: true }); // bytes of another URL (or of unknown origin): never mixed in
+    have = 0;
+  }
+  const res = await request(url, have, had?.etag, opts);
   if (have > 0 && (res.status === 416 || (res.status === 206 && contentRangeStart(res) !== have))) {
     // The part does not fit what the server has now (or is already whole): start over.
     await res.body?.cancel();
@@ -38,6 +50,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     return downloadFile(url, dest, opts);
   }
   if (!res.ok) throw await httpError(url, res, opts);
+  const etag = res.headers.get("etag") ?? undefined;
+  await writeFile(info, JSON.stringify({ url, etag } satisfies PartInfo) + "\n");
 
   const resumed = res.status === 206; // else a 200: the server sends it all again
   const start = resumed ? have : 0;
@@ -63,12 +77,24 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   }
   if (total > 0 && written !== total) throw truncated(url, written, total, part);
   await rename(part, dest);
+  await rm(info, { force: true });
   return { bytes: written, resumedFrom: start, servedRevision: res.headers.get("x-repo-commit") ?? undefined };
 }
 
-async function request(url: string, from: number, opts: DownloadOptions): Promise<Response> {
+async function readPartInfo(path: string): Promise<PartInfo | undefined> {
+  try {
+    const v = JSON.parse(await readFile(path, "utf8")) as PartInfo;
+    return typeof v?.url === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function request(url: string, from: number, etag: string | undefined, opts: DownloadOptions): Promise<Response> {
   const headers: Record<string, string> = { ...opts.headers };
   if (from > 0) headers.range = `bytes=${from}-`;
+  // If-Range takes a strong validator only; without one the part is resumed as is (pinned revisions do not change).
+  if (from > 0 && etag && !etag.startsWith("W/")) headers["if-range"] = etag;
   try {
     return await fetch(url, { headers, signal: opts.signal, redirect: "follow" });
   } catch (e) {

@@ -150,7 +150,7 @@ describe("fetchData from a local endpoint", () => {
     expect(readFileSync(at("paper_val/val-gpt3.5-2.json")).equals(readFileSync(join(FIX, "paper_val/val-gpt3.5-2.json")))).toBe(true);
     // nothing half-written left behind
     const leftovers = (d: string): string[] =>
-      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(d, e.name)) : /\.part$|\.tmp$/.test(e.name) ? [e.name] : []));
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(d, e.name)) : /\.part(\.json)?$|\.tmp$/.test(e.name) ? [e.name] : []));
     expect(leftovers(dir)).toEqual([]);
   });
 
@@ -239,13 +239,48 @@ describe("interrupted transfers and errors", () => {
     expect(lines(join(dir, "gsm8k/gsm8k.jsonl")).length).toBeGreaterThan(0);
   });
 
+  it("a part of a file that changed since (If-Range) or of another URL is not resumed", async () => {
+    const dir = tempDir();
+    const path = pathOf("merve/poetry", "poetry.csv");
+    const was = server.files[path];
+    const dest = join(dir, "poetry/source/poetry.csv");
+    const changed = join(dir, "changed.csv");
+    const old = readFileSync(was.file, "utf8");
+    writeFileSync(changed, old.replace(/^[^\n]*\n/, (header) => header + 'Another,"A new first poem.",New poem,Modern,Love\n'));
+    try {
+      server.files[path] = { ...was, cutAfter: 100 };
+      await expect(fetchData(["poetry"], { dataDir: dir, onProgress: false })).rejects.toThrow(/stopped after 100/);
+      server.files[path] = { ...was, file: changed };
+      server.requests.length = 0;
+      await fetchData(["poetry"], { dataDir: dir, onProgress: false });
+      expect(server.requests[0]).toEqual(expect.objectContaining({ range: "bytes=100-", ifRange: `"${sha256(was.file)}"` }));
+      expect(readFileSync(dest, "utf8")).toBe(readFileSync(changed, "utf8")); // not 100 old bytes + the new rest
+
+      // a part left by another URL (another revision or endpoint) is started over, not resumed
+      server.files[path] = { ...was, cutAfter: 100 };
+      await expect(fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true })).rejects.toThrow(/stopped after 100/);
+      server.files[path] = was;
+      process.env.HF_ENDPOINT = `${server.url}/mirror`; // the same file at another URL
+      server.files[`mirror/${path}`] = was;
+      server.requests.length = 0;
+      await fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true });
+      expect(server.requests[0].range).toBeUndefined();
+      expect(readFileSync(dest).equals(readFileSync(was.file))).toBe(true);
+    } finally {
+      server.files[path] = was;
+    }
+  });
+
   it("a part that no longer fits the file (server answers 416) starts over", async () => {
     const dir = tempDir();
     const dest = join(dir, "poetry/source/poetry.csv");
     const fixture = join(FIX, "poetry/poetry.csv");
     await fetchData(["poetry"], { dataDir: dir, onProgress: false }); // creates the directory
     writeFileSync(`${dest}.part`, Buffer.alloc(statSync(fixture).size + 10));
+    writeFileSync(`${dest}.part.json`, JSON.stringify({ url: sourceUrl(DATA_SOURCES.poetry.files[0]) })); // a part of this very URL
+    server.requests.length = 0;
     await fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true });
+    expect(server.requests.map((r) => r.range)).toEqual([`bytes=${statSync(fixture).size + 10}-`, undefined]); // 416, then all of it
     expect(readFileSync(dest).equals(readFileSync(fixture))).toBe(true);
   });
 
