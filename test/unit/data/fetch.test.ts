@@ -428,6 +428,35 @@ describe("iit data get (the CLI)", () => {
     }
   });
 
+  it("Ctrl-C (SIGINT) stops a download, keeps the part, exits 130 and says how to resume", async () => {
+    const dir = tempDir();
+    const path = pathOf("merve/poetry", "poetry.csv");
+    const big = join(dir, "big.csv");
+    writeFileSync(big, "author,content,poem name,age,type\n" + "Someone,A line of verse.,Poem,Modern,Love\n".repeat(4000));
+    const was = server.files[path];
+    server.files[path] = { file: big, throttle: 1000 };
+    const part = join(dir, "data/poetry/source/poetry.csv.part");
+    try {
+      const r = await iitAsync(["data", "get", "poetry", "--data-dir", join(dir, "data")], {
+        env: env(),
+        onSpawn: (c) => {
+          const poll = setInterval(() => {
+            if (existsSync(part) && statSync(part).size > 5_000) {
+              clearInterval(poll);
+              c.kill("SIGINT");
+            }
+          }, 20);
+        },
+      });
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/error \[ABORTED\]: download of .*poetry\.csv aborted; rerun to resume from \d+ bytes/);
+      expect(statSync(part).size).toBeGreaterThan(5_000);
+      expect(existsSync(join(dir, "data/poetry/source/poetry.csv"))).toBe(false);
+    } finally {
+      server.files[path] = was;
+    }
+  });
+
   it("a gated name without HF_TOKEN exits 1 with the code, the URL and the page, no stack trace", async () => {
     const dir = tempDir();
     const r = await iitAsync(["data", "get", "lima", "--data-dir", dir], { env: env() });
