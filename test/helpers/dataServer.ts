@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface ServedFile {
+  /** The content (unused with `redirect`). */
   file: string;
   /** Gated: 401 without a bearer token, 403 with another one. */
   token?: string;
@@ -14,6 +15,8 @@ export interface ServedFile {
   cutAfter?: number;
   /** Sends this many bytes every 50 ms (a slow link), so a client can be killed mid-transfer. */
   throttle?: number;
+  /** Answer 302 to this URL instead (after the token check, with X-Repo-Commit), as Hugging Face does for LFS files. */
+  redirect?: string;
   /** Sent as X-Repo-Commit (Hugging Face does, for resolve/ URLs). */
   repoCommit?: string;
 }
@@ -39,6 +42,9 @@ export async function startDataServer(files: Record<string, ServedFile>): Promis
     if (!served) return void res.writeHead(404, { "content-type": "text/plain" }).end("Entry not found");
     if (served.token && req.headers.authorization !== `Bearer ${served.token}`) {
       return void res.writeHead(req.headers.authorization ? 403 : 401, { "content-type": "text/plain" }).end("Access to this dataset is restricted");
+    }
+    if (served.redirect) {
+      return void res.writeHead(302, { location: served.redirect, ...(served.repoCommit ? { "x-repo-commit": served.repoCommit } : {}) }).end();
     }
     const body = readFileSync(served.file);
     const etag = `"${createHash("sha256").update(body).digest("hex")}"`;

@@ -42,7 +42,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     await rm(part, { force: true }); // bytes of another URL (or of unknown origin): never mixed in
     have = 0;
   }
-  const res = await request(url, have, had?.etag, opts);
+  const { res, repoCommit } = await request(url, have, had?.etag, opts);
   if (have > 0 && (res.status === 416 || (res.status === 206 && contentRangeStart(res) !== have))) {
     // The part does not fit what the server has now (or is already whole): start over.
     await res.body?.cancel();
@@ -78,7 +78,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   if (total > 0 && written !== total) throw truncated(url, written, total, part);
   await rename(part, dest);
   await rm(info, { force: true });
-  return { bytes: written, resumedFrom: start, servedRevision: res.headers.get("x-repo-commit") ?? undefined };
+  return { bytes: written, resumedFrom: start, servedRevision: repoCommit };
 }
 
 async function readPartInfo(path: string): Promise<PartInfo | undefined> {
@@ -90,13 +90,34 @@ async function readPartInfo(path: string): Promise<PartInfo | undefined> {
   }
 }
 
-async function request(url: string, from: number, etag: string | undefined, opts: DownloadOptions): Promise<Response> {
+/**
+ * GET with redirects followed by hand: Hugging Face answers an LFS file with a redirect to its CDN, and
+ * only that first answer says which commit it resolved (X-Repo-Commit). The token is not sent on to
+ * another origin.
+ */
+async function request(
+  url: string,
+  from: number,
+  etag: string | undefined,
+  opts: DownloadOptions,
+): Promise<{ res: Response; repoCommit?: string }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (from > 0) headers.range = `bytes=${from}-`;
   // If-Range takes a strong validator only; without one the part is resumed as is (pinned revisions do not change).
   if (from > 0 && etag && !etag.startsWith("W/")) headers["if-range"] = etag;
+  let target = url;
+  let repoCommit: string | undefined;
   try {
-    return await fetch(url, { headers, signal: opts.signal, redirect: "follow" });
+    for (let hops = 0; ; hops++) {
+      const res = await fetch(target, { headers, signal: opts.signal, redirect: "manual" });
+      repoCommit ??= res.headers.get("x-repo-commit") ?? undefined;
+      const location = res.headers.get("location");
+      if (res.status < 300 || res.status >= 400 || !location || hops === 10) return { res, repoCommit };
+      await res.body?.cancel();
+      const next = new URL(location, target);
+      if (next.origin !== new URL(target).origin) delete headers.authorization;
+      target = next.href;
+    }
   } catch (e) {
     if (opts.signal?.aborted) throw new AbortError(`download of ${url} aborted`, { cause: e });
     const why = (e as { cause?: { code?: string; message?: string } }).cause;

@@ -284,6 +284,24 @@ describe("interrupted transfers and errors", () => {
     expect(readFileSync(dest).equals(readFileSync(fixture))).toBe(true);
   });
 
+  it("follows Hugging Face's redirect of an LFS file to its CDN: the commit is kept, the token is not sent on", async () => {
+    const cdn = await startDataServer({ "blob/lima": { file: join(FIX, "lima/train.jsonl") } });
+    const path = pathOf("GAIR/lima", "train.jsonl");
+    const was = server.files[path];
+    server.files[path] = { ...was, redirect: `${cdn.url}/blob/lima` };
+    process.env.HF_TOKEN = TOKEN;
+    try {
+      const r = await fetchData(["lima"], { dataDir: tempDir(), onProgress: false });
+      expect(r.items[0].files[0].servedRevision).toBe(COMMIT);
+      expect(r.items[0].files[0].sha256).toBe(sha256(join(FIX, "lima/train.jsonl")));
+      expect(server.requests.at(-1)).toEqual(expect.objectContaining({ path, authorization: `Bearer ${TOKEN}` }));
+      expect(cdn.requests).toEqual([expect.objectContaining({ path: "blob/lima", authorization: undefined })]);
+    } finally {
+      server.files[path] = was;
+      await cdn.close();
+    }
+  });
+
   it("gated LIMA: 401 without HF_TOKEN and 403 with a token lacking access name the page to accept its terms", async () => {
     const dir = tempDir();
     delete process.env.HF_TOKEN;
