@@ -131,10 +131,10 @@ async function request(
 async function httpError(url: string, res: Response, opts: DownloadOptions): Promise<DatasetError> {
   await res.body?.cancel().catch(() => undefined);
   if (res.status === 401 || res.status === 403) {
-    const token = process.env.HF_TOKEN ? "the HF_TOKEN set has no access to it yet" : "HF_TOKEN is not set";
+    const token = opts.headers?.authorization ? "the token sent has no access to it yet" : "no token was sent: HF_TOKEN is not set";
     return new DatasetError("DATA_ACCESS_DENIED", `${url}: HTTP ${res.status}, access denied (${token})`, {
       suggestion: opts.gatedPage
-        ? `the dataset is gated: log in at ${opts.gatedPage}, accept its terms, then set HF_TOKEN to an access token of that account (https://huggingface.co/settings/tokens) and rerun`
+        ? `the dataset is gated: log in at ${opts.gatedPage}, accept its terms, then set HF_TOKEN to an access token of that account (https://huggingface.co/settings/tokens; or \`huggingface-cli login\`) and rerun`
         : "set HF_TOKEN to a token with access, or check HF_ENDPOINT / IIT_GITHUB_ENDPOINT",
     });
   }

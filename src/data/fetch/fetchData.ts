@@ -11,6 +11,7 @@ import { dropInstructions, writeJsonlAtomic } from "../messages.js";
 import { readRows } from "../readers.js";
 import { dataDir as resolveDataDir } from "./dataDir.js";
 import { downloadFile } from "./download.js";
+import { hfToken } from "./hfToken.js";
 import { DATA_NAMES, DATA_SOURCES, sourceUrl, type DataName, type DataSource, type Product, type SourceFile } from "./sources.js";
 
 export interface FetchDataOptions {
@@ -118,7 +119,8 @@ async function fetchFile(name: DataName, f: SourceFile, dir: string, source: Dat
   const shown = report === undefined ? stderrProgress(url, dir) : undefined;
   const onProgress = report ? (p: DownloadProgress) => report({ ...p, name, url }) : shown?.update;
   // The token goes to Hugging Face only, never to the GitHub endpoint.
-  const headers: Record<string, string> = f.host === "hf" && process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
+  const token = f.host === "hf" ? await hfToken() : undefined;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const got = await downloadFile(url, dest, { headers, onProgress, signal: opts.signal, gatedPage: source.gatedPage });
   shown?.done(dest);
   return {

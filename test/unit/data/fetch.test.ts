@@ -37,13 +37,14 @@ const fixtureOf = (f: SourceFile) => join(FIX, FIXTURE[f.path] ?? FIXTURE[`${f.p
 const sha256 = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 const lines = (p: string) => readFileSync(p, "utf8").trimEnd().split("\n");
 
-const ENV = ["HF_ENDPOINT", "IIT_GITHUB_ENDPOINT", "HF_TOKEN", "IIT_DATA_DIR"] as const;
+const ENV = ["HF_ENDPOINT", "IIT_GITHUB_ENDPOINT", "HF_TOKEN", "HF_HOME", "IIT_DATA_DIR"] as const;
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 let server: DataServer;
 /** URL path (no leading slash) of each source file, as the server sees it. */
 const served = new Map<SourceFile, string>();
 
 beforeAll(async () => {
+  process.env.HF_HOME = tempDir(); // no token file of this machine's user
   const files: Record<string, ServedFile> = {};
   server = await startDataServer(files);
   process.env.HF_ENDPOINT = server.url;
@@ -62,7 +63,7 @@ beforeAll(async () => {
   }
 });
 afterEach(() => {
-  for (const k of ENV) if (k !== "HF_ENDPOINT" && k !== "IIT_GITHUB_ENDPOINT") restore(k);
+  for (const k of ENV) if (k !== "HF_ENDPOINT" && k !== "IIT_GITHUB_ENDPOINT" && k !== "HF_HOME") restore(k);
   process.env.HF_ENDPOINT = server.url;
   process.env.IIT_GITHUB_ENDPOINT = server.github;
 });
@@ -308,13 +309,22 @@ describe("interrupted transfers and errors", () => {
     const e401 = await fetchData(["lima"], { dataDir: dir, onProgress: false }).catch((e) => e);
     expect(e401.code).toBe("DATA_ACCESS_DENIED");
     expect(e401.message).toContain(`${server.url}/${pathOf("GAIR/lima", "train.jsonl")}: HTTP 401`);
-    expect(e401.message).toContain("HF_TOKEN is not set");
+    expect(e401.message).toContain("no token was sent: HF_TOKEN is not set");
     expect(e401.suggestion).toContain("https://huggingface.co/datasets/GAIR/lima");
     process.env.HF_TOKEN = "hf_someone_else";
     const e403 = await fetchData(["lima"], { dataDir: dir, onProgress: false }).catch((e) => e);
     expect(e403.code).toBe("DATA_ACCESS_DENIED");
-    expect(e403.message).toMatch(/HTTP 403.*has no access/);
+    expect(e403.message).toMatch(/HTTP 403.*the token sent has no access/);
     expect(existsSync(join(dir, "lima/lima_data.jsonl"))).toBe(false);
+    // the token `huggingface-cli login` saved in HF_HOME is used when HF_TOKEN is not set
+    delete process.env.HF_TOKEN;
+    writeFileSync(join(process.env.HF_HOME!, "token"), `${TOKEN}\n`);
+    try {
+      await fetchData(["lima"], { dataDir: dir, onProgress: false });
+    } finally {
+      writeFileSync(join(process.env.HF_HOME!, "token"), "");
+    }
+    expect(lines(join(dir, "lima/lima_data.jsonl")).length).toBe(3);
   });
 
   it("an unreachable endpoint, a missing file and an unknown name are typed errors naming the URL or name", async () => {
@@ -387,7 +397,7 @@ describe.skipIf(!existsSync(paperLima) || !existsSync(realBaseline))("on the rea
 });
 
 describe("iit data get (the CLI)", () => {
-  const env = () => ({ HF_ENDPOINT: server.url, IIT_GITHUB_ENDPOINT: server.github, HF_TOKEN: "" });
+  const env = () => ({ HF_ENDPOINT: server.url, IIT_GITHUB_ENDPOINT: server.github, HF_TOKEN: "", HF_HOME: tempDir() });
 
   it("downloads into IIT_DATA_DIR with progress on stderr and --json on stdout", async () => {
     const dir = tempDir();
