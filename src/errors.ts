@@ -50,6 +50,12 @@ export type IitErrorCode =
   | "DATA_UNSUPPORTED_FILE"
   | "DATA_WRITE_FAILED"
   | "NO_DATA"
+  // Fetching data (iit data get)
+  | "DATA_UNKNOWN_NAME"
+  | "DATA_UNREACHABLE"
+  | "DATA_ACCESS_DENIED"
+  | "DATA_DOWNLOAD_FAILED"
+  | "DATA_DOWNLOAD_TRUNCATED"
   // Training
   | "MODEL_NOT_F32"
   | "TRAIN_INIT_FAILED"
