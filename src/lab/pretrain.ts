@@ -5,6 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { tuluPrompt } from "../data/template.js";
 import { makeModel } from "../model/makeModel.js";
+import { resolveThreads } from "../model/options.js";
+import { checkInt } from "../util/numbers.js";
 import { sha256File } from "../util/sha256File.js";
 import { train } from "../training/train.js";
 import type { TrainProgress, TrainResult } from "../training/types.js";
@@ -60,6 +62,9 @@ export function labTexts(w: World, docs: string[]): string[] {
 export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainResult> {
   const t0 = performance.now();
   const p = { ...LAB_BASE_DEFAULTS, ...o };
+  // Checked before the world and tokenizer are built: these failed only after minutes of work.
+  checkInt(p.tokens, "--tokens", { min: 1 });
+  resolveThreads(o.threads);
   const output = resolve(o.output);
   const work = `${output}.work`;
   await mkdir(work, { recursive: true });

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { makeModel } from "../../model/makeModel.js";
 import { intOption, printJson } from "../util.js";
+import { UINT32_MAX } from "../../util/numbers.js";
 
 export const makeModelCommand = new Command("make-model")
   .description("write a random-weight llama GGUF (test fixture, benchmark subject, start point for training)")
@@ -12,7 +13,7 @@ export const makeModelCommand = new Command("make-model")
   .option("--kv-heads <n>", "key/value heads (default: --heads)", intOption("--kv-heads"))
   .option("--ff <n>", "feed-forward width (default: 8/3 × width, multiple of 32)", intOption("--ff"))
   .option("--context <n>", "training context recorded in the file", intOption("--context"), 2048)
-  .option("--seed <n>", "weight initialisation seed", intOption("--seed"), 42)
+  .option("--seed <n>", "weight initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .addOption(new Option("--type <type>", "weight type (f16/q8_0 through llama.cpp's quantizer; only f32 can be fully finetuned)").choices(["f32", "f16", "q8_0"]).default("f32"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { vocab: string; output: string; layers: number; width: number; heads: number; kvHeads?: number; ff?: number; context: number; seed: number; type: "f32" | "f16" | "q8_0"; json?: boolean }) => {
