@@ -32,7 +32,7 @@ export function trainingMemory(s: ModelShape, o: TrainingMemoryInput): TrainingM
   const trained = o.loraRank > 0 ? loraParams(s, o.loraTargets, o.loraRank) : o.modelBytes / 4 - (o.freezeEmbeddings ? s.nVocab * s.nEmbd : 0);
   const weights = o.modelBytes + (o.loraRank > 0 ? 4 * trained : 0);
   const optimizer = 4 * 4 * trained;
-  const perLayer = 13 * s.nEmbd + 4 * s.nEmbdKv + 4 * s.nFf + 2 * s.nHead * o.nCtx;
+  const perLayer = 13 * s.nEmbd + 4 * s.nEmbdKv + 4 * s.nFf + s.nHead * o.nCtx;
   const perToken = 2 * s.nLayer * perLayer + 4 * s.nVocab;
   const kvCache = 2 * s.nLayer * o.nCtx * s.nEmbdKv * 4;
   const activations = 4 * o.nCtx * perToken + kvCache;
