@@ -82,7 +82,7 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   const nVocab = await vocabSize(vocabPath);
   const kvWidth = (width / heads) * kvHeads;
   const nParams = 2 * nVocab * width + width + layers * (2 * width + 2 * width * width + 2 * width * kvWidth + 3 * width * ff);
-  checkMemory("MODEL_TOO_LARGE", 4 * nParams, `a ${layers}x${width} model of ${(nParams / 1e9).toFixed(1)}B parameters`, "lower --width, --layers or --ff");
+  checkMemory("MODEL_TOO_LARGE", 4 * nParams, `a model of ${layers} layers of width ${width} (${nParams.toExponential(2)} F32 parameters)`, "lower --width, --layers or --ff");
   positiveInt(ff, "ff");
   return callNative(() =>
     addon.makeModel({
