@@ -128,6 +128,20 @@ describe.skipIf(skip)("non-finite numbers (item 11)", () => {
     refused(["generate", "-m", nan, "-i", input, "-o", join(dir, "out.json"), "-n", "8", "-t", "1", "--temperature", "0.7"], /LOGITS_NOT_FINITE/);
   });
 
+  it("the server answers a NaN-filled model's completions with a 500 and stays up", async () => {
+    const nan = join(tempDir(), "nan.gguf");
+    editGguf(storiesModel, nan, {}, { fillWeights: NaN });
+    const s = await startServe(["-m", nan, "-t", "1"]);
+    try {
+      const r = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 4 });
+      expect(r.status, r.text).toBe(500);
+      expect(r.json.error.code).toBe("logits_not_finite");
+      expect((await fetch(`${s.url.replace(/\/v1$/, "")}/health`)).status).toBe(200);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
   it("scales and stds beyond a 32-bit float are refused", () => {
     const dir = tempDir();
     refused(["make-lora", "-m", storiesModel, "-o", join(dir, "b.gguf"), "--b-std", "1e39"], /INVALID_OPTION.*--b-std/);
