@@ -42,9 +42,10 @@ export function modelShape(meta: ModelMeta): ModelShape {
 /**
  * Refuses work whose memory (`need` bytes) exceeds what is available now: native code would try to
  * allocate it anyway, and the process would grow until the system kills it (or abort inside ggml).
+ * `deviceFree`: free GPU memory the work can use as well.
  */
-export function checkMemory(code: IitErrorCode, need: number, what: string, suggestion: string): void {
-  const free = freemem();
+export function checkMemory(code: IitErrorCode, need: number, what: string, suggestion: string, deviceFree = 0): void {
+  const free = freemem() + deviceFree;
   if (need > free) {
     throw new InvalidOptionError(code, `${what} needs about ${gb(need)} GB of memory, but only ${gb(free)} GB is available`, { suggestion });
   }

@@ -39,8 +39,8 @@ export function trainingMemory(s: ModelShape, o: TrainingMemoryInput): TrainingM
   return { weights, optimizer, activations, total: weights + optimizer + activations };
 }
 
-/** Refuses a run whose estimate exceeds the memory available now (TRAINING_TOO_LARGE). */
-export function checkTrainingMemory(s: ModelShape, o: TrainingMemoryInput): TrainingMemory {
+/** Refuses a run whose estimate exceeds the memory available now, with `deviceFree` bytes of GPU memory (TRAINING_TOO_LARGE). */
+export function checkTrainingMemory(s: ModelShape, o: TrainingMemoryInput, deviceFree = 0): TrainingMemory {
   const m = trainingMemory(s, o);
   checkMemory(
     "TRAINING_TOO_LARGE",
@@ -48,6 +48,7 @@ export function checkTrainingMemory(s: ModelShape, o: TrainingMemoryInput): Trai
     `training with --n-ctx ${o.nCtx}${o.loraRank ? ` and --lora-rank ${o.loraRank}` : ""} (weights ${gb(m.weights)} GB, ` +
       `gradients and optimizer ${gb(m.optimizer)} GB, one window's activations ${gb(m.activations)} GB)`,
     o.loraRank ? "lower --n-ctx or --lora-rank" : "lower --n-ctx, train a LoRA adapter (--lora-rank), or --freeze-embeddings",
+    deviceFree,
   );
   return m;
 }

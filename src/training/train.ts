@@ -11,6 +11,7 @@ import { resolveModelPath } from "../model/resolveModelPath.js";
 import { loadModel, type Model } from "../model/Model.js";
 import { checkLoraRank } from "../model/loraShape.js";
 import { modelShape } from "../model/memory.js";
+import { systemInfo } from "../model/systemInfo.js";
 import { checkTrainingMemory } from "./memory.js";
 import { checkFloat32, INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 import { makeLora } from "../model/makeLora.js";
@@ -136,13 +137,16 @@ async function prepareWindows(r: Resolved, vocab: Model): Promise<{ train: Windo
 function checkTrainingSize(r: Resolved, vocab: Model): void {
   const shape = modelShape(vocab.meta);
   if (r.loraRank > 0) checkLoraRank(shape, r.loraTargets, r.loraRank, "--lora-rank");
-  checkTrainingMemory(shape, {
-    modelBytes: statSync(r.model).size,
-    nCtx: r.nCtx,
-    loraRank: r.loraRank,
-    loraTargets: r.loraTargets,
-    freezeEmbeddings: r.freezeEmbeddings,
-  });
+  // CUDA and Metal builds train with every layer offloaded (Vulkan keeps them on the CPU: see trainer.create
+  // below), so their devices' free memory counts as well.
+  const backend = loadedBackend()?.backend;
+  const deviceFree =
+    backend && backend !== "cpu" && backend !== "vulkan" ? systemInfo().devices.filter((d) => d.type !== "cpu").reduce((n, d) => n + d.memoryFree, 0) : 0;
+  checkTrainingMemory(
+    shape,
+    { modelBytes: statSync(r.model).size, nCtx: r.nCtx, loraRank: r.loraRank, loraTargets: r.loraTargets, freezeEmbeddings: r.freezeEmbeddings },
+    deviceFree,
+  );
 }
 
 /**
