@@ -9,6 +9,8 @@ import { tuluPrompt } from "../data/template.js";
 import { makeModel } from "../model/makeModel.js";
 import { checkpointDir } from "../training/checkpoint.js";
 import { checkSeed } from "../util/seed.js";
+import { resolveThreads } from "../model/options.js";
+import { checkInt } from "../util/numbers.js";
 import { sha256File } from "../util/sha256File.js";
 import { train } from "../training/train.js";
 import type { TrainProgress, TrainResult } from "../training/types.js";
@@ -65,6 +67,9 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
   const t0 = performance.now();
   checkSeed(o.seed, "world seed");
   const p = { ...LAB_BASE_DEFAULTS, ...o };
+  // Checked before the world and tokenizer are built: these failed only after minutes of work.
+  checkInt(p.tokens, "--tokens", { min: 1 });
+  resolveThreads(o.threads);
   const output = resolve(o.output);
   const work = `${output}.work`;
   await mkdir(work, { recursive: true });
