@@ -6,6 +6,7 @@ import { DatasetError, IitError } from "../errors.js";
 import { writeChunksAtomic } from "../util/atomicWrite.js";
 import { pythonJsonDumps } from "./pyjson.js";
 import type { Message } from "./template.js";
+import { stripBom } from "../util/bom.js";
 
 /** One training example in the open-instruct / Tulu messages format (one JSONL line). */
 export interface MessagesRow {
@@ -59,7 +60,7 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
   try {
     for await (const text of rl) {
       line++;
-      yield { line, text: line === 1 ? text.replace(/^\uFEFF/, "") : text };
+      yield { line, text: line === 1 ? stripBom(text) : text };
     }
   } finally {
     rl.close();

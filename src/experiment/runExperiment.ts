@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
-import { missingInputs } from "./inputs.js";
+import { checkInputs, missingInputs } from "./inputs.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { aggregateToFiles, writeResults, type ExperimentResults, type ResultFiles } from "./results.js";
 import type { TrainFn } from "./runSteps.js";
@@ -95,7 +95,7 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
   await makeDirs(c.output);
   await hasher.save();
   const selected = selectSteps(steps, o.only);
-  checkInputs(selected, missing);
+  checkInputs(selected.filter((s) => !isDone(s)), missing);
   const runner = new StepRunner(c, steps, o);
   const done = new Set(steps.filter(isDone).map((s) => s.id));
   const failedOrSkipped = new Set<string>();
@@ -190,20 +190,6 @@ function selectSteps(steps: Step[], only: string[] | undefined): Step[] {
     });
   }
   return selected;
-}
-
-/** Every input of the steps to run, checked before the first one (not after an hour of training). */
-function checkInputs(selected: Step[], missing: ReturnType<typeof missingInputs>): void {
-  const toRun = new Set(selected.filter((s) => !isDone(s)).map((s) => s.id));
-  const absent = missing.filter((x) => toRun.has(x.step));
-  if (absent.length) {
-    const paths = [...new Set(absent.map((x) => x.path))];
-    throw new ExperimentError(
-      "EXPERIMENT_INPUT_MISSING",
-      `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      { suggestion: "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them" },
-    );
-  }
 }
 
 /**

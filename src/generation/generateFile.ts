@@ -5,8 +5,12 @@ import { IitError, OutputWriteError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
 import { readOutputs, type OutputRecord } from "./outputs.js";
 import { checkOutputPath } from "../util/outputPath.js";
+import { Occurrences, rowKey } from "./rowKeys.js";
 import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
+
+/** A journal line's own field: which occurrence of its instruction the row answers (stripped when folded in). */
+const JOURNAL_OCCURRENCE = "input_occurrence";
 
 export interface GenerateFileOptions extends Omit<GenerateOptions, "onResult"> {
   input: string;
@@ -45,21 +49,31 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   let prompts: PromptRecord[] = await readPrompts(o.input);
   if (o.shard) prompts = shardSlice(prompts, o.shard);
   checkOutputPath(o.output, "--output");
+  // Rows by key (rowKeys.ts): the file's in its order, then the journal's, which say their occurrence
+  // themselves (with --parallel a second "Lily" can finish before the first).
+  const seen = new Occurrences();
+  const done = new Map<string, OutputRecord>();
+  for (const r of await readOutputs(o.output)) done.set(rowKey(r.instruction, seen.next(r.instruction)), r);
   const journaled = readJournal(o.output);
-  const before = [...(await readOutputs(o.output)), ...journaled];
-  const done = new Map(before.map((r) => [r.instruction, r]));
-  const existing = [...done.values()];
-  const inInput = new Set(prompts.map((p) => p.instruction));
-  if (!o.force) checkResumeSettings(o.output, existing.filter((r) => inInput.has(r.instruction)), o.config);
-  const todo = prompts.filter((p) => !done.has(p.instruction));
+  for (const { [JOURNAL_OCCURRENCE]: at, ...r } of journaled) {
+    done.set(rowKey(r.instruction, seen.next(r.instruction, typeof at === "number" ? at : undefined)), r);
+  }
+  const existing = [...done];
+  const inOrder = new Occurrences();
+  const wanted = prompts.map((p) => {
+    const occurrence = inOrder.next(p.instruction);
+    return { p, occurrence, key: rowKey(p.instruction, occurrence) };
+  });
+  const keys = wanted.map((x) => x.key);
+  const inInput = new Set(keys);
+  if (!o.force) checkResumeSettings(o.output, existing.filter(([k]) => inInput.has(k)).map(([, r]) => r), o.config);
+  const todo = wanted.filter((x) => !done.has(x.key));
   const generator = o.generator ?? model.name;
   let tokens = 0;
 
   // Rows in input order (unfinished prompts left out until they finish), then earlier rows of other inputs.
-  const rows = (): OutputRecord[] => [
-    ...prompts.flatMap((p) => (done.has(p.instruction) ? [done.get(p.instruction)!] : [])),
-    ...existing.filter((r) => !inInput.has(r.instruction)),
-  ];
+  const others = () => existing.filter(([k]) => !inInput.has(k)).map(([, r]) => r);
+  const rows = (): OutputRecord[] => [...keys.flatMap((k) => (done.has(k) ? [done.get(k)!] : [])), ...others()];
   const journal = openJournal(o.output);
   // A journal that cannot take a row (a full disk) stops the run: its error is thrown after the fold.
   let journalError: unknown;
@@ -69,12 +83,12 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   let aborted = false;
   let failure: unknown;
   try {
-    await model.generate(todo, {
+    await model.generate(todo.map((x) => x.p), {
       ...o,
       signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
       onResult: (i, r) => {
         if (r.stopReason === "aborted") return;
-        const p = todo[i];
+        const { p, key, occurrence } = todo[i];
         tokens += r.tokens.length;
         const row: OutputRecord = {
           instruction: p.instruction,
@@ -85,10 +99,10 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
           stop_reason: r.stopReason,
           ...(o.config ? { generator_config: o.config } : {}),
         };
-        done.set(p.instruction, row);
+        done.set(key, row);
         if (journalError) return;
         try {
-          journal.append(row);
+          journal.append({ ...row, [JOURNAL_OCCURRENCE]: occurrence });
         } catch (e) {
           journalError = e;
           stop.abort();
@@ -122,7 +136,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
     total: prompts.length,
     generated: done.size - existing.length,
     skipped: prompts.length - todo.length,
-    kept: existing.filter((r) => !inInput.has(r.instruction)).length,
+    kept: others().length,
     tokens,
     seconds: (performance.now() - t0) / 1000,
     aborted,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { DatasetError } from "../errors.js";
+import { stripBom } from "../util/bom.js";
 
 /** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
 export interface OutputRecord {
@@ -18,7 +19,7 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
   if (!existsSync(path)) return [];
   let v: unknown;
   try {
-    v = JSON.parse(await readFile(path, "utf8"));
+    v = JSON.parse(stripBom(await readFile(path, "utf8")));
   } catch (e) {
     throw new DatasetError("DATA_MALFORMED", `${path}: not valid JSON (${(e as Error).message})`, {
       suggestion: "move the file away to start over",

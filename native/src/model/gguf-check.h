@@ -5,7 +5,7 @@
 #include <string>
 
 struct iit_gguf_check {
-    std::string code;    // "" when the file is fine, else NOT_FOUND | NOT_GGUF | GGUF_CORRUPT | GGUF_TRUNCATED
+    std::string code;    // "" when the file is fine, else NOT_FOUND | NOT_GGUF | GGUF_CORRUPT | GGUF_TRUNCATED | GGUF_HPARAMS_INVALID
     std::string message;
     std::string arch;    // general.architecture
     std::string type;    // general.type ("model" when absent, "adapter" for LoRA files)

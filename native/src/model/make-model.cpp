@@ -6,6 +6,8 @@
 #include "llama.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -69,12 +71,15 @@ std::string iit_make_model(const iit_make_model_params & p, uint64_t & n_params)
     }
     size_t bytes = 0;
     for (auto & s : specs) bytes += ggml_row_size(GGML_TYPE_F32, s.ne0) * s.ne1 + ggml_tensor_overhead();
-    ggml_init_params ip = { bytes + 1024 * 1024, nullptr, false };
-    ggml_context * data = ggml_init(ip);
-    if (!data) {
+    // Our own buffer: ggml_init aborts when it cannot allocate one (src/model/makeModel.ts sizes the
+    // model against free memory first; this is the last line of defence).
+    std::unique_ptr<void, decltype(&std::free)> mem(std::malloc(bytes + 1024 * 1024), &std::free);
+    if (!mem) {
         gguf_free(out); gguf_free(vocab); ggml_free(vmeta);
         return "out of memory allocating " + std::to_string(bytes) + " bytes of weights";
     }
+    ggml_init_params ip = { bytes + 1024 * 1024, mem.get(), false };
+    ggml_context * data = ggml_init(ip);
     std::mt19937 rng(p.seed);
     std::normal_distribution<float> normal(0.0f, p.init_std);
     n_params = 0;
