@@ -17,6 +17,14 @@ export { mergeOutputs } from "./generation/merge.js";
 export { tuluPrompt, type Message, type Role } from "./data/template.js";
 export { benchGenerate, type BenchGenerateOptions, type BenchGenerateResult } from "./bench/benchGenerate.js";
 export { computeWinRate, type WinRateSummary } from "./eval/winrate.js";
+export {
+  lengthControlledWinRate,
+  computeLengthControlled,
+  type LengthControlledDetail,
+  type LengthControlledOptions,
+  type LengthControlledResult,
+} from "./eval/lengthControlled.js";
+export { readGamedData, parseGamedData, gamedDataPath, type GamedData } from "./eval/glm/gamedData.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
 export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
@@ -68,6 +76,11 @@ export { buildReport, type ReportOptions, type ReportResult } from "./report/bui
 export { makeWorld, type World, type Creature, type Task } from "./lab/world.js";
 export { labPrompts, tuningSets, pretrainingDocs, type LabPrompt } from "./lab/corpus.js";
 export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummary } from "./lab/grade.js";
+export { compareGrades, JUDGE_ORDER } from "./lab/judge.js";
+export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
+export { fetchData, checkDataNames, type FetchDataOptions, type FetchDataResult, type FetchedName, type FetchedFile, type BuiltFile } from "./data/fetch/fetchData.js";
+export { dataDir } from "./data/fetch/dataDir.js";
+export { DATA_SOURCES, DATA_NAMES, sourceUrl, type DataName, type DataSource, type SourceFile } from "./data/fetch/sources.js";

@@ -12,6 +12,7 @@ import { type ModelPlacement, placementOf } from "./placement.js";
 import { type LoadModelOptions, type LoraSpec } from "./options.js";
 import { checkThreads, chooseThreads, resolvePoll } from "./threads.js";
 import { resolveModelPath } from "./resolveModelPath.js";
+import { checkFloat32 } from "../util/numbers.js";
 
 export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
 
@@ -64,6 +65,8 @@ export class Model {
       throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
     }
     const path = await resolveModelPath(opts.model, { modelsDir: opts.modelsDir });
+    // Scales reach llama.cpp as 32-bit floats: 1e40 would be infinite weights.
+    for (const l of opts.loras ?? []) checkFloat32(l.scale ?? 1, `LoRA scale of ${l.path}`);
     const addon = loadAddon(opts.gpu);
     const native = new addon.AddonModel();
     const onProgress = opts.onLoadProgress;
@@ -84,7 +87,6 @@ export class Model {
       }
       for (const l of opts.loras ?? []) {
         const scale = l.scale ?? 1;
-        if (!Number.isFinite(scale)) throw new InvalidOptionError("INVALID_OPTION", `LoRA scale for ${l.path} is not a number`);
         const lpath = await resolveModelPath(l.path, { modelsDir: opts.modelsDir });
         await callNative(() => native.loadLora(lpath));
         loras.push({ path: lpath, scale });

@@ -79,8 +79,11 @@ public:
         auto should_abort = [&]() { return *abort_ != 0; };
         gen.experts = experts.ctxs;
         gen.expert_row = &experts.row;
-        std::string err = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
-        if (!err.empty()) SetError(err);
+        iit_gen_status st = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
+        if (!st.code.empty()) {
+            code_ = st.code;
+            SetError(st.message);
+        }
     }
     void OnProgress(const char *, size_t) override { drain(); }
     void OnOK() override {
@@ -94,7 +97,7 @@ public:
     void OnError(const Napi::Error & e) override {
         drain();
         self_->running = false;
-        deferred_.Reject(iit_error(Env(), "GENERATION_FAILED", e.Message()).Value());
+        deferred_.Reject(iit_error(Env(), code_, e.Message()).Value());
     }
 
 private:
@@ -118,6 +121,7 @@ private:
     std::mutex mutex_;
     std::vector<gen_event> events_;
     std::vector<iit_gen_result> results_;
+    std::string code_ = "GENERATION_FAILED";
 };
 
 class ScoreWorker : public IitWorker {

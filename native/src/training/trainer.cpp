@@ -4,6 +4,7 @@
 #include "ggml-opt.h"
 #include "gguf.h"
 #include "model/gguf-check.h"
+#include "model/gguf-write.h"
 
 #include <cstring>
 
@@ -242,17 +243,19 @@ std::string write_gguf(const std::string & path, const gguf_context * kv, const 
     gguf_context * g = gguf_init_empty();
     if (kv) gguf_set_kv(g, kv);
     for (ggml_tensor * t : tensors) gguf_add_tensor(g, t);
-    bool ok = gguf_write_to_file(g, path.c_str(), false);
+    std::string err = iit_write_gguf_checked(path, [&] { return gguf_write_to_file(g, path.c_str(), false); });
     gguf_free(g);
-    return ok ? "" : "cannot write " + path;
+    return err;
 }
 
 } // namespace
 
 std::string iit_trainer::save(const std::string & path) const {
     if (!lora_) {
-        llama_model_save_to_file(model_, path.c_str());
-        return "";
+        return iit_write_gguf_checked(path, [&] {
+            llama_model_save_to_file(model_, path.c_str());
+            return true; // it reports nothing: the read-back tells
+        });
     }
     // The adapter's metadata as loaded (type, architecture, alpha), with the trained A and B.
     gguf_init_params gp{ /*no_alloc =*/ true, nullptr };

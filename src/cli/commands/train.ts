@@ -6,6 +6,7 @@ import { placementLine } from "../../model/placement.js";
 import { POLL_HELP, THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
+import { UINT32_MAX } from "../../util/numbers.js";
 
 interface TrainCliOptions {
   model: string;
@@ -55,9 +56,9 @@ export const trainCommand = new Command("train")
       .default(DEFAULT_LOSS_REDUCTION),
   )
   .option("--max-grad-norm <x>", "clip each step's global gradient L2 norm at x (0 = no clipping)", floatOption("--max-grad-norm"), DEFAULT_MAX_GRAD_NORM)
-  .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed"), 42)
+  .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--val-fraction <x>", "examples held out for a validation loss each epoch", floatOption("--val-fraction"), 0)
-  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx"), 512)
+  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx", { min: 256 }), 512)
   .option("--pack", "pack several examples into each window")
   .option("--max-examples <n>", "use only the first n examples", intOption("--max-examples"))
   .option("--lora-rank <r>", "train a LoRA adapter of rank r instead of the full weights", intOption("--lora-rank"))
