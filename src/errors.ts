@@ -11,12 +11,14 @@ export type IitErrorCode =
   | "NOT_GGUF"
   | "GGUF_CORRUPT"
   | "GGUF_TRUNCATED"
+  | "GGUF_HPARAMS_INVALID"
   | "NOT_A_MODEL"
   | "MODEL_IS_DIRECTORY"
   | "MODEL_RESOLVE_FAILED"
   | "MODEL_LOAD_FAILED"
   | "CONTEXT_FAILED"
   | "CONTEXT_TOO_LARGE"
+  | "MODEL_TOO_LARGE"
   | "MAKE_MODEL_FAILED"
   | "VOCAB_NOT_FOUND"
   | "MAKE_LORA_FAILED"
@@ -27,6 +29,7 @@ export type IitErrorCode =
   | "DISPOSED"
   // Generation, scoring, embedding
   | "GENERATION_FAILED"
+  | "LOGITS_NOT_FINITE"
   | "SCORING_FAILED"
   | "EMBEDDING_FAILED"
   | "TOKENIZE_FAILED"
@@ -39,6 +42,12 @@ export type IitErrorCode =
   | "INVALID_OPTION"
   | "INVALID_ARGUMENT"
   | "OUTPUT_DIR_NOT_FOUND"
+  // Writing outputs
+  | "DISK_FULL"
+  | "OUTPUT_UNWRITABLE"
+  | "OUTPUT_IS_DIRECTORY"
+  | "OUTPUT_NOT_DIRECTORY"
+  | "OUTPUT_READ_ONLY"
   // Rules
   | "RULES_INVALID"
   | "RULES_NOT_FOUND"
@@ -58,11 +67,18 @@ export type IitErrorCode =
   | "DATA_UNSUPPORTED_FILE"
   | "DATA_WRITE_FAILED"
   | "NO_DATA"
+  // Fetching data (iit data get)
+  | "DATA_UNKNOWN_NAME"
+  | "DATA_UNREACHABLE"
+  | "DATA_ACCESS_DENIED"
+  | "DATA_DOWNLOAD_FAILED"
+  | "DATA_DOWNLOAD_TRUNCATED"
   // Training
   | "MODEL_NOT_F32"
   | "TRAIN_INIT_FAILED"
   | "TRAINING_FAILED"
   | "TRAINING_DIVERGED"
+  | "TRAINING_TOO_LARGE"
   | "TRAIN_NO_OUTPUT"
   | "SAVE_FAILED"
   | "CHECKPOINT_INVALID"
@@ -142,6 +158,8 @@ export class TrainingError extends IitError {}
 export class JudgeError extends IitError {}
 /** A command-line or library option is invalid. */
 export class InvalidOptionError extends IitError {}
+/** An output cannot be written: a full disk, a read-only file or place, a directory where a file goes. */
+export class OutputWriteError extends IitError {}
 /** An object was used after dispose(). */
 export class DisposedError extends IitError {}
 /** The operation was cancelled through an AbortSignal. */

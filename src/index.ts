@@ -25,7 +25,6 @@ export {
   type LengthControlledResult,
 } from "./eval/lengthControlled.js";
 export { readGamedData, parseGamedData, gamedDataPath, type GamedData } from "./eval/glm/gamedData.js";
-export { dataDir } from "./data/dataDir.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
 export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
@@ -86,3 +85,6 @@ export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
+export { fetchData, checkDataNames, type FetchDataOptions, type FetchDataResult, type FetchedName, type FetchedFile, type BuiltFile } from "./data/fetch/fetchData.js";
+export { dataDir } from "./data/fetch/dataDir.js";
+export { DATA_SOURCES, DATA_NAMES, sourceUrl, type DataName, type DataSource, type SourceFile } from "./data/fetch/sources.js";

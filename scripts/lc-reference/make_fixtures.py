@@ -152,7 +152,7 @@ def sigmoid(x):
 
 def data_dir(out: Path, gamed: str) -> Path:
     """The layout `iit data get alpaca-eval-lc` makes: `--data-dir out/data-<gamed>` finds it."""
-    return out / f"data-{gamed}" / "alpaca-eval-lc"
+    return out / f"data-{gamed}" / "alpaca_eval"
 
 
 def write_gamed(out: Path, name: str, n_instr: int, seed: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 // The CLI only wires commands; each lives in commands/<verb>.ts over a library function. main.ts loads it.
 import { Command, CommanderError } from "commander";
 import { IitError } from "../errors.js";
+import { typedSystemError } from "../util/writeErrors.js";
 import { beforeAction } from "./earlySignals.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./commands/analyze.js";
@@ -33,7 +34,8 @@ for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCo
 
 try {
   await program.parseAsync(process.argv);
-} catch (e) {
+} catch (thrown) {
+  const e = typedSystemError(thrown);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2; // help/version, else a usage error (commander says 1)
   } else if (e instanceof IitError) {

@@ -1,17 +1,19 @@
 import { InvalidOptionError } from "../errors.js";
 import { checkSeed } from "../util/seed.js";
 import { releaseEarlySignals } from "./earlySignals.js";
+import { checkFloat32, checkInt, type Range } from "../util/numbers.js";
 
 /** Prints one JSON object on stdout: the only thing --json commands write there. */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
-export function intOption(name: string) {
+/** An integer option, checked against `range` (default: the 32-bit range native code takes). */
+export function intOption(name: string, range: Range = {}) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
-    return n;
+    if (v.trim() === "" || !Number.isInteger(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
+    return checkInt(n, name, range);
   };
 }
 
@@ -23,11 +25,12 @@ export function seedOption(name: string) {
   };
 }
 
-export function floatOption(name: string) {
+/** A number option: finite and within a 32-bit float (what native code takes), and in `range`. */
+export function floatOption(name: string, range: Range = {}) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects a number, got "${v}"`);
-    return n;
+    if (v.trim() === "" || Number.isNaN(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects a number, got "${v}"`);
+    return checkFloat32(n, name, range);
   };
 }
 

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { z } from "zod";
-import { DatasetError } from "../errors.js";
+import { DatasetError, IitError } from "../errors.js";
 import { writeChunksAtomic } from "../util/atomicWrite.js";
 import { pythonJsonDumps } from "./pyjson.js";
 import type { Message } from "./template.js";
@@ -118,7 +118,7 @@ export async function writeJsonlAtomic(path: string, rows: Iterable<unknown>): P
   try {
     await writeChunksAtomic(path, lines());
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
+    if (e instanceof IitError) throw e; // DISK_FULL, OUTPUT_UNWRITABLE name the file already
     throw new DatasetError("DATA_WRITE_FAILED", `${path}: cannot write (${(e as Error).message})`, {
       cause: e,
       suggestion: "check that the output directory is writable and the disk has space",

@@ -42,7 +42,7 @@ export interface LengthControlledDetail extends LengthControlledResult {
 }
 
 export interface LengthControlledOptions {
-  /** The folder holding `alpaca-eval-lc/` (default `IIT_DATA_DIR`, else the package's `data/`). */
+  /** The data folder holding `alpaca_eval/df_gamed.csv` (default `IIT_DATA_DIR`, else the package's `data/`). */
   dataDir?: string;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { ExperimentError } from "../errors.js";
-import { LC_DATA_NAME } from "../eval/glm/gamedData.js";
+import { dataNameFor } from "../data/fetch/sources.js";
 import type { Step } from "./plan.js";
 
 /** Specs that are not local files: downloaded, served, or a preset name (plan.ts adds rule files only). */
@@ -27,11 +27,13 @@ export function checkInputs(toRun: Step[], missing: ReturnType<typeof missingInp
     throw new ExperimentError(
       "EXPERIMENT_INPUT_MISSING",
       `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      {
-        suggestion: absent.some((x) => x.role === LC_DATA_NAME)
-          ? `run \`iit data get ${LC_DATA_NAME}\` (evaluation.lengthControlled reads it from IIT_DATA_DIR, else the package's data/); fix other paths in the config`
-          : "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them",
-      },
+      { suggestion: `fix the paths in the config (relative paths resolve against its directory); --dry-run marks them${dataHint(paths)}` },
     );
   }
+}
+
+/** "; `iit data get lima gsm8k` downloads …" when some missing files are ones `iit data get` makes. */
+function dataHint(paths: string[]): string {
+  const names = [...new Set(paths.map(dataNameFor).filter((n) => n !== undefined))];
+  return names.length ? `; \`iit data get ${names.join(" ")}\` downloads the paper's data into data/ (or IIT_DATA_DIR)` : "";
 }

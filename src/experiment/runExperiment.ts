@@ -1,5 +1,8 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, readFile } from "node:fs/promises";
+import { cp, readFile, rename, rm } from "node:fs/promises";
+import { writeFailure } from "../util/writeErrors.js";
+import { makeDirs } from "../util/dirs.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
@@ -34,6 +37,7 @@ export type ExperimentEvent =
   | { type: "step-done"; step: string; kind: StepKind; seconds: number }
   | { type: "step-failed"; step: string; kind: StepKind; code: string; message: string }
   | { type: "step-skipped"; step: string; kind: StepKind; after: string[] }
+  | { type: "step-waiting"; step: string; message: string }
   | { type: "progress"; step: string; done: number; total: number; unit: string };
 
 export interface StepStatus {
@@ -87,7 +91,8 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     });
     return run;
   }
-  await mkdir(c.output, { recursive: true });
+  checkOutputPath(c.output, "the experiment's output", { directory: true }); // before the first step
+  await makeDirs(c.output);
   await hasher.save();
   const selected = selectSteps(steps, o.only);
   checkInputs(selected.filter((s) => !isDone(s)), missing);
@@ -200,7 +205,17 @@ export async function collectExperiment(c: ExperimentConfig, o: { from?: string[
     for (const from of o.from ?? []) {
       const src = join(from, relative(c.output, s.dir));
       if (readManifest(src)?.hash === s.hash) {
-        await cp(src, s.dir, { recursive: true });
+        // Into a temporary directory first: a copy cut short (a full disk) must not leave a step.json
+        // that marks half a step done.
+        const tmp = `${s.dir}.collect-${process.pid}`;
+        try {
+          await cp(src, tmp, { recursive: true });
+          await rm(s.dir, { recursive: true, force: true });
+          await rename(tmp, s.dir);
+        } catch (e) {
+          await rm(tmp, { recursive: true, force: true });
+          throw writeFailure(e, s.dir);
+        }
         copied.push(s.id);
         break;
       }

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
-import { DatasetError, InvalidOptionError } from "../errors.js";
+import { DatasetError } from "../errors.js";
 import { stripBom } from "../util/bom.js";
 
 /** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
@@ -33,13 +32,4 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
     }
   });
   return v as OutputRecord[];
-}
-
-/** Checked before any work: a missing directory would otherwise surface as ENOENT when the results are saved. */
-export function checkOutputDir(path: string, flag = "--output"): void {
-  if (!existsSync(dirname(resolve(path)))) {
-    throw new InvalidOptionError("OUTPUT_DIR_NOT_FOUND", `the directory of ${flag} ${path} does not exist`, {
-      suggestion: `create it first (mkdir -p ${dirname(path)})`,
-    });
-  }
 }

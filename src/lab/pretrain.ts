@@ -2,6 +2,7 @@
 // language-model pretraining with our own trainer.
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
+import { checkOutputPath } from "../util/outputPath.js";
 import { AbortError } from "../errors.js";
 import { dirname, join, resolve } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
@@ -9,6 +10,8 @@ import { tuluPrompt } from "../data/template.js";
 import { makeModel } from "../model/makeModel.js";
 import { checkpointDir } from "../training/checkpoint.js";
 import { checkSeed } from "../util/seed.js";
+import { checkThreads } from "../model/threads.js";
+import { checkInt } from "../util/numbers.js";
 import { sha256File } from "../util/sha256File.js";
 import { train } from "../training/train.js";
 import type { TrainProgress, TrainResult } from "../training/types.js";
@@ -65,7 +68,11 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
   const t0 = performance.now();
   checkSeed(o.seed, "world seed");
   const p = { ...LAB_BASE_DEFAULTS, ...o };
+  // Checked before the world and tokenizer are built: these failed only after minutes of work.
+  checkInt(p.tokens, "--tokens", { min: 1 });
+  if (o.threads !== undefined) checkThreads(o.threads);
   const output = resolve(o.output);
+  checkOutputPath(o.output, "-o", { createParents: true }); // before minutes of work
   const work = `${output}.work`;
   await mkdir(work, { recursive: true });
   try {

@@ -16,6 +16,7 @@ function progress(quiet: boolean) {
     else if (e.type === "step-cached") process.stderr.write(`✓ ${e.step} (cached)\n`);
     else if (e.type === "step-done") process.stderr.write(`✓ ${e.step} in ${e.seconds.toFixed(1)} s\n`);
     else if (e.type === "step-failed") process.stderr.write(`✗ ${e.step}: [${e.code}] ${e.message}\n`);
+    else if (e.type === "step-waiting") process.stderr.write(`… ${e.step}: ${e.message}\n`);
     else if (e.type === "step-skipped") process.stderr.write(`- ${e.step} skipped (needs ${e.after.join(", ")})\n`);
     else if (e.type === "progress" && process.stderr.isTTY) {
       const line = `  ${e.step}: ${e.done}/${e.total} ${e.unit}`;

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { labPretrain, LAB_BASE_DEFAULTS } from "../../lab/pretrain.js";
 import { labBasePath, runLab } from "../../lab/runLab.js";
 import type { TrainProgress } from "../../training/types.js";
+import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { collect, intOption, interruptSignal, printJson, seedOption } from "../util.js";
 import { describeDryRun, experimentProgress } from "./experiment.js";
@@ -27,7 +28,7 @@ const pretrainCommand = new Command("pretrain")
   .option("--seed <n>", "world seed (1 to 2^31 - 1)", seedOption("--seed"), 1)
   .option("-o, --output <file>", "the base model GGUF (default: models/lab-base.gguf for world 1, models/lab-base-world-N.gguf otherwise)")
   .option("--tokens <n>", "pretraining tokens (about)", intOption("--tokens"), LAB_BASE_DEFAULTS.tokens)
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { seed: number; output?: string; tokens: number; threads?: number; json?: boolean }) => {
     const output = o.output ?? labBasePath(o.seed);
@@ -45,7 +46,7 @@ const runCommand = new Command("run")
   .option("--base <file>", "base model GGUF of that world")
   .option("-o, --output <dir>", "output directory (default: runs/lab, or runs/lab-world-N)")
   .option("--seeds <n>", "training seed of the tuned arms (repeatable; default: the config's)", collect(seedOption("--seeds")), [])
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--only <pattern>", "only these steps (see iit experiment run --only)", collect(String), [])
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--json", "print one JSON object on stdout")

@@ -27,7 +27,7 @@ export const winrateCommand = new Command("winrate")
     "also AlpacaEval 2's length-controlled win rate (needs `iit data get alpaca-eval-lc`; rows in AlpacaEval's instruction order)",
     false,
   )
-  .option("--data-dir <dir>", "the data folder holding alpaca-eval-lc/ (default IIT_DATA_DIR, else the package's data/)")
+  .option("--data-dir <dir>", "the data folder holding alpaca_eval/df_gamed.csv (default IIT_DATA_DIR, else the package's data/)")
   .option("--json", "print one JSON object on stdout", false)
   .action(async (raw: RawOptions) => {
     const opts = parseOptions(raw);

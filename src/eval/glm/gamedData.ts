@@ -2,11 +2,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { DatasetError } from "../../errors.js";
-import { dataDir } from "../../data/dataDir.js";
+import { dataDir } from "../../data/fetch/dataDir.js";
+import { filesOf } from "../../data/fetch/sources.js";
 
-/** The folder of `data/` that `iit data get alpaca-eval-lc` fills. */
+/** The `iit data get` name that downloads df_gamed.csv. */
 export const LC_DATA_NAME = "alpaca-eval-lc";
 const GAMED_FILE = "df_gamed.csv";
+/** Where `iit data get alpaca-eval-lc` saves it under the data folder (sources.ts decides). */
+const GAMED_PATH = filesOf(LC_DATA_NAME).find((f) => f.endsWith(`/${GAMED_FILE}`))!;
 
 /** One row of AlpacaEval's `df_gamed.csv`: a length-gamed baseline judged against the baseline. */
 export interface GamedRow {
@@ -31,7 +34,7 @@ export interface GamedData {
 
 /** Path of df_gamed.csv under the data folder (option `dataDir` > `IIT_DATA_DIR` > the package's `data/`). */
 export function gamedDataPath(dir?: string): string {
-  return join(dataDir(dir), LC_DATA_NAME, GAMED_FILE);
+  return join(dataDir(dir), GAMED_PATH);
 }
 
 /** Reads AlpacaEval's df_gamed.csv from the data folder; a missing file says how to get it. */
@@ -49,7 +52,7 @@ export async function readGamedData(dir?: string): Promise<GamedData> {
 function missing(path: string, cause?: unknown): DatasetError {
   return new DatasetError("LC_DATA_MISSING", `the length-controlled win rate needs AlpacaEval's ${GAMED_FILE}, not found at ${path}`, {
     cause,
-    suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${LC_DATA_NAME}/${GAMED_FILE})`,
+    suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${GAMED_PATH})`,
   });
 }
 

@@ -83,10 +83,10 @@ describe.skipIf(skip)("an experiment with evaluation.lengthControlled (real proc
     const r = iit(["experiment", "run", config(other)]);
     process.env.IIT_DATA_DIR = lcData;
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain(`MISSING: alpaca-eval-lc=${join(empty, "alpaca-eval-lc", "df_gamed.csv")}`);
+    expect(dry.stdout).toContain(`MISSING: alpaca-eval-lc=${join(empty, "alpaca_eval", "df_gamed.csv")}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^iit: error \[EXPERIMENT_INPUT_MISSING\]: .*alpaca-eval-lc\/df_gamed\.csv \(aggregate alpaca-eval-lc\)/);
-    expect(r.stderr).toContain("try: run `iit data get alpaca-eval-lc`");
+    expect(r.stderr).toMatch(/^iit: error \[EXPERIMENT_INPUT_MISSING\]: .*alpaca_eval\/df_gamed\.csv \(aggregate alpaca-eval-lc\)/);
+    expect(r.stderr).toContain("`iit data get alpaca-eval-lc` downloads");
     expect(existsSync(join(other, "out", "steps"))).toBe(false);
   });
 });

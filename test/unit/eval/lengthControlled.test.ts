@@ -127,7 +127,7 @@ describe("inputs the GLM cannot use give typed errors", () => {
     const err = await lengthControlledWinRate(annotations, { dataDir: dir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetError);
     expect(err).toMatchObject({ code: "LC_DATA_MISSING" });
-    expect((err as DatasetError).message).toContain(join(dir, "alpaca-eval-lc", "df_gamed.csv"));
+    expect((err as DatasetError).message).toContain(join(dir, "alpaca_eval", "df_gamed.csv"));
     expect((err as DatasetError).suggestion).toContain("iit data get alpaca-eval-lc");
   });
   it("IIT_DATA_DIR is read when no dataDir is given", async () => {
