@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { InvalidOptionError, RuleFitError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
-import { checkOutputDir } from "../../generation/outputs.js";
+import { checkOutputPath } from "../../util/outputPath.js";
 import type { TemplateName } from "../../generation/types.js";
 import { worldSeedOf } from "../../lab/pretrain.js";
 import { makeWorld } from "../../lab/world.js";
@@ -79,7 +79,7 @@ export const fitCommand = addModelOptions(
   .action(async (o: FitCliOptions) => {
     if (o.evals < 1) throw new InvalidOptionError("INVALID_OPTION", `--evals ${o.evals}: the budget must allow at least 1 evaluation`);
     if (o.time !== undefined && o.time < 1) throw new InvalidOptionError("INVALID_OPTION", `--time ${o.time}: at least 1 second`);
-    checkOutputDir(o.output, "-o");
+    checkOutputPath(o.output, "-o");
     if (o.scorer === "judge" && !o.judge) {
       throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", { suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME" });
     }
