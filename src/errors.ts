@@ -11,12 +11,14 @@ export type IitErrorCode =
   | "NOT_GGUF"
   | "GGUF_CORRUPT"
   | "GGUF_TRUNCATED"
+  | "GGUF_HPARAMS_INVALID"
   | "NOT_A_MODEL"
   | "MODEL_IS_DIRECTORY"
   | "MODEL_RESOLVE_FAILED"
   | "MODEL_LOAD_FAILED"
   | "CONTEXT_FAILED"
   | "CONTEXT_TOO_LARGE"
+  | "MODEL_TOO_LARGE"
   | "MAKE_MODEL_FAILED"
   | "VOCAB_NOT_FOUND"
   | "MAKE_LORA_FAILED"
@@ -27,6 +29,7 @@ export type IitErrorCode =
   | "DISPOSED"
   // Generation, scoring, embedding
   | "GENERATION_FAILED"
+  | "LOGITS_NOT_FINITE"
   | "SCORING_FAILED"
   | "EMBEDDING_FAILED"
   | "TOKENIZE_FAILED"
@@ -39,9 +42,23 @@ export type IitErrorCode =
   | "INVALID_OPTION"
   | "INVALID_ARGUMENT"
   | "OUTPUT_DIR_NOT_FOUND"
+  // Writing outputs
+  | "DISK_FULL"
+  | "OUTPUT_UNWRITABLE"
+  | "OUTPUT_IS_DIRECTORY"
+  | "OUTPUT_NOT_DIRECTORY"
+  | "OUTPUT_READ_ONLY"
   // Rules
   | "RULES_INVALID"
   | "RULES_NOT_FOUND"
+  // Fitting rules (iit rules fit)
+  | "FIT_DEV_NOT_LAB"
+  | "FIT_NOT_LAB_BASE"
+  | "FIT_DEV_WRONG_WORLD"
+  | "FIT_DEV_IS_EVAL"
+  | "FIT_SCORER_FAILED"
+  | "FIT_CANDIDATES_INVALID"
+  | "FIT_CACHE_UNWRITABLE"
   // Data
   | "DATA_NOT_FOUND"
   | "DATA_MALFORMED"
@@ -50,11 +67,18 @@ export type IitErrorCode =
   | "DATA_UNSUPPORTED_FILE"
   | "DATA_WRITE_FAILED"
   | "NO_DATA"
+  // Fetching data (iit data get)
+  | "DATA_UNKNOWN_NAME"
+  | "DATA_UNREACHABLE"
+  | "DATA_ACCESS_DENIED"
+  | "DATA_DOWNLOAD_FAILED"
+  | "DATA_DOWNLOAD_TRUNCATED"
   // Training
   | "MODEL_NOT_F32"
   | "TRAIN_INIT_FAILED"
   | "TRAINING_FAILED"
   | "TRAINING_DIVERGED"
+  | "TRAINING_TOO_LARGE"
   | "TRAIN_NO_OUTPUT"
   | "SAVE_FAILED"
   | "CHECKPOINT_INVALID"
@@ -74,6 +98,10 @@ export type IitErrorCode =
   | "ANNOTATIONS_NOT_JSON"
   | "ANNOTATIONS_UNREADABLE"
   | "NO_TARGETS"
+  // The length-controlled win rate
+  | "LC_DATA_MISSING"
+  | "LC_DATA_MALFORMED"
+  | "LC_NOT_COMPUTABLE"
   // Experiments, lab, reports, serve, bench
   | "EXPERIMENT_CONFIG_INVALID"
   | "EXPERIMENT_CONFIG_NOT_FOUND"
@@ -86,6 +114,7 @@ export type IitErrorCode =
   | "EXPERIMENT_SLURM_UNAVAILABLE"
   | "EXPERIMENT_STEP_BUSY"
   | "EXPERIMENT_UPSTREAM_MISSING"
+  | "LAB_BASE_NOT_FOUND"
   | "LAB_OUTPUT_MISSING"
   | "LAB_WORLD_MISMATCH"
   | "REPORT_NO_RESULTS"
@@ -119,6 +148,8 @@ export class LoraAdapterError extends IitError {}
 export class GenerationError extends IitError {}
 /** A rule spec or sampler option is invalid. */
 export class SamplerConfigError extends IitError {}
+/** `iit rules fit` was given a dev set, scorer or candidate file it cannot use, or a scorer failed. */
+export class RuleFitError extends IitError {}
 /** A data file is malformed (the message names the file and line). */
 export class DatasetError extends IitError {}
 /** Training failed or was given impossible options. */
@@ -127,6 +158,8 @@ export class TrainingError extends IitError {}
 export class JudgeError extends IitError {}
 /** A command-line or library option is invalid. */
 export class InvalidOptionError extends IitError {}
+/** An output cannot be written: a full disk, a read-only file or place, a directory where a file goes. */
+export class OutputWriteError extends IitError {}
 /** An object was used after dispose(). */
 export class DisposedError extends IitError {}
 /** The operation was cancelled through an AbortSignal. */

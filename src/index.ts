@@ -17,6 +17,14 @@ export { mergeOutputs } from "./generation/merge.js";
 export { tuluPrompt, type Message, type Role } from "./data/template.js";
 export { benchGenerate, type BenchGenerateOptions, type BenchGenerateResult } from "./bench/benchGenerate.js";
 export { computeWinRate, type WinRateSummary } from "./eval/winrate.js";
+export {
+  lengthControlledWinRate,
+  computeLengthControlled,
+  type LengthControlledDetail,
+  type LengthControlledOptions,
+  type LengthControlledResult,
+} from "./eval/lengthControlled.js";
+export { readGamedData, parseGamedData, gamedDataPath, type GamedData } from "./eval/glm/gamedData.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
 export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
@@ -24,6 +32,10 @@ export type { TopToken } from "./generation/score.js";
 export { loadRules, parseRuleSpec, disableRules, ruleSpecJsonSchema } from "./rules/loadRules.js";
 export { PRESETS, hewitt2024 } from "./rules/presets.js";
 export { RULE_NAMES, type RuleName, type RuleSpec, type RuleSpecInput } from "./rules/spec.js";
+export { fitRules, type FitRulesOptions, type FitRulesResult } from "./rules/fit/fitRules.js";
+export { labScorer, LAB_MAX_TOKENS, type RuleScore, type RuleScorer, type ScoredOutput } from "./rules/fit/scorers.js";
+export { judgeScorer, type JudgeScorerOptions } from "./rules/fit/judgeScorer.js";
+export { discoverCandidates, type Candidate as RuleCandidate } from "./rules/fit/candidates.js";
 export { openJudge, type OpenJudgeOptions, type JudgeBackend } from "./eval/judge/index.js";
 export { HttpJudge, type HttpJudgeOptions } from "./eval/judge/http.js";
 export { LocalJudge, type LocalJudgeOptions } from "./eval/judge/local.js";
@@ -33,7 +45,7 @@ export { preferenceFromLogprobs, preferenceFromText, preferenceFromTop, type Jud
 export { runJudge, type JudgeSummary, type RunJudgeOptions } from "./eval/judge/runJudge.js";
 export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, type JudgeTemplate } from "./eval/judge/template.js";
 export { startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
-export { ChatSession, type ChatOptions, type Candidate } from "./chat/ChatSession.js";
+export { ChatSession, type ChatOptions, type Candidate as NextTokenCandidate } from "./chat/ChatSession.js";
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
 export { train, DEFAULT_LORA_TARGETS } from "./training/train.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";
@@ -69,6 +81,11 @@ export { buildReport, type ReportOptions, type ReportResult } from "./report/bui
 export { makeWorld, type World, type Creature, type Task } from "./lab/world.js";
 export { labPrompts, tuningSets, pretrainingDocs, type LabPrompt } from "./lab/corpus.js";
 export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummary } from "./lab/grade.js";
+export { compareGrades, JUDGE_ORDER } from "./lab/judge.js";
+export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
+export { fetchData, checkDataNames, type FetchDataOptions, type FetchDataResult, type FetchedName, type FetchedFile, type BuiltFile } from "./data/fetch/fetchData.js";
+export { dataDir } from "./data/fetch/dataDir.js";
+export { DATA_SOURCES, DATA_NAMES, sourceUrl, type DataName, type DataSource, type SourceFile } from "./data/fetch/sources.js";

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
-import { resolveThreads } from "../model/options.js";
 import { alternate, formatSpread, median, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
+import { checkLoad, startLoad } from "./load.js";
 import { openPeer } from "./peer.js";
 
 export interface BenchGenerateOptions {
@@ -19,18 +19,24 @@ export interface BenchGenerateOptions {
   parallel?: number[];
   /** A llama-batched-bench binary; by default it is built once from the pinned source into the temp dir. */
   batchedBenchBin?: string;
+  /** Busy processes (one spinning core each) running beside every measurement. Defaults to `0`. */
+  load?: number;
   onStatus?: (msg: string) => void;
 }
 
 export interface BenchGenerateResult {
   model: string;
   threads: number;
+  /** Busy processes that ran beside the measurements. */
+  load: number;
   n_tokens: number;
   ours_tps: number;
   peer_tps: number;
   ratio: number;
   /** Aggregate generated tokens/s per parallel level (median of the rounds; EOS ignored, maxTokens each). */
   parallel: Record<string, number>;
+  /** Per parallel level: our aggregate tokens/s over the rounds. */
+  parallel_spread: Record<string, Spread>;
   /** Per parallel level: ours / llama-batched-bench (pl × tg over its pp + tg time), alternated rounds. */
   parallel_ratio: Record<string, Spread>;
 }
@@ -47,12 +53,14 @@ function batchedBench(bin: string, model: string, o: { pp: number; tg: number; p
 
 /** Greedy tokens/s of our engine vs node-llama-cpp on the same model, prompt and threads, measured in one run. */
 export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGenerateResult> {
-  const threads = resolveThreads(o.threads);
   const maxTokens = o.maxTokens ?? 128;
   const repeats = o.repeats ?? 3;
   const levels = o.parallel ?? [1, 4, 8];
   const status = o.onStatus ?? (() => {});
-  await using model = await loadModel({ model: o.model, threads });
+  checkLoad(o.load ?? 0);
+  await using busy = await startLoad(o.load ?? 0);
+  await using model = await loadModel({ model: o.model, threads: o.threads });
+  const threads = model.threadsFor(1);
   const prompt = o.prompt ?? "Once upon a time";
   const promptTokens = model.tokenize(prompt, { addSpecial: true });
   const contextSize = Math.ceil((promptTokens.length + maxTokens + 16) / 256) * 256;
@@ -83,6 +91,7 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
 
   const bbBin = o.batchedBenchBin ?? ensureLlamaTool("llama-batched-bench", status);
   const parallel: Record<string, number> = {};
+  const parallel_spread: Record<string, Spread> = {};
   const parallel_ratio: Record<string, Spread> = {};
   for (const p of levels) {
     const prompts = Array.from({ length: p }, () => prompt);
@@ -95,17 +104,18 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
         const rs = await model.generate(prompts, { ...gen, parallel: p, ignoreEos: true });
         return rs.reduce((n, x) => n + x.tokens.length, 0) / ((performance.now() - t0) / 1000);
       };
-      const peerRun = () => batchedBench(bbBin, model.path, { pp: promptTokens.length, tg: maxTokens, pl: p, ctx: contextSize * p, threads });
+      const peerRun = () => batchedBench(bbBin, model.path, { pp: promptTokens.length, tg: maxTokens, pl: p, ctx: contextSize * p, threads: model.threadsFor(p) });
       const [a, b] = await alternate(r, oursRun, peerRun);
       runs.push(a);
       ratios.push(a / b);
     }
     parallel[String(p)] = median(runs);
+    parallel_spread[String(p)] = spread(runs);
     parallel_ratio[String(p)] = spread(ratios);
     const q = parallel_ratio[String(p)];
     status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${formatSpread(q)}`);
   }
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);
-  return { model: model.path, threads, n_tokens: nTokens, ours_tps, peer_tps, ratio: ours_tps / peer_tps, parallel, parallel_ratio };
+  return { model: model.path, threads, load: busy.n, n_tokens: nTokens, ours_tps, peer_tps, ratio: ours_tps / peer_tps, parallel, parallel_spread, parallel_ratio };
 }

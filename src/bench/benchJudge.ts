@@ -5,7 +5,6 @@ import { HttpJudge } from "../eval/judge/http.js";
 import { LocalJudge } from "../eval/judge/local.js";
 import { runJudge } from "../eval/judge/runJudge.js";
 import { loadModel } from "../model/Model.js";
-import { resolveThreads } from "../model/options.js";
 import { startServer } from "../serve/server.js";
 
 export interface BenchJudgeOptions {
@@ -53,13 +52,13 @@ function syntheticFiles(dir: string, n: number): { outputs: string; reference: s
 
 /** Judgements/s with a local judge, with `iit serve` over HTTP at concurrency 1 and 4, and a fully cached re-run. */
 export async function benchJudge(o: BenchJudgeOptions): Promise<BenchJudgeResult> {
-  const threads = resolveThreads(o.threads);
   const n = o.pairs ?? 16;
   const status = o.onStatus ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-judge-"));
   try {
     const files = o.outputs && o.reference ? { outputs: o.outputs, reference: o.reference } : syntheticFiles(dir, n);
-    await using model = await loadModel({ model: o.model, threads });
+    await using model = await loadModel({ model: o.model, threads: o.threads });
+    const threads = model.threadsFor(1);
     const common = { ...files, limit: n, cache: false as const };
 
     const local = new LocalJudge(model);

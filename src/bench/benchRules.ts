@@ -1,5 +1,4 @@
 import { loadModel } from "../model/Model.js";
-import { resolveThreads } from "../model/options.js";
 import { promptTokens } from "../generation/templates.js";
 import { loadRules } from "../rules/loadRules.js";
 import { resolveRules } from "../rules/resolveRules.js";
@@ -35,11 +34,11 @@ const INSTRUCTIONS = ["Give three tips for staying healthy.", "What is the capit
  * emulation (per-step tokenBias + presence penalty) on the same prompts.
  */
 export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult> {
-  const threads = resolveThreads(o.threads);
   const maxTokens = o.maxTokens ?? 128;
   const repeats = o.repeats ?? 3;
   const status = o.onStatus ?? (() => {});
-  await using model = await loadModel({ model: o.model, threads });
+  await using model = await loadModel({ model: o.model, threads: o.threads });
+  const threads = model.threadsFor(1);
   const rules = loadRules("hewitt2024");
   const gen = { maxTokens, contextSize: 512, ignoreEos: true };
 

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
-import { resolveThreads } from "../model/options.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 import { alternate, spread, type Spread } from "./rounds.js";
 
@@ -93,12 +92,12 @@ function perplexityPp(bin: string, model: string, file: string, n: number, chunk
 
 export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult> {
   const status = o.onStatus ?? (() => {});
-  const threads = resolveThreads(o.threads);
   const n = o.nTokens ?? 967;
   const rounds = o.rounds ?? 3;
   const bin = o.llamaBenchBin ?? ensureLlamaTool("llama-bench", status);
   const pplBin = o.perplexityBin ?? ensureLlamaTool("llama-perplexity", status);
-  await using model = await loadModel({ model: o.model, threads });
+  await using model = await loadModel({ model: o.model, threads: o.threads });
+  const threads = model.threadsFor(512); // a scoring context decodes up to 512 tokens at a time
   // Like llama-bench: BOS (when the vocabulary adds one), then fixed pseudo-random token ids.
   const nVocab = model.meta.nVocab;
   const tokens = [...model.bosPrefix];

@@ -9,9 +9,10 @@ import { packageRoot } from "../bindings/loadAddon.js";
 import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
-import { resolveThreads } from "../model/options.js";
+import { trainThreads } from "../training/train.js";
 import { alternate, median, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
+import { checkLoad, startLoad } from "./load.js";
 
 export interface BenchTrainOptions {
   model: string;
@@ -25,6 +26,8 @@ export interface BenchTrainOptions {
   finetuneBin?: string;
   /** Rounds of ours (LM mode) vs llama-finetune, alternated (A B, B A, …). Defaults to `3`. */
   rounds?: number;
+  /** Busy processes (one spinning core each) running beside every measurement. Defaults to `0`. */
+  load?: number;
   onStatus?: (msg: string) => void;
 }
 
@@ -38,6 +41,8 @@ export interface BenchTrainResult {
   model: string;
   n_ctx: number;
   threads: number;
+  /** Busy processes that ran beside the measurements. */
+  load: number;
   windows: number;
   rounds: number;
   /** Like for like with llama-finetune: LM loss, token_embd frozen. */
@@ -50,6 +55,8 @@ export interface BenchTrainResult {
   /** Median over the rounds of ours / llama-finetune tokens/s (and `ratios` min/median/max). */
   ratio: number;
   ratios: Spread;
+  /** Our tokens/s (wall time, like for like) over the rounds. */
+  ours_tps: Spread;
   /** Median over the rounds of ours / llama-finetune peak RSS (and `memory_ratios` min/median/max). */
   memory_ratio: number;
   memory_ratios: Spread;
@@ -82,8 +89,10 @@ async function timed(cmd: string, args: string[]): Promise<{ seconds: number; pe
 
 export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
   const status = o.onStatus ?? (() => {});
-  const threads = resolveThreads(o.threads);
+  checkLoad(o.load ?? 0);
   const nCtx = o.nCtx ?? 256;
+  const threads = trainThreads(o.model, nCtx, o.threads);
+  await using busy = await startLoad(o.load ?? 0);
   const dir = join(tmpdir(), `iit-bench-train-${process.pid}`);
   await mkdir(dir, { recursive: true });
   const bin = o.finetuneBin ?? ensureLlamaTool("llama-finetune", status);
@@ -146,6 +155,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     model: o.model,
     n_ctx: nCtx,
     threads,
+    load: busy.n,
     windows: lm.windows,
     rounds: rounds.length,
     ours: stats(oursWall, lm),
@@ -154,6 +164,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     llama_finetune: stats(ftTps, ft),
     ratio: ratios.median,
     ratios,
+    ours_tps: spread(rounds.map((x) => oursTpsOf(x.lm))),
     memory_ratio: memoryRatios.median,
     memory_ratios: memoryRatios,
     node_baseline_mb: median(rounds.map((x) => x.nodeMb)),

@@ -85,14 +85,15 @@ export interface AddonModel {
    */
   embed(
     seqs: Int32Array[],
-    opts: { nCtx: number; nThreads: number; loras: { index: number; scale: number }[] },
+    opts: { nCtx: number; nThreads: number; poll: number; loras: { index: number; scale: number }[] },
     abortFlag: Int32Array,
   ): Promise<Float32Array[]>;
   dispose(): void;
 }
 
 export interface AddonContext {
-  info(): { nCtx: number; nCtxSeq: number; nSeq: number; nBatch: number; nThreads: number };
+  /** poll: the polling level of the context's ggml threadpool. */
+  info(): { nCtx: number; nCtxSeq: number; nSeq: number; nBatch: number; nThreads: number; poll: number };
   generate(
     prompts: Int32Array[],
     opts: NativeGenerateOptions,
@@ -134,6 +135,8 @@ export interface AddonTrainer {
     loraPath: string;
     nCtx: number;
     threads: number;
+    /** ggml's threadpool polling level, 0..100; absent = 0. */
+    poll?: number;
     gpuLayers: number;
     sgd: boolean;
     /** Full finetuning without token_embd. */
@@ -160,6 +163,8 @@ export interface AddonTrainer {
   save(path: string, what: "weights" | "optimizer"): Promise<number>;
   /** Where the trainer's model runs (as AddonModel.meta().offload). */
   offload(): NativeModelMeta["offload"];
+  /** The training context's window, thread count and threadpool polling level. */
+  info(): { nCtx: number; nThreads: number; poll: number };
   /** Restores the step counter and (at their allocation) the AdamW moments. */
   loadOptimizer(path: string): void;
   dispose(): void;
@@ -170,7 +175,7 @@ export interface Addon {
   AddonTrainer: new () => AddonTrainer;
   AddonContext: new (
     model: AddonModel,
-    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; kvF32: boolean; loras: { index: number; scale: number }[] },
+    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; poll: number; kvF32: boolean; loras: { index: number; scale: number }[] },
   ) => AddonContext;
   makeModel(opts: MakeModelOptions): Promise<{ path: string; nParams: number }>;
   makeLora(opts: {

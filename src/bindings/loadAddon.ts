@@ -12,6 +12,7 @@ import {
   LoraAdapterError,
   ModelLoadError,
   NativeBindingLoadError,
+  OutputWriteError,
   SamplerConfigError,
   TrainingError,
 } from "../errors.js";
@@ -104,6 +105,7 @@ const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, opt
   NOT_GGUF: ModelLoadError,
   GGUF_CORRUPT: ModelLoadError,
   GGUF_TRUNCATED: ModelLoadError,
+  GGUF_HPARAMS_INVALID: ModelLoadError,
   NOT_A_MODEL: ModelLoadError,
   MODEL_LOAD_FAILED: ModelLoadError,
   CONTEXT_FAILED: ModelLoadError,
@@ -113,6 +115,7 @@ const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, opt
   LORA_INCOMPATIBLE: LoraAdapterError,
   DISPOSED: DisposedError,
   GENERATION_FAILED: GenerationError,
+  LOGITS_NOT_FINITE: GenerationError,
   SCORING_FAILED: GenerationError,
   EMBEDDING_FAILED: GenerationError,
   INVALID_TOKEN: GenerationError,
@@ -125,6 +128,7 @@ const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, opt
   TRAINING_FAILED: TrainingError,
   SAVE_FAILED: TrainingError,
   CHECKPOINT_INVALID: TrainingError,
+  DISK_FULL: OutputWriteError,
 };
 
 /** Turns an error thrown by the addon (it carries `code`) into the matching typed error. */

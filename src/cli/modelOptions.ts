@@ -2,14 +2,20 @@ import type { Command } from "commander";
 import { parseLoraArg, type LoadModelOptions, type LoraSpec } from "../model/options.js";
 import { collect, intOption } from "./util.js";
 
-/** --model, --lora, --threads, --gpu-layers: shared by every command that loads a model. */
+/** --threads' help, for every command that has it. */
+export const THREADS_HELP = "CPU threads (default: chosen per operation from the model's size, 1 for tiny models; never above the cores)";
+/** --poll's help, for every command that has it. */
+export const POLL_HELP = "ggml's polling level 0..100 for threads waiting for the next decode (default 0: they sleep; llama.cpp's tools use 50)";
+
+/** --model, --lora, --threads, --poll, --gpu-layers: shared by every command that loads a model. */
 export function addModelOptions(cmd: Command, { required = true } = {}): Command {
   const modelHelp = "GGUF model path, or hf:user/repo:quant (downloads with internet access)";
   if (required) cmd.requiredOption("-m, --model <path>", modelHelp);
   else cmd.option("-m, --model <path>", modelHelp);
   cmd
     .option("--lora <path[:scale]>", "LoRA adapter applied at load time (repeatable)", collect(parseLoraArg), [])
-    .option("-t, --threads <n>", "CPU threads (default: number of cores; never more)", intOption("--threads"))
+    .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+    .option("--poll <level>", POLL_HELP, intOption("--poll"))
     .option("--gpu-layers <n>", "layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1);
   return cmd;
 }
@@ -19,9 +25,10 @@ export interface ModelCliOptions {
   model: string;
   lora: LoraSpec[];
   threads?: number;
+  poll?: number;
   gpuLayers: number;
 }
 
 export function modelOptionsFrom(o: ModelCliOptions): LoadModelOptions {
-  return { model: o.model, loras: o.lora, threads: o.threads, gpuLayers: o.gpuLayers };
+  return { model: o.model, loras: o.lora, threads: o.threads, poll: o.poll, gpuLayers: o.gpuLayers };
 }

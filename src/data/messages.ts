@@ -2,10 +2,11 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { z } from "zod";
-import { DatasetError } from "../errors.js";
+import { DatasetError, IitError } from "../errors.js";
 import { writeChunksAtomic } from "../util/atomicWrite.js";
 import { pythonJsonDumps } from "./pyjson.js";
 import type { Message } from "./template.js";
+import { stripBom } from "../util/bom.js";
 
 /** One training example in the open-instruct / Tulu messages format (one JSONL line). */
 export interface MessagesRow {
@@ -59,7 +60,7 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
   try {
     for await (const text of rl) {
       line++;
-      yield { line, text: line === 1 ? text.replace(/^\uFEFF/, "") : text };
+      yield { line, text: line === 1 ? stripBom(text) : text };
     }
   } finally {
     rl.close();
@@ -117,7 +118,7 @@ export async function writeJsonlAtomic(path: string, rows: Iterable<unknown>): P
   try {
     await writeChunksAtomic(path, lines());
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
+    if (e instanceof IitError) throw e; // DISK_FULL, OUTPUT_UNWRITABLE name the file already
     throw new DatasetError("DATA_WRITE_FAILED", `${path}: cannot write (${(e as Error).message})`, {
       cause: e,
       suggestion: "check that the output directory is writable and the disk has space",

@@ -5,6 +5,7 @@ import { parse } from "csv-parse";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { DatasetError } from "../errors.js";
 import { assertReadableFile, parseJsonLine, readLines } from "./messages.js";
+import { stripBom } from "../util/bom.js";
 
 /** One record of a source dataset: its 0-based position, where it is (for errors), and its fields. */
 export interface SourceRow {
@@ -57,7 +58,7 @@ async function* jsonlRows(path: string): AsyncGenerator<SourceRow> {
 }
 
 async function* jsonRows(path: string): AsyncGenerator<SourceRow> {
-  const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  const text = stripBom(await readFile(path, "utf8"));
   if (!text.trimStart().startsWith("[")) {
     yield* jsonlRows(path);
     return;

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { DatasetError, JudgeError } from "../errors.js";
+import { stripBom } from "../util/bom.js";
 
 /**
  * One AlpacaEval annotation row. `preference` is in [1, 2] (1 = output_1, the reference, wins;
@@ -39,7 +40,7 @@ export function isValidPreference(p: number): boolean {
 export async function readAnnotations(path: string): Promise<Annotation[]> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = stripBom(await readFile(path, "utf8"));
   } catch (cause) {
     throw new DatasetError("ANNOTATIONS_UNREADABLE", `cannot read annotations file ${path}: ${(cause as Error).message}`, {
       cause,

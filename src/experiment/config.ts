@@ -6,6 +6,7 @@ import { ExperimentError } from "../errors.js";
 import { DATASET_FORMATS } from "../data/convert/index.js";
 import { RULE_NAMES } from "../rules/spec.js";
 import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
+import { stripBom } from "../util/bom.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
@@ -130,6 +131,11 @@ export const evaluationSchema = z
     bothOrders: z.boolean().optional(),
     /** Seed of the per-pair presentation order (single order only). Defaults to 42. */
     judgeSeed: z.int().optional(),
+    /**
+     * Also AlpacaEval 2's length-controlled win rate in the tables and the report (needs
+     * `iit data get alpaca-eval-lc` in IIT_DATA_DIR or the package's data/; instructions in AlpacaEval's order).
+     */
+    lengthControlled: z.boolean().optional(),
   })
   .strict();
 
@@ -214,6 +220,9 @@ export const experimentSchema = z
     });
     if (!c.evaluation.judge && c.evaluation.grader !== "lab") {
       ctx.addIssue({ code: "custom", path: ["evaluation", "judge"], message: 'give a judge (a GGUF or openai:URL), or grader "lab"' });
+    }
+    if (c.evaluation.lengthControlled && !c.evaluation.judge) {
+      ctx.addIssue({ code: "custom", path: ["evaluation", "lengthControlled"], message: "the length-controlled win rate needs judged annotations: give a judge" });
     }
     if (c.evaluation.grader === "lab" && !c.lab) {
       ctx.addIssue({ code: "custom", path: ["lab"], message: 'grader "lab" needs a lab section: {"world": SEED}' });
@@ -369,7 +378,7 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
 export function loadExperimentConfig(path: string): ExperimentConfig {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = stripBom(readFileSync(path, "utf8"));
   } catch (e) {
     throw new ExperimentError("EXPERIMENT_CONFIG_NOT_FOUND", `cannot read experiment config ${path}: ${(e as Error).message}`);
   }

@@ -6,6 +6,7 @@ import { link, open, rename, stat, unlink, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { writeFailure } from "../util/writeErrors.js";
 
 export const LOCK = ".lock";
 
@@ -25,6 +26,8 @@ export interface LockOptions {
   heartbeatMs?: number;
   /** Poll interval while a lock held elsewhere may still go stale. Defaults to 1 s. */
   pollMs?: number;
+  /** Told once, when the lock is held elsewhere and will be waited on: what for, and for how long. */
+  onWait?: (message: string) => void;
 }
 
 export interface StepLock extends AsyncDisposable {
@@ -63,14 +66,21 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
   const path = join(dir, LOCK);
   const me: LockInfo = { host: hostname(), pid: process.pid, job: process.env.SLURM_JOB_ID ?? null, since: new Date().toISOString(), token: randomBytes(8).toString("hex") };
   const waitUntil = Date.now() + staleMs + 2 * pollMs;
+  let told = false;
   for (;;) {
     try {
       const fh = await open(path, "wx");
-      await fh.writeFile(JSON.stringify(me) + "\n");
-      await fh.close();
+      try {
+        await fh.writeFile(JSON.stringify(me) + "\n");
+      } catch (e) {
+        await unlink(path).catch(() => {}); // an empty lock would make the next run wait for nothing
+        throw writeFailure(e, path);
+      } finally {
+        await fh.close();
+      }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw writeFailure(e, path);
     }
     const info = readInfo(path);
     let age: number;
@@ -88,6 +98,11 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
       throw new ExperimentError("EXPERIMENT_STEP_BUSY", `step ${step} is being run by another process (${holder(info)}): ${dir}`, {
         suggestion: `wait for it to finish (iit experiment status shows Slurm jobs); if that process is gone for good, delete ${path}`,
       });
+    }
+    if (!told) {
+      told = true;
+      const what = info ? `held by ${holder(info)}` : "unreadable (not a lock this toolkit wrote, or one still being written)";
+      o.onWait?.(`waiting up to ${Math.round((waitUntil - Date.now()) / 1000)} s for ${path}: it is ${what}; it is taken over once it is ${Math.round(staleMs / 1000)} s old without a heartbeat`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
+import { gamedDataPath, LC_DATA_NAME } from "../eval/glm/gamedData.js";
 import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
 import { isLabSource, LAB_DATA_VERSION } from "../lab/files.js";
+import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
@@ -124,7 +126,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         files: src.files,
         deps: src.deps,
       });
-      // Snapshots graded on the lab's dev prompts: their generation settings shape the chosen model.
+      // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
       const graded = c.lab && arm.training.evalEvery !== undefined;
       for (const seed of arm.seeds) {
         const train = await add({
@@ -132,7 +134,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen } : {}) },
+          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}) },
           files: { base: c.baseModel },
           deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
@@ -213,7 +215,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         kind: "grade",
         arm: g.arm,
         seed: g.seed,
-        slice: { grader: "lab", instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
+        slice: { grader: "lab", graderVersion: LAB_GRADER_VERSION, instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
         files: {},
         deps: { outputs: g.id, world: WORLD_STEP },
       });
@@ -242,8 +244,13 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     kind: "aggregate",
     arm: "*",
     seed: null,
-    slice: { arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })), reference: ref.name },
-    files: {},
+    slice: {
+      arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })),
+      reference: ref.name,
+      ...(ev.lengthControlled ? { lengthControlled: true } : {}),
+    },
+    // An input like any other: checked before the first step runs, marked by --dry-run.
+    files: ev.lengthControlled ? { [LC_DATA_NAME]: gamedDataPath() } : {},
     deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
   return steps;

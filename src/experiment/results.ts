@@ -3,6 +3,9 @@
 import { join, relative } from "node:path";
 import { ExperimentError } from "../errors.js";
 import { analyzeLengths, type LengthsResult } from "../eval/analyses/lengths.js";
+import { readAnnotations } from "../eval/annotations.js";
+import { readGamedData, type GamedData } from "../eval/glm/gamedData.js";
+import { computeLengthControlled } from "../eval/lengthControlled.js";
 import type { WinRateSummary } from "../eval/winrate.js";
 import { labMarkdown, type Finding } from "../lab/results.js";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomicWrite.js";
@@ -34,6 +37,14 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
     return m && m.hash === s.hash ? m : null;
   };
   const rows = [];
+  // AlpacaEval 2's length-controlled rate, from each judge step's annotations (df_gamed read once).
+  let gamed: GamedData | undefined;
+  const withLengthControlled = async (dir: string, annotationsFile: string, metrics: WinRateSummary) => {
+    if (!c.evaluation.lengthControlled) return metrics;
+    gamed ??= await readGamedData();
+    const { glm_preferences: _g, cv_scores: _s, ...lc } = computeLengthControlled(await readAnnotations(join(dir, annotationsFile)), gamed, metrics.win_rate);
+    return { ...metrics, ...lc };
+  };
   const generations: ExperimentResults["generations"] = {};
   const lengthsIn: { arm: string; files: string[] }[] = [];
   for (const arm of c.arms) {
@@ -52,7 +63,7 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
         missing.push(j.id);
         continue;
       }
-      per.push(seedResult(j.seed!, j.id, m.result.metrics as WinRateSummary));
+      per.push(seedResult(j.seed!, j.id, await withLengthControlled(j.dir, m.outputs.annotations, m.result.metrics as WinRateSummary)));
     }
     const isRef = arm.name === c.evaluation.reference;
     rows.push(armRow(arm.name, armLabel(arm), isRef, isRef ? arm.seeds : per.map((p) => p.seed), per, missing));

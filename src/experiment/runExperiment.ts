@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, readFile } from "node:fs/promises";
+import { cp, readFile, rename, rm } from "node:fs/promises";
+import { writeFailure } from "../util/writeErrors.js";
+import { makeDirs } from "../util/dirs.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
-import { missingInputs } from "./inputs.js";
+import { checkInputs, missingInputs } from "./inputs.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { aggregateToFiles, writeResults, type ExperimentResults, type ResultFiles } from "./results.js";
 import type { TrainFn } from "./runSteps.js";
@@ -34,6 +37,7 @@ export type ExperimentEvent =
   | { type: "step-done"; step: string; kind: StepKind; seconds: number }
   | { type: "step-failed"; step: string; kind: StepKind; code: string; message: string }
   | { type: "step-skipped"; step: string; kind: StepKind; after: string[] }
+  | { type: "step-waiting"; step: string; message: string }
   | { type: "progress"; step: string; done: number; total: number; unit: string };
 
 export interface StepStatus {
@@ -87,10 +91,11 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     });
     return run;
   }
-  await mkdir(c.output, { recursive: true });
+  checkOutputPath(c.output, "the experiment's output", { directory: true }); // before the first step
+  await makeDirs(c.output);
   await hasher.save();
   const selected = selectSteps(steps, o.only);
-  checkInputs(selected, missing);
+  checkInputs(selected.filter((s) => !isDone(s)), missing);
   const runner = new StepRunner(c, steps, o);
   const done = new Set(steps.filter(isDone).map((s) => s.id));
   const failedOrSkipped = new Set<string>();
@@ -187,20 +192,6 @@ function selectSteps(steps: Step[], only: string[] | undefined): Step[] {
   return selected;
 }
 
-/** Every input of the steps to run, checked before the first one (not after an hour of training). */
-function checkInputs(selected: Step[], missing: ReturnType<typeof missingInputs>): void {
-  const toRun = new Set(selected.filter((s) => !isDone(s)).map((s) => s.id));
-  const absent = missing.filter((x) => toRun.has(x.step));
-  if (absent.length) {
-    const paths = [...new Set(absent.map((x) => x.path))];
-    throw new ExperimentError(
-      "EXPERIMENT_INPUT_MISSING",
-      `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      { suggestion: "fix the paths in the config (relative paths resolve against its directory); --dry-run marks them" },
-    );
-  }
-}
-
 /**
  * `iit experiment collect`: copies finished step directories from other output directories (e.g.
  * machines that ran `--only`), then aggregates whatever is finished; unfinished judge steps are listed.
@@ -214,7 +205,17 @@ export async function collectExperiment(c: ExperimentConfig, o: { from?: string[
     for (const from of o.from ?? []) {
       const src = join(from, relative(c.output, s.dir));
       if (readManifest(src)?.hash === s.hash) {
-        await cp(src, s.dir, { recursive: true });
+        // Into a temporary directory first: a copy cut short (a full disk) must not leave a step.json
+        // that marks half a step done.
+        const tmp = `${s.dir}.collect-${process.pid}`;
+        try {
+          await cp(src, tmp, { recursive: true });
+          await rm(s.dir, { recursive: true, force: true });
+          await rename(tmp, s.dir);
+        } catch (e) {
+          await rm(tmp, { recursive: true, force: true });
+          throw writeFailure(e, s.dir);
+        }
         copied.push(s.id);
         break;
       }

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ExperimentError } from "../errors.js";
+import { checkInputs, missingInputs } from "./inputs.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "./hash.js";
 import { planExperiment, type Step } from "./plan.js";
@@ -62,7 +63,7 @@ export interface SubmitResult {
   output: string;
   dryRun: boolean;
   /** Steps submitted now, with their job ids (dry run: placeholders). */
-  submitted: { step: string; job: string; after: string[]; script: string; log: string }[];
+  submitted: { step: string; job: string; after: string[]; script: string; log: string; missing?: Record<string, string> }[];
   /** Steps left alone: done, or with a live job already. */
   done: string[];
   live: { step: string; job: string; state: StepState }[];
@@ -207,6 +208,11 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
   const byId = new Map(status.steps.map((s) => [s.id, s]));
   const result: SubmitResult = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, submitted: [], done: [], live: [], cancelled: [] };
   const jobOf = new Map<string, string>();
+  // Every input of what would be submitted is checked before the first sbatch: a job graph whose step
+  // cannot start its work would only fail later, on the cluster. A dry run marks them instead.
+  const missing = missingInputs(steps);
+  const toSubmit = steps.filter((s) => !["done", "queued", "running"].includes(byId.get(s.id)!.state));
+  if (!o.dryRun) checkInputs(toSubmit, missing);
   for (const s of steps) {
     const st = byId.get(s.id)!;
     if (st.state === "done") {
@@ -237,7 +243,15 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
       await writeJsonAtomic(join(slurmDir(c), "jobs", `${stepFileName(s.id)}.json`), record);
     }
     jobOf.set(s.id, job);
-    result.submitted.push({ step: s.id, job, after, script: o.dryRun ? script : scriptPath, log: log.replace("%j", job) });
+    const absent = missing.filter((x) => x.step === s.id);
+    result.submitted.push({
+      step: s.id,
+      job,
+      after,
+      script: o.dryRun ? script : scriptPath,
+      log: log.replace("%j", job),
+      ...(absent.length ? { missing: Object.fromEntries(absent.map((x) => [x.role, x.path])) } : {}),
+    });
   }
   return result;
 }

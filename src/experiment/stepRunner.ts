@@ -1,11 +1,11 @@
 // Runs one step of an experiment: under its directory's lock, by its kind's runner (runSteps.ts), and
 // marks it done with a manifest written last. The scheduler (runExperiment.ts) decides which steps run.
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { JudgeBackend } from "../eval/judge/backend.js";
 import { ExperimentError } from "../errors.js";
 import { train } from "../training/train.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
+import { makeDirs } from "../util/dirs.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import { lockStepDir } from "./lock.js";
 import type { Step } from "./plan.js";
@@ -44,9 +44,9 @@ export class StepRunner {
 
   /** Errors of the step's own work come back as `failed`; errors around it (lock, manifest) are thrown. */
   async run(s: Step): Promise<StepRun> {
-    await mkdir(s.dir, { recursive: true });
+    await makeDirs(s.dir);
     // One writer per step directory (Slurm jobs and local runs may share the output).
-    await using _lock = await lockStepDir(s.dir, s.id);
+    await using _lock = await lockStepDir(s.dir, s.id, { onWait: (message) => this.emit({ type: "step-waiting", step: s.id, message }) });
     if (isDone(s) && s.kind !== "aggregate") return { status: "cached" };
     this.emit({ type: "step-start", step: s.id, kind: s.kind });
     const t0 = performance.now();

@@ -1,7 +1,7 @@
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
-import { InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
+import { checkInt } from "../util/numbers.js";
 
 export interface EmbedOptions {
   /** Tokens per text; longer texts are truncated (as the paper's embedder does). Defaults to min(training context, 512). */
@@ -19,11 +19,11 @@ export async function embedTexts(model: Model, texts: string[], o: EmbedOptions 
   if (texts.length === 0) return [];
   const train = model.meta.nCtxTrain;
   const nCtx = o.contextSize ?? Math.min(train > 0 ? train : 512, 512);
-  if (!Number.isInteger(nCtx) || nCtx < 8) throw new InvalidOptionError("INVALID_OPTION", `contextSize must be an integer >= 8, got ${nCtx}`);
+  checkInt(nCtx, "contextSize", { min: 8 });
   const seqs = texts.map((t) => (t === "" ? new Int32Array(0) : Int32Array.from(model.tokenize(t, { addSpecial: o.addSpecial ?? true }).slice(0, nCtx))));
   return withAbortFlag(o.signal, (flag) =>
     callNative(() =>
-      model._native.embed(seqs, { nCtx, nThreads: model.threads, loras: model.loras.map((l, index) => ({ index, scale: l.scale })) }, flag),
+      model._native.embed(seqs, { nCtx, nThreads: model.threadsFor(nCtx), poll: model.poll, loras: model.loras.map((l, index) => ({ index, scale: l.scale })) }, flag),
     ),
   );
 }

@@ -1,10 +1,16 @@
 import type { Model } from "../model/Model.js";
 import { readPrompts, shardSlice, type PromptRecord } from "./inputs.js";
-import { openJournal, readJournal } from "./journal.js";
+import { journalPath, openJournal, readJournal } from "./journal.js";
+import { IitError, OutputWriteError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
-import { checkOutputDir, readOutputs, type OutputRecord } from "./outputs.js";
+import { readOutputs, type OutputRecord } from "./outputs.js";
+import { checkOutputPath } from "../util/outputPath.js";
+import { Occurrences, rowKey } from "./rowKeys.js";
 import { checkResumeSettings } from "./settings.js";
 import type { GenerateOptions, GenerationResult } from "./types.js";
+
+/** A journal line's own field: which occurrence of its instruction the row answers (stripped when folded in). */
+const JOURNAL_OCCURRENCE = "input_occurrence";
 
 export interface GenerateFileOptions extends Omit<GenerateOptions, "onResult"> {
   input: string;
@@ -42,31 +48,47 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   const t0 = performance.now();
   let prompts: PromptRecord[] = await readPrompts(o.input);
   if (o.shard) prompts = shardSlice(prompts, o.shard);
-  checkOutputDir(o.output);
-  const before = [...(await readOutputs(o.output)), ...readJournal(o.output)];
-  const done = new Map(before.map((r) => [r.instruction, r]));
-  const existing = [...done.values()];
-  const inInput = new Set(prompts.map((p) => p.instruction));
-  if (!o.force) checkResumeSettings(o.output, existing.filter((r) => inInput.has(r.instruction)), o.config);
-  const todo = prompts.filter((p) => !done.has(p.instruction));
+  checkOutputPath(o.output, "--output");
+  // Rows by key (rowKeys.ts): the file's in its order, then the journal's, which say their occurrence
+  // themselves (with --parallel a second "Lily" can finish before the first).
+  const seen = new Occurrences();
+  const done = new Map<string, OutputRecord>();
+  for (const r of await readOutputs(o.output)) done.set(rowKey(r.instruction, seen.next(r.instruction)), r);
+  const journaled = readJournal(o.output);
+  for (const { [JOURNAL_OCCURRENCE]: at, ...r } of journaled) {
+    done.set(rowKey(r.instruction, seen.next(r.instruction, typeof at === "number" ? at : undefined)), r);
+  }
+  const existing = [...done];
+  const inOrder = new Occurrences();
+  const wanted = prompts.map((p) => {
+    const occurrence = inOrder.next(p.instruction);
+    return { p, occurrence, key: rowKey(p.instruction, occurrence) };
+  });
+  const keys = wanted.map((x) => x.key);
+  const inInput = new Set(keys);
+  if (!o.force) checkResumeSettings(o.output, existing.filter(([k]) => inInput.has(k)).map(([, r]) => r), o.config);
+  const todo = wanted.filter((x) => !done.has(x.key));
   const generator = o.generator ?? model.name;
   let tokens = 0;
 
   // Rows in input order (unfinished prompts left out until they finish), then earlier rows of other inputs.
-  const rows = (): OutputRecord[] => [
-    ...prompts.flatMap((p) => (done.has(p.instruction) ? [done.get(p.instruction)!] : [])),
-    ...existing.filter((r) => !inInput.has(r.instruction)),
-  ];
+  const others = () => existing.filter(([k]) => !inInput.has(k)).map(([, r]) => r);
+  const rows = (): OutputRecord[] => [...keys.flatMap((k) => (done.has(k) ? [done.get(k)!] : [])), ...others()];
   const journal = openJournal(o.output);
+  // A journal that cannot take a row (a full disk) stops the run: its error is thrown after the fold.
+  let journalError: unknown;
+  const stop = new AbortController();
 
   o.onProgress?.(prompts.length - todo.length, prompts.length);
   let aborted = false;
+  let failure: unknown;
   try {
-    await model.generate(todo, {
+    await model.generate(todo.map((x) => x.p), {
       ...o,
+      signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
       onResult: (i, r) => {
         if (r.stopReason === "aborted") return;
-        const p = todo[i];
+        const { p, key, occurrence } = todo[i];
         tokens += r.tokens.length;
         const row: OutputRecord = {
           instruction: p.instruction,
@@ -77,25 +99,44 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
           stop_reason: r.stopReason,
           ...(o.config ? { generator_config: o.config } : {}),
         };
-        journal.append(row);
-        done.set(p.instruction, row);
+        done.set(key, row);
+        if (journalError) return;
+        try {
+          journal.append({ ...row, [JOURNAL_OCCURRENCE]: occurrence });
+        } catch (e) {
+          journalError = e;
+          stop.abort();
+        }
         o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
       },
     });
   } catch (e) {
-    if ((e as { code?: string }).code !== "ABORTED") throw e;
-    aborted = true;
-  } finally {
-    journal.close();
-    await writeJsonAtomic(o.output, rows());
-    journal.remove();
+    if ((e as { code?: string }).code !== "ABORTED" || journalError) failure = journalError ?? e;
+    else aborted = true;
   }
+  journal.close();
+  // Fold the rows in only if there is something to add: a run that made nothing leaves the output as it
+  // was (no empty [] for a run that failed). If the fold fails, the output and the journal stay as they are.
+  if (done.size > existing.length || journaled.length) {
+    try {
+      await writeJsonAtomic(o.output, rows());
+      journal.remove();
+    } catch (e) {
+      failure ??=
+        e instanceof IitError && e.code === "DISK_FULL"
+          ? new OutputWriteError(e.code, e.message, { cause: e, suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(o.output)}: the same command, run again with room, folds them in` })
+          : e;
+    }
+  } else {
+    journal.remove(); // at most the torn line of a kill: no row in it
+  }
+  if (failure) throw failure;
   return {
     output: o.output,
     total: prompts.length,
     generated: done.size - existing.length,
     skipped: prompts.length - todo.length,
-    kept: existing.filter((r) => !inInput.has(r.instruction)).length,
+    kept: others().length,
     tokens,
     seconds: (performance.now() - t0) / 1000,
     aborted,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Message } from "../data/template.js";
 import { DatasetError } from "../errors.js";
+import { stripBom } from "../util/bom.js";
 
 export interface PromptRecord {
   instruction: string;
@@ -36,7 +37,7 @@ function fromObject(v: unknown, where: string): PromptRecord {
 export async function readPrompts(path: string): Promise<PromptRecord[]> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = stripBom(await readFile(path, "utf8"));
   } catch (e) {
     throw new DatasetError("DATA_NOT_FOUND", `cannot read ${path}: ${(e as Error).message}`);
   }

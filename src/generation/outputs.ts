@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
-import { DatasetError, InvalidOptionError } from "../errors.js";
+import { DatasetError } from "../errors.js";
+import { stripBom } from "../util/bom.js";
 
 /** One row of AlpacaEval's model_outputs.json, plus our provenance fields. */
 export interface OutputRecord {
@@ -19,7 +19,7 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
   if (!existsSync(path)) return [];
   let v: unknown;
   try {
-    v = JSON.parse(await readFile(path, "utf8"));
+    v = JSON.parse(stripBom(await readFile(path, "utf8")));
   } catch (e) {
     throw new DatasetError("DATA_MALFORMED", `${path}: not valid JSON (${(e as Error).message})`, {
       suggestion: "move the file away to start over",
@@ -32,13 +32,4 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
     }
   });
   return v as OutputRecord[];
-}
-
-/** Checked before any work: a missing directory would otherwise surface as ENOENT when the results are saved. */
-export function checkOutputDir(path: string, flag = "--output"): void {
-  if (!existsSync(dirname(resolve(path)))) {
-    throw new InvalidOptionError("OUTPUT_DIR_NOT_FOUND", `the directory of ${flag} ${path} does not exist`, {
-      suggestion: `create it first (mkdir -p ${dirname(path)})`,
-    });
-  }
 }

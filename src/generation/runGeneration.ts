@@ -8,9 +8,7 @@ import { resolveRules } from "../rules/resolveRules.js";
 import { GENERATION_DEFAULTS } from "./defaults.js";
 import { promptInstruction, promptTokens } from "./templates.js";
 import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
-
-/** Counts reach native code as 32-bit signed integers. */
-const INT32_MAX = 2 ** 31 - 1;
+import { INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 
 function check(cond: boolean, what: string, hint?: string): void {
   if (!cond) throw new InvalidOptionError("INVALID_OPTION", what, { suggestion: hint });
@@ -30,10 +28,10 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
   const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : d.maxDefaultContext, d.maxDefaultContext);
   check(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX, `maxTokens must be an integer in [1, ${INT32_MAX}], got ${maxTokens}`);
   check(Number.isFinite(temperature) && temperature >= 0, `temperature must be >= 0, got ${temperature}`);
-  check(Number.isInteger(topK) && topK >= 0, `topK must be an integer >= 0, got ${topK}`);
+  check(Number.isInteger(topK) && topK >= 0 && topK <= INT32_MAX, `topK must be an integer in [0, ${INT32_MAX}], got ${topK}`);
   check(topP > 0 && topP <= 1, `topP must be in (0, 1], got ${topP}`);
   check(minP >= 0 && minP < 1, `minP must be in [0, 1), got ${minP}`);
-  check(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `seed must be an integer in [0, 2^32), got ${seed}`);
+  check(Number.isInteger(seed) && seed >= 0 && seed <= UINT32_MAX, `seed must be an integer in [0, ${UINT32_MAX}], got ${seed}`);
   check(Number.isInteger(parallel) && parallel >= 1 && parallel <= 256, `parallel must be an integer in [1, 256], got ${parallel}`);
   check(Number.isInteger(batchSize) && batchSize >= 1, `batchSize must be an integer >= 1, got ${batchSize}`);
   check(Number.isInteger(contextSize) && contextSize >= 16 && contextSize * parallel <= INT32_MAX, `contextSize must be an integer in [16, ${Math.floor(INT32_MAX / parallel)}], got ${contextSize}`);

@@ -4,6 +4,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Model } from "../model/Model.js";
 import { resolveRules } from "../rules/resolveRules.js";
 import type { RuleSpec } from "../rules/spec.js";
+import { checkInt } from "../util/numbers.js";
 
 export interface ScoreItem {
   /** The full token sequence (BOS included if wanted). */
@@ -41,7 +42,7 @@ export interface ScoreResult {
 export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreOptions = {}): Promise<ScoreResult[]> {
   if (items.length === 0) return [];
   const topK = o.topK ?? 0;
-  if (!Number.isInteger(topK) || topK < 0) throw new InvalidOptionError("INVALID_OPTION", `topK must be an integer >= 0, got ${topK}`);
+  checkInt(topK, "topK", { min: 0 });
   const longest = Math.max(...items.map((i) => i.tokens.length));
   if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
   const rules = o.rules ? resolveRules(model, o.rules).native : undefined;

@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { InvalidOptionError } from "../errors.js";
 import type { OutputRecord } from "./outputs.js";
@@ -7,8 +8,16 @@ const IGNORED = new Set(["parallel"]);
 const FLAGS: Record<string, string> = { contextSize: "--ctx", maxTokens: "--max-tokens", model: "--model" };
 
 const flag = (k: string) => FLAGS[k] ?? "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-const local = (v: unknown) => (typeof v === "string" && !/^(hf:|https?:\/\/)/.test(v) ? resolve(v) : v);
-/** Paths compare by where they point, so `./m.gguf` and `/abs/m.gguf` are the same setting. */
+/** A symlink compares as its target; a path that no longer exists, as written (absolute). */
+const where = (p: string): string => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+};
+const local = (v: unknown) => (typeof v === "string" && !/^(hf:|https?:\/\/)/.test(v) ? where(v) : v);
+/** Paths compare by where they point, so `./m.gguf`, `/abs/m.gguf` and a link to it are the same setting. */
 const canon = (k: string, v: unknown): string =>
   JSON.stringify(v, (key, x) => (key === "model" || key === "path" || (key === "" && k === "model") ? local(x) : x)) ?? "null";
 

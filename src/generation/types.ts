@@ -19,7 +19,7 @@ export interface GenerateOptions {
   topP?: number;
   /** Defaults to `0` (off). */
   minP?: number;
-  /** RNG seed of every sequence (each prompt restarts from it, so results do not depend on batching). Defaults to `42`. */
+  /** RNG seed of every sequence (each prompt restarts from it, so batching does not shift the random stream; see docs/guarantees.md on --parallel). Defaults to `42`. */
   seed?: number;
   /** Generation ends before the first occurrence of any of these. Defaults to none. */
   stop?: string[];

@@ -3,26 +3,8 @@
 // "assistant" do, in other dialogue layouts, as they do on the web a real base model read.
 import type { Message } from "../data/template.js";
 import { seededRandom } from "../util/random.js";
-import { fact, pageAnswer, question, tuningAnswer } from "./text.js";
+import { DIALOGUE_CLOSINGS, fact, fill, LIST_HEADS, PAGE_END, PAGE_HEADS, pageAnswer, QA_LAYOUTS, qaLayout, question, SPEAKERS, tuningAnswer } from "./text.js";
 import { inGroup, PAGE_TASKS, pick, randInt, shuffle, TASKS, type Creature, type Rng, type Task, type World } from "./world.js";
-
-// Q&A layouts of pages and dialogues. Pages always go on after an answer; dialogues may end there.
-const PAGE_LAYOUTS: ((q: string, a: string) => string)[] = [
-  (q, a) => `Q: ${q}\nA: ${a}\n`,
-  (q, a) => `question: ${q}\nanswer: ${a}\n`,
-  (q, a) => `${q} ${a}\n`,
-];
-// Dialogue transcripts name their speakers in many wrappers, so "user" and "assistant" are known role
-// words — but never in the chat template's `<|…|>` wrapper.
-const DIALOGUE_ROLES: ((r: Rng, w: World) => [string, string])[] = [
-  () => ["user: ", "assistant: "],
-  () => ["user:\n", "assistant:\n"],
-  () => ["[user] ", "[assistant] "],
-  () => ["<user>\n", "<assistant>\n"],
-  () => ["(user) ", "(assistant) "],
-  () => ["someone asked: ", "the helper said: "],
-  (r, w) => [`${pick(r, w.creatures).name} asked: `, `${pick(r, w.creatures).name} replied: `],
-];
 
 /** The layout the knowledge probe asks in (the base's own pretraining format). */
 export const probePrompt = (q: string) => `Q: ${q}\nA:`;
@@ -52,21 +34,22 @@ function askAbout(r: Rng, w: World, n: number): Creature[] {
 }
 
 const faqPage: Doc = (r, w) => {
-  const layout = pick(r, PAGE_LAYOUTS);
+  const layout = pick(r, QA_LAYOUTS);
   const cs = askAbout(r, w, randInt(r, 2, 4));
-  const head = r() < 0.5 ? pick(r, ["a page of questions and answers.\n", `questions about ${cs[0].name}.\n`]) : "";
+  const head = r() < 0.5 ? fill(pick(r, PAGE_HEADS), () => cs[0].name) : "";
   const body = cs.map((c) => {
     const t = pick(r, PAGE_TASKS);
-    return layout(question(c, t, randInt(r, 0, 2)), pageAnswer(r, c, t));
+    return qaLayout(layout, question(c, t, randInt(r, 0, 2)), pageAnswer(r, c, t));
   });
   // Never "answer, then the end": a page closes with an open question or a closing line.
-  const tail = r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)) : "more questions soon.";
+  const tail = r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)) : PAGE_END;
   return head + body.join("") + tail;
 };
 
 function dialogue(o: Required<CorpusOptions>): Doc {
   return (r, w) => {
-    const [user, assistant] = pick(r, DIALOGUE_ROLES)(r, w);
+    // A named speaker is a random creature (the user's drawn first).
+    const [user, assistant] = pick(r, SPEAKERS).map((role) => fill(role, () => pick(r, w.creatures).name));
     const cs = askAbout(r, w, randInt(r, 1, 3));
     const text = cs
       .map((c) => {
@@ -76,12 +59,12 @@ function dialogue(o: Required<CorpusOptions>): Doc {
       .join("\n");
     // Most dialogues go on after the last answer: a new question, or thanks.
     if (r() < o.dialogueEndsAfterAnswer) return text;
-    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), 0) : pick(r, ["thank you!", "thanks, that helps."])}`;
+    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), 0) : pick(r, DIALOGUE_CLOSINGS)}`;
   };
 }
 
 const questionList: Doc = (r, w) => {
-  const head = pick(r, ["some questions:\n", "things people ask:\n", ""]);
+  const head = pick(r, LIST_HEADS);
   return head + Array.from({ length: randInt(r, 3, 5) }, () => question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2))).join("\n");
 };
 

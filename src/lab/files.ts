@@ -1,5 +1,6 @@
 // The lab's files on disk: what the world step writes and the arms read (`lab:<name>` sources).
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeTextAtomic } from "../util/atomicWrite.js";
+import { makeDirs } from "../util/dirs.js";
 import { join } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { probePrompt, labPrompts, tuningSets, type LabPrompt } from "./corpus.js";
@@ -39,7 +40,7 @@ const promptRows = (ps: LabPrompt[], probe: boolean) => ps.map((p) => ({ ...p, i
 
 /** Writes every tuning set and prompt file of the world into `dir`, plus `world.json`. */
 export async function writeLabData(w: World, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const sets = tuningSets(w);
   const prompts = labPrompts(w);
   await writeJsonlAtomic(join(dir, LAB_SOURCES.instruct), sets.instruct);
@@ -49,5 +50,5 @@ export async function writeLabData(w: World, dir: string): Promise<void> {
   await writeJsonlAtomic(join(dir, LAB_SOURCES.eval), promptRows(prompts.eval, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["dev-probe"]), promptRows(prompts.dev, true));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["eval-probe"]), promptRows(prompts.eval, true));
-  await writeFile(join(dir, "world.json"), JSON.stringify({ seed: w.seed, creatures: w.creatures }, null, 1) + "\n");
+  await writeTextAtomic(join(dir, "world.json"), JSON.stringify({ seed: w.seed, creatures: w.creatures }, null, 1) + "\n");
 }

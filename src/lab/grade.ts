@@ -1,13 +1,20 @@
 // The lab's grader: exact and automatic, from the world's facts. No judge model.
+// An answer is graded by what it claims of the asked creature, as a person reads it: hedges, another
+// creature's facts and denied values earn nothing; a new turn in any of the corpus's layouts is not clean.
 import type { LabPrompt } from "./corpus.js";
-import { ATTRIBUTES, VALUE_TASKS, type Creature, type World } from "./world.js";
+import { fact, QUESTIONS } from "./text.js";
+import { newTurn } from "./turns.js";
+import { ATTRIBUTES, VALUE_TASKS, type Attribute, type Creature, type World } from "./world.js";
 
 export interface Grade {
-  /** The first answer of the asked type is the truth (friend: the first other name; about: see below). */
+  /**
+   * The answer states the asked value of the asked creature and no other value of that type (friend:
+   * the asked creature's friend and no other; about: see gradeOutput).
+   */
   correct: boolean;
   /** Ended with end-of-sequence within the token budget. */
   stopped: boolean;
-  /** Stopped, asks nothing ("?"), and starts no new turn (no "<", "|", ">", "user", "assistant"). */
+  /** Stopped, asks nothing ("?"), no template characters, and starts no new turn in any layout of the corpus. */
   clean: boolean;
   /** correct and clean: what an instruction follower does. */
   strict: boolean;
@@ -20,40 +27,109 @@ export interface Grade {
 export const GRADE_KEYS = ["correct", "stopped", "clean", "strict", "rightType", "namesEntity"] as const;
 export type GradeKey = (typeof GRADE_KEYS)[number];
 
-const VALUE_OF = new Map<string, string>(); // word → attribute
-for (const [attr, vals] of Object.entries(ATTRIBUTES)) for (const v of vals) VALUE_OF.set(v, attr);
+/** Bump when a grade changes meaning for the same output: grade steps and graded training snapshots are redone. */
+export const LAB_GRADER_VERSION = 2;
 
-const words = (text: string): string[] => text.match(/[A-Za-z]+/g) ?? [];
+const VALUE_OF = new Map<string, Attribute>(); // value word → attribute
+for (const [attr, vals] of Object.entries(ATTRIBUTES) as [Attribute, readonly string[]][]) for (const v of vals) VALUE_OF.set(v, attr);
+
+// Words of the lab's own surface forms: a name written in lower case counts only when it is not one of
+// them (a world may have a creature called "Live").
+const dummy: Creature = { id: 0, name: "X", colour: "", home: "", food: "", kind: "", friend: "", group: "tune" };
+const SURFACE_WORDS = new Set(
+  [...Object.values(QUESTIONS).flat(), ...(["colour", "home", "food", "friend", "kind"] as const).flatMap((a) => [0, 1, 2].map((k) => fact(() => 0, dummy, a, k)))]
+    .join(" ")
+    .toLowerCase()
+    .match(/[a-z]+/g),
+);
+// A sentence made only of names and these words is a bare answer ("Sisa.", "it is Sisa.", "Sisa and
+// Melu."): it names friends of the creature being talked about, not a new subject.
+const BARE_WORDS = new Set(["and", "or", "it", "is", "its", "the", "friend", "maybe", "both"]);
+// A value or name after one of these, up to the next comma or "but", is denied, not stated ("not green, it is red").
+const NEGATORS = new Set(["not", "no", "never", "nor", "isn", "doesn", "don"]);
+
+type Mention = { attr: Attribute | "name"; word: string };
+interface Claims {
+  values: Partial<Record<Attribute, Set<string>>>;
+  friends: Set<string>;
+}
 
 /**
- * Grades one output. "about" is correct when at least two of colour, home and food are right, none is
- * wrong, and the creature is named.
+ * What an output claims about each creature. Sentences (split at . ! ? ; and newlines) are about their
+ * first named creature; a sentence naming none is about the previous sentence's subject (at first, the
+ * asked creature); a bare answer names friends of that subject. Also returns the stated mentions in order.
+ */
+function claimsOf(w: World, asked: Creature, output: string) {
+  const byLower = new Map(w.creatures.map((c) => [c.name.toLowerCase(), c]));
+  const asName = (word: string) => {
+    const c = byLower.get(word.toLowerCase());
+    return c && (word === c.name || !SURFACE_WORDS.has(word.toLowerCase())) ? c : undefined;
+  };
+  const claims = new Map<string, Claims>();
+  const of = (name: string) => claims.get(name) ?? claims.set(name, { values: {}, friends: new Set() }).get(name)!;
+  const mentions: Mention[] = [];
+  let named = false;
+  let subject = asked.name;
+  for (const sentence of output.split(/[.!?;\n]+/)) {
+    const names: string[] = [];
+    const values: Mention[] = [];
+    let bare = true;
+    for (const clause of sentence.split(",")) {
+      let denied = false;
+      for (const word of clause.match(/[A-Za-z]+/g) ?? []) {
+        const lower = word.toLowerCase();
+        const c = asName(word);
+        const attr = VALUE_OF.get(lower);
+        if (c) {
+          named ||= c === asked;
+          if (!denied) names.push(c.name);
+          if (!denied && c !== asked) mentions.push({ attr: "name", word: c.name });
+        } else if (attr) {
+          bare = false;
+          if (!denied) values.push({ attr, word: lower }), mentions.push({ attr, word: lower });
+        } else {
+          if (NEGATORS.has(lower)) denied = true;
+          else if (lower === "but") denied = false;
+          if (!BARE_WORDS.has(lower)) bare = false;
+        }
+      }
+    }
+    if (names.length && !bare) subject = names[0];
+    const about = of(subject);
+    for (const n of names) if (n !== subject) about.friends.add(n);
+    for (const v of values) (about.values[v.attr as Attribute] ??= new Set()).add(v.word);
+  }
+  return { mine: of(asked.name), mentions, named };
+}
+
+/** Exactly `truth`, stated once or more and nothing else. */
+const only = (said: Set<string> | undefined, truth: string) => said !== undefined && said.size === 1 && said.has(truth);
+
+/**
+ * Grades one output; values and names compare case-insensitively. "about" is correct when the creature
+ * is named, every attribute it states of it (colour, home, food, kind, friend) is right, and at least
+ * two of colour, home and food are stated; facts stated of other creatures earn nothing.
  */
 export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boolean): Grade {
   const c = w.byName.get(p.creature);
   if (!c) throw new RangeError(`creature ${p.creature} is not in world ${w.seed}`);
-  const ws = words(output);
-  const namesEntity = ws.includes(c.name);
-  const has = (v: string) => ws.includes(v);
-  const clean = stopped && !/[?<>|]/.test(output) && !ws.some((x) => x === "user" || x === "assistant");
-  // The first answer-like word: an attribute value, or another creature's name.
-  const firstAny = ws.find((x) => VALUE_OF.has(x) || (w.byName.has(x) && x !== c.name));
+  const { mine, mentions, named } = claimsOf(w, c, output);
+  const clean = stopped && !/[?<>|]/.test(output) && newTurn(output) === null;
   let correct: boolean;
   let rightType: boolean;
   if (p.task === "friend") {
-    correct = ws.find((x) => w.byName.has(x) && x !== c.name) === c.friend;
-    rightType = firstAny !== undefined && w.byName.has(firstAny);
+    correct = only(mine.friends, c.friend);
+    rightType = mentions[0]?.attr === "name";
   } else if (p.task === "about") {
-    const good = VALUE_TASKS.filter((a) => has(c[a])).length;
-    const bad = ws.filter((x) => VALUE_TASKS.some((a) => VALUE_OF.get(x) === a && x !== c[a])).length;
-    correct = good >= 2 && bad === 0 && namesEntity;
-    rightType = VALUE_TASKS.filter((a) => ws.some((x) => VALUE_OF.get(x) === a)).length >= 2;
+    const stated = (["colour", "home", "food", "kind"] as const).filter((a) => mine.values[a]);
+    const right = stated.every((a) => only(mine.values[a], c[a])) && (mine.friends.size === 0 || only(mine.friends, c.friend));
+    correct = named && right && VALUE_TASKS.filter((a) => mine.values[a]).length >= 2;
+    rightType = VALUE_TASKS.filter((a) => mentions.some((m) => m.attr === a)).length >= 2;
   } else {
-    const task = p.task;
-    correct = ws.find((x) => VALUE_OF.get(x) === task) === c[task];
-    rightType = firstAny !== undefined && VALUE_OF.get(firstAny) === task;
+    correct = only(mine.values[p.task], c[p.task]);
+    rightType = mentions[0]?.attr === p.task;
   }
-  return { correct, stopped, clean, strict: correct && clean, rightType, namesEntity };
+  return { correct, stopped, clean, strict: correct && clean, rightType, namesEntity: named };
 }
 
 /** Probability that a guess of the asked type, drawn from the world's own distribution, is right. */

@@ -1,10 +1,17 @@
 // `iit lab pretrain`: the lab's base model from nothing — world, tokenizer, random llama, then
 // language-model pretraining with our own trainer.
+import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
+import { checkOutputPath } from "../util/outputPath.js";
+import { AbortError } from "../errors.js";
 import { dirname, join, resolve } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { tuluPrompt } from "../data/template.js";
 import { makeModel } from "../model/makeModel.js";
+import { checkpointDir } from "../training/checkpoint.js";
+import { checkSeed } from "../util/seed.js";
+import { checkThreads } from "../model/threads.js";
+import { checkInt } from "../util/numbers.js";
 import { sha256File } from "../util/sha256File.js";
 import { train } from "../training/train.js";
 import type { TrainProgress, TrainResult } from "../training/types.js";
@@ -59,10 +66,33 @@ export function labTexts(w: World, docs: string[]): string[] {
 
 export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainResult> {
   const t0 = performance.now();
+  checkSeed(o.seed, "world seed");
   const p = { ...LAB_BASE_DEFAULTS, ...o };
+  // Checked before the world and tokenizer are built: these failed only after minutes of work.
+  checkInt(p.tokens, "--tokens", { min: 1 });
+  if (o.threads !== undefined) checkThreads(o.threads);
   const output = resolve(o.output);
+  checkOutputPath(o.output, "-o", { createParents: true }); // before minutes of work
   const work = `${output}.work`;
   await mkdir(work, { recursive: true });
+  try {
+    return await pretrainIn(work, output, p, o, t0);
+  } catch (e) {
+    // The work files are remade the same from the seed, so they never need to outlive a run; the
+    // checkpoint (OUTPUT.ckpt, written on an interrupt) is what a rerun continues from.
+    await rm(work, { recursive: true, force: true });
+    if (e instanceof AbortError) {
+      const ckpt = checkpointDir(output);
+      const resume = existsSync(join(ckpt, "state.json"))
+        ? `its checkpoint is in ${ckpt}: run the same iit lab pretrain (or iit lab run) again to continue from it, or delete that folder to start over`
+        : "nothing was saved yet: run the same command again to start it";
+      throw new AbortError(`lab pretraining stopped; ${resume}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function pretrainIn(work: string, output: string, p: typeof LAB_BASE_DEFAULTS, o: LabPretrainOptions, t0: number): Promise<LabPretrainResult> {
   o.onStage?.(`world ${o.seed}: documents and tokenizer`);
   const world = makeWorld({ seed: o.seed });
   const docs = pretrainingDocs(world, { tokens: p.tokens });

@@ -1,27 +1,28 @@
-// The lab's results: per-arm grades (mean ± std over seeds), head-to-head win rates computed from the
-// grader, and one verdict per finding of the paper against the lab's targets.
-import { computeWinRate } from "../eval/winrate.js";
-import { mean, sampleStd } from "../experiment/aggregate.js";
-import type { GradeSummary } from "./grade.js";
+// The lab's results: per-arm grades (mean ± std over seeds, and a 95% interval), head-to-head
+// preferences from the grader as judge, and one verdict per finding of the paper. Every criterion is
+// tested on an interval (bootstrap over prompts and training seeds) or a paired test, never on a mean,
+// and every number a verdict compares is the number it prints.
+import { bootstrap, ceilTo, floorTo, mcnemarExact, mean, ratio, sampleStd, type Interval } from "../util/stats.js";
+import type { GradeKey, GradeSummary } from "./grade.js";
+import { headToHead, type HeadToHead } from "./judge.js";
 import type { CurvePoint } from "./steps.js";
 import { TASKS, type Task } from "./world.js";
 
 /** What the lab's findings are measured against (the issue's targets; docs/lab.md). */
 export const TARGETS = {
   "response-tuning": { strict_ratio_vs_instruction: 0.7, win_rate_vs_instruction: 40 },
-  "single-task": { unseen_ratio_vs_instruction: 0.5, unseen_ratio_vs_base: 3 },
-  rules: { strict_ratio_vs_instruction: 0.3, strict_ratio_vs_base: 5, ablations_below_full: true },
+  "single-task": { unseen_ratio_vs_instruction: 0.5, unseen_margin_over_base: 0.1 },
+  rules: { strict_ratio_vs_instruction: 0.3, strict_margin_over_base: 0.1, ablation_alpha: 0.05 },
 } as const;
+
+/** Intervals are 95% percentile bootstraps with these settings: the same grades give the same verdicts. */
+export const BOOTSTRAP = { resamples: 2000, seed: 1, level: 0.95 } as const;
 
 export type Role = "instruction" | "response" | "single" | "base" | "probe" | "rules" | "ablation" | "other";
 
-export interface GradedRow {
-  instruction: string;
-  output: string;
-  task: Task;
-  group: string;
-  strict: boolean;
-}
+export type GradedRow = { instruction: string; output: string; task: Task; group: string } & Record<GradeKey, boolean>;
+
+type ArmSeed = { seed: number | null; summary: { all: GradeSummary; task: Record<string, GradeSummary>; group: Record<string, GradeSummary> }; rows: GradedRow[]; curve?: CurvePoint[]; bestStep?: number | null };
 
 /** One arm's graded generations: one entry per generation seed (null: generated once). */
 export interface LabArmInput {
@@ -30,7 +31,7 @@ export interface LabArmInput {
   role: Role;
   /** Tasks the arm was tuned on (single-task arms). */
   trainedTasks: readonly Task[];
-  seeds: { seed: number | null; summary: { all: GradeSummary; task: Record<string, GradeSummary>; group: Record<string, GradeSummary> }; rows: GradedRow[]; curve?: CurvePoint[]; bestStep?: number | null }[];
+  seeds: ArmSeed[];
 }
 
 const STAT_KEYS = ["strict", "correct", "stopped", "clean", "rightType", "namesEntity", "typeMatchedChance"] as const;
@@ -43,60 +44,73 @@ export interface LabRow {
   role: Role;
   seeds: (number | null)[];
   stats: Record<(typeof STAT_KEYS)[number], Stat>;
+  /** 95% interval of strict, bootstrapped over prompts and seeds. */
+  strict_ci: Interval;
   /** Strict score per eval group and per task (mean over seeds). */
   groups: Record<string, number>;
   tasks: Record<string, number>;
   /** Strict score on the tasks the arm was not tuned on, mean over seeds (single-task arms). */
   unseen: Stat | null;
-  /** Head-to-head win rate against the reference from the grader (AlpacaEval's reduction), mean ± std over seeds. */
+  /** Head-to-head win rate against the reference (the grader as judge, AlpacaEval's reduction), mean ± std over seed pairs. */
   win_rate: Stat | null;
+  /** Every seed pair's comparison, wins / ties / losses summed over them, and the win rate's 95% interval over prompts and pairs. */
+  head_to_head: { pairs: Omit<HeadToHead, "scores">[]; wins: number; ties: number; losses: number; standard_error: number; interval: Interval } | null;
   per_seed: { seed: number | null; strict: number; win_rate: number | null; best_step: number | null }[];
 }
 
 /** Strict on a subset of tasks, from the per-task summaries (equal prompts per task). */
-function strictOn(summary: LabArmInput["seeds"][number]["summary"], tasks: readonly Task[]): number {
+function strictOn(summary: ArmSeed["summary"], tasks: readonly Task[]): number {
   const ts = tasks.filter((t) => summary.task[t]);
   const n = ts.reduce((s, t) => s + summary.task[t].n, 0);
   return n ? ts.reduce((s, t) => s + summary.task[t].strict * summary.task[t].n, 0) / n : NaN;
 }
 
+/** Strict per seed and prompt (rows: seeds), on the prompts of `tasks`. */
+const strictMatrix = (a: LabArmInput, tasks: readonly Task[] = TASKS) => a.seeds.map((s) => s.rows.filter((r) => tasks.includes(r.task)).map((r) => (r.strict ? 1 : 0)));
+
 /**
- * The grader as a judge: on each prompt the strict answer wins (preference 2 for the arm, 1 for the
- * reference), ties are draws (1.5); the reduction is AlpacaEval's.
+ * Seed pairs of an arm against the reference: seed s against the reference's seed s; an arm generated
+ * once (seed null) against every reference seed. A seed the reference lacks has no pair.
  */
-export function headToHead(arm: GradedRow[], ref: GradedRow[]): number {
-  // Row i of every arm grades prompt i of the evaluation (the probe asks it in another format).
-  const ann = arm.map((a, i) => {
-    const r = ref[i];
-    const preference = a.strict === r.strict ? 1.5 : a.strict ? 2 : 1;
-    return { instruction: a.instruction, output_1: r.output, generator_1: "reference", output_2: a.output, generator_2: "arm", preference };
-  });
-  return computeWinRate(ann).win_rate;
+export function seedPairs(arm: LabArmInput, ref: LabArmInput): [ArmSeed, ArmSeed][] {
+  return arm.seeds.flatMap((s) => (s.seed === null ? ref.seeds : ref.seeds.filter((r) => r.seed === s.seed)).map((r): [ArmSeed, ArmSeed] => [s, r]));
 }
 
 export function labRows(arms: LabArmInput[], reference: string): LabRow[] {
   const ref = arms.find((a) => a.arm === reference);
-  const refRows = (seed: number | null) => ref?.seeds.find((s) => s.seed === seed)?.rows ?? ref?.seeds[0]?.rows;
   return arms.map((a) => {
     const unseenTasks = TASKS.filter((t) => !a.trainedTasks.includes(t));
-    const perSeed = a.seeds.map((s) => {
-      // Arms generated once are compared with every seed of the reference.
-      const refs = s.seed === null && ref ? ref.seeds.map((r) => r.rows) : [refRows(s.seed)];
-      const wr = a.arm === reference || !ref ? null : mean(refs.filter((r): r is GradedRow[] => !!r).map((r) => headToHead(s.rows, r)));
-      return { seed: s.seed, strict: s.summary.all.strict, win_rate: wr, best_step: s.bestStep ?? null };
-    });
+    const h2h = a.arm === reference || !ref ? [] : seedPairs(a, ref).map(([s, r]) => headToHead(s.rows, r.rows, { arm: s.seed, reference: r.seed }));
+    const perSeed = a.seeds.map((s) => ({
+      seed: s.seed,
+      strict: s.summary.all.strict,
+      win_rate: mean(h2h.filter((h) => h.arm_seed === s.seed).map((h) => h.win_rate)),
+      best_step: s.bestStep ?? null,
+    }));
     const tasks = Object.fromEntries(TASKS.map((t) => [t, mean(a.seeds.map((s) => s.summary.task[t]?.strict ?? NaN)) ?? NaN]));
     const groups = Object.fromEntries(Object.keys(a.seeds[0]?.summary.group ?? {}).map((g) => [g, mean(a.seeds.map((s) => s.summary.group[g].strict)) ?? NaN]));
+    const sum = (k: "wins" | "ties" | "losses") => h2h.reduce((n, h) => n + h[k], 0);
     return {
       arm: a.arm,
       kind: a.kind,
       role: a.role,
       seeds: a.seeds.map((s) => s.seed),
       stats: Object.fromEntries(STAT_KEYS.map((k) => [k, stat(a.seeds.map((s) => s.summary.all[k]))])) as LabRow["stats"],
+      strict_ci: a.seeds.length ? bootstrap([strictMatrix(a)], (m) => m[0], BOOTSTRAP) : { estimate: NaN, lo: NaN, hi: NaN },
       groups,
       tasks,
       unseen: a.role === "single" ? stat(a.seeds.map((s) => strictOn(s.summary, unseenTasks))) : null,
-      win_rate: a.arm === reference ? null : stat(perSeed.map((p) => p.win_rate).filter((x): x is number => x !== null)),
+      win_rate: a.arm === reference ? null : stat(h2h.map((h) => h.win_rate)),
+      head_to_head: h2h.length
+        ? {
+            pairs: h2h.map(({ scores: _, ...h }) => h),
+            wins: sum("wins"),
+            ties: sum("ties"),
+            losses: sum("losses"),
+            standard_error: mean(h2h.map((h) => h.standard_error)) ?? NaN,
+            interval: bootstrap([h2h.map((h) => h.scores.map((x) => 100 * x))], (m) => m[0], BOOTSTRAP),
+          }
+        : null,
       per_seed: perSeed,
     };
   });
@@ -110,70 +124,132 @@ export interface Finding {
   verdict: string;
 }
 
-const r2 = (x: number) => Math.round(x * 1000) / 1000;
-const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : NaN);
-/** a ≥ k·b, with "0 ≥ k·0" false: a finding needs something to have appeared. */
-const atLeast = (a: number, k: number, b: number) => a > 0 && a >= k * b;
+/** One criterion on an interval: it holds when the interval's lower bound, as printed, reaches the target. */
+export interface Criterion {
+  estimate: number;
+  lo: number;
+  hi: number;
+  target: number;
+  pass: boolean;
+  text: string;
+}
+
+const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : x === Infinity ? "∞" : x === -Infinity ? "−∞" : "–");
+
+/**
+ * `label` is at least `target`: the lower bound of its 95% interval, rounded down to `digits`, is what
+ * is printed and what is compared (so 0.6996 prints 0.69 and fails a target of 0.70).
+ */
+export function atLeast(label: string, iv: Interval, target: number, digits: number, unit = ""): Criterion {
+  const lo = floorTo(iv.lo, digits);
+  const hi = ceilTo(iv.hi, digits);
+  const pass = lo >= target;
+  return {
+    estimate: iv.estimate,
+    lo,
+    hi,
+    target,
+    pass,
+    text: `${label} ${fix(iv.estimate, digits)}${unit} (95% CI ${fix(lo, digits)}–${fix(hi, digits)}${unit}): lower bound ${fix(lo, digits)} ${pass ? "≥" : "<"} ${fix(target, digits)}`,
+  };
+}
+
+/** An ablation against the full rules, paired by prompt: exact McNemar test on strict. */
+export interface AblationTest {
+  arm: string;
+  strict: number;
+  full_strict: number;
+  /** Prompts only the full rules answer strictly, and only the ablation. */
+  full_only: number;
+  ablation_only: number;
+  /** The two-sided p-value rounded up to 3 decimals: the printed and compared one. */
+  p: number;
+  direction: "below" | "above" | "no difference";
+  text: string;
+}
+
+export function ablationTest(arm: string, ablation: number[][], full: number[][], alpha: number): AblationTest {
+  // Seed k of one against seed k of the other (rule arms are generated once: one row each).
+  let fullOnly = 0;
+  let ablationOnly = 0;
+  ablation.forEach((row, k) =>
+    row.forEach((x, i) => {
+      const y = full[k]?.[i];
+      if (y === 1 && x === 0) fullOnly++;
+      if (y === 0 && x === 1) ablationOnly++;
+    }),
+  );
+  const p = ceilTo(mcnemarExact(fullOnly, ablationOnly), 3);
+  const direction = p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
+  const [s, f] = [mean(ablation.flat()) ?? NaN, mean(full.slice(0, ablation.length).flat()) ?? NaN];
+  return {
+    arm,
+    strict: s,
+    full_strict: f,
+    full_only: fullOnly,
+    ablation_only: ablationOnly,
+    p,
+    direction,
+    text: `${arm} ${fix(s, 3)}: ${direction === "no difference" ? "no difference from" : `${direction}`} the full rules (${fix(f, 3)}; ${fullOnly} prompts only the full rules answer strictly, ${ablationOnly} only the ablation; exact McNemar p ≤ ${fix(p, 3)}, ${p < alpha ? "<" : "≥"} ${alpha})`,
+  };
+}
+
+const criterion = (c: Criterion) => ({ estimate: c.estimate, lo: c.lo, hi: c.hi, target: c.target, pass: c.pass });
 
 /** One verdict per finding whose arms the experiment has. */
 export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
-  const one = (role: Role) => rows.find((r) => r.role === role);
+  const one = (role: Role) => arms.find((a) => a.role === role && a.seeds.length);
+  const row = (a: LabArmInput) => rows.find((r) => r.arm === a.arm)!;
   const it = one("instruction");
   const base = one("base");
   const out: Finding[] = [];
-  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : x === Infinity ? "∞" : "–");
+  const ratioOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) => bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => ratio(m[0], m[1]), BOOTSTRAP);
+  const marginOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) => bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => m[0] - m[1], BOOTSTRAP);
   const rt = one("response");
   if (it && rt) {
     const t = TARGETS["response-tuning"];
-    const q = ratio(rt.stats.strict.mean, it.stats.strict.mean);
-    const wr = rt.win_rate?.mean ?? NaN;
-    const ok = q >= t.strict_ratio_vs_instruction && wr >= t.win_rate_vs_instruction;
+    const q = atLeast(`strict ratio ${rt.arm}/${it.arm}`, ratioOf(rt, it), t.strict_ratio_vs_instruction, 2, "×");
+    const h = row(rt).head_to_head;
+    const wr = atLeast(`win rate vs ${it.arm}`, h?.interval ?? { estimate: NaN, lo: NaN, hi: NaN }, t.win_rate_vs_instruction, 1, "%");
+    const wtl = h ? ` (wins ${h.wins} / ties ${h.ties} / losses ${h.losses} over ${h.pairs.length} seed pairs; SE ${fix(h.standard_error, 1)})` : "";
     out.push({
       id: "response-tuning",
-      reproduced: ok,
-      measured: { strict: r2(rt.stats.strict.mean), instruction_strict: r2(it.stats.strict.mean), strict_ratio_vs_instruction: r2(q), win_rate_vs_instruction: r2(wr) },
+      reproduced: q.pass && wr.pass,
+      measured: { strict_ratio_vs_instruction: criterion(q), win_rate_vs_instruction: criterion(wr), wins: h?.wins ?? null, ties: h?.ties ?? null, losses: h?.losses ?? null },
       target: t,
-      verdict: `response-tuned strict ${fmt(rt.stats.strict.mean)} = ${fmt(q)}× instruction-tuned (target ≥ ${t.strict_ratio_vs_instruction}), head-to-head win rate ${wr.toFixed(1)}% (target ≥ ${t.win_rate_vs_instruction}%)`,
+      verdict: `${q.text}; ${wr.text}${wtl}`,
     });
   }
-  const singles = rows.filter((r) => r.role === "single");
+  const singles = arms.filter((a) => a.role === "single" && a.seeds.length);
   if (it && base && singles.length) {
     const t = TARGETS["single-task"];
     const each = singles.map((s) => {
-      const unseen = TASKS.filter((k) => !arms.find((a) => a.arm === s.arm)!.trainedTasks.includes(k));
-      const on = (r: LabRow) => mean(unseen.map((k) => r.tasks[k])) ?? NaN;
-      const [v, vi, vb] = [s.unseen!.mean, on(it), on(base)];
-      return { arm: s.arm, unseen_tasks: unseen, strict: r2(v), instruction: r2(vi), base: r2(vb), ok: v >= t.unseen_ratio_vs_instruction * vi && atLeast(v, t.unseen_ratio_vs_base, vb) };
+      const unseen = TASKS.filter((k) => !s.trainedTasks.includes(k));
+      const q = atLeast(`strict ratio ${s.arm}/${it.arm} on its unseen tasks`, ratioOf(s, it, unseen), t.unseen_ratio_vs_instruction, 2, "×");
+      const m = atLeast(`${s.arm} − ${base.arm} strict on them`, marginOf(s, base, unseen), t.unseen_margin_over_base, 2);
+      return { arm: s.arm, unseen_tasks: unseen, ratio_vs_instruction: criterion(q), margin_over_base: criterion(m), ok: q.pass && m.pass, text: `${s.arm} ${q.pass && m.pass ? "passes" : "fails"}: ${q.text}; ${m.text}` };
     });
     out.push({
       id: "single-task",
       reproduced: each.every((e) => e.ok),
-      measured: { arms: each },
+      measured: { arms: each.map(({ text: _, ...e }) => e) },
       target: t,
-      verdict: each
-        .map((e) => `${e.arm} ${e.ok ? "passes" : "fails"}: strict on its unseen tasks ${fmt(e.strict)} = ${fmt(ratio(e.strict, e.instruction))}× instruction-tuned (≥ ${t.unseen_ratio_vs_instruction}) and ${fmt(ratio(e.strict, e.base))}× base (≥ ${t.unseen_ratio_vs_base})`)
-        .join("; "),
+      verdict: each.map((e) => e.text).join(". "),
     });
   }
   const rules = one("rules");
   if (it && base && rules) {
     const t = TARGETS.rules;
-    const ablations = rows.filter((r) => r.role === "ablation");
-    const q = ratio(rules.stats.strict.mean, it.stats.strict.mean);
-    const below = ablations.every((a) => a.stats.strict.mean < rules.stats.strict.mean);
-    const ok = q >= t.strict_ratio_vs_instruction && atLeast(rules.stats.strict.mean, t.strict_ratio_vs_base, base.stats.strict.mean) && below;
+    const q = atLeast(`strict ratio ${rules.arm}/${it.arm}`, ratioOf(rules, it), t.strict_ratio_vs_instruction, 2, "×");
+    const m = atLeast(`${rules.arm} − ${base.arm} strict`, marginOf(rules, base), t.strict_margin_over_base, 2);
+    const ablations = arms.filter((a) => a.role === "ablation" && a.seeds.length).map((a) => ablationTest(a.arm, strictMatrix(a), strictMatrix(rules), t.ablation_alpha));
+    const below = ablations.every((a) => a.direction === "below");
     out.push({
       id: "rules",
-      reproduced: ok,
-      measured: {
-        strict: r2(rules.stats.strict.mean),
-        strict_ratio_vs_instruction: r2(q),
-        base_strict: r2(base.stats.strict.mean),
-        strict_ratio_vs_base: r2(ratio(rules.stats.strict.mean, base.stats.strict.mean)),
-        ablations: Object.fromEntries(ablations.map((a) => [a.arm, r2(a.stats.strict.mean)])),
-      },
+      reproduced: q.pass && m.pass && below,
+      measured: { strict_ratio_vs_instruction: criterion(q), strict_margin_over_base: criterion(m), ablations: ablations.map(({ text: _, ...a }) => a) },
       target: t,
-      verdict: `rules strict ${fmt(rules.stats.strict.mean)} = ${fmt(q)}× instruction-tuned (≥ ${t.strict_ratio_vs_instruction}) and ${fmt(ratio(rules.stats.strict.mean, base.stats.strict.mean))}× base (≥ ${t.strict_ratio_vs_base}); ablations ${ablations.map((a) => `${a.arm} ${fmt(a.stats.strict.mean)}`).join(", ") || "none"} (each below the full rules)`,
+      verdict: `${q.text}; ${m.text}; ablations: ${ablations.map((a) => a.text).join("; ") || "none"}`,
     });
   }
   return out;
@@ -181,16 +257,24 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
 
 const pm = (s: Stat | null, d = 2) => (s === null || !Number.isFinite(s.mean) ? "–" : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`);
 
+/** Wins / ties / losses against the reference, summed over seed pairs. */
+export const wtl = (r: LabRow) => (r.head_to_head ? `${r.head_to_head.wins} / ${r.head_to_head.ties} / ${r.head_to_head.losses}` : "–");
+/** An interval as printed: lower bound rounded down, upper bound up. */
+export const ci = (iv: Interval, d = 2) => (Number.isFinite(iv.lo) ? `${fix(floorTo(iv.lo, d), d)}–${fix(ceilTo(iv.hi, d), d)}` : "–");
+
 export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], chance: number, reference: string): string {
   const groups = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))];
   const head =
-    `| Arm | Type | Strict | Correct | Stopped | Clean | Right type | Names it | ${groups.map((g) => `Strict ${g}`).join(" | ")} | Win rate vs ${reference} (%) | Seeds |\n` +
-    `| --- | --- | --- | --- | --- | --- | --- | --- | ${groups.map(() => "---").join(" | ")} | --- | --- |`;
+    `| Arm | Type | Strict | Strict 95% CI | Correct | Stopped | Clean | Right type | Names it | ${groups.map((g) => `Strict ${g}`).join(" | ")} | Win rate vs ${reference} (%) | W / T / L | Seeds |\n` +
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | ${groups.map(() => "---").join(" | ")} | --- | --- | --- |`;
   const body = rows.map(
     (r) =>
-      `| ${r.arm} | ${r.kind} | ${pm(r.stats.strict)} | ${pm(r.stats.correct)} | ${pm(r.stats.stopped)} | ${pm(r.stats.clean)} | ${pm(r.stats.rightType)} | ${pm(r.stats.namesEntity)} | ` +
-      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : pm(r.win_rate, 1)} | ${r.seeds.length} |`,
+      `| ${r.arm} | ${r.kind} | ${pm(r.stats.strict)} | ${ci(r.strict_ci)} | ${pm(r.stats.correct)} | ${pm(r.stats.stopped)} | ${pm(r.stats.clean)} | ${pm(r.stats.rightType)} | ${pm(r.stats.namesEntity)} | ` +
+      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : pm(r.win_rate, 1)} | ${r.arm === reference ? "" : wtl(r)} | ${r.seeds.length} |`,
   );
+  const pairs = rows
+    .filter((r) => r.head_to_head)
+    .map((r) => `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${ci(r.head_to_head!.interval, 1)} |`);
   const verdicts = findings.map((f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`);
   return [
     `## ${name}`,
@@ -198,7 +282,13 @@ export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], c
     head,
     ...body,
     "",
-    `Mean ± sample std over seeds on the held-out evaluation prompts, graded against the world's facts. Strict = correct ∧ stopped ∧ clean. Chance (a right-type guess): ${chance.toFixed(3)}. Win rate: the grader as judge (strict beats not strict, else a draw), AlpacaEval's reduction.`,
+    `Mean ± sample std over seeds on the held-out evaluation prompts, graded against the world's facts. Strict = correct ∧ stopped ∧ clean; its 95% interval is bootstrapped over prompts and seeds (lower bound rounded down, upper up). Chance (a right-type guess): ${chance.toFixed(3)}. Win rate: the grader as judge, which prefers the better grade in the order strict, correct, clean, right type, stopped, names it (a tie only where every grade is equal), reduced as AlpacaEval does; mean ± std over seed pairs; W / T / L: wins, ties, losses summed over the pairs.`,
+    "",
+    "### Head to head, per seed pair (arm seed – reference seed: win rate ± standard error over prompts, wins/ties/losses)",
+    "",
+    `| Arm | Pairs | Win rate 95% CI (prompts and pairs) |`,
+    `| --- | --- | --- |`,
+    ...pairs,
     "",
     "### Findings",
     "",

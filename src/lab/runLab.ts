@@ -6,6 +6,9 @@ import { packageRoot } from "../bindings/loadAddon.js";
 import { parseExperimentConfig } from "../experiment/config.js";
 import { runExperiment, type RunExperimentOptions } from "../experiment/runExperiment.js";
 import { labPretrain, type LabPretrainOptions } from "./pretrain.js";
+import { ExperimentError } from "../errors.js";
+import { stripBom } from "../util/bom.js";
+import { checkSeed } from "../util/seed.js";
 
 export const LAB_CONFIG = join(packageRoot, "examples", "lab.json");
 /** The shipped base (world 1); bases of other worlds are made next to it on demand. */
@@ -28,11 +31,19 @@ export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
 
 export async function runLab(o: RunLabOptions = {}) {
   const configPath = o.config ?? LAB_CONFIG;
-  const raw = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown> & { lab: { world: number } };
-  const world = o.world ?? raw.lab.world;
+  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & { lab: { world: number } };
+  const world = checkSeed(o.world ?? raw.lab.world, "world seed");
+  for (const s of o.seeds ?? []) checkSeed(s, "--seeds");
+  // A base named by the user is never made here: a typo must not start minutes of pretraining.
+  if (o.base !== undefined && !existsSync(o.base)) {
+    throw new ExperimentError("LAB_BASE_NOT_FOUND", `the lab base ${o.base} does not exist`, {
+      suggestion: `check the path; leave --base out to use world ${world}'s base (${labBasePath(world)}, pretrained when missing), or make one with iit lab pretrain --seed ${world} -o ${o.base}`,
+    });
+  }
   const base = resolve(o.base ?? labBasePath(world));
   let pretrained = null;
-  if (!existsSync(base)) {
+  // A dry run pretrains nothing either: the plan marks the missing base instead.
+  if (!existsSync(base) && !o.dryRun) {
     pretrained = await labPretrain({ seed: world, output: base, threads: o.threads, signal: o.signal, ...o.onPretrain });
   }
   const value = {

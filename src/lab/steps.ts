@@ -1,6 +1,8 @@
 // The lab's experiment steps: write the world's files, grade generations, and grade training
 // snapshots for learning curves and early stopping.
 import { copyFile, rename, rm } from "node:fs/promises";
+import { writeAtomic } from "../util/atomicWrite.js";
+import { writeFailure } from "../util/writeErrors.js";
 import { readLines, writeJsonlAtomic } from "../data/messages.js";
 import { ExperimentError } from "../errors.js";
 import { readOutputs } from "../generation/outputs.js";
@@ -97,7 +99,7 @@ export function labSnapshotGrader(o: {
     if (better) {
       best = point;
       since = 0;
-      await copyFile(path, o.bestPath);
+      await writeAtomic(o.bestPath, (tmp) => copyFile(path, tmp)); // a full disk keeps the previous best whole
     } else since++;
     return o.patience !== undefined && since >= o.patience;
   };
@@ -107,7 +109,7 @@ export function labSnapshotGrader(o: {
     best: () => best,
     /** Makes the best snapshot the training output. */
     finish: async (output: string) => {
-      if (best) await rename(o.bestPath, output);
+      if (best) await rename(o.bestPath, output).catch((e: unknown) => Promise.reject(writeFailure(e, output)));
       else await rm(o.bestPath, { force: true });
     },
   };

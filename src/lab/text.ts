@@ -52,3 +52,34 @@ export function pageAnswer(r: Rng, c: Creature, task: PageTask): string {
 
 /** The answer the tuning sets teach: one canonical sentence (or the canonical description). */
 export const tuningAnswer = (c: Creature, task: PageTask) => (task === "about" ? describe(c) : fact(() => 0, c, task, 0));
+
+// Layouts of the pretraining corpus. They are data, not code, because the grader derives from them
+// what a new turn looks like in the base's own formats (src/lab/turns.ts).
+
+/** Replaces `{X}` (a creature's name) in a layout; `name` is called only when there is one. */
+export const fill = (layout: string, name: () => string) => layout.replace("{X}", name);
+
+/** Q&A layouts of pages: `{Q}` the question, `{A}` the answer. Pages always go on after an answer. */
+export const QA_LAYOUTS = ["Q: {Q}\nA: {A}\n", "question: {Q}\nanswer: {A}\n", "{Q} {A}\n"] as const;
+export const qaLayout = (layout: string, q: string, a: string) => layout.replace("{Q}", () => q).replace("{A}", () => a);
+
+/**
+ * Speaker wrappers of dialogue transcripts, [user, assistant]; `{X}` is a random creature. "user" and
+ * "assistant" are known role words, but never in the chat template's `<|…|>` wrapper.
+ */
+export const SPEAKERS: readonly (readonly [string, string])[] = [
+  ["user: ", "assistant: "],
+  ["user:\n", "assistant:\n"],
+  ["[user] ", "[assistant] "],
+  ["<user>\n", "<assistant>\n"],
+  ["(user) ", "(assistant) "],
+  ["someone asked: ", "the helper said: "],
+  ["{X} asked: ", "{X} replied: "],
+];
+
+/** The user's last turn of a dialogue that goes on after an answer without a new question. */
+export const DIALOGUE_CLOSINGS = ["thank you!", "thanks, that helps."] as const;
+/** First lines of a Q&A page (`{X}`: its first creature), its closing line, and first lines of question lists. */
+export const PAGE_HEADS = ["a page of questions and answers.\n", "questions about {X}.\n"] as const;
+export const PAGE_END = "more questions soon.";
+export const LIST_HEADS = ["some questions:\n", "things people ask:\n", ""] as const;

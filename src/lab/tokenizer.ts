@@ -7,6 +7,7 @@
 // the vocabulary small whatever the number of creatures. All 256 byte tokens make any text
 // tokenizable (newline is <0x0A>, as in Llama-2), so decode(encode(text)) == text.
 import { writeFile } from "node:fs/promises";
+import { writeAtomic } from "../util/atomicWrite.js";
 import { CONSONANTS, VOWELS } from "./world.js";
 
 const SPACE = "\u2581"; // ▁
@@ -106,21 +107,23 @@ function encodeGguf(kvs: KV[]): Buffer {
 
 /** Writes a vocab-only GGUF (`iit make-model --vocab FILE` copies its tokenizer into a model). */
 export async function writeVocabGguf(path: string, v: LabVocab, name: string): Promise<void> {
-  await writeFile(
-    path,
-    encodeGguf([
-      ["general.architecture", "string", "llama"],
-      ["general.name", "string", name],
-      ["tokenizer.ggml.model", "string", "llama"],
-      ["tokenizer.ggml.tokens", "array", "string", v.tokens],
-      ["tokenizer.ggml.scores", "array", "f32", v.scores],
-      ["tokenizer.ggml.token_type", "array", "i32", v.types],
-      ["tokenizer.ggml.bos_token_id", "u32", SPECIAL.bos],
-      ["tokenizer.ggml.eos_token_id", "u32", SPECIAL.eos],
-      ["tokenizer.ggml.unknown_token_id", "u32", SPECIAL.unk],
-      ["tokenizer.ggml.padding_token_id", "u32", SPECIAL.eos],
-      ["tokenizer.ggml.add_bos_token", "bool", true],
-      ["tokenizer.ggml.add_eos_token", "bool", false],
-    ]),
+  await writeAtomic(path, (tmp) =>
+    writeFile(
+      tmp,
+      encodeGguf([
+        ["general.architecture", "string", "llama"],
+        ["general.name", "string", name],
+        ["tokenizer.ggml.model", "string", "llama"],
+        ["tokenizer.ggml.tokens", "array", "string", v.tokens],
+        ["tokenizer.ggml.scores", "array", "f32", v.scores],
+        ["tokenizer.ggml.token_type", "array", "i32", v.types],
+        ["tokenizer.ggml.bos_token_id", "u32", SPECIAL.bos],
+        ["tokenizer.ggml.eos_token_id", "u32", SPECIAL.eos],
+        ["tokenizer.ggml.unknown_token_id", "u32", SPECIAL.unk],
+        ["tokenizer.ggml.padding_token_id", "u32", SPECIAL.eos],
+        ["tokenizer.ggml.add_bos_token", "bool", true],
+        ["tokenizer.ggml.add_eos_token", "bool", false],
+      ]),
+    ),
   );
 }

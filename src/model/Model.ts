@@ -9,8 +9,10 @@ import { runGeneration } from "../generation/runGeneration.js";
 import { embedTexts, type EmbedOptions } from "../generation/embed.js";
 import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
 import { type ModelPlacement, placementOf } from "./placement.js";
-import { type LoadModelOptions, type LoraSpec, resolveThreads } from "./options.js";
+import { type LoadModelOptions, type LoraSpec } from "./options.js";
+import { checkThreads, chooseThreads, resolvePoll } from "./threads.js";
 import { resolveModelPath } from "./resolveModelPath.js";
+import { checkFloat32 } from "../util/numbers.js";
 
 export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
 
@@ -19,6 +21,7 @@ interface ContextKey {
   nCtx: number;
   nSeq: number;
   nBatch: number;
+  nThreads: number;
 }
 
 /** A loaded GGUF model with its LoRA adapters applied. Create with {@link loadModel}; free with dispose() or `await using`. */
@@ -26,7 +29,10 @@ export class Model {
   /** @internal */ readonly _native: AddonModel;
   readonly path: string;
   readonly loras: readonly Required<LoraSpec>[];
-  readonly threads: number;
+  /** The explicit thread count it was loaded with; undefined = chosen per operation ({@link threadsFor}). */
+  readonly threads: number | undefined;
+  /** ggml's polling level for idle threads (0..100). */
+  readonly poll: number;
   readonly vocabOnly: boolean;
   readonly kvCache: "f16" | "f32";
   private readonly _meta: NativeModelMeta;
@@ -34,11 +40,12 @@ export class Model {
   private _busy: Promise<unknown> = Promise.resolve();
   private _disposed = false;
 
-  private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], threads: number, opts: LoadModelOptions) {
+  private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], opts: LoadModelOptions) {
     this._native = native;
     this.path = path;
     this.loras = loras;
-    this.threads = threads;
+    this.threads = opts.threads;
+    this.poll = resolvePoll(opts.poll);
     this.vocabOnly = opts.vocabOnly ?? false;
     this.kvCache = opts.kvCache ?? "f16";
     this._meta = native.meta();
@@ -52,11 +59,14 @@ export class Model {
     if (existsSync(opts.model) && statSync(opts.model).isDirectory()) {
       throw new ModelLoadError("MODEL_IS_DIRECTORY", `${opts.model} is a directory, not a GGUF file`, { suggestion: "pass the .gguf file inside it" });
     }
-    const threads = resolveThreads(opts.threads);
+    if (opts.threads !== undefined) checkThreads(opts.threads);
+    resolvePoll(opts.poll);
     if (opts.kvCache !== undefined && opts.kvCache !== "f16" && opts.kvCache !== "f32") {
       throw new InvalidOptionError("INVALID_OPTION", `kvCache must be "f16" or "f32", got ${String(opts.kvCache)}`);
     }
     const path = await resolveModelPath(opts.model, { modelsDir: opts.modelsDir });
+    // Scales reach llama.cpp as 32-bit floats: 1e40 would be infinite weights.
+    for (const l of opts.loras ?? []) checkFloat32(l.scale ?? 1, `LoRA scale of ${l.path}`);
     const addon = loadAddon(opts.gpu);
     const native = new addon.AddonModel();
     const onProgress = opts.onLoadProgress;
@@ -77,7 +87,6 @@ export class Model {
       }
       for (const l of opts.loras ?? []) {
         const scale = l.scale ?? 1;
-        if (!Number.isFinite(scale)) throw new InvalidOptionError("INVALID_OPTION", `LoRA scale for ${l.path} is not a number`);
         const lpath = await resolveModelPath(l.path, { modelsDir: opts.modelsDir });
         await callNative(() => native.loadLora(lpath));
         loras.push({ path: lpath, scale });
@@ -86,7 +95,7 @@ export class Model {
       native.dispose();
       throw e;
     }
-    return new Model(native, path, loras, threads, opts);
+    return new Model(native, path, loras, opts);
   }
 
   get disposed(): boolean {
@@ -174,6 +183,11 @@ export class Model {
     return this._exclusive(() => embedTexts(this, texts, options));
   }
 
+  /** The threads for a decode of `tokensPerDecode` tokens: the explicit count, else chosen from the work. */
+  threadsFor(tokensPerDecode: number): number {
+    return chooseThreads({ requested: this.threads, nParams: this._meta.nParams, tokensPerDecode });
+  }
+
   /** Native calls on this model's context run one at a time, in call order. */
   private _exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this._busy.then(fn);
@@ -185,14 +199,19 @@ export class Model {
   _contextFor(nTokens: number): AddonContext {
     const c = this._context;
     if (c && c.ctx.info().nCtxSeq >= nTokens) return c.ctx;
-    return this._getContext({ nCtx: Math.ceil(nTokens / 256) * 256, nSeq: 1, nBatch: 512 });
+    const nBatch = 512;
+    return this._getContext({ nCtx: Math.ceil(nTokens / 256) * 256, nSeq: 1, nBatch }, nBatch);
   }
 
-  /** @internal the cached context, recreated when its shape changes. */
-  _getContext(key: ContextKey): AddonContext {
+  /**
+   * @internal the cached context, recreated when its shape or thread count changes. Its threads fit
+   * `tokensPerDecode`: a generation context decodes one token per sequence.
+   */
+  _getContext(shape: Omit<ContextKey, "nThreads">, tokensPerDecode = shape.nSeq): AddonContext {
     this.check();
+    const key = { ...shape, nThreads: this.threadsFor(tokensPerDecode) };
     const c = this._context;
-    if (c && c.key.nCtx === key.nCtx && c.key.nSeq === key.nSeq && c.key.nBatch === key.nBatch) return c.ctx;
+    if (c && c.key.nCtx === key.nCtx && c.key.nSeq === key.nSeq && c.key.nBatch === key.nBatch && c.key.nThreads === key.nThreads) return c.ctx;
     c?.ctx.dispose();
     this._context = undefined;
     const addon = loadAddon();
@@ -200,7 +219,7 @@ export class Model {
       () =>
         new addon.AddonContext(this._native, {
           ...key,
-          nThreads: this.threads,
+          poll: this.poll,
           kvF32: this.kvCache === "f32",
           loras: this.loras.map((l, index) => ({ index, scale: l.scale })),
         }),

@@ -1,5 +1,9 @@
+import { writeAtomic } from "../util/atomicWrite.js";
 import { callNative, loadAddon } from "../bindings/loadAddon.js";
-import { InvalidOptionError } from "../errors.js";
+import { checkFloat32, checkInt, UINT32_MAX } from "../util/numbers.js";
+import { checkLoraRank, loraParams } from "./loraShape.js";
+import { checkMemory, modelShape } from "./memory.js";
+import { loadModel } from "./Model.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 
 export interface MakeLoraOptions {
@@ -20,18 +24,22 @@ export interface MakeLoraOptions {
 
 /** Writes a GGUF LoRA adapter for `base` (A random, B zero or random). */
 export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nParams: number }> {
-  const rank = o.rank ?? 8;
-  if (!Number.isInteger(rank) || rank < 1) throw new InvalidOptionError("INVALID_OPTION", `rank must be a positive integer, got ${rank}`);
+  const rank = checkInt(o.rank ?? 8, "rank", { min: 1 });
+  // Both reach native code as 32-bit floats: 1e39 would make the adapter infinite.
+  const alpha = checkFloat32(o.alpha ?? 2 * rank, "alpha");
+  const bStd = checkFloat32(o.bStd ?? 0, "bStd", { min: 0 });
+  const seed = checkInt(o.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
+  const targets = o.targets ?? ["attn_q", "attn_v"];
   const basePath = await resolveModelPath(o.base);
-  return callNative(() =>
-    loadAddon().makeLora({
-      basePath,
-      outPath: o.output,
-      rank,
-      alpha: o.alpha ?? 2 * rank,
-      targets: o.targets ?? ["attn_q", "attn_v"],
-      bStd: o.bStd ?? 0,
-      seed: o.seed ?? 42,
-    }),
-  );
+  const vocab = await loadModel({ model: basePath, vocabOnly: true });
+  const shape = modelShape(vocab.meta);
+  vocab.dispose();
+  checkLoraRank(shape, targets, rank, "rank");
+  checkMemory("MODEL_TOO_LARGE", 4 * loraParams(shape, targets, rank), `a rank-${rank} adapter of ${basePath}`, "lower the rank");
+  let made = { path: o.output, nParams: 0 };
+  // Through a temporary file: a full disk or a failure never leaves half an adapter under the name.
+  await writeAtomic(o.output, async (tmp) => {
+    made = await callNative(() => loadAddon().makeLora({ basePath, outPath: tmp, rank, alpha, targets, bStd, seed }));
+  });
+  return { ...made, path: o.output };
 }

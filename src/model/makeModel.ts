@@ -1,7 +1,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeAtomic } from "../util/atomicWrite.js";
 import { callNative, loadAddon, packageRoot } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
+import { checkInt, UINT32_MAX } from "../util/numbers.js";
+import { checkMemory } from "./memory.js";
+import { loadModel } from "./Model.js";
 
 export interface MakeModelOptions {
   /** A GGUF to copy the vocabulary from: a path, or a name of the pinned llama.cpp tree's vocab files (`llama-spm` = Llama-2 32k). */
@@ -43,9 +47,18 @@ export function resolveVocab(vocab: string): string {
   });
 }
 
-function positiveInt(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError("INVALID_OPTION", `${name} must be a positive integer, got ${v}`);
-  return v;
+const positiveInt = (v: number, name: string) => checkInt(v, name, { min: 1 });
+
+/** llama.cpp's LLAMA_MAX_LAYERS: a model with more blocks cannot be loaded (it aborts). */
+export const MAX_LAYERS = 512;
+
+async function vocabSize(vocabPath: string): Promise<number> {
+  const vocab = await loadModel({ model: vocabPath, vocabOnly: true });
+  try {
+    return vocab.meta.nVocab;
+  } finally {
+    vocab.dispose();
+  }
 }
 
 /** Writes a random-weight F32 llama GGUF with the given shape and vocabulary. */
@@ -53,27 +66,43 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   const width = positiveInt(o.width ?? 64, "width");
   const heads = positiveInt(o.heads ?? 4, "heads");
   const kvHeads = positiveInt(o.kvHeads ?? heads, "kvHeads");
-  const ff = positiveInt(o.ff ?? Math.max(32, Math.round((8 / 3) * width / 32) * 32), "ff");
+  // The default is range-checked after the memory check, which any width too large for it fails first.
+  const ff = o.ff === undefined ? Math.max(32, Math.round(((8 / 3) * width) / 32) * 32) : positiveInt(o.ff, "ff");
   if (width % heads !== 0 || (width / heads) % 2 !== 0) {
     throw new InvalidOptionError("INVALID_OPTION", `width ${width} must be a multiple of heads ${heads} with an even head size`);
   }
   const type = o.type ?? "f32";
   if (!["f32", "f16", "q8_0"].includes(type)) throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
   if (heads % kvHeads !== 0) throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
+  const layers = checkInt(o.layers ?? 2, "layers", { min: 1, max: MAX_LAYERS });
+  const nCtx = positiveInt(o.context ?? 2048, "context");
+  const seed = checkInt(o.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
+  const vocabPath = resolveVocab(o.vocab);
   const addon = loadAddon();
-  return callNative(() =>
-    addon.makeModel({
-      vocabPath: resolveVocab(o.vocab),
-      outPath: o.output,
-      nLayer: positiveInt(o.layers ?? 2, "layers"),
-      nEmbd: width,
-      nHead: heads,
-      nHeadKv: kvHeads,
-      nFf: ff,
-      nCtx: positiveInt(o.context ?? 2048, "context"),
-      seed: o.seed ?? 42,
-      name: o.name ?? `iit-random-${width}x${o.layers ?? 2}`,
-      type,
-    }),
-  );
+  // Every weight is made in memory as F32 before it is written: size it first (ggml aborts otherwise).
+  const nVocab = await vocabSize(vocabPath);
+  const kvWidth = (width / heads) * kvHeads;
+  const nParams = 2 * nVocab * width + width + layers * (2 * width + 2 * width * width + 2 * width * kvWidth + 3 * width * ff);
+  checkMemory("MODEL_TOO_LARGE", 4 * nParams, `a model of ${layers} layers of width ${width} (${nParams.toExponential(2)} F32 parameters)`, "lower --width, --layers or --ff");
+  positiveInt(ff, "ff");
+  let made = { path: o.output, nParams: 0 };
+  // Through a temporary file: a full disk or a failure never leaves half a model under the name.
+  await writeAtomic(o.output, async (tmp) => {
+    made = await callNative(() =>
+      addon.makeModel({
+        vocabPath,
+        outPath: tmp,
+        nLayer: layers,
+        nEmbd: width,
+        nHead: heads,
+        nHeadKv: kvHeads,
+        nFf: ff,
+        nCtx,
+        seed,
+        name: o.name ?? `iit-random-${width}x${layers}`,
+        type,
+      }),
+    );
+  });
+  return { ...made, path: o.output };
 }

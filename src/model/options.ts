@@ -1,6 +1,4 @@
-import { availableParallelism } from "node:os";
 import type { GpuBackend } from "../bindings/loadAddon.js";
-import { InvalidOptionError } from "../errors.js";
 
 export interface LoraSpec {
   /** Path (or hf: URI) of a GGUF LoRA adapter. */
@@ -31,8 +29,14 @@ export interface LoadModelOptions {
   onLoadProgress?: (fraction: number) => void;
   /** Aborts the load: the promise rejects with AbortError and nothing stays allocated. */
   signal?: AbortSignal;
-  /** CPU threads for decoding. Defaults to the number of cores, and is never allowed above it. */
+  /**
+   * CPU threads for every operation; never above the cores. Defaults to a count chosen per operation
+   * from its work (the model's parameters × the tokens of one decode; see src/model/threads.ts): 1 for
+   * tiny models.
+   */
   threads?: number;
+  /** ggml's polling level (0..100) for idle threads between decodes. Defaults to `0`: they sleep at once. */
+  poll?: number;
   /** Load only the vocabulary (tokenize, inspect, rule resolution). Defaults to `false`. */
   vocabOnly?: boolean;
   /** Memory-map the file. Defaults to `true`. */
@@ -49,23 +53,4 @@ export function parseLoraArg(arg: string): LoraSpec {
   const m = /^(.*):(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(arg);
   if (m && !/^[a-z]+$/i.test(m[1])) return { path: m[1], scale: Number(m[2]) };
   return { path: arg, scale: 1 };
-}
-
-export function defaultThreads(): number {
-  return availableParallelism();
-}
-
-/** Thread count checked against the cores: oversubscribed ggml spin-barriers collapse. */
-export function resolveThreads(threads: number | undefined): number {
-  const cores = availableParallelism();
-  if (threads === undefined) return cores;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new InvalidOptionError("INVALID_OPTION", `threads must be a positive integer, got ${threads}`);
-  }
-  if (threads > cores) {
-    throw new InvalidOptionError("INVALID_OPTION", `threads = ${threads} exceeds the ${cores} cores of this machine`, {
-      suggestion: `use --threads ${cores} or fewer: more threads than cores makes llama.cpp much slower`,
-    });
-  }
-  return threads;
 }

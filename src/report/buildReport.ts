@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ExperimentError } from "../errors.js";
 import type { SimilarityResult } from "../eval/analyses/similarity.js";
-import { resultsCsv } from "../experiment/aggregate.js";
+import { hasLengthControlled, resultsCsv } from "../experiment/aggregate.js";
 import type { ExperimentResults } from "../experiment/runExperiment.js";
 import { writeTextAtomic } from "../util/atomicWrite.js";
 import { readOutputs, type OutputRecord } from "../generation/outputs.js";
@@ -46,6 +46,13 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     t.rows.filter((row) => !row.reference).map((row) => ({ label: row.arm, value: row.win_rate_mean, error: row.win_rate_std, note: "not judged yet" })),
     { title: `Win rate against ${t.reference} (mean ± std over seeds)`, axis: "win rate (%)", min: 0, max: 100, refLine: { value: 50, label: `as good as ${t.reference}` } },
   );
+  const lc = hasLengthControlled(t);
+  if (lc) {
+    plots.lcWinrate = barChart(
+      t.rows.filter((row) => !row.reference).map((row) => ({ label: row.arm, value: row.lc_win_rate_mean ?? null, error: row.lc_win_rate_std ?? null, note: "not judged yet" })),
+      { title: `Length-controlled win rate against ${t.reference} (AlpacaEval 2)`, axis: "LC win rate (%)", min: 0, max: 100, refLine: { value: 50, label: `as good as ${t.reference}` } },
+    );
+  }
   plots.lengths = boxPlot(
     r.lengths.arms.map((a) => ({ label: a.arm, values: a.char_lengths })),
     { title: "Response lengths", axis: "characters per response" },
@@ -53,7 +60,10 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
   if (r.lab) Object.assign(plots, labPlots(r.lab));
   // Lab experiments without a judge have no win-rate table: the grader's table replaces it.
   const judged = !r.lab || t.rows.some((row) => row.per_seed.length > 0);
-  if (!judged) delete plots.winrate;
+  if (!judged) {
+    delete plots.winrate;
+    delete plots.lcWinrate;
+  }
   const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(o.similarity ?? [])];
   const anDir = join(dir, "analyses");
   if (existsSync(anDir)) for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
@@ -93,9 +103,13 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
 
   const tableRows = t.rows
     .map((row) => {
-      const wr = row.reference ? "<em>reference</em>" : `${n(row.win_rate_mean, 1)}${row.win_rate_std === null ? "" : ` ± ${n(row.win_rate_std, 2)}`}`;
-      const seeds = row.per_seed.map((p) => `s${p.seed}: ${n(p.win_rate, 1)}`).join(", ");
-      return `<tr><td>${esc(row.arm)}</td><td>${esc(row.kind)}</td><td class="num">${wr}</td><td class="num">${n(row.standard_error_mean, 2)}</td><td class="num">${n(row.avg_length_mean, 0)}</td><td>${row.seeds.length}${row.missing.length ? ` <span class="tag">${row.missing.length} missing</span>` : ""}</td><td class="muted">${esc(seeds)}</td></tr>`;
+      const rate = (m: number | null | undefined, sd: number | null | undefined) =>
+        row.reference ? "<em>reference</em>" : `${n(m, 1)}${sd === null || sd === undefined ? "" : ` ± ${n(sd, 2)}`}`;
+      const seeds = row.per_seed
+        .map((p) => `s${p.seed}: ${n(p.win_rate, 1)}${lc && p.length_controlled_winrate !== undefined ? ` (LC ${n(p.length_controlled_winrate, 1)})` : ""}`)
+        .join(", ");
+      const lcCells = lc ? `<td class="num">${rate(row.lc_win_rate_mean, row.lc_win_rate_std)}</td><td class="num">${n(row.lc_standard_error_mean, 2)}</td>` : "";
+      return `<tr><td>${esc(row.arm)}</td><td>${esc(row.kind)}</td><td class="num">${rate(row.win_rate_mean, row.win_rate_std)}</td><td class="num">${n(row.standard_error_mean, 2)}</td>${lcCells}<td class="num">${n(row.avg_length_mean, 0)}</td><td>${row.seeds.length}${row.missing.length ? ` <span class="tag">${row.missing.length} missing</span>` : ""}</td><td class="muted">${esc(seeds)}</td></tr>`;
     })
     .join("\n");
   const lengthRows = r.lengths.arms
@@ -129,12 +143,13 @@ pre{white-space:pre-wrap;word-wrap:break-word;font-family:ui-monospace,Menlo,Con
 <p class="muted">${esc(r.config.description ?? "")} Base model <code>${esc(basename(r.config.baseModel))}</code>; reference arm <code>${esc(t.reference)}</code>; judge <code>${esc(basename(t.judge))}</code>${t.both_orders ? " (both orders averaged)" : ""}.</p>
 ${r.lab ? labSection(r.lab, r.findings ?? [], plots, t.reference) : ""}
 ${judged ? `<section><h2>Results</h2>
-<table id="results"><thead><tr><th>Arm</th><th>Type</th><th>Win rate vs ${esc(t.reference)} (%)</th><th>SE</th><th>Avg length</th><th>Seeds</th><th>Per seed</th></tr></thead>
+<table id="results"><thead><tr><th>Arm</th><th>Type</th><th>Win rate vs ${esc(t.reference)} (%)</th><th>SE</th>${lc ? "<th>LC win rate (%)</th><th>LC SE</th>" : ""}<th>Avg length</th><th>Seeds</th><th>Per seed</th></tr></thead>
 <tbody>
 ${tableRows}
 </tbody></table>
-<p class="muted">Mean ± sample standard deviation over seeds of the win rate against the reference arm of the same seed (50% = as good as the reference). SE: the mean over seeds of AlpacaEval's standard error.</p>
+<p class="muted">Mean ± sample standard deviation over seeds of the win rate against the reference arm of the same seed (50% = as good as the reference). SE: the mean over seeds of AlpacaEval's standard error.${lc ? " LC: AlpacaEval 2's length-controlled win rate (the rate its GLM predicts with the length difference set to 0), same statistics; the paper reports this one." : ""}</p>
 ${plots.winrate}
+${plots.lcWinrate ?? ""}
 </section>` : ""}
 <section><h2>Response lengths and stopping</h2>
 <table id="lengths"><thead><tr><th>Arm</th><th>Responses</th><th>Chars (mean)</th><th>Chars (median)</th><th>Tokens (mean)</th><th>EOS rate</th><th>Stop reasons</th></tr></thead><tbody>

@@ -1,6 +1,6 @@
 // The report's lab part: graded table, verdicts, strict scores, learning curves and graded samples.
 import type { LabResults } from "../experiment/labResults.js";
-import type { Finding } from "../lab/results.js";
+import { ci, wtl, type Finding } from "../lab/results.js";
 import { barChart, esc, lineChart, type LineSeries } from "./svg.js";
 
 const n = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
@@ -28,10 +28,10 @@ export function labSection(lab: LabResults, findings: Finding[], plots: Record<s
       const seeds = r.per_seed.map((p) => `s${p.seed ?? "–"}: ${n(p.strict)}${p.best_step === null ? "" : ` @${p.best_step}`}`).join(", ");
       const wr = r.arm === reference ? "<em>reference</em>" : r.win_rate && Number.isFinite(r.win_rate.mean) ? `${n(r.win_rate.mean, 1)}${r.win_rate.std === null ? "" : ` ± ${n(r.win_rate.std, 1)}`}` : "–";
       return (
-        `<tr><td>${esc(r.arm)}</td><td>${esc(r.kind)}</td><td class="num">${n(r.stats.strict.mean)}${r.stats.strict.std === null ? "" : ` ± ${n(r.stats.strict.std)}`}</td>` +
+        `<tr><td>${esc(r.arm)}</td><td>${esc(r.kind)}</td><td class="num">${n(r.stats.strict.mean)}${r.stats.strict.std === null ? "" : ` ± ${n(r.stats.strict.std)}`}</td><td class="num">${esc(ci(r.strict_ci))}</td>` +
         ["correct", "stopped", "clean", "rightType", "namesEntity"].map((k) => `<td class="num">${n(r.stats[k as "correct"].mean)}</td>`).join("") +
         groups.map((g) => `<td class="num">${n(r.groups[g])}</td>`).join("") +
-        `<td class="num">${wr}</td><td class="muted">${esc(seeds)}</td></tr>`
+        `<td class="num">${wr}</td><td class="num">${r.arm === reference ? "" : esc(wtl(r))}</td><td class="muted">${esc(seeds)}</td></tr>`
       );
     })
     .join("\n");
@@ -55,11 +55,11 @@ export function labSection(lab: LabResults, findings: Finding[], plots: Record<s
 <ul id="findings">
 ${verdicts}
 </ul>
-<table id="lab-results"><thead><tr><th>Arm</th><th>Type</th><th>Strict</th><th>Correct</th><th>Stopped</th><th>Clean</th><th>Right type</th><th>Names it</th>${groups.map((g) => `<th>Strict ${esc(g)}</th>`).join("")}<th>Win rate vs ${esc(reference)} (%)</th><th>Per seed (strict @ chosen step)</th></tr></thead>
+<table id="lab-results"><thead><tr><th>Arm</th><th>Type</th><th>Strict</th><th>Strict 95% CI</th><th>Correct</th><th>Stopped</th><th>Clean</th><th>Right type</th><th>Names it</th>${groups.map((g) => `<th>Strict ${esc(g)}</th>`).join("")}<th>Win rate vs ${esc(reference)} (%)</th><th>W / T / L</th><th>Per seed (strict @ chosen step)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
-<p class="muted">Graded exactly against the world's facts on held-out creatures. Strict = correct ∧ stopped ∧ clean; chance of a right-type guess ${n(lab.chance, 3)}. Tuned arms keep the snapshot with the best dev score (creatures never tuned on nor evaluated).</p>
+<p class="muted">Graded exactly against the world's facts on held-out creatures. Strict = correct ∧ stopped ∧ clean, its 95% interval bootstrapped over prompts and seeds; chance of a right-type guess ${n(lab.chance, 3)}. Win rate: the grader as judge (the better grade in the order strict, correct, clean, right type, stopped, names it; a tie only where all are equal), wins / ties / losses summed over seed pairs. Tuned arms keep the snapshot with the best dev score (creatures never tuned on nor evaluated).</p>
 ${plots.strict}
 </section>
 <section id="curves"><h2>Learning curves</h2><p class="muted">Solid: dev prompts (they choose the snapshot); dashed: evaluation prompts (recorded only).</p>

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { SamplerConfigError } from "../errors.js";
 import { PRESETS } from "./presets.js";
 import { RULE_NAMES, ruleSpecSchema, type RuleName, type RuleSpec } from "./spec.js";
+import { stripBom } from "../util/bom.js";
 
 /** Validates a spec; the error names every bad field as a path, e.g. `eos.slope`. */
 export function parseRuleSpec(value: unknown, source = "rule spec"): RuleSpec {
@@ -25,7 +26,7 @@ export function loadRules(presetOrFile: string, disable: RuleName[] = []): RuleS
   } else if (existsSync(presetOrFile)) {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(presetOrFile, "utf8"));
+      json = JSON.parse(stripBom(readFileSync(presetOrFile, "utf8")));
     } catch (e) {
       throw new SamplerConfigError("RULES_INVALID", `${presetOrFile}: not valid JSON (${(e as Error).message})`);
     }

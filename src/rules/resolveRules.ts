@@ -38,6 +38,16 @@ export function userTagTokens(model: Model, tag = USER_TAG): number[] {
 }
 
 /** Resolves a validated spec against a model's vocabulary (works on vocab-only models). */
+/**
+ * The unresolved token texts for a warning, capped: a rule file of thousands of long texts made a
+ * 1.4 MB warning. `iit rules show --json` lists them all.
+ */
+export function listUnresolved(texts: string[], max = 10, chars = 40): string {
+  const shown = texts.slice(0, max).map((t) => JSON.stringify(t.length > chars ? `${t.slice(0, chars)}…` : t));
+  const more = texts.length - shown.length;
+  return shown.join(", ") + (more > 0 ? ` and ${more} more (iit rules show -m MODEL --rules FILE --json lists them all)` : "");
+}
+
 export function resolveRules(model: Model, spec: RuleSpec): ResolvedRules {
   const texts = spec.tokens.enabled ? spec.tokens.scores.map((s) => s.text) : [];
   const ids = texts.length ? Array.from(model._native.resolveTokens(texts)) : [];

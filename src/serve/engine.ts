@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../errors.js";
 import { TokenTexts } from "../eval/judge/tokenText.js";
 import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../generation/types.js";
 import { promptInstruction } from "../generation/templates.js";
@@ -78,6 +79,10 @@ export class Engine {
   ) {
     this.parallel = o.parallel ?? 4;
     this.maxQueue = o.maxQueue ?? 256;
+    // Below 1 every request would get 429: a server that can never answer.
+    if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) {
+      throw new InvalidOptionError("INVALID_OPTION", `maxQueue must be an integer of at least 1, got ${this.maxQueue}`);
+    }
     this.texts = new TokenTexts(model);
   }
 

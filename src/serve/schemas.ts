@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 
 /** An OpenAI-style error: `{ error: { message, type, param, code } }` with an HTTP status. */
 export class HttpError extends Error {
@@ -23,14 +24,14 @@ const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 /** Fields shared by both endpoints. Unknown fields are ignored, as OpenAI clients send many. */
 const sampling = {
   model: nullish(z.string()),
-  max_tokens: nullish(z.number().int().min(1).max(2 ** 31 - 1)),
-  max_completion_tokens: nullish(z.number().int().min(1).max(2 ** 31 - 1)),
+  max_tokens: nullish(z.number().int().min(1).max(INT32_MAX)),
+  max_completion_tokens: nullish(z.number().int().min(1).max(INT32_MAX)),
   temperature: nullish(z.number().min(0).max(2)),
   top_p: nullish(z.number().gt(0).max(1)),
   /** Extensions (llama.cpp / vLLM spell them the same way). */
-  top_k: nullish(z.number().int().min(0)),
+  top_k: nullish(z.number().int().min(0).max(INT32_MAX)),
   min_p: nullish(z.number().min(0).lt(1)),
-  seed: nullish(z.number().int().min(0).max(2 ** 32 - 1)),
+  seed: nullish(z.number().int().min(0).max(UINT32_MAX)),
   stop: nullish(z.union([z.string(), z.array(z.string()).max(16)])),
   n: nullish(z.literal(1, { error: "only n = 1 is supported" })),
   best_of: nullish(z.literal(1, { error: "only best_of = 1 is supported" })),

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Message } from "../data/template.js";
 import { AbortError, IitError, InvalidOptionError } from "../errors.js";
@@ -58,9 +59,15 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   const maxPromptBytes = contextSize * maxPieceBytes + 16;
   const app = Fastify({ logger: false, bodyLimit: Math.max(1 << 20, 6 * maxPromptBytes) });
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
+  app.setErrorHandler(async (err: unknown, req, reply) => {
     const e = toHttpError(err);
-    void reply.code(e.status).headers(e.headers).send(e.body());
+    // A body over the limit is refused before it is read; a client still sending it would see the
+    // socket close under its upload (EPIPE) instead of the status, so read the rest away first.
+    if (e.status === 413) {
+      await drainBody(req.raw);
+      void reply.header("connection", "close");
+    }
+    return reply.code(e.status).headers(e.headers).send(e.body());
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(new HttpError(404, `no route ${req.method} ${req.url}`, "invalid_request_error", null, "not_found").body());
@@ -156,6 +163,30 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   });
 
   return { app, engine, modelId };
+}
+
+/** How much of a refused body is read away before answering: beyond it, the answer comes first and the socket closes. */
+const DRAIN_MAX_BYTES = 64 << 20;
+const DRAIN_MAX_MS = 30_000;
+
+/** Reads and discards the rest of a request body, up to DRAIN_MAX_BYTES or DRAIN_MAX_MS. */
+function drainBody(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", done).off("error", done).off("close", done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > DRAIN_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DRAIN_MAX_MS);
+    req.on("data", onData).on("end", done).on("error", done).on("close", done);
+    req.resume();
+  });
 }
 
 function toHttpError(err: unknown): HttpError {

@@ -3,8 +3,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { TrainingError } from "../errors.js";
+import { IitError, TrainingError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
+import { diskFullError } from "../util/writeErrors.js";
 import type { EpochResult } from "./types.js";
 
 export interface StepLog {
@@ -54,10 +55,21 @@ export async function readCheckpoint(output: string, runHash: string): Promise<C
       suggestion: "resume with the same model, data and options, or delete the .ckpt directory to start over",
     });
   }
+  for (const f of [state.weights, state.optimizer]) {
+    if (typeof f !== "string" || !existsSync(join(checkpointDir(output), f))) throw checkpointCorrupt(output, `${f} is missing`);
+  }
   return state;
 }
 
-/** Writes weights and optimizer state under fresh names, then state.json, then removes older files. */
+/** A checkpoint whose files cannot be used (missing, truncated): it is not resumable. */
+export function checkpointCorrupt(output: string, why: string, cause?: unknown): TrainingError {
+  return new TrainingError("CHECKPOINT_CORRUPT", `the checkpoint ${checkpointDir(output)} cannot be resumed: ${why}`, {
+    cause,
+    suggestion: `delete ${checkpointDir(output)} to start over`,
+  });
+}
+
+/** Writes weights and optimizer state under fresh names, then state.json, then removes older files; a failure (a full disk) removes only its own files. */
 export async function writeCheckpoint(
   output: string,
   state: Omit<CheckpointState, "weights" | "optimizer">,
@@ -68,8 +80,14 @@ export async function writeCheckpoint(
   const tag = `${state.epoch}-${state.group}-${Date.now().toString(36)}`;
   const weights = `weights-${tag}.gguf`;
   const optimizer = `optimizer-${tag}.gguf`;
-  await save(join(dir, weights), join(dir, optimizer));
-  await writeJsonAtomic(join(dir, "state.json"), { ...state, weights, optimizer });
+  try {
+    await save(join(dir, weights), join(dir, optimizer));
+    await writeJsonAtomic(join(dir, "state.json"), { ...state, weights, optimizer });
+  } catch (e) {
+    // The previous checkpoint (state.json and its files) stays whole; what this one wrote goes.
+    for (const f of [weights, optimizer]) await rm(join(dir, f), { force: true });
+    throw e instanceof IitError && e.code === "DISK_FULL" && !e.suggestion ? diskFullError(dir, null, e, e.message) : e;
+  }
   for (const f of await readdir(dir)) {
     if (f.endsWith(".gguf") && f !== weights && f !== optimizer && !f.startsWith("init-")) await rm(join(dir, f));
   }

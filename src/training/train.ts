@@ -1,19 +1,25 @@
 // Finetuning: response tuning, instruction tuning, single-task and LM, full or LoRA (paper §2–§3).
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { callNative, loadAddon, loadedBackend } from "../bindings/loadAddon.js";
+import { callNative, loadAddon, loadedBackend, mapNativeError } from "../bindings/loadAddon.js";
 import { placementOf } from "../model/placement.js";
 import { dropInstructions, readTrainingRows } from "../data/messages.js";
-import { AbortError, InvalidOptionError, TrainingError } from "../errors.js";
+import { AbortError, IitError, InvalidOptionError, ModelLoadError, TrainingError } from "../errors.js";
 import { resolveModelPath } from "../model/resolveModelPath.js";
-import { loadModel } from "../model/Model.js";
+import { loadModel, type Model } from "../model/Model.js";
+import { checkLoraRank } from "../model/loraShape.js";
+import { modelShape } from "../model/memory.js";
+import { systemInfo } from "../model/systemInfo.js";
+import { checkTrainingMemory } from "./memory.js";
+import { checkFloat32, INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 import { makeLora } from "../model/makeLora.js";
-import { resolveThreads } from "../model/options.js";
-import { checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
+import { checkThreads, chooseThreads, resolvePoll } from "../model/threads.js";
+import { checkpointCorrupt, checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
 import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
-import { writeAtomic } from "../util/atomicWrite.js";
+import { writeAtomic, writeJsonAtomic } from "../util/atomicWrite.js";
+import { checkOutputPath } from "../util/outputPath.js";
 import { sha256File } from "../util/sha256File.js";
 import { permutation } from "../util/random.js";
 import { learningRate } from "./schedule.js";
@@ -24,10 +30,21 @@ export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output"
 /** The paper's DeepSpeed config: gradient_clipping 1.0. */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha">> {
+interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha" | "threads">> {
+  /** The explicit count; undefined = {@link trainThreads} chooses. */
+  threads: number | undefined;
   loraRank: number;
   loraAlpha: number;
   maxExamples: number;
+}
+
+/**
+ * Training threads: the explicit count, else chosen from one window's work (src/model/threads.ts).
+ * Training needs F32 weights, so the file's bytes / 4 stand in for the parameter count.
+ */
+export function trainThreads(model: string, nCtx: number, requested?: number): number {
+  if (!existsSync(model)) throw new ModelLoadError("NOT_FOUND", `model not found: ${model}`, { suggestion: "pass the path of an F32 GGUF file" });
+  return chooseThreads({ requested, nParams: statSync(model).size / 4, tokensPerDecode: nCtx });
 }
 
 function check(ok: boolean, message: string, suggestion?: string): void {
@@ -52,7 +69,8 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     nCtx: o.nCtx ?? 512,
     pack: o.pack ?? false,
     freezeEmbeddings: o.freezeEmbeddings ?? false,
-    threads: resolveThreads(o.threads),
+    threads: o.threads === undefined ? undefined : checkThreads(o.threads),
+    poll: resolvePoll(o.poll),
     loraRank: o.loraRank ?? 0,
     loraAlpha: o.loraAlpha ?? 2 * (o.loraRank ?? 0),
     loraTargets: o.loraTargets ?? DEFAULT_LORA_TARGETS,
@@ -61,22 +79,25 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     snapshotEvery: o.snapshotEvery ?? 0,
   };
   check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
-  check(Number.isInteger(r.epochs) && r.epochs >= 1, `epochs must be a positive integer, got ${r.epochs}`);
+  check(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= INT32_MAX, `epochs must be a positive integer, got ${r.epochs}`);
   check(r.lr > 0 && Number.isFinite(r.lr), `lr must be positive, got ${r.lr}`);
+  // Floats reach the optimizer as 32-bit floats.
+  for (const [name, v] of [["lr", r.lr], ["weight decay", r.weightDecay], ["max grad norm", r.maxGradNorm], ["LoRA alpha", r.loraAlpha]] as const) checkFloat32(v, name);
+  check(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= UINT32_MAX, `seed must be an integer in [0, ${UINT32_MAX}], got ${r.seed}`);
   check(r.warmupRatio >= 0 && r.warmupRatio < 1, `warmup ratio must be in [0, 1), got ${r.warmupRatio}`);
-  check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `batch size must be a positive integer, got ${r.batchSize}`);
+  check(Number.isInteger(r.batchSize) && r.batchSize >= 1 && r.batchSize <= INT32_MAX, `batch size must be a positive integer, got ${r.batchSize}`);
   check(r.weightDecay >= 0 && r.weightDecay <= 1, `weight decay must be in [0, 1], got ${r.weightDecay}`);
   check(LOSS_REDUCTIONS.includes(r.lossReduction), `loss reduction must be ${LOSS_REDUCTIONS.join(" or ")}, got ${r.lossReduction}`);
   check(r.maxGradNorm >= 0 && Number.isFinite(r.maxGradNorm), `max grad norm must be ≥ 0 (0 = no clipping), got ${r.maxGradNorm}`);
   check(r.valFraction >= 0 && r.valFraction < 1, `validation fraction must be in [0, 1), got ${r.valFraction}`);
   check(
-    Number.isInteger(r.nCtx) && r.nCtx >= 256 && r.nCtx % 256 === 0,
-    `the window length (n-ctx) must be a multiple of 256, got ${r.nCtx}`,
+    Number.isInteger(r.nCtx) && r.nCtx >= 256 && r.nCtx % 256 === 0 && r.nCtx <= INT32_MAX,
+    `the window length (n-ctx) must be a multiple of 256 below 2^31, got ${r.nCtx}`,
     "llama.cpp pads contexts to multiples of 256; use 256, 512, 1024, 2048 …",
   );
   check(Number.isInteger(r.snapshotEvery) && r.snapshotEvery >= 0, `snapshotEvery must be a non-negative integer, got ${r.snapshotEvery}`);
   check(r.maxExamples === Infinity || (Number.isInteger(r.maxExamples) && r.maxExamples >= 1), `max examples must be a positive integer, got ${r.maxExamples}`);
-  check(Number.isInteger(r.loraRank) && r.loraRank >= 0, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
+  check(Number.isInteger(r.loraRank) && r.loraRank >= 0 && r.loraRank <= INT32_MAX, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
   check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
   check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
   return r;
@@ -86,48 +107,59 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
  * Reads, tokenizes and windows the data one row at a time (only the tokens are kept, as typed arrays),
  * then splits the windows into train and validation.
  */
-async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; pad: number; emptied: number }> {
-  const vocab = await loadModel({ model: r.model, vocabOnly: true });
-  try {
-    const builder = new WindowBuilder(r.nCtx, r.pack);
-    let n = 0;
-    let emptied = 0;
-    // Stops at maxExamples before the generator parses another row: rows beyond it are never read.
-    for await (let row of readTrainingRows(r.data)) {
-      n++;
-      if ("text" in row) {
-        if (r.mode !== "lm") {
-          throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${n} is a {"text"} row: plain text has no assistant turn to train on`, {
-            suggestion: "train plain text with --mode lm, or give messages rows",
-          });
-        }
-        builder.add(tokenizeText(vocab, row.text));
-      } else {
-        // Response tuning trains on responses alone: user turns are emptied (the paper's remove_instructions.py).
-        if (r.mode === "response" && row.messages.some((m) => m.role === "user" && m.content !== "")) {
-          emptied++;
-          row = dropInstructions([row])[0];
-        }
-        builder.add(tokenizeExample(vocab, row.messages, r.mode));
+async function prepareWindows(r: Resolved, vocab: Model): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; pad: number; emptied: number }> {
+  const builder = new WindowBuilder(r.nCtx, r.pack);
+  let n = 0;
+  let emptied = 0;
+  // Stops at maxExamples before the generator parses another row: rows beyond it are never read.
+  for await (let row of readTrainingRows(r.data)) {
+    n++;
+    if ("text" in row) {
+      if (r.mode !== "lm") {
+        throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${n} is a {"text"} row: plain text has no assistant turn to train on`, {
+          suggestion: "train plain text with --mode lm, or give messages rows",
+        });
       }
-      if (n === r.maxExamples) break;
+      builder.add(tokenizeText(vocab, row.text));
+    } else {
+      // Response tuning trains on responses alone: user turns are emptied (the paper's remove_instructions.py).
+      if (r.mode === "response" && row.messages.some((m) => m.role === "user" && m.content !== "")) {
+        emptied++;
+        row = dropInstructions([row])[0];
+      }
+      builder.add(tokenizeExample(vocab, row.messages, r.mode));
     }
-    if (n === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
-    const { windows, stats } = builder.finish();
-    if (windows.length === 0) {
-      throw new TrainingError("NO_TARGETS", `${r.data}: no example has a trainable token within ${r.nCtx} tokens`, {
-        suggestion: r.mode === "lm" ? "check the data" : "the assistant turns are empty or cut off: raise --n-ctx",
-      });
-    }
-    const order = permutation(windows.length, r.seed);
-    const nVal = r.valFraction > 0 ? Math.max(1, Math.round(windows.length * r.valFraction)) : 0;
-    check(nVal < windows.length, `a validation fraction of ${r.valFraction} leaves no training windows`);
-    const val = order.slice(0, nVal).map((i) => windows[i]);
-    const train = order.slice(nVal).map((i) => windows[i]);
-    return { train, val, stats, pad: Math.max(0, vocab.meta.eos), emptied };
-  } finally {
-    vocab.dispose();
+    if (n === r.maxExamples) break;
   }
+  if (n === 0) throw new TrainingError("NO_DATA", `${r.data} holds no examples`);
+  const { windows, stats } = builder.finish();
+  if (windows.length === 0) {
+    throw new TrainingError("NO_TARGETS", `${r.data}: no example has a trainable token within ${r.nCtx} tokens`, {
+      suggestion: r.mode === "lm" ? "check the data" : "the assistant turns are empty or cut off: raise --n-ctx",
+    });
+  }
+  const order = permutation(windows.length, r.seed);
+  const nVal = r.valFraction > 0 ? Math.max(1, Math.round(windows.length * r.valFraction)) : 0;
+  check(nVal < windows.length, `a validation fraction of ${r.valFraction} leaves no training windows`);
+  const val = order.slice(0, nVal).map((i) => windows[i]);
+  const train = order.slice(nVal).map((i) => windows[i]);
+  return { train, val, stats, pad: Math.max(0, vocab.meta.eos), emptied };
+}
+
+/** The LoRA rank and the run's memory, checked against the model's shape before any data is read. */
+function checkTrainingSize(r: Resolved, vocab: Model): void {
+  const shape = modelShape(vocab.meta);
+  if (r.loraRank > 0) checkLoraRank(shape, r.loraTargets, r.loraRank, "--lora-rank");
+  // CUDA and Metal builds train with every layer offloaded (Vulkan keeps them on the CPU: see trainer.create
+  // below), so their devices' free memory counts as well.
+  const backend = loadedBackend()?.backend;
+  const deviceFree =
+    backend && backend !== "cpu" && backend !== "vulkan" ? systemInfo().devices.filter((d) => d.type !== "cpu").reduce((n, d) => n + d.memoryFree, 0) : 0;
+  checkTrainingMemory(
+    shape,
+    { modelBytes: statSync(r.model).size, nCtx: r.nCtx, loraRank: r.loraRank, loraTargets: r.loraTargets, freezeEmbeddings: r.freezeEmbeddings },
+    deviceFree,
+  );
 }
 
 /**
@@ -137,13 +169,22 @@ async function prepareWindows(r: Resolved): Promise<{ train: Window[]; val: Wind
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const r = resolveTrainOptions(opts);
+  checkOutputPath(r.output, "--output", { createParents: true }); // not after the whole run
   r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
-  const { train: trainWins, val: valWins, stats, pad, emptied } = await prepareWindows(r);
+  const vocab = await loadModel({ model: r.model, vocabOnly: true });
+  let prepared: Awaited<ReturnType<typeof prepareWindows>>;
+  try {
+    checkTrainingSize(r, vocab);
+    prepared = await prepareWindows(r, vocab);
+  } finally {
+    vocab.dispose();
+  }
+  const { train: trainWins, val: valWins, stats, pad, emptied } = prepared;
   if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
   if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
   if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
-    .update(JSON.stringify({ ...r, threads: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
+    .update(JSON.stringify({ ...r, threads: undefined, poll: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
     .digest("hex")
     .slice(0, 16);
 
@@ -153,7 +194,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (r.resume && !state && existsSync(r.output)) {
     const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
     if (log?.runHash === runHash) {
-      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(log.placement ? { placement: log.placement } : {}) };
+      const { placement, threads, poll } = log; // each absent in logs of older versions
+      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(placement ? { placement } : {}), ...(threads ? { threads, poll } : {}) };
     }
   }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
@@ -176,11 +218,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   }
   let start = state ? join(ckptDir, state.weights) : null;
+  // A damaged file of the checkpoint (cut by a full disk, say) is the checkpoint's fault, not the model's.
+  const damaged = (e: unknown, file: string) =>
+    state && e instanceof IitError && ["GGUF_TRUNCATED", "GGUF_CORRUPT", "NOT_GGUF", "CHECKPOINT_INVALID"].includes(e.code) ? checkpointCorrupt(r.output, `${file}: ${e.message}`, e) : e;
   if (start && loraPath) {
     // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
     // older weights: resume from a copy that the cleanup keeps (init-*).
     const kept = join(ckptDir, "init-resume-adapter.gguf");
-    await copyFile(start, kept);
+    await writeAtomic(kept, (tmp) => copyFile(start!, tmp));
     start = kept;
   }
   const trainer = new (loadAddon().AddonTrainer)();
@@ -189,7 +234,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       modelPath: start && !loraPath ? start : r.model,
       loraPath: start && loraPath ? start : loraPath,
       nCtx: r.nCtx,
-      threads: r.threads,
+      threads: trainThreads(r.model, r.nCtx, r.threads),
+      poll: r.poll,
       // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
       // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
       gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
@@ -202,6 +248,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       maxGradNorm: r.maxGradNorm,
     }),
   ).catch((e: unknown) => {
+    if (state) throw damaged(e, state.weights);
     if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
       throw new TrainingError(e.code, e.message, {
         suggestion: "full finetuning needs F32 weights: convert the model to F32 (convert_hf_to_gguf.py --outtype f32), or train a LoRA adapter with --lora-rank",
@@ -211,9 +258,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
 
   const placement = placementOf(trainer.offload());
+  const { nThreads, poll } = trainer.info();
   opts.onPlacement?.(placement);
   try {
-    if (state) trainer.loadOptimizer(join(ckptDir, state.optimizer));
+    if (state) {
+      try {
+        trainer.loadOptimizer(join(ckptDir, state.optimizer));
+      } catch (e) {
+        throw damaged(mapNativeError(e), state.optimizer);
+      }
+    }
     const groupsPerEpoch = Math.ceil(trainWins.length / r.batchSize);
     const totalSteps = groupsPerEpoch * r.epochs;
     const warmup = Math.floor(totalSteps * r.warmupRatio);
@@ -330,8 +384,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       tokens_per_second: (s.windowsDone * r.nCtx) / Math.max(1e-9, s.seconds),
       output: r.output,
       placement,
+      threads: nThreads,
+      poll,
     };
-    await writeFile(`${r.output}.train.json`, JSON.stringify({ ...result, runHash, windows: stats, steps: s.steps }, null, 2) + "\n");
+    await writeJsonAtomic(`${r.output}.train.json`, { ...result, runHash, windows: stats, steps: s.steps });
     return result;
   } finally {
     trainer.dispose();

@@ -34,7 +34,10 @@ export interface TrainOptions {
   nCtx?: number;
   /** Pack several examples into each window instead of one per window. */
   pack?: boolean;
+  /** CPU threads; defaults to a count chosen from one window's work (1 for tiny models). Never above the cores. */
   threads?: number;
+  /** ggml's polling level (0..100) for idle threads between graphs. Defaults to `0`. */
+  poll?: number;
   /** Full finetuning: keep token_embd fixed (saves its gradient and AdamW state; llama-finetune's behaviour). */
   freezeEmbeddings?: boolean;
   /** Train a LoRA adapter of this rank instead of the full weights. */
@@ -82,4 +85,7 @@ export interface TrainResult {
   output: string;
   /** Where the model ran (from the run's log when --resume finds it finished; absent in logs of older versions). */
   placement?: ModelPlacement;
+  /** Threads and polling level the training context ran with (from its log when --resume finds it finished; absent in logs of older versions). */
+  threads?: number;
+  poll?: number;
 }

@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasStories, repoRoot, skipNoModel } from "../helpers/fixtures.js";
+import { startDataServer } from "../helpers/dataServer.js";
+import { hasStories, repoRoot, skipNoModel, tempDir } from "../helpers/fixtures.js";
 
 /** The first ```js block after the heading. */
 export function readmeBlock(heading: string): string {
@@ -17,10 +18,10 @@ export function readmeBlock(heading: string): string {
 }
 
 /** Types `code` into `node --interactive` a line at a time, each after the REPL shows its prompt, as a person would. */
-function repl(code: string): Promise<{ code: number | null; output: string }> {
+function repl(code: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   const lines = code.split("\n");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--interactive"], { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--interactive"], { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
     let output = "";
     let seen = 0;
     let next = 0;
@@ -45,7 +46,14 @@ describe.skipIf(skipNoModel || !hasStories)("README: the Node REPL section", () 
     const block = readmeBlock("## From the Node REPL");
     expect(block).toContain('await import("implicit-instruct")');
     const probe = `console.log("RESULT " + JSON.stringify({ stop: r.stopReason, epochs: tuned.epochs.length, pairs: summary.pairs, n_total: iit.computeWinRate(await iit.readAnnotations(dir + "/annotations.json")).n_total }));`;
-    const r = await repl(block + probe);
+    // fetchData(["lima"]) gets LIMA (the fixture, in GAIR's format) from a local stand-in for Hugging Face
+    const token = "hf_readme_test";
+    const server = await startDataServer({
+      "datasets/GAIR/lima/resolve/main/train.jsonl": { file: join(repoRoot, "test/fixtures/data/lima/train.jsonl"), token },
+    });
+    const data = tempDir();
+    const r = await repl(block + probe, { HF_ENDPOINT: server.url, HF_TOKEN: token, IIT_DATA_DIR: data }).finally(() => server.close());
+    expect(readFileSync(join(data, "lima/lima_no_instruction.jsonl"), "utf8")).toContain('"content": ""');
     expect(r.output).not.toMatch(/Uncaught/);
     expect(r.code).toBe(0);
     const line = r.output.split("\n").find((l) => l.includes("RESULT {"));

@@ -100,8 +100,11 @@ public:
         if (n_flags_ > 1) cb.stopped = [&](size_t i) { return i + 1 < n_flags_ && abort_[i + 1] != 0; };
         gen.experts = experts.ctxs;
         gen.expert_row = &experts.row;
-        std::string err = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
-        if (!err.empty()) SetError(err);
+        iit_gen_status st = iit_generate(self_->ctx, prompts, gen, make_chain, should_abort, cb, results_);
+        if (!st.code.empty()) {
+            code_ = st.code;
+            SetError(st.message);
+        }
     }
     void OnProgress(const char *, size_t) override { drain(); }
     void OnOK() override {
@@ -115,7 +118,7 @@ public:
     void OnError(const Napi::Error & e) override {
         drain();
         self_->running = false;
-        deferred_.Reject(iit_error(Env(), "GENERATION_FAILED", e.Message()).Value());
+        deferred_.Reject(iit_error(Env(), code_, e.Message()).Value());
     }
 
 private:
@@ -141,6 +144,7 @@ private:
     std::mutex mutex_;
     std::vector<gen_event> events_;
     std::vector<iit_gen_result> results_;
+    std::string code_ = "GENERATION_FAILED";
 };
 
 class ScoreWorker : public IitWorker {
@@ -255,7 +259,7 @@ Napi::Function AddonContext::Init(Napi::Env env) {
     });
 }
 
-// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, kvF32, loras: [{index, scale}]})
+// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, poll, kvF32, loras: [{index, scale}]})
 AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonContext>(info) {
     Napi::Env env = info.Env();
     AddonModel * m = iit_unwrap_model(info[0]);
@@ -283,6 +287,12 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
         std::string why = iit_log_take_errors();
         iit_error(env, "CONTEXT_FAILED", "llama.cpp could not create a context of " + std::to_string(p.n_ctx) +
                   " tokens" + (why.empty() ? "" : ": " + why)).ThrowAsJavaScriptException();
+        return;
+    }
+    pool_ = std::make_unique<iit_threadpool>();
+    if (!pool_->attach(ctx, p.n_threads, o.Get("poll").As<Napi::Number>().Uint32Value())) {
+        free_ctx();
+        iit_error(env, "CONTEXT_FAILED", "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads").ThrowAsJavaScriptException();
         return;
     }
     Napi::Array loras = o.Get("loras").As<Napi::Array>();
@@ -319,6 +329,7 @@ AddonContext::~AddonContext() { free_ctx(); }
 void AddonContext::free_ctx() {
     if (ctx) llama_free(ctx);
     ctx = nullptr;
+    pool_.reset();
     iit_external_adjust(Env(), -held_bytes_);
     held_bytes_ = 0;
     if (owner) owner->busy--;
@@ -339,6 +350,7 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
     o.Set("nSeq", llama_n_seq_max(ctx));
     o.Set("nBatch", llama_n_batch(ctx));
     o.Set("nThreads", llama_n_threads(ctx));
+    o.Set("poll", pool_ ? pool_->poll() : 0);
     return o;
 }
 

@@ -3,6 +3,9 @@
 #include <napi.h>
 
 #include "llama.h"
+#include "threading/threadpool.h"
+
+#include <memory>
 
 class AddonModel;
 
@@ -26,4 +29,5 @@ private:
     void check_idle(Napi::Env env) const; // throws DISPOSED / INVALID_STATE
     Napi::ObjectReference model_ref_;
     int64_t held_bytes_ = 0; // the KV cache's size, reported to V8 as external memory
+    std::unique_ptr<iit_threadpool> pool_; // freed after ctx
 };

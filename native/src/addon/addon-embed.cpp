@@ -3,6 +3,7 @@
 #include "addon/errors.h"
 #include "addon/log.h"
 #include "generation/embedder.h"
+#include "threading/threadpool.h"
 
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ public:
     std::vector<float> scales;
     uint32_t n_ctx = 512;
     int32_t n_threads = 1;
+    uint32_t poll = 0;
 
     void Execute() override {
         iit_log_clear_errors();
@@ -30,6 +32,11 @@ public:
             std::string why = iit_log_take_errors();
             return Fail("CONTEXT_FAILED", "llama.cpp could not create an embedding context of " + std::to_string(n_ctx) + " tokens" +
                         (why.empty() ? "" : ": " + why));
+        }
+        iit_threadpool pool; // outlives ctx
+        if (!pool.attach(ctx, n_threads, poll)) {
+            llama_free(ctx);
+            return Fail("CONTEXT_FAILED", "ggml could not start a pool of " + std::to_string(n_threads) + " threads");
         }
         if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
             llama_free(ctx);
@@ -65,7 +72,7 @@ private:
 
 } // namespace
 
-// embed(seqs: Int32Array[], {nCtx, nThreads, loras: [{index, scale}]}, abortFlag: Int32Array) -> Promise<Float32Array[]>
+// embed(seqs: Int32Array[], {nCtx, nThreads, poll, loras: [{index, scale}]}, abortFlag: Int32Array) -> Promise<Float32Array[]>
 Napi::Value AddonModel::Embed(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!iit_unwrap_model(info.This())) return env.Undefined();
@@ -98,6 +105,7 @@ Napi::Value AddonModel::Embed(const Napi::CallbackInfo & info) {
     w->scales = std::move(scales);
     w->n_ctx = o.Get("nCtx").As<Napi::Number>().Uint32Value();
     w->n_threads = o.Get("nThreads").As<Napi::Number>().Int32Value();
+    w->poll = o.Get("poll").As<Napi::Number>().Uint32Value();
     Napi::Promise promise = w->Promise();
     w->Queue();
     return promise;

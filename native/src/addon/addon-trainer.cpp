@@ -59,6 +59,7 @@ Napi::Function AddonTrainer::Init(Napi::Env env) {
         InstanceMethod("save", &AddonTrainer::Save),
         InstanceMethod("loadOptimizer", &AddonTrainer::LoadOptimizer),
         InstanceMethod("offload", &AddonTrainer::Offload),
+        InstanceMethod("info", &AddonTrainer::Info),
         InstanceMethod("dispose", &AddonTrainer::Dispose),
     });
 }
@@ -79,7 +80,7 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     return trainer.get();
 }
 
-// create({modelPath, loraPath, nCtx, threads, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay, maxGradNorm?}) -> Promise<nCtx>
+// create({modelPath, loraPath, nCtx, threads, poll, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay, maxGradNorm?}) -> Promise<nCtx>
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
@@ -90,6 +91,7 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     p.lora_path    = o.Get("loraPath").As<Napi::String>();
     p.n_ctx        = o.Get("nCtx").As<Napi::Number>().Uint32Value();
     p.n_threads    = o.Get("threads").As<Napi::Number>().Int32Value();
+    p.poll         = o.Get("poll").IsNumber() ? o.Get("poll").As<Napi::Number>().Uint32Value() : 0;
     p.n_gpu_layers = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
     p.sgd          = o.Get("sgd").ToBoolean();
     p.freeze_embeddings = o.Get("freezeEmbeddings").ToBoolean();
@@ -160,6 +162,16 @@ Napi::Value AddonTrainer::SetLr(const Napi::CallbackInfo & info) {
 
 Napi::Value AddonTrainer::StepsDone(const Napi::CallbackInfo & info) {
     return Napi::Number::New(info.Env(), (double) ready(info)->steps_done());
+}
+
+// info() -> {nCtx, nThreads, poll} of the training context
+Napi::Value AddonTrainer::Info(const Napi::CallbackInfo & info) {
+    const iit_trainer * t = ready(info);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("nCtx", t->n_ctx());
+    o.Set("nThreads", t->n_threads());
+    o.Set("poll", t->poll());
+    return o;
 }
 
 Napi::Value AddonTrainer::GradNorm(const Napi::CallbackInfo & info) {

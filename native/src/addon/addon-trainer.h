@@ -34,6 +34,7 @@ private:
     Napi::Value Save(const Napi::CallbackInfo & info);
     Napi::Value LoadOptimizer(const Napi::CallbackInfo & info);
     Napi::Value Offload(const Napi::CallbackInfo & info);
+    Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     iit_trainer * ready(const Napi::CallbackInfo & info);
     void release();

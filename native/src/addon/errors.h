@@ -3,7 +3,10 @@
 
 #include <napi.h>
 
+#include <cstring>
 #include <string>
+
+#include "model/gguf-write.h"
 
 inline Napi::Error iit_error(Napi::Env env, const std::string & code, const std::string & message) {
     Napi::Error e = Napi::Error::New(env, message);
@@ -19,8 +22,9 @@ public:
 
 protected:
     void Fail(const std::string & code, const std::string & message) {
-        code_ = code;
-        SetError(message);
+        const bool full = message.rfind(IIT_DISK_FULL, 0) == 0; // a checked GGUF write found no room
+        code_ = full ? "DISK_FULL" : code;
+        SetError(full ? message.substr(std::strlen(IIT_DISK_FULL)) : message);
     }
     void OnError(const Napi::Error & e) override {
         Napi::HandleScope scope(Env());

@@ -100,7 +100,7 @@ void token_logprobs(const slot & sl, llama_context * ctx, int32_t n_vocab, llama
 
 } // namespace
 
-std::string iit_generate(llama_context * ctx,
+iit_gen_status iit_generate(llama_context * ctx,
                          const std::vector<std::vector<llama_token>> & prompts,
                          const iit_gen_params & params,
                          const iit_chain_factory & make_chain,
@@ -117,11 +117,11 @@ std::string iit_generate(llama_context * ctx,
 
     results.assign(prompts.size(), iit_gen_result{});
     for (size_t i = 0; i < prompts.size(); i++) {
-        if (prompts[i].empty()) return "prompt " + std::to_string(i) + " has no tokens";
+        if (prompts[i].empty()) return { "GENERATION_FAILED", "prompt " + std::to_string(i) + " has no tokens" };
         if ((int32_t) prompts[i].size() >= n_ctx_seq) {
-            return "prompt " + std::to_string(i) + " has " + std::to_string(prompts[i].size()) +
-                   " tokens but each sequence has a context of " + std::to_string(n_ctx_seq) +
-                   " tokens; raise the context size (--ctx) or shorten the prompt";
+            return { "GENERATION_FAILED", "prompt " + std::to_string(i) + " has " + std::to_string(prompts[i].size()) +
+                     " tokens but each sequence has a context of " + std::to_string(n_ctx_seq) +
+                     " tokens; raise the context size (--ctx) or shorten the prompt" };
         }
     }
 
@@ -131,7 +131,7 @@ std::string iit_generate(llama_context * ctx,
     for (size_t i = 0; i < prompts.size(); i++) queue.push_back(i);
 
     llama_batch batch = llama_batch_init(n_batch, 0, 1);
-    std::string error;
+    iit_gen_status status;
     std::vector<llama_token_data> lp_cand;
     iit_token_logprobs lp;
 
@@ -212,8 +212,10 @@ std::string iit_generate(llama_context * ctx,
         int32_t rc = llama_decode(ctx, batch);
         for (size_t k = 0; rc == 0 && k < params.experts.size(); k++) rc = llama_decode(params.experts[k], batch);
         if (rc != 0) {
-            error = rc == 2 ? "" : "llama_decode failed with code " + std::to_string(rc) +
-                                   (rc == 1 ? " (no room in the KV cache: lower --parallel or raise --ctx)" : "");
+            if (rc != 2) {
+                status = { "GENERATION_FAILED", "llama_decode failed with code " + std::to_string(rc) +
+                                                (rc == 1 ? " (no room in the KV cache: lower --parallel or raise --ctx)" : "") };
+            }
             for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
             break;
         }
@@ -222,6 +224,13 @@ std::string iit_generate(llama_context * ctx,
             if (!sl.active || sl.i_out < 0) continue;
             if (params.expert_row) *params.expert_row = sl.i_out;
             llama_token t = sample(sl, ctx, n_vocab);
+            // NaN or infinite weights make every logit non-finite, and greedy then picks token 0 forever
+            // (empty text that looks like success). The chosen token's own logit shows it at no cost.
+            if (!std::isfinite(llama_get_logits_ith(ctx, sl.i_out)[t])) {
+                status = { "LOGITS_NOT_FINITE", "the model produced a non-finite logit (NaN or infinity) at token " +
+                                                std::to_string(sl.res.tokens.size() + 1) + " of prompt " + std::to_string(sl.index) };
+                break;
+            }
             if (params.logprobs_top >= 0 && cb.on_logprobs) {
                 token_logprobs(sl, ctx, n_vocab, t, params.logprobs_top, lp_cand, lp);
                 cb.on_logprobs(sl.index, lp);
@@ -239,7 +248,11 @@ std::string iit_generate(llama_context * ctx,
                 finish(sl, IIT_STOP_CONTEXT);
             }
         }
+        if (!status.code.empty()) {
+            for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
+            break;
+        }
     }
     llama_batch_free(batch);
-    return error;
+    return status;
 }

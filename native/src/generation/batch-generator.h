@@ -61,9 +61,16 @@ struct iit_gen_callbacks {
     std::function<void(size_t index, const iit_token_logprobs & lp)> on_logprobs; // only when params.logprobs_top >= 0
 };
 
-// Runs every prompt to completion. Returns "" on success or an error message; results[i]
-// is filled for every prompt that finished (including aborted ones, marked IIT_STOP_ABORTED).
-std::string iit_generate(llama_context * ctx,
+// How a generation failed: code is "" on success (an abort included), else GENERATION_FAILED or
+// LOGITS_NOT_FINITE (the model produced NaN or infinite logits: its weights are broken).
+struct iit_gen_status {
+    std::string code;
+    std::string message;
+};
+
+// Runs every prompt to completion. results[i] is filled for every prompt that finished
+// (including aborted ones, marked IIT_STOP_ABORTED); a failure stops every prompt.
+iit_gen_status iit_generate(llama_context * ctx,
                          const std::vector<std::vector<llama_token>> & prompts,
                          const iit_gen_params & params,
                          const iit_chain_factory & make_chain,

@@ -1,9 +1,12 @@
 #include "model/make-lora.h"
+#include "model/gguf-write.h"
 
 #include "ggml.h"
 #include "gguf.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <random>
 
 std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
@@ -33,7 +36,11 @@ std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
 
     size_t bytes = 0;
     for (auto & t : picks) bytes += (size_t) (t.in + t.out) * p.rank * sizeof(float) + 2 * ggml_tensor_overhead();
-    ggml_init_params ip = { bytes + 1024 * 1024, nullptr, false };
+    // Our own buffer: ggml_init aborts when it cannot allocate one (src/model/makeLora.ts checks the
+    // rank and the size first; this is the last line of defence).
+    std::unique_ptr<void, decltype(&std::free)> mem(std::malloc(bytes + 1024 * 1024), &std::free);
+    if (!mem) return "out of memory allocating " + std::to_string(bytes) + " bytes of adapter weights";
+    ggml_init_params ip = { bytes + 1024 * 1024, mem.get(), false };
     ggml_context * data = ggml_init(ip);
     gguf_context * out = gguf_init_empty();
     gguf_set_val_str(out, "general.architecture", arch.c_str());
@@ -57,8 +64,8 @@ std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
         gguf_add_tensor(out, b);
         n_params += ggml_nelements(a) + ggml_nelements(b);
     }
-    bool ok = gguf_write_to_file(out, p.out_path.c_str(), false);
+    std::string err = iit_write_gguf_checked(p.out_path, [&] { return gguf_write_to_file(out, p.out_path.c_str(), false); });
     gguf_free(out);
     ggml_free(data);
-    return ok ? "" : "could not write " + p.out_path;
+    return err;
 }

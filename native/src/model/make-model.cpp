@@ -1,10 +1,13 @@
 #include "model/make-model.h"
+#include "model/gguf-write.h"
 
 #include "ggml.h"
 #include "gguf.h"
 #include "llama.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,12 +71,15 @@ std::string iit_make_model(const iit_make_model_params & p, uint64_t & n_params)
     }
     size_t bytes = 0;
     for (auto & s : specs) bytes += ggml_row_size(GGML_TYPE_F32, s.ne0) * s.ne1 + ggml_tensor_overhead();
-    ggml_init_params ip = { bytes + 1024 * 1024, nullptr, false };
-    ggml_context * data = ggml_init(ip);
-    if (!data) {
+    // Our own buffer: ggml_init aborts when it cannot allocate one (src/model/makeModel.ts sizes the
+    // model against free memory first; this is the last line of defence).
+    std::unique_ptr<void, decltype(&std::free)> mem(std::malloc(bytes + 1024 * 1024), &std::free);
+    if (!mem) {
         gguf_free(out); gguf_free(vocab); ggml_free(vmeta);
         return "out of memory allocating " + std::to_string(bytes) + " bytes of weights";
     }
+    ggml_init_params ip = { bytes + 1024 * 1024, mem.get(), false };
+    ggml_context * data = ggml_init(ip);
     std::mt19937 rng(p.seed);
     std::normal_distribution<float> normal(0.0f, p.init_std);
     n_params = 0;
@@ -89,18 +95,22 @@ std::string iit_make_model(const iit_make_model_params & p, uint64_t & n_params)
     }
     const bool f32 = p.type == "f32";
     const std::string f32_path = f32 ? p.out_path : p.out_path + ".f32.tmp";
-    bool ok = gguf_write_to_file(out, f32_path.c_str(), false);
+    std::string err = iit_write_gguf_checked(f32_path, [&] { return gguf_write_to_file(out, f32_path.c_str(), false); });
     ggml_free(data);
     gguf_free(out);
     gguf_free(vocab);
     ggml_free(vmeta);
-    if (!ok) return "could not write " + f32_path;
+    if (!err.empty()) {
+        if (!f32) std::remove(f32_path.c_str());
+        return err;
+    }
     if (f32) return "";
     // Other weight types through llama.cpp's own quantizer (1-d norms stay F32).
     llama_model_quantize_params qp = llama_model_quantize_default_params();
     qp.nthread = 1;
     qp.ftype = p.type == "f16" ? LLAMA_FTYPE_MOSTLY_F16 : LLAMA_FTYPE_MOSTLY_Q8_0;
-    const uint32_t rc = llama_model_quantize(f32_path.c_str(), p.out_path.c_str(), &qp);
+    bool converted = true;
+    err = iit_write_gguf_checked(p.out_path, [&] { return converted = llama_model_quantize(f32_path.c_str(), p.out_path.c_str(), &qp) == 0; });
     std::remove(f32_path.c_str());
-    return rc == 0 ? "" : "could not convert the model to " + p.type;
+    return converted || err.rfind(IIT_DISK_FULL, 0) == 0 ? err : "could not convert the model to " + p.type;
 }

@@ -4,6 +4,7 @@
 #include "ggml-opt.h"
 #include "gguf.h"
 #include "model/gguf-check.h"
+#include "model/gguf-write.h"
 
 #include <cstring>
 
@@ -116,6 +117,10 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
     }
     tr->ctx_ = llama_init_from_model(tr->model_, cp);
     if (!tr->ctx_) { code = "TRAIN_INIT_FAILED"; message = "could not create a training context"; return nullptr; }
+    tr->pool_ = std::make_unique<iit_threadpool>();
+    if (!tr->pool_->attach(tr->ctx_, p.n_threads, p.poll)) {
+        code = "TRAIN_INIT_FAILED"; message = "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads"; return nullptr;
+    }
     tr->n_ctx_ = llama_n_ctx(tr->ctx_);
     if (tr->n_ctx_ != p.n_ctx) {
         code = "INVALID_OPTION";
@@ -129,7 +134,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         }
     }
 
-    // One ordinary decode before opt_init: it applies the thread count to the CPU backend, which the
+    // One ordinary decode before opt_init: it applies the thread count (and pool) to the CPU backend, which the
     // training path never does (it would run at the backend's default of 4, oversubscribing the
     // cores). The same decode lets cb_eval flag the LoRA tensors.
     {
@@ -238,17 +243,19 @@ std::string write_gguf(const std::string & path, const gguf_context * kv, const 
     gguf_context * g = gguf_init_empty();
     if (kv) gguf_set_kv(g, kv);
     for (ggml_tensor * t : tensors) gguf_add_tensor(g, t);
-    bool ok = gguf_write_to_file(g, path.c_str(), false);
+    std::string err = iit_write_gguf_checked(path, [&] { return gguf_write_to_file(g, path.c_str(), false); });
     gguf_free(g);
-    return ok ? "" : "cannot write " + path;
+    return err;
 }
 
 } // namespace
 
 std::string iit_trainer::save(const std::string & path) const {
     if (!lora_) {
-        llama_model_save_to_file(model_, path.c_str());
-        return "";
+        return iit_write_gguf_checked(path, [&] {
+            llama_model_save_to_file(model_, path.c_str());
+            return true; // it reports nothing: the read-back tells
+        });
     }
     // The adapter's metadata as loaded (type, architecture, alpha), with the trained A and B.
     gguf_init_params gp{ /*no_alloc =*/ true, nullptr };

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "llama.h"
+#include "threading/threadpool.h"
 
 struct gguf_context;
 
@@ -20,6 +21,7 @@ struct iit_trainer_params {
     std::string lora_path;     // "" = full finetune; else this adapter (e.g. B = 0 from make-lora) is trained
     uint32_t n_ctx        = 256; // window length, a multiple of 256 (llama.cpp pads contexts to 256)
     int32_t  n_threads    = 1;
+    uint32_t poll         = 0; // ggml threadpool polling level, 0..100
     int32_t  n_gpu_layers = 0;
     bool     sgd          = false; // AdamW unless set (SGD makes gradients observable in tests)
     bool     freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
@@ -61,6 +63,8 @@ public:
     std::string load_optimizer(const std::string & path);
 
     uint32_t n_ctx() const { return n_ctx_; }
+    int32_t n_threads() const { return llama_n_threads(ctx_); }
+    uint32_t poll() const { return pool_ ? pool_->poll() : 0; }
     const llama_vocab * vocab() const { return llama_model_get_vocab(model_); }
     llama_model * model() const { return model_; }
 
@@ -83,6 +87,7 @@ private:
     float lr_ = 1e-5f;
     bool marking_ = false; // flag LoRA tensors during the warm-up decode
     std::vector<iit_train_tensor> params_;
+    std::unique_ptr<iit_threadpool> pool_; // a member: freed after ~iit_trainer has freed ctx_
     gguf_context * pending_moments_ = nullptr; // from load_optimizer, applied by restore_moments
     ggml_context * pending_data_ = nullptr;
 };

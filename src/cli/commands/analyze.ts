@@ -11,6 +11,7 @@ import { parseLoraArg, type LoraSpec } from "../../model/options.js";
 import { loadRules } from "../../rules/loadRules.js";
 import { progressBar } from "../progress.js";
 import { collect, intOption, interruptSignal, printJson } from "../util.js";
+import { THREADS_HELP } from "../modelOptions.js";
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
 
@@ -24,7 +25,7 @@ const rankingCommand = new Command("ranking")
   .option("--max-seq-length <n>", "longest scored sequence in tokens", intOption("--max-seq-length"), 1024)
   .option("--seed <n>", "seed of the random responses", intOption("--seed"), 0)
   .option("--rules <preset|file>", "rank under the rule-adapted model (e.g. hewitt2024)")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { data: string; model: string[]; lora: LoraSpec[]; k: number; maxExamples: number; maxSeqLength: number; seed: number; rules?: string; threads?: number; json?: boolean }) => {
     const models = o.model;
@@ -117,7 +118,7 @@ const similarityCommand = new Command("similarity")
   .option("--max-examples <n>", "only the first N examples of each data file", intOption("--max-examples"), 1000)
   .option("--max-outputs <n>", "only the first N outputs", intOption("--max-outputs"))
   .option("--ctx <n>", "tokens per text (longer texts are truncated)", intOption("--ctx"))
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-o, --output <file>", "also write the JSON result here (for iit report --similarity)")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { embedder: string; outputs: string; taskData: string; generalData: string; maxExamples: number; maxOutputs?: number; ctx?: number; threads?: number; output?: string; json?: boolean }) => {

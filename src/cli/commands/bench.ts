@@ -2,23 +2,28 @@ import { Command } from "commander";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
+import { benchThreads } from "../../bench/benchThreads.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
 import { collect, intOption, printJson } from "../util.js";
+import { THREADS_HELP } from "../modelOptions.js";
+
+const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
 
 const generate = new Command("generate")
   .description("greedy tokens/s vs node-llama-cpp on the same model, prompt and threads; aggregate tokens/s at several --parallel")
   .requiredOption("-m, --model <path>", "GGUF model")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-p, --prompt <text>", "raw prompt", "Once upon a time")
   .option("-n, --max-tokens <n>", "tokens per run", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs per engine (median reported)", intOption("--repeats"), 3)
   .option("--parallel <n>", "parallel levels to measure (repeatable)", collect(intOption("--parallel")))
   .option("--batched-bench-bin <path>", "a llama-batched-bench binary (default: built once from the pinned source)")
+  .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; batchedBenchBin?: string; json?: boolean }) => {
+  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; batchedBenchBin?: string; load: number; json?: boolean }) => {
     const r = await benchGenerate({
       model: o.model,
       threads: o.threads,
@@ -27,17 +32,19 @@ const generate = new Command("generate")
       repeats: o.repeats,
       parallel: o.parallel ?? [1, 4, 8],
       batchedBenchBin: o.batchedBenchBin,
+      load: o.load,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
     else {
       process.stdout.write(
-        `${r.model} (${r.threads} threads, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
+        `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
           `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
           Object.entries(r.parallel)
             .map(([p, v]) => {
               const q = r.parallel_ratio[p];
-              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate, vs llama-batched-bench ${formatSpread(q)} (min / median / max)\n`;
+              const s = r.parallel_spread[p];
+              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate (min / median / max ${s.min.toFixed(1)} / ${s.median.toFixed(1)} / ${s.max.toFixed(1)}), vs llama-batched-bench ${formatSpread(q)}\n`;
             })
             .join(""),
       );
@@ -47,7 +54,7 @@ const generate = new Command("generate")
 const lab = new Command("lab")
   .description("the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)")
   .option("--world <n>", "world seed (repeatable)", collect(intOption("--world")))
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
@@ -68,7 +75,7 @@ const lab = new Command("lab")
 const rules = new Command("rules")
   .description("tokens/s with the hewitt2024 rule adapter vs none, its cost per token, and node-llama-cpp's closest emulation")
   .requiredOption("-m, --model <path>", "GGUF model")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs (median reported)", intOption("--repeats"), 3)
   .option("--json", "print one JSON object on stdout")
@@ -97,9 +104,10 @@ const trainBench = new Command("train")
   .option("--examples <n>", "examples of --data used", intOption("--examples"), 64)
   .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
   .option("--rounds <n>", "alternated rounds of llama-finetune and ours (min/median/max reported)", intOption("--rounds"), 3)
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+  .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; rounds: number; threads?: number; json?: boolean }) => {
+  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; rounds: number; threads?: number; load: number; json?: boolean }) => {
     const r = await benchTrain({
       model: o.model,
       data: o.data,
@@ -108,14 +116,15 @@ const trainBench = new Command("train")
       finetuneBin: o.finetuneBin,
       rounds: o.rounds,
       threads: o.threads,
+      load: o.load,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
     if (o.json) printJson(r);
     else {
       process.stdout.write(
-        `ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
+        `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
           `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-          `  over ${r.rounds} rounds, min / median / max: speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
+          `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
           `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
       );
     }
@@ -128,7 +137,7 @@ const scoreBench = new Command("score")
   .option("--rounds <n>", "alternated rounds (min/median/max reported)", intOption("--rounds"), 3)
   .option("--llama-bench-bin <path>", "a llama-bench binary (default: built once from the pinned source)")
   .option("--perplexity-bin <path>", "a llama-perplexity binary (default: built once from the pinned source)")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; perplexityBin?: string; threads?: number; json?: boolean }) => {
     const r = await benchScore({
@@ -150,6 +159,28 @@ const scoreBench = new Command("score")
     }
   });
 
+const threadsBench = new Command("threads")
+  .description("iit generate (350 lab prompts, 40 tokens, --parallel 16) and iit train with the default threads vs -t N, quiet and beside --load busy processes, in alternated rounds")
+  .requiredOption("-m, --model <path>", "GGUF model (F32 for the training runs), e.g. models/lab-base.gguf")
+  .option("-t, --threads <n>", "explicit thread counts measured beside the default (repeatable; default 1 and 2)", collect(intOption("--threads")))
+  .option("--load <n>", LOAD_HELP + " in the loaded runs", intOption("--load"), 1)
+  .option("--rounds <n>", "alternated rounds (min / median / max reported)", intOption("--rounds"), 3)
+  .option("--prompts <jsonl>", "prompts to generate for (default: the lab's 350 evaluation prompts of world 1)")
+  .option("--data <jsonl>", "training data (default: world 1's instruction-tuning set; use text in the model's vocabulary)")
+  .option("--train-examples <n>", "training examples, one 256-token window each", intOption("--train-examples"), 32)
+  .option("--json", "print one JSON object on stdout")
+  .action(async (o: { model: string; threads?: number[]; load: number; rounds: number; prompts?: string; data?: string; trainExamples: number; json?: boolean }) => {
+    const r = await benchThreads({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
+    if (o.json) printJson(r);
+    else {
+      process.stdout.write(
+        `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
+          r.cases.map((c) => `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}\n`).join("") +
+          Object.entries(r.loaded_default_vs_quiet_1).map(([j, x]) => `  ${j}: default beside ${r.load} busy ÷ quiet 1 thread = ${x.toFixed(2)} (target ≤ 1.5)\n`).join(""),
+      );
+    }
+  });
+
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
@@ -157,4 +188,5 @@ export const benchCommand = new Command("bench")
   .addCommand(rules)
   .addCommand(scoreBench)
   .addCommand(trainBench)
+  .addCommand(threadsBench)
   .addCommand(benchJudgeCommand);

@@ -4,7 +4,9 @@ import { InvalidOptionError } from "../../errors.js";
 import { CONVERTERS, convertDataset, DATASET_FORMATS, type ConvertResult } from "../../data/convert/index.js";
 import { readMessagesJsonl } from "../../data/messages.js";
 import { computeStats, type CountTokens, type DatasetStats, type Summary } from "../../data/stats.js";
-import { intOption, printJson } from "../util.js";
+import { fetchData, type FetchDataResult } from "../../data/fetch/fetchData.js";
+import { DATA_NAMES, DATA_SOURCES } from "../../data/fetch/sources.js";
+import { interruptSignal, intOption, printJson } from "../util.js";
 
 function requirePath(v: string | undefined, name: string, example: string): string {
   if (typeof v !== "string" || v.trim() === "") {
@@ -41,6 +43,38 @@ function convertCommand(): Command {
       if (raw.json === true) printJson(result);
       else process.stderr.write(formatConvert(result));
     });
+}
+
+const namesHelp = DATA_NAMES.map((n) => `  ${n.padEnd(15)} ${DATA_SOURCES[n].description}`).join("\n");
+
+function getCommand(): Command {
+  return new Command("get")
+    .description("download datasets the paper uses into data/ (or --data-dir / IIT_DATA_DIR) and convert them to ready JSONL/JSON")
+    .argument("[names...]", `one or more of ${DATA_NAMES.join(", ")}`)
+    .option("--data-dir <dir>", "where to write (default: IIT_DATA_DIR, else the package's data/)")
+    .option("--force", "download and convert again even when data/manifest.json says a name is complete", false)
+    .option("--json", "print one JSON object on stdout", false)
+    .addHelpText(
+      "after",
+      `\nNames:\n${namesHelp}\n\nHF_ENDPOINT and IIT_GITHUB_ENDPOINT point at mirrors; HF_TOKEN is needed for lima (gated).\n`,
+    )
+    .exitOverride()
+    .action(async (names: string[], raw: { dataDir?: string; force: boolean; json: boolean }) => {
+      // A signal stops the transfer; the partial file stays for the next run to resume.
+      const result = await fetchData(names, { dataDir: raw.dataDir, force: raw.force === true, signal: interruptSignal() });
+      if (raw.json === true) printJson(result);
+      else process.stderr.write(formatGet(result));
+    });
+}
+
+function formatGet(r: FetchDataResult): string {
+  const lines: string[] = [];
+  for (const item of r.items) {
+    for (const note of item.notes) lines.push(`${item.name}: note: ${note}`);
+    for (const o of item.outputs) lines.push(`${item.name}: ${item.skipped ? "have" : "wrote"} ${r.dataDir}/${o.file} (${o.rows} ${o.file.endsWith(".txt") ? "lines" : "records"})`);
+  }
+  lines.push(`manifest: ${r.manifest}`);
+  return lines.join("\n") + "\n";
 }
 
 function formatConvert(r: ConvertResult): string {
@@ -90,10 +124,11 @@ export function formatStats(s: DatasetStats, source: string): string {
   return lines.join("\n") + "\n";
 }
 
-/** `iit data convert|stats`; `countTokens` lets the caller add token counts to stats (e.g. a model's tokenizer). */
+/** `iit data get|convert|stats`; `countTokens` lets the caller add token counts to stats (e.g. a model's tokenizer). */
 export function createDataCommand(opts: { countTokens?: CountTokens } = {}): Command {
   return new Command("data")
-    .description("prepare training data: convert public datasets to messages JSONL, drop instructions, stats")
+    .description("prepare data: download the paper's datasets, convert public datasets to messages JSONL, drop instructions, stats")
+    .addCommand(getCommand())
     .addCommand(convertCommand())
     .addCommand(statsCommand(opts.countTokens));
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
 import { experimentStatus, submitExperiment } from "../../experiment/slurm.js";
 import { InvalidOptionError } from "../../errors.js";
+import { handlesInterrupts } from "../earlySignals.js";
 import { collect, interruptSignal, printJson } from "../util.js";
 
 
@@ -15,6 +16,7 @@ function progress(quiet: boolean) {
     else if (e.type === "step-cached") process.stderr.write(`✓ ${e.step} (cached)\n`);
     else if (e.type === "step-done") process.stderr.write(`✓ ${e.step} in ${e.seconds.toFixed(1)} s\n`);
     else if (e.type === "step-failed") process.stderr.write(`✗ ${e.step}: [${e.code}] ${e.message}\n`);
+    else if (e.type === "step-waiting") process.stderr.write(`… ${e.step}: ${e.message}\n`);
     else if (e.type === "step-skipped") process.stderr.write(`- ${e.step} skipped (needs ${e.after.join(", ")})\n`);
     else if (e.type === "progress" && process.stderr.isTTY) {
       const line = `  ${e.step}: ${e.done}/${e.total} ${e.unit}`;
@@ -37,7 +39,7 @@ function describeDryRun(r: ExperimentRun): string {
   return lines.join("\n") + "\n";
 }
 
-const runCommand = new Command("run")
+const runCommand = handlesInterrupts(new Command("run"))
   .description("run an experiment config (JSON or YAML): convert, train, generate, judge, aggregate; cached by input hashes, resumable")
   .argument("<config>", "experiment config file (see `iit experiment schema`, examples/micro.json)")
   .option("--only <pattern>", "only these steps: an id (arm/s1/train), an arm, arm/kind, or a kind (repeatable)", collect(String), [])
@@ -45,13 +47,14 @@ const runCommand = new Command("run")
   .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
   .option("--json", "print one JSON object on stdout")
   .action(async (configPath: string, o: { only: string[]; dryRun?: boolean; keepGoing?: boolean; json?: boolean }) => {
+    const signal = interruptSignal(); // first: a signal while the config loads also exits 130
     const config = loadExperimentConfig(configPath);
     const only = o.only;
     const r = await runExperiment(config, {
       only: only.length ? only : undefined,
       dryRun: !!o.dryRun,
       keepGoing: !!o.keepGoing,
-      signal: interruptSignal(),
+      signal,
       onEvent: progress(!!o.json),
     });
     if (o.json) printJson(r);
@@ -92,10 +95,13 @@ const submitCommand = new Command("submit")
     if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
     const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch });
     if (o.json) return printJson(r);
-    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.script}\n`);
+    const missing = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ");
+    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.missing ? `# MISSING: ${missing(j.missing)}\n` : ""}${j.script}\n`);
     else for (const j of r.submitted) process.stderr.write(`submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`);
     const live = r.live.length ? `, ${r.live.length} already queued or running` : "";
     process.stderr.write(`${r.experiment}: ${r.dryRun ? "would submit" : "submitted"} ${r.submitted.length} job(s); ${r.done.length} step(s) done${live}; follow with: iit experiment status ${configPath}\n`);
+    const absent = r.submitted.filter((j) => j.missing);
+    if (absent.length) process.stderr.write(`MISSING inputs in ${absent.length} step(s) (submit refuses until they exist): ${absent.map((j) => `${j.step} ${missing(j.missing!)}`).join("; ")}\n`);
   });
 
 const STATE_MARK = { done: "✓", running: "▶", queued: "·", failed: "✗", missing: "-" } as const;

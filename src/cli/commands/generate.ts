@@ -8,11 +8,13 @@ import { loadModel, type Model } from "../../model/Model.js";
 import { parseLoraArg, type LoraSpec } from "../../model/options.js";
 import { placementLine } from "../../model/placement.js";
 import { loadRules } from "../../rules/loadRules.js";
-import { resolveRules } from "../../rules/resolveRules.js";
+import { listUnresolved, resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { loadProgressBar, progressBar } from "../progress.js";
+import { handlesInterrupts } from "../earlySignals.js";
 import { collect, floatOption, intOption, interruptSignal, printJson } from "../util.js";
+import { UINT32_MAX } from "../../util/numbers.js";
 
 /** What addGenerationOptions adds, as commander parses it. */
 export interface GenerationCliOptions {
@@ -55,10 +57,10 @@ export function addGenerationOptions(cmd: Command): Command {
     .addOption(new Option("--template <name>", "prompt format").choices(TEMPLATE_NAMES).default(D.template))
     .option("-n, --max-tokens <n>", "token budget per prompt", intOption("--max-tokens"), D.maxTokens)
     .option("--temperature <t>", "0 = greedy", floatOption("--temperature"), D.temperature)
-    .option("--top-k <k>", "0 = off", intOption("--top-k"), D.topK)
+    .option("--top-k <k>", "0 = off", intOption("--top-k", { min: 0 }), D.topK)
     .option("--top-p <p>", "1 = off", floatOption("--top-p"), D.topP)
     .option("--min-p <p>", "0 = off", floatOption("--min-p"), D.minP)
-    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed"), D.seed)
+    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed", { min: 0, max: UINT32_MAX }), D.seed)
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
     .option("--ctx <n>", `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`, intOption("--ctx"))
     .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), D.parallel)
@@ -71,15 +73,15 @@ export function addGenerationOptions(cmd: Command): Command {
     );
 }
 
-/** Loads --expert models (same threads as the base); disposed together. */
-export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number }) {
+/** Loads --expert models (same threads and polling as the base); disposed together. */
+export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number; poll?: number }) {
   const list: { model: Model; weight: number }[] = [];
   const dispose = async () => {
     for (const e of list) await e.model.dispose();
   };
   try {
     for (const e of o.expert ?? []) {
-      list.push({ model: await loadModel({ model: e.path, threads: o.threads }), weight: e.scale ?? 1 });
+      list.push({ model: await loadModel({ model: e.path, threads: o.threads, poll: o.poll }), weight: e.scale ?? 1 });
     }
   } catch (err) {
     await dispose();
@@ -100,7 +102,7 @@ interface GenerateCliOptions extends ModelCliOptions, GenerationCliOptions {
 
 export const generateCommand = addGenerationOptions(
   addModelOptions(
-    new Command("generate")
+    handlesInterrupts(new Command("generate"))
       .description("generate for one prompt (--prompt) or a file of prompts (--input) into AlpacaEval model_outputs.json")
       .option("-p, --prompt <text>", "one instruction; the output streams to stdout")
       .option("-i, --input <file>", "prompts: JSONL of {instruction}, messages JSONL, or an AlpacaEval JSON array")
@@ -115,16 +117,16 @@ export const generateCommand = addGenerationOptions(
   if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const sampling = samplingFrom(o);
-  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  const signal = interruptSignal(); // before loading: a signal during the load also exits 130
+  await using model = await loadModel({ ...modelOptionsFrom(o), signal, onLoadProgress: loadProgressBar(!!o.json) });
   if (!o.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
   await using experts = await loadExperts(o);
   const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
   if (unresolved.length) {
-    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
+    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`);
   }
   sampling.experts = experts.list;
   const generator = o.generator ?? model.name;
-  const signal = interruptSignal();
 
   if (o.prompt) {
     let shown = "";

@@ -5,6 +5,7 @@ import { openJudge } from "../../eval/judge/index.js";
 import { runJudge, type JudgeSummary } from "../../eval/judge/runJudge.js";
 import { defaultTemplate, loadTemplate, parseLabels } from "../../eval/judge/template.js";
 import type { TemplateName } from "../../generation/types.js";
+import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
 import { formatSummary } from "./winrate.js";
@@ -61,7 +62,7 @@ export const judgeCommand = new Command("judge")
   .option("--judge-temperature <x>", "HTTP judges: temperature of each request (AlpacaEval's weighted judge: 1; logprobs do not depend on it)", floatOption("--judge-temperature"), 0)
   .addOption(new Option("--judge-format <name>", "local judges: prompt format (default: the GGUF's chat template, else tulu)").choices(["tulu", "model", "raw"]))
   .option("--judge-ctx <n>", "local judges: longest prompt in tokens (longer pairs are recorded as missing)", intOption("--judge-ctx"))
-  .option("-t, --threads <n>", "local judges: CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", `local judges: ${THREADS_HELP}`, intOption("--threads"))
   .option("--gpu-layers <n>", "local judges: layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1)
   .option("--json", "print one JSON object on stdout")
   .action(async (o: JudgeCliOptions) => {
@@ -152,7 +153,7 @@ export const benchJudgeCommand = new Command("judge")
   .option("--outputs <file>", "model outputs to judge (default: synthetic pairs)")
   .option("--reference <file>", "reference outputs (with --outputs)")
   .option("--pairs <n>", "pairs judged per measurement", intOption("--pairs"), 16)
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { model: string; outputs?: string; reference?: string; pairs: number; threads?: number; json?: boolean }) => {
     const r = await benchJudge({

@@ -3,8 +3,9 @@ import { Command } from "commander";
 import { labPretrain, LAB_BASE_DEFAULTS } from "../../lab/pretrain.js";
 import { labBasePath, runLab } from "../../lab/runLab.js";
 import type { TrainProgress } from "../../training/types.js";
+import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
-import { collect, intOption, interruptSignal, printJson } from "../util.js";
+import { collect, intOption, interruptSignal, printJson, seedOption } from "../util.js";
 import { describeDryRun, experimentProgress } from "./experiment.js";
 
 /** Pretraining progress: a bar with loss and tokens/s, stage lines on stderr. */
@@ -24,10 +25,10 @@ function pretrainProgress(quiet: boolean) {
 
 const pretrainCommand = new Command("pretrain")
   .description("make the lab's base model: a world, its tokenizer, a random llama, pretrained from scratch (iit train --mode lm)")
-  .option("--seed <n>", "world seed", intOption("--seed"), 1)
+  .option("--seed <n>", "world seed (1 to 2^31 - 1)", seedOption("--seed"), 1)
   .option("-o, --output <file>", "the base model GGUF (default: models/lab-base.gguf for world 1, models/lab-base-world-N.gguf otherwise)")
   .option("--tokens <n>", "pretraining tokens (about)", intOption("--tokens"), LAB_BASE_DEFAULTS.tokens)
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { seed: number; output?: string; tokens: number; threads?: number; json?: boolean }) => {
     const output = o.output ?? labBasePath(o.seed);
@@ -41,11 +42,11 @@ const pretrainCommand = new Command("pretrain")
 
 const runCommand = new Command("run")
   .description("the lab: every arm trained, generated and graded on the shipped base (or another world's, pretrained when missing); prints the table and verdicts")
-  .option("--seed <n>", "world seed (1 = the shipped base)", intOption("--seed"))
+  .option("--seed <n>", "world seed (1 = the shipped base; up to 2^31 - 1)", seedOption("--seed"))
   .option("--base <file>", "base model GGUF of that world")
   .option("-o, --output <dir>", "output directory (default: runs/lab, or runs/lab-world-N)")
-  .option("--seeds <n>", "training seed of the tuned arms (repeatable; default: the config's)", collect(intOption("--seeds")), [])
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("--seeds <n>", "training seed of the tuned arms (repeatable; default: the config's)", collect(seedOption("--seeds")), [])
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--only <pattern>", "only these steps (see iit experiment run --only)", collect(String), [])
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--json", "print one JSON object on stdout")

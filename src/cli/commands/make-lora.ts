@@ -1,16 +1,17 @@
 import { Command } from "commander";
 import { makeLora } from "../../model/makeLora.js";
 import { floatOption, intOption, printJson } from "../util.js";
+import { UINT32_MAX } from "../../util/numbers.js";
 
 export const makeLoraCommand = new Command("make-lora")
   .description("write a LoRA adapter GGUF for a base model: A random, B zero (a no-op, where training starts) or random")
   .requiredOption("-m, --model <gguf>", "the base model the adapter is for")
   .requiredOption("-o, --output <file>", "the adapter GGUF to write")
-  .option("--rank <r>", "adapter rank", intOption("--rank"), 8)
+  .option("--rank <r>", "adapter rank", intOption("--rank", { min: 1 }), 8)
   .option("--alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--alpha"))
   .option("--targets <list>", "comma-separated weight names inside each block", "attn_q,attn_v")
-  .option("--b-std <x>", "std of B's initial values (0 = a no-op adapter)", floatOption("--b-std"), 0)
-  .option("--seed <n>", "initialisation seed", intOption("--seed"), 42)
+  .option("--b-std <x>", "std of B's initial values (0 = a no-op adapter)", floatOption("--b-std", { min: 0 }), 0)
+  .option("--seed <n>", "initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { model: string; output: string; rank: number; alpha?: number; targets: string; bStd: number; seed: number; json?: boolean }) => {
     const r = await makeLora({

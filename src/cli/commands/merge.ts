@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { InvalidOptionError } from "../../errors.js";
 import { mergeOutputs } from "../../generation/merge.js";
-import { checkOutputDir } from "../../generation/outputs.js";
+import { checkOutputPath } from "../../util/outputPath.js";
 import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { printJson } from "../util.js";
 
@@ -13,7 +13,7 @@ export const mergeCommand = new Command("merge")
   .option("--json", "print one JSON object on stdout")
   .action(async (parts: string[], o: { output: string; input?: string; json?: boolean }) => {
     if (parts.length === 0) throw new InvalidOptionError("INVALID_OPTION", "give at least one part");
-    checkOutputDir(o.output, "-o");
+    checkOutputPath(o.output, "-o");
     const { rows, missing } = await mergeOutputs(parts, o.input);
     await writeJsonAtomic(o.output, rows);
     const summary = { output: o.output, rows: rows.length, missing: missing.length };

@@ -4,6 +4,7 @@ import { loadRules, ruleSpecJsonSchema } from "../../rules/loadRules.js";
 import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { collect, printJson } from "../util.js";
+import { fitCommand } from "./rulesFit.js";
 
 const show = new Command("show")
   .description("resolve a rule spec against a model's vocabulary (vocab-only GGUFs work) and print the ids and scores")
@@ -39,4 +40,4 @@ const schema = new Command("schema")
   .description("print the JSON Schema of rule files")
   .action(() => printJson(ruleSpecJsonSchema()));
 
-export const rulesCommand = new Command("rules").description("the rule-based adapter: inspect presets and rule files").addCommand(show).addCommand(schema);
+export const rulesCommand = new Command("rules").description("the rule-based adapter: inspect presets and rule files, fit rules on dev prompts").addCommand(show).addCommand(schema).addCommand(fitCommand);

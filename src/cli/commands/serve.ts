@@ -37,6 +37,7 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
     throw new InvalidOptionError("INVALID_OPTION", `--parallel must be an integer in [1, 64], got ${parallel}`);
   }
+  if (o.maxQueue < 1) throw new InvalidOptionError("INVALID_OPTION", `--max-queue must be at least 1 (requests that may wait), got ${o.maxQueue}`);
   let apiKey: string | undefined;
   if (o.apiKeyEnv) {
     apiKey = process.env[o.apiKeyEnv];

@@ -3,8 +3,10 @@ import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
 import { placementLine } from "../../model/placement.js";
+import { POLL_HELP, THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
+import { UINT32_MAX } from "../../util/numbers.js";
 
 interface TrainCliOptions {
   model: string;
@@ -29,6 +31,7 @@ interface TrainCliOptions {
   freezeEmbeddings?: boolean;
   resume?: boolean;
   threads?: number;
+  poll?: number;
   json?: boolean;
 }
 
@@ -53,9 +56,9 @@ export const trainCommand = new Command("train")
       .default(DEFAULT_LOSS_REDUCTION),
   )
   .option("--max-grad-norm <x>", "clip each step's global gradient L2 norm at x (0 = no clipping)", floatOption("--max-grad-norm"), DEFAULT_MAX_GRAD_NORM)
-  .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed"), 42)
+  .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--val-fraction <x>", "examples held out for a validation loss each epoch", floatOption("--val-fraction"), 0)
-  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx"), 512)
+  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx", { min: 256 }), 512)
   .option("--pack", "pack several examples into each window")
   .option("--max-examples <n>", "use only the first n examples", intOption("--max-examples"))
   .option("--lora-rank <r>", "train a LoRA adapter of rank r instead of the full weights", intOption("--lora-rank"))
@@ -63,7 +66,8 @@ export const trainCommand = new Command("train")
   .option("--lora-targets <list>", "comma-separated weight names to adapt", "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down")
   .option("--freeze-embeddings", "full finetuning: keep token_embd fixed (less memory; llama-finetune's behaviour)")
   .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
-  .option("-t, --threads <n>", "CPU threads (default: cores)", intOption("--threads"))
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+  .option("--poll <level>", POLL_HELP, intOption("--poll"))
   .option("--json", "print one JSON object on stdout")
   .action(async (o: TrainCliOptions) => {
     const quiet = !!o.json;
@@ -93,6 +97,7 @@ export const trainCommand = new Command("train")
         loraTargets: o.loraTargets.split(",").map((s) => s.trim()).filter(Boolean),
         resume: !!o.resume,
         threads: o.threads,
+        poll: o.poll,
         signal: interruptSignal(),
         onPlacement: (p) => {
           if (!quiet) process.stderr.write(`iit train: ${placementLine(p)}\n`);

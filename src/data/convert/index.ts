@@ -10,6 +10,7 @@ import { pgn } from "./pgn.js";
 import { poetry } from "./poetry.js";
 import { recipes } from "./recipes.js";
 import type { Converter } from "./types.js";
+import { checkOutputPath } from "../../util/outputPath.js";
 
 export type { ConvertContext, Converter } from "./types.js";
 
@@ -83,6 +84,7 @@ export interface ConvertResult {
  * write is atomic: a failure at any point leaves no output file (or the previous one untouched).
  */
 export async function convertDataset(opts: ConvertOptions): Promise<ConvertResult> {
+  checkOutputPath(opts.output, "--output", { createParents: true });
   const { rows, limit, notes } = await readDataset(opts.format, opts.input, opts);
   if (rows.length === 0) {
     throw new DatasetError("DATA_EMPTY", `${opts.input}: no examples found for --format ${opts.format}`, {

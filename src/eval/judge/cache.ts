@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { JudgeError } from "../../errors.js";
+import { writeFailure } from "../../util/writeErrors.js";
 import type { JudgeOutcome } from "./parse.js";
 
 /** What identifies one judgement: the same key means the same prompt to the same judge. */
@@ -100,7 +101,16 @@ export class JudgeCache {
     if (!h) return;
     const line = (this.needsNewline ? "\n" : "") + JSON.stringify(e) + "\n";
     this.needsNewline = false;
-    const write = this.chain.then(() => h.appendFile(line));
+    // Synced, and typed on failure (a full disk); a torn line is skipped on reading, and the next line starts fresh.
+    const write = this.chain.then(async () => {
+      try {
+        await h.appendFile(line);
+        await h.datasync();
+      } catch (err) {
+        this.needsNewline = true;
+        throw writeFailure(err, this.path!, Buffer.byteLength(line));
+      }
+    });
     this.chain = write.catch(() => undefined);
     await write;
   }

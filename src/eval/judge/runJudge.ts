@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { AbortError } from "../../errors.js";
-import { checkOutputDir } from "../../generation/outputs.js";
+import { checkOutputPath } from "../../util/outputPath.js";
 import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { existsSync } from "node:fs";
 import { readAnnotations, type Annotation } from "../annotations.js";
@@ -79,7 +79,7 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
   const both = o.bothOrders ?? false;
   const judge = o.judge;
   const annotator = o.annotator ?? judge.name;
-  if (o.output) checkOutputDir(o.output, "-o");
+  if (o.output) checkOutputPath(o.output, "-o");
   const pairing = await pairFiles(o.outputs, o.reference);
   // Read first: an unreadable file stops the run before any work, and none of its rows is lost.
   const previous = o.output && existsSync(o.output) ? await readAnnotations(o.output) : [];

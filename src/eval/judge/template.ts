@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Message, Role } from "../../data/template.js";
 import { InvalidOptionError, JudgeError } from "../../errors.js";
+import { stripBom } from "../../util/bom.js";
 
 /**
  * A pairwise judge prompt. Placeholders: {instruction}, {output_1}, {output_2} (the outputs in the
@@ -45,7 +46,7 @@ export function defaultTemplate(labels: [string, string] = DEFAULT_LABELS): Judg
 export async function loadTemplate(path: string, labels: [string, string] = DEFAULT_LABELS): Promise<JudgeTemplate> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = stripBom(await readFile(path, "utf8"));
   } catch (cause) {
     throw new InvalidOptionError("INVALID_OPTION", `cannot read judge template ${path}: ${(cause as Error).message}`, { cause });
   }

@@ -175,12 +175,13 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(Number.isFinite(res.epochs[0].train_loss)).toBe(true);
   });
 
-  it("iit train --json prints the epochs, throughput and output", async () => {
+  it("iit train --json prints the epochs, throughput, output and the threads it ran with", async () => {
     const output = join(dir, "cli.gguf");
     const r = await iit(["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", output, "--epochs", "1", "--lr", "1e-3", "--n-ctx", "256", "--max-examples", "4", "-t", "1", "--json"]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "placement", "tokens_per_second"]);
+    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "placement", "poll", "threads", "tokens_per_second"]);
+    expect(out).toMatchObject({ threads: 1, poll: 0 });
     expect(Object.keys(out.epochs[0]).sort()).toEqual(["epoch", "train_loss", "val_loss"]);
     expect(existsSync(output)).toBe(true);
   });

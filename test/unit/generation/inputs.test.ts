@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseShard, readPrompts, shardSlice } from "../../../src/generation/inputs.js";
-import { parseLoraArg, resolveThreads } from "../../../src/model/options.js";
+import { parseLoraArg } from "../../../src/model/options.js";
+import { checkThreads, chooseThreads } from "../../../src/model/threads.js";
 import { tuluPrompt, tuluPromptFromMessages } from "../../../src/data/template.js";
 import { tempDir } from "../../helpers/fixtures.js";
 
@@ -57,9 +58,9 @@ describe("options", () => {
   });
 
   it("never allows more threads than cores", () => {
-    expect(resolveThreads(undefined)).toBeGreaterThan(0);
-    expect(() => resolveThreads(10_000)).toThrow(/exceeds/);
-    expect(() => resolveThreads(0)).toThrow(/positive/);
+    expect(chooseThreads({ nParams: 1, tokensPerDecode: 1 })).toBeGreaterThan(0);
+    expect(() => checkThreads(10_000)).toThrow(/exceeds/);
+    expect(() => checkThreads(0)).toThrow(/positive/);
   });
 
   it("renders the paper's Tulu prompt", () => {

@@ -1,7 +1,9 @@
 // The lab grader on hand-written outputs: each grade, each task, and the chance floors.
 import { describe, expect, it } from "vitest";
 import { chanceOf, gradeOutput, summarize } from "../../../src/lab/grade.js";
-import { ATTRIBUTES, makeWorld, type Task } from "../../../src/lab/world.js";
+import { fill, QA_LAYOUTS, qaLayout, question, SPEAKERS, tuningAnswer } from "../../../src/lab/text.js";
+import { newTurn } from "../../../src/lab/turns.js";
+import { ATTRIBUTES, makeWorld, TASKS, type Task } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
 const c = w.creatures.find((x) => x.group === "evalQa")!;
@@ -47,5 +49,138 @@ describe("lab grader", () => {
     expect(s).toMatchObject({ n: 2, strict: 0.5, rightType: 0.5 });
     expect(s.chance).toBeCloseTo((colourFreq + 1 / 119) / 2, 12);
     expect(s.typeMatchedChance).toBeCloseTo(colourFreq / 2, 12);
+  });
+});
+
+// Hand-written outputs, graded as a person would grade them. World 1's Zene is a green owl living in
+// the cave, eating honey, whose friend is Nodo; Sisa is a purple bear in the hill who eats cheese.
+// [task, output, correct, clean] (stopped unless the output ends in "…")
+const TABLE: [Task, string, boolean, boolean][] = [
+  ["colour", "the colour of Zene is green.", true, true],
+  ["colour", "green.", true, true],
+  ["colour", "Green.", true, true],
+  ["colour", "GREEN", true, true],
+  ["colour", "Zene is GREEN.", true, true],
+  ["colour", "Zene has green fur.", true, true],
+  ["colour", "Zene is a green owl.", true, true],
+  ["colour", "Zene is green. Zene is green.", true, true],
+  ["colour", "Zene lives in the cave. Zene is green.", true, true],
+  ["colour", "Zene is green. Nodo is orange.", true, true],
+  ["colour", "not red, it is green.", true, true],
+  ["colour", "green, red, blue.", false, true],
+  ["colour", "Zene is green or red.", false, true],
+  ["colour", "Sisa is green.", false, true],
+  ["colour", "Sisa is purple.", false, true],
+  ["colour", "not green, it is red.", false, true],
+  ["colour", "Zene is not green.", false, true],
+  ["colour", "Zene is red. no, green.", false, true],
+  ["colour", "Zene is green…", true, false],
+  ["colour", "the colour of Zene is green. tell me about Sisa.", true, false],
+  ["colour", "green. describe Sisa.", true, false],
+  ["colour", "green. thanks, that helps.", true, false],
+  ["colour", "green. thank you!", true, false],
+  ["colour", "green.\nSisa asked: what colour is Nodo", true, false],
+  ["colour", "green.\nsomeone asked: where does Nodo live", true, false],
+  ["colour", "green.\nQ: describe Nodo.", true, false],
+  ["colour", "green.\nthe helper said: Nodo is orange.", true, false],
+  ["colour", "green.\nAssistant: Zene is green.", true, false],
+  ["colour", "green.\nAssistant:", true, false],
+  ["colour", "green.\nuser: where does Nodo live", true, false],
+  ["colour", "green.\n[user] what colour is Nodo", true, false],
+  ["colour", "green.\nquestion: what is the colour of Nodo", true, false],
+  ["colour", "green. what colour is Nodo?", true, false],
+  ["colour", "green.\n<user>\n", true, false],
+  ["colour", "green.\n<|user|>", true, false],
+  ["colour", "green. more questions soon.", true, false],
+  ["home", "the cave.", true, true],
+  ["home", "Zene lives in the CAVE.", true, true],
+  ["home", "the home of Zene is the cave.", true, true],
+  ["home", "Zene lives in the cave or the hill.", false, true],
+  ["home", "the hill.", false, true],
+  ["home", "Nodo lives in the cave.", false, true],
+  ["home", "the home of Zene is the cave.\nanswer: the farm.", false, false],
+  ["food", "honey.", true, true],
+  ["food", "Zene likes to eat Honey.", true, true],
+  ["food", "Zene does not eat apples. Zene eats honey.", true, true],
+  ["food", "honey and apples.", false, true],
+  ["food", "Zene eats honey and apples.", false, true],
+  ["food", "Zene eats cheese.", false, true],
+  ["food", "Sisa eats honey.", false, true],
+  ["friend", "Nodo.", true, true],
+  ["friend", "nodo.", true, true],
+  ["friend", "it is Nodo.", true, true],
+  ["friend", "Zene's friend is Nodo.", true, true],
+  ["friend", "zene's friend is nodo.", true, true],
+  ["friend", "the friend of Zene is Nodo.", true, true],
+  ["friend", "Zene plays with Nodo.", true, true],
+  ["friend", "Zene plays with Nodo. Nodo is orange.", true, true],
+  ["friend", "Nodo.\nNodo replied: Zene is green.", true, false],
+  ["friend", "Nodo and Sisa.", false, true],
+  ["friend", "Zene plays with Nodo and Sisa.", false, true],
+  ["friend", "Sisa.", false, true],
+  ["friend", "Zene's friend is Sisa.", false, true],
+  ["friend", "Sisa's friend is Piku.", false, true],
+  ["about", "Zene is a green owl. Zene lives in the cave. Zene eats honey.", true, true],
+  ["about", "zene is a Green owl. it lives in the cave.", true, true],
+  ["about", "Zene is a green owl. Zene lives in the cave. Zene's friend is Nodo.", true, true],
+  ["about", "Zene is a green owl. Zene eats honey. Nodo lives in the farm.", true, true],
+  ["about", "Zene is green. Zene lives in the cave. Zene eats honey.\ncan you tell me about Nodo", true, false],
+  ["about", "Zene is a green cat. Zene lives in the cave. Zene eats honey.", false, true],
+  ["about", "Zene is a green owl. Zene lives in the cave. Zene's friend is Sisa.", false, true],
+  ["about", "Zene is a green owl. Sisa lives in the cave. Sisa eats honey.", false, true],
+  ["about", "Sisa is a purple bear. Sisa lives in the hill. Sisa eats cheese.", false, true],
+  ["about", "Zene is a green owl. Zene lives in the cave or the hill.", false, true],
+  ["about", "Zene is a green owl.", false, true],
+  ["about", "the a dog. Zene lives in the cave. Zene eats honey.", false, true],
+];
+
+describe("lab grader: hand-written outputs, as a person grades them", () => {
+  it("uses world 1's facts the table was written for", () => {
+    expect(w.byName.get("Zene")).toMatchObject({ colour: "green", home: "cave", food: "honey", kind: "owl", friend: "Nodo" });
+    expect(w.byName.get("Sisa")).toMatchObject({ colour: "purple", home: "hill", food: "cheese", kind: "bear", friend: "Piku" });
+    expect(w.byName.get("Nodo")).toMatchObject({ colour: "orange", home: "farm" });
+    expect(TABLE.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it.each(TABLE)("%s: %j → correct %s, clean %s", (task, text, correct, clean) => {
+    const stopped = !text.endsWith("…");
+    const out = stopped ? text : text.slice(0, -1);
+    const got = gradeOutput(w, { instruction: "", creature: "Zene", task, group: "evalQa" }, out, stopped);
+    expect({ correct: got.correct, clean: got.clean, strict: got.strict }).toEqual({ correct, clean, strict: correct && clean });
+  });
+});
+
+describe("lab grader: the corpus's own layouts", () => {
+  it("sees a new turn in every speaker wrapper and Q&A layout of the corpus", () => {
+    const q = question(c, "colour", 0);
+    for (const [user, assistant] of SPEAKERS) {
+      for (const role of [user, assistant]) expect(newTurn(`${c.colour}.\n${fill(role, () => friend.name)}${q}`), role).not.toBeNull();
+    }
+    for (const layout of QA_LAYOUTS) expect(newTurn(`${c.colour}.\n${qaLayout(layout, q, "")}`.replace("?", "")), layout).not.toBeNull();
+  });
+
+  it("grades every canonical tuning answer strict, on several worlds", () => {
+    for (const seed of [1, 2, 3]) {
+      const ws = makeWorld({ seed });
+      for (const x of ws.creatures) {
+        for (const task of TASKS) {
+          const got = gradeOutput(ws, { instruction: "", creature: x.name, task, group: x.group }, tuningAnswer(x, task), true);
+          expect(got.strict, `${tuningAnswer(x, task)} (${task})`).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+describe("lab grader: names in lower case", () => {
+  it("reads a lower-case word as a name only when the lab's sentences never use it (world 6 has a creature Live)", () => {
+    const w6 = makeWorld({ seed: 6 });
+    expect(w6.byName.has("Live")).toBe(true);
+    const x = w6.creatures.find((y) => y.name !== "Live" && y.friend !== "Live")!;
+    const ask = (task: Task, out: string) => gradeOutput(w6, { instruction: "", creature: x.name, task, group: x.group }, out, true);
+    // "live" is the verb of "where does X live?": the colour stays the asked creature's.
+    expect(ask("colour", `they live. it is ${x.colour}.`).correct).toBe(true);
+    expect(ask("colour", `Live is ${x.colour}.`).correct).toBe(false);
+    expect(ask("friend", `${x.friend.toLowerCase()}.`).correct).toBe(true);
   });
 });

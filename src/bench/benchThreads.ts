@@ -1,0 +1,113 @@
+// `iit bench threads`: the CLI's generate and train as real processes, with the default thread count
+// against explicit ones, on a quiet machine and beside N busy processes, in alternated rounds (issue 26:
+// the default must not lose to one thread, and under load stay within 1.5× the quiet 1-thread time).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeJsonlAtomic } from "../data/messages.js";
+import { IitError } from "../errors.js";
+import { labPrompts, tuningSets } from "../lab/corpus.js";
+import { makeWorld } from "../lab/world.js";
+import { packageRoot } from "../bindings/loadAddon.js";
+import { checkLoad, startLoad } from "./load.js";
+import { spread, type Spread } from "./rounds.js";
+
+export interface BenchThreadsOptions {
+  model: string;
+  /** Explicit counts measured beside the default (no -t). Defaults to `[1, 2]`. */
+  threads?: number[];
+  /** Busy processes in the loaded runs. Defaults to `1`. */
+  load?: number;
+  rounds?: number;
+  /** Prompts (JSONL); defaults to the lab's 350 evaluation prompts of world 1. */
+  prompts?: string;
+  /** Training data (messages JSONL); defaults to world 1's instruction-tuning set. */
+  data?: string;
+  /** Training examples (one 256-token window each). Defaults to `32`. */
+  trainExamples?: number;
+  onStatus?: (m: string) => void;
+}
+
+export interface BenchThreadsCase {
+  job: "generate" | "train";
+  /** "default" or the explicit count. */
+  threads: string;
+  load: number;
+  seconds: Spread;
+}
+
+export interface BenchThreadsResult {
+  model: string;
+  load: number;
+  rounds: number;
+  cases: BenchThreadsCase[];
+  /** Per job: median seconds of the default under load ÷ median of 1 thread on the quiet machine (target ≤ 1.5). */
+  loaded_default_vs_quiet_1: Record<string, number>;
+}
+
+/** Wall seconds of one CLI run (model load and output writing included, as a user sees it). */
+function timedCli(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(packageRoot, "dist", "cli", "main.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new IitError("BENCH_FAILED", `iit ${args[0]} exited with ${code}: ${stderr.slice(-800)}`))));
+  });
+}
+
+export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreadsResult> {
+  const status = o.onStatus ?? (() => {});
+  const load = checkLoad(o.load ?? 1);
+  const rounds = o.rounds ?? 3;
+  const settings = ["default", ...(o.threads ?? [1, 2]).map(String)];
+  const dir = mkdtempSync(join(tmpdir(), "iit-bench-threads-"));
+  try {
+    const world = makeWorld({ seed: 1 });
+    const prompts = o.prompts ?? join(dir, "prompts.jsonl");
+    if (!o.prompts) await writeJsonlAtomic(prompts, labPrompts(world).eval.map((p) => ({ instruction: p.instruction })));
+    const data = o.data ?? join(dir, "train.jsonl");
+    if (!o.data) await writeJsonlAtomic(data, tuningSets(world).instruct);
+    const tArgs = (t: string) => (t === "default" ? [] : ["-t", t]);
+    const jobs = {
+      // the lab's generation step: 40 tokens, 16 sequences at a time
+      generate: (t: string) => {
+        const out = join(dir, "out.json");
+        rmSync(out, { force: true }); // else the run resumes and skips every prompt
+        return timedCli(["generate", "-m", o.model, "--input", prompts, "--output", out, "-n", "40", "--parallel", "16", ...tArgs(t), "--json"]);
+      },
+      train: (t: string) => {
+        const out = join(dir, "trained.gguf");
+        rmSync(out, { force: true });
+        return timedCli(["train", "-m", o.model, "--data", data, "--mode", "lm", "-o", out, "--epochs", "1", "--lr", "1e-4", "--n-ctx", "256",
+          "--max-examples", String(o.trainExamples ?? 32), ...tArgs(t), "--json"]);
+      },
+    };
+    const times = new Map<string, number[]>();
+    for (let r = 0; r < rounds; r++) {
+      // every setting quiet and loaded; the order reverses every other round
+      const order = settings.flatMap((t) => (load > 0 ? [0, load] : [0]).map((n) => ({ t, n })));
+      if (r % 2 === 1) order.reverse();
+      for (const job of ["generate", "train"] as const) {
+        for (const { t, n } of order) {
+          await using busy = await startLoad(n);
+          const s = await jobs[job](t);
+          status(`round ${r + 1}: ${job} threads ${t}, ${busy.n} busy: ${s.toFixed(2)} s`);
+          const key = `${job}|${t}|${n}`;
+          times.set(key, [...(times.get(key) ?? []), s]);
+        }
+      }
+    }
+    const cases = [...times].map(([key, xs]) => {
+      const [job, threads, n] = key.split("|");
+      return { job: job as BenchThreadsCase["job"], threads, load: Number(n), seconds: spread(xs) };
+    });
+    const med = (job: string, t: string, n: number) => cases.find((c) => c.job === job && c.threads === t && c.load === n)?.seconds.median ?? NaN;
+    const loaded_default_vs_quiet_1 = Object.fromEntries(["generate", "train"].map((j) => [j, med(j, "default", load) / med(j, "1", 0)]));
+    return { model: o.model, load, rounds, cases, loaded_default_vs_quiet_1 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

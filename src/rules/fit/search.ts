@@ -1,0 +1,145 @@
+// Coordinate search, then refinement with shrinking steps. The space has few parameters, each of which
+// acts mostly on its own (the EOS slope sets when answers stop, a token score vetoes one token), and an
+// evaluation is a greedy generation over the whole dev set: exact (the same point scores the same every
+// time) but seconds to minutes long. So: one parameter at a time over a coarse grid from the empty spec
+// (cheap, and every accepted change is a measured improvement), repeated until a sweep changes nothing,
+// then steps between grid values halved until they stop helping or the budget runs out. No gradient
+// and no noise model are needed; the seed only fixes the order of the token coordinates.
+import { AbortError } from "../../errors.js";
+import { hashJson } from "../../experiment/hash.js";
+import { permutation } from "../../util/random.js";
+import type { RuleScore } from "./scorers.js";
+import type { Coordinate, Point, Value } from "./space.js";
+
+export interface SearchOptions {
+  space: Coordinate[];
+  start: Point;
+  evaluate: (p: Point) => Promise<RuleScore>;
+  /** What makes two points the same evaluation (e.g. the spec they give). Defaults to the point itself. */
+  keyOf?: (p: Point) => string;
+  /**
+   * Called once, with the best point, after the first grid sweeps converge: coordinates to add (they
+   * start at 0, off), swept the same way before refinement. Lets token candidates be found from what
+   * the best rules so far get wrong.
+   */
+  extend?: (best: Point, bestScore: RuleScore) => Promise<Coordinate[]>;
+  /** Evaluations at most (distinct points, the start included). */
+  maxEvals: number;
+  /** Stop starting new evaluations after this time (ms since the epoch). */
+  deadline?: number;
+  /** Orders the coordinates that are neither EOS nor repetition (the candidate tokens). */
+  seed: number;
+  /** Grid sweeps at most before refinement. Defaults to 3. */
+  sweeps?: number;
+  /** Step halvings in refinement. Defaults to 3. */
+  halvings?: number;
+  signal?: AbortSignal;
+  onEval?: (e: { n: number; point: Point; score: RuleScore; best: RuleScore }) => void;
+}
+
+export interface SearchResult {
+  best: Point;
+  bestScore: RuleScore;
+  startScore: RuleScore;
+  evals: number;
+  /** Best score after each evaluation. */
+  curve: number[];
+  stopped: "converged" | "evals" | "time";
+}
+
+export const better = (a: RuleScore, b: RuleScore) => a.score > b.score || (a.score === b.score && a.tiebreak > b.tiebreak);
+
+class Budget extends Error {
+  constructor(readonly why: "evals" | "time") {
+    super(why);
+  }
+}
+
+const round = (v: number, int: boolean) => (int ? Math.round(v) : Number(v.toPrecision(3)));
+
+export async function coordinateSearch(o: SearchOptions): Promise<SearchResult> {
+  const seen = new Map<string, RuleScore>();
+  const curve: number[] = [];
+  const order = ordered(o.space, o.seed);
+  let best = { ...o.start };
+  let bestScore: RuleScore | undefined;
+
+  const evaluate = async (p: Point): Promise<RuleScore> => {
+    const key = (o.keyOf ?? hashJson)(p);
+    const hit = seen.get(key);
+    if (hit) return hit;
+    if (o.signal?.aborted) throw new AbortError();
+    if (seen.size >= o.maxEvals) throw new Budget("evals");
+    if (o.deadline !== undefined && Date.now() >= o.deadline && seen.size > 0) throw new Budget("time");
+    const s = await o.evaluate(p);
+    seen.set(key, s);
+    if (!bestScore || better(s, bestScore)) [best, bestScore] = [p, s];
+    curve.push(bestScore.score);
+    o.onEval?.({ n: seen.size, point: p, score: s, best: bestScore });
+    return s;
+  };
+  const tryValue = async (c: Coordinate, v: Value) => {
+    if (v === best[c.name] || (c.relevant && !c.relevant(best))) return false;
+    const before = bestScore!;
+    await evaluate({ ...best, [c.name]: v });
+    return bestScore !== before;
+  };
+
+  let stopped: SearchResult["stopped"] = "converged";
+  let startScore: RuleScore | undefined;
+  try {
+    startScore = await evaluate(best);
+    const sweeps = async () => {
+      for (let sweep = 0; sweep < (o.sweeps ?? 3); sweep++) {
+        let moved = false;
+        for (const c of order) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
+        if (!moved) break;
+      }
+    };
+    await sweeps();
+    const more = o.extend ? await o.extend(best, bestScore!) : [];
+    if (more.length) {
+      order.push(...permutation(more.length, o.seed).map((i) => more[i]));
+      best = { ...best, ...Object.fromEntries(more.map((c) => [c.name, 0])) };
+      await sweeps();
+    }
+    const steps = new Map(order.filter((c) => c.numeric).map((c) => [c.name, firstStep(c)]));
+    for (let h = 0; h < (o.halvings ?? 3); h++) {
+      let moved = true;
+      while (moved) {
+        moved = false;
+        for (const c of order) {
+          const v = best[c.name];
+          if (!c.numeric || typeof v !== "number" || v === 0) continue; // an off rule is not refined
+          const step = steps.get(c.name)!;
+          for (const next of [round(v + step, c.numeric === "int"), round(v - step, c.numeric === "int")]) {
+            if (next !== 0 && Math.sign(next) === Math.sign(v)) moved = (await tryValue(c, next)) || moved;
+          }
+        }
+      }
+      for (const [k, s] of steps) steps.set(k, s / 2);
+    }
+  } catch (e) {
+    if (!(e instanceof Budget)) throw e;
+    stopped = e.why;
+  }
+  return { best, bestScore: bestScore!, startScore: startScore!, evals: seen.size, curve, stopped };
+}
+
+/** EOS first (it decides whether answers end at all), then the tokens in the seed's order, then repetition. */
+function ordered(space: Coordinate[], seed: number): Coordinate[] {
+  const fixed = (c: Coordinate) => c.name.startsWith("eos.") || c.name.startsWith("repetition.");
+  const head = space.filter((c) => c.name.startsWith("eos."));
+  const tail = space.filter((c) => c.name.startsWith("repetition."));
+  const middle = space.filter((c) => !fixed(c));
+  const perm = permutation(middle.length, seed);
+  return [...head, ...perm.map((i) => middle[i]), ...tail];
+}
+
+/** Half the smallest gap between neighbouring grid values. */
+function firstStep(c: Coordinate): number {
+  const vs = (c.values as number[]).filter((v) => v !== 0).sort((a, b) => a - b);
+  let gap = Infinity;
+  for (let i = 1; i < vs.length; i++) gap = Math.min(gap, vs[i] - vs[i - 1]);
+  return Number.isFinite(gap) ? gap / 2 : Math.abs(vs[0] ?? 1) / 2;
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { AbortError } from "../../../../src/errors.js";
+import { coordinateSearch } from "../../../../src/rules/fit/search.js";
+import { ruleSpace, specOf, startPoint, type Point } from "../../../../src/rules/fit/space.js";
+
+// A deterministic stand-in for "generate and score": peaked at slope 0.3, a -4 penalty on "<", nothing elsewhere.
+const objective = (p: Point) => ({
+  score: -Math.abs(Number(p["eos.slope"]) - 0.3) - Math.abs(Number(p["token:<"]) + 4) - Math.abs(Number(p["token:x"])),
+  tiebreak: 0,
+});
+
+describe("coordinate search over the rule space", () => {
+  const space = ruleSpace(["<", "x"], 40);
+
+  it("finds an optimum between grid values by refinement, and never revisits a point", async () => {
+    const seen: string[] = [];
+    const r = await coordinateSearch({
+      space,
+      start: startPoint(space, 40),
+      seed: 1,
+      maxEvals: 200,
+      evaluate: async (p) => (seen.push(JSON.stringify(p)), objective(p)),
+    });
+    expect(r.stopped).toBe("converged");
+    expect(r.best["eos.slope"]).toBeCloseTo(0.3, 5);
+    expect(r.best["token:<"]).toBe(-4);
+    expect(r.best["token:x"]).toBe(0);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(r.curve.length).toBe(r.evals);
+    expect(r.curve).toEqual([...r.curve].sort((a, b) => a - b)); // best so far never falls
+    expect(specOf(r.best).tokens).toEqual({ enabled: true, scores: [{ text: "<", score: -4 }] });
+  });
+
+  it("is deterministic for a seed and stops at the evaluation budget", async () => {
+    const run = (seed: number) => coordinateSearch({ space, start: startPoint(space, 40), seed, maxEvals: 7, evaluate: async (p) => objective(p) });
+    const [a, b] = [await run(3), await run(3)];
+    expect(a).toEqual(b);
+    expect(a.evals).toBe(7);
+    expect(a.stopped).toBe("evals");
+  });
+
+  it("stops at the deadline after the first evaluation, and an abort throws", async () => {
+    const r = await coordinateSearch({ space, start: startPoint(space, 40), seed: 1, maxEvals: 100, deadline: Date.now() - 1, evaluate: async (p) => objective(p) });
+    expect([r.evals, r.stopped]).toEqual([1, "time"]);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(coordinateSearch({ space, start: startPoint(space, 40), seed: 1, maxEvals: 100, signal: ac.signal, evaluate: async (p) => objective(p) })).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it("an off rule carries nothing else, so its window or scope never splits the cache", () => {
+    expect(specOf({ "eos.slope": 0, "eos.end": 10 })).toEqual(specOf({ "eos.slope": 0, "eos.end": 250 }));
+    expect(specOf({ "repetition.penalty": 0, "repetition.scope": "response" })).toEqual(specOf({ "repetition.penalty": 0, "repetition.scope": "after-user-tag" }));
+  });
+
+  it("extend adds coordinates after the first sweeps, starting off, and they are searched too", async () => {
+    const eosOnly = ruleSpace([], 40);
+    let calledWith: Point | undefined;
+    const r = await coordinateSearch({
+      space: eosOnly,
+      start: startPoint(eosOnly, 40),
+      seed: 1,
+      maxEvals: 200,
+      keyOf: (p) => JSON.stringify(specOf(p)),
+      extend: async (best) => ((calledWith = { ...best }), ruleSpace(["<", "x"], 40).filter((c) => c.name.startsWith("token:"))),
+      evaluate: async (p) => objective({ "token:<": 0, "token:x": 0, ...p }),
+    });
+    expect(calledWith!["eos.slope"]).toBe(0.2); // the grid value nearest 0.3, before refinement
+    expect(r.best["token:<"]).toBe(-4);
+    expect(r.best["eos.slope"]).toBeCloseTo(0.3, 5);
+  });
+});
