@@ -4,14 +4,17 @@
 // full: everything from the table to the findings), so no number there is typed by hand. With
 // --fitted it also writes the run's fitted rule file to examples/lab-rules-fitted.json (world 1 only:
 // that file is what the rules-transfer arm applies to other worlds).
-// Usage: node scripts/lab-tables.mjs [RUN_DIR=runs/lab] [--fitted] [--check]
+// Usage: node scripts/lab-tables.mjs [RUN_DIR=runs/lab] [--as PREFIX] [--fitted] [--check]
+//   --as PREFIX: fill the blocks PREFIX-summary and PREFIX-full instead (e.g. --as world-2 for runs/lab-world-2).
 //   --check: change nothing; exit 1 if a file would change.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
-const run = resolve(args.find((a) => !a.startsWith("--")) ?? join(root, "runs", "lab"));
+const asAt = args.indexOf("--as");
+const prefix = asAt >= 0 ? args[asAt + 1] : null;
+const run = resolve(args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1)) ?? join(root, "runs", "lab"));
 const check = args.includes("--check");
 
 function fail(message) {
@@ -72,8 +75,9 @@ function fittedFile(runDir) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const resultsMd = join(run, "results.md");
   if (!existsSync(resultsMd)) fail(`${resultsMd} does not exist: run the lab first (npx iit lab)`);
-  const blocks = sections(readFileSync(resultsMd, "utf8"));
-  if (!blocks) fail(`${resultsMd} has no "| Arm |" table followed by a Findings list`);
+  const parts = sections(readFileSync(resultsMd, "utf8"));
+  if (!parts) fail(`${resultsMd} has no "| Arm |" table followed by a Findings list`);
+  const blocks = prefix ? { [`${prefix}-summary`]: parts.summary, [`${prefix}-full`]: parts.full } : parts;
   const writes = [];
   for (const file of ["README.md", join("docs", "lab.md")]) {
     const path = join(root, file);
