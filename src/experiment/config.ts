@@ -7,6 +7,7 @@ import { DATASET_FORMATS } from "../data/convert/index.js";
 import { RULE_NAMES } from "../rules/spec.js";
 import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
 import { stripBom } from "../util/bom.js";
+import { LAB_FITTED_RULES } from "../lab/files.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
@@ -182,7 +183,14 @@ export const experimentSchema = z
     training: trainingSchema.optional(),
     arms: z.array(armSchema).min(1),
     /** The lab (docs/lab.md): the world the base model was pretrained on; its files are `lab:<name>` sources. */
-    lab: z.object({ world: z.int() }).strict().optional(),
+    lab: z
+      .object({
+        world: z.int(),
+        /** Budget of the fit step behind `rules:lab:fitted` arms (iit rules fit --evals). Defaults to 60. */
+        fitEvals: z.int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     evaluation: evaluationSchema,
     analyses: analysesSchema.optional(),
     /** Slurm resources per step for `iit experiment submit --slurm` (docs/cluster.md). */
@@ -228,6 +236,8 @@ export const experimentSchema = z
       ctx.addIssue({ code: "custom", path: ["lab"], message: 'grader "lab" needs a lab section: {"world": SEED}' });
     }
     const labPaths = [c.evaluation.instructions, ...c.arms.flatMap((a) => [a.data?.path, a.instructions])].filter((x): x is string => !!x && x.startsWith("lab:"));
+    const fitted = c.arms.find((a) => a.type === `rules:${LAB_FITTED_RULES}`);
+    if (fitted && !c.lab) ctx.addIssue({ code: "custom", path: ["lab"], message: `rules:${LAB_FITTED_RULES} fits rules on a lab world's dev prompts: add a lab section {"world": SEED}` });
     if (labPaths.length && !c.lab) ctx.addIssue({ code: "custom", path: ["lab"], message: `${labPaths[0]} names a lab source: add a lab section {"world": SEED}` });
     if (!names.has(c.evaluation.reference)) {
       ctx.addIssue({
@@ -279,7 +289,7 @@ export interface ExperimentConfig {
   threads?: number;
   gpuLayers: number;
   arms: Arm[];
-  lab?: { world: number };
+  lab?: { world: number; fitEvals?: number };
   evaluation: ExperimentConfigRaw["evaluation"] & { bothOrders: boolean; judgeSeed: number };
   analyses: {
     similarity?: { embedder: string; generalData: string; arms: string[]; maxExamples?: number; contextSize?: number };

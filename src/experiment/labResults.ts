@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
-import { SOURCE_TASKS, type LabSource } from "../lab/files.js";
+import { LAB_FITTED_RULES, SOURCE_TASKS, type LabSource } from "../lab/files.js";
 import { labFindings, labRows, type Finding, type GradedRow, type LabArmInput, type LabRow, type Role } from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
 import type { Arm, ExperimentConfig } from "./config.js";
@@ -19,11 +19,16 @@ export interface LabResults {
   samples: { instruction: string; task: string; outputs: Record<string, { output: string; strict: boolean }> }[];
 }
 
-export function armRole(a: Arm, reference: string): Role {
+/**
+ * `fitted`: the config has `rules:lab:fitted` arms; then the rules finding is tested on them, and other
+ * rule files (the world-1 file transferred, the hand-written one) are reported beside it.
+ */
+export function armRole(a: Arm, reference: string, fitted = false): Role {
   if (a.kind === "instruction-tuned" && a.name === reference) return "instruction";
   if (a.kind === "response-tuned") return "response";
   if (a.kind === "single-task") return "single";
   if (a.kind === "base") return a.instructions ? "probe" : "base";
+  if (a.kind === "rules" && fitted && a.arg !== LAB_FITTED_RULES) return "other";
   if (a.kind === "rules") return a.disable.length ? "ablation" : "rules";
   return "other";
 }
@@ -36,6 +41,7 @@ export async function labResults(
   const inputs: LabArmInput[] = [];
   const curves: LabResults["curves"] = {};
   let chance = NaN;
+  const fitted = c.arms.some((a) => a.arg === LAB_FITTED_RULES);
   for (const arm of c.arms) {
     const seeds: LabArmInput["seeds"] = [];
     for (const g of steps.filter((s) => s.kind === "grade" && s.arm === arm.name)) {
@@ -52,7 +58,7 @@ export async function labResults(
       seeds.push({ seed: g.seed, summary, rows, curve, bestStep: (tm?.result.best_step as number | null | undefined) ?? null });
     }
     const source = arm.data?.path.startsWith("lab:") ? (arm.data.path.slice(4) as LabSource) : null;
-    inputs.push({ arm: arm.name, kind: arm.kind, role: armRole(arm, c.evaluation.reference), trainedTasks: (source && SOURCE_TASKS[source]) || [], seeds });
+    inputs.push({ arm: arm.name, kind: arm.kind, role: armRole(arm, c.evaluation.reference, fitted), trainedTasks: (source && SOURCE_TASKS[source]) || [], seeds });
   }
   if (!inputs.some((a) => a.seeds.length)) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", "no grade step has finished");
   const rows = labRows(inputs, c.evaluation.reference);

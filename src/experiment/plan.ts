@@ -6,17 +6,17 @@ import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
 import { FileHasher, hashJson } from "./hash.js";
-import { isLabSource, LAB_DATA_VERSION } from "../lab/files.js";
+import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
-export type StepKind = "world" | "convert" | "train" | "generate" | "judge" | "grade" | "similarity" | "aggregate";
-export const STEP_KINDS: StepKind[] = ["world", "convert", "train", "generate", "judge", "grade", "similarity", "aggregate"];
+export type StepKind = "world" | "fit" | "convert" | "train" | "generate" | "judge" | "grade" | "similarity" | "aggregate";
+export const STEP_KINDS: StepKind[] = ["world", "fit", "convert", "train", "generate", "judge", "grade", "similarity", "aggregate"];
 
 /** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
 export interface Step {
-  /** `lab/world`, `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `arm/s1/grade`, `aggregate`. */
+  /** `lab/world`, `lab/fit-rules`, `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `arm/s1/grade`, `aggregate`. */
   id: string;
   kind: StepKind;
   arm: string;
@@ -35,6 +35,8 @@ export interface Step {
 /** Bump when a step's outputs change meaning: every step hash changes with it. */
 const PLAN_VERSION = 1;
 export const WORLD_STEP = "lab/world";
+/** Fits the rule file of `rules:lab:fitted` arms on the world's dev prompts (src/lab/fitStep.ts). */
+export const FIT_STEP = "lab/fit-rules";
 
 /** Generation settings with the engine's defaults filled in, so "omitted" and "default" hash the same. */
 export type Resolved = Required<Omit<GenerationSettings, "contextSize">> & { contextSize: number | null };
@@ -104,9 +106,30 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     const base = { baseModel: c.baseModel, maxInstructions: ev.maxInstructions ?? null };
     const prompts = source("instructions", arm.instructions ?? ev.instructions);
     const genFiles: Record<string, string> = { base: c.baseModel, ...prompts.files };
-    const genDeps: Record<string, string> = prompts.deps;
+    const genDeps: Record<string, string> = { ...prompts.deps };
     const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
-    if (arm.kind === "rules") {
+    if (arm.kind === "rules" && arm.arg === LAB_FITTED_RULES) {
+      // One fit for every fitted arm (the first one's generation settings); an ablation is that file with a rule off.
+      if (!byId.has(FIT_STEP)) {
+        await add({
+          id: FIT_STEP,
+          kind: "fit",
+          arm: "lab",
+          seed: null,
+          slice: {
+            world: c.lab!.world,
+            evals: c.lab!.fitEvals ?? LAB_FIT_EVALS,
+            seed: 1,
+            grader: LAB_GRADER_VERSION,
+            generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
+          },
+          files: { base: c.baseModel },
+          deps: { world: WORLD_STEP },
+        });
+      }
+      genSlice.rules = { fitted: FIT_STEP, disable: arm.disable };
+      genDeps.rules = FIT_STEP;
+    } else if (arm.kind === "rules") {
       const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
       genSlice.rules = spec;
       if (!/^[A-Za-z0-9_-]+$/.test(arm.arg!)) genFiles.rules = arm.arg!;

@@ -23,6 +23,10 @@ import { writeTextAtomic } from "../util/atomicWrite.js";
 import { isLabSource, labSourceFile } from "../lab/files.js";
 import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
 import { makeWorld } from "../lab/world.js";
+import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
+import { loadRules } from "../rules/loadRules.js";
+import type { RuleName } from "../rules/spec.js";
+import type { TemplateName } from "../generation/types.js";
 
 export type TrainFn = (opts: TrainOptions) => Promise<TrainResult>;
 
@@ -51,6 +55,32 @@ function sourcePath(spec: string, ctx: StepContext): string {
 export async function runWorld(step: Step, ctx: StepContext): Promise<StepOutcome> {
   const result = await runWorldStep(step.dir, ctx.config.lab!.world, ctx.config.baseModel);
   return { outputs: { world: "world.json" }, result };
+}
+
+export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const s = step.slice as { world: number; evals: number; seed: number; generation: { template: TemplateName; maxTokens: number; parallel: number } };
+  const result = await runLabFit({
+    dir: step.dir,
+    worldDir: ctx.upstream(WORLD_STEP).dir,
+    world: s.world,
+    baseModel: ctx.config.baseModel,
+    evals: s.evals,
+    seed: s.seed,
+    generation: s.generation,
+    threads: ctx.config.threads,
+    signal: ctx.signal,
+    onEval: (n, total) => ctx.onProgress?.(n, total, "evaluations"),
+  });
+  if (ctx.signal?.aborted) throw new AbortError();
+  return { outputs: { rules: FITTED_RULES_FILE }, result };
+}
+
+/** The rules a generation applies: its own spec, or the fit step's file with the arm's rules switched off. */
+function stepRules(step: Step, ctx: StepContext): RuleSpec | undefined {
+  const r = step.slice.rules as RuleSpec | { fitted: string; disable: RuleName[] } | undefined;
+  if (!r || !("fitted" in r)) return r;
+  const fit = ctx.upstream(step.deps.rules);
+  return loadRules(join(fit.dir, fit.outputs.rules), r.disable);
 }
 
 export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
@@ -159,6 +189,7 @@ export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promi
     input = join(step.dir, "instructions.jsonl");
     await writeTextAtomic(input, prompts.map((p) => JSON.stringify(p)).join("\n") + "\n");
   }
+  const rules = stepRules(step, ctx);
   await using model = await armModel(step, arm, ctx);
   const experts: { model: Model; weight: number }[] = [];
   try {
@@ -174,7 +205,7 @@ export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promi
       stop: g.stop,
       parallel: g.parallel,
       ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
-      ...(step.slice.rules ? { rules: step.slice.rules as RuleSpec } : {}),
+      ...(rules ? { rules } : {}),
       experts,
     };
     const generator = step.seed === null ? arm.name : `${arm.name}-s${step.seed}`;

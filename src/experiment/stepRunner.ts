@@ -11,7 +11,7 @@ import { lockStepDir } from "./lock.js";
 import type { Step } from "./plan.js";
 import { aggregate } from "./results.js";
 import type { ExperimentEvent, RunExperimentOptions } from "./runExperiment.js";
-import { openExperimentJudge, runConvert, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome } from "./runSteps.js";
+import { openExperimentJudge, runConvert, runFit, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome } from "./runSteps.js";
 import { readManifest, type StepManifest } from "./store.js";
 
 export const isDone = (s: Step) => readManifest(s.dir)?.hash === s.hash;
@@ -87,6 +87,8 @@ export class StepRunner {
     switch (s.kind) {
       case "world":
         return runWorld(s, ctx);
+      case "fit":
+        return runFit(s, ctx);
       case "grade":
         return runGrade(s, ctx);
       case "convert":

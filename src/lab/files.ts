@@ -29,6 +29,14 @@ export const SOURCE_TASKS: Partial<Record<LabSource, readonly Task[]>> = {
 };
 
 export const isLabSource = (s: string) => s.startsWith("lab:");
+
+/** A rules arm of type `rules:lab:fitted` applies the rule file the experiment's fit step writes (iit rules fit on lab:dev). */
+export const LAB_FITTED_RULES = "lab:fitted";
+/**
+ * The fit step's budget (evaluations) unless `lab.fitEvals` says otherwise: the budget
+ * examples/lab-rules-fitted.json was fitted with, about a minute on 2 cores (docs/lab.md).
+ */
+export const LAB_FIT_EVALS = 60;
 export function labSourceFile(dir: string, spec: string): string {
   const name = spec.slice(4) as LabSource;
   if (!(name in LAB_SOURCES)) throw new RangeError(`unknown lab source "${spec}" (one of ${Object.keys(LAB_SOURCES).map((k) => `lab:${k}`).join(", ")})`);

@@ -13,6 +13,8 @@ import { checkSeed } from "../util/seed.js";
 export const LAB_CONFIG = join(packageRoot, "examples", "lab.json");
 /** The shipped base (world 1); bases of other worlds are made next to it on demand. */
 export const SHIPPED_WORLD = 1;
+/** The arm applying world 1's fitted file (examples/lab-rules-fitted.json) to another world; on world 1 it would repeat `rules`, so it is left out. */
+export const TRANSFER_ARM = "rules-transfer";
 export const labBasePath = (world: number) => join(packageRoot, "models", world === SHIPPED_WORLD ? "lab-base.gguf" : `lab-base-world-${world}.gguf`);
 
 export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
@@ -31,7 +33,7 @@ export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
 
 export async function runLab(o: RunLabOptions = {}) {
   const configPath = o.config ?? LAB_CONFIG;
-  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & { lab: { world: number } };
+  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & { lab: { world: number }; arms: { name?: string }[] };
   const world = checkSeed(o.world ?? raw.lab.world, "world seed");
   for (const s of o.seeds ?? []) checkSeed(s, "--seeds");
   // A base named by the user is never made here: a typo must not start minutes of pretraining.
@@ -48,7 +50,8 @@ export async function runLab(o: RunLabOptions = {}) {
   }
   const value = {
     ...raw,
-    lab: { world },
+    lab: { ...raw.lab, world },
+    arms: world === SHIPPED_WORLD ? raw.arms.filter((a) => a.name !== TRANSFER_ARM) : raw.arms,
     baseModel: base,
     output: resolve(o.output ?? (world === SHIPPED_WORLD ? "runs/lab" : `runs/lab-world-${world}`)),
     ...(o.seeds ? { seeds: o.seeds } : {}),

@@ -1,0 +1,2 @@
+export function sections(md: string): { summary: string; full: string } | null;
+export function replaceBlocks(text: string, blocks: Record<string, string>, file: string): string;

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Copies the lab's table and verdicts from a run's results.md into README.md and docs/lab.md, between
+// `<!-- BEGIN lab-tables:NAME -->` and `<!-- END lab-tables:NAME -->` (summary: table and findings;
+// full: everything from the table to the findings), so no number there is typed by hand. With
+// --fitted it also writes the run's fitted rule file to examples/lab-rules-fitted.json (world 1 only:
+// that file is what the rules-transfer arm applies to other worlds).
+// Usage: node scripts/lab-tables.mjs [RUN_DIR=runs/lab] [--as PREFIX] [--fitted] [--check]
+//   --as PREFIX: fill the blocks PREFIX-summary and PREFIX-full instead (e.g. --as world-2 for runs/lab-world-2).
+//   --check: change nothing; exit 1 if a file would change.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const asAt = args.indexOf("--as");
+const prefix = asAt >= 0 ? args[asAt + 1] : null;
+const run = resolve(args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1)) ?? join(root, "runs", "lab"));
+const check = args.includes("--check");
+
+function fail(message) {
+  process.stderr.write(`lab-tables: ${message}\n`);
+  process.exit(2);
+}
+
+/** The parts of results.md: the main table, and the findings list (with what lies between). */
+export function sections(md) {
+  const lines = md.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("| Arm |"));
+  if (start < 0) return null;
+  let end = start;
+  while (end < lines.length && lines[end].startsWith("|")) end++;
+  const heading = lines.findIndex((l, i) => i > end && /^#+ Findings/.test(l));
+  if (heading < 0) return null;
+  let first = heading + 1;
+  while (first < lines.length && !lines[first].startsWith("- ")) first++;
+  let last = first;
+  while (last < lines.length && lines[last].startsWith("- ")) last++;
+  const findings = lines.slice(first, last);
+  return {
+    summary: [...lines.slice(start, end), "", ...findings].join("\n"),
+    full: lines.slice(start, last).join("\n"),
+  };
+}
+
+/** `text` with each marked block replaced; throws when a block's markers are missing. */
+export function replaceBlocks(text, blocks, file) {
+  let out = text;
+  for (const [name, body] of Object.entries(blocks)) {
+    const begin = `<!-- BEGIN lab-tables:${name} -->`;
+    const end = `<!-- END lab-tables:${name} -->`;
+    const i = out.indexOf(begin);
+    const j = out.indexOf(end);
+    if (i < 0 && j < 0) continue;
+    if (i < 0 || j < i) throw new Error(`${file}: the markers of lab-tables:${name} are not a begin…end pair`);
+    out = `${out.slice(0, i + begin.length)}\n${body}\n${out.slice(j)}`;
+  }
+  return out;
+}
+
+/** The world-1 fit step's rule file of the run (the most recently finished one). */
+function fittedFile(runDir) {
+  const dir = join(runDir, "steps", "lab");
+  const found = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((d) => d.startsWith("fit-rules-") && existsSync(join(dir, d, "step.json")))
+        .map((d) => ({ dir: join(dir, d), m: JSON.parse(readFileSync(join(dir, d, "step.json"), "utf8")) }))
+        .sort((a, b) => b.m.finished.localeCompare(a.m.finished))
+    : [];
+  if (!found.length) fail(`${runDir} has no finished fit step (steps/lab/fit-rules-*)`);
+  const { dir: d, m } = found[0];
+  if (m.inputs.slice.world !== 1) fail(`${d} was fitted on world ${m.inputs.slice.world}; examples/lab-rules-fitted.json is world 1's`);
+  return join(d, m.outputs.rules);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const resultsMd = join(run, "results.md");
+  if (!existsSync(resultsMd)) fail(`${resultsMd} does not exist: run the lab first (npx iit lab)`);
+  const parts = sections(readFileSync(resultsMd, "utf8"));
+  if (!parts) fail(`${resultsMd} has no "| Arm |" table followed by a Findings list`);
+  const blocks = prefix ? { [`${prefix}-summary`]: parts.summary, [`${prefix}-full`]: parts.full } : parts;
+  const writes = [];
+  for (const file of ["README.md", join("docs", "lab.md")]) {
+    const path = join(root, file);
+    const text = readFileSync(path, "utf8");
+    writes.push({ path, text, next: replaceBlocks(text, blocks, file) });
+  }
+  if (args.includes("--fitted")) {
+    const path = join(root, "examples", "lab-rules-fitted.json");
+    writes.push({ path, text: readFileSync(path, "utf8"), next: readFileSync(fittedFile(run), "utf8") });
+  }
+  let changed = 0;
+  for (const w of writes) {
+    if (w.next === w.text) continue;
+    changed++;
+    process.stdout.write(`${check ? "would change" : "updated"} ${w.path}\n`);
+    if (!check) writeFileSync(w.path, w.next);
+  }
+  if (!changed) process.stdout.write("up to date\n");
+  process.exit(check && changed ? 1 : 0);
+}

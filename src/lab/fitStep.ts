@@ -1,0 +1,50 @@
+// The lab's fit step: `iit rules fit --scorer lab` on the world's dev prompts, as a cached step of the
+// experiment. The `rules:lab:fitted` arms (and their ablations) apply the file it writes.
+import { join } from "node:path";
+import { loadModel } from "../model/Model.js";
+import { fitRules } from "../rules/fit/fitRules.js";
+import { labScorer } from "../rules/fit/scorers.js";
+import type { TemplateName } from "../generation/types.js";
+import { writeJsonAtomic } from "../util/atomicWrite.js";
+import { LAB_SOURCES } from "./files.js";
+import { readLabPrompts } from "./steps.js";
+import { makeWorld } from "./world.js";
+
+export const FITTED_RULES_FILE = "rules.json";
+
+export interface LabFitOptions {
+  /** The step's directory: the rule file and the evaluation cache (a rerun after Ctrl-C resumes from it). */
+  dir: string;
+  /** The world step's directory (its dev.jsonl is the only evidence). */
+  worldDir: string;
+  world: number;
+  baseModel: string;
+  evals: number;
+  seed: number;
+  generation: { template: TemplateName; maxTokens: number; parallel: number };
+  threads?: number;
+  signal?: AbortSignal;
+  onEval?: (n: number, total: number) => void;
+}
+
+/** Fits the rule file on dev.jsonl (the lab scorer refuses evaluation creatures) and writes `rules.json`. */
+export async function runLabFit(o: LabFitOptions): Promise<Record<string, unknown>> {
+  const devFile = LAB_SOURCES.dev;
+  const dev = await readLabPrompts(join(o.worldDir, devFile));
+  await using model = await loadModel({ model: o.baseModel, threads: o.threads });
+  const r = await fitRules({
+    model,
+    scorer: labScorer(makeWorld({ seed: o.world }), dev, devFile),
+    ...o.generation,
+    seed: o.seed,
+    maxEvals: o.evals,
+    cache: join(o.dir, "fit-cache.jsonl"),
+    // The name and source examples/lab-rules-fitted.json carries: world 1's step writes that file byte for byte.
+    name: "lab-fitted",
+    devSource: devFile,
+    signal: o.signal,
+    onEval: ({ n, maxEvals }) => o.onEval?.(n, maxEvals),
+  });
+  await writeJsonAtomic(join(o.dir, FITTED_RULES_FILE), r.spec);
+  return { dev: r.score, base: r.base, evals: r.evals, cached: r.cached, stopped: r.stopped, fit_seconds: r.seconds, tokens: r.candidates.map((c) => c.text) };
+}
