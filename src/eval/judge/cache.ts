@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { open, readFile, type FileHandle } from "node:fs/promises";
 import { JudgeError } from "../../errors.js";
-import { writeFailure } from "../../util/writeErrors.js";
+import { AppendLog } from "../../util/appendLog.js";
 import type { JudgeOutcome } from "./parse.js";
 
 /** What identifies one judgement: the same key means the same prompt to the same judge. */
@@ -38,9 +36,7 @@ interface Entry {
  */
 export class JudgeCache {
   private readonly entries = new Map<string, Entry>();
-  private handle?: FileHandle;
-  private chain: Promise<unknown> = Promise.resolve();
-  private needsNewline = false;
+  private log?: AppendLog;
   skippedLines = 0;
 
   private constructor(readonly path: string | null) {}
@@ -48,29 +44,20 @@ export class JudgeCache {
   /** Opens (or creates) the cache file; `null` keeps judgements in memory only. */
   static async open(path: string | null): Promise<JudgeCache> {
     const c = new JudgeCache(path);
-    if (path && existsSync(path)) {
-      const text = await readFile(path, "utf8");
-      for (const line of text.split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          const e = JSON.parse(line) as Entry;
-          if (typeof e.key === "string") c.entries.set(e.key, e);
-          else c.skippedLines++;
-        } catch {
-          c.skippedLines++;
-        }
-      }
-      c.needsNewline = text.length > 0 && !text.endsWith("\n");
-    }
-    if (path) {
-      try {
-        c.handle = await open(path, "a");
-      } catch (cause) {
-        throw new JudgeError("JUDGE_CACHE_UNWRITABLE", `cannot open the judge cache ${path}: ${(cause as Error).message}`, {
+    if (!path) return c;
+    const { log, records, skipped } = await AppendLog.open(
+      path,
+      (cause) =>
+        new JudgeError("JUDGE_CACHE_UNWRITABLE", `cannot open the judge cache ${path}: ${(cause as Error).message}`, {
           cause,
           suggestion: "check the directory exists and is writable, or pass --cache elsewhere",
-        });
-      }
+        }),
+    );
+    c.log = log;
+    c.skippedLines = skipped;
+    for (const e of records as Entry[]) {
+      if (typeof e?.key === "string") c.entries.set(e.key, e);
+      else c.skippedLines++;
     }
     return c;
   }
@@ -97,27 +84,10 @@ export class JudgeCache {
       time: new Date().toISOString(),
     };
     this.entries.set(key, e);
-    const h = this.handle;
-    if (!h) return;
-    const line = (this.needsNewline ? "\n" : "") + JSON.stringify(e) + "\n";
-    this.needsNewline = false;
-    // Synced, and typed on failure (a full disk); a torn line is skipped on reading, and the next line starts fresh.
-    const write = this.chain.then(async () => {
-      try {
-        await h.appendFile(line);
-        await h.datasync();
-      } catch (err) {
-        this.needsNewline = true;
-        throw writeFailure(err, this.path!, Buffer.byteLength(line));
-      }
-    });
-    this.chain = write.catch(() => undefined);
-    await write;
+    await this.log?.append(e);
   }
 
   async close(): Promise<void> {
-    await this.chain;
-    await this.handle?.close();
-    this.handle = undefined;
+    await this.log?.close();
   }
 }

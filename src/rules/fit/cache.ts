@@ -1,9 +1,8 @@
 // Every finished evaluation of a rule spec, one JSON line each, appended the moment it is scored: a rerun
 // or a resume after Ctrl-C replays the search and pays nothing for the evaluations already done.
-import { existsSync } from "node:fs";
-import { open, readFile, type FileHandle } from "node:fs/promises";
 import { hashJson } from "../../experiment/hash.js";
 import { RuleFitError } from "../../errors.js";
+import { AppendLog } from "../../util/appendLog.js";
 import type { RuleScore } from "./scorers.js";
 
 /** What makes two evaluations the same: the spec, the model's bytes, the dev set, the scorer and the generation. */
@@ -25,8 +24,7 @@ export interface CachedEval extends RuleScore {
 
 export class EvalCache {
   private readonly entries = new Map<string, CachedEval>();
-  private handle?: FileHandle;
-  private needsNewline = false;
+  private log?: AppendLog;
 
   private constructor(readonly path: string | null) {}
 
@@ -34,25 +32,17 @@ export class EvalCache {
   static async open(path: string | null): Promise<EvalCache> {
     const c = new EvalCache(path);
     if (!path) return c;
-    if (existsSync(path)) {
-      const text = await readFile(path, "utf8");
-      for (const line of text.split("\n")) {
-        try {
-          const e = JSON.parse(line) as CachedEval;
-          if (typeof e.key === "string" && typeof e.score === "number") c.entries.set(e.key, e);
-        } catch {
-          // an empty or torn line
-        }
-      }
-      c.needsNewline = text.length > 0 && !text.endsWith("\n");
-    }
-    try {
-      c.handle = await open(path, "a");
-    } catch (cause) {
-      throw new RuleFitError("FIT_CACHE_UNWRITABLE", `cannot open the fit cache ${path}: ${(cause as Error).message}`, {
-        cause,
-        suggestion: "check the directory exists and is writable, or pass --cache elsewhere",
-      });
+    const { log, records } = await AppendLog.open(
+      path,
+      (cause) =>
+        new RuleFitError("FIT_CACHE_UNWRITABLE", `cannot open the fit cache ${path}: ${(cause as Error).message}`, {
+          cause,
+          suggestion: "check the directory exists and is writable, or pass --cache elsewhere",
+        }),
+    );
+    c.log = log;
+    for (const e of records as CachedEval[]) {
+      if (typeof e?.key === "string" && typeof e.score === "number") c.entries.set(e.key, e);
     }
     return c;
   }
@@ -67,14 +57,10 @@ export class EvalCache {
 
   async put(e: CachedEval): Promise<void> {
     this.entries.set(e.key, e);
-    if (!this.handle) return;
-    const line = (this.needsNewline ? "\n" : "") + JSON.stringify(e) + "\n";
-    this.needsNewline = false;
-    await this.handle.appendFile(line);
+    await this.log?.append(e);
   }
 
   async close(): Promise<void> {
-    await this.handle?.close();
-    this.handle = undefined;
+    await this.log?.close();
   }
 }
