@@ -23,7 +23,9 @@ const srcDir = join(root, "native", "llama.cpp");
 const BACKENDS = { cpu: [], cuda: ["-DGGML_CUDA=ON"], metal: ["-DGGML_METAL=ON"], vulkan: ["-DGGML_VULKAN=ON"] };
 const backend = (process.env.IIT_GPU || "cpu").toLowerCase();
 if (!(backend in BACKENDS)) {
-  console.error(`[iit] IIT_GPU=${process.env.IIT_GPU} is not a backend; use one of ${Object.keys(BACKENDS).join(", ")}`);
+  console.error(
+    `[iit] IIT_GPU=${process.env.IIT_GPU} is not a backend; use one of ${Object.keys(BACKENDS).join(", ")}`,
+  );
   process.exit(1);
 }
 // Same folder rule as variantDir() in src/bindings/loadAddon.ts.
@@ -33,7 +35,8 @@ const stampPath = join(buildDir, "Release", "iit.stamp");
 const cmakeFlags = [...BACKENDS[backend], ...(process.env.IIT_CMAKE_ARGS || "").split(/\s+/).filter(Boolean)];
 
 const log = (msg) => console.error(`[iit] ${msg}`);
-const git = (args, opts = {}) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], ...opts }).trim();
+const git = (args, opts = {}) =>
+  execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], ...opts }).trim();
 
 function listFiles(dir, keep) {
   const out = [];
@@ -62,14 +65,21 @@ if (!existsSync(bundle)) {
 }
 const bundleHead = git(["bundle", "list-heads", bundle]).split("\n")[0].split(" ")[0];
 const patchDir = join(root, "native", "patches");
-const patches = existsSync(patchDir) ? readdirSync(patchDir).filter((f) => f.endsWith(".diff")).sort() : [];
+const patches = existsSync(patchDir)
+  ? readdirSync(patchDir)
+      .filter((f) => f.endsWith(".diff"))
+      .sort()
+  : [];
 const patchHash = createHash("sha256");
 for (const p of patches) patchHash.update(p).update(readFileSync(join(root, "native", "patches", p)));
 const patchId = `${bundleHead} ${patchHash.digest("hex")}`;
 
 const stamp = createHash("sha256");
 stamp.update(patchId).update(JSON.stringify(cmakeFlags)).update(process.version.split(".")[0]);
-for (const f of [join(root, "CMakeLists.txt"), ...listFiles(join(root, "native"), (n) => /\.(c|cc|cpp|h|hpp|txt|cmake)$/.test(n))]) {
+for (const f of [
+  join(root, "CMakeLists.txt"),
+  ...listFiles(join(root, "native"), (n) => /\.(c|cc|cpp|h|hpp|txt|cmake)$/.test(n)),
+]) {
   stamp.update(relative(root, f)).update(readFileSync(f));
 }
 stamp.update(readFileSync(fileURLToPath(import.meta.url)));
@@ -118,8 +128,21 @@ if (stale) {
 const jobs = String(availableParallelism());
 log(`building native addon (backend ${backend}, ${jobs} jobs); the first build takes a few minutes`);
 const cmakeJs = join(packageDir("cmake-js"), "bin", "cmake-js");
-const args = [cmakeJs, "build", "-d", root, "-O", buildDir, "-p", jobs, "-l", "warn",
-  `--CDIIT_LLAMA_SRC=${srcDir}`, "--CDCMAKE_BUILD_TYPE=Release", ...cmakeFlags.map((f) => `--CD${f.replace(/^-D/, "")}`)];
+const args = [
+  cmakeJs,
+  "build",
+  "-d",
+  root,
+  "-O",
+  buildDir,
+  "-p",
+  jobs,
+  "-l",
+  "warn",
+  `--CDIIT_LLAMA_SRC=${srcDir}`,
+  "--CDCMAKE_BUILD_TYPE=Release",
+  ...cmakeFlags.map((f) => `--CD${f.replace(/^-D/, "")}`),
+];
 // stderr is shown as it comes and kept, to name the package behind a "could not find" of CMake's.
 const { code, stderr } = await new Promise((resolve, reject) => {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], cwd: root });

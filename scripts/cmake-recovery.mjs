@@ -35,7 +35,12 @@ export function clearConfigure(buildDir) {
 }
 
 // FindVulkan's "missing:" names -> Debian packages (Debian 12 names; Ubuntu's are the same).
-const VULKAN_PARTS = { Vulkan_LIBRARY: "libvulkan-dev", Vulkan_INCLUDE_DIR: "libvulkan-dev", glslc: "glslc", glslangValidator: "glslang-tools" };
+const VULKAN_PARTS = {
+  Vulkan_LIBRARY: "libvulkan-dev",
+  Vulkan_INCLUDE_DIR: "libvulkan-dev",
+  glslc: "glslc",
+  glslangValidator: "glslang-tools",
+};
 
 /** The Debian packages CMake's output says are missing, each with what pointed to it; [] when none is recognised. */
 export function missingPackages(output) {
@@ -46,7 +51,8 @@ export function missingPackages(output) {
   for (const m of output.matchAll(/Could NOT find Vulkan \(missing:([^)]*)\)/g)) {
     for (const part of m[1].trim().split(/\s+/)) if (VULKAN_PARTS[part]) add(VULKAN_PARTS[part], `Vulkan ${part}`);
   }
-  if (/"SPIRV-Headers"|SPIRV-HeadersConfig\.cmake|spirv-headers-config\.cmake/.test(output)) add("spirv-headers", "SPIRV-Headers");
+  if (/"SPIRV-Headers"|SPIRV-HeadersConfig\.cmake|spirv-headers-config\.cmake/.test(output))
+    add("spirv-headers", "SPIRV-Headers");
   if (/No CMAKE_CUDA_COMPILER could be found|Could NOT find CUDAToolkit|CUDA Toolkit not found/.test(output)) {
     add("nvidia-cuda-toolkit", "the CUDA compiler nvcc");
   }

@@ -14,7 +14,9 @@ const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
 const asAt = args.indexOf("--as");
 const prefix = asAt >= 0 ? args[asAt + 1] : null;
-const run = resolve(args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1)) ?? join(root, "runs", "lab"));
+const run = resolve(
+  args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1)) ?? join(root, "runs", "lab"),
+);
 const check = args.includes("--check");
 
 function fail(message) {
@@ -68,7 +70,8 @@ function fittedFile(runDir) {
     : [];
   if (!found.length) fail(`${runDir} has no finished fit step (steps/lab/fit-rules-*)`);
   const { dir: d, m } = found[0];
-  if (m.inputs.slice.world !== 1) fail(`${d} was fitted on world ${m.inputs.slice.world}; examples/lab-rules-fitted.json is world 1's`);
+  if (m.inputs.slice.world !== 1)
+    fail(`${d} was fitted on world ${m.inputs.slice.world}; examples/lab-rules-fitted.json is world 1's`);
   return join(d, m.outputs.rules);
 }
 

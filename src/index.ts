@@ -41,7 +41,12 @@ export { HttpJudge, type HttpJudgeOptions } from "./eval/judge/http.js";
 export { LocalJudge, type LocalJudgeOptions } from "./eval/judge/local.js";
 export { pairFiles, type Pair, type Pairing } from "./eval/judge/pairs.js";
 // What a custom JudgeBackend returns, and the helpers that build it from a model's answer.
-export { preferenceFromLogprobs, preferenceFromText, preferenceFromTop, type JudgeOutcome } from "./eval/judge/parse.js";
+export {
+  preferenceFromLogprobs,
+  preferenceFromText,
+  preferenceFromTop,
+  type JudgeOutcome,
+} from "./eval/judge/parse.js";
 export { runJudge, type JudgeSummary, type RunJudgeOptions } from "./eval/judge/runJudge.js";
 export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, type JudgeTemplate } from "./eval/judge/template.js";
 export { startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
@@ -52,7 +57,12 @@ export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult }
 export { embedTexts, cosine, type EmbedOptions } from "./generation/embed.js";
 export { analyzeLengths, type ArmLengths, type Distribution, type LengthsResult } from "./eval/analyses/lengths.js";
 export { rankResponses, type RankingOptions, type RankingResult } from "./eval/analyses/ranking.js";
-export { analyzeSimilarity, type SimilarityOptions, type SimilarityPoint, type SimilarityResult } from "./eval/analyses/similarity.js";
+export {
+  analyzeSimilarity,
+  type SimilarityOptions,
+  type SimilarityPoint,
+  type SimilarityResult,
+} from "./eval/analyses/similarity.js";
 export {
   experimentJsonSchema,
   loadExperimentConfig,
@@ -75,7 +85,13 @@ export {
 } from "./experiment/runExperiment.js";
 export { aggregate as aggregateExperiment } from "./experiment/results.js";
 export type { TrainFn } from "./experiment/runSteps.js";
-export { resultsMarkdown, resultsCsv, type ArmRow, type ResultsTable, type SeedResult } from "./experiment/aggregate.js";
+export {
+  resultsMarkdown,
+  resultsCsv,
+  type ArmRow,
+  type ResultsTable,
+  type SeedResult,
+} from "./experiment/aggregate.js";
 export { buildReport, type ReportOptions, type ReportResult } from "./report/buildReport.js";
 // The lab (docs/lab.md): its world, grader, base pretraining and the whole run.
 export { makeWorld, type World, type Creature, type Task } from "./lab/world.js";
@@ -86,6 +102,21 @@ export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
 export { runLab, type RunLabOptions } from "./lab/runLab.js";
 export type { Finding } from "./lab/results.js";
-export { fetchData, checkDataNames, type FetchDataOptions, type FetchDataResult, type FetchedName, type FetchedFile, type BuiltFile } from "./data/fetch/fetchData.js";
+export {
+  fetchData,
+  checkDataNames,
+  type FetchDataOptions,
+  type FetchDataResult,
+  type FetchedName,
+  type FetchedFile,
+  type BuiltFile,
+} from "./data/fetch/fetchData.js";
 export { dataDir } from "./data/fetch/dataDir.js";
-export { DATA_SOURCES, DATA_NAMES, sourceUrl, type DataName, type DataSource, type SourceFile } from "./data/fetch/sources.js";
+export {
+  DATA_SOURCES,
+  DATA_NAMES,
+  sourceUrl,
+  type DataName,
+  type DataSource,
+  type SourceFile,
+} from "./data/fetch/sources.js";

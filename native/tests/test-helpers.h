@@ -25,7 +25,7 @@ inline void check_impl(bool ok, const char * file, int line, const char * fmt, .
     fprintf(stderr, "\n");
 }
 
-#define CHECK(cond, ...) check_impl((cond), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK(cond, ...)      check_impl((cond), __FILE__, __LINE__, __VA_ARGS__)
 #define CHECK_NEAR(a, b, ...) check_impl(std::fabs((double) (a) - (double) (b)) < 1e-4, __FILE__, __LINE__, __VA_ARGS__)
 
 // what a sampler adds to each id, on an unsorted full-vocabulary array with data[i].id == i
@@ -50,7 +50,8 @@ inline std::vector<float> added_checked(llama_sampler * smpl, int32_t n_vocab, i
     const std::vector<float> a = added(smpl, n_vocab, false);
     const std::vector<float> b = added(smpl, n_vocab, true);
     for (int32_t id = 0; id < n_vocab; ++id) {
-        check_impl(std::fabs(a[id] - b[id]) < 1e-5, __FILE__, line, "direct and mapped paths differ at id %d: %f vs %f", id, a[id], b[id]);
+        check_impl(std::fabs(a[id] - b[id]) < 1e-5, __FILE__, line, "direct and mapped paths differ at id %d: %f vs %f",
+                   id, a[id], b[id]);
     }
     return a;
 }

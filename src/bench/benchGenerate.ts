@@ -42,12 +42,48 @@ export interface BenchGenerateResult {
 }
 
 /** llama-batched-bench at one parallel level: generated tokens per second of its whole (pp + tg) time. */
-function batchedBench(bin: string, model: string, o: { pp: number; tg: number; pl: number; ctx: number; threads: number }): number {
-  const r = spawnSync(bin, ["-m", model, "-c", String(o.ctx), "-b", "2048", "-ub", "512", "-npp", String(o.pp), "-ntg", String(o.tg),
-    "-npl", String(o.pl), "-t", String(o.threads), "-ngl", "0", "-fa", "off", "--output-format", "jsonl"], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `llama-batched-bench exited with ${r.status}: ${r.stderr.slice(-800)}`);
-  const row = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { pl: number; tg: number; t: number }).find((x) => x.pl === o.pl);
-  if (!row) throw new IitError("BENCH_FAILED", `llama-batched-bench printed no result for pl ${o.pl}: ${r.stdout.slice(-400)}`);
+function batchedBench(
+  bin: string,
+  model: string,
+  o: { pp: number; tg: number; pl: number; ctx: number; threads: number },
+): number {
+  const r = spawnSync(
+    bin,
+    [
+      "-m",
+      model,
+      "-c",
+      String(o.ctx),
+      "-b",
+      "2048",
+      "-ub",
+      "512",
+      "-npp",
+      String(o.pp),
+      "-ntg",
+      String(o.tg),
+      "-npl",
+      String(o.pl),
+      "-t",
+      String(o.threads),
+      "-ngl",
+      "0",
+      "-fa",
+      "off",
+      "--output-format",
+      "jsonl",
+    ],
+    { encoding: "utf8", maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0)
+    throw new IitError("BENCH_FAILED", `llama-batched-bench exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  const row = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { pl: number; tg: number; t: number })
+    .find((x) => x.pl === o.pl);
+  if (!row)
+    throw new IitError("BENCH_FAILED", `llama-batched-bench printed no result for pl ${o.pl}: ${r.stdout.slice(-400)}`);
   return (row.pl * row.tg) / row.t;
 }
 
@@ -104,7 +140,14 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
         const rs = await model.generate(prompts, { ...gen, parallel: p, ignoreEos: true });
         return rs.reduce((n, x) => n + x.tokens.length, 0) / ((performance.now() - t0) / 1000);
       };
-      const peerRun = () => batchedBench(bbBin, model.path, { pp: promptTokens.length, tg: maxTokens, pl: p, ctx: contextSize * p, threads: model.threadsFor(p) });
+      const peerRun = () =>
+        batchedBench(bbBin, model.path, {
+          pp: promptTokens.length,
+          tg: maxTokens,
+          pl: p,
+          ctx: contextSize * p,
+          threads: model.threadsFor(p),
+        });
       const [a, b] = await alternate(r, oursRun, peerRun);
       runs.push(a);
       ratios.push(a / b);
@@ -113,9 +156,22 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
     parallel_spread[String(p)] = spread(runs);
     parallel_ratio[String(p)] = spread(ratios);
     const q = parallel_ratio[String(p)];
-    status(`parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${formatSpread(q)}`);
+    status(
+      `parallel ${p}: ${parallel[String(p)].toFixed(1)} tok/s aggregate; vs llama-batched-bench ${formatSpread(q)}`,
+    );
   }
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);
-  return { model: model.path, threads, load: busy.n, n_tokens: nTokens, ours_tps, peer_tps, ratio: ours_tps / peer_tps, parallel, parallel_spread, parallel_ratio };
+  return {
+    model: model.path,
+    threads,
+    load: busy.n,
+    n_tokens: nTokens,
+    ours_tps,
+    peer_tps,
+    ratio: ours_tps / peer_tps,
+    parallel,
+    parallel_spread,
+    parallel_ratio,
+  };
 }

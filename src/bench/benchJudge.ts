@@ -42,11 +42,18 @@ const STORY =
 /** Synthetic AlpacaEval-shaped files: n instructions, two outputs of different lengths each. */
 function syntheticFiles(dir: string, n: number): { outputs: string; reference: string } {
   const rows = (gen: string, f: (i: number) => string) =>
-    Array.from({ length: n }, (_, i) => ({ instruction: `Write a short story for children, number ${i + 1}.`, output: f(i), generator: gen }));
+    Array.from({ length: n }, (_, i) => ({
+      instruction: `Write a short story for children, number ${i + 1}.`,
+      output: f(i),
+      generator: gen,
+    }));
   const outputs = join(dir, "model.json");
   const reference = join(dir, "reference.json");
   writeFileSync(outputs, JSON.stringify(rows("model", (i) => STORY.slice(0, 200 + ((i * 37) % 300)))));
-  writeFileSync(reference, JSON.stringify(rows("reference", (i) => STORY.repeat(2).slice(i % 50, 400 + ((i * 53) % 300)))));
+  writeFileSync(
+    reference,
+    JSON.stringify(rows("reference", (i) => STORY.repeat(2).slice(i % 50, 400 + ((i * 53) % 300)))),
+  );
   return { outputs, reference };
 }
 
@@ -81,7 +88,9 @@ export async function benchJudge(o: BenchJudgeOptions): Promise<BenchJudgeResult
         const h = await runJudge({ ...common, judge });
         http_jps[String(c)] = h.summary.judge_calls / h.summary.seconds;
         http_max_batch[String(c)] = server.engine.maxBatch;
-        status(`HTTP concurrency ${c}: ${http_jps[String(c)].toFixed(2)} judgements/s (batches up to ${server.engine.maxBatch})`);
+        status(
+          `HTTP concurrency ${c}: ${http_jps[String(c)].toFixed(2)} judgements/s (batches up to ${server.engine.maxBatch})`,
+        );
       }
     } finally {
       await server.close();

@@ -36,6 +36,8 @@ export async function benchLab(o: BenchLabOptions) {
     worlds.push({ world, pretrain_seconds: pretrain, lab_seconds: seconds, findings: run.results?.findings ?? [] });
   }
   const ids = [...new Set(worlds.flatMap((w) => w.findings.map((f) => f.id)))];
-  const robust = Object.fromEntries(ids.map((id) => [id, worlds.every((w) => w.findings.find((f) => f.id === id)?.reproduced === true)]));
+  const robust = Object.fromEntries(
+    ids.map((id) => [id, worlds.every((w) => w.findings.find((f) => f.id === id)?.reproduced === true)]),
+  );
   return { worlds, robust, targets: { lab_seconds: 480, pretrain_seconds: 360 } };
 }

@@ -26,7 +26,12 @@ export interface BenchRulesResult {
   peer_tps: number;
 }
 
-const INSTRUCTIONS = ["Give three tips for staying healthy.", "What is the capital of France?", "Write a haiku about rain.", "Explain photosynthesis."];
+const INSTRUCTIONS = [
+  "Give three tips for staying healthy.",
+  "What is the capital of France?",
+  "Write a haiku about rain.",
+  "Explain photosynthesis.",
+];
 
 /**
  * Greedy tokens/s with the hewitt2024 adapter vs no adapter, on the same model and prompts (Tulu
@@ -45,7 +50,8 @@ export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult
   const run = async (withRules: boolean) => {
     let n = 0;
     const t0 = performance.now();
-    for (const p of INSTRUCTIONS) n += (await model.generate(p, { ...gen, ...(withRules ? { rules } : {}) }))[0].tokens.length;
+    for (const p of INSTRUCTIONS)
+      n += (await model.generate(p, { ...gen, ...(withRules ? { rules } : {}) }))[0].tokens.length;
     return n / ((performance.now() - t0) / 1000);
   };
   // Alternate the two so that machine noise falls on both alike; the first pair warms up.
@@ -68,7 +74,12 @@ export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult
       let n = 0;
       let s = 0;
       for (const p of INSTRUCTIONS) {
-        const r = await peer.biasedCompletion(promptTokens(model, p, "tulu"), maxTokens, resolved.tokens, -rules.repetition.penalty);
+        const r = await peer.biasedCompletion(
+          promptTokens(model, p, "tulu"),
+          maxTokens,
+          resolved.tokens,
+          -rules.repetition.penalty,
+        );
         n += r.nTokens;
         s += r.seconds;
       }

@@ -52,9 +52,32 @@ export interface BenchScoreResult {
 
 /** One llama-bench prompt-processing run: tokens/s averaged over its repetitions. */
 function llamaBenchPp(bin: string, model: string, n: number, threads: number, nBatch: number): number {
-  const r = spawnSync(bin, ["-m", model, "-p", String(n), "-n", "0", "-t", String(threads), "-b", String(nBatch), "-ub", String(nBatch),
-    "-r", "3", "-ngl", "0", "-o", "json"], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `llama-bench exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  const r = spawnSync(
+    bin,
+    [
+      "-m",
+      model,
+      "-p",
+      String(n),
+      "-n",
+      "0",
+      "-t",
+      String(threads),
+      "-b",
+      String(nBatch),
+      "-ub",
+      String(nBatch),
+      "-r",
+      "3",
+      "-ngl",
+      "0",
+      "-o",
+      "json",
+    ],
+    { encoding: "utf8", maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0)
+    throw new IitError("BENCH_FAILED", `llama-bench exited with ${r.status}: ${r.stderr.slice(-800)}`);
   const rows = JSON.parse(r.stdout) as { avg_ts: number; n_prompt: number }[];
   const row = rows.find((x) => x.n_prompt === n);
   if (!row) throw new IitError("BENCH_FAILED", `llama-bench printed no pp${n} result: ${r.stdout.slice(0, 400)}`);
@@ -73,7 +96,10 @@ export function perplexityRate(stderr: string, n: number, chunks: number): numbe
   if (!m) throw new IitError("BENCH_FAILED", `llama-perplexity printed no prompt eval time: ${stderr.slice(-800)}`);
   const tokens = Number(m[2]);
   if (tokens !== n * chunks)
-    throw new IitError("BENCH_FAILED", `llama-perplexity evaluated ${tokens} tokens, not ${chunks} chunks of ${n}: is its text long enough?`);
+    throw new IitError(
+      "BENCH_FAILED",
+      `llama-perplexity evaluated ${tokens} tokens, not ${chunks} chunks of ${n}: is its text long enough?`,
+    );
   return (tokens - n) / (Number(m[1]) / 1000);
 }
 
@@ -82,11 +108,42 @@ export function perplexityRate(stderr: string, n: number, chunks: number): numbe
  * time of every chunk, output rows n/2.. of each; its own log_softmax runs outside that timer. Its batch is at
  * most n: a larger one would pack several chunks into one decode, which our scorer never does.
  */
-function perplexityPp(bin: string, model: string, file: string, n: number, chunks: number, threads: number, nBatch: number): number {
+function perplexityPp(
+  bin: string,
+  model: string,
+  file: string,
+  n: number,
+  chunks: number,
+  threads: number,
+  nBatch: number,
+): number {
   const b = String(Math.min(n, nBatch));
-  const r = spawnSync(bin, ["-m", model, "-f", file, "-c", String(n), "-b", b, "-ub", b, "--chunks", String(chunks),
-    "-t", String(threads), "-ngl", "0", "--perf", "-v"], { encoding: "utf8", maxBuffer: 256 << 20 }); // llama_perf's lines print only with -v
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
+  const r = spawnSync(
+    bin,
+    [
+      "-m",
+      model,
+      "-f",
+      file,
+      "-c",
+      String(n),
+      "-b",
+      b,
+      "-ub",
+      b,
+      "--chunks",
+      String(chunks),
+      "-t",
+      String(threads),
+      "-ngl",
+      "0",
+      "--perf",
+      "-v",
+    ],
+    { encoding: "utf8", maxBuffer: 256 << 20 },
+  ); // llama_perf's lines print only with -v
+  if (r.status !== 0)
+    throw new IitError("BENCH_FAILED", `llama-perplexity exited with ${r.status}: ${r.stderr.slice(-800)}`);
   return perplexityRate(r.stderr, n, chunks);
 }
 
@@ -128,9 +185,18 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
   try {
     for (let r = 0; r < rounds; r++) {
       const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3), half: await time(half, 3) });
-      const peer = () => ({ pp: llamaBenchPp(bin, o.model, n, threads, nBatch), ppl: perplexityPp(pplBin, o.model, textFile, n, chunks, threads, nBatch) });
+      const peer = () => ({
+        pp: llamaBenchPp(bin, o.model, n, threads, nBatch),
+        ppl: perplexityPp(pplBin, o.model, textFile, n, chunks, threads, nBatch),
+      });
       const [a, b] = await alternate(r, ours, peer);
-      out.push({ ours_score_tps: a.score, ours_prefill_tps: a.prefill, llama_bench_tps: b.pp, ours_half_tps: a.half, perplexity_tps: b.ppl });
+      out.push({
+        ours_score_tps: a.score,
+        ours_prefill_tps: a.prefill,
+        llama_bench_tps: b.pp,
+        ours_half_tps: a.half,
+        perplexity_tps: b.ppl,
+      });
       status(
         `round ${r + 1}: score ${a.score.toFixed(0)} tok/s, prefill ${a.prefill.toFixed(0)} tok/s, llama-bench pp${n} ${b.pp.toFixed(0)} tok/s; ` +
           `second half scored ${a.half.toFixed(0)} tok/s, llama-perplexity ${b.ppl.toFixed(0)} tok/s`,

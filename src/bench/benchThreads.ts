@@ -50,11 +50,17 @@ export interface BenchThreadsResult {
 function timedCli(args: string[]): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(packageRoot, "dist", "cli", "main.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn(process.execPath, [join(packageRoot, "dist", "cli", "main.js"), ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     p.stderr.on("data", (d) => (stderr += d));
     p.on("error", reject);
-    p.on("close", (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new IitError("BENCH_FAILED", `iit ${args[0]} exited with ${code}: ${stderr.slice(-800)}`))));
+    p.on("close", (code) =>
+      code === 0
+        ? resolve((performance.now() - t0) / 1000)
+        : reject(new IitError("BENCH_FAILED", `iit ${args[0]} exited with ${code}: ${stderr.slice(-800)}`)),
+    );
   });
 }
 
@@ -67,7 +73,11 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
   try {
     const world = makeWorld({ seed: 1 });
     const prompts = o.prompts ?? join(dir, "prompts.jsonl");
-    if (!o.prompts) await writeJsonlAtomic(prompts, labPrompts(world).eval.map((p) => ({ instruction: p.instruction })));
+    if (!o.prompts)
+      await writeJsonlAtomic(
+        prompts,
+        labPrompts(world).eval.map((p) => ({ instruction: p.instruction })),
+      );
     const data = o.data ?? join(dir, "train.jsonl");
     if (!o.data) await writeJsonlAtomic(data, tuningSets(world).instruct);
     const tArgs = (t: string) => (t === "default" ? [] : ["-t", t]);
@@ -76,13 +86,46 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
       generate: (t: string) => {
         const out = join(dir, "out.json");
         rmSync(out, { force: true }); // else the run resumes and skips every prompt
-        return timedCli(["generate", "-m", o.model, "--input", prompts, "--output", out, "-n", "40", "--parallel", "16", ...tArgs(t), "--json"]);
+        return timedCli([
+          "generate",
+          "-m",
+          o.model,
+          "--input",
+          prompts,
+          "--output",
+          out,
+          "-n",
+          "40",
+          "--parallel",
+          "16",
+          ...tArgs(t),
+          "--json",
+        ]);
       },
       train: (t: string) => {
         const out = join(dir, "trained.gguf");
         rmSync(out, { force: true });
-        return timedCli(["train", "-m", o.model, "--data", data, "--mode", "lm", "-o", out, "--epochs", "1", "--lr", "1e-4", "--n-ctx", "256",
-          "--max-examples", String(o.trainExamples ?? 32), ...tArgs(t), "--json"]);
+        return timedCli([
+          "train",
+          "-m",
+          o.model,
+          "--data",
+          data,
+          "--mode",
+          "lm",
+          "-o",
+          out,
+          "--epochs",
+          "1",
+          "--lr",
+          "1e-4",
+          "--n-ctx",
+          "256",
+          "--max-examples",
+          String(o.trainExamples ?? 32),
+          ...tArgs(t),
+          "--json",
+        ]);
       },
     };
     const times = new Map<string, number[]>();
@@ -104,8 +147,11 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
       const [job, threads, n] = key.split("|");
       return { job: job as BenchThreadsCase["job"], threads, load: Number(n), seconds: spread(xs) };
     });
-    const med = (job: string, t: string, n: number) => cases.find((c) => c.job === job && c.threads === t && c.load === n)?.seconds.median ?? NaN;
-    const loaded_default_vs_quiet_1 = Object.fromEntries(["generate", "train"].map((j) => [j, med(j, "default", load) / med(j, "1", 0)]));
+    const med = (job: string, t: string, n: number) =>
+      cases.find((c) => c.job === job && c.threads === t && c.load === n)?.seconds.median ?? NaN;
+    const loaded_default_vs_quiet_1 = Object.fromEntries(
+      ["generate", "train"].map((j) => [j, med(j, "default", load) / med(j, "1", 0)]),
+    );
     return { model: o.model, load, rounds, cases, loaded_default_vs_quiet_1 };
   } finally {
     rmSync(dir, { recursive: true, force: true });

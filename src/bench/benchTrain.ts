@@ -68,7 +68,10 @@ export interface BenchTrainResult {
 }
 
 /** Runs a command under GNU time: wall seconds and peak RSS. */
-async function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakMb: number; stdout: string; stderr: string }> {
+async function timed(
+  cmd: string,
+  args: string[],
+): Promise<{ seconds: number; peakMb: number; stdout: string; stderr: string }> {
   const useTime = existsSync("/usr/bin/time");
   const [exe, argv] = useTime ? ["/usr/bin/time", ["-f", "IIT_PEAK_KB=%M", cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
@@ -102,14 +105,43 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   // (LM mode: every position a target), so both do the same work: equal windows of equal length.
   const all = await readMessagesJsonl(o.data);
   const rows = all.slice(0, o.examples ?? 64);
-  const text = rows.map((r) => r.messages.filter((m) => m.role === "assistant").map((m) => m.content).join("\n")).join("\n\n");
+  const text = rows
+    .map((r) =>
+      r.messages
+        .filter((m) => m.role === "assistant")
+        .map((m) => m.content)
+        .join("\n"),
+    )
+    .join("\n\n");
   const txt = join(dir, "data.txt");
   await writeFile(txt, text);
 
   const finetune = () => {
     status("llama-finetune …");
-    return timed(bin, ["-m", o.model, "-f", txt, "-c", String(nCtx), "-b", String(nCtx), "-ub", String(nCtx), "-t", String(threads),
-      "-ngl", "0", "--epochs", "1", "-fa", "off", "-val-split", "0", "-o", join(dir, "ft.gguf")]);
+    return timed(bin, [
+      "-m",
+      o.model,
+      "-f",
+      txt,
+      "-c",
+      String(nCtx),
+      "-b",
+      String(nCtx),
+      "-ub",
+      String(nCtx),
+      "-t",
+      String(threads),
+      "-ngl",
+      "0",
+      "--epochs",
+      "1",
+      "-fa",
+      "off",
+      "-val-split",
+      "0",
+      "-o",
+      join(dir, "ft.gguf"),
+    ]);
   };
   // It tokenizes the text with BOS and trains on every window of nCtx + 1 tokens at stride nCtx/2.
   let ftWindows: number;
@@ -122,17 +154,49 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   const cli = join(packageRoot, "dist", "cli", "main.js");
   const ours = async (mode: "lm" | "instruction", name: string, freeze = true) => {
     status(`iit train --mode ${mode} …`);
-    const r = await timed(process.execPath, [cli, "train", "-m", o.model, "--data", o.data, "--mode", mode, "-o", join(dir, `${name}.gguf`),
-      "--epochs", "1", "--lr", "1e-5", "--n-ctx", String(nCtx), "--max-examples", String(Math.min(ftWindows, all.length)), "-t", String(threads),
-      ...(freeze ? ["--freeze-embeddings"] : []), "--json"]);
-    const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as { windows: { windows: number } };
-    return { ...r, windows: log.windows.windows, tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second };
+    const r = await timed(process.execPath, [
+      cli,
+      "train",
+      "-m",
+      o.model,
+      "--data",
+      o.data,
+      "--mode",
+      mode,
+      "-o",
+      join(dir, `${name}.gguf`),
+      "--epochs",
+      "1",
+      "--lr",
+      "1e-5",
+      "--n-ctx",
+      String(nCtx),
+      "--max-examples",
+      String(Math.min(ftWindows, all.length)),
+      "-t",
+      String(threads),
+      ...(freeze ? ["--freeze-embeddings"] : []),
+      "--json",
+    ]);
+    const log = JSON.parse(await readFile(join(dir, `${name}.gguf.train.json`), "utf8")) as {
+      windows: { windows: number };
+    };
+    return {
+      ...r,
+      windows: log.windows.windows,
+      tps: (JSON.parse(r.stdout) as { tokens_per_second: number }).tokens_per_second,
+    };
   };
   // Node's own peak RSS (CLI and addon loaded, no model), measured beside ours in every round
   const baseline = async () => (await timed(process.execPath, [cli, "inspect", "--system"])).peakMb;
-  const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>>; nodeMb: number }[] = [];
+  const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>>; nodeMb: number }[] =
+    [];
   for (let r = 0; r < (o.rounds ?? 3); r++) {
-    const [mine, ft] = await alternate(r, async () => ({ lm: await ours("lm", "ours-lm"), nodeMb: await baseline() }), finetune);
+    const [mine, ft] = await alternate(
+      r,
+      async () => ({ lm: await ours("lm", "ours-lm"), nodeMb: await baseline() }),
+      finetune,
+    );
     rounds.push({ ft, ...mine });
   }
   const ftTpsOf = (ft: { seconds: number }) => (ftWindows * nCtx) / ft.seconds;
@@ -150,7 +214,11 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   // checkpoint and the final save included) for the ratio.
   const ftTps = ftTpsOf(ft);
   const oursWall = oursTpsOf(lm);
-  const stats = (tps: number, r: { peakMb: number; seconds: number }): RunStats => ({ tokens_per_second: tps, peak_rss_mb: r.peakMb, seconds: r.seconds });
+  const stats = (tps: number, r: { peakMb: number; seconds: number }): RunStats => ({
+    tokens_per_second: tps,
+    peak_rss_mb: r.peakMb,
+    seconds: r.seconds,
+  });
   return {
     model: o.model,
     n_ctx: nCtx,

@@ -29,8 +29,21 @@ export function ensureLlamaTool(tool: LlamaTool, status: (m: string) => void): s
     if (r.status !== 0) throw new IitError("BENCH_FAILED", `cmake ${args.join(" ")} failed`);
   };
   if (!existsSync(join(dir, "build", "CMakeCache.txt"))) {
-    run(["-S", join(dir, "src"), "-B", join(dir, "build"), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_EXAMPLES=ON", "-DLLAMA_BUILD_COMMON=ON",
-      "-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_CURL=OFF", "-DGGML_OPENMP=OFF", "-DBUILD_SHARED_LIBS=OFF"]);
+    run([
+      "-S",
+      join(dir, "src"),
+      "-B",
+      join(dir, "build"),
+      "-DCMAKE_BUILD_TYPE=Release",
+      "-DLLAMA_BUILD_EXAMPLES=ON",
+      "-DLLAMA_BUILD_COMMON=ON",
+      "-DLLAMA_BUILD_TOOLS=ON",
+      "-DLLAMA_BUILD_TESTS=OFF",
+      "-DLLAMA_BUILD_SERVER=OFF",
+      "-DLLAMA_CURL=OFF",
+      "-DGGML_OPENMP=OFF",
+      "-DBUILD_SHARED_LIBS=OFF",
+    ]);
   }
   run(["--build", join(dir, "build"), "--target", tool, "-j", "2"]);
   return bin;

@@ -17,7 +17,9 @@ export interface BusyLoad extends AsyncDisposable {
 /** The number of busy processes, checked before a bench spends time on anything else. */
 export function checkLoad(n: number): number {
   if (!Number.isInteger(n) || n < 0) {
-    throw new InvalidOptionError("INVALID_OPTION", `--load must be a non-negative integer, got ${n}`, { suggestion: "e.g. --load 1: one busy process beside the measurement" });
+    throw new InvalidOptionError("INVALID_OPTION", `--load must be a non-negative integer, got ${n}`, {
+      suggestion: "e.g. --load 1: one busy process beside the measurement",
+    });
   }
   return n;
 }
@@ -45,7 +47,9 @@ export async function startLoad(n: number): Promise<BusyLoad> {
     n,
     pids: children.map((c) => c.pid!),
     async [Symbol.asyncDispose]() {
-      const exited = children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once("exit", r)));
+      const exited = children
+        .filter((c) => c.exitCode === null && c.signalCode === null)
+        .map((c) => new Promise((r) => c.once("exit", r)));
       killAll();
       await Promise.all(exited);
       process.off("exit", killAll);

@@ -49,7 +49,9 @@ export async function openPeer(modelPath: string, threads: number, contextSize: 
         await completion.generateCompletion(promptTokens as never, {
           maxTokens,
           temperature: 0,
-          onToken: (t) => void (nTokens += t.length),
+          onToken: (t) => {
+            nTokens += t.length;
+          },
           tokenBias: () => {
             const bias = new TokenBias(model.tokenizer);
             for (const b of biases) bias.set(b.id as never, { logit: b.score });

@@ -18,7 +18,11 @@ export const median = (xs: number[]) => spread(xs).median;
 export const formatSpread = (q: Spread) => `${q.min.toFixed(3)} / ${q.median.toFixed(3)} / ${q.max.toFixed(3)}`;
 
 /** One round: ours first in even rounds, the peer first in odd ones, so neither always runs on a warmer machine. */
-export async function alternate<A, B>(round: number, ours: () => Promise<A>, peer: () => B | Promise<B>): Promise<[A, B]> {
+export async function alternate<A, B>(
+  round: number,
+  ours: () => Promise<A>,
+  peer: () => B | Promise<B>,
+): Promise<[A, B]> {
   if (round % 2 === 0) {
     const a = await ours();
     return [a, await peer()];

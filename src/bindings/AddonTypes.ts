@@ -60,8 +60,8 @@ export interface NativeTokenLogprobs {
   top: Float32Array;
 }
 
-export type NativeGenEvent =
-  | ((kind: "token", index: number, token: number) => void) & ((kind: "done", index: number, result: NativeGenResult) => void);
+export type NativeGenEvent = ((kind: "token", index: number, token: number) => void) &
+  ((kind: "done", index: number, result: NativeGenResult) => void);
 
 export interface AddonModel {
   load(
@@ -175,7 +175,15 @@ export interface Addon {
   AddonTrainer: new () => AddonTrainer;
   AddonContext: new (
     model: AddonModel,
-    opts: { nCtx: number; nSeq: number; nBatch: number; nThreads: number; poll: number; kvF32: boolean; loras: { index: number; scale: number }[] },
+    opts: {
+      nCtx: number;
+      nSeq: number;
+      nBatch: number;
+      nThreads: number;
+      poll: number;
+      kvF32: boolean;
+      loras: { index: number; scale: number }[];
+    },
   ) => AddonContext;
   makeModel(opts: MakeModelOptions): Promise<{ path: string; nParams: number }>;
   makeLora(opts: {

@@ -29,7 +29,7 @@ export async function withAbortFlag<T>(
     listeners.push([s, on]);
   };
   listen(signal, 0);
-  parts.forEach((s, i) => listen(s, 1 + i));
+  for (const [i, s] of parts.entries()) listen(s, 1 + i);
   live.add(flag);
   try {
     return await fn(flag);

@@ -41,9 +41,13 @@ export function resolveGpuBackend(backend?: string): GpuBackend {
   const fromEnv = backend === undefined;
   const v = (backend ?? process.env.IIT_GPU ?? "cpu").toLowerCase() || "cpu";
   if ((GPU_BACKENDS as readonly string[]).includes(v)) return v as GpuBackend;
-  throw new InvalidOptionError("INVALID_OPTION", `${fromEnv ? "IIT_GPU" : "gpu"} = ${JSON.stringify(v)} is not a backend of this toolkit`, {
-    suggestion: `use one of ${GPU_BACKENDS.join(", ")}`,
-  });
+  throw new InvalidOptionError(
+    "INVALID_OPTION",
+    `${fromEnv ? "IIT_GPU" : "gpu"} = ${JSON.stringify(v)} is not a backend of this toolkit`,
+    {
+      suggestion: `use one of ${GPU_BACKENDS.join(", ")}`,
+    },
+  );
 }
 
 let cached: { addon: Addon; backend: GpuBackend; path: string } | undefined;
@@ -85,7 +89,11 @@ export function loadAddon(backend?: GpuBackend): Addon {
       {
         suggestion:
           `run \`${buildCommand(want)}\` in ${packageRoot} (needs cmake and a C++17 compiler` +
-          (want === "vulkan" ? ", plus libvulkan-dev and glslc; see docs/gpu.md)" : want === "cuda" ? ", plus the CUDA toolkit)" : ")"),
+          (want === "vulkan"
+            ? ", plus libvulkan-dev and glslc; see docs/gpu.md)"
+            : want === "cuda"
+              ? ", plus the CUDA toolkit)"
+              : ")"),
       },
     );
   }
@@ -93,43 +101,48 @@ export function loadAddon(backend?: GpuBackend): Addon {
     cached = { addon: require(path) as Addon, backend: want, path };
     return cached.addon;
   } catch (e) {
-    throw new NativeBindingLoadError("NATIVE_LOAD_FAILED", `the ${want} native addon ${path} could not be loaded: ${(e as Error).message}`, {
-      cause: e,
-      suggestion: `rebuild it with \`${buildCommand(want)}\` (a build for another Node.js version or missing shared libraries fail this way)`,
-    });
+    throw new NativeBindingLoadError(
+      "NATIVE_LOAD_FAILED",
+      `the ${want} native addon ${path} could not be loaded: ${(e as Error).message}`,
+      {
+        cause: e,
+        suggestion: `rebuild it with \`${buildCommand(want)}\` (a build for another Node.js version or missing shared libraries fail this way)`,
+      },
+    );
   }
 }
 
-const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, options: { cause: unknown }) => IitError> = {
-  NOT_FOUND: ModelLoadError,
-  NOT_GGUF: ModelLoadError,
-  GGUF_CORRUPT: ModelLoadError,
-  GGUF_TRUNCATED: ModelLoadError,
-  GGUF_HPARAMS_INVALID: ModelLoadError,
-  NOT_A_MODEL: ModelLoadError,
-  MODEL_LOAD_FAILED: ModelLoadError,
-  CONTEXT_FAILED: ModelLoadError,
-  MAKE_MODEL_FAILED: ModelLoadError,
-  MAKE_LORA_FAILED: LoraAdapterError,
-  LORA_INVALID: LoraAdapterError,
-  LORA_INCOMPATIBLE: LoraAdapterError,
-  DISPOSED: DisposedError,
-  GENERATION_FAILED: GenerationError,
-  LOGITS_NOT_FINITE: GenerationError,
-  SCORING_FAILED: GenerationError,
-  EMBEDDING_FAILED: GenerationError,
-  INVALID_TOKEN: GenerationError,
-  INVALID_STATE: GenerationError,
-  INVALID_ARGUMENT: InvalidOptionError,
-  RULES_INVALID: SamplerConfigError,
-  INVALID_OPTION: InvalidOptionError,
-  MODEL_NOT_F32: TrainingError,
-  TRAIN_INIT_FAILED: TrainingError,
-  TRAINING_FAILED: TrainingError,
-  SAVE_FAILED: TrainingError,
-  CHECKPOINT_INVALID: TrainingError,
-  DISK_FULL: OutputWriteError,
-};
+const CODE_CLASSES: Record<string, new (code: IitErrorCode, message: string, options: { cause: unknown }) => IitError> =
+  {
+    NOT_FOUND: ModelLoadError,
+    NOT_GGUF: ModelLoadError,
+    GGUF_CORRUPT: ModelLoadError,
+    GGUF_TRUNCATED: ModelLoadError,
+    GGUF_HPARAMS_INVALID: ModelLoadError,
+    NOT_A_MODEL: ModelLoadError,
+    MODEL_LOAD_FAILED: ModelLoadError,
+    CONTEXT_FAILED: ModelLoadError,
+    MAKE_MODEL_FAILED: ModelLoadError,
+    MAKE_LORA_FAILED: LoraAdapterError,
+    LORA_INVALID: LoraAdapterError,
+    LORA_INCOMPATIBLE: LoraAdapterError,
+    DISPOSED: DisposedError,
+    GENERATION_FAILED: GenerationError,
+    LOGITS_NOT_FINITE: GenerationError,
+    SCORING_FAILED: GenerationError,
+    EMBEDDING_FAILED: GenerationError,
+    INVALID_TOKEN: GenerationError,
+    INVALID_STATE: GenerationError,
+    INVALID_ARGUMENT: InvalidOptionError,
+    RULES_INVALID: SamplerConfigError,
+    INVALID_OPTION: InvalidOptionError,
+    MODEL_NOT_F32: TrainingError,
+    TRAIN_INIT_FAILED: TrainingError,
+    TRAINING_FAILED: TrainingError,
+    SAVE_FAILED: TrainingError,
+    CHECKPOINT_INVALID: TrainingError,
+    DISK_FULL: OutputWriteError,
+  };
 
 /** Turns an error thrown by the addon (it carries `code`) into the matching typed error. */
 export function mapNativeError(e: unknown): unknown {

@@ -41,7 +41,10 @@ export class ChatSession {
 
   private get contextSize(): number {
     const m = this.model.meta;
-    return this.o.generation.contextSize ?? Math.min(m.nCtxTrain > 0 ? m.nCtxTrain : D.maxDefaultContext, D.maxDefaultContext);
+    return (
+      this.o.generation.contextSize ??
+      Math.min(m.nCtxTrain > 0 ? m.nCtxTrain : D.maxDefaultContext, D.maxDefaultContext)
+    );
   }
 
   /** `history` plus `user`, with the oldest exchanges dropped until the prompt leaves room for a reply. */
@@ -62,7 +65,11 @@ export class ChatSession {
    * Answers `user`, calling `onText` with each piece of the reply as it is generated. An aborted reply
    * keeps what was shown (it stays in the conversation, as the user saw it).
    */
-  async reply(user: string, onText: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; stopReason: StopReason; dropped: number }> {
+  async reply(
+    user: string,
+    onText: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; stopReason: StopReason; dropped: number }> {
     const { messages, dropped } = this.fit(this.messages, user);
     const stream = new TextStream(this.texts, this.o.generation.stop ?? []);
     let shown = "";
@@ -115,7 +122,8 @@ export class ChatSession {
     const eog = new Set(this.model.meta.eogIds);
     // end-of-generation tokens have no text: they are shown by their vocabulary piece (e.g. "</s>")
     const name = (id: number) => (eog.has(id) ? this.model.tokenPieces()[id] : this.texts.text(id));
-    const named = (ts: { token: number; logprob: number }[]) => ts.map((t) => ({ text: name(t.token), logprob: t.logprob }));
+    const named = (ts: { token: number; logprob: number }[]) =>
+      ts.map((t) => ({ text: name(t.token), logprob: t.logprob }));
     return { without: named(plain.topNext), with: named(ruled.topNext) };
   }
 

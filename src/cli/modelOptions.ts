@@ -3,9 +3,11 @@ import { parseLoraArg, type LoadModelOptions, type LoraSpec } from "../model/opt
 import { collect, intOption } from "./util.js";
 
 /** --threads' help, for every command that has it. */
-export const THREADS_HELP = "CPU threads (default: chosen per operation from the model's size, 1 for tiny models; never above the cores)";
+export const THREADS_HELP =
+  "CPU threads (default: chosen per operation from the model's size, 1 for tiny models; never above the cores)";
 /** --poll's help, for every command that has it. */
-export const POLL_HELP = "ggml's polling level 0..100 for threads waiting for the next decode (default 0: they sleep; llama.cpp's tools use 50)";
+export const POLL_HELP =
+  "ggml's polling level 0..100 for threads waiting for the next decode (default 0: they sleep; llama.cpp's tools use 50)";
 
 /** --model, --lora, --threads, --poll, --gpu-layers: shared by every command that loads a model. */
 export function addModelOptions(cmd: Command, { required = true } = {}): Command {

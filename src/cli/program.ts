@@ -29,7 +29,25 @@ const program = new Command("iit")
   .exitOverride()
   .hook("preAction", (_program, action) => beforeAction(action));
 
-for (const cmd of [generateCommand, inspectCommand, makeModelCommand, makeLoraCommand, mergeCommand, benchCommand, winrateCommand, dataCommand, rulesCommand, judgeCommand, serveCommand, chatCommand, trainCommand, experimentCommand, labCommand, analyzeCommand, reportCommand]) {
+for (const cmd of [
+  generateCommand,
+  inspectCommand,
+  makeModelCommand,
+  makeLoraCommand,
+  mergeCommand,
+  benchCommand,
+  winrateCommand,
+  dataCommand,
+  rulesCommand,
+  judgeCommand,
+  serveCommand,
+  chatCommand,
+  trainCommand,
+  experimentCommand,
+  labCommand,
+  analyzeCommand,
+  reportCommand,
+]) {
   program.addCommand(cmd.exitOverride());
 }
 

@@ -12,7 +12,8 @@ export function printJson(value: unknown): void {
 export function intOption(name: string, range: Range = {}) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === "" || !Number.isInteger(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
+    if (v.trim() === "" || !Number.isInteger(n))
+      throw new InvalidOptionError("INVALID_OPTION", `${name} expects an integer, got "${v}"`);
     return checkInt(n, name, range);
   };
 }
@@ -20,7 +21,11 @@ export function intOption(name: string, range: Range = {}) {
 /** A seed as the user typed it: decimal digits only (1e9 and 0x10 are typos here), then checkSeed's range. */
 export function seedOption(name: string) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v.trim())) throw new InvalidOptionError("INVALID_OPTION", `${name} ${v} is not a seed: seeds are positive 32-bit integers written in decimal digits`);
+    if (!/^\d+$/.test(v.trim()))
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `${name} ${v} is not a seed: seeds are positive 32-bit integers written in decimal digits`,
+      );
     return checkSeed(Number(v), name);
   };
 }
@@ -29,7 +34,8 @@ export function seedOption(name: string) {
 export function floatOption(name: string, range: Range = {}) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === "" || Number.isNaN(n)) throw new InvalidOptionError("INVALID_OPTION", `${name} expects a number, got "${v}"`);
+    if (v.trim() === "" || Number.isNaN(n))
+      throw new InvalidOptionError("INVALID_OPTION", `${name} expects a number, got "${v}"`);
     return checkFloat32(n, name, range);
   };
 }

@@ -37,7 +37,8 @@ export function parseMessagesRow(value: unknown, where: string): MessagesRow {
     const issue = result.error.issues[0];
     const path = issue.path.length > 0 ? `"${issue.path.join(".")}": ` : "";
     throw new DatasetError("DATA_MALFORMED", `${where}: ${path}${issue.message}`, {
-      suggestion: 'each line must be {"id": "...", "messages": [{"role": "user"|"assistant"|"system", "content": "..."}]}',
+      suggestion:
+        'each line must be {"id": "...", "messages": [{"role": "user"|"assistant"|"system", "content": "..."}]}',
     });
   }
   return value as MessagesRow;
@@ -102,7 +103,11 @@ export async function* readTrainingRows(path: string): AsyncGenerator<MessagesRo
     if (text.trim() === "") continue;
     const where = `${path}:${line}`;
     const value = parseJsonLine(text, where);
-    const isText = typeof value === "object" && value !== null && typeof (value as TextRow).text === "string" && !("messages" in value);
+    const isText =
+      typeof value === "object" &&
+      value !== null &&
+      typeof (value as TextRow).text === "string" &&
+      !("messages" in value);
     yield isText ? (value as TextRow) : parseMessagesRow(value, where);
   }
 }

@@ -31,9 +31,13 @@ export async function* readRows(path: string): AsyncGenerator<SourceRow> {
   else if (ext === ".parquet") yield* parquetRows(path);
   else if (ext === ".txt" || ext === ".pgn") yield* textRows(path);
   else {
-    throw new DatasetError("DATA_UNSUPPORTED_FILE", `${path}: cannot tell the file type from "${ext || "(no extension)"}"`, {
-      suggestion: `use one of ${INPUT_EXTENSIONS.join(", ")}`,
-    });
+    throw new DatasetError(
+      "DATA_UNSUPPORTED_FILE",
+      `${path}: cannot tell the file type from "${ext || "(no extension)"}"`,
+      {
+        suggestion: `use one of ${INPUT_EXTENSIONS.join(", ")}`,
+      },
+    );
   }
 }
 
@@ -85,8 +89,27 @@ interface CsvRecord {
 
 // The Hub loads CSV through pandas, which reads these whole-field values as missing (null): the paper's
 // scripts saw them so (e.g. merve/poetry rows "without a name").
-const PANDAS_NA = new Set(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]);
+const PANDAS_NA = new Set([
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+]);
 
 async function* csvRows(path: string): AsyncGenerator<SourceRow> {
   const stream = createReadStream(path);

@@ -90,6 +90,7 @@ export async function computeStats(
     assistant: roleStats(acc.assistant, withTokens),
   };
   if (acc.system.chars.length > 0) stats.system = roleStats(acc.system, withTokens);
-  if (withTokens) stats.tokens = (["user", "assistant", "system"] as const).reduce((s, r) => s + summarize(acc[r].tokens).total, 0);
+  if (withTokens)
+    stats.tokens = (["user", "assistant", "system"] as const).reduce((s, r) => s + summarize(acc[r].tokens).total, 0);
   return stats;
 }

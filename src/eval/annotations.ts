@@ -42,10 +42,14 @@ export async function readAnnotations(path: string): Promise<Annotation[]> {
   try {
     text = stripBom(await readFile(path, "utf8"));
   } catch (cause) {
-    throw new DatasetError("ANNOTATIONS_UNREADABLE", `cannot read annotations file ${path}: ${(cause as Error).message}`, {
-      cause,
-      suggestion: "check the path (an AlpacaEval annotations.json file)",
-    });
+    throw new DatasetError(
+      "ANNOTATIONS_UNREADABLE",
+      `cannot read annotations file ${path}: ${(cause as Error).message}`,
+      {
+        cause,
+        suggestion: "check the path (an AlpacaEval annotations.json file)",
+      },
+    );
   }
   return parseAnnotations(text, path);
 }
@@ -54,9 +58,13 @@ export async function readAnnotations(path: string): Promise<Annotation[]> {
 export function parseAnnotations(text: string, source = "<annotations>"): Annotation[] {
   const data = parseLenient(text, source);
   if (!Array.isArray(data)) {
-    throw new JudgeError("ANNOTATIONS_NOT_ARRAY", `${source}: expected a JSON array of annotation rows, got ${describe(data)}`, {
-      suggestion: "pass AlpacaEval's annotations.json (a list of {instruction, output_1, output_2, preference, ...})",
-    });
+    throw new JudgeError(
+      "ANNOTATIONS_NOT_ARRAY",
+      `${source}: expected a JSON array of annotation rows, got ${describe(data)}`,
+      {
+        suggestion: "pass AlpacaEval's annotations.json (a list of {instruction, output_1, output_2, preference, ...})",
+      },
+    );
   }
   return data.map((row, i) => validateRow(row, i, source));
 }
@@ -69,15 +77,20 @@ function validateRow(row: unknown, i: number, source: string): Annotation {
     const issue = parsed.error.issues[0];
     const field = issue.path.length > 0 ? `field "${issue.path.join(".")}"` : "row";
     throw new JudgeError("ANNOTATIONS_BAD_ROW", `${source}: row ${i}: ${field}: ${issue.message}`, {
-      suggestion: "each row needs string instruction/output_1/generator_1/output_2/generator_2 and a numeric or null preference",
+      suggestion:
+        "each row needs string instruction/output_1/generator_1/output_2/generator_2 and a numeric or null preference",
     });
   }
   const r = parsed.data;
   const p = r.preference ?? null;
   if (p !== null && typeof p !== "number") {
-    throw new JudgeError("ANNOTATIONS_BAD_PREFERENCE", `${source}: row ${i}: preference must be a number or null, got ${describe(p)}`, {
-      suggestion: PREFERENCE_HINT,
-    });
+    throw new JudgeError(
+      "ANNOTATIONS_BAD_PREFERENCE",
+      `${source}: row ${i}: preference must be a number or null, got ${describe(p)}`,
+      {
+        suggestion: PREFERENCE_HINT,
+      },
+    );
   }
   if (p !== null && !Number.isNaN(p) && !isValidPreference(p)) {
     throw new JudgeError("ANNOTATIONS_BAD_PREFERENCE", `${source}: row ${i}: preference ${p} is outside [1, 2]`, {

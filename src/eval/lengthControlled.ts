@@ -52,7 +52,11 @@ export async function lengthControlledWinRate(
   options: LengthControlledOptions = {},
 ): Promise<WinRateSummary & LengthControlledResult> {
   const raw = computeWinRate(annotations);
-  const { glm_preferences: _p, cv_scores: _s, ...lc } = computeLengthControlled(annotations, await readGamedData(options.dataDir), raw.win_rate);
+  const {
+    glm_preferences: _p,
+    cv_scores: _s,
+    ...lc
+  } = computeLengthControlled(annotations, await readGamedData(options.dataDir), raw.win_rate);
   return { ...raw, ...lc };
 }
 
@@ -61,16 +65,26 @@ export async function lengthControlledWinRate(
  * Annotation row g is AlpacaEval instruction g (its difficulty is df_gamed's row g), as AlpacaEval
  * assumes: annotations must be in the AlpacaEval set's order.
  */
-export function computeLengthControlled(annotations: readonly Annotation[], gamed: GamedData, rawWinRate?: number): LengthControlledDetail {
+export function computeLengthControlled(
+  annotations: readonly Annotation[],
+  gamed: GamedData,
+  rawWinRate?: number,
+): LengthControlledDetail {
   const n = annotations.length;
-  const fail = (what: string, suggestion: string) => new JudgeError("LC_NOT_COMPUTABLE", `length-controlled win rate: ${what}`, { suggestion });
+  const fail = (what: string, suggestion: string) =>
+    new JudgeError("LC_NOT_COMPUTABLE", `length-controlled win rate: ${what}`, { suggestion });
   const generators = new Set(annotations.map((a) => a.generator_2));
   if (generators.size !== 1) {
-    throw fail(`needs the annotations of exactly one model (generator_2), got ${generators.size}`, "pass one model's annotations file");
+    throw fail(
+      `needs the annotations of exactly one model (generator_2), got ${generators.size}`,
+      "pass one model's annotations file",
+    );
   }
   const winRate = rawWinRate ?? computeWinRate(annotations).win_rate;
   // AlpacaEval's preference in [0, 1], legacy 0 = draw; null = missing (left out of the fit only).
-  const p = annotations.map((a) => (a.preference === null || Number.isNaN(a.preference) ? null : (a.preference === 0 ? 1.5 : a.preference) - 1));
+  const p = annotations.map((a) =>
+    a.preference === null || Number.isNaN(a.preference) ? null : (a.preference === 0 ? 1.5 : a.preference) - 1,
+  );
 
   if (annotations[0].generator_2 === annotations[0].generator_1) {
     // The baseline against itself: 0.5 by construction (AlpacaEval: preference·0 + 0.5, NaN for missing rows).
@@ -90,7 +104,10 @@ export function computeLengthControlled(annotations: readonly Annotation[], game
   const mean = pairwiseSum(delta) / n;
   const std = Math.sqrt(pairwiseSum(delta.map((v) => (mean - v) ** 2)) / (n - 1));
   if (!(std > 0)) {
-    throw fail(`the length difference output_1 − output_2 does not vary over the ${n} rows`, "it needs at least two rows whose length differences differ");
+    throw fail(
+      `the length difference output_1 − output_2 does not vary over the ${n} rows`,
+      "it needs at least two rows whose length differences differ",
+    );
   }
   const difficulty = annotations.map((_, g) => {
     const d = gamed.difficultyByRow.get(g);
@@ -128,11 +145,12 @@ export function computeLengthControlled(annotations: readonly Annotation[], game
   }));
   const cvScores = CS.map((C, k) => {
     let sum = 0;
-    for (const { train, test } of folds) sum += -logLoss(data, soft, weight, test, fitLiblinearL1Logistic(data, train, C, PATH_SEEDS[k]));
+    for (const { train, test } of folds)
+      sum += -logLoss(data, soft, weight, test, fitLiblinearL1Logistic(data, train, C, PATH_SEEDS[k]));
     return sum;
   });
   let best = 0;
-  cvScores.forEach((s, i) => (s > cvScores[best] ? (best = i) : undefined));
+  for (const [i, s] of cvScores.entries()) if (s > cvScores[best]) best = i;
   const all = x.map((_, i) => i);
   const beta = fitLiblinearL1Logistic(data, all, CS[best], PATH_SEEDS[0]);
 
@@ -150,7 +168,13 @@ export function computeLengthControlled(annotations: readonly Annotation[], game
  * AlpacaEval's scorer (`logloss_continuous`) on one test fold: every row appears twice (its label-1
  * and label-0 copies, whose targets are p and 1 − (1 − p)), each weighted by its sample weight.
  */
-function logLoss(data: SoftRows, soft: readonly number[], weight: readonly number[], test: readonly number[], beta: number[]): number {
+function logLoss(
+  data: SoftRows,
+  soft: readonly number[],
+  weight: readonly number[],
+  test: readonly number[],
+  beta: number[],
+): number {
   const terms: number[] = [];
   const term = (i: number, y: number) => {
     const q = Math.min(Math.max(predictProba(data.x[i], beta), EPS), 1 - EPS);
@@ -166,7 +190,11 @@ function summarise(glm: readonly number[], winRate: number) {
   const mean = pairwiseSum(glm) / n;
   const sem = n < 2 ? Number.NaN : Math.sqrt(pairwiseSum(glm.map((v) => (mean - v) ** 2)) / (n - 1)) / Math.sqrt(n);
   const lc = mean * 100;
-  return { length_controlled_winrate: lc, lc_standard_error: sem * 100, lc_extreme_change: isExtremeChange(winRate, lc) };
+  return {
+    length_controlled_winrate: lc,
+    lc_standard_error: sem * 100,
+    lc_extreme_change: isExtremeChange(winRate, lc),
+  };
 }
 
 /** AlpacaEval's `get_is_extreme_changes` with its defaults (abs_diff 10, rel_diff 4). */

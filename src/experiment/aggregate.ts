@@ -48,7 +48,14 @@ export interface ResultsTable {
   rows: ArmRow[];
 }
 
-export function armRow(arm: string, kind: string, reference: boolean, seeds: number[], per: SeedResult[], missing: string[]): ArmRow {
+export function armRow(
+  arm: string,
+  kind: string,
+  reference: boolean,
+  seeds: number[],
+  per: SeedResult[],
+  missing: string[],
+): ArmRow {
   const fin = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null && Number.isFinite(x));
   return {
     arm,
@@ -77,7 +84,11 @@ export function hasLengthControlled(t: ResultsTable): boolean {
   return t.rows.some((r) => r.lc_win_rate_mean !== undefined);
 }
 
-export function seedResult(seed: number, step: string, m: WinRateSummary & Partial<LengthControlledResult>): SeedResult {
+export function seedResult(
+  seed: number,
+  step: string,
+  m: WinRateSummary & Partial<LengthControlledResult>,
+): SeedResult {
   const f = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     seed,
@@ -89,7 +100,10 @@ export function seedResult(seed: number, step: string, m: WinRateSummary & Parti
     avg_length: m.avg_length,
     ...(m.length_controlled_winrate === undefined
       ? {}
-      : { length_controlled_winrate: m.length_controlled_winrate, lc_standard_error: f(m.lc_standard_error ?? Number.NaN) }),
+      : {
+          length_controlled_winrate: m.length_controlled_winrate,
+          lc_standard_error: f(m.lc_standard_error ?? Number.NaN),
+        }),
   };
 }
 
@@ -102,19 +116,37 @@ export function resultsMarkdown(t: ResultsTable): string {
     `| Arm | Type | Win rate vs ${t.reference} (%) | SE |${lc ? " LC win rate (%) | LC SE |" : ""} Avg length (chars) | Seeds |\n` +
     `| --- | --- | --- | --- |${lc ? " --- | --- |" : ""} --- | --- |`;
   const rate = (r: ArmRow, m: number | null | undefined, s: number | null | undefined) =>
-    r.reference ? "(reference)" : m === null || m === undefined ? "–" : `${num(m, 1)}${s === null || s === undefined ? "" : ` ± ${num(s, 2)}`}`;
+    r.reference
+      ? "(reference)"
+      : m === null || m === undefined
+        ? "–"
+        : `${num(m, 1)}${s === null || s === undefined ? "" : ` ± ${num(s, 2)}`}`;
   const rows = t.rows.map((r) => {
     const missing = r.missing.length ? ` (${r.missing.length} missing)` : "";
-    const lcCells = lc ? ` ${rate(r, r.lc_win_rate_mean, r.lc_win_rate_std)} | ${num(r.lc_standard_error_mean ?? null, 2)} |` : "";
+    const lcCells = lc
+      ? ` ${rate(r, r.lc_win_rate_mean, r.lc_win_rate_std)} | ${num(r.lc_standard_error_mean ?? null, 2)} |`
+      : "";
     return `| ${r.arm} | ${r.kind} | ${rate(r, r.win_rate_mean, r.win_rate_std)} | ${num(r.standard_error_mean, 2)} |${lcCells} ${num(r.avg_length_mean, 0)} | ${r.seeds.length}${missing} |`;
   });
-  const lcNote = lc ? " LC: AlpacaEval 2's length-controlled win rate (its GLM, as its `get_length_controlled_winrate`), same statistics." : "";
+  const lcNote = lc
+    ? " LC: AlpacaEval 2's length-controlled win rate (its GLM, as its `get_length_controlled_winrate`), same statistics."
+    : "";
   const note = `\nMean ± sample std over seeds of the win rate against \`${t.reference}\` of the same seed; SE: mean of AlpacaEval's standard error; judge \`${t.judge}\`${t.both_orders ? ", both orders averaged" : ""}.${lcNote}\n`;
   return [`## ${t.experiment}`, "", head, ...rows, note].join("\n");
 }
 
 export function resultsCsv(t: ResultsTable): string {
-  const base = ["arm", "kind", "reference", "seeds", "win_rate_mean", "win_rate_std", "standard_error_mean", "discrete_win_rate_mean", "avg_length_mean"] as const;
+  const base = [
+    "arm",
+    "kind",
+    "reference",
+    "seeds",
+    "win_rate_mean",
+    "win_rate_std",
+    "standard_error_mean",
+    "discrete_win_rate_mean",
+    "avg_length_mean",
+  ] as const;
   const lc = ["lc_win_rate_mean", "lc_win_rate_std", "lc_standard_error_mean"] as const;
   const cols: (keyof ArmRow)[] = hasLengthControlled(t) ? [...base, ...lc] : [...base];
   const cell = (v: unknown) => {

@@ -65,7 +65,15 @@ export const dataSchema = z
   })
   .strict();
 
-export const ARM_KINDS = ["base", "instruction-tuned", "response-tuned", "single-task", "rules", "lora", "expert"] as const;
+export const ARM_KINDS = [
+  "base",
+  "instruction-tuned",
+  "response-tuned",
+  "single-task",
+  "rules",
+  "lora",
+  "expert",
+] as const;
 export type ArmKind = (typeof ARM_KINDS)[number];
 
 const typeRe = /^(base|instruction-tuned|response-tuned)$|^(single-task|lora|expert):.+$|^rules(:.+)?$/;
@@ -81,7 +89,12 @@ export const armSchema = z
      * base | instruction-tuned | response-tuned | single-task:<dataset> | rules[:preset|file] |
      * lora:<adapter.gguf> | expert:<model.gguf>
      */
-    type: z.string().regex(typeRe, `expected one of base, instruction-tuned, response-tuned, single-task:<dataset>, rules[:preset|file], lora:<file>, expert:<model>`),
+    type: z
+      .string()
+      .regex(
+        typeRe,
+        `expected one of base, instruction-tuned, response-tuned, single-task:<dataset>, rules[:preset|file], lora:<file>, expert:<model>`,
+      ),
     /** Training data (trained arms). */
     data: dataSchema.optional(),
     training: trainingSchema.optional(),
@@ -202,20 +215,42 @@ export const experimentSchema = z
     c.arms.forEach((a, i) => {
       const name = a.name ?? a.type;
       if (names.has(name)) {
-        ctx.addIssue({ code: "custom", path: ["arms", i, "name"], message: `arm name "${name}" is used twice (arms.${names.get(name)} too): give each a unique name` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["arms", i, "name"],
+          message: `arm name "${name}" is used twice (arms.${names.get(name)} too): give each a unique name`,
+        });
       }
       names.set(name, i);
       const kind = armKind(a.type);
       const trained = kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task";
-      if (trained && !a.data) ctx.addIssue({ code: "custom", path: ["arms", i, "data"], message: `a ${kind} arm needs training data: {"path": ...}` });
+      if (trained && !a.data)
+        ctx.addIssue({
+          code: "custom",
+          path: ["arms", i, "data"],
+          message: `a ${kind} arm needs training data: {"path": ...}`,
+        });
       if (!trained && (a.data || a.training)) {
-        ctx.addIssue({ code: "custom", path: ["arms", i, a.data ? "data" : "training"], message: `a ${kind} arm is not trained: remove this field` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["arms", i, a.data ? "data" : "training"],
+          message: `a ${kind} arm is not trained: remove this field`,
+        });
       }
-      if (a.disable && kind !== "rules") ctx.addIssue({ code: "custom", path: ["arms", i, "disable"], message: "only rules arms have rules to disable" });
+      if (a.disable && kind !== "rules")
+        ctx.addIssue({
+          code: "custom",
+          path: ["arms", i, "disable"],
+          message: "only rules arms have rules to disable",
+        });
       if (kind === "single-task") {
         const ds = a.type.slice("single-task:".length);
         if (!a.data?.format && !(DATASET_FORMATS as string[]).includes(ds)) {
-          ctx.addIssue({ code: "custom", path: ["arms", i, "data", "format"], message: `"${ds}" is not a converter name (${DATASET_FORMATS.join(", ")}): set data.format` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["arms", i, "data", "format"],
+            message: `"${ds}" is not a converter name (${DATASET_FORMATS.join(", ")}): set data.format`,
+          });
         }
       }
     });
@@ -223,22 +258,46 @@ export const experimentSchema = z
       const a = c.arms.find((x) => (x.name ?? x.type) === name);
       const kind = a && armKind(a.type);
       if (!a || !(kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task")) {
-        ctx.addIssue({ code: "custom", path: ["analyses", "similarity", "arms", i], message: `"${name}" is not a trained arm (similarity compares a tuned model with its training data)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["analyses", "similarity", "arms", i],
+          message: `"${name}" is not a trained arm (similarity compares a tuned model with its training data)`,
+        });
       }
     });
     if (!c.evaluation.judge && c.evaluation.grader !== "lab") {
-      ctx.addIssue({ code: "custom", path: ["evaluation", "judge"], message: 'give a judge (a GGUF or openai:URL), or grader "lab"' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["evaluation", "judge"],
+        message: 'give a judge (a GGUF or openai:URL), or grader "lab"',
+      });
     }
     if (c.evaluation.lengthControlled && !c.evaluation.judge) {
-      ctx.addIssue({ code: "custom", path: ["evaluation", "lengthControlled"], message: "the length-controlled win rate needs judged annotations: give a judge" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["evaluation", "lengthControlled"],
+        message: "the length-controlled win rate needs judged annotations: give a judge",
+      });
     }
     if (c.evaluation.grader === "lab" && !c.lab) {
       ctx.addIssue({ code: "custom", path: ["lab"], message: 'grader "lab" needs a lab section: {"world": SEED}' });
     }
-    const labPaths = [c.evaluation.instructions, ...c.arms.flatMap((a) => [a.data?.path, a.instructions])].filter((x): x is string => !!x && x.startsWith("lab:"));
+    const labPaths = [c.evaluation.instructions, ...c.arms.flatMap((a) => [a.data?.path, a.instructions])].filter(
+      (x): x is string => !!x && x.startsWith("lab:"),
+    );
     const fitted = c.arms.find((a) => a.type === `rules:${LAB_FITTED_RULES}`);
-    if (fitted && !c.lab) ctx.addIssue({ code: "custom", path: ["lab"], message: `rules:${LAB_FITTED_RULES} fits rules on a lab world's dev prompts: add a lab section {"world": SEED}` });
-    if (labPaths.length && !c.lab) ctx.addIssue({ code: "custom", path: ["lab"], message: `${labPaths[0]} names a lab source: add a lab section {"world": SEED}` });
+    if (fitted && !c.lab)
+      ctx.addIssue({
+        code: "custom",
+        path: ["lab"],
+        message: `rules:${LAB_FITTED_RULES} fits rules on a lab world's dev prompts: add a lab section {"world": SEED}`,
+      });
+    if (labPaths.length && !c.lab)
+      ctx.addIssue({
+        code: "custom",
+        path: ["lab"],
+        message: `${labPaths[0]} names a lab source: add a lab section {"world": SEED}`,
+      });
     if (!names.has(c.evaluation.reference)) {
       ctx.addIssue({
         code: "custom",
@@ -306,7 +365,10 @@ const isPathLike = (s: string) => !/^(hf:|https?:|openai:|lab:)/.test(s);
 const abs = (base: string, p: string) => (isPathLike(p) && !isAbsolute(p) ? resolve(base, p) : p);
 
 /** Validates a config value; every error names the bad field path (`arms.2.type: …`). */
-export function parseExperimentConfig(value: unknown, opts: { source?: string; baseDir?: string } = {}): ExperimentConfig {
+export function parseExperimentConfig(
+  value: unknown,
+  opts: { source?: string; baseDir?: string } = {},
+): ExperimentConfig {
   const r = experimentSchema.safeParse(value);
   const where = opts.source ?? "experiment config";
   if (!r.success) {
@@ -323,7 +385,8 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
     const rawArg = a.type.includes(":") ? a.type.slice(a.type.indexOf(":") + 1) : null;
     let arg = rawArg;
     if (kind === "lora" || kind === "expert") arg = abs(baseDir, rawArg!);
-    if (kind === "rules") arg = rawArg === null ? "hewitt2024" : /[/\\]|\.json$/i.test(rawArg) ? abs(baseDir, rawArg) : rawArg;
+    if (kind === "rules")
+      arg = rawArg === null ? "hewitt2024" : /[/\\]|\.json$/i.test(rawArg) ? abs(baseDir, rawArg) : rawArg;
     const trained = kind === "instruction-tuned" || kind === "response-tuned" || kind === "single-task";
     return {
       name: a.name ?? a.type.replace(/[^A-Za-z0-9._-]+/g, "-"),
@@ -366,7 +429,9 @@ export function parseExperimentConfig(value: unknown, opts: { source?: string; b
       ...ev,
       instructions: abs(baseDir, ev.instructions),
       ...(ev.judge ? { judge: abs(baseDir, ev.judge) } : {}),
-      ...(ev.judgeTemplate === undefined || ev.judgeTemplate === "default" ? {} : { judgeTemplate: abs(baseDir, ev.judgeTemplate) }),
+      ...(ev.judgeTemplate === undefined || ev.judgeTemplate === "default"
+        ? {}
+        : { judgeTemplate: abs(baseDir, ev.judgeTemplate) }),
       bothOrders: ev.bothOrders ?? true,
       judgeSeed: ev.judgeSeed ?? 42,
     },
@@ -390,13 +455,19 @@ export function loadExperimentConfig(path: string): ExperimentConfig {
   try {
     text = stripBom(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new ExperimentError("EXPERIMENT_CONFIG_NOT_FOUND", `cannot read experiment config ${path}: ${(e as Error).message}`);
+    throw new ExperimentError(
+      "EXPERIMENT_CONFIG_NOT_FOUND",
+      `cannot read experiment config ${path}: ${(e as Error).message}`,
+    );
   }
   let value: unknown;
   try {
     value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new ExperimentError("EXPERIMENT_CONFIG_INVALID", `${path}: not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"} (${(e as Error).message})`);
+    throw new ExperimentError(
+      "EXPERIMENT_CONFIG_INVALID",
+      `${path}: not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"} (${(e as Error).message})`,
+    );
   }
   return parseExperimentConfig(value, { source: path });
 }

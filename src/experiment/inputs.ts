@@ -26,8 +26,18 @@ export function checkInputs(toRun: Step[], missing: ReturnType<typeof missingInp
     const paths = [...new Set(absent.map((x) => x.path))];
     throw new ExperimentError(
       "EXPERIMENT_INPUT_MISSING",
-      `${paths.length} input file(s) do not exist: ${paths.map((p) => `${p} (${absent.filter((x) => x.path === p).map((x) => `${x.step} ${x.role}`).join(", ")})`).join("; ")}`,
-      { suggestion: `fix the paths in the config (relative paths resolve against its directory); --dry-run marks them${dataHint(paths)}` },
+      `${paths.length} input file(s) do not exist: ${paths
+        .map(
+          (p) =>
+            `${p} (${absent
+              .filter((x) => x.path === p)
+              .map((x) => `${x.step} ${x.role}`)
+              .join(", ")})`,
+        )
+        .join("; ")}`,
+      {
+        suggestion: `fix the paths in the config (relative paths resolve against its directory); --dry-run marks them${dataHint(paths)}`,
+      },
     );
   }
 }
@@ -35,5 +45,7 @@ export function checkInputs(toRun: Step[], missing: ReturnType<typeof missingInp
 /** "; `iit data get lima gsm8k` downloads …" when some missing files are ones `iit data get` makes. */
 function dataHint(paths: string[]): string {
   const names = [...new Set(paths.map(dataNameFor).filter((n) => n !== undefined))];
-  return names.length ? `; \`iit data get ${names.join(" ")}\` downloads the paper's data into data/ (or IIT_DATA_DIR)` : "";
+  return names.length
+    ? `; \`iit data get ${names.join(" ")}\` downloads the paper's data into data/ (or IIT_DATA_DIR)`
+    : "";
 }

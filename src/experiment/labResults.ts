@@ -3,7 +3,15 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
 import { LAB_FITTED_RULES, SOURCE_TASKS, type LabSource } from "../lab/files.js";
-import { labFindings, labRows, type Finding, type GradedRow, type LabArmInput, type LabRow, type Role } from "../lab/results.js";
+import {
+  labFindings,
+  labRows,
+  type Finding,
+  type GradedRow,
+  type LabArmInput,
+  type LabRow,
+  type Role,
+} from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import type { Step } from "./plan.js";
@@ -48,19 +56,42 @@ export async function labResults(
       const m = manifest(g);
       if (!m) continue;
       const text = await readFile(join(g.dir, m.outputs.grades), "utf8");
-      const rows = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as GradedRow);
+      const rows = text
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as GradedRow);
       const summary = m.result.summary as LabArmInput["seeds"][number]["summary"];
       if (arm.kind === "instruction-tuned") chance = summary.all.chance;
       const train = steps.find((s) => s.kind === "train" && s.arm === arm.name && s.seed === g.seed);
       const tm = train ? manifest(train) : null;
       const curve = tm?.result.curve as CurvePoint[] | undefined;
-      if (curve && g.seed !== null) (curves[arm.name] ??= []).push({ seed: g.seed, best_step: (tm!.result.best_step as number | null) ?? null, points: curve });
-      seeds.push({ seed: g.seed, summary, rows, curve, bestStep: (tm?.result.best_step as number | null | undefined) ?? null });
+      if (curve && g.seed !== null) {
+        curves[arm.name] ??= [];
+        curves[arm.name].push({
+          seed: g.seed,
+          best_step: (tm!.result.best_step as number | null) ?? null,
+          points: curve,
+        });
+      }
+      seeds.push({
+        seed: g.seed,
+        summary,
+        rows,
+        curve,
+        bestStep: (tm?.result.best_step as number | null | undefined) ?? null,
+      });
     }
     const source = arm.data?.path.startsWith("lab:") ? (arm.data.path.slice(4) as LabSource) : null;
-    inputs.push({ arm: arm.name, kind: arm.kind, role: armRole(arm, c.evaluation.reference, fitted), trainedTasks: (source && SOURCE_TASKS[source]) || [], seeds });
+    inputs.push({
+      arm: arm.name,
+      kind: arm.kind,
+      role: armRole(arm, c.evaluation.reference, fitted),
+      trainedTasks: (source && SOURCE_TASKS[source]) || [],
+      seeds,
+    });
   }
-  if (!inputs.some((a) => a.seeds.length)) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", "no grade step has finished");
+  if (!inputs.some((a) => a.seeds.length))
+    throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", "no grade step has finished");
   const rows = labRows(inputs, c.evaluation.reference);
   const findings = labFindings(rows, inputs);
   if (!Number.isFinite(chance)) chance = inputs.find((a) => a.seeds.length)!.seeds[0].summary.all.chance;
@@ -71,7 +102,9 @@ export async function labResults(
 function samples(inputs: LabArmInput[]): LabResults["samples"] {
   const first = inputs.find((a) => a.seeds.length && a.role !== "probe");
   if (!first) return [];
-  const picks = ["colour", "home", "food", "friend", "about"].flatMap((t) => first.seeds[0].rows.filter((r) => r.task === t).slice(0, 2));
+  const picks = ["colour", "home", "food", "friend", "about"].flatMap((t) =>
+    first.seeds[0].rows.filter((r) => r.task === t).slice(0, 2),
+  );
   return picks.map((p, i) => ({
     instruction: p.instruction,
     task: p.task,

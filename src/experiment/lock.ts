@@ -52,7 +52,9 @@ function readInfo(path: string): LockInfo | null {
 }
 
 const holder = (i: LockInfo | null) =>
-  i ? `host ${i.host}, pid ${i.pid}${i.job ? `, Slurm job ${i.job}` : ""}, since ${i.since}` : "a process still writing its lock";
+  i
+    ? `host ${i.host}, pid ${i.pid}${i.job ? `, Slurm job ${i.job}` : ""}, since ${i.since}`
+    : "a process still writing its lock";
 
 /**
  * Takes `<dir>/.lock` for this process. A lock held by a live process on this host fails at once
@@ -64,7 +66,13 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
   const heartbeatMs = o.heartbeatMs ?? staleMs / 6;
   const pollMs = o.pollMs ?? 1000;
   const path = join(dir, LOCK);
-  const me: LockInfo = { host: hostname(), pid: process.pid, job: process.env.SLURM_JOB_ID ?? null, since: new Date().toISOString(), token: randomBytes(8).toString("hex") };
+  const me: LockInfo = {
+    host: hostname(),
+    pid: process.pid,
+    job: process.env.SLURM_JOB_ID ?? null,
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString("hex"),
+  };
   const waitUntil = Date.now() + staleMs + 2 * pollMs;
   let told = false;
   for (;;) {
@@ -95,14 +103,22 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
       continue;
     }
     if ((info && info.host === me.host) || Date.now() > waitUntil) {
-      throw new ExperimentError("EXPERIMENT_STEP_BUSY", `step ${step} is being run by another process (${holder(info)}): ${dir}`, {
-        suggestion: `wait for it to finish (iit experiment status shows Slurm jobs); if that process is gone for good, delete ${path}`,
-      });
+      throw new ExperimentError(
+        "EXPERIMENT_STEP_BUSY",
+        `step ${step} is being run by another process (${holder(info)}): ${dir}`,
+        {
+          suggestion: `wait for it to finish (iit experiment status shows Slurm jobs); if that process is gone for good, delete ${path}`,
+        },
+      );
     }
     if (!told) {
       told = true;
-      const what = info ? `held by ${holder(info)}` : "unreadable (not a lock this toolkit wrote, or one still being written)";
-      o.onWait?.(`waiting up to ${Math.round((waitUntil - Date.now()) / 1000)} s for ${path}: it is ${what}; it is taken over once it is ${Math.round(staleMs / 1000)} s old without a heartbeat`);
+      const what = info
+        ? `held by ${holder(info)}`
+        : "unreadable (not a lock this toolkit wrote, or one still being written)";
+      o.onWait?.(
+        `waiting up to ${Math.round((waitUntil - Date.now()) / 1000)} s for ${path}: it is ${what}; it is taken over once it is ${Math.round(staleMs / 1000)} s old without a heartbeat`,
+      );
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -5,14 +5,33 @@ import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
-import { FileHasher, hashJson } from "./hash.js";
+import { type FileHasher, hashJson } from "./hash.js";
 import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
-export type StepKind = "world" | "fit" | "convert" | "train" | "generate" | "judge" | "grade" | "similarity" | "aggregate";
-export const STEP_KINDS: StepKind[] = ["world", "fit", "convert", "train", "generate", "judge", "grade", "similarity", "aggregate"];
+export type StepKind =
+  | "world"
+  | "fit"
+  | "convert"
+  | "train"
+  | "generate"
+  | "judge"
+  | "grade"
+  | "similarity"
+  | "aggregate";
+export const STEP_KINDS: StepKind[] = [
+  "world",
+  "fit",
+  "convert",
+  "train",
+  "generate",
+  "judge",
+  "grade",
+  "similarity",
+  "aggregate",
+];
 
 /** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
 export interface Step {
@@ -72,7 +91,11 @@ export function trainsLora(arm: Arm): boolean {
 
 /** Training settings with the loss-reduction and clipping defaults filled in: a run trained under other defaults is not reused. */
 function trainingRecipe(t: Arm["training"]): Arm["training"] {
-  return { ...t, lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION, maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM };
+  return {
+    ...t,
+    lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION,
+    maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
+  };
 }
 
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
@@ -96,10 +119,23 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
   const ev = c.evaluation;
   // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
   if (c.lab) {
-    await add({ id: WORLD_STEP, kind: "world", arm: "lab", seed: null, slice: { world: c.lab.world, data: LAB_DATA_VERSION }, files: { base: c.baseModel }, deps: {} });
+    await add({
+      id: WORLD_STEP,
+      kind: "world",
+      arm: "lab",
+      seed: null,
+      slice: { world: c.lab.world, data: LAB_DATA_VERSION },
+      files: { base: c.baseModel },
+      deps: {},
+    });
   }
-  const source = (role: string, spec: string): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } =>
-    isLabSource(spec) ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } } : { files: { [role]: spec }, deps: {}, slice: {} };
+  const source = (
+    role: string,
+    spec: string,
+  ): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } =>
+    isLabSource(spec)
+      ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } }
+      : { files: { [role]: spec }, deps: {}, slice: {} };
 
   for (const arm of c.arms) {
     const gen = resolvedGeneration(arm.generation);
@@ -145,7 +181,12 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         kind: "convert",
         arm: arm.name,
         seed: null,
-        slice: { format: d.format, maxExamples: d.maxExamples ?? null, dropInstructions: d.dropInstructions, ...src.slice },
+        slice: {
+          format: d.format,
+          maxExamples: d.maxExamples ?? null,
+          dropInstructions: d.dropInstructions,
+          ...src.slice,
+        },
         files: src.files,
         deps: src.deps,
       });
@@ -157,7 +198,13 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "train",
           arm: arm.name,
           seed,
-          slice: { baseModel: c.baseModel, mode: trainMode(arm), training: trainingRecipe(arm.training), seed, ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}) },
+          slice: {
+            baseModel: c.baseModel,
+            mode: trainMode(arm),
+            training: trainingRecipe(arm.training),
+            seed,
+            ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}),
+          },
           files: { base: c.baseModel },
           deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
@@ -166,7 +213,10 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           kind: "generate",
           arm: arm.name,
           seed,
-          slice: { ...genSlice, generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) } },
+          slice: {
+            ...genSlice,
+            generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) },
+          },
           files: genFiles,
           deps: { model: train.id, ...genDeps },
         });
@@ -186,7 +236,15 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
       }
       genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
     } else {
-      await add({ id: `${arm.name}/generate`, kind: "generate", arm: arm.name, seed: null, slice: genSlice, files: genFiles, deps: genDeps });
+      await add({
+        id: `${arm.name}/generate`,
+        kind: "generate",
+        arm: arm.name,
+        seed: null,
+        slice: genSlice,
+        files: genFiles,
+        deps: genDeps,
+      });
       genId.set(arm.name, () => `${arm.name}/generate`);
     }
   }
@@ -203,7 +261,10 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     template: ev.judgeTemplate ? "file" : "default",
     ...(ev.judgeTemperature === undefined ? {} : { judgeTemperature: ev.judgeTemperature }),
   };
-  const judgeFiles: Record<string, string> = { judge: ev.judge!, ...(ev.judgeTemplate ? { template: ev.judgeTemplate } : {}) };
+  const judgeFiles: Record<string, string> = {
+    judge: ev.judge!,
+    ...(ev.judgeTemplate ? { template: ev.judgeTemplate } : {}),
+  };
   const judges: string[] = [];
   for (const arm of ev.judge ? c.arms : []) {
     if (arm.name === ref.name) continue;
@@ -238,7 +299,12 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         kind: "grade",
         arm: g.arm,
         seed: g.seed,
-        slice: { grader: "lab", graderVersion: LAB_GRADER_VERSION, instructions: arm.instructions ?? ev.instructions, maxInstructions: ev.maxInstructions ?? null },
+        slice: {
+          grader: "lab",
+          graderVersion: LAB_GRADER_VERSION,
+          instructions: arm.instructions ?? ev.instructions,
+          maxInstructions: ev.maxInstructions ?? null,
+        },
         files: {},
         deps: { outputs: g.id, world: WORLD_STEP },
       });

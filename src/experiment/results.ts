@@ -42,7 +42,11 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
   const withLengthControlled = async (dir: string, annotationsFile: string, metrics: WinRateSummary) => {
     if (!c.evaluation.lengthControlled) return metrics;
     gamed ??= await readGamedData();
-    const { glm_preferences: _g, cv_scores: _s, ...lc } = computeLengthControlled(await readAnnotations(join(dir, annotationsFile)), gamed, metrics.win_rate);
+    const {
+      glm_preferences: _g,
+      cv_scores: _s,
+      ...lc
+    } = computeLengthControlled(await readAnnotations(join(dir, annotationsFile)), gamed, metrics.win_rate);
     return { ...metrics, ...lc };
   };
   const generations: ExperimentResults["generations"] = {};
@@ -63,7 +67,13 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
         missing.push(j.id);
         continue;
       }
-      per.push(seedResult(j.seed!, j.id, await withLengthControlled(j.dir, m.outputs.annotations, m.result.metrics as WinRateSummary)));
+      per.push(
+        seedResult(
+          j.seed!,
+          j.id,
+          await withLengthControlled(j.dir, m.outputs.annotations, m.result.metrics as WinRateSummary),
+        ),
+      );
     }
     const isRef = arm.name === c.evaluation.reference;
     rows.push(armRow(arm.name, armLabel(arm), isRef, isRef ? arm.seeds : per.map((p) => p.seed), per, missing));
@@ -78,24 +88,50 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
     .filter((s) => s.kind === "similarity")
     .flatMap((s) => {
       const m = manifest(s);
-      if (!m && !allowMissing) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${s.id} has not finished`);
-      return m ? [{ arm: s.arm, seed: s.seed!, path: relative(c.output, join(s.dir, m.outputs.similarity)), pearson_r: (m.result.pearson_r as number | null) ?? null }] : [];
+      if (!m && !allowMissing)
+        throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${s.id} has not finished`);
+      return m
+        ? [
+            {
+              arm: s.arm,
+              seed: s.seed!,
+              path: relative(c.output, join(s.dir, m.outputs.similarity)),
+              pearson_r: (m.result.pearson_r as number | null) ?? null,
+            },
+          ]
+        : [];
     });
   const lab = c.evaluation.grader === "lab" ? await labResults(c, steps, manifest) : {};
   return {
     ...lab,
     similarity,
-    table: { experiment: c.name, reference: c.evaluation.reference, judge: c.evaluation.judge ?? c.evaluation.grader ?? "", both_orders: c.evaluation.bothOrders, rows },
+    table: {
+      experiment: c.name,
+      reference: c.evaluation.reference,
+      judge: c.evaluation.judge ?? c.evaluation.grader ?? "",
+      both_orders: c.evaluation.bothOrders,
+      rows,
+    },
     lengths,
     generations,
-    config: { name: c.name, ...(c.description ? { description: c.description } : {}), baseModel: c.baseModel, source: c.source },
+    config: {
+      name: c.name,
+      ...(c.description ? { description: c.description } : {}),
+      baseModel: c.baseModel,
+      source: c.source,
+    },
   };
 }
 
 export async function writeResults(c: ExperimentConfig, r: ExperimentResults): Promise<ResultFiles> {
-  const files = { markdown: join(c.output, "results.md"), csv: join(c.output, "results.csv"), json: join(c.output, "results.json") };
+  const files = {
+    markdown: join(c.output, "results.md"),
+    csv: join(c.output, "results.csv"),
+    json: join(c.output, "results.json"),
+  };
   const md = r.lab
-    ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference) + (c.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
+    ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference) +
+      (c.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
     : resultsMarkdown(r.table);
   await writeTextAtomic(files.markdown, md);
   await writeTextAtomic(files.csv, resultsCsv(r.table));
@@ -110,13 +146,18 @@ export interface ResultFiles {
 }
 
 /** Aggregates and writes `results.md`, `results.csv` and `results.json` into the output directory. */
-export async function aggregateToFiles(c: ExperimentConfig, steps: Step[], allowMissing: boolean): Promise<{ results: ExperimentResults; files: ResultFiles }> {
+export async function aggregateToFiles(
+  c: ExperimentConfig,
+  steps: Step[],
+  allowMissing: boolean,
+): Promise<{ results: ExperimentResults; files: ResultFiles }> {
   const results = await aggregate(c, steps, allowMissing);
   return { results, files: await writeResults(c, results) };
 }
 
 /** The table's Type column: kind, argument (preset or file name) and ablations. */
 function armLabel(a: Arm): string {
-  const arg = a.arg === null ? "" : `:${a.kind === "rules" && !/[/\\]/.test(a.arg) ? a.arg : a.arg.split(/[/\\]/).pop()}`;
+  const arg =
+    a.arg === null ? "" : `:${a.kind === "rules" && !/[/\\]/.test(a.arg) ? a.arg : a.arg.split(/[/\\]/).pop()}`;
   return `${a.kind}${arg}${a.disable.map((d) => ` −${d}`).join("")}`;
 }

@@ -70,7 +70,16 @@ export interface ExperimentRun {
 }
 
 function status(s: Step, st: StepStatus["status"]): StepStatus {
-  return { id: s.id, kind: s.kind, arm: s.arm, seed: s.seed, hash: s.hash, dir: s.dir, status: st, inputs: { slice: s.slice, files: s.files, deps: s.deps } };
+  return {
+    id: s.id,
+    kind: s.kind,
+    arm: s.arm,
+    seed: s.seed,
+    hash: s.hash,
+    dir: s.dir,
+    status: st,
+    inputs: { slice: s.slice, files: s.files, deps: s.deps },
+  };
 }
 
 /**
@@ -82,12 +91,27 @@ function status(s: Step, st: StepStatus["status"]): StepStatus {
 export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions = {}): Promise<ExperimentRun> {
   const hasher = new FileHasher(join(c.output, ".file-hashes.json"));
   const steps = await planExperiment(c, hasher);
-  const run: ExperimentRun = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, aborted: false, steps: [], executed: [], cached: [], failed: [], skipped: [], results: null, files: null };
+  const run: ExperimentRun = {
+    experiment: c.name,
+    output: c.output,
+    dryRun: !!o.dryRun,
+    aborted: false,
+    steps: [],
+    executed: [],
+    cached: [],
+    failed: [],
+    skipped: [],
+    results: null,
+    files: null,
+  };
   const missing = missingInputs(steps);
   if (o.dryRun) {
     run.steps = steps.map((s) => {
       const m = missing.filter((x) => x.step === s.id);
-      return { ...status(s, isDone(s) ? "done" : "pending"), ...(m.length ? { missing: Object.fromEntries(m.map((x) => [x.role, x.path])) } : {}) };
+      return {
+        ...status(s, isDone(s) ? "done" : "pending"),
+        ...(m.length ? { missing: Object.fromEntries(m.map((x) => [x.role, x.path])) } : {}),
+      };
     });
     return run;
   }
@@ -95,7 +119,10 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
   await makeDirs(c.output);
   await hasher.save();
   const selected = selectSteps(steps, o.only);
-  checkInputs(selected.filter((s) => !isDone(s)), missing);
+  checkInputs(
+    selected.filter((s) => !isDone(s)),
+    missing,
+  );
   const runner = new StepRunner(c, steps, o);
   const done = new Set(steps.filter(isDone).map((s) => s.id));
   const failedOrSkipped = new Set<string>();
@@ -138,9 +165,13 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
           continue;
         }
         if (waiting.length) {
-          throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${s.id} needs ${waiting.join(", ")} to finish first`, {
-            suggestion: `run them first (--only ${waiting[0]}), or copy their step directories here (iit experiment collect --from DIR)`,
-          });
+          throw new ExperimentError(
+            "EXPERIMENT_UPSTREAM_MISSING",
+            `step ${s.id} needs ${waiting.join(", ")} to finish first`,
+            {
+              suggestion: `run them first (--only ${waiting[0]}), or copy their step directories here (iit experiment collect --from DIR)`,
+            },
+          );
         }
       }
       const r = await runner.run(s);
@@ -186,7 +217,10 @@ function selectSteps(steps: Step[], only: string[] | undefined): Step[] {
   const selected = steps.filter((s) => matchesOnly(s, only));
   if (selected.length === 0) {
     throw new ExperimentError("EXPERIMENT_ONLY_NO_MATCH", `--only ${only.join(" ")} matches no step`, {
-      suggestion: `step ids look like ${steps.slice(0, 3).map((s) => s.id).join(", ")}; list them with --dry-run`,
+      suggestion: `step ids look like ${steps
+        .slice(0, 3)
+        .map((s) => s.id)
+        .join(", ")}; list them with --dry-run`,
     });
   }
   return selected;
@@ -223,5 +257,13 @@ export async function collectExperiment(c: ExperimentConfig, o: { from?: string[
   }
   const { results, files } = await aggregateToFiles(c, steps, true);
   const missing = steps.filter((s) => s.kind !== "aggregate" && !isDone(s)).map((s) => s.id);
-  return { experiment: c.name, output: c.output, copied, missing, results, files, complete: existsSync(files.json) && missing.length === 0 };
+  return {
+    experiment: c.name,
+    output: c.output,
+    copied,
+    missing,
+    results,
+    files,
+    complete: existsSync(files.json) && missing.length === 0,
+  };
 }

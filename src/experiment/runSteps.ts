@@ -58,7 +58,12 @@ export async function runWorld(step: Step, ctx: StepContext): Promise<StepOutcom
 }
 
 export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome> {
-  const s = step.slice as { world: number; evals: number; seed: number; generation: { template: TemplateName; maxTokens: number; parallel: number } };
+  const s = step.slice as {
+    world: number;
+    evals: number;
+    seed: number;
+    generation: { template: TemplateName; maxTokens: number; parallel: number };
+  };
   const result = await runLabFit({
     dir: step.dir,
     worldDir: ctx.upstream(WORLD_STEP).dir,
@@ -86,8 +91,18 @@ function stepRules(step: Step, ctx: StepContext): RuleSpec | undefined {
 export async function runConvert(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
   const d = arm.data!;
   const out = join(step.dir, "data.jsonl");
-  const r = await convertDataset({ format: d.format, input: sourcePath(d.path, ctx), output: out, limit: d.maxExamples, dropInstructions: d.dropInstructions, signal: ctx.signal });
-  return { outputs: { data: "data.jsonl" }, result: { examples: r.examples, limit: r.limit, dropInstructions: r.dropInstructions, notes: r.notes } };
+  const r = await convertDataset({
+    format: d.format,
+    input: sourcePath(d.path, ctx),
+    output: out,
+    limit: d.maxExamples,
+    dropInstructions: d.dropInstructions,
+    signal: ctx.signal,
+  });
+  return {
+    outputs: { data: "data.jsonl" },
+    result: { examples: r.examples, limit: r.limit, dropInstructions: r.dropInstructions, notes: r.notes },
+  };
 }
 
 export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<StepOutcome> {
@@ -132,14 +147,20 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     throw new TrainingError("TRAIN_NO_OUTPUT", `step ${step.id}: the trainer finished but wrote no ${opts.output}`);
   }
   const curve = lab ? { curve: lab.curve, best_step: lab.best()?.step ?? null } : {};
-  return { outputs: { [lora ? "adapter" : "model"]: file }, result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...curve } };
+  return {
+    outputs: { [lora ? "adapter" : "model"]: file },
+    result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...curve },
+  };
 }
 
 /** Lab arms: every `evalEvery` steps a snapshot is graded on the dev and eval prompts; the best by dev is kept. */
 async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean) {
   const dir = ctx.upstream(WORLD_STEP).dir;
   const g = step.slice.generation as Resolved;
-  const [dev, ev] = await Promise.all([readLabPrompts(labSourceFile(dir, "lab:dev")), readLabPrompts(labSourceFile(dir, "lab:eval"))]);
+  const [dev, ev] = await Promise.all([
+    readLabPrompts(labSourceFile(dir, "lab:dev")),
+    readLabPrompts(labSourceFile(dir, "lab:eval")),
+  ]);
   const maxEval = ctx.config.evaluation.maxInstructions;
   // The eval curve is drawn on every third evaluation prompt (3 and 5 tasks are coprime: every task,
   // every group); it is recorded, never used to choose. The final evaluation uses every prompt.
@@ -150,7 +171,15 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
     baseModel: ctx.config.baseModel,
     lora,
     threads: ctx.config.threads,
-    generation: { template: g.template, maxTokens: g.maxTokens, temperature: g.temperature, seed: g.seed, stop: g.stop, parallel: g.parallel, ...(g.contextSize === null ? {} : { contextSize: g.contextSize }) },
+    generation: {
+      template: g.template,
+      maxTokens: g.maxTokens,
+      temperature: g.temperature,
+      seed: g.seed,
+      stop: g.stop,
+      parallel: g.parallel,
+      ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
+    },
     bestPath: join(step.dir, "best-snapshot.gguf"),
     patience: arm.training.patience,
   });
@@ -161,8 +190,14 @@ export async function runGrade(step: Step, ctx: StepContext): Promise<StepOutcom
   const out = ctx.upstream(step.deps.outputs);
   const spec = step.slice.instructions as string;
   let prompts = await readLabPrompts(sourcePath(spec, ctx));
-  if (ctx.config.evaluation.maxInstructions !== undefined) prompts = prompts.slice(0, ctx.config.evaluation.maxInstructions);
-  const summary = await gradeFile(makeWorld({ seed: ctx.config.lab!.world }), prompts, join(out.dir, out.outputs.outputs), join(step.dir, "grades.jsonl"));
+  if (ctx.config.evaluation.maxInstructions !== undefined)
+    prompts = prompts.slice(0, ctx.config.evaluation.maxInstructions);
+  const summary = await gradeFile(
+    makeWorld({ seed: ctx.config.lab!.world }),
+    prompts,
+    join(out.dir, out.outputs.outputs),
+    join(step.dir, "grades.jsonl"),
+  );
   return { outputs: { grades: "grades.jsonl" }, result: { summary } };
 }
 
@@ -193,7 +228,11 @@ export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promi
   await using model = await armModel(step, arm, ctx);
   const experts: { model: Model; weight: number }[] = [];
   try {
-    if (arm.kind === "expert") experts.push({ model: await loadModel({ model: arm.arg!, threads: c.threads, gpuLayers: c.gpuLayers }), weight: arm.weight });
+    if (arm.kind === "expert")
+      experts.push({
+        model: await loadModel({ model: arm.arg!, threads: c.threads, gpuLayers: c.gpuLayers }),
+        weight: arm.weight,
+      });
     const sampling: GenerateOptions = {
       template: g.template,
       maxTokens: g.maxTokens,
@@ -227,7 +266,10 @@ export async function runGenerate(step: Step, arm: Arm, ctx: StepContext): Promi
       onProgress: (done, total) => ctx.onProgress?.(done, total, "prompts"),
     });
     if (s.aborted) throw new AbortError();
-    return { outputs: { outputs: "outputs.json" }, result: { generator, total: s.total, tokens: s.tokens, seconds: s.seconds } };
+    return {
+      outputs: { outputs: "outputs.json" },
+      result: { generator, total: s.total, tokens: s.tokens, seconds: s.seconds },
+    };
   } finally {
     for (const e of experts) await e.model.dispose();
   }
@@ -270,7 +312,11 @@ export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Pr
   const sim = ctx.config.analyses.similarity!;
   const out = ctx.upstream(step.deps.outputs);
   const data = ctx.upstream(step.deps.data);
-  await using embedder = await loadModel({ model: sim.embedder, threads: ctx.config.threads, gpuLayers: ctx.config.gpuLayers });
+  await using embedder = await loadModel({
+    model: sim.embedder,
+    threads: ctx.config.threads,
+    gpuLayers: ctx.config.gpuLayers,
+  });
   const r = await analyzeSimilarity(embedder, {
     outputs: join(out.dir, out.outputs.outputs),
     taskData: join(data.dir, data.outputs.data),
@@ -301,6 +347,9 @@ export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> 
       ...(ev.judgeTemperature === undefined ? {} : { temperature: ev.judgeTemperature }),
     },
     load: { threads: c.threads, gpuLayers: c.gpuLayers },
-    local: { ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}), ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}) },
+    local: {
+      ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}),
+      ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}),
+    },
   });
 }

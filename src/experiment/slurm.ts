@@ -63,7 +63,14 @@ export interface SubmitResult {
   output: string;
   dryRun: boolean;
   /** Steps submitted now, with their job ids (dry run: placeholders). */
-  submitted: { step: string; job: string; after: string[]; script: string; log: string; missing?: Record<string, string> }[];
+  submitted: {
+    step: string;
+    job: string;
+    after: string[];
+    script: string;
+    log: string;
+    missing?: Record<string, string>;
+  }[];
   /** Steps left alone: done, or with a live job already. */
   done: string[];
   live: { step: string; job: string; state: StepState }[];
@@ -79,7 +86,8 @@ export const stepFileName = (id: string) => id.replaceAll("/", ".");
 export function resourcesFor(s: Step, table: Record<string, SlurmResources> = {}): SlurmResources {
   const keys = ["default", s.kind, s.arm, `${s.arm}/${s.kind}`, s.id];
   const r: SlurmResources = {};
-  for (const k of keys) if (table[k]) Object.assign(r, Object.fromEntries(Object.entries(table[k]).filter(([, v]) => v !== undefined)));
+  for (const k of keys)
+    if (table[k]) Object.assign(r, Object.fromEntries(Object.entries(table[k]).filter(([, v]) => v !== undefined)));
   return r;
 }
 
@@ -92,8 +100,17 @@ function defaultCommand(): string {
 }
 
 /** The sbatch script of one step: resources as #SBATCH lines, then the step itself. */
-export function sbatchScript(c: ExperimentConfig, s: Step, after: string[], o: { extra?: string[]; cwd?: string } = {}): { script: string; log: string } {
-  if (!c.source) throw new ExperimentError("EXPERIMENT_SLURM_NO_CONFIG_FILE", "submitting to Slurm needs the experiment config as a file (jobs read it)");
+export function sbatchScript(
+  c: ExperimentConfig,
+  s: Step,
+  after: string[],
+  o: { extra?: string[]; cwd?: string } = {},
+): { script: string; log: string } {
+  if (!c.source)
+    throw new ExperimentError(
+      "EXPERIMENT_SLURM_NO_CONFIG_FILE",
+      "submitting to Slurm needs the experiment config as a file (jobs read it)",
+    );
   const r = resourcesFor(s, c.slurm?.resources);
   const log = join(slurmDir(c), "logs", `${stepFileName(s.id)}-%j.log`);
   const flags = [
@@ -153,7 +170,9 @@ async function queryJobs(ids: string[]): Promise<Map<string, { state: string; re
   if (!ids.length) return out;
   let stdout: string;
   try {
-    ({ stdout } = await run("squeue", ["-h", "-t", "all", "-j", ids.join(","), "-o", "%i|%T|%r"], { encoding: "utf8" }));
+    ({ stdout } = await run("squeue", ["-h", "-t", "all", "-j", ids.join(","), "-o", "%i|%T|%r"], {
+      encoding: "utf8",
+    }));
   } catch (e) {
     const err = e as Error & { code?: unknown; stderr?: string };
     if (err.code === "ENOENT") throw slurmMissing("squeue", e);
@@ -167,7 +186,16 @@ async function queryJobs(ids: string[]): Promise<Map<string, { state: string; re
   return out;
 }
 
-const QUEUED = new Set(["PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SUSPENDED", "STOPPED"]);
+const QUEUED = new Set([
+  "PENDING",
+  "CONFIGURING",
+  "REQUEUED",
+  "REQUEUE_HOLD",
+  "REQUEUE_FED",
+  "RESV_DEL_HOLD",
+  "SUSPENDED",
+  "STOPPED",
+]);
 const RUNNING = new Set(["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING"]);
 
 /** Each step's state: its manifest first (done), else its latest job as Slurm reports it. */
@@ -184,7 +212,11 @@ export async function experimentStatus(c: ExperimentConfig, steps?: Step[]): Pro
   const out: StepJobStatus[] = steps.map((s) => {
     const r = current(s);
     const j = r ? jobs.get(r.job) : undefined;
-    const slurm = r ? (j ? `${j.state}${j.reason && j.reason !== "None" ? ` (${j.reason})` : ""}` : "gone from the queue") : null;
+    const slurm = r
+      ? j
+        ? `${j.state}${j.reason && j.reason !== "None" ? ` (${j.reason})` : ""}`
+        : "gone from the queue"
+      : null;
     let state: StepState;
     if (readManifest(s.dir)?.hash === s.hash) state = "done";
     else if (!r) state = "missing";
@@ -206,7 +238,15 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
   const steps = await planExperiment(c, new FileHasher(join(c.output, ".file-hashes.json")));
   const status = await experimentStatus(c, steps);
   const byId = new Map(status.steps.map((s) => [s.id, s]));
-  const result: SubmitResult = { experiment: c.name, output: c.output, dryRun: !!o.dryRun, submitted: [], done: [], live: [], cancelled: [] };
+  const result: SubmitResult = {
+    experiment: c.name,
+    output: c.output,
+    dryRun: !!o.dryRun,
+    submitted: [],
+    done: [],
+    live: [],
+    cancelled: [],
+  };
   const jobOf = new Map<string, string>();
   // Every input of what would be submitted is checked before the first sbatch: a job graph whose step
   // cannot start its work would only fail later, on the cluster. A dry run marks them instead.
@@ -239,7 +279,14 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
       await mkdir(dirname(log), { recursive: true }); // Slurm does not create it: a job fails without its log folder
       await writeTextAtomic(scriptPath, script);
       job = await sbatch(scriptPath, s.id);
-      const record: JobRecord = { step: s.id, hash: s.hash, job, log: log.replace("%j", job), script: scriptPath, submitted: new Date().toISOString() };
+      const record: JobRecord = {
+        step: s.id,
+        hash: s.hash,
+        job,
+        log: log.replace("%j", job),
+        script: scriptPath,
+        submitted: new Date().toISOString(),
+      };
       await writeJsonAtomic(join(slurmDir(c), "jobs", `${stepFileName(s.id)}.json`), record);
     }
     jobOf.set(s.id, job);
@@ -263,8 +310,12 @@ async function sbatch(script: string, step: string): Promise<string> {
   } catch (e) {
     const err = e as Error & { code?: unknown; stderr?: string };
     if (err.code === "ENOENT") throw slurmMissing("sbatch", e);
-    throw new ExperimentError("EXPERIMENT_SLURM_SUBMIT_FAILED", `sbatch rejected step ${step}: ${(err.stderr ?? err.message).trim()}`, {
-      suggestion: `check the resources for this step in the config's "slurm" section; the script is ${script}`,
-    });
+    throw new ExperimentError(
+      "EXPERIMENT_SLURM_SUBMIT_FAILED",
+      `sbatch rejected step ${step}: ${(err.stderr ?? err.message).trim()}`,
+      {
+        suggestion: `check the resources for this step in the config's "slurm" section; the script is ${script}`,
+      },
+    );
   }
 }

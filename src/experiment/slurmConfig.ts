@@ -6,9 +6,14 @@ export const slurmResourcesSchema = z
     /** `--cpus-per-task` (match the config's `threads`). */
     cpus: z.int().min(1).optional(),
     /** GPUs as `--gres=gpu:N`, or a typed request such as `"a100:1"`. */
-    gpus: z.union([z.int().min(0), z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'use a count or "type:count"')]).optional(),
+    gpus: z
+      .union([z.int().min(0), z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'use a count or "type:count"')])
+      .optional(),
     /** `--mem`, e.g. `"32G"`. */
-    mem: z.string().regex(/^\d+[KMGT]?$/i, 'use a size such as "16G" or "4000M"').optional(),
+    mem: z
+      .string()
+      .regex(/^\d+[KMGT]?$/i, 'use a size such as "16G" or "4000M"')
+      .optional(),
     /** `--time`, e.g. `"12:00:00"` or `"1-00:00:00"`. */
     time: z.string().min(1).optional(),
     partition: z.string().min(1).optional(),

@@ -11,7 +11,19 @@ import { lockStepDir } from "./lock.js";
 import type { Step } from "./plan.js";
 import { aggregate } from "./results.js";
 import type { ExperimentEvent, RunExperimentOptions } from "./runExperiment.js";
-import { openExperimentJudge, runConvert, runFit, runGenerate, runGrade, runJudgeStep, runSimilarity, runTrain, runWorld, type StepContext, type StepOutcome } from "./runSteps.js";
+import {
+  openExperimentJudge,
+  runConvert,
+  runFit,
+  runGenerate,
+  runGrade,
+  runJudgeStep,
+  runSimilarity,
+  runTrain,
+  runWorld,
+  type StepContext,
+  type StepOutcome,
+} from "./runSteps.js";
 import { readManifest, type StepManifest } from "./store.js";
 
 export const isDone = (s: Step) => readManifest(s.dir)?.hash === s.hash;
@@ -34,7 +46,8 @@ export class StepRunner {
   private upstream = (id: string) => {
     const s = this.byId.get(id)!;
     const m = readManifest(s.dir);
-    if (!m || m.hash !== s.hash) throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${id} has not finished`);
+    if (!m || m.hash !== s.hash)
+      throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", `step ${id} has not finished`);
     return { dir: s.dir, outputs: m.outputs, result: m.result };
   };
 
@@ -46,7 +59,9 @@ export class StepRunner {
   async run(s: Step): Promise<StepRun> {
     await makeDirs(s.dir);
     // One writer per step directory (Slurm jobs and local runs may share the output).
-    await using _lock = await lockStepDir(s.dir, s.id, { onWait: (message) => this.emit({ type: "step-waiting", step: s.id, message }) });
+    await using _lock = await lockStepDir(s.dir, s.id, {
+      onWait: (message) => this.emit({ type: "step-waiting", step: s.id, message }),
+    });
     if (isDone(s) && s.kind !== "aggregate") return { status: "cached" };
     this.emit({ type: "step-start", step: s.id, kind: s.kind });
     const t0 = performance.now();
@@ -61,7 +76,11 @@ export class StepRunner {
     };
     let outcome: StepOutcome;
     try {
-      outcome = await this.execute(s, this.c.arms.find((a) => a.name === s.arm), ctx);
+      outcome = await this.execute(
+        s,
+        this.c.arms.find((a) => a.name === s.arm),
+        ctx,
+      );
     } catch (error) {
       return { status: "failed", error };
     }
@@ -72,7 +91,13 @@ export class StepRunner {
       arm: s.arm,
       seed: s.seed,
       hash: s.hash,
-      inputs: { slice: s.slice, files: s.files, deps: Object.fromEntries(Object.entries(s.deps).map(([k, id]) => [k, `${id}@${this.byId.get(id)!.hash.slice(0, 12)}`])) },
+      inputs: {
+        slice: s.slice,
+        files: s.files,
+        deps: Object.fromEntries(
+          Object.entries(s.deps).map(([k, id]) => [k, `${id}@${this.byId.get(id)!.hash.slice(0, 12)}`]),
+        ),
+      },
       outputs: outcome.outputs,
       result: outcome.result,
       started,

@@ -20,10 +20,23 @@ export async function embedTexts(model: Model, texts: string[], o: EmbedOptions 
   const train = model.meta.nCtxTrain;
   const nCtx = o.contextSize ?? Math.min(train > 0 ? train : 512, 512);
   checkInt(nCtx, "contextSize", { min: 8 });
-  const seqs = texts.map((t) => (t === "" ? new Int32Array(0) : Int32Array.from(model.tokenize(t, { addSpecial: o.addSpecial ?? true }).slice(0, nCtx))));
+  const seqs = texts.map((t) =>
+    t === ""
+      ? new Int32Array(0)
+      : Int32Array.from(model.tokenize(t, { addSpecial: o.addSpecial ?? true }).slice(0, nCtx)),
+  );
   return withAbortFlag(o.signal, (flag) =>
     callNative(() =>
-      model._native.embed(seqs, { nCtx, nThreads: model.threadsFor(nCtx), poll: model.poll, loras: model.loras.map((l, index) => ({ index, scale: l.scale })) }, flag),
+      model._native.embed(
+        seqs,
+        {
+          nCtx,
+          nThreads: model.threadsFor(nCtx),
+          poll: model.poll,
+          loras: model.loras.map((l, index) => ({ index, scale: l.scale })),
+        },
+        flag,
+      ),
     ),
   );
 }

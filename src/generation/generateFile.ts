@@ -66,7 +66,12 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   });
   const keys = wanted.map((x) => x.key);
   const inInput = new Set(keys);
-  if (!o.force) checkResumeSettings(o.output, existing.filter(([k]) => inInput.has(k)).map(([, r]) => r), o.config);
+  if (!o.force)
+    checkResumeSettings(
+      o.output,
+      existing.filter(([k]) => inInput.has(k)).map(([, r]) => r),
+      o.config,
+    );
   const todo = wanted.filter((x) => !done.has(x.key));
   const generator = o.generator ?? model.name;
   let tokens = 0;
@@ -83,33 +88,36 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   let aborted = false;
   let failure: unknown;
   try {
-    await model.generate(todo.map((x) => x.p), {
-      ...o,
-      signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
-      onResult: (i, r) => {
-        if (r.stopReason === "aborted") return;
-        const { p, key, occurrence } = todo[i];
-        tokens += r.tokens.length;
-        const row: OutputRecord = {
-          instruction: p.instruction,
-          output: r.output,
-          generator,
-          ...(p.dataset ? { dataset: p.dataset } : {}),
-          n_tokens: r.tokens.length,
-          stop_reason: r.stopReason,
-          ...(o.config ? { generator_config: o.config } : {}),
-        };
-        done.set(key, row);
-        if (journalError) return;
-        try {
-          journal.append({ ...row, [JOURNAL_OCCURRENCE]: occurrence });
-        } catch (e) {
-          journalError = e;
-          stop.abort();
-        }
-        o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
+    await model.generate(
+      todo.map((x) => x.p),
+      {
+        ...o,
+        signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
+        onResult: (i, r) => {
+          if (r.stopReason === "aborted") return;
+          const { p, key, occurrence } = todo[i];
+          tokens += r.tokens.length;
+          const row: OutputRecord = {
+            instruction: p.instruction,
+            output: r.output,
+            generator,
+            ...(p.dataset ? { dataset: p.dataset } : {}),
+            n_tokens: r.tokens.length,
+            stop_reason: r.stopReason,
+            ...(o.config ? { generator_config: o.config } : {}),
+          };
+          done.set(key, row);
+          if (journalError) return;
+          try {
+            journal.append({ ...row, [JOURNAL_OCCURRENCE]: occurrence });
+          } catch (e) {
+            journalError = e;
+            stop.abort();
+          }
+          o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
+        },
       },
-    });
+    );
   } catch (e) {
     if ((e as { code?: string }).code !== "ABORTED" || journalError) failure = journalError ?? e;
     else aborted = true;
@@ -124,7 +132,10 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
     } catch (e) {
       failure ??=
         e instanceof IitError && e.code === "DISK_FULL"
-          ? new OutputWriteError(e.code, e.message, { cause: e, suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(o.output)}: the same command, run again with room, folds them in` })
+          ? new OutputWriteError(e.code, e.message, {
+              cause: e,
+              suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(o.output)}: the same command, run again with room, folds them in`,
+            })
           : e;
     }
   } else {

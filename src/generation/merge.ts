@@ -7,7 +7,10 @@ import { rowKeys } from "./rowKeys.js";
  * Joins shard outputs; with the original input, rows follow its order and missing prompts are reported.
  * A missing part is an error (a typo must not pass as an empty shard).
  */
-export async function mergeOutputs(parts: string[], input?: string): Promise<{ rows: OutputRecord[]; missing: string[] }> {
+export async function mergeOutputs(
+  parts: string[],
+  input?: string,
+): Promise<{ rows: OutputRecord[]; missing: string[] }> {
   const all = (await Promise.all(parts.map((p) => readGenerations(p, "part")))).flat();
   if (!input) return { rows: all, missing: [] };
   // Parts in shard order: the k-th row with an instruction answers the k-th prompt with it.

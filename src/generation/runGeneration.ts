@@ -25,16 +25,33 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
   const seed = o.seed ?? d.seed;
   const parallel = o.parallel ?? d.parallel;
   const batchSize = o.batchSize ?? d.batchSize;
-  const contextSize = o.contextSize ?? Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : d.maxDefaultContext, d.maxDefaultContext);
-  check(Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX, `maxTokens must be an integer in [1, ${INT32_MAX}], got ${maxTokens}`);
+  const contextSize =
+    o.contextSize ??
+    Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : d.maxDefaultContext, d.maxDefaultContext);
+  check(
+    Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX,
+    `maxTokens must be an integer in [1, ${INT32_MAX}], got ${maxTokens}`,
+  );
   check(Number.isFinite(temperature) && temperature >= 0, `temperature must be >= 0, got ${temperature}`);
-  check(Number.isInteger(topK) && topK >= 0 && topK <= INT32_MAX, `topK must be an integer in [0, ${INT32_MAX}], got ${topK}`);
+  check(
+    Number.isInteger(topK) && topK >= 0 && topK <= INT32_MAX,
+    `topK must be an integer in [0, ${INT32_MAX}], got ${topK}`,
+  );
   check(topP > 0 && topP <= 1, `topP must be in (0, 1], got ${topP}`);
   check(minP >= 0 && minP < 1, `minP must be in [0, 1), got ${minP}`);
-  check(Number.isInteger(seed) && seed >= 0 && seed <= UINT32_MAX, `seed must be an integer in [0, ${UINT32_MAX}], got ${seed}`);
-  check(Number.isInteger(parallel) && parallel >= 1 && parallel <= 256, `parallel must be an integer in [1, 256], got ${parallel}`);
+  check(
+    Number.isInteger(seed) && seed >= 0 && seed <= UINT32_MAX,
+    `seed must be an integer in [0, ${UINT32_MAX}], got ${seed}`,
+  );
+  check(
+    Number.isInteger(parallel) && parallel >= 1 && parallel <= 256,
+    `parallel must be an integer in [1, 256], got ${parallel}`,
+  );
   check(Number.isInteger(batchSize) && batchSize >= 1, `batchSize must be an integer >= 1, got ${batchSize}`);
-  check(Number.isInteger(contextSize) && contextSize >= 16 && contextSize * parallel <= INT32_MAX, `contextSize must be an integer in [16, ${Math.floor(INT32_MAX / parallel)}], got ${contextSize}`);
+  check(
+    Number.isInteger(contextSize) && contextSize >= 16 && contextSize * parallel <= INT32_MAX,
+    `contextSize must be an integer in [16, ${Math.floor(INT32_MAX / parallel)}], got ${contextSize}`,
+  );
   return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: o.stop ?? [] };
 }
 
@@ -50,7 +67,9 @@ function checkSameVocab(base: Model, expert: Model): void {
     throw new InvalidOptionError(
       "EXPERT_VOCAB_MISMATCH",
       `expert ${expert.path} does not share the vocabulary of ${base.path} (` +
-        (diff < 0 ? `${b.length} vs ${a.length} tokens` : `token ${diff} is ${JSON.stringify(b[diff])} vs ${JSON.stringify(a[diff])}`) +
+        (diff < 0
+          ? `${b.length} vs ${a.length} tokens`
+          : `token ${diff} is ${JSON.stringify(b[diff])} vs ${JSON.stringify(a[diff])}`) +
         ")",
       { suggestion: "use an expert from the same model family (same tokenizer)" },
     );
@@ -59,11 +78,17 @@ function checkSameVocab(base: Model, expert: Model): void {
   sameVocab.get(base)!.add(expert);
 }
 
-export async function runGeneration(model: Model, prompts: PromptInput[], o: GenerateOptions): Promise<GenerationResult[]> {
+export async function runGeneration(
+  model: Model,
+  prompts: PromptInput[],
+  o: GenerateOptions,
+): Promise<GenerationResult[]> {
   const opts = resolveGenerateOptions(model, o);
   if (prompts.length === 0) return [];
   if (o.signal?.aborted) throw new AbortError();
-  const tokenized = prompts.map((p) => Int32Array.from(promptTokens(model, p, o.template ?? GENERATION_DEFAULTS.template)));
+  const tokenized = prompts.map((p) =>
+    Int32Array.from(promptTokens(model, p, o.template ?? GENERATION_DEFAULTS.template)),
+  );
   for (const [i, t] of tokenized.entries()) {
     if (t.length >= opts.contextSize) {
       throw new InvalidOptionError(
@@ -79,7 +104,8 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
   const ctx = model._getContext(key);
   const experts = (o.experts ?? []).map((e) => {
     checkSameVocab(model, e.model);
-    if (!Number.isFinite(e.weight)) throw new InvalidOptionError("INVALID_OPTION", `expert ${e.model.path}: weight must be a number`);
+    if (!Number.isFinite(e.weight))
+      throw new InvalidOptionError("INVALID_OPTION", `expert ${e.model.path}: weight must be a number`);
     return { context: e.model._getContext(key), weight: e.weight };
   });
 
@@ -92,7 +118,10 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
   });
   const lpTop = o.logprobs ?? 0;
   if (!Number.isInteger(lpTop) || lpTop < 0 || lpTop > model.meta.nVocab) {
-    throw new InvalidOptionError("INVALID_OPTION", `logprobs must be an integer in [0, ${model.meta.nVocab}], got ${lpTop}`);
+    throw new InvalidOptionError(
+      "INVALID_OPTION",
+      `logprobs must be an integer in [0, ${model.meta.nVocab}], got ${lpTop}`,
+    );
   }
   const onEvent =
     o.onToken || o.onResult || o.onLogprobs
@@ -106,26 +135,36 @@ export async function runGeneration(model: Model, prompts: PromptInput[], o: Gen
           } else o.onResult?.(index, toResult(index, payload as NativeGenResult));
         }
       : null;
-  return withAbortFlag(o.signal, async (abortFlag) => {
-    const results = await callNative(() =>
-      ctx.generate(
-        Array.from(tokenized),
-        {
-          ...(o.rules ? { rules: resolveRules(model, o.rules).native } : {}),
-          ...(experts.length ? { experts } : {}),
-          maxTokens: opts.maxTokens,
-          parallel,
-          stream: !!o.onToken,
-          ...(o.onLogprobs ? { logprobs: lpTop } : {}),
-          ignoreEos: o.ignoreEos ?? false,
-          stop: opts.stop,
-          sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, minP: opts.minP, seed: opts.seed },
-        },
-        onEvent,
-        abortFlag,
-      ),
-    );
-    if (o.signal?.aborted) throw new AbortError();
-    return results.map((r, i) => toResult(i, r));
-  }, o.promptSignals?.slice(0, prompts.length));
+  return withAbortFlag(
+    o.signal,
+    async (abortFlag) => {
+      const results = await callNative(() =>
+        ctx.generate(
+          Array.from(tokenized),
+          {
+            ...(o.rules ? { rules: resolveRules(model, o.rules).native } : {}),
+            ...(experts.length ? { experts } : {}),
+            maxTokens: opts.maxTokens,
+            parallel,
+            stream: !!o.onToken,
+            ...(o.onLogprobs ? { logprobs: lpTop } : {}),
+            ignoreEos: o.ignoreEos ?? false,
+            stop: opts.stop,
+            sampling: {
+              temperature: opts.temperature,
+              topK: opts.topK,
+              topP: opts.topP,
+              minP: opts.minP,
+              seed: opts.seed,
+            },
+          },
+          onEvent,
+          abortFlag,
+        ),
+      );
+      if (o.signal?.aborted) throw new AbortError();
+      return results.map((r, i) => toResult(i, r));
+    },
+    o.promptSignals?.slice(0, prompts.length),
+  );
 }

@@ -19,7 +19,8 @@ const where = (p: string): string => {
 const local = (v: unknown) => (typeof v === "string" && !/^(hf:|https?:\/\/)/.test(v) ? where(v) : v);
 /** Paths compare by where they point, so `./m.gguf`, `/abs/m.gguf` and a link to it are the same setting. */
 const canon = (k: string, v: unknown): string =>
-  JSON.stringify(v, (key, x) => (key === "model" || key === "path" || (key === "" && k === "model") ? local(x) : x)) ?? "null";
+  JSON.stringify(v, (key, x) => (key === "model" || key === "path" || (key === "" && k === "model") ? local(x) : x)) ??
+  "null";
 
 /** The settings (by flag) in which `then` differs from `now`. */
 export function changedSettings(then: Record<string, unknown>, now: Record<string, unknown>): string[] {
@@ -33,7 +34,11 @@ export function changedSettings(then: Record<string, unknown>, now: Record<strin
  * A resume reuses rows made earlier; they must have been made with the settings of this run, or the file
  * would mix two experiments silently. Rows without a recorded generator_config are taken as they are.
  */
-export function checkResumeSettings(output: string, reused: OutputRecord[], config: Record<string, unknown> | undefined): void {
+export function checkResumeSettings(
+  output: string,
+  reused: OutputRecord[],
+  config: Record<string, unknown> | undefined,
+): void {
   if (!config) return;
   for (const r of reused) {
     const diff = r.generator_config ? changedSettings(r.generator_config, config) : [];
@@ -41,7 +46,9 @@ export function checkResumeSettings(output: string, reused: OutputRecord[], conf
       throw new InvalidOptionError(
         "RESUME_SETTINGS_CHANGED",
         `${output} holds rows made with other settings (${diff.join("; ")}), e.g. for ${JSON.stringify(r.instruction.slice(0, 60))}`,
-        { suggestion: "write to a new --output, or pass --force to keep those rows and generate only the missing ones" },
+        {
+          suggestion: "write to a new --output, or pass --force to keep those rows and generate only the missing ones",
+        },
       );
     }
   }

@@ -28,9 +28,13 @@ export function promptTokens(model: Model, p: PromptInput, template: TemplateNam
       return model.tokenize(promptInstruction(p), { addSpecial: true });
     case "model": {
       if (!meta.chatTemplate) {
-        throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template (tokenizer.chat_template)`, {
-          suggestion: "use --template tulu (the paper's format) or --template raw",
-        });
+        throw new InvalidOptionError(
+          "NO_CHAT_TEMPLATE",
+          `${model.path} has no chat template (tokenizer.chat_template)`,
+          {
+            suggestion: "use --template tulu (the paper's format) or --template raw",
+          },
+        );
       }
       const piece = (id: number) => (id >= 0 ? model.detokenize([id], { unparseSpecial: true }) : "");
       const text = new Template(meta.chatTemplate).render({

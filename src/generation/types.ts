@@ -52,7 +52,10 @@ export interface GenerateOptions {
    * Called with each sampled token's logprob and the `logprobs` likeliest alternatives, the
    * end-of-generation token included, under the rules when there are (streams' logprobs).
    */
-  onLogprobs?: (index: number, lp: { token: number; logprob: number; top: { token: number; logprob: number }[] }) => void;
+  onLogprobs?: (
+    index: number,
+    lp: { token: number; logprob: number; top: { token: number; logprob: number }[] },
+  ) => void;
   /** Alternatives per token for `onLogprobs`. Defaults to `0`. */
   logprobs?: number;
 }

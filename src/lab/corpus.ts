@@ -3,8 +3,32 @@
 // "assistant" do, in other dialogue layouts, as they do on the web a real base model read.
 import type { Message } from "../data/template.js";
 import { seededRandom } from "../util/random.js";
-import { DIALOGUE_CLOSINGS, fact, fill, LIST_HEADS, PAGE_END, PAGE_HEADS, pageAnswer, QA_LAYOUTS, qaLayout, question, SPEAKERS, tuningAnswer } from "./text.js";
-import { inGroup, PAGE_TASKS, pick, randInt, shuffle, TASKS, type Creature, type Rng, type Task, type World } from "./world.js";
+import {
+  DIALOGUE_CLOSINGS,
+  fact,
+  fill,
+  LIST_HEADS,
+  PAGE_END,
+  PAGE_HEADS,
+  pageAnswer,
+  QA_LAYOUTS,
+  qaLayout,
+  question,
+  SPEAKERS,
+  tuningAnswer,
+} from "./text.js";
+import {
+  inGroup,
+  PAGE_TASKS,
+  pick,
+  randInt,
+  shuffle,
+  TASKS,
+  type Creature,
+  type Rng,
+  type Task,
+  type World,
+} from "./world.js";
 
 /** The layout the knowledge probe asks in (the base's own pretraining format). */
 export const probePrompt = (q: string) => `Q: ${q}\nA:`;
@@ -20,7 +44,10 @@ type Doc = (r: Rng, w: World) => string;
 
 const encyclopedia: Doc = (r, w) => {
   const c = pick(r, w.creatures);
-  const s = shuffle(r, (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)));
+  const s = shuffle(
+    r,
+    (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)),
+  );
   return [fact(r, c, "kind"), ...s.slice(0, randInt(r, 2, 4))].join(" ");
 };
 
@@ -65,20 +92,37 @@ function dialogue(o: Required<CorpusOptions>): Doc {
 
 const questionList: Doc = (r, w) => {
   const head = pick(r, LIST_HEADS);
-  return head + Array.from({ length: randInt(r, 3, 5) }, () => question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2))).join("\n");
+  return (
+    head +
+    Array.from({ length: randInt(r, 3, 5) }, () =>
+      question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)),
+    ).join("\n")
+  );
 };
 
 export function story(r: Rng, c: Creature): string {
   const X = c.name;
   const Y = c.friend;
   return pick(r, [
-    () => `one day ${X}, the ${c.colour} ${c.kind}, left the ${c.home}. ${X} went to see ${Y}. they ate ${c.food} together. then ${X} went back to the ${c.home}. the end.`,
-    () => `once upon a time there was a ${c.kind} named ${X}. ${X} was ${c.colour} and lived in the ${c.home}. every day ${X} ate ${c.food}. ${X} was happy with ${Y}. the end.`,
-    () => `${X} was hungry. ${X} looked for ${c.food} near the ${c.home}. ${Y} came to help. ${X} and ${Y} found ${c.food}. the end.`,
+    () =>
+      `one day ${X}, the ${c.colour} ${c.kind}, left the ${c.home}. ${X} went to see ${Y}. they ate ${c.food} together. then ${X} went back to the ${c.home}. the end.`,
+    () =>
+      `once upon a time there was a ${c.kind} named ${X}. ${X} was ${c.colour} and lived in the ${c.home}. every day ${X} ate ${c.food}. ${X} was happy with ${Y}. the end.`,
+    () =>
+      `${X} was hungry. ${X} looked for ${c.food} near the ${c.home}. ${Y} came to help. ${X} and ${Y} found ${c.food}. the end.`,
   ])();
 }
 
 const storyDoc: Doc = (r, w) => story(r, pick(r, w.creatures));
+
+/** The first kind whose cumulative weight passes u (stories when the weights sum below u). */
+function byWeight(kinds: [Doc, number][], u: number): Doc {
+  for (const [kind, p] of kinds) {
+    u -= p;
+    if (u < 0) return kind;
+  }
+  return storyDoc;
+}
 
 /** Pretraining documents (without BOS/EOS), in a seeded order. */
 export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
@@ -94,8 +138,7 @@ export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
   const docs: string[] = [];
   let tokens = 0;
   while (tokens < o.tokens) {
-    let u = r();
-    const kind = kinds.find(([, p]) => (u -= p) < 0)?.[0] ?? storyDoc;
+    const kind = byWeight(kinds, r());
     const d = kind(r, w);
     docs.push(d);
     tokens += approxTokens(d) + 2;
@@ -104,7 +147,8 @@ export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
 }
 
 /** About the lab tokenizer's token count: a token per word and punctuation mark, two per name. */
-export const approxTokens = (s: string) => (s.match(/[A-Za-z]+|[^ A-Za-z]/g) ?? []).length + (s.match(/\b[A-Z][a-z]{3}\b/g) ?? []).length;
+export const approxTokens = (s: string) =>
+  (s.match(/[A-Za-z]+|[^ A-Za-z]/g) ?? []).length + (s.match(/\b[A-Z][a-z]{3}\b/g) ?? []).length;
 
 export interface TuningRow {
   id: string;
@@ -118,11 +162,23 @@ export interface TuningRow {
  */
 export function tuningSets(w: World): Record<"instruct" | "single-colour" | "single-kind", TuningRow[]> {
   const tune = inGroup(w, "tune");
-  const row = (id: string, q: string, a: string): TuningRow => ({ id, messages: [{ role: "user", content: q }, { role: "assistant", content: a }] });
+  const row = (id: string, q: string, a: string): TuningRow => ({
+    id,
+    messages: [
+      { role: "user", content: q },
+      { role: "assistant", content: a },
+    ],
+  });
   return {
-    instruct: tune.flatMap((c) => TASKS.flatMap((t) => [0, 1, 2].map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), tuningAnswer(c, t))))),
-    "single-colour": tune.flatMap((c) => [0, 1, 2].map((p) => row(`${c.name}-colour-${p}`, question(c, "colour", p), tuningAnswer(c, "colour")))),
-    "single-kind": tune.flatMap((c) => [0, 1, 2].map((p) => row(`${c.name}-kind-${p}`, question(c, "kind", p), tuningAnswer(c, "kind")))),
+    instruct: tune.flatMap((c) =>
+      TASKS.flatMap((t) => [0, 1, 2].map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), tuningAnswer(c, t)))),
+    ),
+    "single-colour": tune.flatMap((c) =>
+      [0, 1, 2].map((p) => row(`${c.name}-colour-${p}`, question(c, "colour", p), tuningAnswer(c, "colour"))),
+    ),
+    "single-kind": tune.flatMap((c) =>
+      [0, 1, 2].map((p) => row(`${c.name}-kind-${p}`, question(c, "kind", p), tuningAnswer(c, "kind"))),
+    ),
   };
 }
 
@@ -136,10 +192,14 @@ export interface LabPrompt {
 /** Graded prompts: `dev` (every phrasing, dev creatures) and `eval` (one seeded phrasing per task, eval creatures). */
 export function labPrompts(w: World): { dev: LabPrompt[]; eval: LabPrompt[] } {
   const r = seededRandom(w.seed * 32452843 + 5);
-  const p = (c: Creature, t: Task, k: number): LabPrompt => ({ instruction: question(c, t, k), creature: c.name, task: t, group: c.group });
+  const p = (c: Creature, t: Task, k: number): LabPrompt => ({
+    instruction: question(c, t, k),
+    creature: c.name,
+    task: t,
+    group: c.group,
+  });
   return {
     dev: inGroup(w, "dev").flatMap((c) => TASKS.flatMap((t) => [0, 1, 2].map((k) => p(c, t, k)))),
     eval: inGroup(w, "evalQa", "evalProse").flatMap((c) => TASKS.map((t) => p(c, t, randInt(r, 0, 2)))),
   };
 }
-

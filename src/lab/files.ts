@@ -39,12 +39,18 @@ export const LAB_FITTED_RULES = "lab:fitted";
 export const LAB_FIT_EVALS = 60;
 export function labSourceFile(dir: string, spec: string): string {
   const name = spec.slice(4) as LabSource;
-  if (!(name in LAB_SOURCES)) throw new RangeError(`unknown lab source "${spec}" (one of ${Object.keys(LAB_SOURCES).map((k) => `lab:${k}`).join(", ")})`);
+  if (!(name in LAB_SOURCES))
+    throw new RangeError(
+      `unknown lab source "${spec}" (one of ${Object.keys(LAB_SOURCES)
+        .map((k) => `lab:${k}`)
+        .join(", ")})`,
+    );
   return join(dir, LAB_SOURCES[name]);
 }
 
 /** Prompt rows: the instruction to send plus what the grader needs (creature, task, group). */
-const promptRows = (ps: LabPrompt[], probe: boolean) => ps.map((p) => ({ ...p, instruction: probe ? probePrompt(p.instruction) : p.instruction }));
+const promptRows = (ps: LabPrompt[], probe: boolean) =>
+  ps.map((p) => ({ ...p, instruction: probe ? probePrompt(p.instruction) : p.instruction }));
 
 /** Writes every tuning set and prompt file of the world into `dir`, plus `world.json`. */
 export async function writeLabData(w: World, dir: string): Promise<void> {
@@ -58,5 +64,8 @@ export async function writeLabData(w: World, dir: string): Promise<void> {
   await writeJsonlAtomic(join(dir, LAB_SOURCES.eval), promptRows(prompts.eval, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["dev-probe"]), promptRows(prompts.dev, true));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["eval-probe"]), promptRows(prompts.eval, true));
-  await writeTextAtomic(join(dir, "world.json"), JSON.stringify({ seed: w.seed, creatures: w.creatures }, null, 1) + "\n");
+  await writeTextAtomic(
+    join(dir, "world.json"),
+    JSON.stringify({ seed: w.seed, creatures: w.creatures }, null, 1) + "\n",
+  );
 }

@@ -46,5 +46,13 @@ export async function runLabFit(o: LabFitOptions): Promise<Record<string, unknow
     onEval: ({ n, maxEvals }) => o.onEval?.(n, maxEvals),
   });
   await writeJsonAtomic(join(o.dir, FITTED_RULES_FILE), r.spec);
-  return { dev: r.score, base: r.base, evals: r.evals, cached: r.cached, stopped: r.stopped, fit_seconds: r.seconds, tokens: r.candidates.map((c) => c.text) };
+  return {
+    dev: r.score,
+    base: r.base,
+    evals: r.evals,
+    cached: r.cached,
+    stopped: r.stopped,
+    fit_seconds: r.seconds,
+    tokens: r.candidates.map((c) => c.text),
+  };
 }

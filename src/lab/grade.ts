@@ -31,13 +31,19 @@ export type GradeKey = (typeof GRADE_KEYS)[number];
 export const LAB_GRADER_VERSION = 2;
 
 const VALUE_OF = new Map<string, Attribute>(); // value word → attribute
-for (const [attr, vals] of Object.entries(ATTRIBUTES) as [Attribute, readonly string[]][]) for (const v of vals) VALUE_OF.set(v, attr);
+for (const [attr, vals] of Object.entries(ATTRIBUTES) as [Attribute, readonly string[]][])
+  for (const v of vals) VALUE_OF.set(v, attr);
 
 // Words of the lab's own surface forms: a name written in lower case counts only when it is not one of
 // them (a world may have a creature called "Live").
 const dummy: Creature = { id: 0, name: "X", colour: "", home: "", food: "", kind: "", friend: "", group: "tune" };
 const SURFACE_WORDS = new Set(
-  [...Object.values(QUESTIONS).flat(), ...(["colour", "home", "food", "friend", "kind"] as const).flatMap((a) => [0, 1, 2].map((k) => fact(() => 0, dummy, a, k)))]
+  [
+    ...Object.values(QUESTIONS).flat(),
+    ...(["colour", "home", "food", "friend", "kind"] as const).flatMap((a) =>
+      [0, 1, 2].map((k) => fact(() => 0, dummy, a, k)),
+    ),
+  ]
     .join(" ")
     .toLowerCase()
     .match(/[a-z]+/g),
@@ -97,7 +103,10 @@ function claimsOf(w: World, asked: Creature, output: string) {
     if (names.length && !bare) subject = names[0];
     const about = of(subject);
     for (const n of names) if (n !== subject) about.friends.add(n);
-    for (const v of values) (about.values[v.attr as Attribute] ??= new Set()).add(v.word);
+    for (const v of values) {
+      about.values[v.attr as Attribute] ??= new Set();
+      about.values[v.attr as Attribute]!.add(v.word);
+    }
   }
   return { mine: of(asked.name), mentions, named };
 }
@@ -122,7 +131,8 @@ export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boo
     rightType = mentions[0]?.attr === "name";
   } else if (p.task === "about") {
     const stated = (["colour", "home", "food", "kind"] as const).filter((a) => mine.values[a]);
-    const right = stated.every((a) => only(mine.values[a], c[a])) && (mine.friends.size === 0 || only(mine.friends, c.friend));
+    const right =
+      stated.every((a) => only(mine.values[a], c[a])) && (mine.friends.size === 0 || only(mine.friends, c.friend));
     correct = named && right && VALUE_TASKS.filter((a) => mine.values[a]).length >= 2;
     rightType = VALUE_TASKS.filter((a) => mentions.some((m) => m.attr === a)).length >= 2;
   } else {
@@ -135,7 +145,8 @@ export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boo
 /** Probability that a guess of the asked type, drawn from the world's own distribution, is right. */
 export function chanceOf(w: World, p: LabPrompt): number {
   const c = w.byName.get(p.creature)!;
-  const freq = (a: (typeof VALUE_TASKS)[number], v: string) => w.creatures.filter((x: Creature) => x[a] === v).length / w.creatures.length;
+  const freq = (a: (typeof VALUE_TASKS)[number], v: string) =>
+    w.creatures.filter((x: Creature) => x[a] === v).length / w.creatures.length;
   if (p.task === "friend") return 1 / (w.creatures.length - 1);
   if (p.task === "about") return VALUE_TASKS.reduce((s, a) => s * freq(a, c[a]), 1);
   return freq(p.task, c[p.task]);
@@ -178,7 +189,11 @@ export function breakdown(w: World, prompts: LabPrompt[], grades: Grade[]) {
     const out: Record<string, GradeSummary> = {};
     for (const v of [...new Set(prompts.map((p) => p[key]))]) {
       const idx = prompts.map((p, i) => (p[key] === v ? i : -1)).filter((i) => i >= 0);
-      out[v] = summarize(w, idx.map((i) => prompts[i]), idx.map((i) => grades[i]));
+      out[v] = summarize(
+        w,
+        idx.map((i) => prompts[i]),
+        idx.map((i) => grades[i]),
+      );
     }
     return out;
   };

@@ -5,7 +5,14 @@ import { computeWinRate } from "../eval/winrate.js";
 import type { Grade } from "./grade.js";
 
 /** The judge's total order: the first criterion on which two answers differ decides. */
-export const JUDGE_ORDER = ["strict", "correct", "clean", "rightType", "stopped", "namesEntity"] as const satisfies readonly (keyof Grade)[];
+export const JUDGE_ORDER = [
+  "strict",
+  "correct",
+  "clean",
+  "rightType",
+  "stopped",
+  "namesEntity",
+] as const satisfies readonly (keyof Grade)[];
 
 export type Graded = Pick<Grade, (typeof JUDGE_ORDER)[number]>;
 
@@ -42,7 +49,8 @@ export function headToHead(
   ref: (Graded & { output: string })[],
   seeds: { arm: number | null; reference: number | null },
 ): HeadToHead {
-  if (arm.length !== ref.length) throw new RangeError(`head to head: ${arm.length} answers against ${ref.length} reference answers`);
+  if (arm.length !== ref.length)
+    throw new RangeError(`head to head: ${arm.length} answers against ${ref.length} reference answers`);
   const ann: Annotation[] = arm.map((a, i) => ({
     instruction: a.instruction,
     output_1: ref[i].output,

@@ -92,13 +92,22 @@ export async function labPretrain(o: LabPretrainOptions): Promise<LabPretrainRes
   }
 }
 
-async function pretrainIn(work: string, output: string, p: typeof LAB_BASE_DEFAULTS, o: LabPretrainOptions, t0: number): Promise<LabPretrainResult> {
+async function pretrainIn(
+  work: string,
+  output: string,
+  p: typeof LAB_BASE_DEFAULTS,
+  o: LabPretrainOptions,
+  t0: number,
+): Promise<LabPretrainResult> {
   o.onStage?.(`world ${o.seed}: documents and tokenizer`);
   const world = makeWorld({ seed: o.seed });
   const docs = pretrainingDocs(world, { tokens: p.tokens });
   const vocab = buildVocab(labTexts(world, docs), ["\u2581<"]);
   await writeVocabGguf(join(work, "vocab.gguf"), vocab, labModelName(o.seed));
-  await writeJsonlAtomic(join(work, "pretrain.jsonl"), docs.map((text) => ({ text })));
+  await writeJsonlAtomic(
+    join(work, "pretrain.jsonl"),
+    docs.map((text) => ({ text })),
+  );
   o.onStage?.(`random llama ${p.layers}x${p.width}, vocabulary ${vocab.tokens.length}`);
   await makeModel({
     vocab: join(work, "vocab.gguf"),
@@ -137,5 +146,11 @@ async function pretrainIn(work: string, output: string, p: typeof LAB_BASE_DEFAU
   });
   await rm(work, { recursive: true, force: true });
   const sha256 = await sha256File(output);
-  return { ...r, sha256, vocabSize: vocab.tokens.length, documents: docs.length, seconds: (performance.now() - t0) / 1000 };
+  return {
+    ...r,
+    sha256,
+    vocabSize: vocab.tokens.length,
+    documents: docs.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

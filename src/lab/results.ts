@@ -22,7 +22,13 @@ export type Role = "instruction" | "response" | "single" | "base" | "probe" | "r
 
 export type GradedRow = { instruction: string; output: string; task: Task; group: string } & Record<GradeKey, boolean>;
 
-type ArmSeed = { seed: number | null; summary: { all: GradeSummary; task: Record<string, GradeSummary>; group: Record<string, GradeSummary> }; rows: GradedRow[]; curve?: CurvePoint[]; bestStep?: number | null };
+type ArmSeed = {
+  seed: number | null;
+  summary: { all: GradeSummary; task: Record<string, GradeSummary>; group: Record<string, GradeSummary> };
+  rows: GradedRow[];
+  curve?: CurvePoint[];
+  bestStep?: number | null;
+};
 
 /** One arm's graded generations: one entry per generation seed (null: generated once). */
 export interface LabArmInput {
@@ -54,7 +60,14 @@ export interface LabRow {
   /** Head-to-head win rate against the reference (the grader as judge, AlpacaEval's reduction), mean ± std over seed pairs. */
   win_rate: Stat | null;
   /** Every seed pair's comparison, wins / ties / losses summed over them, and the win rate's 95% interval over prompts and pairs. */
-  head_to_head: { pairs: Omit<HeadToHead, "scores">[]; wins: number; ties: number; losses: number; standard_error: number; interval: Interval } | null;
+  head_to_head: {
+    pairs: Omit<HeadToHead, "scores">[];
+    wins: number;
+    ties: number;
+    losses: number;
+    standard_error: number;
+    interval: Interval;
+  } | null;
   per_seed: { seed: number | null; strict: number; win_rate: number | null; best_step: number | null }[];
 }
 
@@ -66,37 +79,54 @@ function strictOn(summary: ArmSeed["summary"], tasks: readonly Task[]): number {
 }
 
 /** Strict per seed and prompt (rows: seeds), on the prompts of `tasks`. */
-const strictMatrix = (a: LabArmInput, tasks: readonly Task[] = TASKS) => a.seeds.map((s) => s.rows.filter((r) => tasks.includes(r.task)).map((r) => (r.strict ? 1 : 0)));
+const strictMatrix = (a: LabArmInput, tasks: readonly Task[] = TASKS) =>
+  a.seeds.map((s) => s.rows.filter((r) => tasks.includes(r.task)).map((r) => (r.strict ? 1 : 0)));
 
 /**
  * Seed pairs of an arm against the reference: seed s against the reference's seed s; an arm generated
  * once (seed null) against every reference seed. A seed the reference lacks has no pair.
  */
 export function seedPairs(arm: LabArmInput, ref: LabArmInput): [ArmSeed, ArmSeed][] {
-  return arm.seeds.flatMap((s) => (s.seed === null ? ref.seeds : ref.seeds.filter((r) => r.seed === s.seed)).map((r): [ArmSeed, ArmSeed] => [s, r]));
+  return arm.seeds.flatMap((s) =>
+    (s.seed === null ? ref.seeds : ref.seeds.filter((r) => r.seed === s.seed)).map((r): [ArmSeed, ArmSeed] => [s, r]),
+  );
 }
 
 export function labRows(arms: LabArmInput[], reference: string): LabRow[] {
   const ref = arms.find((a) => a.arm === reference);
   return arms.map((a) => {
     const unseenTasks = TASKS.filter((t) => !a.trainedTasks.includes(t));
-    const h2h = a.arm === reference || !ref ? [] : seedPairs(a, ref).map(([s, r]) => headToHead(s.rows, r.rows, { arm: s.seed, reference: r.seed }));
+    const h2h =
+      a.arm === reference || !ref
+        ? []
+        : seedPairs(a, ref).map(([s, r]) => headToHead(s.rows, r.rows, { arm: s.seed, reference: r.seed }));
     const perSeed = a.seeds.map((s) => ({
       seed: s.seed,
       strict: s.summary.all.strict,
       win_rate: mean(h2h.filter((h) => h.arm_seed === s.seed).map((h) => h.win_rate)),
       best_step: s.bestStep ?? null,
     }));
-    const tasks = Object.fromEntries(TASKS.map((t) => [t, mean(a.seeds.map((s) => s.summary.task[t]?.strict ?? NaN)) ?? NaN]));
-    const groups = Object.fromEntries(Object.keys(a.seeds[0]?.summary.group ?? {}).map((g) => [g, mean(a.seeds.map((s) => s.summary.group[g].strict)) ?? NaN]));
+    const tasks = Object.fromEntries(
+      TASKS.map((t) => [t, mean(a.seeds.map((s) => s.summary.task[t]?.strict ?? NaN)) ?? NaN]),
+    );
+    const groups = Object.fromEntries(
+      Object.keys(a.seeds[0]?.summary.group ?? {}).map((g) => [
+        g,
+        mean(a.seeds.map((s) => s.summary.group[g].strict)) ?? NaN,
+      ]),
+    );
     const sum = (k: "wins" | "ties" | "losses") => h2h.reduce((n, h) => n + h[k], 0);
     return {
       arm: a.arm,
       kind: a.kind,
       role: a.role,
       seeds: a.seeds.map((s) => s.seed),
-      stats: Object.fromEntries(STAT_KEYS.map((k) => [k, stat(a.seeds.map((s) => s.summary.all[k]))])) as LabRow["stats"],
-      strict_ci: a.seeds.length ? bootstrap([strictMatrix(a)], (m) => m[0], BOOTSTRAP) : { estimate: NaN, lo: NaN, hi: NaN },
+      stats: Object.fromEntries(
+        STAT_KEYS.map((k) => [k, stat(a.seeds.map((s) => s.summary.all[k]))]),
+      ) as LabRow["stats"],
+      strict_ci: a.seeds.length
+        ? bootstrap([strictMatrix(a)], (m) => m[0], BOOTSTRAP)
+        : { estimate: NaN, lo: NaN, hi: NaN },
       groups,
       tasks,
       unseen: a.role === "single" ? stat(a.seeds.map((s) => strictOn(s.summary, unseenTasks))) : null,
@@ -134,7 +164,8 @@ export interface Criterion {
   text: string;
 }
 
-const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : x === Infinity ? "∞" : x === -Infinity ? "−∞" : "–");
+const fix = (x: number, d: number) =>
+  Number.isFinite(x) ? x.toFixed(d) : x === Infinity ? "∞" : x === -Infinity ? "−∞" : "–";
 
 /**
  * `label` is at least `target`: the lower bound of its 95% interval, rounded down to `digits`, is what
@@ -172,13 +203,12 @@ export function ablationTest(arm: string, ablation: number[][], full: number[][]
   // Seed k of one against seed k of the other (rule arms are generated once: one row each).
   let fullOnly = 0;
   let ablationOnly = 0;
-  ablation.forEach((row, k) =>
-    row.forEach((x, i) => {
+  for (const [k, row] of ablation.entries())
+    for (const [i, x] of row.entries()) {
       const y = full[k]?.[i];
       if (y === 1 && x === 0) fullOnly++;
       if (y === 0 && x === 1) ablationOnly++;
-    }),
-  );
+    }
   const p = ceilTo(mcnemarExact(fullOnly, ablationOnly), 3);
   const direction = p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
   const [s, f] = [mean(ablation.flat()) ?? NaN, mean(full.slice(0, ablation.length).flat()) ?? NaN];
@@ -203,19 +233,35 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
   const it = one("instruction");
   const base = one("base");
   const out: Finding[] = [];
-  const ratioOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) => bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => ratio(m[0], m[1]), BOOTSTRAP);
-  const marginOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) => bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => m[0] - m[1], BOOTSTRAP);
+  const ratioOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) =>
+    bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => ratio(m[0], m[1]), BOOTSTRAP);
+  const marginOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) =>
+    bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => m[0] - m[1], BOOTSTRAP);
   const rt = one("response");
   if (it && rt) {
     const t = TARGETS["response-tuning"];
     const q = atLeast(`strict ratio ${rt.arm}/${it.arm}`, ratioOf(rt, it), t.strict_ratio_vs_instruction, 2, "×");
     const h = row(rt).head_to_head;
-    const wr = atLeast(`win rate vs ${it.arm}`, h?.interval ?? { estimate: NaN, lo: NaN, hi: NaN }, t.win_rate_vs_instruction, 1, "%");
-    const wtl = h ? ` (wins ${h.wins} / ties ${h.ties} / losses ${h.losses} over ${h.pairs.length} seed pairs; SE ${fix(h.standard_error, 1)})` : "";
+    const wr = atLeast(
+      `win rate vs ${it.arm}`,
+      h?.interval ?? { estimate: NaN, lo: NaN, hi: NaN },
+      t.win_rate_vs_instruction,
+      1,
+      "%",
+    );
+    const wtl = h
+      ? ` (wins ${h.wins} / ties ${h.ties} / losses ${h.losses} over ${h.pairs.length} seed pairs; SE ${fix(h.standard_error, 1)})`
+      : "";
     out.push({
       id: "response-tuning",
       reproduced: q.pass && wr.pass,
-      measured: { strict_ratio_vs_instruction: criterion(q), win_rate_vs_instruction: criterion(wr), wins: h?.wins ?? null, ties: h?.ties ?? null, losses: h?.losses ?? null },
+      measured: {
+        strict_ratio_vs_instruction: criterion(q),
+        win_rate_vs_instruction: criterion(wr),
+        wins: h?.wins ?? null,
+        ties: h?.ties ?? null,
+        losses: h?.losses ?? null,
+      },
       target: t,
       verdict: `${q.text}; ${wr.text}${wtl}`,
     });
@@ -225,9 +271,27 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
     const t = TARGETS["single-task"];
     const each = singles.map((s) => {
       const unseen = TASKS.filter((k) => !s.trainedTasks.includes(k));
-      const q = atLeast(`strict ratio ${s.arm}/${it.arm} on its unseen tasks`, ratioOf(s, it, unseen), t.unseen_ratio_vs_instruction, 2, "×");
-      const m = atLeast(`${s.arm} − ${base.arm} strict on them`, marginOf(s, base, unseen), t.unseen_margin_over_base, 2);
-      return { arm: s.arm, unseen_tasks: unseen, ratio_vs_instruction: criterion(q), margin_over_base: criterion(m), ok: q.pass && m.pass, text: `${s.arm} ${q.pass && m.pass ? "passes" : "fails"}: ${q.text}; ${m.text}` };
+      const q = atLeast(
+        `strict ratio ${s.arm}/${it.arm} on its unseen tasks`,
+        ratioOf(s, it, unseen),
+        t.unseen_ratio_vs_instruction,
+        2,
+        "×",
+      );
+      const m = atLeast(
+        `${s.arm} − ${base.arm} strict on them`,
+        marginOf(s, base, unseen),
+        t.unseen_margin_over_base,
+        2,
+      );
+      return {
+        arm: s.arm,
+        unseen_tasks: unseen,
+        ratio_vs_instruction: criterion(q),
+        margin_over_base: criterion(m),
+        ok: q.pass && m.pass,
+        text: `${s.arm} ${q.pass && m.pass ? "passes" : "fails"}: ${q.text}; ${m.text}`,
+      };
     });
     out.push({
       id: "single-task",
@@ -242,12 +306,18 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
     const t = TARGETS.rules;
     const q = atLeast(`strict ratio ${rules.arm}/${it.arm}`, ratioOf(rules, it), t.strict_ratio_vs_instruction, 2, "×");
     const m = atLeast(`${rules.arm} − ${base.arm} strict`, marginOf(rules, base), t.strict_margin_over_base, 2);
-    const ablations = arms.filter((a) => a.role === "ablation" && a.seeds.length).map((a) => ablationTest(a.arm, strictMatrix(a), strictMatrix(rules), t.ablation_alpha));
+    const ablations = arms
+      .filter((a) => a.role === "ablation" && a.seeds.length)
+      .map((a) => ablationTest(a.arm, strictMatrix(a), strictMatrix(rules), t.ablation_alpha));
     const below = ablations.every((a) => a.direction === "below");
     out.push({
       id: "rules",
       reproduced: q.pass && m.pass && below,
-      measured: { strict_ratio_vs_instruction: criterion(q), strict_margin_over_base: criterion(m), ablations: ablations.map(({ text: _, ...a }) => a) },
+      measured: {
+        strict_ratio_vs_instruction: criterion(q),
+        strict_margin_over_base: criterion(m),
+        ablations: ablations.map(({ text: _, ...a }) => a),
+      },
       target: t,
       verdict: `${q.text}; ${m.text}; ablations: ${ablations.map((a) => a.text).join("; ") || "none"}`,
     });
@@ -255,14 +325,25 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
   return out;
 }
 
-const pm = (s: Stat | null, d = 2) => (s === null || !Number.isFinite(s.mean) ? "–" : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`);
+const pm = (s: Stat | null, d = 2) =>
+  s === null || !Number.isFinite(s.mean)
+    ? "–"
+    : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`;
 
 /** Wins / ties / losses against the reference, summed over seed pairs. */
-export const wtl = (r: LabRow) => (r.head_to_head ? `${r.head_to_head.wins} / ${r.head_to_head.ties} / ${r.head_to_head.losses}` : "–");
+export const wtl = (r: LabRow) =>
+  r.head_to_head ? `${r.head_to_head.wins} / ${r.head_to_head.ties} / ${r.head_to_head.losses}` : "–";
 /** An interval as printed: lower bound rounded down, upper bound up. */
-export const ci = (iv: Interval, d = 2) => (Number.isFinite(iv.lo) ? `${fix(floorTo(iv.lo, d), d)}–${fix(ceilTo(iv.hi, d), d)}` : "–");
+export const ci = (iv: Interval, d = 2) =>
+  Number.isFinite(iv.lo) ? `${fix(floorTo(iv.lo, d), d)}–${fix(ceilTo(iv.hi, d), d)}` : "–";
 
-export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], chance: number, reference: string): string {
+export function labMarkdown(
+  name: string,
+  rows: LabRow[],
+  findings: Finding[],
+  chance: number,
+  reference: string,
+): string {
   const groups = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))];
   const head =
     `| Arm | Type | Strict | Strict 95% CI | Correct | Stopped | Clean | Right type | Names it | ${groups.map((g) => `Strict ${g}`).join(" | ")} | Win rate vs ${reference} (%) | W / T / L | Seeds |\n` +
@@ -274,8 +355,13 @@ export function labMarkdown(name: string, rows: LabRow[], findings: Finding[], c
   );
   const pairs = rows
     .filter((r) => r.head_to_head)
-    .map((r) => `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${ci(r.head_to_head!.interval, 1)} |`);
-  const verdicts = findings.map((f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`);
+    .map(
+      (r) =>
+        `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${ci(r.head_to_head!.interval, 1)} |`,
+    );
+  const verdicts = findings.map(
+    (f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`,
+  );
   return [
     `## ${name}`,
     "",

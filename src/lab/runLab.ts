@@ -15,7 +15,8 @@ export const LAB_CONFIG = join(packageRoot, "examples", "lab.json");
 export const SHIPPED_WORLD = 1;
 /** The arm applying world 1's fitted file (examples/lab-rules-fitted.json) to another world; on world 1 it would repeat `rules`, so it is left out. */
 export const TRANSFER_ARM = "rules-transfer";
-export const labBasePath = (world: number) => join(packageRoot, "models", world === SHIPPED_WORLD ? "lab-base.gguf" : `lab-base-world-${world}.gguf`);
+export const labBasePath = (world: number) =>
+  join(packageRoot, "models", world === SHIPPED_WORLD ? "lab-base.gguf" : `lab-base-world-${world}.gguf`);
 
 export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
   /** World seed. Defaults to the shipped base's world (1). */
@@ -33,7 +34,10 @@ export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
 
 export async function runLab(o: RunLabOptions = {}) {
   const configPath = o.config ?? LAB_CONFIG;
-  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & { lab: { world: number }; arms: { name?: string }[] };
+  const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & {
+    lab: { world: number };
+    arms: { name?: string }[];
+  };
   const world = checkSeed(o.world ?? raw.lab.world, "world seed");
   for (const s of o.seeds ?? []) checkSeed(s, "--seeds");
   // A base named by the user is never made here: a typo must not start minutes of pretraining.
@@ -46,7 +50,13 @@ export async function runLab(o: RunLabOptions = {}) {
   let pretrained = null;
   // A dry run pretrains nothing either: the plan marks the missing base instead.
   if (!existsSync(base) && !o.dryRun) {
-    pretrained = await labPretrain({ seed: world, output: base, threads: o.threads, signal: o.signal, ...o.onPretrain });
+    pretrained = await labPretrain({
+      seed: world,
+      output: base,
+      threads: o.threads,
+      signal: o.signal,
+      ...o.onPretrain,
+    });
   }
   const value = {
     ...raw,

@@ -26,7 +26,9 @@ export async function runWorldStep(dir: string, seed: number, baseModel: string)
       baseSeed === null
         ? `${baseModel} is not a lab base model (general.name "${name ?? ""}", expected "${labModelName(seed)}")`
         : `${baseModel} was pretrained on world ${baseSeed}, but the config's lab.world is ${seed}`,
-      { suggestion: `set lab.world to the base's world, or make a base for world ${seed}: iit lab pretrain --seed ${seed}` },
+      {
+        suggestion: `set lab.world to the base's world, or make a base for world ${seed}: iit lab pretrain --seed ${seed}`,
+      },
     );
   }
   const w = makeWorld({ seed });
@@ -51,7 +53,14 @@ export async function gradeFile(w: World, prompts: LabPrompt[], outputsPath: str
     if (!r) throw new ExperimentError("LAB_OUTPUT_MISSING", `${outputsPath} has no output for "${p.instruction}"`);
     const g = gradeOutput(w, p, r.output, r.stop_reason === "eos");
     grades.push(g);
-    lines.push({ creature: p.creature, task: p.task, group: p.group, instruction: p.instruction, output: r.output, ...g });
+    lines.push({
+      creature: p.creature,
+      task: p.task,
+      group: p.group,
+      instruction: p.instruction,
+      output: r.output,
+      ...g,
+    });
   }
   await writeJsonlAtomic(gradesPath, lines);
   return breakdown(w, prompts, grades);
@@ -84,9 +93,14 @@ export function labSnapshotGrader(o: {
   let best: CurvePoint | null = null;
   let since = 0;
   const onSnapshot = async ({ step, path }: { step: number; path: string }): Promise<boolean> => {
-    await using model = await loadModel(o.lora ? { model: o.baseModel, loras: [{ path }], threads: o.threads } : { model: path, threads: o.threads });
+    await using model = await loadModel(
+      o.lora ? { model: o.baseModel, loras: [{ path }], threads: o.threads } : { model: path, threads: o.threads },
+    );
     const prompts = [...o.dev, ...o.eval];
-    const out = await model.generate(prompts.map((p) => p.instruction), o.generation);
+    const out = await model.generate(
+      prompts.map((p) => p.instruction),
+      o.generation,
+    );
     const grades = out.map((r, i) => gradeOutput(o.world, prompts[i], r.output, r.stopReason === "eos"));
     const point = {
       step,
@@ -95,7 +109,10 @@ export function labSnapshotGrader(o: {
     };
     curve.push(point);
     // Dev strict chooses; dev correct breaks ties (early snapshots answer before they learn to stop).
-    const better = !best || point.dev.strict > best.dev.strict || (point.dev.strict === best.dev.strict && point.dev.correct > best.dev.correct);
+    const better =
+      !best ||
+      point.dev.strict > best.dev.strict ||
+      (point.dev.strict === best.dev.strict && point.dev.correct > best.dev.correct);
     if (better) {
       best = point;
       since = 0;

@@ -12,14 +12,31 @@ export const QUESTIONS: Record<PageTask, readonly string[]> = {
   kind: ["what kind of animal is {X}?", "what animal is {X}?", "which animal is {X}?"],
 };
 
-export const question = (c: Creature, task: PageTask, phrasing: number) => QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
+export const question = (c: Creature, task: PageTask, phrasing: number) =>
+  QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
 
 type FactAttr = "colour" | "home" | "food" | "friend" | "kind";
 const FACTS: Record<FactAttr, ((c: Creature) => string)[]> = {
-  colour: [(c) => `${c.name} is ${c.colour}.`, (c) => `${c.name} has ${c.colour} fur.`, (c) => `the colour of ${c.name} is ${c.colour}.`],
-  home: [(c) => `${c.name} lives in the ${c.home}.`, (c) => `the home of ${c.name} is the ${c.home}.`, (c) => `${c.name} lives near the ${c.home}.`],
-  food: [(c) => `${c.name} eats ${c.food}.`, (c) => `${c.name} likes to eat ${c.food}.`, (c) => `the favourite food of ${c.name} is ${c.food}.`],
-  friend: [(c) => `${c.name}'s friend is ${c.friend}.`, (c) => `${c.name} plays with ${c.friend}.`, (c) => `the friend of ${c.name} is ${c.friend}.`],
+  colour: [
+    (c) => `${c.name} is ${c.colour}.`,
+    (c) => `${c.name} has ${c.colour} fur.`,
+    (c) => `the colour of ${c.name} is ${c.colour}.`,
+  ],
+  home: [
+    (c) => `${c.name} lives in the ${c.home}.`,
+    (c) => `the home of ${c.name} is the ${c.home}.`,
+    (c) => `${c.name} lives near the ${c.home}.`,
+  ],
+  food: [
+    (c) => `${c.name} eats ${c.food}.`,
+    (c) => `${c.name} likes to eat ${c.food}.`,
+    (c) => `the favourite food of ${c.name} is ${c.food}.`,
+  ],
+  friend: [
+    (c) => `${c.name}'s friend is ${c.friend}.`,
+    (c) => `${c.name} plays with ${c.friend}.`,
+    (c) => `the friend of ${c.name} is ${c.friend}.`,
+  ],
   kind: [(c) => `${c.name} is a ${c.kind}.`, (c) => `${c.name} is a ${c.colour} ${c.kind}.`],
 };
 
@@ -30,7 +47,8 @@ export function fact(r: Rng, c: Creature, attr: FactAttr, style?: number): strin
 }
 
 /** The canonical description: kind and colour, home, food. */
-export const describe = (c: Creature) => `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
+export const describe = (c: Creature) =>
+  `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
 
 const SHORT: Record<Exclude<PageTask, "about">, (c: Creature) => string> = {
   kind: (c) => `a ${c.kind}.`,
@@ -44,14 +62,18 @@ const SHORT: Record<Exclude<PageTask, "about">, (c: Creature) => string> = {
 export function pageAnswer(r: Rng, c: Creature, task: PageTask): string {
   if (task === "about") {
     if (r() < 0.5) return describe(c);
-    const s = shuffle(r, (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)));
+    const s = shuffle(
+      r,
+      (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)),
+    );
     return [fact(r, c, "kind"), ...s.slice(0, 3)].join(" ");
   }
   return r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
 }
 
 /** The answer the tuning sets teach: one canonical sentence (or the canonical description). */
-export const tuningAnswer = (c: Creature, task: PageTask) => (task === "about" ? describe(c) : fact(() => 0, c, task, 0));
+export const tuningAnswer = (c: Creature, task: PageTask) =>
+  task === "about" ? describe(c) : fact(() => 0, c, task, 0);
 
 // Layouts of the pretraining corpus. They are data, not code, because the grader derives from them
 // what a new turn looks like in the base's own formats (src/lab/turns.ts).
@@ -61,7 +83,8 @@ export const fill = (layout: string, name: () => string) => layout.replace("{X}"
 
 /** Q&A layouts of pages: `{Q}` the question, `{A}` the answer. Pages always go on after an answer. */
 export const QA_LAYOUTS = ["Q: {Q}\nA: {A}\n", "question: {Q}\nanswer: {A}\n", "{Q} {A}\n"] as const;
-export const qaLayout = (layout: string, q: string, a: string) => layout.replace("{Q}", () => q).replace("{A}", () => a);
+export const qaLayout = (layout: string, q: string, a: string) =>
+  layout.replace("{Q}", () => q).replace("{A}", () => a);
 
 /**
  * Speaker wrappers of dialogue transcripts, [user, assistant]; `{X}` is a random creature. "user" and

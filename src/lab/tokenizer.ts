@@ -21,7 +21,8 @@ export interface LabVocab {
   types: number[];
 }
 
-const isName = (w: string) => /^[A-Z][a-z][a-z][a-z]$/.test(w) && CONSONANTS.includes(w[0].toLowerCase()) && VOWELS.includes(w[1]);
+const isName = (w: string) =>
+  /^[A-Z][a-z][a-z][a-z]$/.test(w) && CONSONANTS.includes(w[0].toLowerCase()) && VOWELS.includes(w[1]);
 
 /** The pieces of a text as SPM sees it: words with their leading ▁ (when a space precedes them), split names. */
 export function textPieces(text: string): string[] {
@@ -47,7 +48,10 @@ export function buildVocab(texts: Iterable<string>, extraPieces: string[] = []):
   for (const c of CONSONANTS) {
     for (const v of VOWELS) {
       const C = c.toUpperCase();
-      pieces.add(SPACE + C + v).add(C + v).add(c + v);
+      pieces
+        .add(SPACE + C + v)
+        .add(C + v)
+        .add(c + v);
     }
   }
   const entries = new Set<string>();
@@ -72,19 +76,39 @@ export function buildVocab(texts: Iterable<string>, extraPieces: string[] = []):
 // --- a minimal GGUF v3 writer (metadata only: a vocab file has no tensors) ---
 
 const GGUF = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10 } as const;
-type KV = [string, "u32" | "bool" | "string", number | boolean | string] | [string, "array", "string" | "f32" | "i32", (string | number)[]];
+type KV =
+  | [string, "u32" | "bool" | "string", number | boolean | string]
+  | [string, "array", "string" | "f32" | "i32", (string | number)[]];
 
 function encodeGguf(kvs: KV[]): Buffer {
   const parts: Buffer[] = [];
-  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
-  const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
-  const str = (s: string) => { const b = Buffer.from(s, "utf8"); u64(b.length); parts.push(b); };
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    parts.push(b);
+  };
+  const u64 = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    parts.push(b);
+  };
+  const str = (s: string) => {
+    const b = Buffer.from(s, "utf8");
+    u64(b.length);
+    parts.push(b);
+  };
   const value = (type: string, v: string | number | boolean) => {
     if (type === "string") str(v as string);
     else if (type === "u32") u32(v as number);
-    else if (type === "i32") { const b = Buffer.alloc(4); b.writeInt32LE(v as number); parts.push(b); }
-    else if (type === "f32") { const b = Buffer.alloc(4); b.writeFloatLE(v as number); parts.push(b); }
-    else if (type === "bool") parts.push(Buffer.from([v ? 1 : 0]));
+    else if (type === "i32") {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(v as number);
+      parts.push(b);
+    } else if (type === "f32") {
+      const b = Buffer.alloc(4);
+      b.writeFloatLE(v as number);
+      parts.push(b);
+    } else if (type === "bool") parts.push(Buffer.from([v ? 1 : 0]));
   };
   parts.push(Buffer.from("GGUF", "ascii"));
   u32(3);

@@ -1,8 +1,7 @@
 // What a new turn looks like in the base's own formats, derived from the pretraining corpus's layouts
 // (src/lab/text.ts): a clean answer starts none of them. Changing a layout there changes this.
+import { escapeRegExp } from "../util/regex.js";
 import { DIALOGUE_CLOSINGS, LIST_HEADS, PAGE_END, PAGE_HEADS, QA_LAYOUTS, QUESTIONS, SPEAKERS } from "./text.js";
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * A layout's literal text as a pattern: placeholders (`{X}`, `{Q}`, `{A}`) split it, `{X}` matches any
@@ -14,7 +13,12 @@ function pieces(layout: string): string[] {
     .split(/\{[QA]\}/)
     .map((p) => p.trim().replace(/[.!?]+$/, ""))
     .filter(Boolean)
-    .map((p) => p.split("{X}").map((q) => escape(q).replace(/\s+/g, "\\s+")).join("[A-Za-z]+"));
+    .map((p) =>
+      p
+        .split("{X}")
+        .map((q) => escapeRegExp(q).replace(/\s+/g, "\\s+"))
+        .join("[A-Za-z]+"),
+    );
 }
 
 const sources: [string, readonly string[]][] = [
@@ -27,7 +31,10 @@ const sources: [string, readonly string[]][] = [
 
 /** Every marker of a new turn, as a case-insensitive pattern that must stand on word boundaries. */
 export const TURN_MARKERS: { kind: string; pattern: RegExp }[] = sources.flatMap(([kind, layouts]) =>
-  [...new Set(layouts.flatMap(pieces))].map((p) => ({ kind, pattern: new RegExp(`(?<![A-Za-z])${p}(?![A-Za-z])`, "i") })),
+  [...new Set(layouts.flatMap(pieces))].map((p) => ({
+    kind,
+    pattern: new RegExp(`(?<![A-Za-z])${p}(?![A-Za-z])`, "i"),
+  })),
 );
 
 /** The first marker of a new turn in a response (its kind and the text matched), or null. */

@@ -9,13 +9,12 @@ import { runGeneration } from "../generation/runGeneration.js";
 import { embedTexts, type EmbedOptions } from "../generation/embed.js";
 import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
 import { type ModelPlacement, placementOf } from "./placement.js";
-import { type LoadModelOptions, type LoraSpec } from "./options.js";
+import type { LoadModelOptions, LoraSpec } from "./options.js";
 import { checkThreads, chooseThreads, resolvePoll } from "./threads.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 import { checkFloat32 } from "../util/numbers.js";
 
 export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
-
 
 interface ContextKey {
   nCtx: number;
@@ -54,10 +53,15 @@ export class Model {
   /** @internal use loadModel() */
   static async _load(opts: LoadModelOptions): Promise<Model> {
     if (typeof opts?.model !== "string" || !opts.model) {
-      throw new InvalidOptionError("INVALID_OPTION", `loadModel() needs a model path (or { model: path }), got ${JSON.stringify(opts?.model ?? opts)}`);
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `loadModel() needs a model path (or { model: path }), got ${JSON.stringify(opts?.model ?? opts)}`,
+      );
     }
     if (existsSync(opts.model) && statSync(opts.model).isDirectory()) {
-      throw new ModelLoadError("MODEL_IS_DIRECTORY", `${opts.model} is a directory, not a GGUF file`, { suggestion: "pass the .gguf file inside it" });
+      throw new ModelLoadError("MODEL_IS_DIRECTORY", `${opts.model} is a directory, not a GGUF file`, {
+        suggestion: "pass the .gguf file inside it",
+      });
     }
     if (opts.threads !== undefined) checkThreads(opts.threads);
     resolvePoll(opts.poll);
@@ -129,7 +133,9 @@ export class Model {
   /** A short name for outputs: file name without extension, plus adapters. */
   get name(): string {
     const base = basename(this.path).replace(/\.gguf$/i, "");
-    const loras = this.loras.map((l) => `+${basename(l.path).replace(/\.gguf$/i, "")}${l.scale === 1 ? "" : `@${l.scale}`}`);
+    const loras = this.loras.map(
+      (l) => `+${basename(l.path).replace(/\.gguf$/i, "")}${l.scale === 1 ? "" : `@${l.scale}`}`,
+    );
     return base + loras.join("");
   }
 
@@ -159,11 +165,18 @@ export class Model {
   /** Generates for one or many prompts; many run as parallel sequences of one context. */
   async generate(prompts: PromptInput | PromptInput[], options: GenerateOptions = {}): Promise<GenerationResult[]> {
     this.check();
-    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to generate`);
+    if (this.vocabOnly)
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `${this.path} was loaded vocab-only; load it with weights to generate`,
+      );
     const list = Array.isArray(prompts) ? prompts : [prompts];
     list.forEach((p, i) => {
       if (typeof p !== "string" && typeof p?.instruction !== "string") {
-        throw new InvalidOptionError("INVALID_OPTION", `prompt ${i + 1}: expected a string or { instruction: string }, got ${p === null ? "null" : typeof p}`);
+        throw new InvalidOptionError(
+          "INVALID_OPTION",
+          `prompt ${i + 1}: expected a string or { instruction: string }, got ${p === null ? "null" : typeof p}`,
+        );
       }
     });
     return this._exclusive(() => runGeneration(this, list, options));
@@ -172,14 +185,22 @@ export class Model {
   /** Teacher-forced log-probabilities of token sequences; see {@link scoreSequences}. */
   async score(items: ScoreItem[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
     this.check();
-    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to score`);
+    if (this.vocabOnly)
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `${this.path} was loaded vocab-only; load it with weights to score`,
+      );
     return this._exclusive(() => scoreSequences(this, items, options));
   }
 
   /** Mean-pooled, L2-normalised embeddings of texts (cosine similarity = dot product); see {@link embedTexts}. */
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     this.check();
-    if (this.vocabOnly) throw new InvalidOptionError("INVALID_OPTION", `${this.path} was loaded vocab-only; load it with weights to embed`);
+    if (this.vocabOnly)
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `${this.path} was loaded vocab-only; load it with weights to embed`,
+      );
     return this._exclusive(() => embedTexts(this, texts, options));
   }
 
@@ -211,7 +232,14 @@ export class Model {
     this.check();
     const key = { ...shape, nThreads: this.threadsFor(tokensPerDecode) };
     const c = this._context;
-    if (c && c.key.nCtx === key.nCtx && c.key.nSeq === key.nSeq && c.key.nBatch === key.nBatch && c.key.nThreads === key.nThreads) return c.ctx;
+    if (
+      c &&
+      c.key.nCtx === key.nCtx &&
+      c.key.nSeq === key.nSeq &&
+      c.key.nBatch === key.nBatch &&
+      c.key.nThreads === key.nThreads
+    )
+      return c.ctx;
     c?.ctx.dispose();
     this._context = undefined;
     const addon = loadAddon();

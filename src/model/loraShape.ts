@@ -20,10 +20,13 @@ export function targetDims(s: ModelShape, target: string): [number, number] | un
 /** Parameters of a rank-`rank` adapter on `targets` in every block (A: in × r, B: r × out). */
 export function loraParams(s: ModelShape, targets: string[], rank: number): number {
   const wide = Math.max(s.nEmbd, s.nFf); // an unknown target: the widest a llama block has
-  return s.nLayer * targets.reduce((n, t) => {
-    const [i, o] = targetDims(s, t) ?? [wide, wide];
-    return n + (i + o) * rank;
-  }, 0);
+  return (
+    s.nLayer *
+    targets.reduce((n, t) => {
+      const [i, o] = targetDims(s, t) ?? [wide, wide];
+      return n + (i + o) * rank;
+    }, 0)
+  );
 }
 
 /**
@@ -38,8 +41,12 @@ export function checkLoraRank(s: ModelShape, targets: string[], rank: number, fl
   if (!sides.length) return;
   const smallest = sides.reduce((a, b) => (b.side < a.side ? b : a));
   if (rank > smallest.side) {
-    throw new InvalidOptionError("INVALID_OPTION", `${flag} ${rank} exceeds ${smallest.side}, the smaller side of the ${smallest.t} weights: a LoRA update cannot have a higher rank than the weight it adapts`, {
-      suggestion: `use ${flag} ${smallest.side} or lower (typical: 8 to 64)`,
-    });
+    throw new InvalidOptionError(
+      "INVALID_OPTION",
+      `${flag} ${rank} exceeds ${smallest.side}, the smaller side of the ${smallest.t} weights: a LoRA update cannot have a higher rank than the weight it adapts`,
+      {
+        suggestion: `use ${flag} ${smallest.side} or lower (typical: 8 to 64)`,
+      },
+    );
   }
 }

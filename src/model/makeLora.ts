@@ -35,7 +35,12 @@ export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nPar
   const shape = modelShape(vocab.meta);
   vocab.dispose();
   checkLoraRank(shape, targets, rank, "rank");
-  checkMemory("MODEL_TOO_LARGE", 4 * loraParams(shape, targets, rank), `a rank-${rank} adapter of ${basePath}`, "lower the rank");
+  checkMemory(
+    "MODEL_TOO_LARGE",
+    4 * loraParams(shape, targets, rank),
+    `a rank-${rank} adapter of ${basePath}`,
+    "lower the rank",
+  );
   let made = { path: o.output, nParams: 0 };
   // Through a temporary file: a full disk or a failure never leaves half an adapter under the name.
   await writeAtomic(o.output, async (tmp) => {

@@ -40,10 +40,14 @@ export function resolveVocab(vocab: string): string {
   const p = join(vocabDir, `ggml-vocab-${vocab}.gguf`);
   if (existsSync(p)) return p;
   const names = existsSync(vocabDir)
-    ? readdirSync(vocabDir).filter((f) => /^ggml-vocab-.*\.gguf$/.test(f)).map((f) => f.slice(11, -5))
+    ? readdirSync(vocabDir)
+        .filter((f) => /^ggml-vocab-.*\.gguf$/.test(f))
+        .map((f) => f.slice(11, -5))
     : [];
   throw new InvalidOptionError("VOCAB_NOT_FOUND", `no vocabulary GGUF "${vocab}"`, {
-    suggestion: names.length ? `give a path or one of: ${names.join(", ")}` : "give the path of a GGUF with a tokenizer",
+    suggestion: names.length
+      ? `give a path or one of: ${names.join(", ")}`
+      : "give the path of a GGUF with a tokenizer",
   });
 }
 
@@ -69,11 +73,16 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   // The default is range-checked after the memory check, which any width too large for it fails first.
   const ff = o.ff === undefined ? Math.max(32, Math.round(((8 / 3) * width) / 32) * 32) : positiveInt(o.ff, "ff");
   if (width % heads !== 0 || (width / heads) % 2 !== 0) {
-    throw new InvalidOptionError("INVALID_OPTION", `width ${width} must be a multiple of heads ${heads} with an even head size`);
+    throw new InvalidOptionError(
+      "INVALID_OPTION",
+      `width ${width} must be a multiple of heads ${heads} with an even head size`,
+    );
   }
   const type = o.type ?? "f32";
-  if (!["f32", "f16", "q8_0"].includes(type)) throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
-  if (heads % kvHeads !== 0) throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
+  if (!["f32", "f16", "q8_0"].includes(type))
+    throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
+  if (heads % kvHeads !== 0)
+    throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
   const layers = checkInt(o.layers ?? 2, "layers", { min: 1, max: MAX_LAYERS });
   const nCtx = positiveInt(o.context ?? 2048, "context");
   const seed = checkInt(o.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
@@ -82,8 +91,14 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
   // Every weight is made in memory as F32 before it is written: size it first (ggml aborts otherwise).
   const nVocab = await vocabSize(vocabPath);
   const kvWidth = (width / heads) * kvHeads;
-  const nParams = 2 * nVocab * width + width + layers * (2 * width + 2 * width * width + 2 * width * kvWidth + 3 * width * ff);
-  checkMemory("MODEL_TOO_LARGE", 4 * nParams, `a model of ${layers} layers of width ${width} (${nParams.toExponential(2)} F32 parameters)`, "lower --width, --layers or --ff");
+  const nParams =
+    2 * nVocab * width + width + layers * (2 * width + 2 * width * width + 2 * width * kvWidth + 3 * width * ff);
+  checkMemory(
+    "MODEL_TOO_LARGE",
+    4 * nParams,
+    `a model of ${layers} layers of width ${width} (${nParams.toExponential(2)} F32 parameters)`,
+    "lower --width, --layers or --ff",
+  );
   positiveInt(ff, "ff");
   let made = { path: o.output, nParams: 0 };
   // Through a temporary file: a full disk or a failure never leaves half a model under the name.

@@ -47,7 +47,11 @@ export function modelShape(meta: ModelMeta): ModelShape {
 export function checkMemory(code: IitErrorCode, need: number, what: string, suggestion: string, deviceFree = 0): void {
   const free = freemem() + deviceFree;
   if (need > free) {
-    throw new InvalidOptionError(code, `${what} needs about ${gb(need)} GB of memory, but only ${gb(free)} GB is available`, { suggestion });
+    throw new InvalidOptionError(
+      code,
+      `${what} needs about ${gb(need)} GB of memory, but only ${gb(free)} GB is available`,
+      { suggestion },
+    );
   }
 }
 

@@ -37,20 +37,26 @@ export async function resolveModelPath(uri: string, opts: ResolveModelOptions = 
       directory,
       download: opts.download === false ? false : "auto",
       cli: false, // its bar writes to stdout, which --json output owns
-      onProgress: progress && (({ totalSize, downloadedSize }) => progress({ downloadedBytes: downloadedSize, totalBytes: totalSize })),
+      onProgress:
+        progress &&
+        (({ totalSize, downloadedSize }) => progress({ downloadedBytes: downloadedSize, totalBytes: totalSize })),
     });
     shown?.done(path);
     return path;
   } catch (e) {
     const from = uri.startsWith("hf:") ? ` from ${hfEndpoint()}` : "";
-    throw new ModelLoadError("MODEL_RESOLVE_FAILED", `could not get ${uri}${from} into ${directory}: ${(e as Error).message}`, {
-      cause: e,
-      suggestion:
-        opts.download === false
-          ? "download it first (drop download: false), or pass a local GGUF path"
-          : "check the URI, the network and HF_ENDPOINT (a private repo needs HF_TOKEN); rerunning resumes a partial download, " +
-            "or download the GGUF yourself and pass its path",
-    });
+    throw new ModelLoadError(
+      "MODEL_RESOLVE_FAILED",
+      `could not get ${uri}${from} into ${directory}: ${(e as Error).message}`,
+      {
+        cause: e,
+        suggestion:
+          opts.download === false
+            ? "download it first (drop download: false), or pass a local GGUF path"
+            : "check the URI, the network and HF_ENDPOINT (a private repo needs HF_TOKEN); rerunning resumes a partial download, " +
+              "or download the GGUF yourself and pass its path",
+      },
+    );
   }
 }
 

@@ -64,7 +64,8 @@ export function resolvePoll(poll: number | undefined): number {
   if (poll === undefined) return DEFAULT_POLL;
   if (!Number.isInteger(poll) || poll < 0 || poll > 100) {
     throw new InvalidOptionError("INVALID_OPTION", `poll must be an integer in 0..100, got ${poll}`, {
-      suggestion: "use --poll 0 (idle threads sleep at once) up to --poll 100 (they spin longest); llama.cpp's tools use 50",
+      suggestion:
+        "use --poll 0 (idle threads sleep at once) up to --poll 100 (they spin longest); llama.cpp's tools use 50",
     });
   }
   return poll;

@@ -24,7 +24,8 @@ export interface ReportResult {
   arms: string[];
 }
 
-const n = (x: number | null | undefined, d: number) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
+const n = (x: number | null | undefined, d: number) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d);
 
 /**
  * `iit report`: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched) with
@@ -34,7 +35,9 @@ const n = (x: number | null | undefined, d: number) => (x === null || x === unde
 export async function buildReport(dir: string, o: ReportOptions = {}): Promise<ReportResult> {
   const resultsPath = join(dir, "results.json");
   if (!existsSync(resultsPath)) {
-    throw new ExperimentError("REPORT_NO_RESULTS", `${resultsPath} not found`, { suggestion: "run `iit experiment run CONFIG` (or `collect`) first" });
+    throw new ExperimentError("REPORT_NO_RESULTS", `${resultsPath} not found`, {
+      suggestion: "run `iit experiment run CONFIG` (or `collect`) first",
+    });
   }
   const r = JSON.parse(readFileSync(resultsPath, "utf8")) as ExperimentResults;
   const out = o.output ?? dir;
@@ -43,14 +46,35 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
 
   const plots: Record<string, string> = {};
   plots.winrate = barChart(
-    t.rows.filter((row) => !row.reference).map((row) => ({ label: row.arm, value: row.win_rate_mean, error: row.win_rate_std, note: "not judged yet" })),
-    { title: `Win rate against ${t.reference} (mean ± std over seeds)`, axis: "win rate (%)", min: 0, max: 100, refLine: { value: 50, label: `as good as ${t.reference}` } },
+    t.rows
+      .filter((row) => !row.reference)
+      .map((row) => ({ label: row.arm, value: row.win_rate_mean, error: row.win_rate_std, note: "not judged yet" })),
+    {
+      title: `Win rate against ${t.reference} (mean ± std over seeds)`,
+      axis: "win rate (%)",
+      min: 0,
+      max: 100,
+      refLine: { value: 50, label: `as good as ${t.reference}` },
+    },
   );
   const lc = hasLengthControlled(t);
   if (lc) {
     plots.lcWinrate = barChart(
-      t.rows.filter((row) => !row.reference).map((row) => ({ label: row.arm, value: row.lc_win_rate_mean ?? null, error: row.lc_win_rate_std ?? null, note: "not judged yet" })),
-      { title: `Length-controlled win rate against ${t.reference} (AlpacaEval 2)`, axis: "LC win rate (%)", min: 0, max: 100, refLine: { value: 50, label: `as good as ${t.reference}` } },
+      t.rows
+        .filter((row) => !row.reference)
+        .map((row) => ({
+          label: row.arm,
+          value: row.lc_win_rate_mean ?? null,
+          error: row.lc_win_rate_std ?? null,
+          note: "not judged yet",
+        })),
+      {
+        title: `Length-controlled win rate against ${t.reference} (AlpacaEval 2)`,
+        axis: "LC win rate (%)",
+        min: 0,
+        max: 100,
+        refLine: { value: 50, label: `as good as ${t.reference}` },
+      },
     );
   }
   plots.lengths = boxPlot(
@@ -66,7 +90,8 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
   }
   const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(o.similarity ?? [])];
   const anDir = join(dir, "analyses");
-  if (existsSync(anDir)) for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
+  if (existsSync(anDir))
+    for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
   const sims = simFiles.map((f) => ({ file: f, r: JSON.parse(readFileSync(f, "utf8")) as SimilarityResult }));
   if (sims.length) {
     plots.similarity = scatter(
@@ -74,7 +99,11 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
         label: simLabel(s.file, r, dir),
         points: s.r.points.map((p) => ({ x: p.x, y: p.y, title: p.instruction.slice(0, 120) })),
       })),
-      { title: "Similarity to the task (paper Fig. 5)", xAxis: "instruction ~ task instructions (mean cosine)", yAxis: "response ~ task − ~ general responses" },
+      {
+        title: "Similarity to the task (paper Fig. 5)",
+        xAxis: "instruction ~ task instructions (mean cosine)",
+        yAxis: "response ~ task − ~ general responses",
+      },
     );
   }
   const plotFiles: string[] = [];
@@ -86,8 +115,11 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
 
   // Side by side: the first instructions, each arm's response (its first generation file).
   const firstGen: Record<string, OutputRecord[]> = {};
-  for (const [arm, gens] of Object.entries(r.generations)) firstGen[arm] = gens.length ? await readOutputs(join(dir, gens[0].path)) : [];
-  const instructions = (firstGen[t.reference]?.length ? firstGen[t.reference] : Object.values(firstGen).find((g) => g.length) ?? []).slice(0, o.examples ?? 12);
+  for (const [arm, gens] of Object.entries(r.generations))
+    firstGen[arm] = gens.length ? await readOutputs(join(dir, gens[0].path)) : [];
+  const instructions = (
+    firstGen[t.reference]?.length ? firstGen[t.reference] : (Object.values(firstGen).find((g) => g.length) ?? [])
+  ).slice(0, o.examples ?? 12);
   const examples = instructions
     .map((ins, i) => {
       const cells = arms
@@ -106,16 +138,25 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
       const rate = (m: number | null | undefined, sd: number | null | undefined) =>
         row.reference ? "<em>reference</em>" : `${n(m, 1)}${sd === null || sd === undefined ? "" : ` ± ${n(sd, 2)}`}`;
       const seeds = row.per_seed
-        .map((p) => `s${p.seed}: ${n(p.win_rate, 1)}${lc && p.length_controlled_winrate !== undefined ? ` (LC ${n(p.length_controlled_winrate, 1)})` : ""}`)
+        .map(
+          (p) =>
+            `s${p.seed}: ${n(p.win_rate, 1)}${lc && p.length_controlled_winrate !== undefined ? ` (LC ${n(p.length_controlled_winrate, 1)})` : ""}`,
+        )
         .join(", ");
-      const lcCells = lc ? `<td class="num">${rate(row.lc_win_rate_mean, row.lc_win_rate_std)}</td><td class="num">${n(row.lc_standard_error_mean, 2)}</td>` : "";
+      const lcCells = lc
+        ? `<td class="num">${rate(row.lc_win_rate_mean, row.lc_win_rate_std)}</td><td class="num">${n(row.lc_standard_error_mean, 2)}</td>`
+        : "";
       return `<tr><td>${esc(row.arm)}</td><td>${esc(row.kind)}</td><td class="num">${rate(row.win_rate_mean, row.win_rate_std)}</td><td class="num">${n(row.standard_error_mean, 2)}</td>${lcCells}<td class="num">${n(row.avg_length_mean, 0)}</td><td>${row.seeds.length}${row.missing.length ? ` <span class="tag">${row.missing.length} missing</span>` : ""}</td><td class="muted">${esc(seeds)}</td></tr>`;
     })
     .join("\n");
   const lengthRows = r.lengths.arms
     .map(
       (a) =>
-        `<tr><td>${esc(a.arm)}</td><td class="num">${a.responses}</td><td class="num">${n(a.chars.mean, 0)}</td><td class="num">${n(a.chars.median, 0)}</td><td class="num">${n(a.tokens.mean, 1)}</td><td class="num">${a.eos_rate === null ? "–" : `${(100 * a.eos_rate).toFixed(1)}%`}</td><td>${esc(Object.entries(a.stop_reasons).map(([k, v]) => `${k} ${v}`).join(", "))}</td></tr>`,
+        `<tr><td>${esc(a.arm)}</td><td class="num">${a.responses}</td><td class="num">${n(a.chars.mean, 0)}</td><td class="num">${n(a.chars.median, 0)}</td><td class="num">${n(a.tokens.mean, 1)}</td><td class="num">${a.eos_rate === null ? "–" : `${(100 * a.eos_rate).toFixed(1)}%`}</td><td>${esc(
+          Object.entries(a.stop_reasons)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", "),
+        )}</td></tr>`,
     )
     .join("\n");
   const simSection = plots.similarity
@@ -142,7 +183,9 @@ pre{white-space:pre-wrap;word-wrap:break-word;font-family:ui-monospace,Menlo,Con
 <h1>${esc(t.experiment)}</h1>
 <p class="muted">${esc(r.config.description ?? "")} Base model <code>${esc(basename(r.config.baseModel))}</code>; reference arm <code>${esc(t.reference)}</code>; judge <code>${esc(basename(t.judge))}</code>${t.both_orders ? " (both orders averaged)" : ""}.</p>
 ${r.lab ? labSection(r.lab, r.findings ?? [], plots, t.reference) : ""}
-${judged ? `<section><h2>Results</h2>
+${
+  judged
+    ? `<section><h2>Results</h2>
 <table id="results"><thead><tr><th>Arm</th><th>Type</th><th>Win rate vs ${esc(t.reference)} (%)</th><th>SE</th>${lc ? "<th>LC win rate (%)</th><th>LC SE</th>" : ""}<th>Avg length</th><th>Seeds</th><th>Per seed</th></tr></thead>
 <tbody>
 ${tableRows}
@@ -150,7 +193,9 @@ ${tableRows}
 <p class="muted">Mean ± sample standard deviation over seeds of the win rate against the reference arm of the same seed (50% = as good as the reference). SE: the mean over seeds of AlpacaEval's standard error.${lc ? " LC: AlpacaEval 2's length-controlled win rate (the rate its GLM predicts with the length difference set to 0), same statistics; the paper reports this one." : ""}</p>
 ${plots.winrate}
 ${plots.lcWinrate ?? ""}
-</section>` : ""}
+</section>`
+    : ""
+}
 <section><h2>Response lengths and stopping</h2>
 <table id="lengths"><thead><tr><th>Arm</th><th>Responses</th><th>Chars (mean)</th><th>Chars (median)</th><th>Tokens (mean)</th><th>EOS rate</th><th>Stop reasons</th></tr></thead><tbody>
 ${lengthRows}
@@ -173,5 +218,10 @@ ${examples}
 function simLabel(file: string, r: ExperimentResults, dir: string): string {
   const own = (r.similarity ?? []).find((s) => join(dir, s.path) === file);
   if (own) return `${own.arm} (seed ${own.seed})`.slice(0, 22);
-  return basename(file).replace(/\.json$/, "").replace(/^similarity-?/, "").slice(0, 22) || "outputs";
+  return (
+    basename(file)
+      .replace(/\.json$/, "")
+      .replace(/^similarity-?/, "")
+      .slice(0, 22) || "outputs"
+  );
 }

@@ -3,40 +3,79 @@ import type { LabResults } from "../experiment/labResults.js";
 import { ci, wtl, type Finding } from "../lab/results.js";
 import { barChart, esc, lineChart, type LineSeries } from "./svg.js";
 
-const n = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
+const n = (x: number | null | undefined, d = 2) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d);
 
 export function labPlots(lab: LabResults): Record<string, string> {
   const plots: Record<string, string> = {};
   plots.strict = barChart(
     lab.rows.map((r) => ({ label: r.arm, value: r.stats.strict.mean, error: r.stats.strict.std })),
-    { title: "Strict score on held-out prompts (mean ± std over seeds)", axis: "strict (correct, stopped, clean)", min: 0, max: 1, refLine: { value: lab.chance, label: "chance" } },
+    {
+      title: "Strict score on held-out prompts (mean ± std over seeds)",
+      axis: "strict (correct, stopped, clean)",
+      min: 0,
+      max: 1,
+      refLine: { value: lab.chance, label: "chance" },
+    },
   );
   Object.entries(lab.curves).forEach(([arm, seeds]) => {
     const series: LineSeries[] = seeds.flatMap((s, i) => [
-      { label: `dev s${s.seed}${s.best_step === null ? "" : ` (best ${s.best_step})`}`, points: s.points.map((p) => ({ x: p.step, y: p.dev.strict })), color: i },
-      { label: `eval s${s.seed}`, points: s.points.map((p) => ({ x: p.step, y: p.eval.strict })), color: i, dashed: true },
+      {
+        label: `dev s${s.seed}${s.best_step === null ? "" : ` (best ${s.best_step})`}`,
+        points: s.points.map((p) => ({ x: p.step, y: p.dev.strict })),
+        color: i,
+      },
+      {
+        label: `eval s${s.seed}`,
+        points: s.points.map((p) => ({ x: p.step, y: p.eval.strict })),
+        color: i,
+        dashed: true,
+      },
     ]);
-    plots[`curve-${arm}`] = lineChart(series, { title: `${arm}: strict score against training step`, xAxis: "optimizer step", yAxis: "strict", yMin: 0, yMax: 1 });
+    plots[`curve-${arm}`] = lineChart(series, {
+      title: `${arm}: strict score against training step`,
+      xAxis: "optimizer step",
+      yAxis: "strict",
+      yMin: 0,
+      yMax: 1,
+    });
   });
   return plots;
 }
 
-export function labSection(lab: LabResults, findings: Finding[], plots: Record<string, string>, reference: string): string {
+export function labSection(
+  lab: LabResults,
+  findings: Finding[],
+  plots: Record<string, string>,
+  reference: string,
+): string {
   const groups = [...new Set(lab.rows.flatMap((r) => Object.keys(r.groups)))];
   const rows = lab.rows
     .map((r) => {
-      const seeds = r.per_seed.map((p) => `s${p.seed ?? "–"}: ${n(p.strict)}${p.best_step === null ? "" : ` @${p.best_step}`}`).join(", ");
-      const wr = r.arm === reference ? "<em>reference</em>" : r.win_rate && Number.isFinite(r.win_rate.mean) ? `${n(r.win_rate.mean, 1)}${r.win_rate.std === null ? "" : ` ± ${n(r.win_rate.std, 1)}`}` : "–";
+      const seeds = r.per_seed
+        .map((p) => `s${p.seed ?? "–"}: ${n(p.strict)}${p.best_step === null ? "" : ` @${p.best_step}`}`)
+        .join(", ");
+      const wr =
+        r.arm === reference
+          ? "<em>reference</em>"
+          : r.win_rate && Number.isFinite(r.win_rate.mean)
+            ? `${n(r.win_rate.mean, 1)}${r.win_rate.std === null ? "" : ` ± ${n(r.win_rate.std, 1)}`}`
+            : "–";
       return (
         `<tr><td>${esc(r.arm)}</td><td>${esc(r.kind)}</td><td class="num">${n(r.stats.strict.mean)}${r.stats.strict.std === null ? "" : ` ± ${n(r.stats.strict.std)}`}</td><td class="num">${esc(ci(r.strict_ci))}</td>` +
-        ["correct", "stopped", "clean", "rightType", "namesEntity"].map((k) => `<td class="num">${n(r.stats[k as "correct"].mean)}</td>`).join("") +
+        ["correct", "stopped", "clean", "rightType", "namesEntity"]
+          .map((k) => `<td class="num">${n(r.stats[k as "correct"].mean)}</td>`)
+          .join("") +
         groups.map((g) => `<td class="num">${n(r.groups[g])}</td>`).join("") +
         `<td class="num">${wr}</td><td class="num">${r.arm === reference ? "" : esc(wtl(r))}</td><td class="muted">${esc(seeds)}</td></tr>`
       );
     })
     .join("\n");
   const verdicts = findings
-    .map((f) => `<li class="${f.reproduced ? "ok" : "no"}"><strong>${esc(f.id)}: ${f.reproduced ? "reproduced" : "not reproduced"}</strong> — ${esc(f.verdict)}</li>`)
+    .map(
+      (f) =>
+        `<li class="${f.reproduced ? "ok" : "no"}"><strong>${esc(f.id)}: ${f.reproduced ? "reproduced" : "not reproduced"}</strong> — ${esc(f.verdict)}</li>`,
+    )
     .join("\n");
   const curves = Object.keys(lab.curves)
     .map((arm) => plots[`curve-${arm}`])
@@ -46,7 +85,10 @@ export function labSection(lab: LabResults, findings: Finding[], plots: Record<s
     .map((s, i) => {
       const cells = arms
         .filter((a) => s.outputs[a])
-        .map((a) => `<div class="resp"><div class="arm">${esc(a)} <span class="tag">${s.outputs[a].strict ? "strict ✓" : "✗"}</span></div><pre>${esc(s.outputs[a].output)}</pre></div>`)
+        .map(
+          (a) =>
+            `<div class="resp"><div class="arm">${esc(a)} <span class="tag">${s.outputs[a].strict ? "strict ✓" : "✗"}</span></div><pre>${esc(s.outputs[a].output)}</pre></div>`,
+        )
         .join("");
       return `<details${i < 4 ? " open" : ""}><summary>${esc(s.instruction)} <span class="muted">${esc(s.task)}</span></summary><div class="grid">${cells}</div></details>`;
     })

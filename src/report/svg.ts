@@ -1,9 +1,25 @@
 // Small hand-written SVG charts: deterministic, dependency-free, readable without a browser.
 
-export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#76b7b2",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 
 export function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -39,7 +55,10 @@ export interface Bar {
 }
 
 /** Horizontal bars with error bars, on a fixed axis (e.g. 0–100 %), and an optional reference line. */
-export function barChart(bars: Bar[], o: { title: string; axis: string; min?: number; max?: number; refLine?: { value: number; label: string } }): string {
+export function barChart(
+  bars: Bar[],
+  o: { title: string; axis: string; min?: number; max?: number; refLine?: { value: number; label: string } },
+): string {
   const left = 170;
   const right = 40;
   const w = 720;
@@ -63,13 +82,19 @@ export function barChart(bars: Bar[], o: { title: string; axis: string; min?: nu
       parts.push(`<text x="${left + 4}" y="${y + rowH / 2 + 4}" fill="#777">${esc(b.note ?? "n/a")}</text>`);
       return;
     }
-    parts.push(`<rect class="bar" x="${left}" y="${y + 6}" width="${Math.max(0, x(b.value) - left)}" height="${rowH - 12}" fill="${color}"><title>${esc(`${b.label}: ${fmt(b.value)}${b.error ? ` ± ${fmt(b.error)}` : ""}`)}</title></rect>`);
+    parts.push(
+      `<rect class="bar" x="${left}" y="${y + 6}" width="${Math.max(0, x(b.value) - left)}" height="${rowH - 12}" fill="${color}"><title>${esc(`${b.label}: ${fmt(b.value)}${b.error ? ` ± ${fmt(b.error)}` : ""}`)}</title></rect>`,
+    );
     if (b.error) {
       const y0 = y + rowH / 2;
       const [a, c] = [x(b.value - b.error), x(b.value + b.error)];
-      parts.push(`<path d="M${a} ${y0}H${c}M${a} ${y0 - 6}V${y0 + 6}M${c} ${y0 - 6}V${y0 + 6}" stroke="#222" stroke-width="1.5" fill="none"/>`);
+      parts.push(
+        `<path d="M${a} ${y0}H${c}M${a} ${y0 - 6}V${y0 + 6}M${c} ${y0 - 6}V${y0 + 6}" stroke="#222" stroke-width="1.5" fill="none"/>`,
+      );
     }
-    parts.push(`<text x="${x(b.value + (b.error ?? 0)) + 6}" y="${y + rowH / 2 + 4}" fill="#333">${fmt(b.value)}${b.error ? ` ± ${fmt(b.error)}` : ""}</text>`);
+    parts.push(
+      `<text x="${x(b.value + (b.error ?? 0)) + 6}" y="${y + rowH / 2 + 4}" fill="#333">${fmt(b.value)}${b.error ? ` ± ${fmt(b.error)}` : ""}</text>`,
+    );
   });
   if (o.refLine) {
     const rx = x(o.refLine.value);
@@ -115,10 +140,15 @@ export function boxPlot(rows: BoxRow[], o: { title: string; axis: string }): str
     if (!r.values.length) return;
     const s = [...r.values].sort((a, b) => a - b);
     const [mn, q1, md, q3, mx] = [s[0], q(s, 0.25), q(s, 0.5), q(s, 0.75), s[s.length - 1]];
-    parts.push(`<path d="M${x(mn)} ${mid}H${x(q1)}M${x(q3)} ${mid}H${x(mx)}M${x(mn)} ${mid - 5}V${mid + 5}M${x(mx)} ${mid - 5}V${mid + 5}" stroke="#444" fill="none"/>`);
-    parts.push(`<rect x="${x(q1)}" y="${mid - 9}" width="${Math.max(1, x(q3) - x(q1))}" height="18" fill="${color}" fill-opacity="0.35" stroke="${color}"><title>${esc(`${r.label}: median ${fmt(md)}, quartiles ${fmt(q1)}–${fmt(q3)}, n = ${s.length}`)}</title></rect>`);
+    parts.push(
+      `<path d="M${x(mn)} ${mid}H${x(q1)}M${x(q3)} ${mid}H${x(mx)}M${x(mn)} ${mid - 5}V${mid + 5}M${x(mx)} ${mid - 5}V${mid + 5}" stroke="#444" fill="none"/>`,
+    );
+    parts.push(
+      `<rect x="${x(q1)}" y="${mid - 9}" width="${Math.max(1, x(q3) - x(q1))}" height="18" fill="${color}" fill-opacity="0.35" stroke="${color}"><title>${esc(`${r.label}: median ${fmt(md)}, quartiles ${fmt(q1)}–${fmt(q3)}, n = ${s.length}`)}</title></rect>`,
+    );
     parts.push(`<line x1="${x(md)}" x2="${x(md)}" y1="${mid - 9}" y2="${mid + 9}" stroke="#111" stroke-width="2"/>`);
-    s.forEach((v, k) => parts.push(`<circle cx="${x(v)}" cy="${mid + ((k % 5) - 2) * 2}" r="1.8" fill="${color}"/>`));
+    for (const [k, v] of s.entries())
+      parts.push(`<circle cx="${x(v)}" cy="${mid + ((k % 5) - 2) * 2}" r="1.8" fill="${color}"/>`);
   });
   return parts.join("") + "</svg>\n";
 }
@@ -137,16 +167,27 @@ function xyFrame(o: { title: string; xAxis: string; yAxis: string }, x0: number,
   const Y = (v: number) => h - bottom - ((v - y0) / (y1 - y0)) * (h - top - bottom);
   const parts = [svgOpen(w, h, o.title)];
   for (const t of ticks(x0, x1)) {
-    parts.push(`<line x1="${X(t)}" x2="${X(t)}" y1="${top}" y2="${h - bottom}" stroke="#eee"/><text x="${X(t)}" y="${h - bottom + 16}" text-anchor="middle" fill="#555">${tickFmt(t)}</text>`);
+    parts.push(
+      `<line x1="${X(t)}" x2="${X(t)}" y1="${top}" y2="${h - bottom}" stroke="#eee"/><text x="${X(t)}" y="${h - bottom + 16}" text-anchor="middle" fill="#555">${tickFmt(t)}</text>`,
+    );
   }
   for (const t of ticks(y0, y1)) {
-    parts.push(`<line x1="${left}" x2="${w - right}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/><text x="${left - 6}" y="${Y(t) + 4}" text-anchor="end" fill="#555">${tickFmt(t)}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${w - right}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/><text x="${left - 6}" y="${Y(t) + 4}" text-anchor="end" fill="#555">${tickFmt(t)}</text>`,
+    );
   }
-  if (y0 < 0 && y1 > 0) parts.push(`<line x1="${left}" x2="${w - right}" y1="${Y(0)}" y2="${Y(0)}" stroke="#999" stroke-dasharray="3 3"/>`);
-  parts.push(`<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle" fill="#333">${esc(o.xAxis)}</text>`);
-  parts.push(`<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.yAxis)}</text>`);
+  if (y0 < 0 && y1 > 0)
+    parts.push(`<line x1="${left}" x2="${w - right}" y1="${Y(0)}" y2="${Y(0)}" stroke="#999" stroke-dasharray="3 3"/>`);
+  parts.push(
+    `<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle" fill="#333">${esc(o.xAxis)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.yAxis)}</text>`,
+  );
   const legend = (i: number, label: string, mark: (cx: number, cy: number) => string) =>
-    parts.push(`${mark(w - right + 16, top + 10 + i * 18)}<text x="${w - right + 26}" y="${top + 14 + i * 18}">${esc(label)}</text>`);
+    parts.push(
+      `${mark(w - right + 16, top + 10 + i * 18)}<text x="${w - right + 26}" y="${top + 14 + i * 18}">${esc(label)}</text>`,
+    );
   return { X, Y, parts, legend };
 }
 
@@ -159,7 +200,10 @@ export function scatter(series: ScatterSeries[], o: { title: string; xAxis: stri
   const { X, Y, parts, legend } = xyFrame(o, x0, x1, y0, y1);
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
-    for (const p of s.points) parts.push(`<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="3.5" fill="${color}" fill-opacity="0.75">${p.title ? `<title>${esc(p.title)}</title>` : ""}</circle>`);
+    for (const p of s.points)
+      parts.push(
+        `<circle cx="${X(p.x)}" cy="${Y(p.y)}" r="3.5" fill="${color}" fill-opacity="0.75">${p.title ? `<title>${esc(p.title)}</title>` : ""}</circle>`,
+      );
     legend(i, s.label, (cx, cy) => `<circle cx="${cx}" cy="${cy}" r="5" fill="${color}"/>`);
   });
   return parts.join("") + "</svg>\n";
@@ -174,7 +218,10 @@ export interface LineSeries {
 }
 
 /** Lines over a shared x axis (learning curves), on a fixed y range. */
-export function lineChart(series: LineSeries[], o: { title: string; xAxis: string; yAxis: string; yMin: number; yMax: number }): string {
+export function lineChart(
+  series: LineSeries[],
+  o: { title: string; xAxis: string; yAxis: string; yMin: number; yMax: number },
+): string {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const x1 = Math.max(1, ...xs);
   const { X, Y, parts, legend } = xyFrame(o, 0, x1, o.yMin, o.yMax);
@@ -183,7 +230,12 @@ export function lineChart(series: LineSeries[], o: { title: string; xAxis: strin
     const dash = s.dashed ? ` stroke-dasharray="5 4"` : "";
     const d = s.points.map((p, k) => `${k ? "L" : "M"}${X(p.x).toFixed(1)} ${Y(p.y).toFixed(1)}`).join(" ");
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
-    legend(i, s.label, (cx, cy) => `<line x1="${cx - 8}" x2="${cx + 6}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="2"${dash}/>`);
+    legend(
+      i,
+      s.label,
+      (cx, cy) =>
+        `<line x1="${cx - 8}" x2="${cx + 6}" y1="${cy}" y2="${cy}" stroke="${color}" stroke-width="2"${dash}/>`,
+    );
   });
   return parts.join("") + "</svg>\n";
 }

@@ -39,7 +39,11 @@ export const PRESETS: Record<string, RuleSpecInput> = {
     name: "hewitt2024-no-repetition",
     repetition: { ...hewitt2024.repetition, enabled: false },
   },
-  "hewitt2024-no-tokens": { ...hewitt2024, name: "hewitt2024-no-tokens", tokens: { ...hewitt2024.tokens, enabled: false } },
+  "hewitt2024-no-tokens": {
+    ...hewitt2024,
+    name: "hewitt2024-no-tokens",
+    tokens: { ...hewitt2024.tokens, enabled: false },
+  },
   // Not the paper's: the EOS rule raises every end-of-generation token (e.g. Llama-3's <|eot_id|> too).
   "hewitt2024-eog": {
     ...hewitt2024,

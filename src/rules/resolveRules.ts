@@ -45,7 +45,10 @@ export function userTagTokens(model: Model, tag = USER_TAG): number[] {
 export function listUnresolved(texts: string[], max = 10, chars = 40): string {
   const shown = texts.slice(0, max).map((t) => JSON.stringify(t.length > chars ? `${t.slice(0, chars)}…` : t));
   const more = texts.length - shown.length;
-  return shown.join(", ") + (more > 0 ? ` and ${more} more (iit rules show -m MODEL --rules FILE --json lists them all)` : "");
+  return (
+    shown.join(", ") +
+    (more > 0 ? ` and ${more} more (iit rules show -m MODEL --rules FILE --json lists them all)` : "")
+  );
 }
 
 export function resolveRules(model: Model, spec: RuleSpec): ResolvedRules {

@@ -18,12 +18,25 @@ export const eosRuleSchema = z
     enabled: z.boolean().default(true),
     /** Score per generated token: slope × n for start < n < end. */
     slope: score().default(0.06),
-    start: z.int().min(0).max(2 ** 31 - 1).default(0),
-    end: z.int().min(1).max(2 ** 31 - 1).default(250),
+    start: z
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    end: z
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1)
+      .default(250),
     /** After `end`: "reset" to 0 (the paper's code, kept for fidelity) or "hold" slope × end. */
     after: z.enum(["reset", "hold"]).default("reset"),
     /** After this many generated tokens EOS gets `hardStopScore` (null = never). */
-    hardStopAfter: z.int().min(1).max(2 ** 31 - 1).nullable().default(null),
+    hardStopAfter: z
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1)
+      .nullable()
+      .default(null),
     hardStopScore: score().default(100),
     /** "eos": only the model's EOS (the paper's code); "eog": every end-of-generation token. */
     tokens: z.enum(["eog", "eos"]).default("eos"),

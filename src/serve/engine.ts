@@ -7,7 +7,10 @@ import { AbortError } from "../errors.js";
 import { HttpError } from "./schemas.js";
 
 /** Sampling settings of one request; requests with equal settings share a batch. */
-export type JobSettings = Pick<GenerateOptions, "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules"> & {
+export type JobSettings = Pick<
+  GenerateOptions,
+  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules"
+> & {
   template: TemplateName;
 };
 
@@ -98,12 +101,25 @@ export class Engine {
   submit(jobs: Job[]): { promise: Promise<JobResult[]>; each: Promise<JobResult>[]; cancel: () => void } {
     if (this.closed) throw new HttpError(503, "the server is shutting down", "server_error");
     if (jobs.length > this.maxQueue) {
-      throw new HttpError(400, `${jobs.length} prompts in one request; this server queues at most ${this.maxQueue}`, "invalid_request_error", "prompt", "too_many_prompts");
+      throw new HttpError(
+        400,
+        `${jobs.length} prompts in one request; this server queues at most ${this.maxQueue}`,
+        "invalid_request_error",
+        "prompt",
+        "too_many_prompts",
+      );
     }
     if (this.queue.length + jobs.length > this.maxQueue) {
-      throw new HttpError(429, `too many queued requests (${this.queue.length}); retry shortly`, "rate_limit_error", null, "queue_full", {
-        "retry-after": "1",
-      });
+      throw new HttpError(
+        429,
+        `too many queued requests (${this.queue.length}); retry shortly`,
+        "rate_limit_error",
+        null,
+        "queue_full",
+        {
+          "retry-after": "1",
+        },
+      );
     }
     const pending = jobs.map((job) => {
       let p!: Pending;
@@ -161,10 +177,15 @@ export class Engine {
       const streamLp = batch.filter((p) => p.job.onLogprobs && p.job.topLogprobs >= 0).map((p) => p.job.topLogprobs);
       const eog = new Set(this.model.meta.eogIds);
       const info = (id: number) => (eog.has(id) ? { text: "", bytes: [] } : this.texts.get(id));
-      const onLogprobs = (i: number, lp: { token: number; logprob: number; top: { token: number; logprob: number }[] }) => {
+      const onLogprobs = (
+        i: number,
+        lp: { token: number; logprob: number; top: { token: number; logprob: number }[] },
+      ) => {
         const job = batch[i].job;
         if (!job.onLogprobs || job.topLogprobs < 0) return;
-        const top = lp.top.slice(0, job.topLogprobs).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+        const top = lp.top
+          .slice(0, job.topLogprobs)
+          .map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
         job.onLogprobs({ id: lp.token, logprob: lp.logprob, ...info(lp.token), top });
       };
       // A prompt without a scoring pass is answered as soon as it finishes, not when the whole batch does
@@ -186,7 +207,7 @@ export class Engine {
         },
       );
       const lp = await this.logprobs(batch, results, signal);
-      batch.forEach((p, i) => p.resolve({ result: results[i], logprobs: lp[i] }));
+      for (const [i, p] of batch.entries()) p.resolve({ result: results[i], logprobs: lp[i] });
     } catch (e) {
       for (const p of batch) p.reject(e);
     }
@@ -216,8 +237,13 @@ export class Engine {
         stopReason: isEog ? "eos" : cut >= 0 ? "stop_string" : "max_tokens",
       };
       const kk = p.job.topLogprobs;
-      const alts = top.slice(0, Math.max(kk, 0)).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
-      p.resolve({ result, logprobs: kk >= 0 ? [{ id: best.token, logprob: best.logprob, text, bytes, top: alts }] : undefined });
+      const alts = top
+        .slice(0, Math.max(kk, 0))
+        .map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+      p.resolve({
+        result,
+        logprobs: kk >= 0 ? [{ id: best.token, logprob: best.logprob, text, bytes, top: alts }] : undefined,
+      });
     });
   }
 
@@ -229,14 +255,18 @@ export class Engine {
   /** Teacher-forced logprobs of what was generated: one scoring pass for the whole batch. */
   private async logprobs(batch: Pending[], results: GenerationResult[], signal: AbortSignal) {
     const out: JobResult["logprobs"][] = batch.map(() => undefined);
-    const want = batch.map((p, i) => i).filter((i) => this.scored(batch[i]) && !batch[i].cancelled);
+    const want = batch.map((_, i) => i).filter((i) => this.scored(batch[i]) && !batch[i].cancelled);
     if (want.length === 0) return out;
     const meta = this.model.meta;
     const stopId = meta.eos >= 0 ? meta.eos : meta.eogIds[0];
     const items = want.map((i) => {
       const r = results[i];
       const tail = r.stopReason === "eos" && stopId !== undefined ? [stopId] : [];
-      return { tokens: [...batch[i].job.promptTokens, ...r.tokens, ...tail], from: batch[i].job.promptTokens.length, eos: tail.length > 0 };
+      return {
+        tokens: [...batch[i].job.promptTokens, ...r.tokens, ...tail],
+        from: batch[i].job.promptTokens.length,
+        eos: tail.length > 0,
+      };
     });
     const topK = Math.max(...want.map((i) => batch[i].job.topLogprobs));
     // With --rules: the product distribution that was sampled from, not the base model's.
@@ -248,7 +278,9 @@ export class Engine {
       out[i] = scored[w].tokenLogprobs.map((logprob, j) => {
         const id = tokens[from + j];
         const info = eos && from + j === tokens.length - 1 ? { text: "", bytes: [] } : this.texts.get(id);
-        const top = (scored[w].top[j] ?? []).slice(0, k).map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
+        const top = (scored[w].top[j] ?? [])
+          .slice(0, k)
+          .map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
         return { id, logprob, ...info, top };
       });
     });

@@ -34,7 +34,8 @@ export function chatCompletion(model: string, r: JobResult) {
   };
 }
 
-const chatLogprobs = (lps: TokenLogprobs[] | undefined) => (lps ? { content: lps.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null);
+const chatLogprobs = (lps: TokenLogprobs[] | undefined) =>
+  lps ? { content: lps.map((t) => ({ ...entry(t), top_logprobs: t.top.map(entry) })) } : null;
 
 /**
  * The chunks of a streamed chat completion (`object: "chat.completion.chunk"`), one id for the whole
@@ -51,9 +52,13 @@ export function chatChunks(model: string, includeUsage: boolean) {
   });
   return {
     first: () => chunk({ role: "assistant", content: "" }),
-    delta: (_index: number, text: string, lps?: TokenLogprobs[]) => chunk({ content: text }, { logprobs: chatLogprobs(lps) }),
+    delta: (_index: number, text: string, lps?: TokenLogprobs[]) =>
+      chunk({ content: text }, { logprobs: chatLogprobs(lps) }),
     last: (_index: number, text: string, r: JobResult, lps?: TokenLogprobs[]) =>
-      chunk(text ? { content: text } : {}, { logprobs: chatLogprobs(lps), finish_reason: finishReason(r.result.stopReason) }),
+      chunk(text ? { content: text } : {}, {
+        logprobs: chatLogprobs(lps),
+        finish_reason: finishReason(r.result.stopReason),
+      }),
     usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
   };
 }
@@ -78,7 +83,8 @@ export function textChunks(model: string, prompts: string[], includeUsage: boole
   return {
     first: null,
     delta: (index: number, text: string, lps?: TokenLogprobs[]) => chunk(index, text, lp(index, lps)),
-    last: (index: number, text: string, r: JobResult, lps?: TokenLogprobs[]) => chunk(index, text, lp(index, lps), finishReason(r.result.stopReason)),
+    last: (index: number, text: string, r: JobResult, lps?: TokenLogprobs[]) =>
+      chunk(index, text, lp(index, lps), finishReason(r.result.stopReason)),
     usage: (rs: JobResult[]) => ({ ...head, choices: [], usage: usage(rs) }),
   };
 }

@@ -43,7 +43,9 @@ const sampling = {
 
 const text = z.union([
   z.string(),
-  z.array(z.looseObject({ type: z.literal("text", { error: "only text content parts are supported" }), text: z.string() })),
+  z.array(
+    z.looseObject({ type: z.literal("text", { error: "only text content parts are supported" }), text: z.string() }),
+  ),
 ]);
 
 export function chatSchema(maxTop: number) {
@@ -73,9 +75,17 @@ export function completionSchema(maxTop: number) {
 }
 
 /** OpenAI refuses stream_options without stream: true; so does this server. */
-export function streamRequest(b: { stream?: boolean | null; stream_options?: { include_usage?: boolean | null } | null }) {
+export function streamRequest(b: {
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean | null } | null;
+}) {
   if (b.stream_options != null && b.stream !== true) {
-    throw new HttpError(400, "stream_options is only allowed with stream: true", "invalid_request_error", "stream_options");
+    throw new HttpError(
+      400,
+      "stream_options is only allowed with stream: true",
+      "invalid_request_error",
+      "stream_options",
+    );
   }
   return b.stream === true ? { includeUsage: b.stream_options?.include_usage === true } : null;
 }

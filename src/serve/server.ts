@@ -44,9 +44,13 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   const engine = new Engine(model, { parallel: o.parallel, maxQueue: o.maxQueue, contextSize });
   const chatTemplate = o.template ?? G.template;
   if (chatTemplate === "model" && !meta.chatTemplate) {
-    throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template, so --template model cannot format chat requests`, {
-      suggestion: "use --template tulu (the paper's format) or raw",
-    });
+    throw new InvalidOptionError(
+      "NO_CHAT_TEMPLATE",
+      `${model.path} has no chat template, so --template model cannot format chat requests`,
+      {
+        suggestion: "use --template tulu (the paper's format) or raw",
+      },
+    );
   }
   const d = o.defaults ?? {};
   const created = Math.floor(Date.now() / 1000);
@@ -70,27 +74,38 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     return reply.code(e.status).headers(e.headers).send(e.body());
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(new HttpError(404, `no route ${req.method} ${req.url}`, "invalid_request_error", null, "not_found").body());
+    void reply
+      .code(404)
+      .send(new HttpError(404, `no route ${req.method} ${req.url}`, "invalid_request_error", null, "not_found").body());
   });
   if (o.apiKey) {
     app.addHook("onRequest", async (req) => {
       if (req.url === "/health") return;
       if (req.headers.authorization !== `Bearer ${o.apiKey}`) {
-        throw new HttpError(401, "missing or wrong API key (Authorization: Bearer …)", "invalid_request_error", null, "invalid_api_key");
+        throw new HttpError(
+          401,
+          "missing or wrong API key (Authorization: Bearer …)",
+          "invalid_request_error",
+          null,
+          "invalid_api_key",
+        );
       }
     });
   }
 
-  const settings = (b: {
-    max_tokens?: number | null;
-    max_completion_tokens?: number | null;
-    temperature?: number | null;
-    top_p?: number | null;
-    top_k?: number | null;
-    min_p?: number | null;
-    seed?: number | null;
-    stop?: string | string[] | null;
-  }, template: TemplateName): JobSettings => ({
+  const settings = (
+    b: {
+      max_tokens?: number | null;
+      max_completion_tokens?: number | null;
+      temperature?: number | null;
+      top_p?: number | null;
+      top_k?: number | null;
+      min_p?: number | null;
+      seed?: number | null;
+      stop?: string | string[] | null;
+    },
+    template: TemplateName,
+  ): JobSettings => ({
     template,
     maxTokens: b.max_completion_tokens ?? b.max_tokens ?? d.maxTokens ?? G.maxTokens,
     temperature: b.temperature ?? d.temperature ?? G.temperature,
@@ -103,9 +118,18 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
   });
 
   const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {
-    const bytes = typeof prompt === "string" ? Buffer.byteLength(prompt) : (prompt.messages ?? []).reduce((n, m) => n + Buffer.byteLength(m.content), 0);
+    const bytes =
+      typeof prompt === "string"
+        ? Buffer.byteLength(prompt)
+        : (prompt.messages ?? []).reduce((n, m) => n + Buffer.byteLength(m.content), 0);
     if (bytes > maxPromptBytes) {
-      throw new HttpError(400, `the prompt is ${bytes} bytes, more than a context of ${contextSize} tokens can hold`, "invalid_request_error", param, "context_length_exceeded");
+      throw new HttpError(
+        400,
+        `the prompt is ${bytes} bytes, more than a context of ${contextSize} tokens can hold`,
+        "invalid_request_error",
+        param,
+        "context_length_exceeded",
+      );
     }
     let tokens: number[];
     try {
@@ -114,7 +138,13 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
       throw toHttpError(e);
     }
     if (tokens.length >= contextSize) {
-      throw new HttpError(400, `the prompt is ${tokens.length} tokens; this server's context is ${contextSize} per request`, "invalid_request_error", param, "context_length_exceeded");
+      throw new HttpError(
+        400,
+        `the prompt is ${tokens.length} tokens; this server's context is ${contextSize} per request`,
+        "invalid_request_error",
+        param,
+        "context_length_exceeded",
+      );
     }
     return { prompt, promptTokens: tokens, settings: s, topLogprobs };
   };
@@ -133,21 +163,39 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     }
   };
 
-  app.get("/health", async () => ({ status: "ok", queued: engine.queued, batches: engine.batches, max_batch: engine.maxBatch }));
+  app.get("/health", async () => ({
+    status: "ok",
+    queued: engine.queued,
+    batches: engine.batches,
+    max_batch: engine.maxBatch,
+  }));
   app.get("/v1/models", async () => modelList(modelId, created));
 
   app.post("/v1/chat/completions", async (req, reply) => {
     const b = parseBody(chat, req.body);
-    if (b.top_logprobs != null && b.logprobs !== true) throw new HttpError(400, "top_logprobs needs logprobs: true", "invalid_request_error", "top_logprobs");
+    if (b.top_logprobs != null && b.logprobs !== true)
+      throw new HttpError(400, "top_logprobs needs logprobs: true", "invalid_request_error", "top_logprobs");
     const messages: Message[] = b.messages.map((m) => ({
       role: m.role === "developer" ? "system" : m.role,
       content: contentText(m.content as string | { text: string }[] | null),
     }));
     const last = messages.at(-1)!;
-    if (last.role !== "user") throw new HttpError(400, "the last message must be the user's", "invalid_request_error", "messages");
+    if (last.role !== "user")
+      throw new HttpError(400, "the last message must be the user's", "invalid_request_error", "messages");
     const stream = streamRequest(b);
-    const job = makeJob({ instruction: last.content, messages }, settings(b, chatTemplate), b.logprobs ? (b.top_logprobs ?? 0) : -1, "messages");
-    if (stream) return streamJobs(engine, [job], chatChunks(modelId, stream.includeUsage), { ...stream, toHttpError, req, reply });
+    const job = makeJob(
+      { instruction: last.content, messages },
+      settings(b, chatTemplate),
+      b.logprobs ? (b.top_logprobs ?? 0) : -1,
+      "messages",
+    );
+    if (stream)
+      return streamJobs(engine, [job], chatChunks(modelId, stream.includeUsage), {
+        ...stream,
+        toHttpError,
+        req,
+        reply,
+      });
     const [r] = await run([job], req, reply);
     return chatCompletion(modelId, r);
   });
@@ -158,7 +206,13 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     const s = settings(b, "raw");
     const stream = streamRequest(b);
     const jobs = prompts.map((p) => makeJob(p, s, b.logprobs ?? -1, "prompt"));
-    if (stream) return streamJobs(engine, jobs, textChunks(modelId, prompts, stream.includeUsage), { ...stream, toHttpError, req, reply });
+    if (stream)
+      return streamJobs(engine, jobs, textChunks(modelId, prompts, stream.includeUsage), {
+        ...stream,
+        toHttpError,
+        req,
+        reply,
+      });
     return textCompletion(modelId, prompts, await run(jobs, req, reply));
   });
 
@@ -191,7 +245,8 @@ function drainBody(req: IncomingMessage): Promise<void> {
 
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof InvalidOptionError) return new HttpError(400, err.message, "invalid_request_error", null, err.code.toLowerCase());
+  if (err instanceof InvalidOptionError)
+    return new HttpError(400, err.message, "invalid_request_error", null, err.code.toLowerCase());
   if (err instanceof AbortError) return new HttpError(503, "the request was cancelled", "server_error");
   if (err instanceof IitError) return new HttpError(500, err.message, "server_error", null, err.code.toLowerCase());
   const f = err as { statusCode?: number; message?: string; code?: string };
@@ -221,10 +276,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     await app.listen({ host, port: o.port ?? 8080 });
   } catch (cause) {
     await engine.close();
-    throw new IitError("SERVE_LISTEN_FAILED", `cannot listen on ${host}:${o.port ?? 8080}: ${(cause as Error).message}`, {
-      cause,
-      suggestion: "pick another --port (0 = any free port) or stop what uses it",
-    });
+    throw new IitError(
+      "SERVE_LISTEN_FAILED",
+      `cannot listen on ${host}:${o.port ?? 8080}: ${(cause as Error).message}`,
+      {
+        cause,
+        suggestion: "pick another --port (0 = any free port) or stop what uses it",
+      },
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? 8080);

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Engine, Job, JobResult, TokenLogprobs } from "./engine.js";
 import type { Chunks } from "./openai.js";
-import { HttpError } from "./schemas.js";
+import type { HttpError } from "./schemas.js";
 import { TextStream } from "../generation/textStream.js";
 
 /**

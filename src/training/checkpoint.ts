@@ -56,7 +56,8 @@ export async function readCheckpoint(output: string, runHash: string): Promise<C
     });
   }
   for (const f of [state.weights, state.optimizer]) {
-    if (typeof f !== "string" || !existsSync(join(checkpointDir(output), f))) throw checkpointCorrupt(output, `${f} is missing`);
+    if (typeof f !== "string" || !existsSync(join(checkpointDir(output), f)))
+      throw checkpointCorrupt(output, `${f} is missing`);
   }
   return state;
 }

@@ -52,7 +52,8 @@ export function tokenizeExample(vocab: Model, messages: Message[], mode: TrainMo
     let done = 0;
     chunk.forEach((seg, k) => {
       prefix += seg.text;
-      const end = k === chunk.length - 1 ? ids.length : Math.min(ids.length, Math.max(done, vocab.tokenIds(prefix).length));
+      const end =
+        k === chunk.length - 1 ? ids.length : Math.min(ids.length, Math.max(done, vocab.tokenIds(prefix).length));
       out.push(ids.subarray(done, end), mode === "lm" || seg.trainable);
       done = end;
     });
@@ -141,7 +142,11 @@ export class WindowBuilder {
 }
 
 /** All examples at once (see WindowBuilder). */
-export function buildWindows(examples: Iterable<TokenizedExample>, nCtx: number, pack: boolean): { windows: Window[]; stats: WindowStats } {
+export function buildWindows(
+  examples: Iterable<TokenizedExample>,
+  nCtx: number,
+  pack: boolean,
+): { windows: Window[]; stats: WindowStats } {
   const b = new WindowBuilder(nCtx, pack);
   for (const ex of examples) b.add(ex);
   return b.finish();

@@ -29,7 +29,10 @@ export interface TrainingMemory {
  * logits, their softmax and gradient. docs/guarantees.md compares it with measured peak memory.
  */
 export function trainingMemory(s: ModelShape, o: TrainingMemoryInput): TrainingMemory {
-  const trained = o.loraRank > 0 ? loraParams(s, o.loraTargets, o.loraRank) : o.modelBytes / 4 - (o.freezeEmbeddings ? s.nVocab * s.nEmbd : 0);
+  const trained =
+    o.loraRank > 0
+      ? loraParams(s, o.loraTargets, o.loraRank)
+      : o.modelBytes / 4 - (o.freezeEmbeddings ? s.nVocab * s.nEmbd : 0);
   const weights = o.modelBytes + (o.loraRank > 0 ? 4 * trained : 0);
   const optimizer = 4 * 4 * trained;
   const perLayer = 13 * s.nEmbd + 4 * s.nEmbdKv + 4 * s.nFf + s.nHead * o.nCtx;
@@ -47,7 +50,9 @@ export function checkTrainingMemory(s: ModelShape, o: TrainingMemoryInput, devic
     m.total,
     `training with --n-ctx ${o.nCtx}${o.loraRank ? ` and --lora-rank ${o.loraRank}` : ""} (weights ${gb(m.weights)} GB, ` +
       `gradients and optimizer ${gb(m.optimizer)} GB, one window's activations ${gb(m.activations)} GB)`,
-    o.loraRank ? "lower --n-ctx or --lora-rank" : "lower --n-ctx, train a LoRA adapter (--lora-rank), or --freeze-embeddings",
+    o.loraRank
+      ? "lower --n-ctx or --lora-rank"
+      : "lower --n-ctx, train a LoRA adapter (--lora-rank), or --freeze-embeddings",
     deviceFree,
   );
   return m;

@@ -16,7 +16,14 @@ import { checkTrainingMemory } from "./memory.js";
 import { checkFloat32, INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 import { makeLora } from "../model/makeLora.js";
 import { checkThreads, chooseThreads, resolvePoll } from "../model/threads.js";
-import { checkpointCorrupt, checkpointDir, readCheckpoint, writeCheckpoint, type CheckpointState, type StepLog } from "./checkpoint.js";
+import {
+  checkpointCorrupt,
+  checkpointDir,
+  readCheckpoint,
+  writeCheckpoint,
+  type CheckpointState,
+  type StepLog,
+} from "./checkpoint.js";
 import { fillWindow, tokenizeExample, tokenizeText, WindowBuilder, type Window, type WindowStats } from "./examples.js";
 import { writeAtomic, writeJsonAtomic } from "../util/atomicWrite.js";
 import { checkOutputPath } from "../util/outputPath.js";
@@ -30,7 +37,21 @@ export const DEFAULT_LORA_TARGETS = ["attn_q", "attn_k", "attn_v", "attn_output"
 /** The paper's DeepSpeed config: gradient_clipping 1.0. */
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 
-interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" | "onWarning" | "onSnapshot" | "onPlacement" | "maxExamples" | "loraRank" | "loraAlpha" | "threads">> {
+interface Resolved
+  extends Required<
+    Omit<
+      TrainOptions,
+      | "signal"
+      | "onProgress"
+      | "onWarning"
+      | "onSnapshot"
+      | "onPlacement"
+      | "maxExamples"
+      | "loraRank"
+      | "loraAlpha"
+      | "threads"
+    >
+  > {
   /** The explicit count; undefined = {@link trainThreads} chooses. */
   threads: number | undefined;
   loraRank: number;
@@ -43,7 +64,10 @@ interface Resolved extends Required<Omit<TrainOptions, "signal" | "onProgress" |
  * Training needs F32 weights, so the file's bytes / 4 stand in for the parameter count.
  */
 export function trainThreads(model: string, nCtx: number, requested?: number): number {
-  if (!existsSync(model)) throw new ModelLoadError("NOT_FOUND", `model not found: ${model}`, { suggestion: "pass the path of an F32 GGUF file" });
+  if (!existsSync(model))
+    throw new ModelLoadError("NOT_FOUND", `model not found: ${model}`, {
+      suggestion: "pass the path of an F32 GGUF file",
+    });
   return chooseThreads({ requested, nParams: statSync(model).size / 4, tokensPerDecode: nCtx });
 }
 
@@ -79,25 +103,55 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     snapshotEvery: o.snapshotEvery ?? 0,
   };
   check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
-  check(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= INT32_MAX, `epochs must be a positive integer, got ${r.epochs}`);
+  check(
+    Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= INT32_MAX,
+    `epochs must be a positive integer, got ${r.epochs}`,
+  );
   check(r.lr > 0 && Number.isFinite(r.lr), `lr must be positive, got ${r.lr}`);
   // Floats reach the optimizer as 32-bit floats.
-  for (const [name, v] of [["lr", r.lr], ["weight decay", r.weightDecay], ["max grad norm", r.maxGradNorm], ["LoRA alpha", r.loraAlpha]] as const) checkFloat32(v, name);
-  check(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= UINT32_MAX, `seed must be an integer in [0, ${UINT32_MAX}], got ${r.seed}`);
+  for (const [name, v] of [
+    ["lr", r.lr],
+    ["weight decay", r.weightDecay],
+    ["max grad norm", r.maxGradNorm],
+    ["LoRA alpha", r.loraAlpha],
+  ] as const)
+    checkFloat32(v, name);
+  check(
+    Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= UINT32_MAX,
+    `seed must be an integer in [0, ${UINT32_MAX}], got ${r.seed}`,
+  );
   check(r.warmupRatio >= 0 && r.warmupRatio < 1, `warmup ratio must be in [0, 1), got ${r.warmupRatio}`);
-  check(Number.isInteger(r.batchSize) && r.batchSize >= 1 && r.batchSize <= INT32_MAX, `batch size must be a positive integer, got ${r.batchSize}`);
+  check(
+    Number.isInteger(r.batchSize) && r.batchSize >= 1 && r.batchSize <= INT32_MAX,
+    `batch size must be a positive integer, got ${r.batchSize}`,
+  );
   check(r.weightDecay >= 0 && r.weightDecay <= 1, `weight decay must be in [0, 1], got ${r.weightDecay}`);
-  check(LOSS_REDUCTIONS.includes(r.lossReduction), `loss reduction must be ${LOSS_REDUCTIONS.join(" or ")}, got ${r.lossReduction}`);
-  check(r.maxGradNorm >= 0 && Number.isFinite(r.maxGradNorm), `max grad norm must be ≥ 0 (0 = no clipping), got ${r.maxGradNorm}`);
+  check(
+    LOSS_REDUCTIONS.includes(r.lossReduction),
+    `loss reduction must be ${LOSS_REDUCTIONS.join(" or ")}, got ${r.lossReduction}`,
+  );
+  check(
+    r.maxGradNorm >= 0 && Number.isFinite(r.maxGradNorm),
+    `max grad norm must be ≥ 0 (0 = no clipping), got ${r.maxGradNorm}`,
+  );
   check(r.valFraction >= 0 && r.valFraction < 1, `validation fraction must be in [0, 1), got ${r.valFraction}`);
   check(
     Number.isInteger(r.nCtx) && r.nCtx >= 256 && r.nCtx % 256 === 0 && r.nCtx <= INT32_MAX,
     `the window length (n-ctx) must be a multiple of 256 below 2^31, got ${r.nCtx}`,
     "llama.cpp pads contexts to multiples of 256; use 256, 512, 1024, 2048 …",
   );
-  check(Number.isInteger(r.snapshotEvery) && r.snapshotEvery >= 0, `snapshotEvery must be a non-negative integer, got ${r.snapshotEvery}`);
-  check(r.maxExamples === Infinity || (Number.isInteger(r.maxExamples) && r.maxExamples >= 1), `max examples must be a positive integer, got ${r.maxExamples}`);
-  check(Number.isInteger(r.loraRank) && r.loraRank >= 0 && r.loraRank <= INT32_MAX, `LoRA rank must be a non-negative integer, got ${r.loraRank}`);
+  check(
+    Number.isInteger(r.snapshotEvery) && r.snapshotEvery >= 0,
+    `snapshotEvery must be a non-negative integer, got ${r.snapshotEvery}`,
+  );
+  check(
+    r.maxExamples === Infinity || (Number.isInteger(r.maxExamples) && r.maxExamples >= 1),
+    `max examples must be a positive integer, got ${r.maxExamples}`,
+  );
+  check(
+    Number.isInteger(r.loraRank) && r.loraRank >= 0 && r.loraRank <= INT32_MAX,
+    `LoRA rank must be a non-negative integer, got ${r.loraRank}`,
+  );
   check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
   check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
   return r;
@@ -107,7 +161,10 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
  * Reads, tokenizes and windows the data one row at a time (only the tokens are kept, as typed arrays),
  * then splits the windows into train and validation.
  */
-async function prepareWindows(r: Resolved, vocab: Model): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; pad: number; emptied: number }> {
+async function prepareWindows(
+  r: Resolved,
+  vocab: Model,
+): Promise<{ train: Window[]; val: Window[]; stats: WindowStats; pad: number; emptied: number }> {
   const builder = new WindowBuilder(r.nCtx, r.pack);
   let n = 0;
   let emptied = 0;
@@ -116,9 +173,13 @@ async function prepareWindows(r: Resolved, vocab: Model): Promise<{ train: Windo
     n++;
     if ("text" in row) {
       if (r.mode !== "lm") {
-        throw new TrainingError("DATA_NEEDS_LM_MODE", `${r.data}: row ${n} is a {"text"} row: plain text has no assistant turn to train on`, {
-          suggestion: "train plain text with --mode lm, or give messages rows",
-        });
+        throw new TrainingError(
+          "DATA_NEEDS_LM_MODE",
+          `${r.data}: row ${n} is a {"text"} row: plain text has no assistant turn to train on`,
+          {
+            suggestion: "train plain text with --mode lm, or give messages rows",
+          },
+        );
       }
       builder.add(tokenizeText(vocab, row.text));
     } else {
@@ -154,10 +215,20 @@ function checkTrainingSize(r: Resolved, vocab: Model): void {
   // below), so their devices' free memory counts as well.
   const backend = loadedBackend()?.backend;
   const deviceFree =
-    backend && backend !== "cpu" && backend !== "vulkan" ? systemInfo().devices.filter((d) => d.type !== "cpu").reduce((n, d) => n + d.memoryFree, 0) : 0;
+    backend && backend !== "cpu" && backend !== "vulkan"
+      ? systemInfo()
+          .devices.filter((d) => d.type !== "cpu")
+          .reduce((n, d) => n + d.memoryFree, 0)
+      : 0;
   checkTrainingMemory(
     shape,
-    { modelBytes: statSync(r.model).size, nCtx: r.nCtx, loraRank: r.loraRank, loraTargets: r.loraTargets, freezeEmbeddings: r.freezeEmbeddings },
+    {
+      modelBytes: statSync(r.model).size,
+      nCtx: r.nCtx,
+      loraRank: r.loraRank,
+      loraTargets: r.loraTargets,
+      freezeEmbeddings: r.freezeEmbeddings,
+    },
     deviceFree,
   );
 }
@@ -180,11 +251,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     vocab.dispose();
   }
   const { train: trainWins, val: valWins, stats, pad, emptied } = prepared;
-  if (emptied) opts.onWarning?.(`--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`);
-  if (stats.truncated) opts.onWarning?.(`${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`);
-  if (stats.dropped) opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
+  if (emptied)
+    opts.onWarning?.(
+      `--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`,
+    );
+  if (stats.truncated)
+    opts.onWarning?.(
+      `${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`,
+    );
+  if (stats.dropped)
+    opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
   const runHash = createHash("sha256")
-    .update(JSON.stringify({ ...r, threads: undefined, poll: undefined, resume: undefined, output: undefined, data: await sha256File(r.data), model: resolve(r.model) }))
+    .update(
+      JSON.stringify({
+        ...r,
+        threads: undefined,
+        poll: undefined,
+        resume: undefined,
+        output: undefined,
+        data: await sha256File(r.data),
+        model: resolve(r.model),
+      }),
+    )
     .digest("hex")
     .slice(0, 16);
 
@@ -192,10 +280,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
   // --resume after the run finished: the output and its log of this very run are the result.
   if (r.resume && !state && existsSync(r.output)) {
-    const log = await readFile(`${r.output}.train.json`, "utf8").then((t) => JSON.parse(t) as TrainResult & { runHash?: string }, () => null);
+    const log = await readFile(`${r.output}.train.json`, "utf8").then(
+      (t) => JSON.parse(t) as TrainResult & { runHash?: string },
+      () => null,
+    );
     if (log?.runHash === runHash) {
       const { placement, threads, poll } = log; // each absent in logs of older versions
-      return { epochs: log.epochs, tokens_per_second: log.tokens_per_second, output: r.output, ...(placement ? { placement } : {}), ...(threads ? { threads, poll } : {}) };
+      return {
+        epochs: log.epochs,
+        tokens_per_second: log.tokens_per_second,
+        output: r.output,
+        ...(placement ? { placement } : {}),
+        ...(threads ? { threads, poll } : {}),
+      };
     }
   }
   if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
@@ -211,7 +308,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!existsSync(loraPath)) {
       const fresh = !existsSync(ckptDir);
       await mkdir(ckptDir, { recursive: true });
-      await makeLora({ base: r.model, output: loraPath, rank: r.loraRank, alpha: r.loraAlpha, targets: r.loraTargets, seed: r.seed }).catch(async (e: unknown) => {
+      await makeLora({
+        base: r.model,
+        output: loraPath,
+        rank: r.loraRank,
+        alpha: r.loraAlpha,
+        targets: r.loraTargets,
+        seed: r.seed,
+      }).catch(async (e: unknown) => {
         if (fresh) await rm(ckptDir, { recursive: true, force: true }); // no empty OUT.ckpt/ left by bad --lora-targets
         throw e;
       });
@@ -220,7 +324,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let start = state ? join(ckptDir, state.weights) : null;
   // A damaged file of the checkpoint (cut by a full disk, say) is the checkpoint's fault, not the model's.
   const damaged = (e: unknown, file: string) =>
-    state && e instanceof IitError && ["GGUF_TRUNCATED", "GGUF_CORRUPT", "NOT_GGUF", "CHECKPOINT_INVALID"].includes(e.code) ? checkpointCorrupt(r.output, `${file}: ${e.message}`, e) : e;
+    state &&
+    e instanceof IitError &&
+    ["GGUF_TRUNCATED", "GGUF_CORRUPT", "NOT_GGUF", "CHECKPOINT_INVALID"].includes(e.code)
+      ? checkpointCorrupt(r.output, `${file}: ${e.message}`, e)
+      : e;
   if (start && loraPath) {
     // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
     // older weights: resume from a copy that the cleanup keeps (init-*).
@@ -251,7 +359,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (state) throw damaged(e, state.weights);
     if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
       throw new TrainingError(e.code, e.message, {
-        suggestion: "full finetuning needs F32 weights: convert the model to F32 (convert_hf_to_gguf.py --outtype f32), or train a LoRA adapter with --lora-rank",
+        suggestion:
+          "full finetuning needs F32 weights: convert the model to F32 (convert_hf_to_gguf.py --outtype f32), or train a LoRA adapter with --lora-rank",
       });
     }
     throw e;
@@ -293,9 +402,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const finite = (loss: number, where: string) => {
       if (Number.isFinite(loss)) return;
       const kept = existsSync(join(ckptDir, "state.json")) ? `; the last good checkpoint in ${ckptDir} is kept` : "";
-      throw new TrainingError("TRAINING_DIVERGED", `training diverged: the loss is ${loss} at ${where} (--lr ${r.lr}); ${r.output} was not written${kept}`, {
-        suggestion: "lower --lr (or raise --warmup-ratio) and start over",
-      });
+      throw new TrainingError(
+        "TRAINING_DIVERGED",
+        `training diverged: the loss is ${loss} at ${where} (--lr ${r.lr}); ${r.output} was not written${kept}`,
+        {
+          suggestion: "lower --lr (or raise --warmup-ratio) and start over",
+        },
+      );
     };
     let t0 = performance.now();
     const elapsed = () => s.seconds + (performance.now() - t0) / 1000;
@@ -321,7 +434,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (opts.signal?.aborted) {
           s.seconds = elapsed();
           await checkpoint(s);
-          throw new AbortError(`training stopped at epoch ${s.epoch + 1}, step ${s.group}; a checkpoint was saved: rerun with --resume`);
+          throw new AbortError(
+            `training stopped at epoch ${s.epoch + 1}, step ${s.group}; a checkpoint was saved: rerun with --resume`,
+          );
         }
         const group = order.slice(s.group * r.batchSize, (s.group + 1) * r.batchSize);
         const nTargets = group.reduce((n, w) => n + w.nTargets, 0);
@@ -329,7 +444,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const lr = learningRate(step, totalSteps, warmup, r.lr);
         trainer.setPeriod(group.length);
         trainer.setLr(lr);
-        const scales = windowLossScales(group.map((w) => w.nTargets), r.lossReduction);
+        const scales = windowLossScales(
+          group.map((w) => w.nTargets),
+          r.lossReduction,
+        );
         let nll = 0;
         let loss = 0; // the step's optimised loss
         for (const [k, w] of group.entries()) {
@@ -350,7 +468,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           loss,
           tokensPerSecond: (s.windowsDone * r.nCtx) / elapsed(),
         });
-        if (r.snapshotEvery && ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps) && (await snapshot(step + 1))) {
+        if (
+          r.snapshotEvery &&
+          ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps) &&
+          (await snapshot(step + 1))
+        ) {
           stopped = true;
           s.group++;
           break;
@@ -374,7 +496,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       s.seconds = elapsed();
       t0 = performance.now();
       // The checkpoint records the next epoch as the one in progress; after the last, the output is it.
-      if (s.epoch + 1 < r.epochs && !stopped) await checkpoint({ ...s, epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 });
+      if (s.epoch + 1 < r.epochs && !stopped)
+        await checkpoint({ ...s, epoch: s.epoch + 1, group: 0, epochNll: 0, epochTargets: 0 });
     }
     await writeAtomic(r.output, (tmp) => callNative(() => trainer.save(tmp, "weights")));
     await rm(ckptDir, { recursive: true, force: true }); // weights + AdamW moments: 3× the model

@@ -55,7 +55,7 @@ export interface TrainOptions {
    */
   snapshotEvery?: number;
   /** Called with each snapshot; resolve to `true` to stop training there (the output is then that snapshot's weights). */
-  onSnapshot?: (s: { step: number; steps: number; path: string }) => Promise<boolean | void>;
+  onSnapshot?: (s: { step: number; steps: number; path: string }) => Promise<boolean | undefined>;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   /** Things worth knowing that do not stop training (truncated or dropped examples). */

@@ -41,7 +41,10 @@ export async function writeAtomic(path: string, write: (tmp: string) => Promise<
 function namingTarget(e: unknown, tmp: string, path: string): unknown {
   if (!(e instanceof IitError) || !e.message.includes(tmp)) return e;
   if (e.code === "DISK_FULL") return diskFullError(path, null, e, e.message.replaceAll(tmp, path));
-  return new (e.constructor as typeof IitError)(e.code, e.message.replaceAll(tmp, path), { cause: e, suggestion: e.suggestion });
+  return new (e.constructor as typeof IitError)(e.code, e.message.replaceAll(tmp, path), {
+    cause: e,
+    suggestion: e.suggestion,
+  });
 }
 
 /** Writes all of `buf` at the handle's position: a write may take only part of it (a disk filling up). */

@@ -1,7 +1,7 @@
 // Directories for outputs: created only under a place that takes files (Node 20's recursive mkdir spins
 // forever under /proc), and synced after a rename so the new name survives a crash of the machine.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkOutputPath } from "./outputPath.js";
 import { writeFailure } from "./writeErrors.js";
@@ -9,7 +9,9 @@ import { writeFailure } from "./writeErrors.js";
 /** Creates `dir` and its parents for writing `forPath`; a place that cannot take them is a typed error. */
 export async function makeDirs(dir: string, forPath: string = dir): Promise<void> {
   if (existsSync(dir) && statSync(dir).isDirectory()) return;
-  checkOutputPath(resolve(dir), forPath === dir ? "the directory" : `the directory of ${forPath}:`, { directory: true });
+  checkOutputPath(resolve(dir), forPath === dir ? "the directory" : `the directory of ${forPath}:`, {
+    directory: true,
+  });
   await mkdir(dir, { recursive: true }).catch((e: unknown) => {
     throw writeFailure(e, forPath);
   });
@@ -17,7 +19,7 @@ export async function makeDirs(dir: string, forPath: string = dir): Promise<void
 
 /** fsync of a directory, where the file system has one (some refuse to open or sync directories). */
 export async function syncDir(dir: string): Promise<void> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(dir, "r");
   } catch {

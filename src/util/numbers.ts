@@ -23,10 +23,17 @@ export function checkInt(value: number, name: string, { min = INT32_MIN, max = I
 }
 
 /** `value` if it is finite, within a 32-bit float and in [min, max], else INVALID_OPTION naming `name`. */
-export function checkFloat32(value: number, name: string, { min = -FLOAT32_MAX, max = FLOAT32_MAX }: Range = {}): number {
+export function checkFloat32(
+  value: number,
+  name: string,
+  { min = -FLOAT32_MAX, max = FLOAT32_MAX }: Range = {},
+): number {
   if (!Number.isFinite(value) || value < Math.max(min, -FLOAT32_MAX) || value > Math.min(max, FLOAT32_MAX)) {
     const bound = (b: number) => (Math.abs(b) >= FLOAT32_MAX ? `${b < 0 ? "-" : ""}3.4e38` : String(b));
-    const range = min <= -FLOAT32_MAX && max >= FLOAT32_MAX ? "a finite number within ±3.4e38 (a 32-bit float)" : `a number in [${bound(min)}, ${bound(max)}]`;
+    const range =
+      min <= -FLOAT32_MAX && max >= FLOAT32_MAX
+        ? "a finite number within ±3.4e38 (a 32-bit float)"
+        : `a number in [${bound(min)}, ${bound(max)}]`;
     throw new InvalidOptionError("INVALID_OPTION", `${name} must be ${range}, got ${value}`);
   }
   return value;

@@ -30,10 +30,15 @@ function probeWritable(dir: string, flag: string, path: string): void {
   } catch (e) {
     const typed = writeFailure(e, dir);
     if (typed instanceof OutputWriteError && typed.code === "OUTPUT_UNWRITABLE") {
-      throw new OutputWriteError("OUTPUT_UNWRITABLE", `${flag} ${path}: cannot create files in ${dir} (${(e as NodeJS.ErrnoException).code})`, {
-        cause: e,
-        suggestion: "choose a directory you can write (check its permissions and that its file system is not read-only)",
-      });
+      throw new OutputWriteError(
+        "OUTPUT_UNWRITABLE",
+        `${flag} ${path}: cannot create files in ${dir} (${(e as NodeJS.ErrnoException).code})`,
+        {
+          cause: e,
+          suggestion:
+            "choose a directory you can write (check its permissions and that its file system is not read-only)",
+        },
+      );
     }
     throw typed; // a full disk is also worth saying now
   }
@@ -49,7 +54,9 @@ export function checkOutputPath(path: string, flag: string, o: OutputPathOptions
   if (existsSync(abs)) {
     const isDir = statSync(abs).isDirectory();
     if (o.directory && !isDir) {
-      throw new OutputWriteError("OUTPUT_NOT_DIRECTORY", `${flag} ${path} is a file, not a directory`, { suggestion: "name a directory (new or existing)" });
+      throw new OutputWriteError("OUTPUT_NOT_DIRECTORY", `${flag} ${path} is a file, not a directory`, {
+        suggestion: "name a directory (new or existing)",
+      });
     }
     if (!o.directory && isDir) {
       throw new OutputWriteError("OUTPUT_IS_DIRECTORY", `${flag} ${path} is a directory; it names the file to write`, {
@@ -70,9 +77,13 @@ export function checkOutputPath(path: string, flag: string, o: OutputPathOptions
   }
   const base = nearestExisting(dir);
   if (!statSync(base).isDirectory()) {
-    throw new OutputWriteError("OUTPUT_UNWRITABLE", `${flag} ${path}: ${base} is a file, so no directory can be made under it`, {
-      suggestion: "choose a path whose parent directories are directories",
-    });
+    throw new OutputWriteError(
+      "OUTPUT_UNWRITABLE",
+      `${flag} ${path}: ${base} is a file, so no directory can be made under it`,
+      {
+        suggestion: "choose a path whose parent directories are directories",
+      },
+    );
   }
   probeWritable(base, flag, path);
 }

@@ -41,10 +41,15 @@ export interface BootstrapOptions {
  * the same order. A resample draws prompts with replacement once, shared by all samples (they are
  * paired by prompt), and each sample's seeds with replacement on their own (seeds are independent runs).
  */
-export function bootstrap(samples: number[][][], stat: (means: number[]) => number, o: BootstrapOptions = {}): Interval {
+export function bootstrap(
+  samples: number[][][],
+  stat: (means: number[]) => number,
+  o: BootstrapOptions = {},
+): Interval {
   const n = samples[0]?.[0]?.length ?? 0;
   for (const s of samples) {
-    if (!s.length || s.some((row) => row.length !== n)) throw new RangeError("bootstrap: every sample needs at least one seed and the same prompts");
+    if (!s.length || s.some((row) => row.length !== n))
+      throw new RangeError("bootstrap: every sample needs at least one seed and the same prompts");
   }
   const meanOf = (s: number[][], seeds: number[], prompts: number[]) => {
     let sum = 0;
@@ -52,7 +57,15 @@ export function bootstrap(samples: number[][][], stat: (means: number[]) => numb
     return sum / (seeds.length * prompts.length);
   };
   const all = Array.from({ length: n }, (_, i) => i);
-  const estimate = stat(samples.map((s) => meanOf(s, s.map((_, k) => k), all)));
+  const estimate = stat(
+    samples.map((s) =>
+      meanOf(
+        s,
+        s.map((_, k) => k),
+        all,
+      ),
+    ),
+  );
   const r = seededRandom(o.seed ?? 1);
   const draw = (m: number) => Array.from({ length: m }, () => Math.floor(r() * m));
   const values: number[] = [];
@@ -91,7 +104,8 @@ function lnFactorial(n: number): number {
 // Directed rounding to `digits` decimals: a lower bound rounds down, an upper bound or a p-value up, so
 // that the printed number is the compared one and never flatters the finding. The 1e-9 absorbs binary
 // representation error (0.29 · 100 = 28.999…).
-export const floorTo = (x: number, digits: number) => (Number.isFinite(x) ? Math.floor(x * 10 ** digits + 1e-9) / 10 ** digits : x);
+export const floorTo = (x: number, digits: number) =>
+  Number.isFinite(x) ? Math.floor(x * 10 ** digits + 1e-9) / 10 ** digits : x;
 export function ceilTo(x: number, digits: number): number {
   if (!Number.isFinite(x)) return x;
   const y = Math.ceil(x * 10 ** digits - 1e-9) / 10 ** digits;

@@ -47,10 +47,15 @@ export function writeFailure(e: unknown, path: string, needed: number | null = n
   const code = (e as NodeJS.ErrnoException)?.code ?? "";
   if (FULL.has(code)) return diskFullError(path, needed, e);
   if (DENIED.has(code)) {
-    return new OutputWriteError("OUTPUT_UNWRITABLE", `cannot write ${path}: ${code} (${(e as Error).message.replace(/^[A-Z]+: /, "")})`, {
-      cause: e,
-      suggestion: "write to a directory you can write (check its permissions and that its file system is not read-only)",
-    });
+    return new OutputWriteError(
+      "OUTPUT_UNWRITABLE",
+      `cannot write ${path}: ${code} (${(e as Error).message.replace(/^[A-Z]+: /, "")})`,
+      {
+        cause: e,
+        suggestion:
+          "write to a directory you can write (check its permissions and that its file system is not read-only)",
+      },
+    );
   }
   return e;
 }
@@ -60,5 +65,7 @@ const WRITING = new Set(["write", "mkdir", "rename", "fsync", "fdatasync", "ftru
 /** A write that escaped every writer's own handling, typed by the path it carries (the CLI's last resort). */
 export function typedSystemError(e: unknown): unknown {
   const { path, syscall, code } = (e ?? {}) as NodeJS.ErrnoException;
-  return typeof path === "string" && syscall && (WRITING.has(syscall) || FULL.has(code ?? "")) ? writeFailure(e, path) : e;
+  return typeof path === "string" && syscall && (WRITING.has(syscall) || FULL.has(code ?? ""))
+    ? writeFailure(e, path)
+    : e;
 }

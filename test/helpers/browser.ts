@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const chromiumPath = process.env.IIT_CHROMIUM ?? "/usr/bin/chromium";
-export const skipNoChromium = existsSync(chromiumPath) ? false : `Chromium not found at ${chromiumPath} (apt-get install chromium; .ci/run installs it)`;
+export const skipNoChromium = existsSync(chromiumPath)
+  ? false
+  : `Chromium not found at ${chromiumPath} (apt-get install chromium; .ci/run installs it)`;
 
 export interface PageCheck {
   consoleErrors: string[];
@@ -42,6 +44,7 @@ export async function openInChromium(file: string, screenshotDir: string): Promi
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
     page.on("request", (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a reader sees, without hidden elements
     const text = await page.innerText("body");
     const screenshot = join(screenshotDir, "report.png");
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -37,14 +37,27 @@ export async function startDataServer(files: Record<string, ServedFile>): Promis
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\//, "");
     const ifRange = req.headers["if-range"] as string | undefined;
-    requests.push({ method: req.method ?? "", path, range: req.headers.range, ifRange, authorization: req.headers.authorization });
+    requests.push({
+      method: req.method ?? "",
+      path,
+      range: req.headers.range,
+      ifRange,
+      authorization: req.headers.authorization,
+    });
     const served = files[path];
     if (!served) return void res.writeHead(404, { "content-type": "text/plain" }).end("Entry not found");
     if (served.token && req.headers.authorization !== `Bearer ${served.token}`) {
-      return void res.writeHead(req.headers.authorization ? 403 : 401, { "content-type": "text/plain" }).end("Access to this dataset is restricted");
+      return void res
+        .writeHead(req.headers.authorization ? 403 : 401, { "content-type": "text/plain" })
+        .end("Access to this dataset is restricted");
     }
     if (served.redirect) {
-      return void res.writeHead(302, { location: served.redirect, ...(served.repoCommit ? { "x-repo-commit": served.repoCommit } : {}) }).end();
+      return void res
+        .writeHead(302, {
+          location: served.redirect,
+          ...(served.repoCommit ? { "x-repo-commit": served.repoCommit } : {}),
+        })
+        .end();
     }
     const body = readFileSync(served.file);
     const etag = `"${createHash("sha256").update(body).digest("hex")}"`;

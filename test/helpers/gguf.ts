@@ -32,7 +32,12 @@ function encodeKv(key: string, v: GgufScalar): Buffer {
  * Copies `src` to `dst`, setting each key of `set` (replaced in place, or added at the end of the
  * metadata), and with `fillWeights` writing that float32 value over every byte of tensor data.
  */
-export function editGguf(src: string, dst: string, set: Record<string, GgufScalar>, opts: { fillWeights?: number } = {}): void {
+export function editGguf(
+  src: string,
+  dst: string,
+  set: Record<string, GgufScalar>,
+  opts: { fillWeights?: number } = {},
+): void {
   const buf = readFileSync(src);
   let off = 8; // magic, version
   const nTensors = buf.readBigUInt64LE(off);
@@ -77,7 +82,8 @@ export function editGguf(src: string, dst: string, set: Record<string, GgufScala
   const infos = buf.subarray(infoStart, off);
   const dataStart = Math.ceil(off / alignment) * alignment;
   const data = Buffer.from(buf.subarray(dataStart));
-  if (opts.fillWeights !== undefined) for (let i = 0; i + 4 <= data.length; i += 4) data.writeFloatLE(opts.fillWeights, i);
+  if (opts.fillWeights !== undefined)
+    for (let i = 0; i + 4 <= data.length; i += 4) data.writeFloatLE(opts.fillWeights, i);
   const header = Buffer.alloc(24);
   buf.copy(header, 0, 0, 16);
   header.writeBigUInt64LE(BigInt(kvs.length), 16);

@@ -12,7 +12,10 @@ export interface ModelServer {
 }
 
 /** files: URL path ("owner/repo/resolve/main/x.gguf") → local file. throttle: bytes per 50 ms per response. */
-export async function startModelServer(files: Record<string, string>, opts: { throttle?: number } = {}): Promise<ModelServer> {
+export async function startModelServer(
+  files: Record<string, string>,
+  opts: { throttle?: number } = {},
+): Promise<ModelServer> {
   const requests: string[] = [];
   let sent = 0;
   const server: Server = createServer((req, res) => {
@@ -26,7 +29,7 @@ export async function startModelServer(files: Record<string, string>, opts: { th
     const size = statSync(file).size;
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     const start = m ? Number(m[1]) : 0;
-    const end = m && m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+    const end = m?.[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
     res.writeHead(m ? 206 : 200, {
       "content-type": "application/octet-stream",
       "content-length": String(end - start + 1),

@@ -28,7 +28,8 @@ export function run(cmd: string, args: string[]): Promise<RunResult> {
 
 /** Why the C++ tests cannot run here, or false. */
 export async function nativeTestsSkipReason(): Promise<string | false> {
-  if (!existsSync(join(llamaSrc, "CMakeLists.txt"))) return `llama.cpp source not found at ${llamaSrc} (npm run build:native prepares it)`;
+  if (!existsSync(join(llamaSrc, "CMakeLists.txt")))
+    return `llama.cpp source not found at ${llamaSrc} (npm run build:native prepares it)`;
   if ((await run("cmake", ["--version"])).code !== 0) return "cmake not found on PATH";
   return false;
 }
@@ -36,8 +37,10 @@ export async function nativeTestsSkipReason(): Promise<string | false> {
 function configure(): Promise<RunResult> {
   mkdirSync(buildDir, { recursive: true });
   return run("cmake", [
-    "-S", repoRoot,
-    "-B", buildDir,
+    "-S",
+    repoRoot,
+    "-B",
+    buildDir,
     `-DIIT_LLAMA_SRC=${llamaSrc}`,
     "-DCMAKE_BUILD_TYPE=Release",
     // the addon target needs cmake-js; only test targets are built here
@@ -55,6 +58,9 @@ export async function buildNativeTarget(target: string): Promise<{ build: RunRes
     rmSync(buildDir, { recursive: true, force: true });
     conf = await configure();
   }
-  const build = conf.code !== 0 ? conf : await run("cmake", ["--build", buildDir, "--target", target, "-j", String(availableParallelism())]);
+  const build =
+    conf.code !== 0
+      ? conf
+      : await run("cmake", ["--build", buildDir, "--target", target, "-j", String(availableParallelism())]);
   return { build, exe: join(buildDir, process.platform === "win32" ? `${target}.exe` : target) };
 }

@@ -128,13 +128,22 @@ export async function startSlurmCluster(o: { cpus?: number } = {}): Promise<Slur
   };
   const cluster: SlurmCluster = { dir, env, client, stop, logs };
   try {
-    start("munged", ["--foreground", "--force", `--socket=${sock}`, `--key-file=${key}`, `--pid-file=${join(dir, "munged.pid")}`, `--log-file=${join(dir, "munged.log")}`, `--seed-file=${join(dir, "munge.seed")}`]);
+    start("munged", [
+      "--foreground",
+      "--force",
+      `--socket=${sock}`,
+      `--key-file=${key}`,
+      `--pid-file=${join(dir, "munged.pid")}`,
+      `--log-file=${join(dir, "munged.log")}`,
+      `--seed-file=${join(dir, "munge.seed")}`,
+    ]);
     for (let i = 0; i < 50 && !existsSync(sock); i++) await sleep(100);
     start("slurmctld", ["-D", "-c", "-f", conf]);
     start("slurmd", ["-D", "-N", "localhost", "-f", conf]);
     for (let i = 0; ; i++) {
       if (client(["sinfo", "-h", "-o", "%t"]).stdout.trim() === "idle") break;
-      if (i > 150 || children.some((c) => c.exitCode !== null)) throw new Error(`the test Slurm cluster did not come up:\n${logs()}`);
+      if (i > 150 || children.some((c) => c.exitCode !== null))
+        throw new Error(`the test Slurm cluster did not come up:\n${logs()}`);
       await sleep(200);
     }
   } catch (e) {

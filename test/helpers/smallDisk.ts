@@ -23,7 +23,9 @@ const filler = (dir: string) => join(dir, "filler");
 export function smallDisk(kb = 300): SmallDisk | string {
   const dir = tempDir("iit-disk-");
   // IIT_TEST_DISK=fsize tries the fallback where mounting works.
-  const mounted = process.env.IIT_TEST_DISK !== "fsize" && spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kb}k`, "tmpfs", dir], { encoding: "utf8" }).status === 0;
+  const mounted =
+    process.env.IIT_TEST_DISK !== "fsize" &&
+    spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kb}k`, "tmpfs", dir], { encoding: "utf8" }).status === 0;
   const hasPrlimit = spawnSync("prlimit", ["--version"]).status === 0;
   if (!mounted && !hasPrlimit) {
     rmSync(dir, { recursive: true, force: true });
@@ -47,7 +49,10 @@ export function smallDisk(kb = 300): SmallDisk | string {
       rmSync(filler(dir), { force: true });
     },
     iit(args) {
-      const [cmd, ...rest] = fsize === null ? [process.execPath, cliPath, ...args] : ["prlimit", `--fsize=${fsize}`, "--", process.execPath, cliPath, ...args];
+      const [cmd, ...rest] =
+        fsize === null
+          ? [process.execPath, cliPath, ...args]
+          : ["prlimit", `--fsize=${fsize}`, "--", process.execPath, cliPath, ...args];
       const r = spawnSync(cmd, rest, { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },

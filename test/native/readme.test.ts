@@ -21,7 +21,11 @@ export function readmeBlock(heading: string): string {
 function repl(code: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   const lines = code.split("\n");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--interactive"], { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--interactive"], {
+      cwd: repoRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let output = "";
     let seen = 0;
     let next = 0;
@@ -49,10 +53,15 @@ describe.skipIf(skipNoModel || !hasStories)("README: the Node REPL section", () 
     // fetchData(["lima"]) gets LIMA (the fixture, in GAIR's format) from a local stand-in for Hugging Face
     const token = "hf_readme_test";
     const server = await startDataServer({
-      "datasets/GAIR/lima/resolve/main/train.jsonl": { file: join(repoRoot, "test/fixtures/data/lima/train.jsonl"), token },
+      "datasets/GAIR/lima/resolve/main/train.jsonl": {
+        file: join(repoRoot, "test/fixtures/data/lima/train.jsonl"),
+        token,
+      },
     });
     const data = tempDir();
-    const r = await repl(block + probe, { HF_ENDPOINT: server.url, HF_TOKEN: token, IIT_DATA_DIR: data }).finally(() => server.close());
+    const r = await repl(block + probe, { HF_ENDPOINT: server.url, HF_TOKEN: token, IIT_DATA_DIR: data }).finally(() =>
+      server.close(),
+    );
     expect(readFileSync(join(data, "lima/lima_no_instruction.jsonl"), "utf8")).toContain('"content": ""');
     expect(r.output).not.toMatch(/Uncaught/);
     expect(r.code).toBe(0);
@@ -61,7 +70,9 @@ describe.skipIf(skipNoModel || !hasStories)("README: the Node REPL section", () 
     const out = JSON.parse(line!.slice(line!.indexOf("RESULT ") + 7));
     expect(["eos", "max_tokens"]).toContain(out.stop);
     expect(out.epochs).toBe(1);
-    const prompts = readFileSync(join(repoRoot, "examples", "micro-instructions.jsonl"), "utf8").trim().split("\n").length;
+    const prompts = readFileSync(join(repoRoot, "examples", "micro-instructions.jsonl"), "utf8")
+      .trim()
+      .split("\n").length;
     expect(out.pairs).toBe(prompts);
     expect(out.n_total).toBeGreaterThan(0);
   });

@@ -16,18 +16,18 @@ public:
     explicit AddonContext(const Napi::CallbackInfo & info);
     ~AddonContext() override;
 
-    llama_context * ctx = nullptr;
-    AddonModel *    owner = nullptr;
+    llama_context * ctx     = nullptr;
+    AddonModel *    owner   = nullptr;
     bool            running = false;
 
 private:
-    Napi::Value Generate(const Napi::CallbackInfo & info);
-    Napi::Value Score(const Napi::CallbackInfo & info);
-    Napi::Value Info(const Napi::CallbackInfo & info);
-    Napi::Value Dispose(const Napi::CallbackInfo & info);
-    void free_ctx();
-    void check_idle(Napi::Env env) const; // throws DISPOSED / INVALID_STATE
-    Napi::ObjectReference model_ref_;
-    int64_t held_bytes_ = 0; // the KV cache's size, reported to V8 as external memory
-    std::unique_ptr<iit_threadpool> pool_; // freed after ctx
+    Napi::Value                     Generate(const Napi::CallbackInfo & info);
+    Napi::Value                     Score(const Napi::CallbackInfo & info);
+    Napi::Value                     Info(const Napi::CallbackInfo & info);
+    Napi::Value                     Dispose(const Napi::CallbackInfo & info);
+    void                            free_ctx();
+    void                            check_idle(Napi::Env env) const; // throws DISPOSED / INVALID_STATE
+    Napi::ObjectReference           model_ref_;
+    int64_t                         held_bytes_ = 0; // the KV cache's size, reported to V8 as external memory
+    std::unique_ptr<iit_threadpool> pool_;           // freed after ctx
 };

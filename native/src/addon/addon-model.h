@@ -13,11 +13,11 @@ public:
     explicit AddonModel(const Napi::CallbackInfo & info);
     ~AddonModel() override;
 
-    llama_model * model = nullptr;
+    llama_model *                     model = nullptr;
     std::vector<llama_adapter_lora *> loras;
-    int busy = 0; // contexts alive on this model; dispose() refuses while > 0
-    int32_t offloaded_layers = 0; // of n_layer + 1 (the output layer counts), on iit_offload_devices()
-    int64_t held_bytes = 0;       // reported to V8 as external memory while loaded
+    int                               busy = 0; // contexts alive on this model; dispose() refuses while > 0
+    int32_t offloaded_layers               = 0; // of n_layer + 1 (the output layer counts), on iit_offload_devices()
+    int64_t held_bytes                     = 0; // reported to V8 as external memory while loaded
 
     const llama_vocab * vocab() const { return llama_model_get_vocab(model); }
 
@@ -32,7 +32,7 @@ private:
     Napi::Value LoraMeta(const Napi::CallbackInfo & info);
     Napi::Value Embed(const Napi::CallbackInfo & info); // addon-embed.cpp
     Napi::Value Dispose(const Napi::CallbackInfo & info);
-    void free_model();
+    void        free_model();
 };
 
 // Throws a JS error (code DISPOSED) and returns nullptr when the model is gone.

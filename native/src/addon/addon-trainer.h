@@ -16,26 +16,26 @@ public:
     ~AddonTrainer() override;
 
     std::unique_ptr<IitHomeThread> home; // declared before `trainer`: outlives it
-    std::unique_ptr<iit_trainer> trainer;
-    bool running = false;
-    int32_t offloaded_layers = 0;
+    std::unique_ptr<iit_trainer>   trainer;
+    bool                           running          = false;
+    int32_t                        offloaded_layers = 0;
     int64_t held_bytes = 0; // the model's weights, reported to V8 as external memory while created
 
 private:
-    Napi::Value Create(const Napi::CallbackInfo & info);
-    Napi::Value Window(const Napi::CallbackInfo & info);
-    Napi::Value SetPeriod(const Napi::CallbackInfo & info);
-    Napi::Value SetLr(const Napi::CallbackInfo & info);
-    Napi::Value StepsDone(const Napi::CallbackInfo & info);
-    Napi::Value GradNorm(const Napi::CallbackInfo & info);
-    Napi::Value Params(const Napi::CallbackInfo & info);
-    Napi::Value GetTensor(const Napi::CallbackInfo & info);
-    Napi::Value SetTensor(const Napi::CallbackInfo & info);
-    Napi::Value Save(const Napi::CallbackInfo & info);
-    Napi::Value LoadOptimizer(const Napi::CallbackInfo & info);
-    Napi::Value Offload(const Napi::CallbackInfo & info);
-    Napi::Value Info(const Napi::CallbackInfo & info);
-    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value   Create(const Napi::CallbackInfo & info);
+    Napi::Value   Window(const Napi::CallbackInfo & info);
+    Napi::Value   SetPeriod(const Napi::CallbackInfo & info);
+    Napi::Value   SetLr(const Napi::CallbackInfo & info);
+    Napi::Value   StepsDone(const Napi::CallbackInfo & info);
+    Napi::Value   GradNorm(const Napi::CallbackInfo & info);
+    Napi::Value   Params(const Napi::CallbackInfo & info);
+    Napi::Value   GetTensor(const Napi::CallbackInfo & info);
+    Napi::Value   SetTensor(const Napi::CallbackInfo & info);
+    Napi::Value   Save(const Napi::CallbackInfo & info);
+    Napi::Value   LoadOptimizer(const Napi::CallbackInfo & info);
+    Napi::Value   Offload(const Napi::CallbackInfo & info);
+    Napi::Value   Info(const Napi::CallbackInfo & info);
+    Napi::Value   Dispose(const Napi::CallbackInfo & info);
     iit_trainer * ready(const Napi::CallbackInfo & info);
-    void release();
+    void          release();
 };

@@ -23,7 +23,7 @@ public:
 protected:
     void Fail(const std::string & code, const std::string & message) {
         const bool full = message.rfind(IIT_DISK_FULL, 0) == 0; // a checked GGUF write found no room
-        code_ = full ? "DISK_FULL" : code;
+        code_           = full ? "DISK_FULL" : code;
         SetError(full ? message.substr(std::strlen(IIT_DISK_FULL)) : message);
     }
     void OnError(const Napi::Error & e) override {
@@ -31,5 +31,5 @@ protected:
         deferred_.Reject(iit_error(Env(), code_.empty() ? "NATIVE_ERROR" : code_, e.Message()).Value());
     }
     Napi::Promise::Deferred deferred_;
-    std::string code_;
+    std::string             code_;
 };

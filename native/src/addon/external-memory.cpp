@@ -3,7 +3,7 @@
 #include <atomic>
 
 namespace {
-std::atomic<int64_t> g_total{0};
+std::atomic<int64_t> g_total{ 0 };
 }
 
 int64_t iit_external_adjust(Napi::Env env, int64_t delta) {
@@ -11,4 +11,6 @@ int64_t iit_external_adjust(Napi::Env env, int64_t delta) {
     return g_total += delta;
 }
 
-int64_t iit_external_total() { return g_total.load(); }
+int64_t iit_external_total() {
+    return g_total.load();
+}

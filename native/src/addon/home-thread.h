@@ -22,13 +22,13 @@ public:
         cv_.notify_one();
         thread_.join();
     }
-    IitHomeThread(const IitHomeThread &) = delete;
+    IitHomeThread(const IitHomeThread &)             = delete;
     IitHomeThread & operator=(const IitHomeThread &) = delete;
 
     // Runs `job` on the home thread and waits for it (called from a libuv worker, never the JS thread).
     void run(std::function<void()> job) {
         std::packaged_task<void()> task(std::move(job));
-        std::future<void> done = task.get_future();
+        std::future<void>          done = task.get_future();
         {
             std::lock_guard<std::mutex> lock(mutex_);
             queue_.push_back(std::move(task));
@@ -52,9 +52,9 @@ private:
         }
     }
 
-    std::mutex mutex_;
-    std::condition_variable cv_;
+    std::mutex                             mutex_;
+    std::condition_variable                cv_;
     std::deque<std::packaged_task<void()>> queue_;
-    bool stop_ = false;
-    std::thread thread_; // last: it starts after the members it uses exist
+    bool                                   stop_ = false;
+    std::thread                            thread_; // last: it starts after the members it uses exist
 };

@@ -4,6 +4,6 @@
 
 #include <string>
 
-void iit_log_init();
-void iit_log_clear_errors();
+void        iit_log_init();
+void        iit_log_clear_errors();
 std::string iit_log_take_errors(); // the error lines since the last clear, joined by "; "

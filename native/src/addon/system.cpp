@@ -8,11 +8,11 @@
 namespace {
 const char * dev_type_name(enum ggml_backend_dev_type t) {
     switch (t) {
-        case GGML_BACKEND_DEVICE_TYPE_CPU:   return "cpu";
-        case GGML_BACKEND_DEVICE_TYPE_GPU:   return "gpu";
-        case GGML_BACKEND_DEVICE_TYPE_IGPU:  return "igpu";
+        case GGML_BACKEND_DEVICE_TYPE_CPU: return "cpu";
+        case GGML_BACKEND_DEVICE_TYPE_GPU: return "gpu";
+        case GGML_BACKEND_DEVICE_TYPE_IGPU: return "igpu";
         case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accel";
-        default:                             return "other";
+        default: return "other";
     }
 }
 
@@ -43,16 +43,17 @@ int32_t iit_offloaded_layers(const llama_model * model, int32_t n_gpu_layers, bo
 }
 
 Napi::Value iit_system_info(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
+    Napi::Env    env = info.Env();
+    Napi::Object o   = Napi::Object::New(env);
     o.Set("llamaSystemInfo", llama_print_system_info());
     Napi::Array regs = Napi::Array::New(env);
-    for (size_t i = 0; i < ggml_backend_reg_count(); i++) regs.Set(regs.Length(), ggml_backend_reg_name(ggml_backend_reg_get(i)));
+    for (size_t i = 0; i < ggml_backend_reg_count(); i++)
+        regs.Set(regs.Length(), ggml_backend_reg_name(ggml_backend_reg_get(i)));
     o.Set("backends", regs);
     Napi::Array devs = Napi::Array::New(env);
     for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t d = ggml_backend_dev_get(i);
-        size_t free = 0, total = 0;
+        ggml_backend_dev_t d    = ggml_backend_dev_get(i);
+        size_t             free = 0, total = 0;
         ggml_backend_dev_memory(d, &free, &total);
         Napi::Object od = Napi::Object::New(env);
         od.Set("name", ggml_backend_dev_name(d));

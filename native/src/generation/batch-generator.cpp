@@ -7,11 +7,11 @@
 
 const char * iit_stop_reason_name(iit_stop_reason r) {
     switch (r) {
-        case IIT_STOP_EOG:        return "eos";
+        case IIT_STOP_EOG: return "eos";
         case IIT_STOP_MAX_TOKENS: return "max_tokens";
-        case IIT_STOP_STRING:     return "stop_string";
-        case IIT_STOP_CONTEXT:    return "context_full";
-        case IIT_STOP_ABORTED:    return "aborted";
+        case IIT_STOP_STRING: return "stop_string";
+        case IIT_STOP_CONTEXT: return "context_full";
+        case IIT_STOP_ABORTED: return "aborted";
     }
     return "unknown";
 }
@@ -19,21 +19,21 @@ const char * iit_stop_reason_name(iit_stop_reason r) {
 namespace {
 
 struct slot {
-    bool            active = false;
-    size_t          index  = 0; // which prompt
-    llama_seq_id    seq    = 0;
-    llama_sampler * chain  = nullptr;
-    bool            greedy = false; // chain is exactly [greedy]: argmax of the logits row (see sample)
+    bool                             active = false;
+    size_t                           index  = 0; // which prompt
+    llama_seq_id                     seq    = 0;
+    llama_sampler *                  chain  = nullptr;
+    bool                             greedy = false; // chain is exactly [greedy]: argmax of the logits row (see sample)
     const std::vector<llama_token> * prompt = nullptr;
     llama_sampler * lp_rules = nullptr; // the rule adapter's twin for logprobs (its state follows the tokens)
-    size_t          n_fed  = 0;  // prompt tokens already in the batch/cache
-    int32_t         n_past = 0;
-    int32_t         i_out  = -1; // index of this slot's logits in the current batch
+    size_t          n_fed    = 0;       // prompt tokens already in the batch/cache
+    int32_t         n_past   = 0;
+    int32_t         i_out    = -1; // index of this slot's logits in the current batch
     iit_gen_result  res;
 };
 
 std::string token_piece(const llama_vocab * vocab, llama_token t) {
-    char buf[256];
+    char    buf[256];
     int32_t n = llama_token_to_piece(vocab, t, buf, sizeof(buf), 0, false);
     if (n >= 0) return std::string(buf, n);
     std::string big(-n, '\0');
@@ -47,7 +47,7 @@ bool cut_at_stop(iit_gen_result & res, const std::vector<std::string> & stops, s
     for (const auto & s : stops) {
         if (s.empty()) continue;
         size_t from = search_from > s.size() ? search_from - s.size() : 0;
-        size_t at = res.text.find(s, from);
+        size_t at   = res.text.find(s, from);
         if (at != std::string::npos) best = std::min(best, at);
     }
     if (best == std::string::npos) return false;
@@ -61,8 +61,8 @@ bool cut_at_stop(iit_gen_result & res, const std::vector<std::string> & stops, s
 // (first index of the largest logit), so the token is bit-identical; greedy's accept is a no-op.
 llama_token sample(const slot & sl, llama_context * ctx, int32_t n_vocab) {
     if (!sl.greedy) return llama_sampler_sample(sl.chain, ctx, sl.i_out);
-    const float * row = llama_get_logits_ith(ctx, sl.i_out);
-    int32_t best = 0;
+    const float * row  = llama_get_logits_ith(ctx, sl.i_out);
+    int32_t       best = 0;
     for (int32_t i = 1; i < n_vocab; i++) {
         if (row[i] > row[best]) best = i;
     }
@@ -89,39 +89,38 @@ void token_logprobs(const slot & sl, llama_context * ctx, int32_t n_vocab, llama
     for (const auto & c : cand) mx = std::max(mx, c.logit);
     double sum = 0.0;
     for (const auto & c : cand) sum += std::exp((double) (c.logit - mx));
-    const float lse = mx + (float) std::log(sum);
-    out.token   = t;
-    out.logprob = cand[t].logit - lse;
+    const float lse  = mx + (float) std::log(sum);
+    out.token        = t;
+    out.logprob      = cand[t].logit - lse;
     const int32_t kk = std::min(k, n_vocab);
-    std::partial_sort(cand.begin(), cand.begin() + kk, cand.end(), [](const auto & a, const auto & b) { return a.logit > b.logit; });
+    std::partial_sort(cand.begin(), cand.begin() + kk, cand.end(),
+                      [](const auto & a, const auto & b) { return a.logit > b.logit; });
     out.top.clear();
     for (int32_t j = 0; j < kk; j++) out.top.emplace_back(cand[j].id, cand[j].logit - lse);
 }
 
 } // namespace
 
-iit_gen_status iit_generate(llama_context * ctx,
-                         const std::vector<std::vector<llama_token>> & prompts,
-                         const iit_gen_params & params,
-                         const iit_chain_factory & make_chain,
-                         const std::function<bool()> & should_abort,
-                         const iit_gen_callbacks & cb,
-                         std::vector<iit_gen_result> & results) {
-    const llama_model * model = llama_get_model(ctx);
-    const llama_vocab * vocab = llama_model_get_vocab(model);
-    llama_memory_t      mem   = llama_get_memory(ctx);
-    const int32_t n_ctx_seq = (int32_t) llama_n_ctx_seq(ctx);
-    const int32_t n_batch   = (int32_t) llama_n_batch(ctx);
-    const int32_t n_vocab   = llama_vocab_n_tokens(vocab);
-    const int32_t n_slots   = std::max(1, std::min<int32_t>(params.n_parallel, (int32_t) llama_n_seq_max(ctx)));
+iit_gen_status iit_generate(llama_context * ctx, const std::vector<std::vector<llama_token>> & prompts,
+                            const iit_gen_params & params, const iit_chain_factory & make_chain,
+                            const std::function<bool()> & should_abort, const iit_gen_callbacks & cb,
+                            std::vector<iit_gen_result> & results) {
+    const llama_model * model     = llama_get_model(ctx);
+    const llama_vocab * vocab     = llama_model_get_vocab(model);
+    llama_memory_t      mem       = llama_get_memory(ctx);
+    const int32_t       n_ctx_seq = (int32_t) llama_n_ctx_seq(ctx);
+    const int32_t       n_batch   = (int32_t) llama_n_batch(ctx);
+    const int32_t       n_vocab   = llama_vocab_n_tokens(vocab);
+    const int32_t       n_slots   = std::max(1, std::min<int32_t>(params.n_parallel, (int32_t) llama_n_seq_max(ctx)));
 
     results.assign(prompts.size(), iit_gen_result{});
     for (size_t i = 0; i < prompts.size(); i++) {
         if (prompts[i].empty()) return { "GENERATION_FAILED", "prompt " + std::to_string(i) + " has no tokens" };
         if ((int32_t) prompts[i].size() >= n_ctx_seq) {
             return { "GENERATION_FAILED", "prompt " + std::to_string(i) + " has " + std::to_string(prompts[i].size()) +
-                     " tokens but each sequence has a context of " + std::to_string(n_ctx_seq) +
-                     " tokens; raise the context size (--ctx) or shorten the prompt" };
+                                              " tokens but each sequence has a context of " +
+                                              std::to_string(n_ctx_seq) +
+                                              " tokens; raise the context size (--ctx) or shorten the prompt" };
         }
     }
 
@@ -130,33 +129,38 @@ iit_gen_status iit_generate(llama_context * ctx,
     std::deque<size_t> queue;
     for (size_t i = 0; i < prompts.size(); i++) queue.push_back(i);
 
-    llama_batch batch = llama_batch_init(n_batch, 0, 1);
-    iit_gen_status status;
+    llama_batch                   batch = llama_batch_init(n_batch, 0, 1);
+    iit_gen_status                status;
     std::vector<llama_token_data> lp_cand;
-    iit_token_logprobs lp;
+    iit_token_logprobs            lp;
 
     auto finish = [&](slot & sl, iit_stop_reason reason) {
-        sl.res.reason = reason;
+        sl.res.reason     = reason;
         results[sl.index] = std::move(sl.res);
         if (cb.on_done) cb.on_done(sl.index, results[sl.index]);
         llama_sampler_free(sl.chain);
         if (sl.lp_rules) llama_sampler_free(sl.lp_rules);
         const llama_seq_id seq = sl.seq;
-        sl = slot{};
-        sl.seq = seq;
+        sl                     = slot{};
+        sl.seq                 = seq;
         llama_memory_seq_rm(mem, seq, -1, -1);
         for (auto * e : params.experts) llama_memory_seq_rm(llama_get_memory(e), seq, -1, -1);
     };
 
     while (true) {
         if (should_abort && should_abort()) {
-            for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
+            for (auto & sl : slots)
+                if (sl.active) finish(sl, IIT_STOP_ABORTED);
             break;
         }
         if (cb.stopped) {
-            for (auto & sl : slots) if (sl.active && cb.stopped(sl.index)) finish(sl, IIT_STOP_ABORTED);
+            for (auto & sl : slots)
+                if (sl.active && cb.stopped(sl.index)) finish(sl, IIT_STOP_ABORTED);
             for (auto it = queue.begin(); it != queue.end();) {
-                if (!cb.stopped(*it)) { ++it; continue; }
+                if (!cb.stopped(*it)) {
+                    ++it;
+                    continue;
+                }
                 results[*it].reason   = IIT_STOP_ABORTED;
                 results[*it].n_prompt = (int32_t) prompts[*it].size();
                 if (cb.on_done) cb.on_done(*it, results[*it]);
@@ -186,8 +190,8 @@ iit_gen_status iit_generate(llama_context * ctx,
 
         // One batch: the last sampled token of generating slots, then prompt chunks.
         batch.n_tokens = 0;
-        auto add = [&](slot & sl, llama_token t, bool logits) {
-            int32_t i = batch.n_tokens++;
+        auto add       = [&](slot & sl, llama_token t, bool logits) {
+            int32_t i          = batch.n_tokens++;
             batch.token[i]     = t;
             batch.pos[i]       = sl.n_past++;
             batch.n_seq_id[i]  = 1;
@@ -213,10 +217,12 @@ iit_gen_status iit_generate(llama_context * ctx,
         for (size_t k = 0; rc == 0 && k < params.experts.size(); k++) rc = llama_decode(params.experts[k], batch);
         if (rc != 0) {
             if (rc != 2) {
-                status = { "GENERATION_FAILED", "llama_decode failed with code " + std::to_string(rc) +
-                                                (rc == 1 ? " (no room in the KV cache: lower --parallel or raise --ctx)" : "") };
+                status = { "GENERATION_FAILED",
+                           "llama_decode failed with code " + std::to_string(rc) +
+                               (rc == 1 ? " (no room in the KV cache: lower --parallel or raise --ctx)" : "") };
             }
-            for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
+            for (auto & sl : slots)
+                if (sl.active) finish(sl, IIT_STOP_ABORTED);
             break;
         }
 
@@ -228,14 +234,18 @@ iit_gen_status iit_generate(llama_context * ctx,
             // (empty text that looks like success). The chosen token's own logit shows it at no cost.
             if (!std::isfinite(llama_get_logits_ith(ctx, sl.i_out)[t])) {
                 status = { "LOGITS_NOT_FINITE", "the model produced a non-finite logit (NaN or infinity) at token " +
-                                                std::to_string(sl.res.tokens.size() + 1) + " of prompt " + std::to_string(sl.index) };
+                                                    std::to_string(sl.res.tokens.size() + 1) + " of prompt " +
+                                                    std::to_string(sl.index) };
                 break;
             }
             if (params.logprobs_top >= 0 && cb.on_logprobs) {
                 token_logprobs(sl, ctx, n_vocab, t, params.logprobs_top, lp_cand, lp);
                 cb.on_logprobs(sl.index, lp);
             }
-            if (!params.ignore_eos && llama_vocab_is_eog(vocab, t)) { finish(sl, IIT_STOP_EOG); continue; }
+            if (!params.ignore_eos && llama_vocab_is_eog(vocab, t)) {
+                finish(sl, IIT_STOP_EOG);
+                continue;
+            }
             sl.res.tokens.push_back(t);
             size_t before = sl.res.text.size();
             sl.res.text += token_piece(vocab, t);
@@ -249,7 +259,8 @@ iit_gen_status iit_generate(llama_context * ctx,
             }
         }
         if (!status.code.empty()) {
-            for (auto & sl : slots) if (sl.active) finish(sl, IIT_STOP_ABORTED);
+            for (auto & sl : slots)
+                if (sl.active) finish(sl, IIT_STOP_ABORTED);
             break;
         }
     }

@@ -30,9 +30,9 @@ struct iit_gen_params {
 };
 
 struct iit_token_logprobs {
-    llama_token                                 token   = 0;
-    float                                       logprob = 0.0f;
-    std::vector<std::pair<llama_token, float>>  top; // best first
+    llama_token                                token   = 0;
+    float                                      logprob = 0.0f;
+    std::vector<std::pair<llama_token, float>> top; // best first
 };
 
 enum iit_stop_reason {
@@ -53,7 +53,7 @@ struct iit_gen_result {
 };
 
 struct iit_gen_callbacks {
-    std::function<void(size_t index, llama_token token)>            on_token; // only when params.stream
+    std::function<void(size_t index, llama_token token)>             on_token; // only when params.stream
     std::function<void(size_t index, const iit_gen_result & result)> on_done;
     // true once the caller has dropped prompt `index` (a client that went away): it ends at its next
     // token as IIT_STOP_ABORTED, or is not started, and its slot goes to the next waiting prompt
@@ -70,10 +70,7 @@ struct iit_gen_status {
 
 // Runs every prompt to completion. results[i] is filled for every prompt that finished
 // (including aborted ones, marked IIT_STOP_ABORTED); a failure stops every prompt.
-iit_gen_status iit_generate(llama_context * ctx,
-                         const std::vector<std::vector<llama_token>> & prompts,
-                         const iit_gen_params & params,
-                         const iit_chain_factory & make_chain,
-                         const std::function<bool()> & should_abort,
-                         const iit_gen_callbacks & cb,
-                         std::vector<iit_gen_result> & results);
+iit_gen_status iit_generate(llama_context * ctx, const std::vector<std::vector<llama_token>> & prompts,
+                            const iit_gen_params & params, const iit_chain_factory & make_chain,
+                            const std::function<bool()> & should_abort, const iit_gen_callbacks & cb,
+                            std::vector<iit_gen_result> & results);

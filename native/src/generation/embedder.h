@@ -15,7 +15,5 @@ llama_context_params iit_embed_context_params(uint32_t n_ctx, int32_t n_threads)
 // Embeds each sequence in turn on sequence 0 of ctx; sequences longer than the context are
 // truncated to it. out[i] has n_embd floats of unit L2 norm (all zeros for a zero vector).
 // Returns "" or an error message ("aborted" when should_abort() said so).
-std::string iit_embed(llama_context * ctx,
-                      const std::vector<std::vector<llama_token>> & seqs,
-                      const std::function<bool()> & should_abort,
-                      std::vector<std::vector<float>> & out);
+std::string iit_embed(llama_context * ctx, const std::vector<std::vector<llama_token>> & seqs,
+                      const std::function<bool()> & should_abort, std::vector<std::vector<float>> & out);

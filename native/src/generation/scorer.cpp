@@ -33,54 +33,66 @@ float row_lse(const float * logits, int32_t n, std::vector<float> & scratch) {
 
 } // namespace
 
-std::string iit_score(llama_context * ctx,
-                      const std::vector<std::vector<llama_token>> & seqs,
-                      const std::vector<int32_t> & from,
-                      int32_t top_k,
-                      const std::function<bool()> & should_abort,
-                      std::vector<iit_score_result> & out,
-                      const iit_rules_params * rules) {
-    const llama_vocab * vocab = llama_model_get_vocab(llama_get_model(ctx));
-    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
-    const int32_t n_batch = (int32_t) llama_n_batch(ctx);
-    const int32_t n_ctx   = (int32_t) llama_n_ctx_seq(ctx);
-    llama_memory_t mem = llama_get_memory(ctx);
+std::string iit_score(llama_context * ctx, const std::vector<std::vector<llama_token>> & seqs,
+                      const std::vector<int32_t> & from, int32_t top_k, const std::function<bool()> & should_abort,
+                      std::vector<iit_score_result> & out, const iit_rules_params * rules) {
+    const llama_vocab * vocab   = llama_model_get_vocab(llama_get_model(ctx));
+    const int32_t       n_vocab = llama_vocab_n_tokens(vocab);
+    const int32_t       n_batch = (int32_t) llama_n_batch(ctx);
+    const int32_t       n_ctx   = (int32_t) llama_n_ctx_seq(ctx);
+    llama_memory_t      mem     = llama_get_memory(ctx);
     out.assign(seqs.size(), iit_score_result{});
-    llama_batch batch = llama_batch_init(n_batch, 0, 1);
-    std::string err;
+    llama_batch                                batch = llama_batch_init(n_batch, 0, 1);
+    std::string                                err;
     std::vector<std::pair<llama_token, float>> cand;
-    std::vector<llama_token_data> adapted; // logits + rule scores, one row
-    std::vector<float> adapted_row;        // the same, indexed by token id
-    std::vector<float> lse_scratch;        // row_lse's exponentials
+    std::vector<llama_token_data>              adapted;     // logits + rule scores, one row
+    std::vector<float>                         adapted_row; // the same, indexed by token id
+    std::vector<float>                         lse_scratch; // row_lse's exponentials
 
     for (size_t s = 0; s < seqs.size() && err.empty(); s++) {
-        const auto & toks = seqs[s];
-        const int32_t n = (int32_t) toks.size();
-        const int32_t f = std::max(1, from[s]);
-        if (n == 0) { err = "sequence " + std::to_string(s) + " is empty"; break; }
-        if (n > n_ctx) { err = "sequence " + std::to_string(s) + " has " + std::to_string(n) + " tokens, more than the context of " + std::to_string(n_ctx); break; }
+        const auto &  toks = seqs[s];
+        const int32_t n    = (int32_t) toks.size();
+        const int32_t f    = std::max(1, from[s]);
+        if (n == 0) {
+            err = "sequence " + std::to_string(s) + " is empty";
+            break;
+        }
+        if (n > n_ctx) {
+            err = "sequence " + std::to_string(s) + " has " + std::to_string(n) + " tokens, more than the context of " +
+                  std::to_string(n_ctx);
+            break;
+        }
         llama_memory_seq_rm(mem, 0, -1, -1);
-        auto & res = out[s];
+        auto &          res = out[s];
         llama_sampler * poe = nullptr;
         if (rules) {
             poe = iit_sampler_init_rules(vocab, *rules);
-            if (!poe) { err = "the rule adapter could not be created"; break; }
+            if (!poe) {
+                err = "the rule adapter could not be created";
+                break;
+            }
             iit_rules_set_prompt(poe, toks.data(), (size_t) std::min(f, n));
         }
         for (int32_t start = 0; start < n; start += n_batch) {
-            if (should_abort && should_abort()) { err = "aborted"; break; }
+            if (should_abort && should_abort()) {
+                err = "aborted";
+                break;
+            }
             const int32_t end = std::min(n, start + n_batch);
-            batch.n_tokens = 0;
+            batch.n_tokens    = 0;
             for (int32_t i = start; i < end; i++) {
-                const int32_t j = batch.n_tokens++;
-                batch.token[j] = toks[i];
-                batch.pos[j] = i;
-                batch.n_seq_id[j] = 1;
+                const int32_t j    = batch.n_tokens++;
+                batch.token[j]     = toks[i];
+                batch.pos[j]       = i;
+                batch.n_seq_id[j]  = 1;
                 batch.seq_id[j][0] = 0;
                 // Row i predicts token i+1: needed for i+1 >= f, and for the last token (top-k).
                 batch.logits[j] = (i + 1 >= f) || (i == n - 1);
             }
-            if (int32_t rc = llama_decode(ctx, batch); rc != 0) { err = "llama_decode failed with code " + std::to_string(rc); break; }
+            if (int32_t rc = llama_decode(ctx, batch); rc != 0) {
+                err = "llama_decode failed with code " + std::to_string(rc);
+                break;
+            }
             for (int32_t i = start; i < end; i++) {
                 if (!batch.logits[i - start]) continue;
                 const float * row = llama_get_logits_ith(ctx, i - start);

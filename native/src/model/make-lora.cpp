@@ -10,14 +10,17 @@
 #include <random>
 
 std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
-    ggml_context * meta = nullptr;
-    gguf_init_params gp = { /*.no_alloc =*/ true, /*.ctx =*/ &meta };
-    gguf_context * base = gguf_init_from_file(p.base_path.c_str(), gp);
+    ggml_context *   meta = nullptr;
+    gguf_init_params gp   = { /*.no_alloc =*/true, /*.ctx =*/&meta };
+    gguf_context *   base = gguf_init_from_file(p.base_path.c_str(), gp);
     if (!base) return "cannot read the base model GGUF " + p.base_path;
-    int64_t k = gguf_find_key(base, "general.architecture");
+    int64_t     k    = gguf_find_key(base, "general.architecture");
     std::string arch = k >= 0 ? gguf_get_val_str(base, k) : "";
 
-    struct pick { std::string name; int64_t in, out; };
+    struct pick {
+        std::string name;
+        int64_t     in, out;
+    };
     std::vector<pick> picks;
     for (int64_t i = 0; i < gguf_get_n_tensors(base); i++) {
         std::string name = gguf_get_tensor_name(base, i);
@@ -40,9 +43,9 @@ std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
     // rank and the size first; this is the last line of defence).
     std::unique_ptr<void, decltype(&std::free)> mem(std::malloc(bytes + 1024 * 1024), &std::free);
     if (!mem) return "out of memory allocating " + std::to_string(bytes) + " bytes of adapter weights";
-    ggml_init_params ip = { bytes + 1024 * 1024, mem.get(), false };
-    ggml_context * data = ggml_init(ip);
-    gguf_context * out = gguf_init_empty();
+    ggml_init_params ip   = { bytes + 1024 * 1024, mem.get(), false };
+    ggml_context *   data = ggml_init(ip);
+    gguf_context *   out  = gguf_init_empty();
     gguf_set_val_str(out, "general.architecture", arch.c_str());
     gguf_set_val_str(out, "general.type", "adapter");
     gguf_set_val_str(out, "adapter.type", "lora");
@@ -64,7 +67,8 @@ std::string iit_make_lora(const iit_make_lora_params & p, uint64_t & n_params) {
         gguf_add_tensor(out, b);
         n_params += ggml_nelements(a) + ggml_nelements(b);
     }
-    std::string err = iit_write_gguf_checked(p.out_path, [&] { return gguf_write_to_file(out, p.out_path.c_str(), false); });
+    std::string err =
+        iit_write_gguf_checked(p.out_path, [&] { return gguf_write_to_file(out, p.out_path.c_str(), false); });
     gguf_free(out);
     ggml_free(data);
     return err;

@@ -7,13 +7,13 @@
 #include <vector>
 
 struct iit_make_lora_params {
-    std::string base_path;
-    std::string out_path;
-    int32_t  rank  = 8;
-    float    alpha = 16.0f;
+    std::string              base_path;
+    std::string              out_path;
+    int32_t                  rank    = 8;
+    float                    alpha   = 16.0f;
     std::vector<std::string> targets = { "attn_q", "attn_v" }; // matched against "blk.N.<target>.weight"
-    float    b_std = 0.0f;
-    uint32_t seed  = 42;
+    float                    b_std   = 0.0f;
+    uint32_t                 seed    = 42;
 };
 
 // Returns "" on success, else an error message; n_params receives the adapter's parameter count.

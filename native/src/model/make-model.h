@@ -8,16 +8,16 @@
 struct iit_make_model_params {
     std::string vocab_path;
     std::string out_path;
-    int32_t  n_layer   = 2;
-    int32_t  n_embd    = 64;
-    int32_t  n_head    = 4;
-    int32_t  n_head_kv = 4;
-    int32_t  n_ff      = 172;
-    int32_t  n_ctx     = 2048;
-    uint32_t seed      = 42;
-    float    init_std  = 0.02f;
-    std::string name   = "iit-random";
-    std::string type   = "f32"; // or f16 / q8_0 (quantized with llama.cpp after writing F32)
+    int32_t     n_layer   = 2;
+    int32_t     n_embd    = 64;
+    int32_t     n_head    = 4;
+    int32_t     n_head_kv = 4;
+    int32_t     n_ff      = 172;
+    int32_t     n_ctx     = 2048;
+    uint32_t    seed      = 42;
+    float       init_std  = 0.02f;
+    std::string name      = "iit-random";
+    std::string type      = "f32"; // or f16 / q8_0 (quantized with llama.cpp after writing F32)
 };
 
 // Returns "" on success, else an error message. n_params receives the parameter count.

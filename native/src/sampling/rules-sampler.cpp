@@ -24,8 +24,8 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
             return "rules sampler: eos_mode must be RESET or HOLD";
         }
         if (p.eos_start < 0 || p.eos_end <= p.eos_start) {
-            return "rules sampler: the EOS range needs 0 <= eos_start < eos_end (got " +
-                std::to_string(p.eos_start) + ", " + std::to_string(p.eos_end) + ")";
+            return "rules sampler: the EOS range needs 0 <= eos_start < eos_end (got " + std::to_string(p.eos_start) +
+                   ", " + std::to_string(p.eos_end) + ")";
         }
         if (!rules_finite(p.eos_slope) || !rules_finite(p.eos_hard_score)) {
             return "rules sampler: eos_slope and eos_hard_score must be finite numbers";
@@ -35,7 +35,8 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
         }
         for (llama_token id : desc.eos_ids) {
             if (bad_id(id)) {
-                return "rules sampler: EOS token id " + std::to_string(id) + " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) + ")";
+                return "rules sampler: EOS token id " + std::to_string(id) +
+                       " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) + ")";
             }
         }
     }
@@ -49,7 +50,9 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
         }
         for (llama_token id : p.user_tag) {
             if (bad_id(id)) {
-                return "rules sampler: user_tag token id " + std::to_string(id) + " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) + "); tokenize the tag with this model";
+                return "rules sampler: user_tag token id " + std::to_string(id) +
+                       " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) +
+                       "); tokenize the tag with this model";
             }
         }
     }
@@ -57,10 +60,12 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
     if (p.fixed_enabled) {
         for (const llama_logit_bias & fb : p.fixed) {
             if (bad_id(fb.token)) {
-                return "rules sampler: fixed score token id " + std::to_string(fb.token) + " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) + ")";
+                return "rules sampler: fixed score token id " + std::to_string(fb.token) +
+                       " is outside the vocabulary (n_vocab = " + std::to_string(n_vocab) + ")";
             }
             if (!rules_finite(fb.bias)) {
-                return "rules sampler: the fixed score of token " + std::to_string(fb.token) + " is not a finite number";
+                return "rules sampler: the fixed score of token " + std::to_string(fb.token) +
+                       " is not a finite number";
             }
         }
     }
@@ -110,8 +115,8 @@ static iit_rules_vocab_desc rules_vocab_desc(const llama_vocab * vocab, const ii
 
     if (p.start_enabled) {
         const std::vector<llama_token> ids = iit_token_resolve_many(vocab, { "!", "\n" });
-        desc.start_bang    = ids[0];
-        desc.start_newline = ids[1];
+        desc.start_bang                    = ids[0];
+        desc.start_newline                 = ids[1];
 
         // the code scores raw SentencePiece pieces: byte tokens ("<0x0A>") and <s>/</s>/<unk> start
         // with '<'. Render control/unknown tokens with special = true so they keep their '<'.
@@ -147,8 +152,7 @@ static const char * iit_rules_empty_name(const struct llama_sampler * /*smpl*/) 
     return "?iit-rules";
 }
 
-static void iit_rules_empty_apply(struct llama_sampler * /*smpl*/, llama_token_data_array * /*cur_p*/) {
-}
+static void iit_rules_empty_apply(struct llama_sampler * /*smpl*/, llama_token_data_array * /*cur_p*/) {}
 
 static struct llama_sampler * iit_rules_empty_clone(const struct llama_sampler * /*smpl*/);
 
@@ -179,7 +183,7 @@ enum {
 };
 
 struct iit_rules {
-    const iit_rules_params      params;
+    const iit_rules_params              params;
     const int32_t                       n_vocab;
     const std::vector<llama_token>      eos_ids;
     const llama_token                   start_bang;
@@ -191,7 +195,7 @@ struct iit_rules {
 
     std::vector<llama_token> prompt_scope; // the prompt tokens in the repetition scope
     int32_t                  scope_begin;
-    int32_t                  n_gen;        // tokens accepted since the prompt
+    int32_t                  n_gen; // tokens accepted since the prompt
 
     // the persistent part of r (fixed + repetition) as a dense vector plus the list of its
     // non-zero candidates, so that apply touches only those on an unsorted full-vocabulary array
@@ -270,7 +274,7 @@ static double iit_rules_logsumexp(const iit_rules * ctx, bool dense) {
     double m = smax;
     for (llama_token id : ctx->listed) {
         const double base = s ? s[id] : 0.0;
-        m = std::max(m, base + ctx->score[id]);
+        m                 = std::max(m, base + ctx->score[id]);
     }
     double total = std::exp(smax - m) * ssum;
     for (llama_token id : ctx->listed) {
@@ -293,9 +297,9 @@ static void iit_rules_accept(struct llama_sampler * smpl, llama_token token) {
 }
 
 static void iit_rules_apply(struct llama_sampler * smpl, llama_token_data_array * cur_p) {
-    auto * ctx = (iit_rules *) smpl->ctx;
-    const iit_rules_params & p = ctx->params;
-    const int32_t n = ctx->n_gen;
+    auto *                   ctx = (iit_rules *) smpl->ctx;
+    const iit_rules_params & p   = ctx->params;
+    const int32_t            n   = ctx->n_gen;
 
     // this step's scores on top of the persistent part
     const size_t n_listed = ctx->listed.size();
@@ -338,7 +342,7 @@ static void iit_rules_apply(struct llama_sampler * smpl, llama_token_data_array 
         const float * start = dense ? ctx->start_r.data() : nullptr;
         for (size_t i = 0; i < cur_p->size; ++i) {
             const llama_token id = cur_p->data[i].id;
-            float r = 0.0f;
+            float             r  = 0.0f;
             if (id >= 0 && id < ctx->n_vocab) {
                 r = start ? start[id] + score[id] : score[id];
             }
@@ -421,8 +425,8 @@ llama_sampler * iit_sampler_init_rules_desc(const iit_rules_vocab_desc & desc, c
     }
 
     std::vector<float> start_r;
-    double start_max = 0.0;
-    double start_sum = (double) desc.n_vocab;
+    double             start_max = 0.0;
+    double             start_sum = (double) desc.n_vocab;
     if (p.start_enabled) {
         start_r.resize(desc.n_vocab);
         for (int32_t id = 0; id < desc.n_vocab; ++id) {
@@ -435,7 +439,7 @@ llama_sampler * iit_sampler_init_rules_desc(const iit_rules_vocab_desc & desc, c
         }
     }
 
-    auto * ctx = new iit_rules {
+    auto * ctx = new iit_rules{
         /* .params        = */ p,
         /* .n_vocab       = */ desc.n_vocab,
         /* .eos_ids       = */ std::move(eos_ids),
@@ -474,10 +478,10 @@ static void iit_rules_set_prompt_impl(iit_rules * ctx, const llama_token * token
     size_t begin = n_tokens;
     if (p.rep_enabled && p.rep_scope == IIT_RULES_REP_SCOPE_AFTER_USER_TAG) {
         // just after the LAST occurrence of the tag (the code's loop keeps the last match)
-        begin = 0;
+        begin              = 0;
         const size_t n_tag = p.user_tag.size();
         if (n_tag > 0 && n_tokens >= n_tag) {
-            for (size_t i = n_tokens - n_tag + 1; i-- > 0; ) {
+            for (size_t i = n_tokens - n_tag + 1; i-- > 0;) {
                 if (std::equal(p.user_tag.begin(), p.user_tag.end(), tokens + i)) {
                     begin = i + n_tag;
                     break;

@@ -49,7 +49,7 @@ enum iit_rules_eos_mode {
     // n >= eos_end: score 0 again. The paper's code does this (its acknowledged bug, kept for fidelity).
     IIT_RULES_EOS_MODE_RESET = 0,
     // n >= eos_end: the ramp stops growing and keeps eos_slope x (eos_end - eos_start).
-    IIT_RULES_EOS_MODE_HOLD  = 1,
+    IIT_RULES_EOS_MODE_HOLD = 1,
 };
 
 enum iit_rules_rep_scope {
@@ -58,7 +58,7 @@ enum iit_rules_rep_scope {
     // empty `user_tag`): the whole prompt is in scope, as if the tag preceded it.
     IIT_RULES_REP_SCOPE_AFTER_USER_TAG = 0,
     // generated tokens only: the paper's text ("penalise words already used in the response")
-    IIT_RULES_REP_SCOPE_RESPONSE       = 1,
+    IIT_RULES_REP_SCOPE_RESPONSE = 1,
 };
 
 // Defaults: every rule off (a default config is a no-op); the constants are the paper's, so
@@ -70,23 +70,23 @@ struct iit_rules_params {
     //   n >= eos_end                                   -> 0 (RESET) or eos_slope x (eos_end - eos_start) (HOLD)
     //   otherwise                                      -> 0
     // The code: 3 x 5 x (n - 0)/(250 - 0) = 0.06 n for 0 < n < 250 (6.0 at n = 100, 14.94 at 249, 0 at 250).
-    bool                       eos_enabled    = false;
-    float                      eos_slope      = 0.06f;
-    int32_t                    eos_start      = 0;
-    int32_t                    eos_end        = 250;
+    bool               eos_enabled    = false;
+    float              eos_slope      = 0.06f;
+    int32_t            eos_start      = 0;
+    int32_t            eos_end        = 250;
     iit_rules_eos_mode eos_mode       = IIT_RULES_EOS_MODE_RESET;
-    int32_t                    eos_hard_after = -1;      // < 0 = off; Listing 1's `prefix_len > 1024` is 1024
-    float                      eos_hard_score = 100.0f;
-    bool                       eos_all_eog    = false;   // false: llama_vocab_eos only (the paper's `</s>`);
-                                                         // true: every end-of-generation token of the vocabulary
+    int32_t            eos_hard_after = -1; // < 0 = off; Listing 1's `prefix_len > 1024` is 1024
+    float              eos_hard_score = 100.0f;
+    bool               eos_all_eog    = false; // false: llama_vocab_eos only (the paper's `</s>`);
+                                               // true: every end-of-generation token of the vocabulary
 
     // Repetition rule.
-    bool                        rep_enabled = false;
-    float                       rep_score   = -1.5f;     // added once per distinct id in scope (negative = penalty)
+    bool                rep_enabled = false;
+    float               rep_score   = -1.5f; // added once per distinct id in scope (negative = penalty)
     iit_rules_rep_scope rep_scope   = IIT_RULES_REP_SCOPE_AFTER_USER_TAG;
     // The user tag as it appears inside the prompt's tokens (context-dependent tokenizers: tokenize
     // "\n<|user|>\n" and keep the tail, as the paper's code keeps the last 5 ids).
-    std::vector<llama_token>    user_tag;
+    std::vector<llama_token> user_tag;
 
     // Fixed token scores (ids already resolved, e.g. with iit_token_resolve).
     bool                          fixed_enabled = false;
@@ -105,11 +105,11 @@ struct iit_rules_params {
 // What the rules need from a vocabulary. iit_sampler_init_rules() derives it from a llama_vocab;
 // iit_sampler_init_rules_desc() takes it directly (tests on synthetic logits, no model needed).
 struct iit_rules_vocab_desc {
-    int32_t                  n_vocab       = 0;
-    std::vector<llama_token> eos_ids;                        // targets of the EOS rule
+    int32_t                  n_vocab = 0;
+    std::vector<llama_token> eos_ids;                          // targets of the EOS rule
     llama_token              start_bang    = LLAMA_TOKEN_NULL; // "!"  (start rule only)
     llama_token              start_newline = LLAMA_TOKEN_NULL; // "\n" (start rule only)
-    std::vector<float>       start_scores;                   // score_string per id, n_vocab entries (start rule only)
+    std::vector<float>       start_scores;                     // score_string per id, n_vocab entries (start rule only)
 };
 
 // The code's score_string(piece) on a *rendered* piece (iit_token_render, or with special = true
@@ -128,7 +128,7 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
 
 // Returns nullptr when the params check fails; a no-op sampler named "?iit-rules" when every rule is off.
 // Add it first to a chain (the chain takes ownership) or free it with llama_sampler_free.
-llama_sampler * iit_sampler_init_rules     (const llama_vocab * vocab,                 const iit_rules_params & params);
+llama_sampler * iit_sampler_init_rules(const llama_vocab * vocab, const iit_rules_params & params);
 llama_sampler * iit_sampler_init_rules_desc(const iit_rules_vocab_desc & desc, const iit_rules_params & params);
 
 // Sets the sequence's prompt and resets the state (generated count, repetition set). Call once

@@ -28,7 +28,7 @@ std::string iit_token_render(const llama_vocab * vocab, llama_token id) {
         return "";
     }
     std::vector<char> buf(64);
-    const int32_t n = iit_token_render_into(vocab, id, buf);
+    const int32_t     n = iit_token_render_into(vocab, id, buf);
     return std::string(buf.data(), (size_t) n);
 }
 
@@ -41,7 +41,7 @@ std::vector<llama_token> iit_token_resolve_many(const llama_vocab * vocab, const
     std::vector<int> best_rank(texts.size(), 3);
 
     std::vector<char> buf(64);
-    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
+    const int32_t     n_vocab = llama_vocab_n_tokens(vocab);
     for (llama_token id = 0; id < n_vocab; ++id) {
         const int32_t n = iit_token_render_into(vocab, id, buf);
         if (n == 0) {

@@ -13,15 +13,15 @@ class iit_threadpool {
 public:
     iit_threadpool() = default;
     ~iit_threadpool();
-    iit_threadpool(const iit_threadpool &) = delete;
+    iit_threadpool(const iit_threadpool &)             = delete;
     iit_threadpool & operator=(const iit_threadpool &) = delete;
 
     // Creates the pool (n_threads, poll 0..100) and attaches it to ctx for both single-token and
     // batched decodes; false if ggml could not create it. Free the context before this object.
-    bool attach(llama_context * ctx, int32_t n_threads, uint32_t poll);
+    bool     attach(llama_context * ctx, int32_t n_threads, uint32_t poll);
     uint32_t poll() const { return poll_; }
 
 private:
     struct ggml_threadpool * pool_ = nullptr;
-    uint32_t poll_ = 0;
+    uint32_t                 poll_ = 0;
 };

@@ -21,8 +21,8 @@ bool is_lora_tensor(const ggml_tensor * t) {
 
 // Full finetuning: every F32 model tensor llama.cpp offers, except rope frequencies (constants).
 struct filter_state {
-    bool full;
-    bool freeze_embeddings;
+    bool                            full;
+    bool                            freeze_embeddings;
     std::vector<iit_train_tensor> * out;
 };
 
@@ -30,7 +30,8 @@ bool param_filter(const ggml_tensor * t, void * ud) {
     auto * st = static_cast<filter_state *>(ud);
     if (!st->full || strcmp(t->name, "rope_freqs.weight") == 0) return false;
     if (st->freeze_embeddings && strcmp(t->name, "token_embd.weight") == 0) return false;
-    for (const auto & p : *st->out) if (p.t == t) return true; // a tied output is token_embd itself
+    for (const auto & p : *st->out)
+        if (p.t == t) return true; // a tied output is token_embd itself
     st->out->push_back({ t->name, const_cast<ggml_tensor *>(t) });
     return true;
 }
@@ -38,14 +39,14 @@ bool param_filter(const ggml_tensor * t, void * ud) {
 // Full finetuning updates F32 weights only: a quantized or F16 matrix would silently stay as it is.
 // Returns the first weight matrix that is not F32, as "name (type)", or "".
 std::string first_non_f32_matrix(const std::string & path) {
-    gguf_init_params gp{ /*no_alloc =*/ true, nullptr };
-    gguf_context * g = gguf_init_from_file(path.c_str(), gp);
+    gguf_init_params gp{ /*no_alloc =*/true, nullptr };
+    gguf_context *   g = gguf_init_from_file(path.c_str(), gp);
     if (!g) return "";
     std::string found;
     for (int64_t i = 0; i < gguf_get_n_tensors(g) && found.empty(); i++) {
-        const ggml_type t = gguf_get_tensor_type(g, i);
-        const std::string name = gguf_get_tensor_name(g, i);
-        const bool matrix = name.find("_norm") == std::string::npos && name != "rope_freqs.weight";
+        const ggml_type   t      = gguf_get_tensor_type(g, i);
+        const std::string name   = gguf_get_tensor_name(g, i);
+        const bool        matrix = name.find("_norm") == std::string::npos && name != "rope_freqs.weight";
         if (matrix && t != GGML_TYPE_F32) found = name + " (" + ggml_type_name(t) + ")";
     }
     gguf_free(g);
@@ -68,40 +69,58 @@ bool iit_trainer::mark_lora_params(ggml_tensor * t, bool ask, void * ud) {
     return false;
 }
 
-std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, std::string & code, std::string & message) {
+std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, std::string & code,
+                                                 std::string & message) {
     std::unique_ptr<iit_trainer> tr(new iit_trainer());
-    tr->p_ = p;
+    tr->p_          = p;
     const bool full = p.lora_path.empty();
 
     iit_gguf_check chk = iit_gguf_check_file(p.model_path);
-    if (!chk.code.empty()) { code = chk.code; message = chk.message; return nullptr; }
+    if (!chk.code.empty()) {
+        code    = chk.code;
+        message = chk.message;
+        return nullptr;
+    }
 
     if (full) {
         std::string bad = first_non_f32_matrix(p.model_path);
         if (!bad.empty()) {
-            code = "MODEL_NOT_F32";
+            code    = "MODEL_NOT_F32";
             message = p.model_path + " has weights that full finetuning cannot update: " + bad + " is not F32";
             return nullptr;
         }
     }
 
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers    = p.n_gpu_layers;
-    mp.use_extra_bufts = false;                 // repacked weights have no backward pass
+    mp.n_gpu_layers       = p.n_gpu_layers;
+    mp.use_extra_bufts    = false;                 // repacked weights have no backward pass
     if (full) mp.load_mode = LLAMA_LOAD_MODE_NONE; // writable weights
     tr->model_ = llama_model_load_from_file(p.model_path.c_str(), mp);
-    if (!tr->model_) { code = "MODEL_LOAD_FAILED"; message = "llama.cpp could not load " + p.model_path; return nullptr; }
+    if (!tr->model_) {
+        code    = "MODEL_LOAD_FAILED";
+        message = "llama.cpp could not load " + p.model_path;
+        return nullptr;
+    }
 
     if (!full) {
         iit_gguf_check lc = iit_gguf_check_file(p.lora_path);
-        if (!lc.code.empty()) { code = lc.code; message = lc.message; return nullptr; }
+        if (!lc.code.empty()) {
+            code    = lc.code;
+            message = lc.message;
+            return nullptr;
+        }
         tr->lora_ = llama_adapter_lora_init(tr->model_, p.lora_path.c_str());
-        if (!tr->lora_) { code = "LORA_INCOMPATIBLE"; message = p.lora_path + " is not a LoRA adapter for " + p.model_path; return nullptr; }
+        if (!tr->lora_) {
+            code    = "LORA_INCOMPATIBLE";
+            message = p.lora_path + " is not a LoRA adapter for " + p.model_path;
+            return nullptr;
+        }
     }
 
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx           = p.n_ctx;
-    cp.n_batch         = p.n_ctx;   // one ubatch per window: attention then sees the current K/V (patches/0001-training.diff, item 3)
+    cp.n_ctx                = p.n_ctx;
+    cp.n_batch =
+        p.n_ctx; // one ubatch per window: attention then sees the current K/V (patches/0001-training.diff, item 3)
     cp.n_ubatch        = p.n_ctx;
     cp.n_seq_max       = 1;
     cp.n_threads       = p.n_threads;
@@ -111,26 +130,34 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // no backward pass
     cp.no_perf         = true;
     if (!full) {
-        tr->marking_ = true;
-        cp.cb_eval = mark_lora_params;
+        tr->marking_         = true;
+        cp.cb_eval           = mark_lora_params;
         cp.cb_eval_user_data = tr.get();
     }
     tr->ctx_ = llama_init_from_model(tr->model_, cp);
-    if (!tr->ctx_) { code = "TRAIN_INIT_FAILED"; message = "could not create a training context"; return nullptr; }
+    if (!tr->ctx_) {
+        code    = "TRAIN_INIT_FAILED";
+        message = "could not create a training context";
+        return nullptr;
+    }
     tr->pool_ = std::make_unique<iit_threadpool>();
     if (!tr->pool_->attach(tr->ctx_, p.n_threads, p.poll)) {
-        code = "TRAIN_INIT_FAILED"; message = "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads"; return nullptr;
+        code    = "TRAIN_INIT_FAILED";
+        message = "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads";
+        return nullptr;
     }
     tr->n_ctx_ = llama_n_ctx(tr->ctx_);
     if (tr->n_ctx_ != p.n_ctx) {
-        code = "INVALID_OPTION";
+        code    = "INVALID_OPTION";
         message = "window length " + std::to_string(p.n_ctx) + " is not a multiple of 256";
         return nullptr;
     }
     if (!full) {
         float scale = 1.0f;
         if (llama_set_adapters_lora(tr->ctx_, &tr->lora_, 1, &scale) != 0) {
-            code = "LORA_INCOMPATIBLE"; message = "could not apply " + p.lora_path; return nullptr;
+            code    = "LORA_INCOMPATIBLE";
+            message = "could not apply " + p.lora_path;
+            return nullptr;
         }
     }
 
@@ -141,12 +168,16 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         llama_token t = llama_vocab_bos(llama_model_get_vocab(tr->model_));
         if (t < 0) t = 0;
         llama_batch b = llama_batch_get_one(&t, 1);
-        if (llama_decode(tr->ctx_, b) != 0) { code = "TRAIN_INIT_FAILED"; message = "warm-up decode failed"; return nullptr; }
+        if (llama_decode(tr->ctx_, b) != 0) {
+            code    = "TRAIN_INIT_FAILED";
+            message = "warm-up decode failed";
+            return nullptr;
+        }
         llama_memory_clear(llama_get_memory(tr->ctx_), true);
         tr->marking_ = false;
     }
 
-    filter_state fs{ full, p.freeze_embeddings, &tr->params_ };
+    filter_state     fs{ full, p.freeze_embeddings, &tr->params_ };
     llama_opt_params op{};
     op.n_ctx_train     = tr->n_ctx_;
     op.param_filter    = param_filter;
@@ -159,7 +190,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
     ggml_opt_set_max_grad_norm(tr->opt_, p.max_grad_norm > 0 ? p.max_grad_norm : 0.0f); // the norm is always logged
 
     if (tr->params_.empty()) {
-        code = full ? "MODEL_NOT_F32" : "LORA_INCOMPATIBLE";
+        code    = full ? "MODEL_NOT_F32" : "LORA_INCOMPATIBLE";
         message = full ? p.model_path + " has no F32 weights to train (quantized or F16 base)"
                        : p.lora_path + " has no tensors this model uses";
         return nullptr;
@@ -181,7 +212,7 @@ iit_trainer::~iit_trainer() {
 }
 
 ggml_opt_optimizer_params iit_trainer::opt_pars(void * ud) {
-    auto * tr = static_cast<iit_trainer *>(ud);
+    auto *                    tr = static_cast<iit_trainer *>(ud);
     ggml_opt_optimizer_params o{};
     o.adamw.alpha = tr->lr_;
     o.adamw.beta1 = tr->p_.beta1;
@@ -198,9 +229,13 @@ void iit_trainer::set_period(int32_t period) {
     ggml_opt_set_period(opt_, period);
 }
 
-int64_t iit_trainer::steps_done() const { return ggml_opt_get_iter(opt_) - 1; }
+int64_t iit_trainer::steps_done() const {
+    return ggml_opt_get_iter(opt_) - 1;
+}
 
-float iit_trainer::grad_norm() const { return ggml_opt_get_grad_norm(opt_); }
+float iit_trainer::grad_norm() const {
+    return ggml_opt_get_grad_norm(opt_);
+}
 
 double iit_trainer::window(const llama_token * tokens, const int32_t * labels, bool train, double loss_scale) {
     memcpy(ggml_opt_dataset_data(dataset_)->data, tokens, n_ctx_ * sizeof(int32_t));
@@ -216,7 +251,8 @@ double iit_trainer::window(const llama_token * tokens, const int32_t * labels, b
 }
 
 const iit_train_tensor * iit_trainer::find(const std::string & name) const {
-    for (const auto & t : params_) if (t.name == name) return &t;
+    for (const auto & t : params_)
+        if (t.name == name) return &t;
     return nullptr;
 }
 
@@ -258,8 +294,8 @@ std::string iit_trainer::save(const std::string & path) const {
         });
     }
     // The adapter's metadata as loaded (type, architecture, alpha), with the trained A and B.
-    gguf_init_params gp{ /*no_alloc =*/ true, nullptr };
-    gguf_context * src = gguf_init_from_file(p_.lora_path.c_str(), gp);
+    gguf_init_params gp{ /*no_alloc =*/true, nullptr };
+    gguf_context *   src = gguf_init_from_file(p_.lora_path.c_str(), gp);
     if (!src) return "cannot re-read " + p_.lora_path;
     std::vector<ggml_tensor *> ts;
     for (const auto & t : params_) ts.push_back(t.t);
@@ -283,16 +319,23 @@ std::string iit_trainer::save_optimizer(const std::string & path) const {
 }
 
 std::string iit_trainer::load_optimizer(const std::string & path) {
-    ggml_context * data = nullptr;
+    ggml_context *   data = nullptr;
     gguf_init_params gp{ false, &data };
-    gguf_context * g = gguf_init_from_file(path.c_str(), gp);
+    gguf_context *   g = gguf_init_from_file(path.c_str(), gp);
     if (!g) return "cannot read optimizer state " + path;
     int64_t k = gguf_find_key(g, "iit.opt.iter");
-    if (k < 0) { gguf_free(g); ggml_free(data); return path + " is not an optimizer state file"; }
+    if (k < 0) {
+        gguf_free(g);
+        ggml_free(data);
+        return path + " is not an optimizer state file";
+    }
     ggml_opt_set_iter(opt_, (int64_t) gguf_get_val_u64(g, k));
-    if (pending_moments_) { gguf_free(pending_moments_); ggml_free(pending_data_); }
+    if (pending_moments_) {
+        gguf_free(pending_moments_);
+        ggml_free(pending_data_);
+    }
     pending_moments_ = g;
-    pending_data_ = data;
+    pending_data_    = data;
     ggml_opt_set_static_init(opt_, restore_moments, this);
     return "";
 }

@@ -18,19 +18,19 @@ struct gguf_context;
 
 struct iit_trainer_params {
     std::string model_path;
-    std::string lora_path;     // "" = full finetune; else this adapter (e.g. B = 0 from make-lora) is trained
-    uint32_t n_ctx        = 256; // window length, a multiple of 256 (llama.cpp pads contexts to 256)
-    int32_t  n_threads    = 1;
-    uint32_t poll         = 0; // ggml threadpool polling level, 0..100
-    int32_t  n_gpu_layers = 0;
-    bool     sgd          = false; // AdamW unless set (SGD makes gradients observable in tests)
-    bool     freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
-    float    beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
-    float    max_grad_norm = 0.0f; // clip each step's global gradient L2 norm at this (0 = no clipping)
+    std::string lora_path;               // "" = full finetune; else this adapter (e.g. B = 0 from make-lora) is trained
+    uint32_t    n_ctx             = 256; // window length, a multiple of 256 (llama.cpp pads contexts to 256)
+    int32_t     n_threads         = 1;
+    uint32_t    poll              = 0; // ggml threadpool polling level, 0..100
+    int32_t     n_gpu_layers      = 0;
+    bool        sgd               = false; // AdamW unless set (SGD makes gradients observable in tests)
+    bool        freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
+    float       beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
+    float       max_grad_norm = 0.0f; // clip each step's global gradient L2 norm at this (0 = no clipping)
 };
 
 struct iit_train_tensor {
-    std::string name;
+    std::string   name;
     ggml_tensor * t;
 };
 
@@ -46,15 +46,15 @@ public:
     double window(const llama_token * tokens, const int32_t * labels, bool train, double loss_scale);
 
     // Training windows per optimizer step; change only between steps.
-    void set_period(int32_t period);
-    void set_lr(float lr) { lr_ = lr; }
+    void    set_period(int32_t period);
+    void    set_lr(float lr) { lr_ = lr; }
     int64_t steps_done() const;
     // The global L2 norm of the last optimizer step's gradient (before clipping); -1 before the first.
     float grad_norm() const;
 
     const std::vector<iit_train_tensor> & params() const { return params_; }
-    std::vector<float> get_tensor(const std::string & name) const;
-    bool set_tensor(const std::string & name, const std::vector<float> & data);
+    std::vector<float>                    get_tensor(const std::string & name) const;
+    bool                                  set_tensor(const std::string & name, const std::vector<float> & data);
 
     // The trained model (full) or adapter (LoRA), and the optimizer state for resuming.
     std::string save(const std::string & path) const;
@@ -62,32 +62,32 @@ public:
     // Restores the step counter now and the AdamW moments when llama.cpp allocates them.
     std::string load_optimizer(const std::string & path);
 
-    uint32_t n_ctx() const { return n_ctx_; }
-    int32_t n_threads() const { return llama_n_threads(ctx_); }
-    uint32_t poll() const { return pool_ ? pool_->poll() : 0; }
+    uint32_t            n_ctx() const { return n_ctx_; }
+    int32_t             n_threads() const { return llama_n_threads(ctx_); }
+    uint32_t            poll() const { return pool_ ? pool_->poll() : 0; }
     const llama_vocab * vocab() const { return llama_model_get_vocab(model_); }
-    llama_model * model() const { return model_; }
+    llama_model *       model() const { return model_; }
 
 private:
     iit_trainer() = default;
-    const iit_train_tensor * find(const std::string & name) const;
+    const iit_train_tensor *         find(const std::string & name) const;
     static ggml_opt_optimizer_params opt_pars(void * ud);
-    static void restore_moments(ggml_context * ctx_static, void * ud);
-    static bool mark_lora_params(ggml_tensor * t, bool ask, void * ud);
+    static void                      restore_moments(ggml_context * ctx_static, void * ud);
+    static bool                      mark_lora_params(ggml_tensor * t, bool ask, void * ud);
 
-    iit_trainer_params p_;
-    llama_model * model_ = nullptr;
-    llama_context * ctx_ = nullptr;
-    llama_adapter_lora * lora_ = nullptr;
-    ggml_opt_context_t opt_ = nullptr;
-    ggml_opt_dataset_t dataset_ = nullptr;
-    ggml_opt_result_t result_ = nullptr;
-    uint32_t n_ctx_ = 0;
-    int32_t period_ = 1;
-    float lr_ = 1e-5f;
-    bool marking_ = false; // flag LoRA tensors during the warm-up decode
-    std::vector<iit_train_tensor> params_;
-    std::unique_ptr<iit_threadpool> pool_; // a member: freed after ~iit_trainer has freed ctx_
-    gguf_context * pending_moments_ = nullptr; // from load_optimizer, applied by restore_moments
-    ggml_context * pending_data_ = nullptr;
+    iit_trainer_params              p_;
+    llama_model *                   model_   = nullptr;
+    llama_context *                 ctx_     = nullptr;
+    llama_adapter_lora *            lora_    = nullptr;
+    ggml_opt_context_t              opt_     = nullptr;
+    ggml_opt_dataset_t              dataset_ = nullptr;
+    ggml_opt_result_t               result_  = nullptr;
+    uint32_t                        n_ctx_   = 0;
+    int32_t                         period_  = 1;
+    float                           lr_      = 1e-5f;
+    bool                            marking_ = false; // flag LoRA tensors during the warm-up decode
+    std::vector<iit_train_tensor>   params_;
+    std::unique_ptr<iit_threadpool> pool_;                      // a member: freed after ~iit_trainer has freed ctx_
+    gguf_context *                  pending_moments_ = nullptr; // from load_optimizer, applied by restore_moments
+    ggml_context *                  pending_data_    = nullptr;
 };

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-static const int32_t N_VOCAB = 64;
-static const llama_token EOS = 2;
-static const llama_token BANG = 10;
+static const int32_t     N_VOCAB = 64;
+static const llama_token EOS     = 2;
+static const llama_token BANG    = 10;
 static const llama_token NEWLINE = 11;
 
 static iit_rules_vocab_desc synthetic_desc() {
@@ -37,22 +37,27 @@ static iit_rules_vocab_desc synthetic_desc() {
 
 static void test_eos() {
     const auto desc = synthetic_desc();
-    struct { int32_t n; float reset; float hold; } cases[] = {
-        { 0, 0.0f, 0.0f }, { 1, 0.06f, 0.06f }, { 100, 6.0f, 6.0f }, { 249, 14.94f, 14.94f },
-        { 250, 0.0f, 15.0f }, { 1000, 0.0f, 15.0f },
+    struct {
+        int32_t n;
+        float   reset;
+        float   hold;
+    } cases[] = {
+        { 0, 0.0f, 0.0f },       { 1, 0.06f, 0.06f },  { 100, 6.0f, 6.0f },
+        { 249, 14.94f, 14.94f }, { 250, 0.0f, 15.0f }, { 1000, 0.0f, 15.0f },
     };
     for (auto mode : { IIT_RULES_EOS_MODE_RESET, IIT_RULES_EOS_MODE_HOLD }) {
         for (const auto & c : cases) {
             iit_rules_params p;
-            p.eos_enabled = true;
-            p.eos_mode    = mode;
+            p.eos_enabled        = true;
+            p.eos_mode           = mode;
             llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
             CHECK(smpl != nullptr, "EOS sampler created");
             iit_rules_set_prompt(smpl, nullptr, 0);
             accept_n(smpl, c.n);
-            const auto a = ADDED(smpl, N_VOCAB);
+            const auto  a    = ADDED(smpl, N_VOCAB);
             const float want = mode == IIT_RULES_EOS_MODE_RESET ? c.reset : c.hold;
-            CHECK_NEAR(a[EOS], want, "EOS at n = %d (%s): want %f, got %f", c.n, mode == IIT_RULES_EOS_MODE_RESET ? "reset" : "hold", want, a[EOS]);
+            CHECK_NEAR(a[EOS], want, "EOS at n = %d (%s): want %f, got %f", c.n,
+                       mode == IIT_RULES_EOS_MODE_RESET ? "reset" : "hold", want, a[EOS]);
             check_zero_except(a, { EOS }, __LINE__);
             llama_sampler_free(smpl);
         }
@@ -61,8 +66,8 @@ static void test_eos() {
     // hard stop: n > eos_hard_after replaces the ramp
     {
         iit_rules_params p;
-        p.eos_enabled    = true;
-        p.eos_hard_after = 10;
+        p.eos_enabled        = true;
+        p.eos_hard_after     = 10;
         llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
         accept_n(smpl, 10);
         CHECK_NEAR(ADDED(smpl, N_VOCAB)[EOS], 0.6f, "hard stop not yet at n = 10");
@@ -74,11 +79,11 @@ static void test_eos() {
     // a ramp that starts later is measured from eos_start (the code's n - eos_range[0])
     {
         iit_rules_params p;
-        p.eos_enabled = true;
-        p.eos_start   = 10;
-        p.eos_end     = 20;
-        p.eos_slope   = 0.5f;
-        p.eos_mode    = IIT_RULES_EOS_MODE_HOLD;
+        p.eos_enabled        = true;
+        p.eos_start          = 10;
+        p.eos_end            = 20;
+        p.eos_slope          = 0.5f;
+        p.eos_mode           = IIT_RULES_EOS_MODE_HOLD;
         llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
         accept_n(smpl, 10);
         CHECK_NEAR(ADDED(smpl, N_VOCAB)[EOS], 0.0f, "EOS at n = eos_start is 0");
@@ -91,10 +96,10 @@ static void test_eos() {
 
     // several targets (every EOG token)
     {
-        auto d = desc;
+        auto d    = desc;
         d.eos_ids = { EOS, 7, EOS }; // a repeated target counts once
         iit_rules_params p;
-        p.eos_enabled = true;
+        p.eos_enabled        = true;
         llama_sampler * smpl = iit_sampler_init_rules_desc(d, p);
         accept_n(smpl, 100);
         const auto a = ADDED(smpl, N_VOCAB);
@@ -106,8 +111,8 @@ static void test_eos() {
 }
 
 static void test_repetition() {
-    const auto desc = synthetic_desc();
-    const std::vector<llama_token> tag = { 40, 41 };
+    const auto                     desc = synthetic_desc();
+    const std::vector<llama_token> tag  = { 40, 41 };
     //                                      tag         tag (last)
     const std::vector<llama_token> prompt = { 1, 7, 40, 41, 8, 9, 40, 41, 12, 13, 12 };
 
@@ -138,7 +143,7 @@ static void test_repetition() {
     // no tag in the prompt: the whole prompt is in scope
     {
         const std::vector<llama_token> untagged = { 1, 7, 8 };
-        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        llama_sampler *                smpl     = iit_sampler_init_rules_desc(desc, p);
         iit_rules_set_prompt(smpl, untagged.data(), untagged.size());
         CHECK(iit_rules_scope_begin(smpl) == 0, "no tag: scope begins at 0");
         const auto a = ADDED(smpl, N_VOCAB);
@@ -150,7 +155,7 @@ static void test_repetition() {
     // the tag ends the prompt: nothing in scope yet
     {
         const std::vector<llama_token> tail = { 1, 7, 40, 41 };
-        llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
+        llama_sampler *                smpl = iit_sampler_init_rules_desc(desc, p);
         iit_rules_set_prompt(smpl, tail.data(), tail.size());
         CHECK(iit_rules_scope_begin(smpl) == 4, "tag at the end: scope begins at the end");
         check_zero_except(ADDED(smpl, N_VOCAB), {}, __LINE__);
@@ -159,8 +164,8 @@ static void test_repetition() {
 
     // response scope: generated tokens only
     {
-        auto pr = p;
-        pr.rep_scope = IIT_RULES_REP_SCOPE_RESPONSE;
+        auto pr              = p;
+        pr.rep_scope         = IIT_RULES_REP_SCOPE_RESPONSE;
         llama_sampler * smpl = iit_sampler_init_rules_desc(desc, pr);
         iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
         CHECK(iit_rules_scope_begin(smpl) == (int32_t) prompt.size(), "response scope begins after the prompt");
@@ -187,10 +192,10 @@ static void test_repetition() {
 }
 
 static void test_fixed() {
-    const auto desc = synthetic_desc();
+    const auto       desc = synthetic_desc();
     iit_rules_params p;
     p.fixed_enabled = true;
-    p.fixed = { { 5, -4.0f }, { 6, 1.0f }, { 5, -2.0f }, { 20, 1.0f } };
+    p.fixed         = { { 5, -4.0f }, { 6, 1.0f }, { 5, -2.0f }, { 20, 1.0f } };
 
     {
         llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
@@ -208,9 +213,9 @@ static void test_fixed() {
 
     // the repetition penalty adds on top of a fixed score (the code: newline +1 - 1.5 = -0.5)
     {
-        auto pr = p;
-        pr.rep_enabled = true;
-        pr.rep_scope   = IIT_RULES_REP_SCOPE_RESPONSE;
+        auto pr              = p;
+        pr.rep_enabled       = true;
+        pr.rep_scope         = IIT_RULES_REP_SCOPE_RESPONSE;
         llama_sampler * smpl = iit_sampler_init_rules_desc(desc, pr);
         iit_rules_set_prompt(smpl, nullptr, 0);
         accept_n(smpl, 3, 20);
@@ -221,13 +226,13 @@ static void test_fixed() {
 }
 
 static void test_start() {
-    const auto desc = synthetic_desc();
+    const auto       desc = synthetic_desc();
     iit_rules_params p;
-    p.start_enabled = true;
+    p.start_enabled      = true;
     llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
     iit_rules_set_prompt(smpl, nullptr, 0);
 
-    auto a = ADDED(smpl, N_VOCAB);
+    auto a  = ADDED(smpl, N_VOCAB);
     bool ok = true;
     for (int32_t id = 0; id < N_VOCAB; ++id) {
         ok = ok && std::fabs(a[id] - 5.0f * desc.start_scores[id]) < 1e-5;
@@ -261,9 +266,9 @@ static iit_rules_params all_rules() {
 }
 
 static void test_combination() {
-    const auto desc = synthetic_desc();
+    const auto                     desc   = synthetic_desc();
     const std::vector<llama_token> prompt = { 1, 40, 41, 3, 9, EOS };
-    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, all_rules());
+    llama_sampler *                smpl   = iit_sampler_init_rules_desc(desc, all_rules());
     iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
 
     // 1st position: start scores everywhere + fixed + repetition; EOS ramp 0
@@ -290,9 +295,9 @@ static void test_combination() {
 }
 
 static void test_reset_clone() {
-    const auto desc = synthetic_desc();
+    const auto                     desc   = synthetic_desc();
     const std::vector<llama_token> prompt = { 1, 40, 41, 3, 9 };
-    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, all_rules());
+    llama_sampler *                smpl   = iit_sampler_init_rules_desc(desc, all_rules());
     iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
     const auto fresh = ADDED(smpl, N_VOCAB);
 
@@ -322,20 +327,21 @@ static void test_reset_clone() {
 }
 
 static void test_all_off() {
-    const auto desc = synthetic_desc();
-    iit_rules_params p; // every rule off by default
-    p.fixed_enabled = true;     // ... and an empty fixed list is off too
+    const auto       desc = synthetic_desc();
+    iit_rules_params p;          // every rule off by default
+    p.fixed_enabled      = true; // ... and an empty fixed list is off too
     llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
     CHECK(smpl != nullptr, "all-off config gives a sampler");
-    CHECK(std::string(llama_sampler_name(smpl)) == "?iit-rules", "all-off sampler is the no-op \"?iit-rules\", got %s", llama_sampler_name(smpl));
+    CHECK(std::string(llama_sampler_name(smpl)) == "?iit-rules", "all-off sampler is the no-op \"?iit-rules\", got %s",
+          llama_sampler_name(smpl));
 
     std::vector<llama_token_data> cur;
     for (llama_token id = 0; id < N_VOCAB; ++id) {
         cur.push_back({ id, (float) id, 0.25f });
     }
-    const std::vector<llama_token_data> orig = cur;
-    llama_token_data_array cur_p = { cur.data(), cur.size(), 7, true };
-    const std::vector<llama_token> prompt = { 1, 2, 3 };
+    const std::vector<llama_token_data> orig   = cur;
+    llama_token_data_array              cur_p  = { cur.data(), cur.size(), 7, true };
+    const std::vector<llama_token>      prompt = { 1, 2, 3 };
     iit_rules_set_prompt(smpl, prompt.data(), prompt.size()); // no-op, must not crash
     llama_sampler_accept(smpl, 4);
     llama_sampler_apply(smpl, &cur_p);
@@ -358,7 +364,7 @@ static void test_invalid() {
     {
         iit_rules_params p;
         p.fixed_enabled = true;
-        p.fixed = { { N_VOCAB, 1.0f } };
+        p.fixed         = { { N_VOCAB, 1.0f } };
         CHECK(iit_sampler_init_rules_desc(desc, p) == nullptr, "out-of-range fixed id is rejected");
         CHECK(iit_rules_params_check_desc(desc, p).find("outside the vocabulary") != std::string::npos,
               "message names the problem: %s", iit_rules_params_check_desc(desc, p).c_str());
@@ -377,7 +383,7 @@ static void test_invalid() {
         CHECK(iit_sampler_init_rules_desc(d, p) == nullptr, "EOS rule without an EOS token is rejected");
     }
     {
-        auto d = desc;
+        auto d       = desc;
         d.start_bang = LLAMA_TOKEN_NULL;
         iit_rules_params p;
         p.start_enabled = true;
@@ -407,14 +413,14 @@ static double logsumexp(const std::vector<float> & x) {
 
 // normalize: the added term is exactly log_softmax(r), i.e. r minus one constant
 static void test_normalize() {
-    const auto desc = synthetic_desc();
+    const auto                     desc   = synthetic_desc();
     const std::vector<llama_token> prompt = { 1, 40, 41, 3, 9 };
-    auto pr = all_rules();
-    pr.eos_hard_after = 3; // a large score too (from n = 4)
-    auto pn = pr;
-    pn.normalize = true;
-    llama_sampler * raw  = iit_sampler_init_rules_desc(desc, pr);
-    llama_sampler * norm = iit_sampler_init_rules_desc(desc, pn);
+    auto                           pr     = all_rules();
+    pr.eos_hard_after                     = 3; // a large score too (from n = 4)
+    auto pn                               = pr;
+    pn.normalize                          = true;
+    llama_sampler * raw                   = iit_sampler_init_rules_desc(desc, pr);
+    llama_sampler * norm                  = iit_sampler_init_rules_desc(desc, pn);
     iit_rules_set_prompt(raw, prompt.data(), prompt.size());
     iit_rules_set_prompt(norm, prompt.data(), prompt.size());
 
@@ -422,8 +428,8 @@ static void test_normalize() {
         const auto r = ADDED(raw, N_VOCAB);
         const auto l = ADDED(norm, N_VOCAB);
         CHECK(std::fabs(logsumexp(l)) < 1e-4, "step %d: exp(added) sums to 1 (logsumexp %g)", step, logsumexp(l));
-        const double c = r[0] - l[0];
-        bool constant = true;
+        const double c        = r[0] - l[0];
+        bool         constant = true;
         for (int32_t id = 0; id < N_VOCAB; ++id) {
             constant = constant && std::fabs((r[id] - l[id]) - c) < 1e-4;
         }
@@ -438,7 +444,7 @@ static void test_normalize() {
 
 // inside a chain with greedy: the rules decide, and the chain forwards accept and set_prompt
 static void test_chain() {
-    const auto desc = synthetic_desc();
+    const auto       desc = synthetic_desc();
     iit_rules_params p;
     p.eos_enabled = true;
     p.rep_enabled = true;
@@ -470,13 +476,13 @@ static void test_chain() {
 
 // a truncated, sorted candidate array (as after top-k) goes through the id-mapping path
 static void test_partial_array() {
-    const auto desc = synthetic_desc();
+    const auto       desc = synthetic_desc();
     iit_rules_params p;
-    p.fixed_enabled = true;
-    p.fixed = { { 3, -4.0f }, { 50, 1.0f } };
-    llama_sampler * smpl = iit_sampler_init_rules_desc(desc, p);
-    std::vector<llama_token_data> cur = { { 50, 5.0f, 0.0f }, { 3, 4.0f, 0.0f }, { 7, 3.0f, 0.0f } };
-    llama_token_data_array cur_p = { cur.data(), cur.size(), -1, true };
+    p.fixed_enabled                     = true;
+    p.fixed                             = { { 3, -4.0f }, { 50, 1.0f } };
+    llama_sampler *               smpl  = iit_sampler_init_rules_desc(desc, p);
+    std::vector<llama_token_data> cur   = { { 50, 5.0f, 0.0f }, { 3, 4.0f, 0.0f }, { 7, 3.0f, 0.0f } };
+    llama_token_data_array        cur_p = { cur.data(), cur.size(), -1, true };
     llama_sampler_apply(smpl, &cur_p);
     CHECK_NEAR(cur[0].logit, 6.0f, "id 50 at position 0");
     CHECK_NEAR(cur[1].logit, 0.0f, "id 3 at position 1");
@@ -486,12 +492,35 @@ static void test_partial_array() {
 }
 
 static void test_score_string() {
-    struct { const char * s; float want; } cases[] = {
-        { "Okay", 10 }, { " Okay", 10 }, { "I", -3 }, { " I", -3 }, { "", 0 }, { " ", 0 }, { "  ", 0 },
-        { " the", 1 }, { "The", 1 }, { "\xC3\xA9t\xC3\xA9", 1 /* été */ }, { " \xD0\x96", 1 /* Ж */ },
-        { "\xCE\xA9", 1 /* Ω */ }, { "\xE4\xB8\xAD", 1 /* 中 */ }, { "\xE3\x81\x8B", 1 /* か */ },
-        { "\xED\x95\x9C", 1 /* 한 */ }, { ",", -1 }, { " <", -1 }, { "<s>", -1 }, { "|", -1 }, { " *", -1 },
-        { "9", 0 }, { "\n", 0 }, { "\xE2", 0 /* partial UTF-8 */ }, { " Okay!", 1 }, { "Iz", 1 },
+    struct {
+        const char * s;
+        float        want;
+    } cases[] = {
+        { "Okay", 10 },
+        { " Okay", 10 },
+        { "I", -3 },
+        { " I", -3 },
+        { "", 0 },
+        { " ", 0 },
+        { "  ", 0 },
+        { " the", 1 },
+        { "The", 1 },
+        { "\xC3\xA9t\xC3\xA9", 1 /* été */ },
+        { " \xD0\x96", 1 /* Ж */ },
+        { "\xCE\xA9", 1 /* Ω */ },
+        { "\xE4\xB8\xAD", 1 /* 中 */ },
+        { "\xE3\x81\x8B", 1 /* か */ },
+        { "\xED\x95\x9C", 1 /* 한 */ },
+        { ",", -1 },
+        { " <", -1 },
+        { "<s>", -1 },
+        { "|", -1 },
+        { " *", -1 },
+        { "9", 0 },
+        { "\n", 0 },
+        { "\xE2", 0 /* partial UTF-8 */ },
+        { " Okay!", 1 },
+        { "Iz", 1 },
         { "\xD8\xA7", 0 /* Arabic alef: a letter without case */ },
     };
     for (const auto & c : cases) {

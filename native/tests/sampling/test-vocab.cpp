@@ -17,13 +17,14 @@ static llama_model * load_vocab(const std::string & path) {
     }
     fclose(f);
     llama_model_params mparams = llama_model_default_params();
-    mparams.vocab_only = true;
+    mparams.vocab_only         = true;
     return llama_model_load_from_file(path.c_str(), mparams);
 }
 
 static std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text, bool add_special) {
     std::vector<llama_token> out(text.size() + 8);
-    const int32_t n = llama_tokenize(vocab, text.c_str(), (int32_t) text.size(), out.data(), (int32_t) out.size(), add_special, false);
+    const int32_t n = llama_tokenize(vocab, text.c_str(), (int32_t) text.size(), out.data(), (int32_t) out.size(),
+                                     add_special, false);
     out.resize(n < 0 ? 0 : n);
     return out;
 }
@@ -41,8 +42,9 @@ static void test_vocab_spm(const std::string & dir) {
     const llama_vocab * vocab = llama_model_get_vocab(model);
     CHECK(llama_vocab_n_tokens(vocab) == 32000, "Llama-2 vocabulary has 32000 entries");
 
-    const std::vector<llama_token> want = { 29966, 529, 29989, 306, 29902, 1334, 5618, 881, 334, 448, 1678, 396, 444, 13, 29991 };
-    const std::vector<llama_token> got = iit_token_resolve_many(vocab, PAPER_TEXTS);
+    const std::vector<llama_token> want = { 29966, 529, 29989, 306, 29902, 1334, 5618, 881,
+                                            334,   448, 1678,  396, 444,   13,   29991 };
+    const std::vector<llama_token> got  = iit_token_resolve_many(vocab, PAPER_TEXTS);
     printf("spm:");
     for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
         printf(" %d", got[i]);
@@ -57,15 +59,15 @@ static void test_vocab_spm(const std::string & dir) {
     CHECK(iit_token_render(vocab, 13) == "\n", "render the byte token 13");
 
     // the paper's preset on its own vocabulary and template
-    const std::string prompt_text = "<|user|>\nWrite a poem about cats.\n<|assistant|>\n";
-    std::vector<llama_token> prompt = tokenize(vocab, prompt_text, true);
-    const std::vector<llama_token> tag_full = tokenize(vocab, "\n<|user|>\n", false);
+    const std::string              prompt_text = "<|user|>\nWrite a poem about cats.\n<|assistant|>\n";
+    std::vector<llama_token>       prompt      = tokenize(vocab, prompt_text, true);
+    const std::vector<llama_token> tag_full    = tokenize(vocab, "\n<|user|>\n", false);
     CHECK(tag_full.size() >= 5, "user tag tokenizes");
     iit_rules_params p;
-    p.eos_enabled   = true;
-    p.rep_enabled   = true;
+    p.eos_enabled = true;
+    p.rep_enabled = true;
     p.user_tag.assign(tag_full.end() - 5, tag_full.end()); // the code keeps the last 5 ids
-    p.fixed_enabled = true;
+    p.fixed_enabled      = true;
     const float scores[] = { -4, -4, -4, -5, -5, -3, -5, -6, 1, 1, 1, 1, 1, 1, 1 };
     for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
         p.fixed.push_back({ got[i], scores[i] });
@@ -75,9 +77,11 @@ static void test_vocab_spm(const std::string & dir) {
     CHECK(smpl != nullptr, "paper preset sampler");
     iit_rules_set_prompt(smpl, prompt.data(), prompt.size());
     const int32_t begin = iit_rules_scope_begin(smpl);
-    CHECK(begin > 1 && begin < (int32_t) prompt.size(), "the user tag is found in the Tulu prompt (begin %d of %zu)", begin, prompt.size());
+    CHECK(begin > 1 && begin < (int32_t) prompt.size(), "the user tag is found in the Tulu prompt (begin %d of %zu)",
+          begin, prompt.size());
     // BOS, '▁<' and the tag's tail '| user | > \n' come first; the scope starts right after them.
-    CHECK(prompt.size() > 7 && prompt[0] == 1 && prompt[1] == 529 && prompt[3] == 1792, "Tulu prompt starts <s> '▁<' '|' 'user'");
+    CHECK(prompt.size() > 7 && prompt[0] == 1 && prompt[1] == 529 && prompt[3] == 1792,
+          "Tulu prompt starts <s> '▁<' '|' 'user'");
     CHECK(begin == 7, "the scope begins after BOS, '▁<' and the 5-token tag tail, got %d", begin);
     auto a = ADDED(smpl, 32000);
     CHECK_NEAR(a[1], 0.0f, "BOS is outside the repetition scope");
@@ -95,7 +99,7 @@ static void test_vocab_spm(const std::string & dir) {
     // the start rule on the real vocabulary
     iit_rules_params ps;
     ps.start_enabled = true;
-    smpl = iit_sampler_init_rules(vocab, ps);
+    smpl             = iit_sampler_init_rules(vocab, ps);
     CHECK(smpl != nullptr, "start rule sampler");
     iit_rules_set_prompt(smpl, nullptr, 0);
     a = ADDED(smpl, 32000);
@@ -128,11 +132,12 @@ static void test_vocab_bpe(const std::string & dir) {
 
     // ids read from the GGUF's token list (GPT-2 byte decoding) independently of llama.cpp
     const std::vector<llama_token> want = { 27, 366, 91, 358, 40, 1226, 3923, 1288, 353, 482, 262, 674, 7860, 198, 0 };
-    const std::vector<llama_token> got = iit_token_resolve_many(vocab, PAPER_TEXTS);
+    const std::vector<llama_token> got  = iit_token_resolve_many(vocab, PAPER_TEXTS);
     printf("bpe:");
     for (size_t i = 0; i < PAPER_TEXTS.size(); ++i) {
         printf(" %d", got[i]);
-        CHECK(got[i] >= 0 && iit_token_render(vocab, got[i]) == PAPER_TEXTS[i], "BPE: text #%zu resolves to %d, which renders back", i, got[i]);
+        CHECK(got[i] >= 0 && iit_token_render(vocab, got[i]) == PAPER_TEXTS[i],
+              "BPE: text #%zu resolves to %d, which renders back", i, got[i]);
         CHECK(got[i] == want[i], "BPE: text #%zu resolves to %d, want %d", i, got[i], want[i]);
     }
     printf("\n");
@@ -142,8 +147,8 @@ static void test_vocab_bpe(const std::string & dir) {
     p.start_enabled = true;
     std::string err = iit_rules_params_check(vocab, p);
     CHECK(err.empty(), "start + EOS valid on BPE: %s", err.c_str());
-    llama_sampler * smpl = iit_sampler_init_rules(vocab, p);
-    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
+    llama_sampler * smpl    = iit_sampler_init_rules(vocab, p);
+    const int32_t   n_vocab = llama_vocab_n_tokens(vocab);
     iit_rules_set_prompt(smpl, nullptr, 0);
     auto a = ADDED(smpl, n_vocab);
     CHECK_NEAR(a[36539], 50.0f, "BPE ' Okay' +50");
@@ -156,7 +161,7 @@ static void test_vocab_bpe(const std::string & dir) {
 
     p.start_enabled = false;
     p.eos_all_eog   = true;
-    smpl = iit_sampler_init_rules(vocab, p);
+    smpl            = iit_sampler_init_rules(vocab, p);
     accept_n(smpl, 100);
     a = ADDED(smpl, n_vocab);
     CHECK_NEAR(a[128001], 6.0f, "eos_all_eog: <|end_of_text|>");

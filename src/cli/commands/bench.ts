@@ -13,7 +13,9 @@ import { THREADS_HELP } from "../modelOptions.js";
 const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
 
 const generate = new Command("generate")
-  .description("greedy tokens/s vs node-llama-cpp on the same model, prompt and threads; aggregate tokens/s at several --parallel")
+  .description(
+    "greedy tokens/s vs node-llama-cpp on the same model, prompt and threads; aggregate tokens/s at several --parallel",
+  )
   .requiredOption("-m, --model <path>", "GGUF model")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-p, --prompt <text>", "raw prompt", "Once upon a time")
@@ -23,49 +25,71 @@ const generate = new Command("generate")
   .option("--batched-bench-bin <path>", "a llama-batched-bench binary (default: built once from the pinned source)")
   .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; threads?: number; prompt: string; maxTokens: number; repeats: number; parallel?: number[]; batchedBenchBin?: string; load: number; json?: boolean }) => {
-    const r = await benchGenerate({
-      model: o.model,
-      threads: o.threads,
-      prompt: o.prompt,
-      maxTokens: o.maxTokens,
-      repeats: o.repeats,
-      parallel: o.parallel ?? [1, 4, 8],
-      batchedBenchBin: o.batchedBenchBin,
-      load: o.load,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(
-        `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
-          `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
-          Object.entries(r.parallel)
-            .map(([p, v]) => {
-              const q = r.parallel_ratio[p];
-              const s = r.parallel_spread[p];
-              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate (min / median / max ${s.min.toFixed(1)} / ${s.median.toFixed(1)} / ${s.max.toFixed(1)}), vs llama-batched-bench ${formatSpread(q)}\n`;
-            })
-            .join(""),
-      );
-    }
-  });
+  .action(
+    async (o: {
+      model: string;
+      threads?: number;
+      prompt: string;
+      maxTokens: number;
+      repeats: number;
+      parallel?: number[];
+      batchedBenchBin?: string;
+      load: number;
+      json?: boolean;
+    }) => {
+      const r = await benchGenerate({
+        model: o.model,
+        threads: o.threads,
+        prompt: o.prompt,
+        maxTokens: o.maxTokens,
+        repeats: o.repeats,
+        parallel: o.parallel ?? [1, 4, 8],
+        batchedBenchBin: o.batchedBenchBin,
+        load: o.load,
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(
+          `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
+            `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
+            Object.entries(r.parallel)
+              .map(([p, v]) => {
+                const q = r.parallel_ratio[p];
+                const s = r.parallel_spread[p];
+                return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate (min / median / max ${s.min.toFixed(1)} / ${s.median.toFixed(1)} / ${s.max.toFixed(1)}), vs llama-batched-bench ${formatSpread(q)}\n`;
+              })
+              .join(""),
+        );
+      }
+    },
+  );
 
 const lab = new Command("lab")
-  .description("the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)")
+  .description(
+    "the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)",
+  )
   .option("--world <n>", "world seed (repeatable)", collect(intOption("--world")))
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
-    const r = await benchLab({ worlds: o.world ?? [1, 2, 3], threads: o.threads, pretrain: !!o.pretrain, onStatus: (m) => process.stderr.write(`${m}\n`) });
+    const r = await benchLab({
+      worlds: o.world ?? [1, 2, 3],
+      threads: o.threads,
+      pretrain: !!o.pretrain,
+      onStatus: (m) => process.stderr.write(`${m}\n`),
+    });
     if (o.json) printJson(r);
     else {
       const ids = Object.keys(r.robust);
       const lines = [
         `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
         `| --- | --- | --- | ${ids.map(() => "---").join(" | ")} |`,
-        ...r.worlds.map((w) => `| ${w.world} | ${w.pretrain_seconds?.toFixed(0) ?? "(existing)"} | ${w.lab_seconds.toFixed(0)} | ${ids.map((id) => (w.findings.find((f) => f.id === id)?.reproduced ? "reproduced" : "not reproduced")).join(" | ")} |`),
+        ...r.worlds.map(
+          (w) =>
+            `| ${w.world} | ${w.pretrain_seconds?.toFixed(0) ?? "(existing)"} | ${w.lab_seconds.toFixed(0)} | ${ids.map((id) => (w.findings.find((f) => f.id === id)?.reproduced ? "reproduced" : "not reproduced")).join(" | ")} |`,
+        ),
         `| all worlds | ≤ ${r.targets.pretrain_seconds} | ≤ ${r.targets.lab_seconds} | ${ids.map((id) => (r.robust[id] ? "robust" : "not robust")).join(" | ")} |`,
       ];
       process.stdout.write(lines.join("\n") + "\n");
@@ -73,7 +97,9 @@ const lab = new Command("lab")
   });
 
 const rules = new Command("rules")
-  .description("tokens/s with the hewitt2024 rule adapter vs none, its cost per token, and node-llama-cpp's closest emulation")
+  .description(
+    "tokens/s with the hewitt2024 rule adapter vs none, its cost per token, and node-llama-cpp's closest emulation",
+  )
   .requiredOption("-m, --model <path>", "GGUF model")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
@@ -97,41 +123,62 @@ const rules = new Command("rules")
   });
 
 const trainBench = new Command("train")
-  .description("training tokens/s and peak memory vs llama.cpp's llama-finetune (same pinned commit, same model, text, window, threads)")
+  .description(
+    "training tokens/s and peak memory vs llama.cpp's llama-finetune (same pinned commit, same model, text, window, threads)",
+  )
   .requiredOption("-m, --model <path>", "F32 GGUF model")
   .requiredOption("--data <jsonl>", "messages JSONL (its assistant turns are the training text)")
   .option("--n-ctx <n>", "window length", intOption("--n-ctx"), 256)
   .option("--examples <n>", "examples of --data used", intOption("--examples"), 64)
   .option("--finetune-bin <path>", "a llama-finetune binary (default: built once from the pinned source)")
-  .option("--rounds <n>", "alternated rounds of llama-finetune and ours (min/median/max reported)", intOption("--rounds"), 3)
+  .option(
+    "--rounds <n>",
+    "alternated rounds of llama-finetune and ours (min/median/max reported)",
+    intOption("--rounds"),
+    3,
+  )
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; data: string; nCtx: number; examples: number; finetuneBin?: string; rounds: number; threads?: number; load: number; json?: boolean }) => {
-    const r = await benchTrain({
-      model: o.model,
-      data: o.data,
-      nCtx: o.nCtx,
-      examples: o.examples,
-      finetuneBin: o.finetuneBin,
-      rounds: o.rounds,
-      threads: o.threads,
-      load: o.load,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(
-        `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
-          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-          `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
-          `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
-      );
-    }
-  });
+  .action(
+    async (o: {
+      model: string;
+      data: string;
+      nCtx: number;
+      examples: number;
+      finetuneBin?: string;
+      rounds: number;
+      threads?: number;
+      load: number;
+      json?: boolean;
+    }) => {
+      const r = await benchTrain({
+        model: o.model,
+        data: o.data,
+        nCtx: o.nCtx,
+        examples: o.examples,
+        finetuneBin: o.finetuneBin,
+        rounds: o.rounds,
+        threads: o.threads,
+        load: o.load,
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(
+          `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
+            `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
+            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
+            `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
+        );
+      }
+    },
+  );
 
 const scoreBench = new Command("score")
-  .description("scoring an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens and llama-perplexity (same pinned commit, model, threads)")
+  .description(
+    "scoring an N-token sequence vs llama.cpp's llama-bench prompt processing of N tokens and llama-perplexity (same pinned commit, model, threads)",
+  )
   .requiredOption("-m, --model <path>", "GGUF model")
   .option("-n, --n-tokens <n>", "tokens scored", intOption("--n-tokens"), 967)
   .option("--rounds <n>", "alternated rounds (min/median/max reported)", intOption("--rounds"), 3)
@@ -139,47 +186,86 @@ const scoreBench = new Command("score")
   .option("--perplexity-bin <path>", "a llama-perplexity binary (default: built once from the pinned source)")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; nTokens: number; rounds: number; llamaBenchBin?: string; perplexityBin?: string; threads?: number; json?: boolean }) => {
-    const r = await benchScore({
-      model: o.model,
-      nTokens: o.nTokens,
-      rounds: o.rounds,
-      llamaBenchBin: o.llamaBenchBin,
-      perplexityBin: o.perplexityBin,
-      threads: o.threads,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(
-        `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
-          `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
-          `vs llama-perplexity -c ${r.n_tokens} (output rows ${Math.floor(r.n_tokens / 2)}.. in both):\n  score the second half: ${formatSpread(r.half_ratio)}\n`,
-      );
-    }
-  });
+  .action(
+    async (o: {
+      model: string;
+      nTokens: number;
+      rounds: number;
+      llamaBenchBin?: string;
+      perplexityBin?: string;
+      threads?: number;
+      json?: boolean;
+    }) => {
+      const r = await benchScore({
+        model: o.model,
+        nTokens: o.nTokens,
+        rounds: o.rounds,
+        llamaBenchBin: o.llamaBenchBin,
+        perplexityBin: o.perplexityBin,
+        threads: o.threads,
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(
+          `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
+            `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
+            `vs llama-perplexity -c ${r.n_tokens} (output rows ${Math.floor(r.n_tokens / 2)}.. in both):\n  score the second half: ${formatSpread(r.half_ratio)}\n`,
+        );
+      }
+    },
+  );
 
 const threadsBench = new Command("threads")
-  .description("iit generate (350 lab prompts, 40 tokens, --parallel 16) and iit train with the default threads vs -t N, quiet and beside --load busy processes, in alternated rounds")
+  .description(
+    "iit generate (350 lab prompts, 40 tokens, --parallel 16) and iit train with the default threads vs -t N, quiet and beside --load busy processes, in alternated rounds",
+  )
   .requiredOption("-m, --model <path>", "GGUF model (F32 for the training runs), e.g. models/lab-base.gguf")
-  .option("-t, --threads <n>", "explicit thread counts measured beside the default (repeatable; default 1 and 2)", collect(intOption("--threads")))
+  .option(
+    "-t, --threads <n>",
+    "explicit thread counts measured beside the default (repeatable; default 1 and 2)",
+    collect(intOption("--threads")),
+  )
   .option("--load <n>", LOAD_HELP + " in the loaded runs", intOption("--load"), 1)
   .option("--rounds <n>", "alternated rounds (min / median / max reported)", intOption("--rounds"), 3)
   .option("--prompts <jsonl>", "prompts to generate for (default: the lab's 350 evaluation prompts of world 1)")
-  .option("--data <jsonl>", "training data (default: world 1's instruction-tuning set; use text in the model's vocabulary)")
+  .option(
+    "--data <jsonl>",
+    "training data (default: world 1's instruction-tuning set; use text in the model's vocabulary)",
+  )
   .option("--train-examples <n>", "training examples, one 256-token window each", intOption("--train-examples"), 32)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; threads?: number[]; load: number; rounds: number; prompts?: string; data?: string; trainExamples: number; json?: boolean }) => {
-    const r = await benchThreads({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(
-        `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
-          r.cases.map((c) => `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}\n`).join("") +
-          Object.entries(r.loaded_default_vs_quiet_1).map(([j, x]) => `  ${j}: default beside ${r.load} busy ÷ quiet 1 thread = ${x.toFixed(2)} (target ≤ 1.5)\n`).join(""),
-      );
-    }
-  });
+  .action(
+    async (o: {
+      model: string;
+      threads?: number[];
+      load: number;
+      rounds: number;
+      prompts?: string;
+      data?: string;
+      trainExamples: number;
+      json?: boolean;
+    }) => {
+      const r = await benchThreads({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(
+          `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
+            r.cases
+              .map(
+                (c) =>
+                  `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}\n`,
+              )
+              .join("") +
+            Object.entries(r.loaded_default_vs_quiet_1)
+              .map(
+                ([j, x]) => `  ${j}: default beside ${r.load} busy ÷ quiet 1 thread = ${x.toFixed(2)} (target ≤ 1.5)\n`,
+              )
+              .join(""),
+        );
+      }
+    },
+  );
 
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")

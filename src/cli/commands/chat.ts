@@ -26,13 +26,19 @@ function topTable(rules: string, t: { without: Candidate[]; with: Candidate[] })
   const left = ["without rules", ...t.without.map(cell)];
   const right = [`with rules (${rules})`, ...t.with.map(cell)];
   const w = Math.max(...left.map((l) => l.length));
-  return left.map((l, i) => `${i === 0 ? "   " : String(i).padStart(2) + " "}${l.padEnd(w)}   ${right[i] ?? ""}`).join("\n") + "\n";
+  return (
+    left
+      .map((l, i) => `${i === 0 ? "   " : String(i).padStart(2) + " "}${l.padEnd(w)}   ${right[i] ?? ""}`)
+      .join("\n") + "\n"
+  );
 }
 
 export const chatCommand = addGenerationOptions(
   addModelOptions(
     new Command("chat")
-      .description("an interactive chat that streams each reply; /rules switches the rule adapter, /top shows the next-token candidates with and without it")
+      .description(
+        "an interactive chat that streams each reply; /rules switches the rule adapter, /top shows the next-token candidates with and without it",
+      )
       .option("--candidates <n>", "how many next-token candidates /top shows", intOption("--candidates"), 10),
   ),
 ).action(async (o: ChatCliOptions) => {
@@ -40,9 +46,13 @@ export const chatCommand = addGenerationOptions(
   const rulesName = o.rules ?? "hewitt2024";
   await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(false) });
   if (sampling.template === "model" && !model.meta.chatTemplate) {
-    throw new InvalidOptionError("NO_CHAT_TEMPLATE", `${model.path} has no chat template, so --template model cannot format the conversation`, {
-      suggestion: "use --template tulu (the paper's format) or raw",
-    });
+    throw new InvalidOptionError(
+      "NO_CHAT_TEMPLATE",
+      `${model.path} has no chat template, so --template model cannot format the conversation`,
+      {
+        suggestion: "use --template tulu (the paper's format) or raw",
+      },
+    );
   }
   await using experts = await loadExperts(o);
   const session = new ChatSession(model, {
@@ -53,9 +63,16 @@ export const chatCommand = addGenerationOptions(
   const tty = !!process.stdin.isTTY;
   const say = (m: string) => process.stderr.write(`iit chat: ${m}\n`);
   say(`${placementLine(model.placement)}`);
-  say(`${model.name}, template ${sampling.template}, rules ${session.rulesOn ? "on" : "off"} (${rulesName}); /help lists the commands`);
+  say(
+    `${model.name}, template ${sampling.template}, rules ${session.rulesOn ? "on" : "off"} (${rulesName}); /help lists the commands`,
+  );
 
-  const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: "> " });
+  const rl = createInterface({
+    input: process.stdin,
+    output: tty ? process.stdout : undefined,
+    terminal: tty,
+    prompt: "> ",
+  });
   let replying: AbortController | undefined;
   const interrupt = () => {
     if (replying) replying.abort();
@@ -72,7 +89,10 @@ export const chatCommand = addGenerationOptions(
   let closed = false;
   let wake = () => {};
   rl.on("line", (l) => (lines.push(l), wake()));
-  rl.on("close", () => ((closed = true), wake()));
+  rl.on("close", () => {
+    closed = true;
+    wake();
+  });
   const next = async (): Promise<string | undefined> => {
     while (lines.length === 0 && !closed) await new Promise<void>((r) => (wake = r));
     return lines.shift();
@@ -114,11 +134,14 @@ export const chatCommand = addGenerationOptions(
           process.stdout.write("\n");
           if (r.dropped) say(`the oldest ${r.dropped} exchange(s) no longer fit the context and were left out`);
           if (r.stopReason === "aborted") say("reply stopped");
-          else if (r.stopReason === "max_tokens" || r.stopReason === "context_full") say(`reply cut at ${r.stopReason === "max_tokens" ? "--max-tokens" : "the context"}`);
+          else if (r.stopReason === "max_tokens" || r.stopReason === "context_full")
+            say(`reply cut at ${r.stopReason === "max_tokens" ? "--max-tokens" : "the context"}`);
         } catch (e) {
           if (!(e instanceof IitError)) throw e;
           process.stdout.write("\n");
-          process.stderr.write(`iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`);
+          process.stderr.write(
+            `iit: error [${e.code}]: ${e.message}\n${e.suggestion ? `  try: ${e.suggestion}\n` : ""}`,
+          );
         } finally {
           replying = undefined;
           cooked(false);

@@ -10,7 +10,9 @@ import { interruptSignal, intOption, printJson } from "../util.js";
 
 function requirePath(v: string | undefined, name: string, example: string): string {
   if (typeof v !== "string" || v.trim() === "") {
-    throw new InvalidOptionError("INVALID_OPTION", `--${name} needs a file path`, { suggestion: `e.g. --${name} ${example}` });
+    throw new InvalidOptionError("INVALID_OPTION", `--${name} needs a file path`, {
+      suggestion: `e.g. --${name} ${example}`,
+    });
   }
   return v;
 }
@@ -19,7 +21,9 @@ const formatHelp = DATASET_FORMATS.map((f) => `  ${f.padEnd(9)} ${CONVERTERS[f].
 
 function convertCommand(): Command {
   return new Command("convert")
-    .description("convert a dataset, as its publishers distribute it, to messages JSONL (the paper's instruction/response construction)")
+    .description(
+      "convert a dataset, as its publishers distribute it, to messages JSONL (the paper's instruction/response construction)",
+    )
     .option("--format <name>", `source dataset: ${DATASET_FORMATS.join("|")}`)
     .option("--input <file>", "source file (.jsonl, .json, .csv, .parquet, .txt)")
     .option("--output <file>", "messages JSONL to write (atomically)")
@@ -28,28 +32,41 @@ function convertCommand(): Command {
     .option("--json", "print one JSON object on stdout", false)
     .addHelpText("after", `\nFormats and what they read:\n${formatHelp}\n`)
     .exitOverride()
-    .action(async (raw: { format?: string; input?: string; output?: string; dropInstructions: boolean; limit?: number; json: boolean }) => {
-      if (typeof raw.format !== "string") {
-        throw new InvalidOptionError("INVALID_OPTION", "--format is required", { suggestion: `--format ${DATASET_FORMATS.join("|")}` });
-      }
-      const result = await convertDataset({
-        format: raw.format,
-        input: requirePath(raw.input, "input", "train.parquet"),
-        output: requirePath(raw.output, "output", "data/gsm8k.jsonl"),
-        dropInstructions: raw.dropInstructions === true,
-        limit: raw.limit,
-      });
-      for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
-      if (raw.json === true) printJson(result);
-      else process.stderr.write(formatConvert(result));
-    });
+    .action(
+      async (raw: {
+        format?: string;
+        input?: string;
+        output?: string;
+        dropInstructions: boolean;
+        limit?: number;
+        json: boolean;
+      }) => {
+        if (typeof raw.format !== "string") {
+          throw new InvalidOptionError("INVALID_OPTION", "--format is required", {
+            suggestion: `--format ${DATASET_FORMATS.join("|")}`,
+          });
+        }
+        const result = await convertDataset({
+          format: raw.format,
+          input: requirePath(raw.input, "input", "train.parquet"),
+          output: requirePath(raw.output, "output", "data/gsm8k.jsonl"),
+          dropInstructions: raw.dropInstructions === true,
+          limit: raw.limit,
+        });
+        for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+        if (raw.json === true) printJson(result);
+        else process.stderr.write(formatConvert(result));
+      },
+    );
 }
 
 const namesHelp = DATA_NAMES.map((n) => `  ${n.padEnd(15)} ${DATA_SOURCES[n].description}`).join("\n");
 
 function getCommand(): Command {
   return new Command("get")
-    .description("download datasets the paper uses into data/ (or --data-dir / IIT_DATA_DIR) and convert them to ready JSONL/JSON")
+    .description(
+      "download datasets the paper uses into data/ (or --data-dir / IIT_DATA_DIR) and convert them to ready JSONL/JSON",
+    )
     .argument("[names...]", `one or more of ${DATA_NAMES.join(", ")}`)
     .option("--data-dir <dir>", "where to write (default: IIT_DATA_DIR, else the package's data/)")
     .option("--force", "download and convert again even when data/manifest.json says a name is complete", false)
@@ -61,7 +78,11 @@ function getCommand(): Command {
     .exitOverride()
     .action(async (names: string[], raw: { dataDir?: string; force: boolean; json: boolean }) => {
       // A signal stops the transfer; the partial file stays for the next run to resume.
-      const result = await fetchData(names, { dataDir: raw.dataDir, force: raw.force === true, signal: interruptSignal() });
+      const result = await fetchData(names, {
+        dataDir: raw.dataDir,
+        force: raw.force === true,
+        signal: interruptSignal(),
+      });
       if (raw.json === true) printJson(result);
       else process.stderr.write(formatGet(result));
     });
@@ -71,7 +92,10 @@ function formatGet(r: FetchDataResult): string {
   const lines: string[] = [];
   for (const item of r.items) {
     for (const note of item.notes) lines.push(`${item.name}: note: ${note}`);
-    for (const o of item.outputs) lines.push(`${item.name}: ${item.skipped ? "have" : "wrote"} ${r.dataDir}/${o.file} (${o.rows} ${o.file.endsWith(".txt") ? "lines" : "records"})`);
+    for (const o of item.outputs)
+      lines.push(
+        `${item.name}: ${item.skipped ? "have" : "wrote"} ${r.dataDir}/${o.file} (${o.rows} ${o.file.endsWith(".txt") ? "lines" : "records"})`,
+      );
   }
   lines.push(`manifest: ${r.manifest}`);
   return lines.join("\n") + "\n";
@@ -127,7 +151,9 @@ export function formatStats(s: DatasetStats, source: string): string {
 /** `iit data get|convert|stats`; `countTokens` lets the caller add token counts to stats (e.g. a model's tokenizer). */
 export function createDataCommand(opts: { countTokens?: CountTokens } = {}): Command {
   return new Command("data")
-    .description("prepare data: download the paper's datasets, convert public datasets to messages JSONL, drop instructions, stats")
+    .description(
+      "prepare data: download the paper's datasets, convert public datasets to messages JSONL, drop instructions, stats",
+    )
     .addCommand(getCommand())
     .addCommand(convertCommand())
     .addCommand(statsCommand(opts.countTokens));

@@ -1,12 +1,16 @@
 import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
 import { readFileSync } from "node:fs";
-import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../experiment/runExperiment.js";
+import {
+  collectExperiment,
+  runExperiment,
+  type ExperimentEvent,
+  type ExperimentRun,
+} from "../../experiment/runExperiment.js";
 import { experimentStatus, submitExperiment } from "../../experiment/slurm.js";
 import { InvalidOptionError } from "../../errors.js";
 import { handlesInterrupts } from "../earlySignals.js";
 import { collect, interruptSignal, printJson } from "../util.js";
-
 
 function progress(quiet: boolean) {
   let last = "";
@@ -31,8 +35,15 @@ function describeDryRun(r: ExperimentRun): string {
   for (const s of r.steps) {
     const files = Object.entries(s.inputs.files).map(([k, v]) => `${k}=${v}`);
     const deps = Object.entries(s.inputs.deps).map(([k, v]) => (k === v ? v : `${k}=${v}`));
-    lines.push(`${s.status === "done" ? "✓" : s.missing ? "✗" : "·"} ${s.id.padEnd(32)} ${s.hash.slice(0, 12)}  ${s.status}`);
-    if (s.missing) lines.push(`    MISSING: ${Object.entries(s.missing).map(([k, v]) => `${k}=${v}`).join(", ")}`);
+    lines.push(
+      `${s.status === "done" ? "✓" : s.missing ? "✗" : "·"} ${s.id.padEnd(32)} ${s.hash.slice(0, 12)}  ${s.status}`,
+    );
+    if (s.missing)
+      lines.push(
+        `    MISSING: ${Object.entries(s.missing)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")}`,
+      );
     if (files.length) lines.push(`    files: ${files.join(", ")}`);
     if (deps.length) lines.push(`    after: ${deps.join(", ")}`);
   }
@@ -40,9 +51,16 @@ function describeDryRun(r: ExperimentRun): string {
 }
 
 const runCommand = handlesInterrupts(new Command("run"))
-  .description("run an experiment config (JSON or YAML): convert, train, generate, judge, aggregate; cached by input hashes, resumable")
+  .description(
+    "run an experiment config (JSON or YAML): convert, train, generate, judge, aggregate; cached by input hashes, resumable",
+  )
   .argument("<config>", "experiment config file (see `iit experiment schema`, examples/micro.json)")
-  .option("--only <pattern>", "only these steps: an id (arm/s1/train), an arm, arm/kind, or a kind (repeatable)", collect(String), [])
+  .option(
+    "--only <pattern>",
+    "only these steps: an id (arm/s1/train), an arm, arm/kind, or a kind (repeatable)",
+    collect(String),
+    [],
+  )
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
   .option("--json", "print one JSON object on stdout")
@@ -61,7 +79,9 @@ const runCommand = handlesInterrupts(new Command("run"))
     else if (r.dryRun) process.stdout.write(describeDryRun(r));
     else {
       const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
-      process.stderr.write(`${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`);
+      process.stderr.write(
+        `${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`,
+      );
       if (r.files) process.stdout.write(readFileSync(r.files.markdown, "utf8"));
     }
     if (r.aborted) process.exitCode = 130;
@@ -73,35 +93,65 @@ export { describeDryRun, progress as experimentProgress };
 const collectCommand = new Command("collect")
   .description("aggregate the finished steps of an experiment into the results table (after --only runs elsewhere)")
   .argument("<config>", "experiment config file")
-  .option("--from <dir>", "another output directory to copy finished step directories from (repeatable)", collect(String), [])
+  .option(
+    "--from <dir>",
+    "another output directory to copy finished step directories from (repeatable)",
+    collect(String),
+    [],
+  )
   .option("--json", "print one JSON object on stdout")
   .action(async (configPath: string, o: { from: string[]; json?: boolean }) => {
     const r = await collectExperiment(loadExperimentConfig(configPath), { from: o.from });
     if (o.json) printJson(r);
     else {
-      process.stderr.write(`copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`);
+      process.stderr.write(
+        `copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`,
+      );
       process.stdout.write(readFileSync(r.files.markdown, "utf8"));
     }
   });
 
 const submitCommand = new Command("submit")
-  .description("submit the experiment's unfinished steps as a Slurm job graph (one job per step, afterok edges); see docs/cluster.md")
-  .argument("<config>", "experiment config file (its \"slurm\" section sets resources per step)")
+  .description(
+    "submit the experiment's unfinished steps as a Slurm job graph (one job per step, afterok edges); see docs/cluster.md",
+  )
+  .argument("<config>", 'experiment config file (its "slurm" section sets resources per step)')
   .option("--slurm", "submit to Slurm with sbatch (the only scheduler so far)")
   .option("--dry-run", "print the sbatch scripts; submit nothing")
-  .option("--sbatch <flag>", "an extra sbatch flag for every job, e.g. --sbatch=--account=nlp (repeatable)", collect(String), [])
+  .option(
+    "--sbatch <flag>",
+    "an extra sbatch flag for every job, e.g. --sbatch=--account=nlp (repeatable)",
+    collect(String),
+    [],
+  )
   .option("--json", "print one JSON object on stdout")
   .action(async (configPath: string, o: { slurm?: boolean; dryRun?: boolean; sbatch: string[]; json?: boolean }) => {
     if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
     const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch });
     if (o.json) return printJson(r);
-    const missing = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ");
-    if (r.dryRun) for (const j of r.submitted) process.stdout.write(`# ---- ${j.step} ----\n${j.missing ? `# MISSING: ${missing(j.missing)}\n` : ""}${j.script}\n`);
-    else for (const j of r.submitted) process.stderr.write(`submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`);
+    const missing = (m: Record<string, string>) =>
+      Object.entries(m)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ");
+    if (r.dryRun)
+      for (const j of r.submitted)
+        process.stdout.write(
+          `# ---- ${j.step} ----\n${j.missing ? `# MISSING: ${missing(j.missing)}\n` : ""}${j.script}\n`,
+        );
+    else
+      for (const j of r.submitted)
+        process.stderr.write(
+          `submitted ${j.step} as job ${j.job}${j.after.length ? ` after ${j.after.join(", ")}` : ""}\n`,
+        );
     const live = r.live.length ? `, ${r.live.length} already queued or running` : "";
-    process.stderr.write(`${r.experiment}: ${r.dryRun ? "would submit" : "submitted"} ${r.submitted.length} job(s); ${r.done.length} step(s) done${live}; follow with: iit experiment status ${configPath}\n`);
+    process.stderr.write(
+      `${r.experiment}: ${r.dryRun ? "would submit" : "submitted"} ${r.submitted.length} job(s); ${r.done.length} step(s) done${live}; follow with: iit experiment status ${configPath}\n`,
+    );
     const absent = r.submitted.filter((j) => j.missing);
-    if (absent.length) process.stderr.write(`MISSING inputs in ${absent.length} step(s) (submit refuses until they exist): ${absent.map((j) => `${j.step} ${missing(j.missing!)}`).join("; ")}\n`);
+    if (absent.length)
+      process.stderr.write(
+        `MISSING inputs in ${absent.length} step(s) (submit refuses until they exist): ${absent.map((j) => `${j.step} ${missing(j.missing!)}`).join("; ")}\n`,
+      );
   });
 
 const STATE_MARK = { done: "✓", running: "▶", queued: "·", failed: "✗", missing: "-" } as const;
@@ -113,7 +163,9 @@ const statusCommand = new Command("status")
   .action(async (configPath: string, o: { json?: boolean }) => {
     const r = await experimentStatus(loadExperimentConfig(configPath));
     if (o.json) return printJson(r);
-    const counts = Object.entries(r.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
+    const counts = Object.entries(r.counts)
+      .filter(([, n]) => n)
+      .map(([k, n]) => `${n} ${k}`);
     const lines = [`${r.experiment}: ${r.steps.length} steps in ${r.output}: ${counts.join(", ")}`];
     for (const s of r.steps) {
       const job = s.job ? `  job ${s.job} ${s.slurm}` : "";
@@ -123,7 +175,9 @@ const statusCommand = new Command("status")
     process.stdout.write(lines.join("\n") + "\n");
   });
 
-const schemaCommand = new Command("schema").description("print the JSON Schema of experiment configs").action(() => printJson(experimentJsonSchema()));
+const schemaCommand = new Command("schema")
+  .description("print the JSON Schema of experiment configs")
+  .action(() => printJson(experimentJsonSchema()));
 
 export const experimentCommand = new Command("experiment")
   .description("the paper's tables from one config: arms × seeds, win rates against a reference arm")

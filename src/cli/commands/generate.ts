@@ -60,12 +60,29 @@ export function addGenerationOptions(cmd: Command): Command {
     .option("--top-k <k>", "0 = off", intOption("--top-k", { min: 0 }), D.topK)
     .option("--top-p <p>", "1 = off", floatOption("--top-p"), D.topP)
     .option("--min-p <p>", "0 = off", floatOption("--min-p"), D.minP)
-    .option("--seed <n>", "sampling seed (each prompt restarts from it)", intOption("--seed", { min: 0, max: UINT32_MAX }), D.seed)
+    .option(
+      "--seed <n>",
+      "sampling seed (each prompt restarts from it)",
+      intOption("--seed", { min: 0, max: UINT32_MAX }),
+      D.seed,
+    )
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
-    .option("--ctx <n>", `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`, intOption("--ctx"))
+    .option(
+      "--ctx <n>",
+      `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`,
+      intOption("--ctx"),
+    )
     .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), D.parallel)
-    .option("--expert <gguf[:weight]>", "another model multiplied in as an expert (repeatable; weight defaults to 1)", collect(parseLoraArg), [])
-    .option("--rules <preset|file>", "rule-based adapter: hewitt2024 (the paper's), an ablation preset, or a JSON rule file")
+    .option(
+      "--expert <gguf[:weight]>",
+      "another model multiplied in as an expert (repeatable; weight defaults to 1)",
+      collect(parseLoraArg),
+      [],
+    )
+    .option(
+      "--rules <preset|file>",
+      "rule-based adapter: hewitt2024 (the paper's), an ablation preset, or a JSON rule file",
+    )
     .addOption(
       new Option("--disable-rule <rule>", "switch one rule of --rules off (repeatable; the paper's ablations)")
         .choices(RULE_NAMES)
@@ -103,7 +120,9 @@ interface GenerateCliOptions extends ModelCliOptions, GenerationCliOptions {
 export const generateCommand = addGenerationOptions(
   addModelOptions(
     handlesInterrupts(new Command("generate"))
-      .description("generate for one prompt (--prompt) or a file of prompts (--input) into AlpacaEval model_outputs.json")
+      .description(
+        "generate for one prompt (--prompt) or a file of prompts (--input) into AlpacaEval model_outputs.json",
+      )
       .option("-p, --prompt <text>", "one instruction; the output streams to stdout")
       .option("-i, --input <file>", "prompts: JSONL of {instruction}, messages JSONL, or an AlpacaEval JSON array")
       .option("-o, --output <file>", "model_outputs.json to write (resumes: existing instructions are skipped)")
@@ -114,7 +133,8 @@ export const generateCommand = addGenerationOptions(
   ),
 ).action(async (o: GenerateCliOptions) => {
   if (!o.prompt === !o.input) throw new InvalidOptionError("INVALID_OPTION", "give exactly one of --prompt or --input");
-  if (o.input && !o.output) throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
+  if (o.input && !o.output)
+    throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const sampling = samplingFrom(o);
   const signal = interruptSignal(); // before loading: a signal during the load also exits 130
@@ -123,7 +143,9 @@ export const generateCommand = addGenerationOptions(
   await using experts = await loadExperts(o);
   const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
   if (unresolved.length) {
-    process.stderr.write(`warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`);
+    process.stderr.write(
+      `warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`,
+    );
   }
   sampling.experts = experts.list;
   const generator = o.generator ?? model.name;
@@ -147,7 +169,14 @@ export const generateCommand = addGenerationOptions(
         : undefined,
     });
     if (o.json) {
-      printJson({ instruction: r.instruction, output: r.output, generator, n_tokens: r.tokens.length, stop_reason: r.stopReason, placement: model.placement });
+      printJson({
+        instruction: r.instruction,
+        output: r.output,
+        generator,
+        n_tokens: r.tokens.length,
+        stop_reason: r.stopReason,
+        placement: model.placement,
+      });
     } else if (stream) {
       process.stdout.write(r.output.slice(Math.min(shown.length, r.output.length)) + "\n");
     } else {

@@ -8,14 +8,24 @@ import { printJson } from "../util.js";
 
 const GB = 2 ** 30;
 
-type InspectCliOptions = ModelCliOptions & { vocabOnly?: boolean; metadata?: boolean; system?: boolean; json?: boolean };
+type InspectCliOptions = ModelCliOptions & {
+  vocabOnly?: boolean;
+  metadata?: boolean;
+  system?: boolean;
+  json?: boolean;
+};
 
 export const inspectCommand = addModelOptions(
   new Command("inspect")
-    .description("print a GGUF model's metadata (architecture, parameters, context, vocabulary, special tokens, chat template), or with --system what runs where")
+    .description(
+      "print a GGUF model's metadata (architecture, parameters, context, vocabulary, special tokens, chat template), or with --system what runs where",
+    )
     .option("--vocab-only", "read only the vocabulary (fast; works on vocab-only GGUFs)")
     .option("--metadata", "include every GGUF key/value")
-    .option("--system", "the native build, its ggml backends and devices with memory; with --model, where that model's layers went")
+    .option(
+      "--system",
+      "the native build, its ggml backends and devices with memory; with --model, where that model's layers went",
+    )
     .option("--json", "print one JSON object on stdout"),
   { required: false },
 ).action(async (o: InspectCliOptions) => {
@@ -29,7 +39,9 @@ export const inspectCommand = addModelOptions(
     if (k === "metadata" || k === "chatTemplate") continue;
     process.stdout.write(`${k.padEnd(12)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}\n`);
   }
-  process.stdout.write(`${"chatTemplate".padEnd(12)} ${meta.chatTemplate ? `${meta.chatTemplate.length} chars` : "none"}\n`);
+  process.stdout.write(
+    `${"chatTemplate".padEnd(12)} ${meta.chatTemplate ? `${meta.chatTemplate.length} chars` : "none"}\n`,
+  );
   if (o.metadata) for (const [k, v] of Object.entries(metadata)) process.stdout.write(`  ${k} = ${v.slice(0, 200)}\n`);
 });
 
@@ -46,7 +58,8 @@ async function inspectSystem(o: InspectCliOptions): Promise<void> {
   out(`backends     ${sys.backends.join(", ")}`);
   out("devices");
   for (const d of sys.devices) {
-    const mem = d.memoryTotal > 0 ? `, ${(d.memoryFree / GB).toFixed(1)} of ${(d.memoryTotal / GB).toFixed(1)} GB free` : "";
+    const mem =
+      d.memoryTotal > 0 ? `, ${(d.memoryFree / GB).toFixed(1)} of ${(d.memoryTotal / GB).toFixed(1)} GB free` : "";
     out(`  ${d.name.padEnd(10)} ${d.type.padEnd(5)} ${d.description}${mem}`);
   }
   out(`offload to   ${sys.offloadDevices.length ? sys.offloadDevices.join(", ") : "none (models run on the CPU)"}`);

@@ -39,14 +39,22 @@ interface JudgeCliOptions {
 }
 
 export const judgeCommand = new Command("judge")
-  .description("judge model outputs against reference outputs (AlpacaEval pairwise, weighted by label probabilities) into annotations")
+  .description(
+    "judge model outputs against reference outputs (AlpacaEval pairwise, weighted by label probabilities) into annotations",
+  )
   .requiredOption("--outputs <file>", "the model's model_outputs.json (output_2)")
   .requiredOption("--reference <file>", "the reference model_outputs.json (output_1)")
-  .requiredOption("--judge <spec>", "a local GGUF judge (path or hf:…), or openai:BASE_URL for an OpenAI-compatible server")
+  .requiredOption(
+    "--judge <spec>",
+    "a local GGUF judge (path or hf:…), or openai:BASE_URL for an OpenAI-compatible server",
+  )
   .requiredOption("-o, --output <file>", "annotations.json to write (AlpacaEval format)")
   .option("--judge-model <name>", "HTTP judges: the model name sent in each request")
   .option("--judge-key-env <var>", "HTTP judges: environment variable holding the API key", "OPENAI_API_KEY")
-  .option("--judge-template <file>", "the prompt file ({instruction}, {output_1}, {output_2}; ChatML system/user blocks), e.g. AlpacaEval's alpaca_eval_clf_gpt4_turbo.txt")
+  .option(
+    "--judge-template <file>",
+    "the prompt file ({instruction}, {output_1}, {output_2}; ChatML system/user blocks), e.g. AlpacaEval's alpaca_eval_clf_gpt4_turbo.txt",
+  )
   .option("--labels <a,b>", "answer labels naming the first and second output shown", "m,M")
   .option("--seed <n>", "seed of the per-pair random presentation order", intOption("--seed"), 42)
   .option("--both-orders", "judge both presentation orders and average them (no position bias, twice the calls)")
@@ -55,18 +63,51 @@ export const judgeCommand = new Command("judge")
   .option("--annotator <name>", "the annotator column (default: iit_weighted_<judge>)")
   .option("--concurrency <n>", "HTTP judges: requests in flight", intOption("--concurrency"), 4)
   .option("--retries <n>", "HTTP judges: retries per request after 429/5xx/network errors", intOption("--retries"), 5)
-  .option("--retry-delay <ms>", "HTTP judges: first backoff, doubled per retry (Retry-After wins)", intOption("--retry-delay"), 1000)
+  .option(
+    "--retry-delay <ms>",
+    "HTTP judges: first backoff, doubled per retry (Retry-After wins)",
+    intOption("--retry-delay"),
+    1000,
+  )
   .option("--timeout <s>", "HTTP judges: seconds per request", intOption("--timeout"), 120)
-  .option("--top-logprobs <n>", "HTTP judges: alternatives asked per position (AlpacaEval: 5; 0 = parse text only)", intOption("--top-logprobs"), 5)
+  .option(
+    "--top-logprobs <n>",
+    "HTTP judges: alternatives asked per position (AlpacaEval: 5; 0 = parse text only)",
+    intOption("--top-logprobs"),
+    5,
+  )
   .option("--judge-max-tokens <n>", "HTTP judges: max_tokens of each judge request", intOption("--judge-max-tokens"), 1)
-  .option("--judge-temperature <x>", "HTTP judges: temperature of each request (AlpacaEval's weighted judge: 1; logprobs do not depend on it)", floatOption("--judge-temperature"), 0)
-  .addOption(new Option("--judge-format <name>", "local judges: prompt format (default: the GGUF's chat template, else tulu)").choices(["tulu", "model", "raw"]))
-  .option("--judge-ctx <n>", "local judges: longest prompt in tokens (longer pairs are recorded as missing)", intOption("--judge-ctx"))
+  .option(
+    "--judge-temperature <x>",
+    "HTTP judges: temperature of each request (AlpacaEval's weighted judge: 1; logprobs do not depend on it)",
+    floatOption("--judge-temperature"),
+    0,
+  )
+  .addOption(
+    new Option(
+      "--judge-format <name>",
+      "local judges: prompt format (default: the GGUF's chat template, else tulu)",
+    ).choices(["tulu", "model", "raw"]),
+  )
+  .option(
+    "--judge-ctx <n>",
+    "local judges: longest prompt in tokens (longer pairs are recorded as missing)",
+    intOption("--judge-ctx"),
+  )
   .option("-t, --threads <n>", `local judges: ${THREADS_HELP}`, intOption("--threads"))
   .option("--gpu-layers <n>", "local judges: layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1)
   .option("--json", "print one JSON object on stdout")
   .action(async (o: JudgeCliOptions) => {
-    atLeast(o, { concurrency: 1, retries: 0, retryDelay: 0, timeout: 1, topLogprobs: 0, judgeMaxTokens: 1, limit: 0, judgeCtx: 16 });
+    atLeast(o, {
+      concurrency: 1,
+      retries: 0,
+      retryDelay: 0,
+      timeout: 1,
+      topLogprobs: 0,
+      judgeMaxTokens: 1,
+      limit: 0,
+      judgeCtx: 16,
+    });
     const labels = parseLabels(o.labels);
     const template = o.judgeTemplate ? await loadTemplate(o.judgeTemplate, labels) : defaultTemplate(labels);
     const judge = await openJudge(o.judge, {
@@ -143,36 +184,47 @@ export function describe(s: JudgeSummary): string {
         `${u.duplicates.length} repeated (use --json to list them)`,
     );
   }
-  if (s.judge_stats.retries) lines.push(`HTTP retries: ${s.judge_stats.retries} (${s.judge_stats.rate_limited ?? 0} rate-limited)`);
+  if (s.judge_stats.retries)
+    lines.push(`HTTP retries: ${s.judge_stats.retries} (${s.judge_stats.rate_limited ?? 0} rate-limited)`);
   return lines.join("\n") + "\n" + formatSummary(s.metrics, s.output ?? "annotations");
 }
 
 export const benchJudgeCommand = new Command("judge")
-  .description("judgements/s with a local judge and through `iit serve` over HTTP (concurrency 1 and 4); time of a fully cached re-run")
+  .description(
+    "judgements/s with a local judge and through `iit serve` over HTTP (concurrency 1 and 4); time of a fully cached re-run",
+  )
   .requiredOption("-m, --model <path>", "the judge GGUF")
   .option("--outputs <file>", "model outputs to judge (default: synthetic pairs)")
   .option("--reference <file>", "reference outputs (with --outputs)")
   .option("--pairs <n>", "pairs judged per measurement", intOption("--pairs"), 16)
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; outputs?: string; reference?: string; pairs: number; threads?: number; json?: boolean }) => {
-    const r = await benchJudge({
-      model: o.model,
-      outputs: o.outputs,
-      reference: o.reference,
-      pairs: o.pairs,
-      threads: o.threads,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(
-        `${r.model}, ${r.pairs} pairs (${r.threads} threads):\n` +
-          `  local judge        ${r.local_jps.toFixed(2)} judgements/s\n` +
-          `  HTTP, concurrency 1 ${r.http_jps["1"].toFixed(2)} judgements/s\n` +
-          `  HTTP, concurrency 4 ${r.http_jps["4"].toFixed(2)} judgements/s\n` +
-          `  cached re-run      ${(r.cached_rerun_seconds * 1000).toFixed(1)} ms (${r.cached_rerun_calls} judge calls)\n`,
-      );
-    }
-  });
-
+  .action(
+    async (o: {
+      model: string;
+      outputs?: string;
+      reference?: string;
+      pairs: number;
+      threads?: number;
+      json?: boolean;
+    }) => {
+      const r = await benchJudge({
+        model: o.model,
+        outputs: o.outputs,
+        reference: o.reference,
+        pairs: o.pairs,
+        threads: o.threads,
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(
+          `${r.model}, ${r.pairs} pairs (${r.threads} threads):\n` +
+            `  local judge        ${r.local_jps.toFixed(2)} judgements/s\n` +
+            `  HTTP, concurrency 1 ${r.http_jps["1"].toFixed(2)} judgements/s\n` +
+            `  HTTP, concurrency 4 ${r.http_jps["4"].toFixed(2)} judgements/s\n` +
+            `  cached re-run      ${(r.cached_rerun_seconds * 1000).toFixed(1)} ms (${r.cached_rerun_calls} judge calls)\n`,
+        );
+      }
+    },
+  );

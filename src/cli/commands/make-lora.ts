@@ -4,7 +4,9 @@ import { floatOption, intOption, printJson } from "../util.js";
 import { UINT32_MAX } from "../../util/numbers.js";
 
 export const makeLoraCommand = new Command("make-lora")
-  .description("write a LoRA adapter GGUF for a base model: A random, B zero (a no-op, where training starts) or random")
+  .description(
+    "write a LoRA adapter GGUF for a base model: A random, B zero (a no-op, where training starts) or random",
+  )
   .requiredOption("-m, --model <gguf>", "the base model the adapter is for")
   .requiredOption("-o, --output <file>", "the adapter GGUF to write")
   .option("--rank <r>", "adapter rank", intOption("--rank", { min: 1 }), 8)
@@ -13,16 +15,30 @@ export const makeLoraCommand = new Command("make-lora")
   .option("--b-std <x>", "std of B's initial values (0 = a no-op adapter)", floatOption("--b-std", { min: 0 }), 0)
   .option("--seed <n>", "initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; output: string; rank: number; alpha?: number; targets: string; bStd: number; seed: number; json?: boolean }) => {
-    const r = await makeLora({
-      base: o.model,
-      output: o.output,
-      rank: o.rank,
-      alpha: o.alpha,
-      targets: o.targets.split(",").map((s) => s.trim()).filter(Boolean),
-      bStd: o.bStd,
-      seed: o.seed,
-    });
-    if (o.json) printJson(r);
-    else process.stdout.write(`wrote ${r.path} (${r.nParams} parameters)\n`);
-  });
+  .action(
+    async (o: {
+      model: string;
+      output: string;
+      rank: number;
+      alpha?: number;
+      targets: string;
+      bStd: number;
+      seed: number;
+      json?: boolean;
+    }) => {
+      const r = await makeLora({
+        base: o.model,
+        output: o.output,
+        rank: o.rank,
+        alpha: o.alpha,
+        targets: o.targets
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+        bStd: o.bStd,
+        seed: o.seed,
+      });
+      if (o.json) printJson(r);
+      else process.stdout.write(`wrote ${r.path} (${r.nParams} parameters)\n`);
+    },
+  );

@@ -18,5 +18,8 @@ export const mergeCommand = new Command("merge")
     await writeJsonAtomic(o.output, rows);
     const summary = { output: o.output, rows: rows.length, missing: missing.length };
     if (o.json) printJson(summary);
-    else process.stderr.write(`wrote ${rows.length} rows to ${o.output}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`);
+    else
+      process.stderr.write(
+        `wrote ${rows.length} rows to ${o.output}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`,
+      );
   });

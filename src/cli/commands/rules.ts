@@ -10,7 +10,11 @@ const show = new Command("show")
   .description("resolve a rule spec against a model's vocabulary (vocab-only GGUFs work) and print the ids and scores")
   .requiredOption("-m, --model <gguf>", "model or vocab-only GGUF")
   .option("--rules <preset|file>", "preset name or JSON rule file", "hewitt2024")
-  .addOption(new Option("--disable-rule <rule>", "switch one rule off (repeatable)").choices(RULE_NAMES).argParser(collect((v) => v as RuleName)))
+  .addOption(
+    new Option("--disable-rule <rule>", "switch one rule off (repeatable)")
+      .choices(RULE_NAMES)
+      .argParser(collect((v) => v as RuleName)),
+  )
   .option("--json", "print one JSON object on stdout")
   .action(async (o: { model: string; rules: string; disableRule?: RuleName[]; json?: boolean }) => {
     const spec = loadRules(o.rules, o.disableRule ?? []);
@@ -26,8 +30,14 @@ const show = new Command("show")
     };
     if (o.json) return printJson(out);
     process.stdout.write(`${spec.name} on ${model.path}\n`);
-    for (const t of r.tokens) process.stdout.write(`  ${String(t.id).padStart(7)}  ${JSON.stringify(t.text).padEnd(10)} ${t.score > 0 ? "+" : ""}${t.score}\n`);
-    if (r.unresolved.length) process.stdout.write(`  not one token here (not applied): ${r.unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`);
+    for (const t of r.tokens)
+      process.stdout.write(
+        `  ${String(t.id).padStart(7)}  ${JSON.stringify(t.text).padEnd(10)} ${t.score > 0 ? "+" : ""}${t.score}\n`,
+      );
+    if (r.unresolved.length)
+      process.stdout.write(
+        `  not one token here (not applied): ${r.unresolved.map((t) => JSON.stringify(t)).join(", ")}\n`,
+      );
     const e = spec.eos;
     process.stdout.write(
       `  eos ${e.enabled ? `on: +${e.slope}×n for ${e.start} < n < ${e.end}, then ${e.after}; ids ${r.eosIds.join(",")}` : "off"}\n` +
@@ -40,4 +50,8 @@ const schema = new Command("schema")
   .description("print the JSON Schema of rule files")
   .action(() => printJson(ruleSpecJsonSchema()));
 
-export const rulesCommand = new Command("rules").description("the rule-based adapter: inspect presets and rule files, fit rules on dev prompts").addCommand(show).addCommand(schema).addCommand(fitCommand);
+export const rulesCommand = new Command("rules")
+  .description("the rule-based adapter: inspect presets and rule files, fit rules on dev prompts")
+  .addCommand(show)
+  .addCommand(schema)
+  .addCommand(fitCommand);

@@ -46,19 +46,34 @@ async function readCandidates(path: string): Promise<string[]> {
   try {
     v = JSON.parse(stripBom(await readFile(path, "utf8")));
   } catch (e) {
-    throw new RuleFitError("FIT_CANDIDATES_INVALID", `--candidates ${path}: ${(e as Error).message}`, { suggestion: 'a JSON array of token texts, e.g. ["<", "?", "\\n"]' });
+    throw new RuleFitError("FIT_CANDIDATES_INVALID", `--candidates ${path}: ${(e as Error).message}`, {
+      suggestion: 'a JSON array of token texts, e.g. ["<", "?", "\\n"]',
+    });
   }
   if (!Array.isArray(v) || !v.every((t) => typeof t === "string" && t.length > 0)) {
-    throw new RuleFitError("FIT_CANDIDATES_INVALID", `--candidates ${path}: expected a JSON array of non-empty strings`, { suggestion: 'e.g. ["<", "?", "\\n"]' });
+    throw new RuleFitError(
+      "FIT_CANDIDATES_INVALID",
+      `--candidates ${path}: expected a JSON array of non-empty strings`,
+      { suggestion: 'e.g. ["<", "?", "\\n"]' },
+    );
   }
   return v as string[];
 }
 
 export const fitCommand = addModelOptions(
-  new Command("fit").description("fit a rule file to a base model on dev prompts: search EOS, repetition and token scores to maximise a scorer"),
+  new Command("fit").description(
+    "fit a rule file to a base model on dev prompts: search EOS, repetition and token scores to maximise a scorer",
+  ),
 )
-  .requiredOption("--dev <file>", "dev prompts (JSONL of {\"instruction\"}; for --scorer lab, the lab's dev.jsonl)")
-  .addOption(new Option("--scorer <name>", "lab: the lab's grader (strict, ties by correct); judge: win rate against the base's own outputs").choices(["lab", "judge"]).makeOptionMandatory())
+  .requiredOption("--dev <file>", 'dev prompts (JSONL of {"instruction"}; for --scorer lab, the lab\'s dev.jsonl)')
+  .addOption(
+    new Option(
+      "--scorer <name>",
+      "lab: the lab's grader (strict, ties by correct); judge: win rate against the base's own outputs",
+    )
+      .choices(["lab", "judge"])
+      .makeOptionMandatory(),
+  )
   .requiredOption("-o, --output <file>", "the rule file to write (JSON)")
   .option("--judge <spec>", "--scorer judge: a local GGUF judge, or openai:BASE_URL")
   .option("--judge-model <name>", "HTTP judges: the model name sent in each request")
@@ -70,18 +85,30 @@ export const fitCommand = addModelOptions(
   .option("--candidates <file>", "JSON array of token texts added to the discovered candidates")
   .option("--only-candidates", "search only the tokens of --candidates (no discovery)")
   .option("--max-candidates <n>", "discovered candidate tokens at most", intOption("--max-candidates"), 8)
-  .option("-n, --max-tokens <n>", `token budget per dev answer (default: ${LAB_MAX_TOKENS} for --scorer lab, else 512)`, intOption("--max-tokens"))
-  .addOption(new Option("--template <name>", "prompt format of the dev prompts").choices(["tulu", "model", "raw"]).default("tulu"))
+  .option(
+    "-n, --max-tokens <n>",
+    `token budget per dev answer (default: ${LAB_MAX_TOKENS} for --scorer lab, else 512)`,
+    intOption("--max-tokens"),
+  )
+  .addOption(
+    new Option("--template <name>", "prompt format of the dev prompts")
+      .choices(["tulu", "model", "raw"])
+      .default("tulu"),
+  )
   .option("--parallel <n>", "dev prompts decoded together (part of the cache key)", intOption("--parallel"), 16)
   .option("--cache <file>", "evaluation cache, JSONL (default: <output>.cache.jsonl)")
   .option("--name <name>", "the fitted spec's name (default: the output's file name)")
   .option("--json", "print one JSON object on stdout")
   .action(async (o: FitCliOptions) => {
-    if (o.evals < 1) throw new InvalidOptionError("INVALID_OPTION", `--evals ${o.evals}: the budget must allow at least 1 evaluation`);
-    if (o.time !== undefined && o.time < 1) throw new InvalidOptionError("INVALID_OPTION", `--time ${o.time}: at least 1 second`);
+    if (o.evals < 1)
+      throw new InvalidOptionError("INVALID_OPTION", `--evals ${o.evals}: the budget must allow at least 1 evaluation`);
+    if (o.time !== undefined && o.time < 1)
+      throw new InvalidOptionError("INVALID_OPTION", `--time ${o.time}: at least 1 second`);
     checkOutputPath(o.output, "-o");
     if (o.scorer === "judge" && !o.judge) {
-      throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", { suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME" });
+      throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", {
+        suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME",
+      });
     }
     const { prompts, rows } = await readDev(o.dev);
     const candidates = o.candidates ? await readCandidates(o.candidates) : undefined;
@@ -90,14 +117,25 @@ export const fitCommand = addModelOptions(
     if (o.scorer === "lab") {
       const world = worldSeedOf(model.meta.metadata["general.name"]);
       if (world === null) {
-        throw new RuleFitError("FIT_NOT_LAB_BASE", `--scorer lab grades against a lab world, but ${o.model} is not a lab base model`, {
-          suggestion: "use a base made by iit lab pretrain, or --scorer judge for any other model",
-        });
+        throw new RuleFitError(
+          "FIT_NOT_LAB_BASE",
+          `--scorer lab grades against a lab world, but ${o.model} is not a lab base model`,
+          {
+            suggestion: "use a base made by iit lab pretrain, or --scorer judge for any other model",
+          },
+        );
       }
       scorer = labScorer(makeWorld({ seed: world }), rows, `--dev ${o.dev}`);
     } else {
-      const judge = await openJudge(o.judge!, { judgeModel: o.judgeModel, keyEnv: o.judgeKeyEnv, load: { threads: o.threads, gpuLayers: o.gpuLayers } });
-      scorer = { ...judgeScorer({ judge, prompts, cache: `${o.output}.judge-cache.jsonl`, bothOrders: !!o.bothOrders }), dispose: async () => judge.dispose?.() };
+      const judge = await openJudge(o.judge!, {
+        judgeModel: o.judgeModel,
+        keyEnv: o.judgeKeyEnv,
+        load: { threads: o.threads, gpuLayers: o.gpuLayers },
+      });
+      scorer = {
+        ...judgeScorer({ judge, prompts, cache: `${o.output}.judge-cache.jsonl`, bothOrders: !!o.bothOrders }),
+        dispose: async () => judge.dispose?.(),
+      };
     }
     let bar: ReturnType<typeof progressBar> | undefined;
     let shown = 0;
@@ -128,7 +166,20 @@ export const fitCommand = addModelOptions(
       bar?.stop();
       bar = undefined;
       await writeJsonAtomic(o.output, r.spec);
-      const summary = { output: o.output, score: r.score, base: r.base, evals: r.evals, cached: r.cached, seconds: r.seconds, stopped: r.stopped, candidates: r.candidates, unresolved: r.unresolved, dev_hash: r.devHash, model_sha256: r.modelSha, spec: r.spec };
+      const summary = {
+        output: o.output,
+        score: r.score,
+        base: r.base,
+        evals: r.evals,
+        cached: r.cached,
+        seconds: r.seconds,
+        stopped: r.stopped,
+        candidates: r.candidates,
+        unresolved: r.unresolved,
+        dev_hash: r.devHash,
+        model_sha256: r.modelSha,
+        spec: r.spec,
+      };
       if (o.json) printJson(summary);
       else {
         process.stderr.write(

@@ -11,7 +11,9 @@ import { addGenerationOptions, samplingFrom, type GenerationCliOptions } from ".
 const cmd = addGenerationOptions(
   addModelOptions(
     new Command("serve")
-      .description("an OpenAI-compatible server over one model (with its LoRA adapters): /v1/models, /v1/completions, /v1/chat/completions")
+      .description(
+        "an OpenAI-compatible server over one model (with its LoRA adapters): /v1/models, /v1/completions, /v1/chat/completions",
+      )
       .option("--port <n>", "TCP port (0 = any free port)", intOption("--port"), 8080)
       .option("--host <addr>", "address to bind (loopback by default; 0.0.0.0 exposes it to the network)", "127.0.0.1")
       .option("--model-name <id>", "the model id clients see (default: the model file name)")
@@ -37,11 +39,16 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
     throw new InvalidOptionError("INVALID_OPTION", `--parallel must be an integer in [1, 64], got ${parallel}`);
   }
-  if (o.maxQueue < 1) throw new InvalidOptionError("INVALID_OPTION", `--max-queue must be at least 1 (requests that may wait), got ${o.maxQueue}`);
+  if (o.maxQueue < 1)
+    throw new InvalidOptionError(
+      "INVALID_OPTION",
+      `--max-queue must be at least 1 (requests that may wait), got ${o.maxQueue}`,
+    );
   let apiKey: string | undefined;
   if (o.apiKeyEnv) {
     apiKey = process.env[o.apiKeyEnv];
-    if (!apiKey) throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv}: that variable is not set`);
+    if (!apiKey)
+      throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv}: that variable is not set`);
   }
   await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
   process.stderr.write(`iit serve: ${placementLine(model.placement)}\n`);
@@ -57,7 +64,15 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
     host: o.host,
     port: o.port,
   });
-  if (o.json) printJson({ url: server.url, host: server.host, port: server.port, model: server.modelId, parallel, placement: model.placement });
+  if (o.json)
+    printJson({
+      url: server.url,
+      host: server.host,
+      port: server.port,
+      model: server.modelId,
+      parallel,
+      placement: model.placement,
+    });
   process.stderr.write(
     `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
       `${o.rules ? `, rules ${o.rules}` : ""}); Ctrl-C stops\n`,

@@ -36,11 +36,16 @@ interface TrainCliOptions {
 }
 
 export const trainCommand = new Command("train")
-  .description("finetune a GGUF model: response tuning, instruction tuning, single-task or LM; full F32 weights or a LoRA adapter")
+  .description(
+    "finetune a GGUF model: response tuning, instruction tuning, single-task or LM; full F32 weights or a LoRA adapter",
+  )
   .requiredOption("-m, --model <gguf>", "base model (F32 for full finetuning; any type with --lora-rank)")
   .requiredOption("--data <jsonl>", "training data, messages JSONL (iit data convert writes it)")
   .addOption(
-    new Option("--mode <mode>", "instruction/response: loss on assistant tokens and their EOS (response also empties the user turns); lm: on every token")
+    new Option(
+      "--mode <mode>",
+      "instruction/response: loss on assistant tokens and their EOS (response also empties the user turns); lm: on every token",
+    )
       .choices(["instruction", "response", "lm"])
       .makeOptionMandatory(),
   )
@@ -51,19 +56,36 @@ export const trainCommand = new Command("train")
   .option("--batch-size <n>", "examples per optimizer step (gradient accumulation)", intOption("--batch-size"), 1)
   .option("--weight-decay <x>", "AdamW weight decay", floatOption("--weight-decay"), 0)
   .addOption(
-    new Option("--loss-reduction <how>", "example: mean of each example's mean token loss (the paper's); token: one mean over the step's tokens")
+    new Option(
+      "--loss-reduction <how>",
+      "example: mean of each example's mean token loss (the paper's); token: one mean over the step's tokens",
+    )
       .choices([...LOSS_REDUCTIONS])
       .default(DEFAULT_LOSS_REDUCTION),
   )
-  .option("--max-grad-norm <x>", "clip each step's global gradient L2 norm at x (0 = no clipping)", floatOption("--max-grad-norm"), DEFAULT_MAX_GRAD_NORM)
+  .option(
+    "--max-grad-norm <x>",
+    "clip each step's global gradient L2 norm at x (0 = no clipping)",
+    floatOption("--max-grad-norm"),
+    DEFAULT_MAX_GRAD_NORM,
+  )
   .option("--seed <n>", "shuffling and LoRA initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--val-fraction <x>", "examples held out for a validation loss each epoch", floatOption("--val-fraction"), 0)
-  .option("--n-ctx <n>", "tokens per window, a multiple of 256 (longer examples are truncated)", intOption("--n-ctx", { min: 256 }), 512)
+  .option(
+    "--n-ctx <n>",
+    "tokens per window, a multiple of 256 (longer examples are truncated)",
+    intOption("--n-ctx", { min: 256 }),
+    512,
+  )
   .option("--pack", "pack several examples into each window")
   .option("--max-examples <n>", "use only the first n examples", intOption("--max-examples"))
   .option("--lora-rank <r>", "train a LoRA adapter of rank r instead of the full weights", intOption("--lora-rank"))
   .option("--lora-alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--lora-alpha"))
-  .option("--lora-targets <list>", "comma-separated weight names to adapt", "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down")
+  .option(
+    "--lora-targets <list>",
+    "comma-separated weight names to adapt",
+    "attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down",
+  )
   .option("--freeze-embeddings", "full finetuning: keep token_embd fixed (less memory; llama-finetune's behaviour)")
   .option("--resume", "continue from the checkpoint next to --output (<output>.ckpt)")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
@@ -94,7 +116,10 @@ export const trainCommand = new Command("train")
         maxExamples: o.maxExamples,
         loraRank: o.loraRank,
         loraAlpha: o.loraAlpha,
-        loraTargets: o.loraTargets.split(",").map((s) => s.trim()).filter(Boolean),
+        loraTargets: o.loraTargets
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
         resume: !!o.resume,
         threads: o.threads,
         poll: o.poll,
@@ -107,16 +132,22 @@ export const trainCommand = new Command("train")
         },
         onProgress: (p) => {
           bar ??= progressBar(p.steps, "steps", quiet);
-          bar.tick(p.step - last, { info: `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.tokensPerSecond.toFixed(0)} tok/s` });
+          bar.tick(p.step - last, {
+            info: `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.tokensPerSecond.toFixed(0)} tok/s`,
+          });
           last = p.step;
         },
       });
       bar?.stop();
       if (o.json) return printJson(result);
       for (const e of result.epochs) {
-        process.stdout.write(`epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)}${e.val_loss === null ? "" : `, val loss ${e.val_loss.toFixed(4)}`}\n`);
+        process.stdout.write(
+          `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)}${e.val_loss === null ? "" : `, val loss ${e.val_loss.toFixed(4)}`}\n`,
+        );
       }
-      process.stdout.write(`${result.tokens_per_second.toFixed(0)} tokens/s; wrote ${result.output} (loss log: ${result.output}.train.json)\n`);
+      process.stdout.write(
+        `${result.tokens_per_second.toFixed(0)} tokens/s; wrote ${result.output} (loss log: ${result.output}.train.json)\n`,
+      );
     } finally {
       bar?.stop();
     }

@@ -20,14 +20,19 @@ interface RawOptions {
 
 /** `winrate --annotations FILE [--length-controlled] [--json]`: AlpacaEval's win-rate metrics for one annotations file. */
 export const winrateCommand = new Command("winrate")
-  .description("AlpacaEval win rate, standard error and counts from an annotations file (output_2 vs the reference output_1)")
+  .description(
+    "AlpacaEval win rate, standard error and counts from an annotations file (output_2 vs the reference output_1)",
+  )
   .requiredOption("--annotations <file>", "AlpacaEval annotations.json (JSON array with preference in [1, 2])")
   .option(
     "--length-controlled",
     "also AlpacaEval 2's length-controlled win rate (needs `iit data get alpaca-eval-lc`; rows in AlpacaEval's instruction order)",
     false,
   )
-  .option("--data-dir <dir>", "the data folder holding alpaca_eval/df_gamed.csv (default IIT_DATA_DIR, else the package's data/)")
+  .option(
+    "--data-dir <dir>",
+    "the data folder holding alpaca_eval/df_gamed.csv (default IIT_DATA_DIR, else the package's data/)",
+  )
   .option("--json", "print one JSON object on stdout", false)
   .action(async (raw: RawOptions) => {
     const opts = parseOptions(raw);
@@ -56,7 +61,12 @@ function parseOptions(raw: RawOptions): WinrateOptions {
       suggestion: "add --length-controlled, or drop --data-dir",
     });
   }
-  return { annotations, json: raw.json === true, lengthControlled: raw.lengthControlled === true, dataDir: raw.dataDir };
+  return {
+    annotations,
+    json: raw.json === true,
+    lengthControlled: raw.lengthControlled === true,
+    dataDir: raw.dataDir,
+  };
 }
 
 /** A short two-column table; NaN (e.g. the SE of a single row) prints as "n/a". */
@@ -64,7 +74,10 @@ export function formatSummary(s: WinRateSummary & Partial<LengthControlledResult
   const num = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
   const rows: [string, string][] = [["win rate", `${num(s.win_rate, 2)} ± ${num(s.standard_error, 2)}`]];
   if (s.length_controlled_winrate !== undefined) {
-    rows.push(["length-controlled", `${num(s.length_controlled_winrate, 2)} ± ${num(s.lc_standard_error ?? Number.NaN, 2)}`]);
+    rows.push([
+      "length-controlled",
+      `${num(s.length_controlled_winrate, 2)} ± ${num(s.lc_standard_error ?? Number.NaN, 2)}`,
+    ]);
   }
   rows.push(
     ["discrete win rate", num(s.discrete_win_rate, 2)],

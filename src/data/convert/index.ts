@@ -15,7 +15,10 @@ import { checkOutputPath } from "../../util/outputPath.js";
 export type { ConvertContext, Converter } from "./types.js";
 
 /** Every source format `iit data convert --format` accepts. */
-export const CONVERTERS = { lima, alpaca, gsm8k, mbpp, poetry, recipes, pgn, messages } satisfies Record<string, Converter>;
+export const CONVERTERS = { lima, alpaca, gsm8k, mbpp, poetry, recipes, pgn, messages } satisfies Record<
+  string,
+  Converter
+>;
 export type DatasetFormat = keyof typeof CONVERTERS;
 export const DATASET_FORMATS = Object.keys(CONVERTERS) as DatasetFormat[];
 
@@ -42,7 +45,11 @@ export interface ReadDatasetResult {
 }
 
 /** Reads a source dataset file and builds its examples in memory (nothing is written). */
-export async function readDataset(format: string, input: string, opts: ReadDatasetOptions = {}): Promise<ReadDatasetResult> {
+export async function readDataset(
+  format: string,
+  input: string,
+  opts: ReadDatasetOptions = {},
+): Promise<ReadDatasetResult> {
   const converter = converterFor(format);
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) {
     throw new InvalidOptionError("INVALID_OPTION", `--limit must be a positive integer, got ${opts.limit}`);

@@ -70,7 +70,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     }
     await fh.sync();
   } catch (e) {
-    if (opts.signal?.aborted) throw new AbortError(`download of ${url} aborted; rerun to resume from ${written} bytes`, { cause: e });
+    if (opts.signal?.aborted)
+      throw new AbortError(`download of ${url} aborted; rerun to resume from ${written} bytes`, { cause: e });
     throw truncated(url, written, total, part, e);
   } finally {
     await fh.close();
@@ -121,17 +122,24 @@ async function request(
   } catch (e) {
     if (opts.signal?.aborted) throw new AbortError(`download of ${url} aborted`, { cause: e });
     const why = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new DatasetError("DATA_UNREACHABLE", `${url} is unreachable (${why?.code ?? why?.message ?? (e as Error).message})`, {
-      cause: e,
-      suggestion: "check the network; HF_ENDPOINT (Hugging Face) and IIT_GITHUB_ENDPOINT (GitHub raw files) point at mirrors; rerunning resumes",
-    });
+    throw new DatasetError(
+      "DATA_UNREACHABLE",
+      `${url} is unreachable (${why?.code ?? why?.message ?? (e as Error).message})`,
+      {
+        cause: e,
+        suggestion:
+          "check the network; HF_ENDPOINT (Hugging Face) and IIT_GITHUB_ENDPOINT (GitHub raw files) point at mirrors; rerunning resumes",
+      },
+    );
   }
 }
 
 async function httpError(url: string, res: Response, opts: DownloadOptions): Promise<DatasetError> {
   await res.body?.cancel().catch(() => undefined);
   if (res.status === 401 || res.status === 403) {
-    const token = opts.headers?.authorization ? "the token sent has no access to it yet" : "no token was sent: HF_TOKEN is not set";
+    const token = opts.headers?.authorization
+      ? "the token sent has no access to it yet"
+      : "no token was sent: HF_TOKEN is not set";
     return new DatasetError("DATA_ACCESS_DENIED", `${url}: HTTP ${res.status}, access denied (${token})`, {
       suggestion: opts.gatedPage
         ? `the dataset is gated: log in at ${opts.gatedPage}, accept its terms, then set HF_TOKEN to an access token of that account (https://huggingface.co/settings/tokens; or \`huggingface-cli login\`) and rerun`

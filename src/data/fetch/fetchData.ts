@@ -12,7 +12,15 @@ import { readRows } from "../readers.js";
 import { dataDir as resolveDataDir } from "./dataDir.js";
 import { downloadFile } from "./download.js";
 import { hfToken } from "./hfToken.js";
-import { DATA_NAMES, DATA_SOURCES, sourceUrl, type DataName, type DataSource, type Product, type SourceFile } from "./sources.js";
+import {
+  DATA_NAMES,
+  DATA_SOURCES,
+  sourceUrl,
+  type DataName,
+  type DataSource,
+  type Product,
+  type SourceFile,
+} from "./sources.js";
 
 export interface FetchDataOptions {
   /** Where to write; see dataDir(). */
@@ -70,13 +78,19 @@ interface Manifest {
 /** Checks every name before anything is downloaded: a typo is not half a run. */
 export function checkDataNames(names: readonly string[]): DataName[] {
   if (names.length === 0) {
-    throw new DatasetError("DATA_UNKNOWN_NAME", "no data name given", { suggestion: `name one or more of ${DATA_NAMES.join(", ")}` });
+    throw new DatasetError("DATA_UNKNOWN_NAME", "no data name given", {
+      suggestion: `name one or more of ${DATA_NAMES.join(", ")}`,
+    });
   }
   const unknown = names.filter((n) => !Object.hasOwn(DATA_SOURCES, n));
   if (unknown.length > 0) {
-    throw new DatasetError("DATA_UNKNOWN_NAME", `unknown data name${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, {
-      suggestion: `use one of ${DATA_NAMES.join(", ")}`,
-    });
+    throw new DatasetError(
+      "DATA_UNKNOWN_NAME",
+      `unknown data name${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+      {
+        suggestion: `use one of ${DATA_NAMES.join(", ")}`,
+      },
+    );
   }
   return [...new Set(names)] as DataName[];
 }
@@ -112,7 +126,13 @@ export async function fetchData(names: readonly string[], opts: FetchDataOptions
   return { dataDir: dir, manifest: manifestPath, items };
 }
 
-async function fetchFile(name: DataName, f: SourceFile, dir: string, source: DataSource, opts: FetchDataOptions): Promise<FetchedFile> {
+async function fetchFile(
+  name: DataName,
+  f: SourceFile,
+  dir: string,
+  source: DataSource,
+  opts: FetchDataOptions,
+): Promise<FetchedFile> {
   const url = sourceUrl(f);
   const dest = join(dir, f.saveAs);
   const report = opts.onProgress;
@@ -138,11 +158,18 @@ async function fetchFile(name: DataName, f: SourceFile, dir: string, source: Dat
 /** Builds (or checks) one product; returns the files it wrote or checked. */
 async function build(p: Product, dir: string, notes: string[]): Promise<BuiltFile[]> {
   const at = (rel: string) => join(dir, rel);
-  const done = async (rel: string, rows: number): Promise<BuiltFile> => ({ file: rel, rows, sha256: await sha256File(at(rel)) });
+  const done = async (rel: string, rows: number): Promise<BuiltFile> => ({
+    file: rel,
+    rows,
+    sha256: await sha256File(at(rel)),
+  });
   switch (p.kind) {
     case "convert": {
       const { rows, notes: n } = await readDataset(p.format, at(p.from));
-      if (rows.length === 0) throw new DatasetError("DATA_EMPTY", `${at(p.from)}: no ${p.format} examples found`, { suggestion: "the download is not the expected dataset: rerun with --force" });
+      if (rows.length === 0)
+        throw new DatasetError("DATA_EMPTY", `${at(p.from)}: no ${p.format} examples found`, {
+          suggestion: "the download is not the expected dataset: rerun with --force",
+        });
       notes.push(...n.map((x) => `${p.to}: ${x}`));
       await writeJsonlAtomic(at(p.to), rows);
       const out = [await done(p.to, rows.length)];
@@ -156,7 +183,10 @@ async function build(p: Product, dir: string, notes: string[]): Promise<BuiltFil
       const rows: { instruction: string; dataset?: string }[] = [];
       for await (const src of readRows(at(p.from))) {
         const { instruction, dataset } = src.row;
-        if (typeof instruction !== "string") throw new DatasetError("DATA_MALFORMED", `${src.where}: no "instruction" string`, { suggestion: "rerun with --force" });
+        if (typeof instruction !== "string")
+          throw new DatasetError("DATA_MALFORMED", `${src.where}: no "instruction" string`, {
+            suggestion: "rerun with --force",
+          });
         rows.push(typeof dataset === "string" ? { instruction, dataset } : { instruction });
       }
       await writeJsonlAtomic(at(p.to), rows);
@@ -164,14 +194,16 @@ async function build(p: Product, dir: string, notes: string[]): Promise<BuiltFil
     }
     case "text": {
       const text = await readFile(at(p.file), "utf8");
-      if (text.trim() === "") throw new DatasetError("DATA_EMPTY", `${at(p.file)}: empty`, { suggestion: "rerun with --force" });
+      if (text.trim() === "")
+        throw new DatasetError("DATA_EMPTY", `${at(p.file)}: empty`, { suggestion: "rerun with --force" });
       return [await done(p.file, text.split("\n").length)];
     }
     default: {
       // json-array, jsonl, csv: read every record, so a wrong or cut file fails here, naming it.
       let rows = 0;
       for await (const _ of readRows(at(p.file))) rows++;
-      if (rows < (p.minRows ?? 0)) throw new DatasetError("DATA_EMPTY", `${at(p.file)}: ${rows} records`, { suggestion: "rerun with --force" });
+      if (rows < (p.minRows ?? 0))
+        throw new DatasetError("DATA_EMPTY", `${at(p.file)}: ${rows} records`, { suggestion: "rerun with --force" });
       return [await done(p.file, rows)];
     }
   }
@@ -179,7 +211,13 @@ async function build(p: Product, dir: string, notes: string[]): Promise<BuiltFil
 
 /** The manifest's files are the ones sources.ts names now (a newer version may pin another revision). */
 function sameSources(had: FetchedFile[], want: SourceFile[]): boolean {
-  return had.length === want.length && want.every((f, i) => had[i].repo === f.repo && had[i].revision === f.revision && had[i].path === f.path && had[i].file === f.saveAs);
+  return (
+    had.length === want.length &&
+    want.every(
+      (f, i) =>
+        had[i].repo === f.repo && had[i].revision === f.revision && had[i].path === f.path && had[i].file === f.saveAs,
+    )
+  );
 }
 
 async function allPresent(dir: string, entry: { files: FetchedFile[]; outputs: BuiltFile[] }): Promise<boolean> {

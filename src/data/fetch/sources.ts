@@ -20,7 +20,13 @@ export type Product =
   /** The downloaded file is itself the product, checked to parse as `kind`. */
   | { kind: "json-array" | "jsonl" | "csv" | "text"; file: string; minRows?: number }
   /** `iit data convert --format F` of `from` into `to` (the paper's cap for F), optionally response-only too. */
-  | { kind: "convert"; format: "lima" | "gsm8k" | "mbpp" | "poetry" | "recipes" | "pgn"; from: string; to: string; noInstruction?: string }
+  | {
+      kind: "convert";
+      format: "lima" | "gsm8k" | "mbpp" | "poetry" | "recipes" | "pgn";
+      from: string;
+      to: string;
+      noInstruction?: string;
+    }
   /** The instructions of an AlpacaEval JSON array as prompts JSONL ({"instruction", "dataset"}). */
   | { kind: "instructions"; from: string; to: string };
 
@@ -38,7 +44,8 @@ const IMPLICIT_INS = "fe1c2d8d5d66e44bb7c51cf47a5921e08a4b500d";
 
 export const DATA_SOURCES = {
   "alpaca-eval": {
-    description: "AlpacaEval's 805 instructions with the AlpacaEval 2 baseline outputs (gpt4_1106_preview) and the judge prompt",
+    description:
+      "AlpacaEval's 805 instructions with the AlpacaEval 2 baseline outputs (gpt4_1106_preview) and the judge prompt",
     files: [
       {
         host: "hf",
@@ -58,13 +65,23 @@ export const DATA_SOURCES = {
     products: [
       { kind: "json-array", file: "alpaca_eval/gpt4_1106_preview.model_outputs.json", minRows: 1 },
       { kind: "text", file: "alpaca_eval/alpaca_eval_clf_gpt4_turbo.txt" },
-      { kind: "instructions", from: "alpaca_eval/gpt4_1106_preview.model_outputs.json", to: "alpaca_eval/instructions.jsonl" },
+      {
+        kind: "instructions",
+        from: "alpaca_eval/gpt4_1106_preview.model_outputs.json",
+        to: "alpaca_eval/instructions.jsonl",
+      },
     ],
   },
   "alpaca-eval-lc": {
     description: "the inputs of AlpacaEval 2's length-controlled win rate (df_gamed.csv, instruction_difficulty.csv)",
     files: [
-      { host: "hf", repo: "tatsu-lab/alpaca_eval", revision: ALPACA_EVAL_HF, path: "df_gamed.csv", saveAs: "alpaca_eval/df_gamed.csv" },
+      {
+        host: "hf",
+        repo: "tatsu-lab/alpaca_eval",
+        revision: ALPACA_EVAL_HF,
+        path: "df_gamed.csv",
+        saveAs: "alpaca_eval/df_gamed.csv",
+      },
       {
         host: "hf",
         repo: "tatsu-lab/alpaca_eval",
@@ -81,13 +98,33 @@ export const DATA_SOURCES = {
   lima: {
     description: "LIMA (gated: HF_TOKEN) as the paper trains on it: lima_data.jsonl and lima_no_instruction.jsonl",
     gatedPage: "https://huggingface.co/datasets/GAIR/lima",
-    files: [{ host: "hf", repo: "GAIR/lima", revision: "main", path: "train.jsonl", saveAs: "lima/source/train.jsonl" }],
-    products: [{ kind: "convert", format: "lima", from: "lima/source/train.jsonl", to: "lima/lima_data.jsonl", noInstruction: "lima/lima_no_instruction.jsonl" }],
+    files: [
+      { host: "hf", repo: "GAIR/lima", revision: "main", path: "train.jsonl", saveAs: "lima/source/train.jsonl" },
+    ],
+    products: [
+      {
+        kind: "convert",
+        format: "lima",
+        from: "lima/source/train.jsonl",
+        to: "lima/lima_data.jsonl",
+        noInstruction: "lima/lima_no_instruction.jsonl",
+      },
+    ],
   },
   gsm8k: {
     description: "GSM8K (openai/gsm8k main train), the paper's first 1000 → gsm8k.jsonl",
-    files: [{ host: "hf", repo: "openai/gsm8k", revision: "main", path: "main/train-00000-of-00001.parquet", saveAs: "gsm8k/source/train-00000-of-00001.parquet" }],
-    products: [{ kind: "convert", format: "gsm8k", from: "gsm8k/source/train-00000-of-00001.parquet", to: "gsm8k/gsm8k.jsonl" }],
+    files: [
+      {
+        host: "hf",
+        repo: "openai/gsm8k",
+        revision: "main",
+        path: "main/train-00000-of-00001.parquet",
+        saveAs: "gsm8k/source/train-00000-of-00001.parquet",
+      },
+    ],
+    products: [
+      { kind: "convert", format: "gsm8k", from: "gsm8k/source/train-00000-of-00001.parquet", to: "gsm8k/gsm8k.jsonl" },
+    ],
   },
   mbpp: {
     description: "MBPP (google-research-datasets/mbpp full train), all 374 → mbpp.jsonl",
@@ -100,10 +137,13 @@ export const DATA_SOURCES = {
         saveAs: "mbpp/source/train-00000-of-00001.parquet",
       },
     ],
-    products: [{ kind: "convert", format: "mbpp", from: "mbpp/source/train-00000-of-00001.parquet", to: "mbpp/mbpp.jsonl" }],
+    products: [
+      { kind: "convert", format: "mbpp", from: "mbpp/source/train-00000-of-00001.parquet", to: "mbpp/mbpp.jsonl" },
+    ],
   },
   recipes: {
-    description: "Kaggle food recipes (Hieu-Pham/kaggle_food_recipes train, the Hub's Parquet), the first 1000 → kfr.jsonl",
+    description:
+      "Kaggle food recipes (Hieu-Pham/kaggle_food_recipes train, the Hub's Parquet), the first 1000 → kfr.jsonl",
     files: [
       {
         host: "hf",
@@ -118,11 +158,20 @@ export const DATA_SOURCES = {
   },
   poetry: {
     description: "merve/poetry poetry.csv, 571 named poems → poetry.jsonl",
-    files: [{ host: "hf", repo: "merve/poetry", revision: "2ab6a7706ae3084b65a1886729e85e2ec00d710c", path: "poetry.csv", saveAs: "poetry/source/poetry.csv" }],
+    files: [
+      {
+        host: "hf",
+        repo: "merve/poetry",
+        revision: "2ab6a7706ae3084b65a1886729e85e2ec00d710c",
+        path: "poetry.csv",
+        saveAs: "poetry/source/poetry.csv",
+      },
+    ],
     products: [{ kind: "convert", format: "poetry", from: "poetry/source/poetry.csv", to: "poetry/poetry.jsonl" }],
   },
   chess: {
-    description: "patrickfrank1/chess-pgn-games train (the Hub's Parquet, first shard), the first 1000 complete games → pgn.jsonl",
+    description:
+      "patrickfrank1/chess-pgn-games train (the Hub's Parquet, first shard), the first 1000 complete games → pgn.jsonl",
     files: [
       {
         host: "hf",
@@ -135,10 +184,23 @@ export const DATA_SOURCES = {
     products: [{ kind: "convert", format: "pgn", from: "chess/source/0000.parquet", to: "chess/pgn.jsonl" }],
   },
   "paper-val": {
-    description: "the paper's 56 validation instructions and their GPT-3.5 references (john-hewitt/implicit-ins eval/val_eval)",
+    description:
+      "the paper's 56 validation instructions and their GPT-3.5 references (john-hewitt/implicit-ins eval/val_eval)",
     files: [
-      { host: "github", repo: "john-hewitt/implicit-ins", revision: IMPLICIT_INS, path: "eval/val_eval/val.jsonl", saveAs: "paper_val/val.jsonl" },
-      { host: "github", repo: "john-hewitt/implicit-ins", revision: IMPLICIT_INS, path: "eval/val_eval/val-gpt3.5-2.json", saveAs: "paper_val/val-gpt3.5-2.json" },
+      {
+        host: "github",
+        repo: "john-hewitt/implicit-ins",
+        revision: IMPLICIT_INS,
+        path: "eval/val_eval/val.jsonl",
+        saveAs: "paper_val/val.jsonl",
+      },
+      {
+        host: "github",
+        repo: "john-hewitt/implicit-ins",
+        revision: IMPLICIT_INS,
+        path: "eval/val_eval/val-gpt3.5-2.json",
+        saveAs: "paper_val/val-gpt3.5-2.json",
+      },
     ],
     products: [
       { kind: "jsonl", file: "paper_val/val.jsonl", minRows: 1 },
@@ -152,7 +214,10 @@ export const DATA_NAMES = Object.keys(DATA_SOURCES) as DataName[];
 
 /** `${HF_ENDPOINT:-https://huggingface.co}` and `${IIT_GITHUB_ENDPOINT:-https://raw.githubusercontent.com}`, without a trailing slash. */
 export function endpoint(host: SourceFile["host"]): string {
-  const base = host === "hf" ? process.env.HF_ENDPOINT || "https://huggingface.co" : process.env.IIT_GITHUB_ENDPOINT || "https://raw.githubusercontent.com";
+  const base =
+    host === "hf"
+      ? process.env.HF_ENDPOINT || "https://huggingface.co"
+      : process.env.IIT_GITHUB_ENDPOINT || "https://raw.githubusercontent.com";
   return base.replace(/\/+$/, "");
 }
 
@@ -160,13 +225,17 @@ export function endpoint(host: SourceFile["host"]): string {
 export function sourceUrl(f: SourceFile): string {
   const path = f.path.split("/").map(encodeURIComponent).join("/");
   const rev = encodeURIComponent(f.revision);
-  return f.host === "hf" ? `${endpoint("hf")}/datasets/${f.repo}/resolve/${rev}/${path}` : `${endpoint("github")}/${f.repo}/${rev}/${path}`;
+  return f.host === "hf"
+    ? `${endpoint("hf")}/datasets/${f.repo}/resolve/${rev}/${path}`
+    : `${endpoint("github")}/${f.repo}/${rev}/${path}`;
 }
 
 /** Every file a name leaves in the data directory (downloads and built files), relative to it. */
 export function filesOf(name: DataName): string[] {
   const source: DataSource = DATA_SOURCES[name];
-  const built = source.products.flatMap((p) => ("file" in p ? [p.file] : [p.to, ...("noInstruction" in p && p.noInstruction ? [p.noInstruction] : [])]));
+  const built = source.products.flatMap((p) =>
+    "file" in p ? [p.file] : [p.to, ...("noInstruction" in p && p.noInstruction ? [p.noInstruction] : [])],
+  );
   return [...new Set([...source.files.map((f) => f.saveAs), ...built])];
 }
 

@@ -55,9 +55,16 @@ export function distribution(xs: number[]): Distribution {
 const codePoints = (s: string) => [...s].length;
 
 /** Lengths of one arm's responses (rows of AlpacaEval model_outputs with our n_tokens/stop_reason). */
-export function lengthsOf(arm: string, rows: OutputRecord[], files: string[] = [], countTokens?: (text: string) => number): ArmLengths {
+export function lengthsOf(
+  arm: string,
+  rows: OutputRecord[],
+  files: string[] = [],
+  countTokens?: (text: string) => number,
+): ArmLengths {
   const chars = rows.map((r) => codePoints(r.output));
-  const tokens = rows.flatMap((r) => (typeof r.n_tokens === "number" ? [r.n_tokens] : countTokens ? [countTokens(r.output)] : []));
+  const tokens = rows.flatMap((r) =>
+    typeof r.n_tokens === "number" ? [r.n_tokens] : countTokens ? [countTokens(r.output)] : [],
+  );
   const stop_reasons: Record<string, number> = {};
   for (const r of rows) {
     const k = typeof r.stop_reason === "string" ? r.stop_reason : "unknown";

@@ -42,7 +42,7 @@ export interface RankingResult {
 function pair(row: MessagesRow): { instruction: string; response: string } | null {
   const u = row.messages.find((m) => m.role === "user");
   const a = row.messages.find((m) => m.role === "assistant");
-  return u && a && a.content.trim() ? { instruction: u.content, response: a.content } : null;
+  return u && a?.content.trim() ? { instruction: u.content, response: a.content } : null;
 }
 
 /**
@@ -54,10 +54,15 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
   const k = o.k ?? 5;
   const seed = o.seed ?? 0;
   const maxLen = o.maxSeqLength ?? 1024;
-  if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError("INVALID_OPTION", `k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new InvalidOptionError("INVALID_OPTION", `k must be a positive integer, got ${k}`);
   const rows = (await readMessagesJsonl(o.data)).slice(0, o.maxExamples ?? 1000);
   const pairs = rows.map(pair).filter((p): p is NonNullable<typeof p> => p !== null);
-  if (pairs.length < 2) throw new DatasetError("DATA_EMPTY", `${o.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`);
+  if (pairs.length < 2)
+    throw new DatasetError(
+      "DATA_EMPTY",
+      `${o.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`,
+    );
   const rand = seededRandom(seed);
   const meta = model.meta;
   const bos = model.bosPrefix;
@@ -79,7 +84,9 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
       skipped++;
       continue;
     }
-    const seqs = [i, ...others].map((j) => [...bos, ...model.tokenize(prompt + pairs[j].response.trim()), ...eos].slice(0, maxLen));
+    const seqs = [i, ...others].map((j) =>
+      [...bos, ...model.tokenize(prompt + pairs[j].response.trim()), ...eos].slice(0, maxLen),
+    );
     const scored = await model.score(
       seqs.map((tokens) => ({ tokens, from })),
       { signal: o.signal, ...(o.rules ? { rules: o.rules } : {}) },

@@ -95,7 +95,13 @@ export async function analyzeSimilarity(embedder: Model, o: SimilarityOptions): 
   const points = outs.map((r, i) => {
     const t = dot(resp[i], taskResp);
     const g = dot(resp[i], genResp);
-    return { instruction: r.instruction, x: dot(instr[i], taskInstr), y: t - g, task_response_similarity: t, general_response_similarity: g };
+    return {
+      instruction: r.instruction,
+      x: dot(instr[i], taskInstr),
+      y: t - g,
+      task_response_similarity: t,
+      general_response_similarity: g,
+    };
   });
   return {
     embedder: embedder.name,

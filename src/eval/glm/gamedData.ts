@@ -50,10 +50,14 @@ export async function readGamedData(dir?: string): Promise<GamedData> {
 }
 
 function missing(path: string, cause?: unknown): DatasetError {
-  return new DatasetError("LC_DATA_MISSING", `the length-controlled win rate needs AlpacaEval's ${GAMED_FILE}, not found at ${path}`, {
-    cause,
-    suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${GAMED_PATH})`,
-  });
+  return new DatasetError(
+    "LC_DATA_MISSING",
+    `the length-controlled win rate needs AlpacaEval's ${GAMED_FILE}, not found at ${path}`,
+    {
+      cause,
+      suggestion: `run \`iit data get ${LC_DATA_NAME}\` (or point --data-dir / IIT_DATA_DIR at a folder holding ${GAMED_PATH})`,
+    },
+  );
 }
 
 const REQUIRED = ["index", "preference", "std_delta_len", "instruction_difficulty", "not_gamed_baseline"] as const;

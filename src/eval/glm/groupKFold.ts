@@ -8,7 +8,7 @@
 export function groupKFoldEqualSizes(nGroups: number, nSplits: number): Int32Array {
   const order = argsortEqualKeys(nGroups).reverse();
   const fold = new Int32Array(nGroups);
-  order.forEach((group, k) => (fold[group] = k % nSplits));
+  for (const [k, group] of order.entries()) fold[group] = k % nSplits;
   return fold;
 }
 

@@ -37,7 +37,10 @@ export function fitLiblinearL1Logistic(data: SoftRows, rows: readonly number[], 
   const xs: (readonly number[])[] = [];
   const y: number[] = [];
   const cost: number[] = [];
-  for (const [label, weights] of [[-1, data.b], [1, data.a]] as const) {
+  for (const [label, weights] of [
+    [-1, data.b],
+    [1, data.a],
+  ] as const) {
     for (const i of rows) {
       if (!(weights[i] > 0)) continue;
       xs.push(data.x[i]);
@@ -50,7 +53,13 @@ export function fitLiblinearL1Logistic(data: SoftRows, rows: readonly number[], 
   return solveL1rLr(xs, y, cost, eps, new Mt19937(seed));
 }
 
-function solveL1rLr(xs: readonly (readonly number[])[], y: readonly number[], C: readonly number[], eps: number, rng: Mt19937): number[] {
+function solveL1rLr(
+  xs: readonly (readonly number[])[],
+  y: readonly number[],
+  C: readonly number[],
+  eps: number,
+  rng: Mt19937,
+): number[] {
   const l = xs.length;
   const n = xs[0]?.length ?? 0;
   const col = Array.from({ length: n }, (_, j) => Float64Array.from(xs, (x) => x[j]));

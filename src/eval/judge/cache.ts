@@ -69,7 +69,12 @@ export class JudgeCache {
   get(key: string): JudgeOutcome | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    return { preference: e.preference, labelLogprobs: e.label_logprobs, text: e.text, raw_completion: e.raw_completion };
+    return {
+      preference: e.preference,
+      labelLogprobs: e.label_logprobs,
+      text: e.text,
+      raw_completion: e.raw_completion,
+    };
   }
 
   /** Records a judgement; writes are serialized so lines never interleave. */

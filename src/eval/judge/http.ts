@@ -54,7 +54,10 @@ export class HttpJudge implements JudgeBackend {
   private notBefore = 0;
 
   constructor(private readonly o: HttpJudgeOptions) {
-    if (!o.model) throw new JudgeError("JUDGE_MODEL_MISSING", "an HTTP judge needs a model name", { suggestion: "pass --judge-model NAME" });
+    if (!o.model)
+      throw new JudgeError("JUDGE_MODEL_MISSING", "an HTTP judge needs a model name", {
+        suggestion: "pass --judge-model NAME",
+      });
     this.url = o.baseUrl.replace(/\/+$/, "") + "/chat/completions";
     this.concurrency = o.concurrency ?? 4;
     const p = { max_tokens: o.maxTokens ?? 1, top_logprobs: o.topLogprobs ?? 5, temperature: o.temperature ?? 0 };
@@ -87,21 +90,27 @@ export class HttpJudge implements JudgeBackend {
         this.calls++;
         const res = await fetch(this.url, {
           method: "POST",
-          headers: { "content-type": "application/json", ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
+          headers: {
+            "content-type": "application/json",
+            ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+          },
           body,
           signal: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(this.o.timeoutMs ?? 120_000)]),
         });
         const text = await res.text();
         if (res.ok) {
           const json = safeJson(text) as { choices?: unknown[] } | undefined;
-          if (json && Array.isArray(json.choices) && json.choices.length > 0) return outcomeFromChoice(json.choices[0], labels);
+          if (json && Array.isArray(json.choices) && json.choices.length > 0)
+            return outcomeFromChoice(json.choices[0], labels);
           last = `${res.status} with a body that is not a chat completion: ${text.slice(0, 200)}`;
         } else {
           last = `${res.status} ${text.slice(0, 300)}`;
           if (res.status === 401 || res.status === 403 || res.status === 404) {
             throw new JudgeError("JUDGE_HTTP_FATAL", `${this.url} answered ${last}`, {
               suggestion:
-                res.status === 404 ? "check the base URL (it usually ends in /v1) and --judge-model" : "check the API key variable (--judge-key-env)",
+                res.status === 404
+                  ? "check the base URL (it usually ends in /v1) and --judge-model"
+                  : "check the API key variable (--judge-key-env)",
             });
           }
           if (res.status !== 429 && res.status !== 408 && res.status < 500) {

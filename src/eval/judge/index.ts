@@ -11,9 +11,22 @@ export { JudgeCache, cacheKey } from "./cache.js";
 export { HttpJudge, type HttpJudgeOptions } from "./http.js";
 export { LocalJudge, type LocalJudgeOptions } from "./local.js";
 export { pairByInstruction, pairFiles, type Pair, type Pairing } from "./pairs.js";
-export { isSwitched, outcomeFromChoice, preferenceFromLogprobs, preferenceFromText, preferenceFromTop, type JudgeOutcome } from "./parse.js";
+export {
+  isSwitched,
+  outcomeFromChoice,
+  preferenceFromLogprobs,
+  preferenceFromText,
+  preferenceFromTop,
+  type JudgeOutcome,
+} from "./parse.js";
 export { runJudge, type JudgeSummary, type RunJudgeOptions } from "./runJudge.js";
-export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, renderTemplate, type JudgeTemplate } from "./template.js";
+export {
+  DEFAULT_TEMPLATE_TEXT,
+  defaultTemplate,
+  loadTemplate,
+  renderTemplate,
+  type JudgeTemplate,
+} from "./template.js";
 
 export interface OpenJudgeOptions {
   /** HTTP judges: the `model` field (required). */

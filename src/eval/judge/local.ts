@@ -65,9 +65,13 @@ export class LocalJudge implements JudgeBackend {
     ids = [];
     for (let t = 0; t < this.model.meta.nVocab; t++) if (this.model.detokenize([t]).trim() === label) ids.push(t);
     if (ids.length === 0) {
-      throw new JudgeError("JUDGE_LABEL_NOT_A_TOKEN", `the label "${label}" is not a single token of ${this.model.path}`, {
-        suggestion: "pick --labels that are single tokens of the judge (AlpacaEval uses m,M)",
-      });
+      throw new JudgeError(
+        "JUDGE_LABEL_NOT_A_TOKEN",
+        `the label "${label}" is not a single token of ${this.model.path}`,
+        {
+          suggestion: "pick --labels that are single tokens of the judge (AlpacaEval uses m,M)",
+        },
+      );
     }
     this.labelIds.set(label, ids);
     return ids;

@@ -72,6 +72,9 @@ export function pairByInstruction(
 
 /** Reads both files and pairs them; generator names default to the file names. */
 export async function pairFiles(outputs: string, reference: string): Promise<Pairing> {
-  const [m, r] = await Promise.all([readGenerations(outputs, "model outputs"), readGenerations(reference, "reference outputs")]);
+  const [m, r] = await Promise.all([
+    readGenerations(outputs, "model outputs"),
+    readGenerations(reference, "reference outputs"),
+  ]);
   return pairByInstruction(m, r, { model: nameOf(outputs), reference: nameOf(reference) });
 }

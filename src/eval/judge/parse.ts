@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { escapeRegExp } from "../../util/regex.js";
 
 /** What a judge said about one presented pair (first, second). */
 export interface JudgeOutcome {
@@ -50,21 +51,25 @@ export function preferenceFromLogprobs(lp1: number, lp2: number): number | null 
   return Math.min(2, Math.max(1, p));
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /** A text answer: the trimmed answer is a label, or exactly one label appears as a word; otherwise null. */
 export function preferenceFromText(text: string, labels: readonly [string, string]): number | null {
-  const t = text.trim().replace(/^["'`(\[]+|["'`)\].:!]+$/g, "");
+  const t = text.trim().replace(/^["'`([]+|["'`)\].:!]+$/g, "");
   if (t === labels[0]) return 1;
   if (t === labels[1]) return 2;
-  const found = labels.map((l) => new RegExp(`(^|[^\\p{L}\\p{N}])${escape(l)}($|[^\\p{L}\\p{N}])`, "u").test(text));
+  const found = labels.map((l) =>
+    new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(l)}($|[^\\p{L}\\p{N}])`, "u").test(text),
+  );
   if (found[0] === found[1]) return null;
   return found[0] ? 1 : 2;
 }
 
 /** Parses an OpenAI-format chat completion choice: logprobs when present (AlpacaEval), else the text. */
 export function outcomeFromChoice(choice: unknown, labels: readonly [string, string]): JudgeOutcome {
-  const c = (choice ?? {}) as { message?: { content?: unknown }; text?: unknown; logprobs?: { content?: unknown } | null };
+  const c = (choice ?? {}) as {
+    message?: { content?: unknown };
+    text?: unknown;
+    logprobs?: { content?: unknown } | null;
+  };
   const text = typeof c.message?.content === "string" ? c.message.content : typeof c.text === "string" ? c.text : "";
   const content = c.logprobs?.content;
   const first = Array.isArray(content) ? (content[0] as ChatLogprob | undefined) : undefined;

@@ -91,19 +91,29 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
   const jobs: Job[] = [];
   const identical = new Set<number>();
   let cached = 0;
-  pairs.forEach((p, i) => {
-    if (p.output_1 === p.output_2) return void identical.add(i);
+  for (const [i, p] of pairs.entries()) {
+    if (p.output_1 === p.output_2) {
+      identical.add(i);
+      continue;
+    }
     const orders = both ? [false, true] : [isSwitched(p.instruction, seed)];
     orders.forEach((switched, k) => {
       const [first, second] = switched ? [p.output_2, p.output_1] : [p.output_1, p.output_2];
-      const key = cacheKey({ judge: judge.id, template: template.text, labels: template.labels, instruction: p.instruction, first, second });
+      const key = cacheKey({
+        judge: judge.id,
+        template: template.text,
+        labels: template.labels,
+        instruction: p.instruction,
+        first,
+        second,
+      });
       const hit = cache.get(key);
       if (hit) {
         results[i][k] = hit;
         cached++;
       } else jobs.push({ pair: i, switched, key, first, second });
     });
-  });
+  }
 
   const remaining = pairs.map((_, i) => (identical.has(i) ? 0 : (both ? 2 : 1) - results[i].filter(Boolean).length));
   let done = remaining.filter((n) => n === 0).length;
@@ -138,14 +148,22 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
 
   const aborted = !!o.signal?.aborted;
   const annotations: Annotation[] = [];
-  pairs.forEach((p, i) => {
-    if (identical.has(i)) return void annotations.push(row(p, annotator, 1.5, { is_switched_outputs: false, raw_completion: null }));
-    if (remaining[i] > 0) return; // interrupted before this pair was judged
-    annotations.push(both ? bothRow(p, annotator, results[i] as JudgeOutcome[]) : singleRow(p, annotator, results[i][0]!, seed));
-  });
+  for (const [i, p] of pairs.entries()) {
+    if (identical.has(i))
+      annotations.push(row(p, annotator, 1.5, { is_switched_outputs: false, raw_completion: null }));
+    else if (remaining[i] > 0)
+      continue; // interrupted before this pair was judged
+    else
+      annotations.push(
+        both ? bothRow(p, annotator, results[i] as JudgeOutcome[]) : singleRow(p, annotator, results[i][0]!, seed),
+      );
+  }
   const judged = new Set(annotations.map((a) => a.instruction));
   const kept = previous.filter((a) => !judged.has(a.instruction));
-  if (kept.length) o.onWarning?.(`kept ${kept.length} rows of ${o.output} whose instructions were not judged in this run (not in the metrics below)`);
+  if (kept.length)
+    o.onWarning?.(
+      `kept ${kept.length} rows of ${o.output} whose instructions were not judged in this run (not in the metrics below)`,
+    );
   if (o.output) await writeJsonAtomic(o.output, [...annotations, ...kept]);
 
   const errors = annotations.filter((a) => typeof a.error === "string").length;

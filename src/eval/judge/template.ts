@@ -48,12 +48,15 @@ export async function loadTemplate(path: string, labels: [string, string] = DEFA
   try {
     text = stripBom(await readFile(path, "utf8"));
   } catch (cause) {
-    throw new InvalidOptionError("INVALID_OPTION", `cannot read judge template ${path}: ${(cause as Error).message}`, { cause });
+    throw new InvalidOptionError("INVALID_OPTION", `cannot read judge template ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   for (const p of ["{instruction}", "{output_1}", "{output_2}"]) {
     if (!text.includes(p)) {
       throw new JudgeError("JUDGE_TEMPLATE_INVALID", `judge template ${path} has no ${p} placeholder`, {
-        suggestion: "use {instruction}, {output_1}, {output_2} (and optionally {label_1}, {label_2}), as AlpacaEval's prompt files do",
+        suggestion:
+          "use {instruction}, {output_1}, {output_2} (and optionally {label_1}, {label_2}), as AlpacaEval's prompt files do",
       });
     }
   }
@@ -81,7 +84,8 @@ export function renderTemplate(t: JudgeTemplate, instruction: string, first: str
     label_1: t.labels[0],
     label_2: t.labels[1],
   };
-  const fill = (s: string) => s.replace(/\{(instruction|output_1|output_2|label_1|label_2)\}/g, (_, k: string) => values[k]);
+  const fill = (s: string) =>
+    s.replace(/\{(instruction|output_1|output_2|label_1|label_2)\}/g, (_, k: string) => values[k]);
   return splitChatml(t.text).map((m) => ({ role: m.role, content: fill(m.content).trim() }));
 }
 

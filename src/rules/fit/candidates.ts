@@ -85,7 +85,7 @@ export function losingTokens(answers: JudgedPieces[], max = 8): Candidate[] {
     const m = a.lost ? losing : winning;
     for (const t of new Set(a.pieces)) if (t.trim() || t.includes("\n")) m.set(t, (m.get(t) ?? 0) + 1);
   }
-  const ratio = (t: string) => ((losing.get(t)! + 1) / (nL + 2)) / (((winning.get(t) ?? 0) + 1) / (nW + 2));
+  const ratio = (t: string) => (losing.get(t)! + 1) / (nL + 2) / (((winning.get(t) ?? 0) + 1) / (nW + 2));
   return [...losing]
     .filter(([t, l]) => l >= 2 && ratio(t) > 1)
     .sort((a, b) => ratio(b[0]) - ratio(a[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

@@ -87,7 +87,12 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
   let lastKey = "";
 
   const generate = async (spec: RuleSpecInput): Promise<ScoredOutput[]> => {
-    const rows = await model.generate(scorer.prompts, { ...generation, temperature: 0, rules: parseRuleSpec(spec), signal: o.signal });
+    const rows = await model.generate(scorer.prompts, {
+      ...generation,
+      temperature: 0,
+      rules: parseRuleSpec(spec),
+      signal: o.signal,
+    });
     return rows.map((r) => ({ output: r.output, tokens: r.tokens, stopReason: r.stopReason }));
   };
 
@@ -105,13 +110,23 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       s = await scorer.score(outputs, { base: keepOutputs ? outputs : base, signal: o.signal });
     } catch (e) {
       if (e instanceof AbortError || o.signal?.aborted) throw e instanceof AbortError ? e : new AbortError();
-      throw new RuleFitError("FIT_SCORER_FAILED", `the scorer ${scorer.id} failed on the dev outputs: ${(e as Error).message}`, {
-        cause: e,
-        suggestion: e instanceof IitError && e.suggestion ? e.suggestion : "fix the scorer (or its judge) and rerun: evaluations already scored are cached",
-      });
+      throw new RuleFitError(
+        "FIT_SCORER_FAILED",
+        `the scorer ${scorer.id} failed on the dev outputs: ${(e as Error).message}`,
+        {
+          cause: e,
+          suggestion:
+            e instanceof IitError && e.suggestion
+              ? e.suggestion
+              : "fix the scorer (or its judge) and rerun: evaluations already scored are cached",
+        },
+      );
     }
     if (!Number.isFinite(s.score) || !Number.isFinite(s.tiebreak)) {
-      throw new RuleFitError("FIT_SCORER_FAILED", `the scorer ${scorer.id} returned a score that is not a finite number (${s.score}, tiebreak ${s.tiebreak})`);
+      throw new RuleFitError(
+        "FIT_SCORER_FAILED",
+        `the scorer ${scorer.id} returned a score that is not a finite number (${s.score}, tiebreak ${s.tiebreak})`,
+      );
     }
     const entry: CachedEval = {
       key,
@@ -143,7 +158,10 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     if (scorer.failures) {
       // The scorer says where each base answer goes wrong: the candidates are known before the search.
       const failAt = scorer.failures(base);
-      const found = discoverCandidates(base.map((b, i) => ({ pieces: piecesOf(b), failAt: failAt[i] })), max);
+      const found = discoverCandidates(
+        base.map((b, i) => ({ pieces: piecesOf(b), failAt: failAt[i] })),
+        max,
+      );
       candidates = resolve(mergeCandidates(found, o.candidates, o.onlyCandidates ?? false));
     } else {
       // A judge only says which answer of a pair is better: search EOS and repetition first, then take the
@@ -157,14 +175,26 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
           { pieces: piecesOf(ours[i]), lost: p < 0.5, won: p > 0.5 },
           { pieces: piecesOf(base[i]), lost: p > 0.5, won: p < 0.5 },
         ]);
-        const found = [...losingTokens(judged, max), ...discoverCandidates(base.map((b) => ({ pieces: piecesOf(b), failAt: null })), max)];
+        const found = [
+          ...losingTokens(judged, max),
+          ...discoverCandidates(
+            base.map((b) => ({ pieces: piecesOf(b), failAt: null })),
+            max,
+          ),
+        ];
         const unique = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i).slice(0, max);
         candidates = resolve(mergeCandidates(unique, o.candidates, o.onlyCandidates ?? false));
-        return ruleSpace(candidates.map((c) => c.text), generation.maxTokens).filter((c) => c.name.startsWith(TOKEN_PREFIX));
+        return ruleSpace(
+          candidates.map((c) => c.text),
+          generation.maxTokens,
+        ).filter((c) => c.name.startsWith(TOKEN_PREFIX));
       };
     }
 
-    const space = ruleSpace(candidates.map((c) => c.text), generation.maxTokens);
+    const space = ruleSpace(
+      candidates.map((c) => c.text),
+      generation.maxTokens,
+    );
     const result = await coordinateSearch({
       space,
       start: startPoint(space, generation.maxTokens),
@@ -177,7 +207,12 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       evaluate: async (p: Point) => {
         const e = await evaluate(specOf(p));
         lastKey = e.key;
-        return { score: e.score, tiebreak: e.tiebreak, ...(e.detail ? { detail: e.detail } : {}), ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}) };
+        return {
+          score: e.score,
+          tiebreak: e.tiebreak,
+          ...(e.detail ? { detail: e.detail } : {}),
+          ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}),
+        };
       },
       onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: fromDisk.has(lastKey) }),
     });

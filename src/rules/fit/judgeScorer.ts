@@ -25,9 +25,13 @@ export interface JudgeScorerOptions {
 export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
   const instructions = o.prompts.map(promptInstruction);
   if (new Set(instructions).size !== instructions.length) {
-    throw new RuleFitError("FIT_SCORER_FAILED", "the judge scorer pairs outputs by instruction, and the dev set repeats one", {
-      suggestion: "remove the duplicate instructions from --dev",
-    });
+    throw new RuleFitError(
+      "FIT_SCORER_FAILED",
+      "the judge scorer pairs outputs by instruction, and the dev set repeats one",
+      {
+        suggestion: "remove the duplicate instructions from --dev",
+      },
+    );
   }
   const file = (outs: ScoredOutput[], generator: string) =>
     JSON.stringify(outs.map((r, i) => ({ instruction: instructions[i], output: r.output, generator })));
@@ -51,12 +55,29 @@ export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
         if (signal?.aborted) throw new AbortError();
         const m = summary.metrics;
         if (m.n_total === 0) {
-          throw new RuleFitError("FIT_SCORER_FAILED", `the judge ${o.judge.id} gave no usable preference on ${outputs.length} dev pairs`, {
-            suggestion: "check the judge with `iit judge` on two output files first",
-          });
+          throw new RuleFitError(
+            "FIT_SCORER_FAILED",
+            `the judge ${o.judge.id} gave no usable preference on ${outputs.length} dev pairs`,
+            {
+              suggestion: "check the judge with `iit judge` on two output files first",
+            },
+          );
         }
-        const pref = new Map(annotations.map((a) => [a.instruction, typeof a.preference === "number" ? a.preference - 1 : 0.5]));
-        return { score: m.win_rate, tiebreak: -m.n_wins_base, perPrompt: instructions.map((i) => pref.get(i) ?? 0.5), detail: { win_rate: m.win_rate, wins: m.n_wins, losses: m.n_wins_base, ties: m.n_draws, missing: summary.missing } };
+        const pref = new Map(
+          annotations.map((a) => [a.instruction, typeof a.preference === "number" ? a.preference - 1 : 0.5]),
+        );
+        return {
+          score: m.win_rate,
+          tiebreak: -m.n_wins_base,
+          perPrompt: instructions.map((i) => pref.get(i) ?? 0.5),
+          detail: {
+            win_rate: m.win_rate,
+            wins: m.n_wins,
+            losses: m.n_wins_base,
+            ties: m.n_draws,
+            missing: summary.missing,
+          },
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -47,7 +47,8 @@ export interface SearchResult {
   stopped: "converged" | "evals" | "time";
 }
 
-export const better = (a: RuleScore, b: RuleScore) => a.score > b.score || (a.score === b.score && a.tiebreak > b.tiebreak);
+export const better = (a: RuleScore, b: RuleScore) =>
+  a.score > b.score || (a.score === b.score && a.tiebreak > b.tiebreak);
 
 class Budget extends Error {
   constructor(readonly why: "evals" | "time") {

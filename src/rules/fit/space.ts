@@ -22,14 +22,20 @@ export const TOKEN_GRID = [0, -8, -4, -2, 1, 2];
 
 /** The space for these candidate token texts; `maxTokens` scales the EOS window. */
 export function ruleSpace(candidates: string[], maxTokens: number): Coordinate[] {
-  const ends = [...new Set([Math.ceil(maxTokens / 4), Math.ceil(maxTokens / 2), maxTokens, 250])].filter((e) => e >= 2).sort((a, b) => a - b);
+  const ends = [...new Set([Math.ceil(maxTokens / 4), Math.ceil(maxTokens / 2), maxTokens, 250])]
+    .filter((e) => e >= 2)
+    .sort((a, b) => a - b);
   return [
     // Slope per generated token: the paper's 0.06 suits 500-token answers; short answers need more.
     { name: "eos.slope", values: [0, 0.05, 0.1, 0.2, 0.4, 0.8], numeric: "real" },
     { name: "eos.end", values: ends, numeric: "int", relevant: (p) => p["eos.slope"] !== 0 },
     ...candidates.map((t): Coordinate => ({ name: TOKEN_PREFIX + t, values: TOKEN_GRID, numeric: "real" })),
     { name: "repetition.penalty", values: [0, -0.5, -1, -1.5, -3], numeric: "real" },
-    { name: "repetition.scope", values: ["response", "after-user-tag"], relevant: (p) => p["repetition.penalty"] !== 0 },
+    {
+      name: "repetition.scope",
+      values: ["response", "after-user-tag"],
+      relevant: (p) => p["repetition.penalty"] !== 0,
+    },
   ];
 }
 
@@ -53,8 +59,12 @@ export function specOf(p: Point, name = "fitted", description?: string): RuleSpe
   return {
     name,
     ...(description === undefined ? {} : { description }),
-    eos: slope ? { enabled: true, slope, start: 0, end: Number(p["eos.end"]), after: "reset", tokens: "eos" } : { enabled: false },
-    repetition: penalty ? { enabled: true, penalty, scope: p["repetition.scope"] as "response" | "after-user-tag" } : { enabled: false },
+    eos: slope
+      ? { enabled: true, slope, start: 0, end: Number(p["eos.end"]), after: "reset", tokens: "eos" }
+      : { enabled: false },
+    repetition: penalty
+      ? { enabled: true, penalty, scope: p["repetition.scope"] as "response" | "after-user-tag" }
+      : { enabled: false },
     tokens: scores.length ? { enabled: true, scores } : { enabled: false },
   };
 }

@@ -15,7 +15,9 @@ const alive = (pid: number) => {
   }
 };
 const cpuSeconds = (pid: number) => {
-  const f = execFileSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" }).split(") ")[1].split(" ");
+  const f = execFileSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" })
+    .split(") ")[1]
+    .split(" ");
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 };
 
@@ -27,7 +29,8 @@ describe("bench --load", () => {
       pids = load.pids;
       expect(pids).toHaveLength(2);
       // each one burns CPU (a shared machine may give it only part of a core: wait for 0.3 s of it)
-      for (let i = 0; i < 100 && pids.some((pid) => cpuSeconds(pid) < 0.3); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && pids.some((pid) => cpuSeconds(pid) < 0.3); i++)
+        await new Promise((r) => setTimeout(r, 100));
       for (const pid of pids) expect(cpuSeconds(pid)).toBeGreaterThanOrEqual(0.3);
     }
     for (const pid of pids) expect(alive(pid)).toBe(false);
@@ -57,7 +60,11 @@ describe("bench --load", () => {
 
   it("a negative --load is a typed error naming the option", async () => {
     await expect(startLoad(-1)).rejects.toThrow(InvalidOptionError);
-    const r = spawnSync(process.execPath, [cliPath, "bench", "train", "-m", "x.gguf", "--data", "x.jsonl", "--load", "-1"], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, "bench", "train", "-m", "x.gguf", "--data", "x.jsonl", "--load", "-1"],
+      { encoding: "utf8" },
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--load/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

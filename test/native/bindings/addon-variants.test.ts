@@ -29,7 +29,9 @@ describe.skipIf(skipNoAddon)("addon variants", () => {
       process.env.IIT_GPU = "Vulkan";
       expect(resolveGpuBackend()).toBe("vulkan");
       process.env.IIT_GPU = "rocm";
-      expect(() => resolveGpuBackend()).toThrow(expect.objectContaining({ code: "INVALID_OPTION", message: expect.stringContaining("IIT_GPU") }));
+      expect(() => resolveGpuBackend()).toThrow(
+        expect.objectContaining({ code: "INVALID_OPTION", message: expect.stringContaining("IIT_GPU") }),
+      );
     } finally {
       if (env === undefined) delete process.env.IIT_GPU;
       else process.env.IIT_GPU = env;
@@ -43,7 +45,11 @@ describe.skipIf(skipNoAddon)("addon variants", () => {
   });
 
   it("the CLI with IIT_GPU set to a missing variant exits with the build command, not a stack trace", () => {
-    const r = spawnSync(process.execPath, [cliPath, "inspect", "--system"], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, IIT_GPU: "cuda" } });
+    const r = spawnSync(process.execPath, [cliPath, "inspect", "--system"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      env: { ...process.env, IIT_GPU: "cuda" },
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("IIT_GPU=cuda npm run build:native");
     expect(r.stderr).not.toMatch(/\n\s+at /);

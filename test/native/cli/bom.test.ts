@@ -36,7 +36,15 @@ describe.skipIf(skip)("a UTF-8 BOM is accepted everywhere (real processes)", () 
 
   it("winrate reads annotations and experiment run --dry-run reads a config with a BOM", () => {
     const ann = join(dir, "ann.json");
-    const row = (preference: number) => ({ instruction: "x", output_1: "a", generator_1: "ref", output_2: "b", generator_2: "m", annotator: "t", preference });
+    const row = (preference: number) => ({
+      instruction: "x",
+      output_1: "a",
+      generator_1: "ref",
+      output_2: "b",
+      generator_2: "m",
+      annotator: "t",
+      preference,
+    });
     writeFileSync(ann, BOM + JSON.stringify([row(2), row(1)]));
     const w = iit(["winrate", "--annotations", ann, "--json"]);
     expect(w.code, w.stderr).toBe(0);
@@ -51,7 +59,10 @@ describe.skipIf(skip)("a UTF-8 BOM is accepted everywhere (real processes)", () 
           name: "exp",
           baseModel: storiesModel,
           output: "out",
-          arms: [{ name: "base", type: "base" }, { name: "rules", type: "rules" }],
+          arms: [
+            { name: "base", type: "base" },
+            { name: "rules", type: "rules" },
+          ],
           evaluation: { instructions: "i.jsonl", reference: "base", judge: storiesModel },
         }),
     );

@@ -11,7 +11,16 @@ import { cliPath, repoRoot, skipNoModel, storiesModel } from "../../helpers/fixt
 const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)");
 
 /** `iit chat` with stdin as a pipe; `drive` writes to it and may signal the process. */
-function chat(args: string[], drive: (p: { write: (s: string) => void; end: () => void; out: () => string; err: () => string; kill: (s: NodeJS.Signals) => void }) => void) {
+function chat(
+  args: string[],
+  drive: (p: {
+    write: (s: string) => void;
+    end: () => void;
+    out: () => string;
+    err: () => string;
+    kill: (s: NodeJS.Signals) => void;
+  }) => void,
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const c = spawn(process.execPath, [cliPath, "chat", "-m", storiesModel, "-t", "1", ...args], { cwd: repoRoot });
     let stdout = "";
@@ -20,7 +29,13 @@ function chat(args: string[], drive: (p: { write: (s: string) => void; end: () =
     c.stderr.on("data", (d) => (stderr += d));
     c.on("error", reject);
     c.on("close", (code) => resolve({ code, stdout, stderr }));
-    drive({ write: (s) => c.stdin.write(s), end: () => c.stdin.end(), out: () => stdout, err: () => stderr, kill: (s) => c.kill(s) });
+    drive({
+      write: (s) => c.stdin.write(s),
+      end: () => c.stdin.end(),
+      out: () => stdout,
+      err: () => stderr,
+      kill: (s) => c.kill(s),
+    });
   });
 }
 
@@ -45,10 +60,20 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     {
       await using model = await loadModel({ model: storiesModel, threads: 1 });
       [{ output: a1 }] = await model.generate({ instruction: u1 }, { maxTokens: 30 });
-      const conversation: Message[] = [{ role: "user", content: u1 }, { role: "assistant", content: a1 }, { role: "user", content: u2 }];
-      [{ output: a2 }] = await model.generate({ instruction: u2, messages: conversation }, { maxTokens: 30, rules: loadRules("hewitt2024") });
+      const conversation: Message[] = [
+        { role: "user", content: u1 },
+        { role: "assistant", content: a1 },
+        { role: "user", content: u2 },
+      ];
+      [{ output: a2 }] = await model.generate(
+        { instruction: u2, messages: conversation },
+        { maxTokens: 30, rules: loadRules("hewitt2024") },
+      );
       // the second reply depends on the first turn: without it the model says something else
-      const [{ output: alone }] = await model.generate({ instruction: u2 }, { maxTokens: 30, rules: loadRules("hewitt2024") });
+      const [{ output: alone }] = await model.generate(
+        { instruction: u2 },
+        { maxTokens: 30, rules: loadRules("hewitt2024") },
+      );
       expect(alone).not.toBe(a2);
     }
     expect(r.stdout.startsWith(`${a1}\n${a2}\n`), r.stdout).toBe(true);
@@ -69,7 +94,9 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
   it("refuses --template model on a GGUF without a chat template before the first message", async () => {
     const r = await chat(["--template", "model"], (p) => p.write("Hello\n"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/iit: error \[NO_CHAT_TEMPLATE\]: .*stories260K\.gguf has no chat template[\s\S]*try: use --template tulu/);
+    expect(r.stderr).toMatch(
+      /iit: error \[NO_CHAT_TEMPLATE\]: .*stories260K\.gguf has no chat template[\s\S]*try: use --template tulu/,
+    );
     expect(r.stdout).toBe("");
   });
 
@@ -108,7 +135,7 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(stoppedAt - signalled).toBeLessThan(2000); // 4000 tokens would take ~15 s more
     expect(r.stderr).toMatch(/iit: error \[PROMPT_TOO_LONG\]/);
-    expect(r.stderr).not.toMatch(/unexpected|    at /);
+    expect(r.stderr).not.toMatch(/unexpected| {4}at /);
     // after the stopped reply and the refused message, "Lily" is answered in the same conversation
     expect(second.trim().length).toBeGreaterThan(100);
   });
@@ -116,24 +143,30 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
 
 const hasPython = spawnSync("python3", ["-c", "import pty"]).status === 0;
 
-describe.skipIf(skip || (hasPython ? false : "python3 (its pty module drives the terminal) not found"))("iit chat in a terminal (a real pseudo-terminal)", () => {
-  it("prompts, streams the reply, Ctrl-C (the key) stops the reply and the chat goes on", () => {
-    const spec = {
-      cmd: [process.execPath, cliPath, "chat", "-m", storiesModel, "-t", "1", "-n", "4000", "--ctx", "4096"],
-      steps: [
-        ["lists the commands[\\s\\S]*> ", "Once upon a time\r"],
-        ["Once upon a time\\r*\\n[\\s\\S]{200}", "\u0003"], // 200 characters of the reply (the echo ends \r\r\n), then Ctrl-C
-        ["reply stopped[\\s\\S]*> ", "/rules\r"],
-        ["rules on \\(hewitt2024\\)[\\s\\S]*> ", "/exit\r"],
-      ],
-      timeout: 60,
-    };
-    const r = spawnSync("python3", [join(repoRoot, "test", "helpers", "pty-run.py"), JSON.stringify(spec)], { encoding: "utf8", timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const run = JSON.parse(r.stdout) as { transcript: string; status: number; timed_out: boolean };
-    expect(run.timed_out, run.transcript.slice(-500)).toBe(false);
-    expect(run.status).toBe(0);
-    expect(run.transcript).toMatch(/reply stopped/);
-    expect(run.transcript).not.toMatch(/interrupted|unexpected/);
-  });
-});
+describe.skipIf(skip || (hasPython ? false : "python3 (its pty module drives the terminal) not found"))(
+  "iit chat in a terminal (a real pseudo-terminal)",
+  () => {
+    it("prompts, streams the reply, Ctrl-C (the key) stops the reply and the chat goes on", () => {
+      const spec = {
+        cmd: [process.execPath, cliPath, "chat", "-m", storiesModel, "-t", "1", "-n", "4000", "--ctx", "4096"],
+        steps: [
+          ["lists the commands[\\s\\S]*> ", "Once upon a time\r"],
+          ["Once upon a time\\r*\\n[\\s\\S]{200}", "\u0003"], // 200 characters of the reply (the echo ends \r\r\n), then Ctrl-C
+          ["reply stopped[\\s\\S]*> ", "/rules\r"],
+          ["rules on \\(hewitt2024\\)[\\s\\S]*> ", "/exit\r"],
+        ],
+        timeout: 60,
+      };
+      const r = spawnSync("python3", [join(repoRoot, "test", "helpers", "pty-run.py"), JSON.stringify(spec)], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const run = JSON.parse(r.stdout) as { transcript: string; status: number; timed_out: boolean };
+      expect(run.timed_out, run.transcript.slice(-500)).toBe(false);
+      expect(run.status).toBe(0);
+      expect(run.transcript).toMatch(/reply stopped/);
+      expect(run.transcript).not.toMatch(/interrupted|unexpected/);
+    });
+  },
+);

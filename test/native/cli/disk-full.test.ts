@@ -8,12 +8,20 @@ import { cliPath, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtu
 import { smallDisk, type SmallDisk } from "../../helpers/smallDisk.js";
 
 const disk = smallDisk();
-const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (typeof disk === "string" ? disk : false);
+const skip =
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (typeof disk === "string" ? disk : false);
 
-const story = "Once upon a time there was a little girl named Lily. She loved to play outside in the sun with her dog. ";
-const rows = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ instruction: `${tag} ${i}`, output: story.repeat(3), generator: "earlier" }));
+const story =
+  "Once upon a time there was a little girl named Lily. She loved to play outside in the sun with her dog. ";
+const rows = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ instruction: `${tag} ${i}`, output: story.repeat(3), generator: "earlier" }));
 const jsonlOf = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).join("\n") + "\n";
-const journalRows = (f: string) => readFileSync(f, "utf8").split("\n").filter((l) => l.trim()).length;
+const journalRows = (f: string) =>
+  readFileSync(f, "utf8")
+    .split("\n")
+    .filter((l) => l.trim()).length;
 const typedFull = (r: { code: number | null; stderr: string }, file: string) => {
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toContain("error [DISK_FULL]");
@@ -29,7 +37,10 @@ describe.skipIf(skip)("a full disk loses nothing (real processes, small disk)", 
   afterAll(() => d.dispose());
   const gen = ["generate", "-m", storiesModel, "-n", "48", "-t", "1"];
   const prompts = join(elsewhere, "p20.jsonl");
-  writeFileSync(prompts, jsonlOf(Array.from({ length: 20 }, (_, i) => ({ instruction: `Tell me a story about a dog ${i}` }))));
+  writeFileSync(
+    prompts,
+    jsonlOf(Array.from({ length: 20 }, (_, i) => ({ instruction: `Tell me a story about a dog ${i}` }))),
+  );
 
   it("generate: the issue's repro keeps out.json and the journal, exits 1 with DISK_FULL, and a rerun folds the rows in", () => {
     d.unlimit();
@@ -58,7 +69,9 @@ describe.skipIf(skip)("a full disk loses nothing (real processes, small disk)", 
     const r = d.iit([...gen, "-i", prompts, "-o", out]);
     typedFull(r, `${out}.journal.jsonl`);
     noTemporaries(d.dir);
-    const kept = (existsSync(out) ? JSON.parse(readFileSync(out, "utf8")).length : 0) + (existsSync(`${out}.journal.jsonl`) ? journalRows(`${out}.journal.jsonl`) : 0);
+    const kept =
+      (existsSync(out) ? JSON.parse(readFileSync(out, "utf8")).length : 0) +
+      (existsSync(`${out}.journal.jsonl`) ? journalRows(`${out}.journal.jsonl`) : 0);
     expect(kept).toBeGreaterThan(0);
 
     d.unlimit();
@@ -85,7 +98,18 @@ describe.skipIf(skip)("a full disk loses nothing (real processes, small disk)", 
   it("data convert keeps the previous output and names it", () => {
     d.unlimit();
     const input = join(elsewhere, "msgs.jsonl");
-    writeFileSync(input, jsonlOf(Array.from({ length: 100 }, (_, i) => ({ id: `x${i}`, messages: [{ role: "user", content: `q ${i}` }, { role: "assistant", content: story.repeat(4) }] }))));
+    writeFileSync(
+      input,
+      jsonlOf(
+        Array.from({ length: 100 }, (_, i) => ({
+          id: `x${i}`,
+          messages: [
+            { role: "user", content: `q ${i}` },
+            { role: "assistant", content: story.repeat(4) },
+          ],
+        })),
+      ),
+    );
     const out = join(d.dir, "data.jsonl");
     writeFileSync(out, "previous\n");
     d.limit(10_000);

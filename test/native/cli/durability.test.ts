@@ -10,7 +10,12 @@ const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm r
 
 const jsonl = (xs: string[]) => xs.map((p) => JSON.stringify({ instruction: p })).join("\n") + "\n";
 const read = (f: string) => JSON.parse(readFileSync(f, "utf8"));
-const lines = (f: string) => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l.endsWith("}")).length : 0);
+const lines = (f: string) =>
+  existsSync(f)
+    ? readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => l.endsWith("}")).length
+    : 0;
 
 describe.skipIf(skip)("generate -o / judge -o / merge keep every row (real processes)", () => {
   const dir = tempDir();
@@ -38,7 +43,12 @@ describe.skipIf(skip)("generate -o / judge -o / merge keep every row (real proce
     const o = iit(["generate", ...common, "--input", other, "--output", out, "--json"]);
     expect(o.code, o.stderr).toBe(0);
     expect(o.json()).toMatchObject({ generated: 1, skipped: 1, kept: 2 });
-    expect(read(out).map((x: { instruction: string }) => x.instruction)).toEqual(["The sun", "Lily", "Once upon a time", "Tom had a dog"]);
+    expect(read(out).map((x: { instruction: string }) => x.instruction)).toEqual([
+      "The sun",
+      "Lily",
+      "Once upon a time",
+      "Tom had a dog",
+    ]);
 
     // A run that fails (a prompt longer than the context) leaves every earlier row in place.
     const long = join(dir, "long.jsonl");
@@ -54,14 +64,40 @@ describe.skipIf(skip)("generate -o / judge -o / merge keep every row (real proce
     writeFileSync(out, readFileSync(base));
     const more = join(dir, "more.jsonl");
     writeFileSync(more, jsonl([...first, "The sun"]));
-    const args = ["generate", "-m", storiesModel, "--template", "raw", "-n", "16", "-t", "1", "--input", more, "--output", out];
+    const args = [
+      "generate",
+      "-m",
+      storiesModel,
+      "--template",
+      "raw",
+      "-n",
+      "16",
+      "-t",
+      "1",
+      "--input",
+      more,
+      "--output",
+      out,
+    ];
     const r = iit(args);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/RESUME_SETTINGS_CHANGED.*resume\.json.*--max-tokens 8 -> 16/);
     expect(read(out)).toHaveLength(3);
     // --parallel changes throughput only; a relative model path is the same model.
     const rel = relative(repoRoot, storiesModel);
-    const same = iit(["generate", "-m", rel, ...common.slice(2), "--parallel", "2", "--input", more, "--output", out, "--json"]);
+    const same = iit([
+      "generate",
+      "-m",
+      rel,
+      ...common.slice(2),
+      "--parallel",
+      "2",
+      "--input",
+      more,
+      "--output",
+      out,
+      "--json",
+    ]);
     expect(same.code, same.stderr).toBe(0);
     expect(same.json()).toMatchObject({ generated: 1, skipped: 3 });
     const forced = iit([...args, "--force", "--json"]);
@@ -73,7 +109,8 @@ describe.skipIf(skip)("generate -o / judge -o / merge keep every row (real proce
     const ann = join(dir, "annotations.json");
     const ref = join(dir, "ref.json");
     writeFileSync(ref, JSON.stringify(read(base).map((r: object) => ({ ...r, output: "The end.", generator: "ref" }))));
-    const judge = (outputs: string) => iit(["judge", "--outputs", outputs, "--reference", ref, "--judge", storiesModel, "-t", "1", "-o", ann, "--json"]);
+    const judge = (outputs: string) =>
+      iit(["judge", "--outputs", outputs, "--reference", ref, "--judge", storiesModel, "-t", "1", "-o", ann, "--json"]);
     const r = judge(base);
     expect(r.code, r.stderr).toBe(0);
     const before = read(ann);
@@ -100,7 +137,21 @@ describe.skipIf(skip)("generate: a kill loses only the rows in flight (real proc
   const prompts = Array.from({ length: 40 }, (_, i) => `Once upon a time, number ${i}`);
   const input = join(dir, "prompts.jsonl");
   writeFileSync(input, jsonl(prompts));
-  const args = (out: string) => ["generate", "-m", storiesModel, "--template", "raw", "-n", "128", "-t", "1", "--input", input, "--output", out];
+  const args = (out: string) => [
+    "generate",
+    "-m",
+    storiesModel,
+    "--template",
+    "raw",
+    "-n",
+    "128",
+    "-t",
+    "1",
+    "--input",
+    input,
+    "--output",
+    out,
+  ];
   const whole = join(dir, "whole.json");
   // Start-up (Node, addon, model) timed by a one-token run: on a loaded machine it alone can take seconds.
   let startupMs = 0;
@@ -108,7 +159,23 @@ describe.skipIf(skip)("generate: a kill loses only the rows in flight (real proc
     const one = join(dir, "one.jsonl");
     writeFileSync(one, jsonl(prompts.slice(0, 1)));
     const t0 = Date.now();
-    expect(iit(["generate", "-m", storiesModel, "--template", "raw", "-n", "1", "-t", "1", "--input", one, "--output", join(dir, "one.json")]).code).toBe(0);
+    expect(
+      iit([
+        "generate",
+        "-m",
+        storiesModel,
+        "--template",
+        "raw",
+        "-n",
+        "1",
+        "-t",
+        "1",
+        "--input",
+        one,
+        "--output",
+        join(dir, "one.json"),
+      ]).code,
+    ).toBe(0);
     startupMs = Date.now() - t0;
     expect(iit(args(whole)).code).toBe(0);
   });

@@ -9,7 +9,10 @@ import { writeMicroConfig } from "../../helpers/microConfig.js";
 const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)");
 
 /** Starts the CLI, sends SIGTERM after `ms`, and resolves with the exit code and stderr. */
-function termAfter(args: string[], ms: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function termAfter(
+  args: string[],
+  ms: number,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -36,9 +39,29 @@ describe.skipIf(skip)("SIGTERM in the first second (real processes)", () => {
   it("generate exits 130 and says it was interrupted", async () => {
     const dir = tempDir();
     const input = join(dir, "p.jsonl");
-    writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ instruction: `Lily ${i}` })).join("\n") + "\n");
+    writeFileSync(
+      input,
+      Array.from({ length: 30 }, (_, i) => JSON.stringify({ instruction: `Lily ${i}` })).join("\n") + "\n",
+    );
     for (const ms of delays()) {
-      const r = await termAfter(["generate", "-m", storiesModel, "-i", input, "-o", join(dir, `out-${ms}.json`), "-n", "200", "-t", "1", "--template", "raw"], ms);
+      const r = await termAfter(
+        [
+          "generate",
+          "-m",
+          storiesModel,
+          "-i",
+          input,
+          "-o",
+          join(dir, `out-${ms}.json`),
+          "-n",
+          "200",
+          "-t",
+          "1",
+          "--template",
+          "raw",
+        ],
+        ms,
+      );
       expect({ ms, code: r.code, signal: r.signal }, r.stderr).toEqual({ ms, code: 130, signal: null });
       expect(r.stderr).toContain("interrupted (SIGTERM)");
     }

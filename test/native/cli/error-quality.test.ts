@@ -24,7 +24,24 @@ describe.skipIf(skip)("error quality (real processes)", () => {
     const out = join(dir, "ck.gguf");
     mkdirSync(`${out}.ckpt`);
     writeFileSync(join(`${out}.ckpt`, "state.json"), '{"version": 1, "runHa');
-    const r = iit(["train", "-m", storiesModel, "--data", lima, "--mode", "response", "-o", out, "--n-ctx", "256", "--max-examples", "2", "-t", "1", "--resume"]);
+    const r = iit([
+      "train",
+      "-m",
+      storiesModel,
+      "--data",
+      lima,
+      "--mode",
+      "response",
+      "-o",
+      out,
+      "--n-ctx",
+      "256",
+      "--max-examples",
+      "2",
+      "-t",
+      "1",
+      "--resume",
+    ]);
     typed(r, "CHECKPOINT_CORRUPT", "state.json");
   });
 
@@ -62,12 +79,30 @@ describe.skipIf(skip)("error quality (real processes)", () => {
 
   it("a failed --lora-targets leaves no OUT.ckpt/; --max-examples -1 is refused", () => {
     const out = join(dir, "lora.gguf");
-    const base = ["train", "-m", storiesModel, "--data", lima, "--mode", "response", "-o", out, "--n-ctx", "256", "-t", "1"];
+    const base = [
+      "train",
+      "-m",
+      storiesModel,
+      "--data",
+      lima,
+      "--mode",
+      "response",
+      "-o",
+      out,
+      "--n-ctx",
+      "256",
+      "-t",
+      "1",
+    ];
     const r = iit([...base, "--max-examples", "2", "--lora-rank", "2", "--lora-targets", "no_such_weight"]);
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(existsSync(`${out}.ckpt`)).toBe(false);
-    typed(iit([...base, "--epochs", "1", "--max-examples", "-1"], { timeout: 30_000 }), "INVALID_OPTION", "max examples");
+    typed(
+      iit([...base, "--epochs", "1", "--max-examples", "-1"], { timeout: 30_000 }),
+      "INVALID_OPTION",
+      "max examples",
+    );
   });
 
   it("library: loadModel() without arguments and a non-string prompt are typed errors", async () => {

@@ -30,17 +30,40 @@ describe.skipIf(skipNoModel)("CLI exit codes with a model", () => {
   it("train interrupted by SIGINT saves its checkpoint and exits 130, like generate and judge", async () => {
     const out = join(tempDir(), "rt.gguf");
     const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
-    const r = await iitAsync(["train", "-m", storiesModel, "--data", lima, "--mode", "response", "-o", out, "--epochs", "200", "--lr", "1e-4", "--n-ctx", "256", "--max-examples", "8", "-t", "1"], {
-      onSpawn: (c) => {
-        const t0 = Date.now();
-        const t = setInterval(() => {
-          if (existsSync(`${out}.ckpt`) || Date.now() - t0 > 60_000) {
-            clearInterval(t);
-            c.kill("SIGINT");
-          }
-        }, 20);
+    const r = await iitAsync(
+      [
+        "train",
+        "-m",
+        storiesModel,
+        "--data",
+        lima,
+        "--mode",
+        "response",
+        "-o",
+        out,
+        "--epochs",
+        "200",
+        "--lr",
+        "1e-4",
+        "--n-ctx",
+        "256",
+        "--max-examples",
+        "8",
+        "-t",
+        "1",
+      ],
+      {
+        onSpawn: (c) => {
+          const t0 = Date.now();
+          const t = setInterval(() => {
+            if (existsSync(`${out}.ckpt`) || Date.now() - t0 > 60_000) {
+              clearInterval(t);
+              c.kill("SIGINT");
+            }
+          }, 20);
+        },
       },
-    });
+    );
     expect(r.stderr).toMatch(/ABORTED.*--resume/);
     expect(r.code).toBe(130);
     expect(existsSync(`${out}.ckpt`)).toBe(true);

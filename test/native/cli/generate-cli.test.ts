@@ -17,9 +17,21 @@ describe.skipIf(skip)("iit generate / merge / inspect (real processes)", () => {
     const r = iit(["generate", ...common, "-p", "Once upon a time", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const o = r.json();
-    expect(Object.keys(o).sort()).toEqual(["generator", "instruction", "n_tokens", "output", "placement", "stop_reason"]);
+    expect(Object.keys(o).sort()).toEqual([
+      "generator",
+      "instruction",
+      "n_tokens",
+      "output",
+      "placement",
+      "stop_reason",
+    ]);
     expect(o.placement).toMatchObject({ backend: "cpu", device: "CPU", layersOffloaded: 0 });
-    expect(o).toMatchObject({ instruction: "Once upon a time", generator: "stories260K", n_tokens: 24, stop_reason: "max_tokens" });
+    expect(o).toMatchObject({
+      instruction: "Once upon a time",
+      generator: "stories260K",
+      n_tokens: 24,
+      stop_reason: "max_tokens",
+    });
     expect(o.output).toMatch(/^, there was a little girl named Lily/);
   });
 
@@ -73,6 +85,13 @@ describe.skipIf(skip)("iit generate / merge / inspect (real processes)", () => {
   it("inspect --json reports the model's metadata", () => {
     const r = iit(["inspect", "-m", storiesModel, "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ architecture: "llama", nParams: 292800, nCtxTrain: 2048, nVocab: 512, bos: 1, eos: 2 });
+    expect(r.json()).toMatchObject({
+      architecture: "llama",
+      nParams: 292800,
+      nCtxTrain: 2048,
+      nVocab: 512,
+      bos: 1,
+      eos: 2,
+    });
   });
 });

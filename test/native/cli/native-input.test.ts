@@ -24,7 +24,23 @@ function refused(args: string[], code: RegExp, ms = 15_000) {
 }
 
 describe.skipIf(skip)("runaway memory is refused up front (item 2)", () => {
-  const train = (out: string) => ["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", out, "--epochs", "1", "--max-examples", "2", "-t", "1"];
+  const train = (out: string) => [
+    "train",
+    "-m",
+    storiesModel,
+    "--data",
+    lima,
+    "--mode",
+    "instruction",
+    "-o",
+    out,
+    "--epochs",
+    "1",
+    "--max-examples",
+    "2",
+    "-t",
+    "1",
+  ];
 
   it("train --n-ctx 1e9 is refused at once with the estimate and the memory available", () => {
     const out = join(tempDir(), "big.gguf");
@@ -58,7 +74,11 @@ describe.skipIf(skip)("no abort inside ggml or llama.cpp (item 3)", () => {
   it("a GGUF whose block_count is 2^31 is refused by inspect, generate and serve", () => {
     const bad = join(tempDir(), "layers.gguf");
     editGguf(storiesModel, bad, { "llama.block_count": { u32: 2 ** 31 } });
-    for (const args of [["inspect", "-m", bad], ["generate", "-m", bad, "-p", "Lily", "-n", "4", "-t", "1"], ["serve", "-m", bad, "--port", "0", "-t", "1"]]) {
+    for (const args of [
+      ["inspect", "-m", bad],
+      ["generate", "-m", bad, "-p", "Lily", "-n", "4", "-t", "1"],
+      ["serve", "-m", bad, "--port", "0", "-t", "1"],
+    ]) {
       refused(args, /GGUF_HPARAMS_INVALID.*block_count.*2147483648.*512/);
     }
   });
@@ -70,7 +90,14 @@ describe.skipIf(skip)("no abort inside ggml or llama.cpp (item 3)", () => {
       [{ "llama.expert_count": { u32: 5000 } }, /expert_count.*1024/],
       [{ "llama.expert_used_count": { u32: 2 } }, /expert_used_count/],
       [{ "llama.expert_count": { u32: 8 }, "llama.expert_used_count": { u32: 0 } }, /expert_used_count/],
-      [{ "llama.expert_count": { u32: 8 }, "llama.expert_used_count": { u32: 2 }, "llama.expert_group_count": { u32: 3 } }, /expert_group_count/],
+      [
+        {
+          "llama.expert_count": { u32: 8 },
+          "llama.expert_used_count": { u32: 2 },
+          "llama.expert_group_count": { u32: 3 },
+        },
+        /expert_group_count/,
+      ],
       [{ "llama.nextn_predict_layers": { u32: 6 } }, /nextn_predict_layers/],
       [{ "llama.rope.scaling.type": { str: "spiral" } }, /rope\.scaling\.type.*spiral/],
     ];
@@ -90,9 +117,15 @@ describe.skipIf(skip)("no abort inside ggml or llama.cpp (item 3)", () => {
 
 describe.skipIf(skip)("integers past 32 bits never wrap around (item 9)", () => {
   it("generate --top-k 4294967297 and make-model --context 2147483648 are refused", () => {
-    refused(["generate", "-m", storiesModel, "-p", "Lily", "-n", "4", "-t", "1", "--top-k", "4294967297"], /INVALID_OPTION.*--top-k/);
+    refused(
+      ["generate", "-m", storiesModel, "-p", "Lily", "-n", "4", "-t", "1", "--top-k", "4294967297"],
+      /INVALID_OPTION.*--top-k/,
+    );
     const out = join(tempDir(), "ctx.gguf");
-    refused(["make-model", "--vocab", llamaSpmVocab, "-o", out, "--context", "2147483648"], /INVALID_OPTION.*--context/);
+    refused(
+      ["make-model", "--vocab", llamaSpmVocab, "-o", out, "--context", "2147483648"],
+      /INVALID_OPTION.*--context/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -109,7 +142,9 @@ describe.skipIf(skip)("integers past 32 bits never wrap around (item 9)", () => 
     });
 
     it("topK beyond 2^31 − 1 is an INVALID_OPTION in generate() and a 400 from the server", async () => {
-      await expect(model.generate("Lily", { topK: 2 ** 32 + 1, maxTokens: 2 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+      await expect(model.generate("Lily", { topK: 2 ** 32 + 1, maxTokens: 2 })).rejects.toMatchObject({
+        code: "INVALID_OPTION",
+      });
       const r = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 2, top_k: 2 ** 32 + 1 });
       expect(r.status, r.text).toBe(400);
       expect(r.json.error.param).toBe("top_k");
@@ -125,7 +160,10 @@ describe.skipIf(skip)("non-finite numbers (item 11)", () => {
     refused(["generate", "-m", nan, "--template", "raw", "-p", "Lily", "-n", "8", "-t", "1"], /LOGITS_NOT_FINITE/);
     const input = join(dir, "p.jsonl");
     writeFileSync(input, '{"instruction": "Lily"}\n');
-    refused(["generate", "-m", nan, "-i", input, "-o", join(dir, "out.json"), "-n", "8", "-t", "1", "--temperature", "0.7"], /LOGITS_NOT_FINITE/);
+    refused(
+      ["generate", "-m", nan, "-i", input, "-o", join(dir, "out.json"), "-n", "8", "-t", "1", "--temperature", "0.7"],
+      /LOGITS_NOT_FINITE/,
+    );
   });
 
   it("the server answers a NaN-filled model's completions with a 500 and stays up", async () => {
@@ -149,7 +187,10 @@ describe.skipIf(skip)("non-finite numbers (item 11)", () => {
     expect(readdirSync(dir)).toEqual([]);
     const lora = join(dir, "ok.gguf");
     expect(iit(["make-lora", "-m", storiesModel, "-o", lora]).code).toBe(0);
-    refused(["generate", "-m", storiesModel, "--lora", `${lora}:1e40`, "-p", "Lily", "-n", "4", "-t", "1"], /INVALID_OPTION.*LoRA scale/);
+    refused(
+      ["generate", "-m", storiesModel, "--lora", `${lora}:1e40`, "-p", "Lily", "-n", "4", "-t", "1"],
+      /INVALID_OPTION.*LoRA scale/,
+    );
   });
 });
 
@@ -166,7 +207,21 @@ describe.skipIf(skip)("smaller ones (item 14)", () => {
     const rules = join(dir, "rules.json");
     const scores = Array.from({ length: 3000 }, (_, i) => ({ text: `not a token ${i} `.repeat(20), score: 1 }));
     writeFileSync(rules, JSON.stringify({ tokens: { scores } }));
-    const r = iit(["generate", "-m", storiesModel, "--template", "raw", "-p", "Lily", "-n", "2", "-t", "1", "--rules", rules]);
+    const r = iit([
+      "generate",
+      "-m",
+      storiesModel,
+      "--template",
+      "raw",
+      "-p",
+      "Lily",
+      "-n",
+      "2",
+      "-t",
+      "1",
+      "--rules",
+      rules,
+    ]);
     expect(r.code, r.stderr.slice(0, 500)).toBe(0);
     expect(r.stderr).toMatch(/3000 token rule\(s\).*and 29\d\d more/);
     expect(r.stderr.length).toBeLessThan(4_000);

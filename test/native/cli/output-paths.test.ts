@@ -21,7 +21,23 @@ describe.skipIf(skip)("output paths are checked before any work (real processes)
   const gen = ["generate", "-m", storiesModel, "--template", "raw", "-n", "4", "-t", "1"];
   const input = join(dir, "p.jsonl");
   writeFileSync(input, '{"instruction": "Lily"}\n');
-  const train = ["train", "-m", storiesModel, "--data", lima, "--mode", "response", "--n-ctx", "256", "--max-examples", "2", "--epochs", "1", "-t", "1"];
+  const train = [
+    "train",
+    "-m",
+    storiesModel,
+    "--data",
+    lima,
+    "--mode",
+    "response",
+    "--n-ctx",
+    "256",
+    "--max-examples",
+    "2",
+    "--epochs",
+    "1",
+    "-t",
+    "1",
+  ];
   const typed = (r: { code: number | null; stderr: string }, code: string, ...names: string[]) => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`error [${code}]`);
@@ -30,10 +46,18 @@ describe.skipIf(skip)("output paths are checked before any work (real processes)
   };
 
   it("an unwritable output directory: generate, train, merge, experiment run, lab pretrain", () => {
-    typed(iit([...gen, "--input", input, "--output", join(unwritable, "o.json")], fast), "OUTPUT_UNWRITABLE", unwritable);
+    typed(
+      iit([...gen, "--input", input, "--output", join(unwritable, "o.json")], fast),
+      "OUTPUT_UNWRITABLE",
+      unwritable,
+    );
     typed(iit([...train, "-o", join(unwritable, "m.gguf")], fast), "OUTPUT_UNWRITABLE", unwritable);
     typed(iit(["merge", storiesModel, "-o", join(unwritable, "m.json")], fast), "OUTPUT_UNWRITABLE", unwritable);
-    typed(iit(["lab", "pretrain", "-t", "1", "-o", join(unwritable, "base.gguf")], fast), "OUTPUT_UNWRITABLE", unwritable);
+    typed(
+      iit(["lab", "pretrain", "-t", "1", "-o", join(unwritable, "base.gguf")], fast),
+      "OUTPUT_UNWRITABLE",
+      unwritable,
+    );
   });
 
   it("an experiment whose output cannot be created fails at once, before the first step (no mkdir spin under /proc)", () => {
@@ -64,7 +88,10 @@ describe.skipIf(skip)("output paths are checked before any work (real processes)
 
   it("a generate that fails writes no output file (no empty [])", () => {
     const long = join(dir, "long.jsonl");
-    writeFileSync(long, JSON.stringify({ instruction: "a b c d e f g h i j k l m n o p q r s t u v w x y z ".repeat(4) }) + "\n");
+    writeFileSync(
+      long,
+      JSON.stringify({ instruction: "a b c d e f g h i j k l m n o p q r s t u v w x y z ".repeat(4) }) + "\n",
+    );
     const out = join(dir, "never.json");
     const r = iit([...gen, "--ctx", "16", "--input", long, "--output", out]);
     typed(r, "PROMPT_TOO_LONG");
@@ -76,14 +103,17 @@ describe.skipIf(skip)("output paths are checked before any work (real processes)
     const config = writeMicroConfig(dir, "locked");
     const plan = iit(["experiment", "run", config, "--dry-run", "--json"]);
     expect(plan.code, plan.stderr).toBe(0);
-    const step = (plan.json().steps as { id: string; dir: string; inputs: { deps: Record<string, string> } }[]).find((s) => Object.keys(s.inputs.deps).length === 0)!;
+    const step = (plan.json().steps as { id: string; dir: string; inputs: { deps: Record<string, string> } }[]).find(
+      (s) => Object.keys(s.inputs.deps).length === 0,
+    )!;
     mkdirSync(step.dir, { recursive: true });
     writeFileSync(join(step.dir, ".lock"), "garbage, not JSON\n");
     const child = spawn(process.execPath, [cliPath, "experiment", "run", config, "--only", step.id], { cwd: repoRoot });
     let said = "";
     child.stderr.on("data", (d) => (said += d));
     const t0 = Date.now();
-    while (Date.now() - t0 < 15_000 && !said.includes("waiting") && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() - t0 < 15_000 && !said.includes("waiting") && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGKILL");
     expect(said).toContain("waiting up to");
     expect(said).toContain(join(step.dir, ".lock"));

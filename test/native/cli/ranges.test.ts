@@ -19,7 +19,11 @@ describe.skipIf(skip)("numeric ranges and divergence (real processes)", () => {
   });
 
   it("values past 32 bits are refused instead of wrapping around", () => {
-    for (const args of [["--ctx", "4294967552"], ["-n", "2147483648"], ["-n", "4294967300"]]) {
+    for (const args of [
+      ["--ctx", "4294967552"],
+      ["-n", "2147483648"],
+      ["-n", "4294967300"],
+    ]) {
       const r = iit([...gen, ...args], { timeout: 20_000 });
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).not.toBe(0);
       expect(r.stderr).toMatch(/INVALID_OPTION|CONTEXT_TOO_LARGE/);
@@ -30,7 +34,27 @@ describe.skipIf(skip)("numeric ranges and divergence (real processes)", () => {
     const dir = tempDir();
     const output = join(dir, "diverged.gguf");
     const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
-    const r = iit(["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", output, "--epochs", "1", "--lr", "1e30", "--n-ctx", "256", "--max-examples", "4", "-t", "1"]);
+    const r = iit([
+      "train",
+      "-m",
+      storiesModel,
+      "--data",
+      lima,
+      "--mode",
+      "instruction",
+      "-o",
+      output,
+      "--epochs",
+      "1",
+      "--lr",
+      "1e30",
+      "--n-ctx",
+      "256",
+      "--max-examples",
+      "4",
+      "-t",
+      "1",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/TRAINING_DIVERGED.*loss is (NaN|-?Infinity)/);
     expect(existsSync(output)).toBe(false);

@@ -25,7 +25,11 @@ describe.skipIf(skip)("rows with the same instruction (real processes)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ total: 3, generated: 1, skipped: 2, kept: 0 });
     expect(read(out).map((x) => x.output.length > 0 && x.instruction)).toEqual(["Lily", "Tom", "Lily"]);
-    expect(read(out).filter((x) => x.instruction === "Lily").map((x) => x.output)).toEqual(["first", "second"]);
+    expect(
+      read(out)
+        .filter((x) => x.instruction === "Lily")
+        .map((x) => x.output),
+    ).toEqual(["first", "second"]);
   });
 
   it("an input with the instruction once keeps the other row after it, counted as kept", () => {
@@ -51,13 +55,37 @@ describe.skipIf(skip)("rows with the same instruction (real processes)", () => {
 
   it("a SIGKILL with repeated instructions in flight: the journal's rows fold back one per input row", async () => {
     const input = join(dir, "killed.jsonl");
-    writeFileSync(input, jsonl(["Lily", "Tom", "Lily", "Lily", "Once upon a time", "Tom", "Lily", "Ben", "Lily", "Tom"]));
-    const args = (out: string) => ["generate", "-m", storiesModel, "--template", "raw", "-n", "96", "-t", "1", "--parallel", "3", "-i", input, "-o", out];
+    writeFileSync(
+      input,
+      jsonl(["Lily", "Tom", "Lily", "Lily", "Once upon a time", "Tom", "Lily", "Ben", "Lily", "Tom"]),
+    );
+    const args = (out: string) => [
+      "generate",
+      "-m",
+      storiesModel,
+      "--template",
+      "raw",
+      "-n",
+      "96",
+      "-t",
+      "1",
+      "--parallel",
+      "3",
+      "-i",
+      input,
+      "-o",
+      out,
+    ];
     const whole = join(dir, "whole.json");
     expect(iit(args(whole)).code).toBe(0);
     const out = join(dir, "killed.json");
     const journal = `${out}.journal.jsonl`;
-    const lines = () => (existsSync(journal) ? readFileSync(journal, "utf8").split("\n").filter((l) => l.endsWith("}")).length : 0);
+    const lines = () =>
+      existsSync(journal)
+        ? readFileSync(journal, "utf8")
+            .split("\n")
+            .filter((l) => l.endsWith("}")).length
+        : 0;
     const r = await iitAsync(args(out), {
       onSpawn: (c) => {
         const t = setInterval(() => {

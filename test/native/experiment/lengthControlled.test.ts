@@ -54,16 +54,21 @@ describe.skipIf(skip)("an experiment with evaluation.lengthControlled (real proc
     expect(run.code, run.stderr).toBe(0);
     const row = run.json().results.table.rows.find((r: { arm: string }) => r.arm === "rules");
     const judgeDir = readdirSync(join(out, "steps", "rules", "s1")).find((d) => d.startsWith("judge-"))!;
-    const direct = await lengthControlledWinRate(await readAnnotations(join(out, "steps", "rules", "s1", judgeDir, "annotations.json")), {
-      dataDir: lcData,
-    });
+    const direct = await lengthControlledWinRate(
+      await readAnnotations(join(out, "steps", "rules", "s1", judgeDir, "annotations.json")),
+      {
+        dataDir: lcData,
+      },
+    );
     expect(row.lc_win_rate_mean).toBeCloseTo(direct.length_controlled_winrate, 10);
     expect(row.per_seed[0].length_controlled_winrate).toBeCloseTo(direct.length_controlled_winrate, 10);
     expect(row.win_rate_mean).toBeCloseTo(direct.win_rate, 10);
     const md = readFileSync(join(out, "results.md"), "utf8");
     expect(md).toContain("| LC win rate (%) | LC SE |");
     expect(md).toContain(`| ${direct.length_controlled_winrate.toFixed(1)} |`);
-    expect(readFileSync(join(out, "results.csv"), "utf8").split("\n")[0]).toMatch(/,lc_win_rate_mean,lc_win_rate_std,lc_standard_error_mean$/);
+    expect(readFileSync(join(out, "results.csv"), "utf8").split("\n")[0]).toMatch(
+      /,lc_win_rate_mean,lc_win_rate_std,lc_standard_error_mean$/,
+    );
   });
 
   it("the report shows the LC column and its chart", () => {
@@ -85,7 +90,9 @@ describe.skipIf(skip)("an experiment with evaluation.lengthControlled (real proc
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`MISSING: alpaca-eval-lc=${join(empty, "alpaca_eval", "df_gamed.csv")}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^iit: error \[EXPERIMENT_INPUT_MISSING\]: .*alpaca_eval\/df_gamed\.csv \(aggregate alpaca-eval-lc\)/);
+    expect(r.stderr).toMatch(
+      /^iit: error \[EXPERIMENT_INPUT_MISSING\]: .*alpaca_eval\/df_gamed\.csv \(aggregate alpaca-eval-lc\)/,
+    );
     expect(r.stderr).toContain("`iit data get alpaca-eval-lc` downloads");
     expect(existsSync(join(other, "out", "steps"))).toBe(false);
   });

@@ -4,19 +4,28 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMessagesJsonl } from "../../../src/data/messages.js";
 import { parseExperimentConfig, type ExperimentConfig } from "../../../src/experiment/config.js";
-import { collectExperiment, runExperiment, type ExperimentEvent, type ExperimentRun } from "../../../src/experiment/runExperiment.js";
+import {
+  collectExperiment,
+  runExperiment,
+  type ExperimentEvent,
+  type ExperimentRun,
+} from "../../../src/experiment/runExperiment.js";
 import type { TrainOptions } from "../../../src/training/types.js";
 import { repoRoot, sharedDir, skipNoModel, tempDir } from "../../helpers/fixtures.js";
 import { train } from "../../../src/training/train.js";
 
 /** The real trainer, recording what it was asked to do. */
-const recording = (calls: TrainOptions[] = []) => (o: TrainOptions) => {
-  calls.push(o);
-  return train(o);
-};
+const recording =
+  (calls: TrainOptions[] = []) =>
+  (o: TrainOptions) => {
+    calls.push(o);
+    return train(o);
+  };
 
 const microPath = join(repoRoot, "examples", "micro.json");
-const skip = skipNoModel || (existsSync(join(sharedDir, "data", "lima", "lima_data.jsonl")) ? false : "../shared/data/lima absent");
+const skip =
+  skipNoModel ||
+  (existsSync(join(sharedDir, "data", "lima", "lima_data.jsonl")) ? false : "../shared/data/lima absent");
 
 /** micro.json with its output moved to a temporary directory. */
 function microConfig(output: string): ExperimentConfig {
@@ -92,7 +101,13 @@ describe.skipIf(skip)("examples/micro.json end to end ", { timeout: 600_000 }, (
 
   it("writes generations with stop reasons, and lengths per arm", () => {
     const r = first.results!;
-    expect(Object.keys(r.generations)).toEqual(["instruction-tuned", "response-tuned", "base", "rules", "rules-no-eos"]);
+    expect(Object.keys(r.generations)).toEqual([
+      "instruction-tuned",
+      "response-tuned",
+      "base",
+      "rules",
+      "rules-no-eos",
+    ]);
     expect(r.generations["instruction-tuned"]).toHaveLength(2);
     expect(r.generations.base).toHaveLength(1); // greedy and untrained: one generation serves every seed
     for (const a of r.lengths.arms) {
@@ -129,7 +144,14 @@ describe.skipIf(skip)("examples/micro.json end to end ", { timeout: 600_000 }, (
   it("a similarity analysis added to the config runs as one more step, and lands in results.json", async () => {
     const v = JSON.parse(readFileSync(microPath, "utf8"));
     Object.assign(v, { output: dir, threads: 1 });
-    v.analyses = { similarity: { embedder: v.baseModel, generalData: "../../shared/data/lima/lima_no_instruction.jsonl", arms: ["instruction-tuned"], maxExamples: 12 } };
+    v.analyses = {
+      similarity: {
+        embedder: v.baseModel,
+        generalData: "../../shared/data/lima/lima_no_instruction.jsonl",
+        arms: ["instruction-tuned"],
+        maxExamples: 12,
+      },
+    };
     const r = await runExperiment(parseExperimentConfig(v, { source: microPath }), { train: recording() });
     expect(r.executed).toEqual(["instruction-tuned/s1/similarity", "aggregate"]);
     const sim = r.results!.similarity;
@@ -169,12 +191,18 @@ describe.skipIf(skip)("examples/micro.json end to end ", { timeout: 600_000 }, (
   it("--only runs one step when its inputs are there, and refuses when they are not", async () => {
     const d3 = tempDir("iit-micro-only-");
     const c = microConfig(d3);
-    await expect(runExperiment(c, { only: ["base/s1/judge"] })).rejects.toMatchObject({ code: "EXPERIMENT_UPSTREAM_MISSING" });
+    await expect(runExperiment(c, { only: ["base/s1/judge"] })).rejects.toMatchObject({
+      code: "EXPERIMENT_UPSTREAM_MISSING",
+    });
     const r = await runExperiment(c, { only: ["rules/generate"] });
     expect(r.executed).toEqual(["rules/generate"]);
-    await expect(runExperiment(c, { only: ["nothing-like-this"] })).rejects.toMatchObject({ code: "EXPERIMENT_ONLY_NO_MATCH" });
+    await expect(runExperiment(c, { only: ["nothing-like-this"] })).rejects.toMatchObject({
+      code: "EXPERIMENT_ONLY_NO_MATCH",
+    });
     // A train step needs its converted data; once that is there, it trains (the library's trainer by default).
-    await expect(runExperiment(c, { only: ["instruction-tuned/s1/train"] })).rejects.toMatchObject({ code: "EXPERIMENT_UPSTREAM_MISSING" });
+    await expect(runExperiment(c, { only: ["instruction-tuned/s1/train"] })).rejects.toMatchObject({
+      code: "EXPERIMENT_UPSTREAM_MISSING",
+    });
     await runExperiment(c, { only: ["instruction-tuned/convert"] });
     const t = await runExperiment(c, { only: ["instruction-tuned/s1/train"] });
     expect(t.executed).toEqual(["instruction-tuned/s1/train"]);

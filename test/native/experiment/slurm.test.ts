@@ -26,12 +26,19 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
   const dir = tempDir("iit-slurm-run-");
   // One CPU and one thread per job: the node's 2 CPUs run two steps at a time.
   const localConfig = writeMicroConfig(dir, "local");
-  const slurmConfig = writeMicroConfig(dir, "slurm", { slurm: { resources: { default: { cpus: 1, time: "00:10:00" } } } });
+  const slurmConfig = writeMicroConfig(dir, "slurm", {
+    slurm: { resources: { default: { cpus: 1, time: "00:10:00" } } },
+  });
   let cluster: SlurmCluster;
   let localSeconds = 0;
 
   const cli = (args: string[], timeout = 60_000) => {
-    const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: cluster.env, encoding: "utf8", timeout });
+    const r = spawnSync(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: cluster.env,
+      encoding: "utf8",
+      timeout,
+    });
     if (r.status !== 0) throw new Error(`iit ${args.join(" ")} exited ${r.status}:\n${r.stderr}\n${cluster.logs()}`);
     return r.stdout;
   };
@@ -42,7 +49,8 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
     for (;;) {
       const s = status();
       if (!s.counts.queued && !s.counts.running) return s;
-      if (Date.now() > end) throw new Error(`jobs still live after ${timeoutMs / 1000} s: ${JSON.stringify(s.counts)}\n${cluster.logs()}`);
+      if (Date.now() > end)
+        throw new Error(`jobs still live after ${timeoutMs / 1000} s: ${JSON.stringify(s.counts)}\n${cluster.logs()}`);
       await sleep(1000);
     }
   };
@@ -59,7 +67,10 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
     // The local run goes on beside the cluster's jobs (one thread; the jobs take the node's 2 CPUs).
     const t0 = performance.now();
     const localRun = new Promise<void>((res, rej) => {
-      const p = spawn(process.execPath, [cliPath, "experiment", "run", localConfig], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+      const p = spawn(process.execPath, [cliPath, "experiment", "run", localConfig], {
+        cwd: repoRoot,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let err = "";
       p.stderr.on("data", (d) => (err += d));
       p.once("exit", (code) => {
@@ -77,7 +88,8 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
     for (let i = 0; ; i++) {
       const st = cluster.client(["squeue", "-h", "-t", "all", "-j", victim.job, "-o", "%T"]).stdout.trim();
       if (st === "RUNNING") break;
-      if (i > 600 || (st && st !== "PENDING")) throw new Error(`job ${victim.job} is ${st}, never seen running\n${cluster.logs()}`);
+      if (i > 600 || (st && st !== "PENDING"))
+        throw new Error(`job ${victim.job} is ${st}, never seen running\n${cluster.logs()}`);
       await sleep(100);
     }
     await sleep(2000); // into its first epoch: SIGTERM makes it save a checkpoint that the re-submitted job resumes from
@@ -88,11 +100,18 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
     for (let i = 0; ; i++) {
       broken = status();
       if (broken.steps.find((s) => s.id === "aggregate")!.state === "failed") break;
-      if (i > 60) throw new Error(`the cancelled job's dependents were not cancelled: ${JSON.stringify(broken.steps)}\n${cluster.logs()}`);
+      if (i > 60)
+        throw new Error(
+          `the cancelled job's dependents were not cancelled: ${JSON.stringify(broken.steps)}\n${cluster.logs()}`,
+        );
       await sleep(1000);
     }
     const byId = new Map(broken.steps.map((s) => [s.id, s]));
-    expect(byId.get("instruction-tuned/s1/train")).toMatchObject({ state: "failed", job: victim.job, slurm: expect.stringMatching(/^CANCELLED/) });
+    expect(byId.get("instruction-tuned/s1/train")).toMatchObject({
+      state: "failed",
+      job: victim.job,
+      slurm: expect.stringMatching(/^CANCELLED/),
+    });
     expect(existsSync(byId.get("instruction-tuned/s1/train")!.log!)).toBe(true);
     for (const id of ["instruction-tuned/s1/generate", "rules/s1/judge"]) expect(byId.get(id)!.state).toBe("failed");
     expect(byId.get("instruction-tuned/convert")!.state).toBe("done");
@@ -113,12 +132,15 @@ describe.skipIf(skip)("examples/micro.json on a one-node Slurm cluster", () => {
     expect(end.counts).toEqual({ done: 22, queued: 0, running: 0, failed: 0, missing: 0 });
     const slurmSeconds = (performance.now() - t0) / 1000;
     await localRun;
-    console.error(`micro.json side by side: local run ${localSeconds.toFixed(1)} s; on Slurm with one job killed and re-submitted ${slurmSeconds.toFixed(1)} s`);
+    console.error(
+      `micro.json side by side: local run ${localSeconds.toFixed(1)} s; on Slurm with one job killed and re-submitted ${slurmSeconds.toFixed(1)} s`,
+    );
 
     const results = (name: string) => JSON.parse(readFileSync(join(dir, name, "results.json"), "utf8"));
     const [local, slurm] = [results("local"), results("slurm")];
     expect(slurm.table).toEqual(local.table);
-    const lengths = (r: { lengths: { arms: { files: string[] }[] } }) => r.lengths.arms.map(({ files, ...rest }) => ({ ...rest, files: files.length }));
+    const lengths = (r: { lengths: { arms: { files: string[] }[] } }) =>
+      r.lengths.arms.map(({ files, ...rest }) => ({ ...rest, files: files.length }));
     expect(lengths(slurm)).toEqual(lengths(local)); // the same numbers; files in each output folder
     expect(slurm.generations).toEqual(local.generations);
     // The shared folder is intact: the hash cache parses, no step lock is left behind.

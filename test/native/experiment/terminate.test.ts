@@ -18,8 +18,13 @@ describe.skipIf(skip)("iit experiment run on SIGTERM", () => {
     const dir = tempDir("iit-term-");
     const config = writeMicroConfig(dir, "micro");
     expect(iit(["experiment", "run", config, "--only", "instruction-tuned/convert"]).code).toBe(0);
-    const step = iit(["experiment", "run", config, "--dry-run", "--json"]).json().steps.find((s: { id: string }) => s.id === "instruction-tuned/s1/train");
-    const p = spawn(process.execPath, [cliPath, "experiment", "run", config, "--only", "instruction-tuned/s1/train"], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+    const step = iit(["experiment", "run", config, "--dry-run", "--json"])
+      .json()
+      .steps.find((s: { id: string }) => s.id === "instruction-tuned/s1/train");
+    const p = spawn(process.execPath, [cliPath, "experiment", "run", config, "--only", "instruction-tuned/s1/train"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     let sent = false;
     p.stderr.on("data", (d) => {

@@ -36,7 +36,14 @@ describe.skipIf(skipNoModel)("generation on stories260K", () => {
   it("greedy (argmax of the logits row, no candidate array) picks the chain's top-1 token, on 512 and 32k vocabularies", async () => {
     // temperature 1 with top-k 1 runs the whole sampler chain over the vocabulary-sized candidate array
     // and keeps its single best token: the same choice as greedy, reached the long way.
-    const made = await makeModel({ vocab: llamaSpmVocab, output: join(tempDir(), "rand-32k.gguf"), width: 64, heads: 4, layers: 2, seed: 3 });
+    const made = await makeModel({
+      vocab: llamaSpmVocab,
+      output: join(tempDir(), "rand-32k.gguf"),
+      width: 64,
+      heads: 4,
+      layers: 2,
+      seed: 3,
+    });
     for (const path of [storiesModel, made.path]) {
       await using model = await loadModel({ model: path, threads: 1 });
       const prompts = ["Once upon a time", "Lily", "Tom had a dog", "The sun", "One day"];
@@ -45,7 +52,10 @@ describe.skipIf(skipNoModel)("generation on stories260K", () => {
         const greedy = await model.generate(prompts, { ...opts, temperature: 0 });
         const chain = await model.generate(prompts, { ...opts, temperature: 1, topK: 1, seed: 1 });
         expect(greedy.map((r) => r.tokens.length)).toEqual(prompts.map(() => 24));
-        expect(greedy.map((r) => r.tokens), `${path} at parallel ${parallel}`).toEqual(chain.map((r) => r.tokens));
+        expect(
+          greedy.map((r) => r.tokens),
+          `${path} at parallel ${parallel}`,
+        ).toEqual(chain.map((r) => r.tokens));
       }
     }
   });

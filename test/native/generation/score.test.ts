@@ -27,7 +27,14 @@ describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
   });
 
   it("on a 32k vocabulary the log-softmax normalises to 1 (float log-sum-exp) and ranks like the logits", async () => {
-    const made = await makeModel({ vocab: llamaSpmVocab, output: join(tempDir(), "rand-32k.gguf"), width: 64, heads: 4, layers: 2, seed: 5 });
+    const made = await makeModel({
+      vocab: llamaSpmVocab,
+      output: join(tempDir(), "rand-32k.gguf"),
+      width: 64,
+      heads: 4,
+      layers: 2,
+      seed: 5,
+    });
     await using model = await loadModel({ model: made.path, threads: 1 });
     const tokens = [model.meta.bos, ...model.tokenize("Once upon a time there was a dog")];
     const [s] = await model.score([{ tokens, from: 1 }], { topK: model.meta.nVocab });
@@ -37,14 +44,23 @@ describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
       // summed in double here: the sum of exp(logprob) is exp(-error of the log-sum-exp)
       const total = row.reduce((acc, t) => acc + Math.exp(t.logprob), 0);
       expect(Math.abs(total - 1), `position ${j}`).toBeLessThan(2e-6);
-      if (j + 1 < tokens.length) expect(row.find((t) => t.token === tokens[j + 1])!.logprob).toBeCloseTo(s.tokenLogprobs[j], 6);
+      if (j + 1 < tokens.length)
+        expect(row.find((t) => t.token === tokens[j + 1])!.logprob).toBeCloseTo(s.tokenLogprobs[j], 6);
     });
   });
 
   it("with rules: the product distribution generation samples from, computed by hand from the base's", async () => {
     await using model = await loadModel({ model: storiesModel, threads: 1 });
     // Repetition over the response (state that advances per token) and fixed scores; EOS off.
-    const spec = parseRuleSpec({ repetition: { scope: "response" }, tokens: { scores: [{ text: " the", score: -3 }, { text: ".", score: 2 }] } });
+    const spec = parseRuleSpec({
+      repetition: { scope: "response" },
+      tokens: {
+        scores: [
+          { text: " the", score: -3 },
+          { text: ".", score: 2 },
+        ],
+      },
+    });
     const fixed = new Map(resolveRules(model, spec).tokens.map((t) => [t.id, t.score]));
     expect(fixed.size).toBe(2);
     const prompt = model.tokenize("Once upon a time", { addSpecial: true });
@@ -58,7 +74,8 @@ describe.skipIf(skipNoModel)("teacher-forced scoring", () => {
       expect(ruled.top[j][0].token).toBe(t);
       const seen = new Set(g.tokens.slice(0, j));
       const adapted = new Float64Array(nVocab);
-      for (const e of base.top[j]) adapted[e.token] = e.logprob + (fixed.get(e.token) ?? 0) + (seen.has(e.token) ? -1.5 : 0);
+      for (const e of base.top[j])
+        adapted[e.token] = e.logprob + (fixed.get(e.token) ?? 0) + (seen.has(e.token) ? -1.5 : 0);
       const m = Math.max(...adapted);
       const lse = m + Math.log(adapted.reduce((s, x) => s + Math.exp(x - m), 0));
       expect(ruled.tokenLogprobs[j]).toBeCloseTo(adapted[t] - lse, 4);

@@ -13,9 +13,17 @@ out.system = systemInfo();
 out.placement = model.placement;
 const rules = job.rules ? loadRules(job.rules) : undefined;
 const promptTokens = (p) =>
-  job.template === "tulu" ? [...model.bosPrefix, ...model.tokenize(tuluPrompt(p))] : model.tokenize(p, { addSpecial: true });
+  job.template === "tulu"
+    ? [...model.bosPrefix, ...model.tokenize(tuluPrompt(p))]
+    : model.tokenize(p, { addSpecial: true });
 
-const results = await model.generate(job.prompts, { template: job.template, maxTokens: job.maxTokens, temperature: 0, rules, contextSize: 512 });
+const results = await model.generate(job.prompts, {
+  template: job.template,
+  maxTokens: job.maxTokens,
+  temperature: 0,
+  rules,
+  contextSize: 512,
+});
 for (const [i, r] of results.entries()) {
   out.generated.push({ prompt: promptTokens(job.prompts[i]), tokens: r.tokens, stopReason: r.stopReason });
 }

@@ -19,15 +19,21 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
   });
 
   it("run --dry-run on a world without a base lists the plan, marks the base missing and pretrains nothing", () => {
-    const r = spawnSync(process.execPath, [cliPath, "lab", "run", "--seed", String(WORLD), "-o", join(dir, "dry"), "-t", "1", "--dry-run", "--json"], {
-      cwd: repoRoot,
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, "lab", "run", "--seed", String(WORLD), "-o", join(dir, "dry"), "-t", "1", "--dry-run", "--json"],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.dryRun).toBe(true);
-    expect(j.steps.find((s: { id: string }) => s.id === "lab/world").missing).toEqual({ base: join(models, `lab-base-world-${WORLD}.gguf`) });
+    expect(j.steps.find((s: { id: string }) => s.id === "lab/world").missing).toEqual({
+      base: join(models, `lab-base-world-${WORLD}.gguf`),
+    });
     expect(baseFiles()).toEqual([]);
     expect(existsSync(join(dir, "dry"))).toBe(false);
   });
@@ -41,7 +47,10 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
       ["run", "--seeds", "0"],
       ["pretrain", "--seed", "0"],
     ]) {
-      const r = iit(["lab", ...args, "-o", join(dir, "never"), "--dry-run"].filter((a) => args[0] === "run" || a !== "--dry-run"), { timeout: 20_000 });
+      const r = iit(
+        ["lab", ...args, "-o", join(dir, "never"), "--dry-run"].filter((a) => args[0] === "run" || a !== "--dry-run"),
+        { timeout: 20_000 },
+      );
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/INVALID_OPTION.*--seeds? .*positive/);
     }
@@ -50,7 +59,9 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
 
   it("a --base that does not exist is an error naming it, not a pretraining", () => {
     for (const extra of [[], ["--dry-run"]]) {
-      const r = iit(["lab", "run", "--base", join(dir, "nope.gguf"), "-o", join(dir, "typo"), "-t", "1", ...extra], { timeout: 20_000 });
+      const r = iit(["lab", "run", "--base", join(dir, "nope.gguf"), "-o", join(dir, "typo"), "-t", "1", ...extra], {
+        timeout: 20_000,
+      });
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/LAB_BASE_NOT_FOUND.*nope\.gguf/);
       expect(r.stderr).not.toMatch(/pretraining/);

@@ -14,7 +14,11 @@ import { loadRules } from "../../../src/rules/loadRules.js";
 import { repoRoot, skipNoAddon, tempDir } from "../../helpers/fixtures.js";
 
 const base = join(repoRoot, "models", "lab-base.gguf");
-const jsonl = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const jsonl = (path: string) =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
   const dir = tempDir("iit-lab-fit-");
@@ -51,10 +55,15 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
     const worldDir = first.steps.find((s) => s.id === "lab/world")!.dir;
     const dev = jsonl(join(worldDir, "dev.jsonl"));
     expect(spec.description).toContain(`on dev.jsonl (sha256 ${hashJson(dev).slice(0, 16)})`);
-    const baseAnswers = jsonl(join(fit.dir, "fit-cache.jsonl")).find((e) => e.outputs)!.outputs.map((o: { output: string }) => o.output).join("\n");
+    const baseAnswers = jsonl(join(fit.dir, "fit-cache.jsonl"))
+      .find((e) => e.outputs)!
+      .outputs.map((o: { output: string }) => o.output)
+      .join("\n");
     // This budget reaches the token rule (else the checks below would check nothing).
     expect(spec.tokens.enabled).toBe(true);
-    const candidates = [...spec.description.split("Candidate tokens: ")[1].matchAll(/("(?:[^"\\]|\\.)*") \(([a-z ]+)[,)]/g)];
+    const candidates = [
+      ...spec.description.split("Candidate tokens: ")[1].matchAll(/("(?:[^"\\]|\\.)*") \(([a-z ]+)[,)]/g),
+    ];
     expect(candidates.length).toBeGreaterThan(0);
     for (const [, text, source] of candidates) {
       expect(["first failure", "marker", "repeated"]).toContain(source);
@@ -67,7 +76,11 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
     for (const name of evalNames) expect(JSON.stringify(spec)).not.toContain(name);
 
     // Every fitted arm applies that file; an ablation is it with one rule off.
-    for (const [arm, off] of [["rules", []], ["rules-no-eos", ["eos"]], ["rules-no-tokens", ["tokens"]]] as const) {
+    for (const [arm, off] of [
+      ["rules", []],
+      ["rules-no-eos", ["eos"]],
+      ["rules-no-tokens", ["tokens"]],
+    ] as const) {
       const gen = first.steps.find((s) => s.id === `${arm}/generate`)!;
       expect(gen.inputs.deps.rules).toBe("lab/fit-rules");
       const out = JSON.parse(readFileSync(join(gen.dir, "outputs.json"), "utf8"));
@@ -79,7 +92,10 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
     expect(again.executed.filter((id) => id !== "aggregate")).toEqual([]);
     expect(again.cached).toContain("lab/fit-rules");
     expect(JSON.parse(readFileSync(join(fit.dir, "step.json"), "utf8")).finished).toBe(manifest.finished);
-    const more = parseExperimentConfig({ ...raw, arms: [...raw.arms, { name: "rules-no-repetition", type: fitted, disable: ["repetition"] }] }, { baseDir: dir });
+    const more = parseExperimentConfig(
+      { ...raw, arms: [...raw.arms, { name: "rules-no-repetition", type: fitted, disable: ["repetition"] }] },
+      { baseDir: dir },
+    );
     const third = await runExperiment(more, {});
     expect(third.executed).not.toContain("lab/fit-rules");
     expect(third.executed).toContain("rules-no-repetition/generate");
@@ -87,7 +103,9 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
 
   it("adds rules-transfer only off world 1, and --dry-run lists the fit step", async () => {
     const steps = async (world: number) =>
-      (await runLab({ world, base: world === 1 ? base : undefined, output: join(dir, `dry-${world}`), dryRun: true })).run.steps.map((s) => s.id);
+      (
+        await runLab({ world, base: world === 1 ? base : undefined, output: join(dir, `dry-${world}`), dryRun: true })
+      ).run.steps.map((s) => s.id);
     const one = await steps(1);
     expect(one).toContain("lab/fit-rules");
     expect(one.filter((id) => id.startsWith(`${TRANSFER_ARM}/`))).toEqual([]);
@@ -98,7 +116,15 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
   });
 
   it("refuses a fitted rules arm without a lab world", () => {
-    const bad = { name: "x", baseModel: base, output: join(dir, "x"), arms: [{ name: "rules", type: `rules:${LAB_FITTED_RULES}` }], evaluation: { instructions: join(dir, "p.jsonl"), reference: "rules", judge: base } };
-    expect(() => parseExperimentConfig(bad, { baseDir: dir })).toThrow(/EXPERIMENT_CONFIG_INVALID|rules:lab:fitted fits rules on a lab world/);
+    const bad = {
+      name: "x",
+      baseModel: base,
+      output: join(dir, "x"),
+      arms: [{ name: "rules", type: `rules:${LAB_FITTED_RULES}` }],
+      evaluation: { instructions: join(dir, "p.jsonl"), reference: "rules", judge: base },
+    };
+    expect(() => parseExperimentConfig(bad, { baseDir: dir })).toThrow(
+      /EXPERIMENT_CONFIG_INVALID|rules:lab:fitted fits rules on a lab world/,
+    );
   });
 });

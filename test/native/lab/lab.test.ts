@@ -43,7 +43,19 @@ describe.skipIf(skipNoAddon)("lab", () => {
   it("is a GGUF like any other: iit generate runs it on text, in the Tulu template or raw", () => {
     const name = makeWorld({ seed: WORLD }).creatures[0].name;
     for (const extra of [[], ["--template", "raw"]]) {
-      const r = iit(["generate", "-m", base, "-p", `what colour is ${name}?`, "-n", "8", "-t", "1", "--json", ...extra]);
+      const r = iit([
+        "generate",
+        "-m",
+        base,
+        "-p",
+        `what colour is ${name}?`,
+        "-n",
+        "8",
+        "-t",
+        "1",
+        "--json",
+        ...extra,
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json().n_tokens).toBeGreaterThan(0);
     }
@@ -89,31 +101,42 @@ describe.skipIf(skipNoAddon)("lab", () => {
       const [curve] = res.lab.curves[arm];
       expect(curve.points.length).toBeGreaterThan(0);
       // Dev strict chooses, dev correct breaks ties.
-      const devs: number[] = curve.points.map((p: { dev: { strict: number; correct: number } }) => p.dev.strict * 1000 + p.dev.correct);
+      const devs: number[] = curve.points.map(
+        (p: { dev: { strict: number; correct: number } }) => p.dev.strict * 1000 + p.dev.correct,
+      );
       const best = curve.points[devs.indexOf(Math.max(...devs))].step;
       expect(curve.best_step).toBe(best);
       for (const [i, p] of curve.points.entries()) expect(p.step).toBe(2 * (i + 1));
       const firstMiss = devs.findIndex((d, i) => i > 0 && d <= Math.max(...devs.slice(0, i)));
       if (firstMiss > 0) expect(devs.length).toBe(firstMiss + 1);
     }
-    expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(/### Findings[\s\S]*response-tuning: (not )?reproduced/);
+    expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(
+      /### Findings[\s\S]*response-tuning: (not )?reproduced/,
+    );
     // The report shows the verdicts, the graded table and a learning curve per tuned arm.
     const rep = iit(["report", join(dir, "run")]);
     expect(rep.code, rep.stderr).toBe(0);
     const html = readFileSync(join(dir, "run", "report.html"), "utf8");
     expect(html).toMatch(/<ul id="findings">[\s\S]*response-tuning: (not )?reproduced/);
     expect(html).toContain('id="lab-results"');
-    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) expect(html).toContain(`${arm}: strict score against training step`);
+    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"])
+      expect(html).toContain(`${arm}: strict score against training step`);
     // An arm interrupted mid-training left its trainer checkpoint: the re-run starts that arm over.
-    const trainDir = readdirSync(join(dir, "run", "steps", "instruction-tuned", "s1")).find((d) => d.startsWith("train-"))!;
+    const trainDir = readdirSync(join(dir, "run", "steps", "instruction-tuned", "s1")).find((d) =>
+      d.startsWith("train-"),
+    )!;
     const stepDir = join(dir, "run", "steps", "instruction-tuned", "s1", trainDir);
     const manifest = JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8"));
     rmSync(join(stepDir, "step.json"));
     mkdirSync(join(stepDir, `${manifest.outputs.model}.ckpt`));
     writeFileSync(join(stepDir, `${manifest.outputs.model}.ckpt`, "state.json"), "{}");
-    const resumed = iit(["experiment", "run", path, "--only", "instruction-tuned/s1/train", "--json"], { timeout: 300_000 });
+    const resumed = iit(["experiment", "run", path, "--only", "instruction-tuned/s1/train", "--json"], {
+      timeout: 300_000,
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8")).result.best_step).toBe(manifest.result.best_step);
+    expect(JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8")).result.best_step).toBe(
+      manifest.result.best_step,
+    );
     // A second run is all cached and changes nothing.
     const again = iit(["experiment", "run", path, "--json"], { timeout: 120_000 });
     expect(again.code, again.stderr).toBe(0);
@@ -123,7 +146,17 @@ describe.skipIf(skipNoAddon)("lab", () => {
 
   it("refuses a base pretrained on another world, naming both", () => {
     const path = join(dir, "mismatch.json");
-    writeFileSync(path, JSON.stringify({ name: "mm", baseModel: base, output: join(dir, "mm"), lab: { world: WORLD + 1 }, arms: [{ type: "base" }], evaluation: { instructions: "lab:eval", reference: "base", grader: "lab" } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        name: "mm",
+        baseModel: base,
+        output: join(dir, "mm"),
+        lab: { world: WORLD + 1 },
+        arms: [{ type: "base" }],
+        evaluation: { instructions: "lab:eval", reference: "base", grader: "lab" },
+      }),
+    );
     const r = iit(["experiment", "run", path]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LAB_WORLD_MISMATCH.*world 3.*lab\.world is 4/s);

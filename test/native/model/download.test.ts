@@ -13,7 +13,15 @@ import { makeModel } from "../../../src/model/makeModel.js";
 import { modelsDir } from "../../../src/model/modelsDir.js";
 import { resolveModelPath, type DownloadProgress } from "../../../src/model/resolveModelPath.js";
 import { train } from "../../../src/training/train.js";
-import { cliPath, hasStories, repoRoot, sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
+import {
+  cliPath,
+  hasStories,
+  repoRoot,
+  sharedDir,
+  skipNoModel,
+  storiesModel,
+  tempDir,
+} from "../../helpers/fixtures.js";
 import { startModelServer, type ModelServer } from "../../helpers/modelServer.js";
 import { iitAsync } from "../serve/proc.js";
 
@@ -37,8 +45,18 @@ describe("the models directory", () => {
   });
 
   it("git-ignores downloads and partial downloads there, but not the committed base and README", () => {
-    const paths = ["hf_owner_model.Q4_K_M.gguf", "hf_owner_model.Q4_K_M.gguf.ipull", "model.gguf", "lab-base.gguf", "README.md", "lab-base.gguf.train.json"];
-    const r = spawnSync("git", ["check-ignore", "--no-index", ...paths.map((p) => `models/${p}`)], { cwd: repoRoot, encoding: "utf8" });
+    const paths = [
+      "hf_owner_model.Q4_K_M.gguf",
+      "hf_owner_model.Q4_K_M.gguf.ipull",
+      "model.gguf",
+      "lab-base.gguf",
+      "README.md",
+      "lab-base.gguf.train.json",
+    ];
+    const r = spawnSync("git", ["check-ignore", "--no-index", ...paths.map((p) => `models/${p}`)], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
     expect(r.stdout.trim().split("\n").sort()).toEqual(
       ["models/hf_owner_model.Q4_K_M.gguf", "models/hf_owner_model.Q4_K_M.gguf.ipull", "models/model.gguf"].sort(),
     );
@@ -76,7 +94,10 @@ describe.skipIf(!hasStories)("hf: downloads from a real HTTP endpoint (HF_ENDPOI
 
   it("a missing file is a typed error naming the URL and what to do", async () => {
     const dir = tempDir();
-    const err = await resolveModelPath("hf:iit-test/tiny-stories/missing.gguf", { modelsDir: dir, onDownloadProgress: false }).catch((e) => e);
+    const err = await resolveModelPath("hf:iit-test/tiny-stories/missing.gguf", {
+      modelsDir: dir,
+      onDownloadProgress: false,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ModelLoadError);
     expect(err.code).toBe("MODEL_RESOLVE_FAILED");
     expect(err.message).toContain(`${server.url}iit-test/tiny-stories/resolve/main/missing.gguf`);
@@ -106,7 +127,18 @@ describe.skipIf(!hasStories)("hf: downloads from a real HTTP endpoint (HF_ENDPOI
       const lora = await makeLora({ base: URI, output: join(out, "made-lora.gguf"), rank: 2 });
       expect(lora).toBeDefined();
       const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
-      const res = await train({ model: URI, data: lima, mode: "response", output: join(out, "rt.gguf"), loraRank: 2, epochs: 1, lr: 1e-3, nCtx: 256, maxExamples: 4, threads: 1 });
+      const res = await train({
+        model: URI,
+        data: lima,
+        mode: "response",
+        output: join(out, "rt.gguf"),
+        loraRank: 2,
+        epochs: 1,
+        lr: 1e-3,
+        nCtx: 256,
+        maxExamples: 4,
+        threads: 1,
+      });
       expect(Number.isFinite(res.epochs[0].train_loss)).toBe(true);
       expect(readdirSync(process.env.IIT_MODELS_DIR)).toEqual(["hf_iit-test_tiny-stories_stories260K.gguf"]);
     } finally {
@@ -115,46 +147,55 @@ describe.skipIf(!hasStories)("hf: downloads from a real HTTP endpoint (HF_ENDPOI
     }
   });
 
-  it.skipIf(skipNoModel)("a download killed midway (SIGKILL) leaves no file that looks complete; the next run finishes it", { timeout: 180_000 }, async () => {
-    // 72 MB: big enough that the downloader writes its NAME.ipull as bytes arrive (a 1 MB file is written whole at the end)
-    const dir = tempDir();
-    const big = join(tempDir(), "big.gguf");
-    await makeModel({ vocab: "llama-spm", output: big, layers: 2, width: 256, heads: 4 });
-    const bigFile = "iit-test/big/resolve/main/big.gguf";
-    const uri = "hf:iit-test/big/big.gguf";
-    const bigSize = statSync(big).size;
-    const slow = await startModelServer({ [bigFile]: big }, { throttle: 256 * 1024 });
-    try {
-      const child = spawn(process.execPath, [cliPath, "inspect", "-m", uri, "--json"], {
-        env: { ...process.env, HF_ENDPOINT: slow.url, IIT_MODELS_DIR: dir },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d) => (stderr += d));
-      const exited = once(child, "exit");
-      const t0 = Date.now();
-      const partial = () => readdirSync(dir).some((f) => f.endsWith(".ipull"));
-      while (!(partial() && slow.bytesSent() > bigSize / 3) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
-      child.kill("SIGKILL");
-      await exited;
-      expect(stderr).toContain(`downloading ${uri}`);
-      expect(readdirSync(dir)).toEqual([expect.stringMatching(/\.gguf\.ipull$/)]); // nothing named like the model
-    } finally {
-      await slow.close();
-    }
-    // the same command later: the partial file is finished and renamed; stdout stays pure JSON
-    const fast = await startModelServer({ [bigFile]: big });
-    try {
-      const r = await iitAsync(["inspect", "-m", uri, "--json"], { env: { HF_ENDPOINT: fast.url, IIT_MODELS_DIR: dir } });
-      expect(r.code, r.stderr).toBe(0);
-      const files = readdirSync(dir);
-      expect(files).toEqual([expect.stringMatching(/\.gguf$/)]);
-      const path = join(dir, files[0]);
-      expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(createHash("sha256").update(readFileSync(big)).digest("hex"));
-      expect(r.json()).toBeTypeOf("object");
-      expect(r.stderr).toContain(`downloaded ${path}`);
-    } finally {
-      await fast.close();
-    }
-  });
+  it.skipIf(skipNoModel)(
+    "a download killed midway (SIGKILL) leaves no file that looks complete; the next run finishes it",
+    { timeout: 180_000 },
+    async () => {
+      // 72 MB: big enough that the downloader writes its NAME.ipull as bytes arrive (a 1 MB file is written whole at the end)
+      const dir = tempDir();
+      const big = join(tempDir(), "big.gguf");
+      await makeModel({ vocab: "llama-spm", output: big, layers: 2, width: 256, heads: 4 });
+      const bigFile = "iit-test/big/resolve/main/big.gguf";
+      const uri = "hf:iit-test/big/big.gguf";
+      const bigSize = statSync(big).size;
+      const slow = await startModelServer({ [bigFile]: big }, { throttle: 256 * 1024 });
+      try {
+        const child = spawn(process.execPath, [cliPath, "inspect", "-m", uri, "--json"], {
+          env: { ...process.env, HF_ENDPOINT: slow.url, IIT_MODELS_DIR: dir },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        const exited = once(child, "exit");
+        const t0 = Date.now();
+        const partial = () => readdirSync(dir).some((f) => f.endsWith(".ipull"));
+        while (!(partial() && slow.bytesSent() > bigSize / 3) && Date.now() - t0 < 60_000)
+          await new Promise((r) => setTimeout(r, 20));
+        child.kill("SIGKILL");
+        await exited;
+        expect(stderr).toContain(`downloading ${uri}`);
+        expect(readdirSync(dir)).toEqual([expect.stringMatching(/\.gguf\.ipull$/)]); // nothing named like the model
+      } finally {
+        await slow.close();
+      }
+      // the same command later: the partial file is finished and renamed; stdout stays pure JSON
+      const fast = await startModelServer({ [bigFile]: big });
+      try {
+        const r = await iitAsync(["inspect", "-m", uri, "--json"], {
+          env: { HF_ENDPOINT: fast.url, IIT_MODELS_DIR: dir },
+        });
+        expect(r.code, r.stderr).toBe(0);
+        const files = readdirSync(dir);
+        expect(files).toEqual([expect.stringMatching(/\.gguf$/)]);
+        const path = join(dir, files[0]);
+        expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(
+          createHash("sha256").update(readFileSync(big)).digest("hex"),
+        );
+        expect(r.json()).toBeTypeOf("object");
+        expect(r.stderr).toContain(`downloaded ${path}`);
+      } finally {
+        await fast.close();
+      }
+    },
+  );
 });

@@ -13,8 +13,16 @@ describe.skipIf(skipNoModel)("bad model files give typed errors, never an abort"
     ["missing", () => join(dir, "nope.gguf"), "NOT_FOUND"],
     ["not GGUF", () => (writeFileSync(join(dir, "a.gguf"), "hello, I am text\n"), join(dir, "a.gguf")), "NOT_GGUF"],
     ["empty", () => (writeFileSync(join(dir, "e.gguf"), ""), join(dir, "e.gguf")), "NOT_GGUF"],
-    ["truncated", () => (writeFileSync(join(dir, "t.gguf"), model().subarray(0, model().length >> 1)), join(dir, "t.gguf")), "GGUF_TRUNCATED"],
-    ["header cut", () => (writeFileSync(join(dir, "h.gguf"), model().subarray(0, 100)), join(dir, "h.gguf")), "GGUF_CORRUPT"],
+    [
+      "truncated",
+      () => (writeFileSync(join(dir, "t.gguf"), model().subarray(0, model().length >> 1)), join(dir, "t.gguf")),
+      "GGUF_TRUNCATED",
+    ],
+    [
+      "header cut",
+      () => (writeFileSync(join(dir, "h.gguf"), model().subarray(0, 100)), join(dir, "h.gguf")),
+      "GGUF_CORRUPT",
+    ],
     [
       "corrupt header",
       () => {

@@ -13,7 +13,12 @@ describe.skipIf(skipNoModel)("model loading: progress, abort, memory, placement"
 
   it("onLoadProgress rises monotonically from below 1 to exactly 1", async () => {
     const seen: number[] = [];
-    await using m = await loadModel({ model: (await big).path, useMmap: false, threads: 1, onLoadProgress: (f) => seen.push(f) });
+    await using m = await loadModel({
+      model: (await big).path,
+      useMmap: false,
+      threads: 1,
+      onLoadProgress: (f) => seen.push(f),
+    });
     expect(m.meta.nLayer).toBe(4);
     expect(seen.length).toBeGreaterThan(2);
     expect(seen[0]).toBeLessThan(1);
@@ -42,7 +47,9 @@ describe.skipIf(skipNoModel)("model loading: progress, abort, memory, placement"
       expect(systemInfo().heldBytes).toBe(before);
     }
     // Aborted before it starts: no native work at all.
-    await expect(loadModel({ model: storiesModel, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ABORTED" });
+    await expect(loadModel({ model: storiesModel, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: "ABORTED",
+    });
     await using m = await loadModel({ model: storiesModel, threads: 1 });
     expect((await m.generate("Once upon a time", { template: "raw", maxTokens: 4 }))[0].tokens).toHaveLength(4);
   });

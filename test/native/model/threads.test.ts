@@ -46,20 +46,43 @@ describe.skipIf(skipNoModel)("threads and polling on the native side", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it.skipIf(!twoCores)("the trainer's context gets the thread count and polling level it was created with", async () => {
-    const t = new (loadAddon().AddonTrainer)();
-    await t.create({ modelPath: storiesModel, loraPath: "", nCtx: 256, threads: 2, poll: 12, gpuLayers: 0, sgd: true, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-    try {
-      expect(t.info()).toMatchObject({ nThreads: 2, poll: 12 });
-    } finally {
-      t.dispose();
-    }
-  });
+  it.skipIf(!twoCores)(
+    "the trainer's context gets the thread count and polling level it was created with",
+    async () => {
+      const t = new (loadAddon().AddonTrainer)();
+      await t.create({
+        modelPath: storiesModel,
+        loraPath: "",
+        nCtx: 256,
+        threads: 2,
+        poll: 12,
+        gpuLayers: 0,
+        sgd: true,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0,
+      });
+      try {
+        expect(t.info()).toMatchObject({ nThreads: 2, poll: 12 });
+      } finally {
+        t.dispose();
+      }
+    },
+  );
 
   it("train() on a tiny model picks 1 thread by default and reports it; an explicit count wins", async () => {
     const data = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
     const dir = tempDir();
-    const base = { model: storiesModel, data, mode: "response", nCtx: 256, maxExamples: 2, epochs: 1, lr: 1e-3 } as const;
+    const base = {
+      model: storiesModel,
+      data,
+      mode: "response",
+      nCtx: 256,
+      maxExamples: 2,
+      epochs: 1,
+      lr: 1e-3,
+    } as const;
     const auto = await train({ ...base, output: join(dir, "auto.gguf") });
     expect(auto).toMatchObject({ threads: 1, poll: 0 });
     if (twoCores) {

@@ -7,7 +7,10 @@ import { openInChromium, skipNoChromium } from "../../helpers/browser.js";
 import { cliPath, repoRoot, sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_data.jsonl");
-const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (existsSync(lima) ? false : "../shared/data/lima absent");
+const skip =
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (existsSync(lima) ? false : "../shared/data/lima absent");
 
 function config(dir: string, arms: unknown[], reference: string) {
   const p = join(dir, "exp.json");
@@ -22,7 +25,12 @@ function config(dir: string, arms: unknown[], reference: string) {
       threads: 1,
       generation: { maxTokens: 24, parallel: 4 },
       arms,
-      evaluation: { instructions: join(repoRoot, "examples", "micro-instructions.jsonl"), reference, judge: storiesModel, bothOrders: false },
+      evaluation: {
+        instructions: join(repoRoot, "examples", "micro-instructions.jsonl"),
+        reference,
+        judge: storiesModel,
+        bothOrders: false,
+      },
     }),
   );
   return p;
@@ -54,7 +62,15 @@ describe.skipIf(skip)("iit experiment run → iit report (real processes)", () =
     expect(j.aborted).toBe(false);
     // A sampled arm generates once per seed; greedy arms once.
     expect(j.executed).toEqual(
-      expect.arrayContaining(["base/generate", "rules/generate", "rules-no-eos/generate", "sampled/s1/generate", "sampled/s2/generate", "sampled/s2/judge", "aggregate"]),
+      expect.arrayContaining([
+        "base/generate",
+        "rules/generate",
+        "rules-no-eos/generate",
+        "sampled/s1/generate",
+        "sampled/s2/generate",
+        "sampled/s2/judge",
+        "aggregate",
+      ]),
     );
     expect(j.results.table.rows.map((r: { arm: string }) => r.arm)).toEqual(arms);
     expect(readFileSync(join(out, "results.md"), "utf8")).toContain("| base | base | (reference) |");
@@ -63,14 +79,33 @@ describe.skipIf(skip)("iit experiment run → iit report (real processes)", () =
   it("builds a self-contained report that renders in Chromium without errors and shows every arm", async (ctx) => {
     if (skipNoChromium) return ctx.skip(skipNoChromium);
     const gen = JSON.parse(readFileSync(join(out, "results.json"), "utf8")).generations.rules[0].path;
-    const sim = iit(["analyze", "similarity", "--embedder", storiesModel, "--outputs", join(out, gen), "--task-data", lima, "--general-data", lima, "--max-examples", "20", "-t", "1", "-o", join(out, "analyses", "similarity-rules.json"), "--json"]);
+    const sim = iit([
+      "analyze",
+      "similarity",
+      "--embedder",
+      storiesModel,
+      "--outputs",
+      join(out, gen),
+      "--task-data",
+      lima,
+      "--general-data",
+      lima,
+      "--max-examples",
+      "20",
+      "-t",
+      "1",
+      "-o",
+      join(out, "analyses", "similarity-rules.json"),
+      "--json",
+    ]);
     expect(sim.code, sim.stderr).toBe(0);
     const r = iit(["report", out, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j.arms).toEqual(arms);
     expect(j.plots.map((p: string) => p.split("/").pop())).toEqual(["winrate.svg", "lengths.svg", "similarity.svg"]);
-    for (const p of j.plots) expect(readFileSync(p, "utf8")).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
+    for (const p of j.plots)
+      expect(readFileSync(p, "utf8")).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
     const html = readFileSync(j.html, "utf8");
     expect(html).not.toMatch(/<script|<link|src="http|href="http|@import/i);
 
@@ -104,7 +139,11 @@ describe.skipIf(skip)("iit experiment run → iit report (real processes)", () =
     const d = tempDir("iit-keepgoing-");
     const bad = join(d, "bad.jsonl");
     writeFileSync(bad, '{"id": "a", "messages": [\n');
-    const cfg = config(d, [{ type: "instruction-tuned", data: { path: bad } }, { type: "base" }, { type: "rules" }], "base");
+    const cfg = config(
+      d,
+      [{ type: "instruction-tuned", data: { path: bad } }, { type: "base" }, { type: "rules" }],
+      "base",
+    );
     const r = iit(["experiment", "run", cfg, "--keep-going"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("✗ instruction-tuned/convert: [DATA_MALFORMED]");

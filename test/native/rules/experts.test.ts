@@ -25,7 +25,13 @@ describe.skipIf(skipNoModel)("other models as experts (product of experts)", () 
   });
 
   it("a vocabulary mismatch is a typed error", async () => {
-    const other = await makeModel({ vocab: llamaSpmVocab, output: join(tempDir(), "o.gguf"), width: 32, heads: 2, layers: 1 });
+    const other = await makeModel({
+      vocab: llamaSpmVocab,
+      output: join(tempDir(), "o.gguf"),
+      width: 32,
+      heads: 2,
+      layers: 1,
+    });
     await using base = await loadModel({ model: storiesModel, threads: 1 });
     await using expert = await loadModel({ model: other.path, threads: 1 });
     await expect(base.generate("Lily", { ...gen, experts: [{ model: expert, weight: 1 }] })).rejects.toMatchObject({

@@ -11,14 +11,40 @@ import { cliPath, repoRoot, skipNoModel, storiesModel, tempDir } from "../../hel
 import { iitAsync } from "../serve/proc.js";
 
 const labBase = join(repoRoot, "models", "lab-base.gguf");
-const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (existsSync(labBase) ? false : "models/lab-base.gguf missing");
+const skip =
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (existsSync(labBase) ? false : "models/lab-base.gguf missing");
 
 describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
   const dir = tempDir("iit-rules-fit-");
   // Every fifth dev prompt of world 1: 30 prompts, all five tasks, every dev creature.
   const dev = join(dir, "dev.jsonl");
-  writeFileSync(dev, labPrompts(makeWorld({ seed: 1 })).dev.filter((_, i) => i % 5 === 0).map((p) => JSON.stringify(p)).join("\n") + "\n");
-  const fit = (out: string, extra: string[] = []) => ["rules", "fit", "-m", labBase, "--dev", dev, "--scorer", "lab", "-o", out, "-t", "1", "--name", "fitted", "--json", ...extra];
+  writeFileSync(
+    dev,
+    labPrompts(makeWorld({ seed: 1 }))
+      .dev.filter((_, i) => i % 5 === 0)
+      .map((p) => JSON.stringify(p))
+      .join("\n") + "\n",
+  );
+  const fit = (out: string, extra: string[] = []) => [
+    "rules",
+    "fit",
+    "-m",
+    labBase,
+    "--dev",
+    dev,
+    "--scorer",
+    "lab",
+    "-o",
+    out,
+    "-t",
+    "1",
+    "--name",
+    "fitted",
+    "--json",
+    ...extra,
+  ];
 
   it("writes a valid rule file, the same bytes for the same seed, and a rerun costs no evaluation", () => {
     const a = join(dir, "a.json");
@@ -100,12 +126,21 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     typed(iit(fit(out).map((a) => (a === dev ? plain : a))), "FIT_DEV_NOT_LAB", "plain.jsonl", "row 1");
     const other = join(dir, "other-world.jsonl");
     // No world has an "x" in a name (src/lab/world.ts: CONSONANTS).
-    writeFileSync(other, JSON.stringify({ instruction: "what colour is Xuxu?", creature: "Xuxu", task: "colour" }) + "\n");
+    writeFileSync(
+      other,
+      JSON.stringify({ instruction: "what colour is Xuxu?", creature: "Xuxu", task: "colour" }) + "\n",
+    );
     typed(iit(fit(out).map((a) => (a === dev ? other : a))), "FIT_DEV_WRONG_WORLD", "Xuxu", "world 1");
     typed(iit(fit(out).map((a) => (a === labBase ? storiesModel : a))), "FIT_NOT_LAB_BASE", "stories260K");
     // The lab's evaluation prompts are never evidence for a fit.
     const evalRows = join(dir, "eval.jsonl");
-    writeFileSync(evalRows, labPrompts(makeWorld({ seed: 1 })).eval.slice(0, 3).map((p) => JSON.stringify(p)).join("\n") + "\n");
+    writeFileSync(
+      evalRows,
+      labPrompts(makeWorld({ seed: 1 }))
+        .eval.slice(0, 3)
+        .map((p) => JSON.stringify(p))
+        .join("\n") + "\n",
+    );
     typed(iit(fit(out).map((a) => (a === dev ? evalRows : a))), "FIT_DEV_IS_EVAL", "eval.jsonl", "row 1");
     const cands = join(dir, "cands.json");
     writeFileSync(cands, '{"tokens": ["<"]}');

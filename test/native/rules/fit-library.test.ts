@@ -29,9 +29,22 @@ describe.skipIf(skip)("fitRules() on stories260K", () => {
     const scorer: RuleScorer = {
       id: `without-${favourite}`,
       prompts: PROMPTS,
-      score: async (outs) => ({ score: outs.filter((o) => !o.tokens.includes(favourite)).length / outs.length, tiebreak: 0 }),
+      score: async (outs) => ({
+        score: outs.filter((o) => !o.tokens.includes(favourite)).length / outs.length,
+        tiebreak: 0,
+      }),
     };
-    const r = await fitRules({ model, scorer, template: "raw", maxTokens: 24, parallel: 5, maxEvals: 20, candidates: [text, " and"], onlyCandidates: true, cache: null });
+    const r = await fitRules({
+      model,
+      scorer,
+      template: "raw",
+      maxTokens: 24,
+      parallel: 5,
+      maxEvals: 20,
+      candidates: [text, " and"],
+      onlyCandidates: true,
+      cache: null,
+    });
     expect(r.base.score).toBeLessThan(1);
     expect(r.score.score).toBe(1);
     const scores = parseRuleSpec(r.spec).tokens.scores;
@@ -51,14 +64,22 @@ describe.skipIf(skip)("fitRules() on stories260K", () => {
       },
     };
     const cache = join(dir, "flaky.cache.jsonl");
-    const err = await fitRules({ model, scorer, template: "raw", maxTokens: 8, maxEvals: 5, cache }).catch((e: unknown) => e);
+    const err = await fitRules({ model, scorer, template: "raw", maxTokens: 8, maxEvals: 5, cache }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(IitError);
     expect((err as IitError).code).toBe("FIT_SCORER_FAILED");
     expect((err as IitError).message).toContain("flaky");
     expect((err as IitError).message).toContain("the grader crashed");
     expect(readFileSync(cache, "utf8").trim().split("\n")).toHaveLength(1);
-    const nan: RuleScorer = { id: "nan", prompts: PROMPTS.slice(0, 1), score: async () => ({ score: NaN, tiebreak: 0 }) };
-    await expect(fitRules({ model, scorer: nan, template: "raw", maxTokens: 4, cache: null })).rejects.toMatchObject({ code: "FIT_SCORER_FAILED" });
+    const nan: RuleScorer = {
+      id: "nan",
+      prompts: PROMPTS.slice(0, 1),
+      score: async () => ({ score: NaN, tiebreak: 0 }),
+    };
+    await expect(fitRules({ model, scorer: nan, template: "raw", maxTokens: 4, cache: null })).rejects.toMatchObject({
+      code: "FIT_SCORER_FAILED",
+    });
   }, 300_000);
 });
 
@@ -77,8 +98,20 @@ describe.skipIf(skip)("iit rules fit --scorer judge against `iit serve` (pipelin
     writeFileSync(dev, PROMPTS.map((p) => JSON.stringify({ instruction: p })).join("\n") + "\n");
     const out = join(dir, "judged.json");
     const r = iit(
-      ["rules", "fit", "-m", storiesModel, "--dev", dev, "--scorer", "judge", "--judge", `openai:${s.url}`, "--judge-model", "stories260K"]
-        .concat(["-o", out, "-n", "16", "--evals", "40", "--max-candidates", "3", "-t", "1", "--json"]),
+      [
+        "rules",
+        "fit",
+        "-m",
+        storiesModel,
+        "--dev",
+        dev,
+        "--scorer",
+        "judge",
+        "--judge",
+        `openai:${s.url}`,
+        "--judge-model",
+        "stories260K",
+      ].concat(["-o", out, "-n", "16", "--evals", "40", "--max-candidates", "3", "-t", "1", "--json"]),
       { timeout: 600_000 },
     );
     expect(r.code, r.stderr).toBe(0);

@@ -13,7 +13,10 @@ describe.skipIf(skip)("iit serve: queue, shutdown and size limits (real process)
     let stopped = false;
     try {
       const url = `${s.url}/completions`;
-      const body = (n: number, max_tokens = 200) => ({ prompt: Array.from({ length: n }, (_, i) => `Once upon a time ${i}`), max_tokens });
+      const body = (n: number, max_tokens = 200) => ({
+        prompt: Array.from({ length: n }, (_, i) => `Once upon a time ${i}`),
+        max_tokens,
+      });
 
       const tooMany = await post(url, body(300));
       expect(tooMany.status, tooMany.text).toBe(400);

@@ -11,7 +11,10 @@ export interface Run {
 }
 
 /** Runs the CLI without blocking the event loop; `onSpawn` gets the child (to interrupt it). */
-export function iitAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Run> {
+export function iitAsync(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; onSpawn?: (c: ChildProcess) => void } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, ...opts.env } });
     let stdout = "";

@@ -22,11 +22,19 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
   it("lists its one model on 127.0.0.1", async () => {
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     const r = await (await fetch(`${s.url}/models`)).json();
-    expect(r).toMatchObject({ object: "list", data: [{ id: "stories260K", object: "model", owned_by: "implicit-instruct" }] });
+    expect(r).toMatchObject({
+      object: "list",
+      data: [{ id: "stories260K", object: "model", owned_by: "implicit-instruct" }],
+    });
   });
 
   it("/v1/completions: greedy text as `iit generate`, legacy logprobs", async () => {
-    const r = await post(`${s.url}/completions`, { model: "stories260K", prompt: "Once upon a time", max_tokens: 24, logprobs: 3 });
+    const r = await post(`${s.url}/completions`, {
+      model: "stories260K",
+      prompt: "Once upon a time",
+      max_tokens: 24,
+      logprobs: 3,
+    });
     expect(r.status, r.text).toBe(200);
     const c = r.json.choices[0];
     expect(c.text).toMatch(STORY);
@@ -51,9 +59,18 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
       top_logprobs: 4,
     });
     expect(r.status, r.text).toBe(200);
-    expect(r.json).toMatchObject({ object: "chat.completion", model: "stories260K", choices: [{ index: 0, message: { role: "assistant" } }] });
+    expect(r.json).toMatchObject({
+      object: "chat.completion",
+      model: "stories260K",
+      choices: [{ index: 0, message: { role: "assistant" } }],
+    });
     const c = r.json.choices[0];
-    const content = c.logprobs.content as { token: string; logprob: number; bytes: number[]; top_logprobs: { token: string; logprob: number }[] }[];
+    const content = c.logprobs.content as {
+      token: string;
+      logprob: number;
+      bytes: number[];
+      top_logprobs: { token: string; logprob: number }[];
+    }[];
     expect(content.map((t) => t.token).join("")).toBe(c.message.content);
     for (const t of content) {
       expect(t.top_logprobs).toHaveLength(4);
@@ -69,12 +86,23 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
     });
     const first = one.json.choices[0].logprobs.content[0];
     expect(first.token).toBe(content[0].token);
-    expect(first.top_logprobs.map((t: { token: string }) => t.token)).toEqual(content[0].top_logprobs.map((t) => t.token));
+    expect(first.top_logprobs.map((t: { token: string }) => t.token)).toEqual(
+      content[0].top_logprobs.map((t) => t.token),
+    );
     expect(first.logprob).toBeCloseTo(content[0].logprob, 4); // other batch shapes: float noise only
   });
 
   it("batches concurrent requests, with the same results as one at a time", async () => {
-    const prompts = ["Once upon a time", "Lily", "Tom had a dog", "The sun", "One day", "The cat", "A bird", "Mom said"];
+    const prompts = [
+      "Once upon a time",
+      "Lily",
+      "Tom had a dog",
+      "The sun",
+      "One day",
+      "The cat",
+      "A bird",
+      "Mom said",
+    ];
     const body = (p: string) => ({ prompt: p, max_tokens: 16 });
     const alone = [];
     for (const p of prompts) alone.push((await post(`${s.url}/completions`, body(p))).json.choices[0].text);
@@ -82,7 +110,9 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
     expect(together.map((r) => r.status)).toEqual(prompts.map(() => 200));
     expect(together.map((r) => r.json.choices[0].text)).toEqual(alone);
     const many = await post(`${s.url}/completions`, { prompt: prompts.slice(0, 3), max_tokens: 16 });
-    expect(many.json.choices.map((c: { index: number; text: string }) => [c.index, c.text])).toEqual(alone.slice(0, 3).map((t, i) => [i, t]));
+    expect(many.json.choices.map((c: { index: number; text: string }) => [c.index, c.text])).toEqual(
+      alone.slice(0, 3).map((t, i) => [i, t]),
+    );
     const health = (await (await fetch(`${s.url.replace(/\/v1$/, "")}/health`)).json()) as { max_batch: number };
     expect(health.max_batch).toBeGreaterThan(1);
   });
@@ -121,14 +151,20 @@ describe.skipIf(skipNoModel)("serve library: queue limit and API key", () => {
     try {
       const h = { authorization: "Bearer k" };
       expect((await post(`${srv.url}/completions`, { prompt: "x" })).status).toBe(401);
-      const rs = await Promise.all(Array.from({ length: 8 }, () => post(`${srv.url}/completions`, { prompt: "Once upon a time", max_tokens: 64 }, h)));
+      const rs = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          post(`${srv.url}/completions`, { prompt: "Once upon a time", max_tokens: 64 }, h),
+        ),
+      );
       const codes = rs.map((r) => r.status);
       expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(2);
       const busy = rs.filter((r) => r.status === 429);
       expect(busy.length).toBeGreaterThan(0);
       expect(busy[0].headers.get("retry-after")).toBe("1");
       expect(busy[0].json.error.type).toBe("rate_limit_error");
-      expect((await post(`${srv.url}/completions`, { prompt: "Once upon a time", max_tokens: 24 }, h)).json.choices[0].text).toMatch(STORY);
+      expect(
+        (await post(`${srv.url}/completions`, { prompt: "Once upon a time", max_tokens: 24 }, h)).json.choices[0].text,
+      ).toMatch(STORY);
     } finally {
       await srv.close();
     }
@@ -137,7 +173,14 @@ describe.skipIf(skipNoModel)("serve library: queue limit and API key", () => {
 
 describe.skipIf(skip)("iit serve with adapters", () => {
   it("--lora: the served model is the adapted one (same text as generating with the adapter in-process)", async () => {
-    const lora = await makeLora({ base: storiesModel, output: join(tempDir(), "live.gguf"), rank: 4, targets: ["attn_q", "ffn_up"], bStd: 0.5, seed: 3 });
+    const lora = await makeLora({
+      base: storiesModel,
+      output: join(tempDir(), "live.gguf"),
+      rank: 4,
+      targets: ["attn_q", "ffn_up"],
+      bStd: 0.5,
+      seed: 3,
+    });
     let adapted: string;
     {
       await using m = await loadModel({ model: storiesModel, threads: 1, loras: [{ path: lora.path }] });
@@ -165,7 +208,11 @@ describe.skipIf(skip)("iit serve with adapters", () => {
       expect(lp.status, lp.text).toBe(200);
       expect(lp.json.choices[0].message.content).toBe(r.json.choices[0].message.content);
       // Greedy under the product distribution: each token is the top-1 of its own logprobs.
-      const content = lp.json.choices[0].logprobs.content as { token: string; logprob: number; top_logprobs: { token: string; logprob: number }[] }[];
+      const content = lp.json.choices[0].logprobs.content as {
+        token: string;
+        logprob: number;
+        top_logprobs: { token: string; logprob: number }[];
+      }[];
       expect(content.length).toBeGreaterThan(0);
       for (const c of content) expect(c.logprob).toBeCloseTo(c.top_logprobs[0].logprob, 5);
     } finally {

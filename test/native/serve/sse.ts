@@ -53,7 +53,11 @@ export function sse(url: string, body: unknown, until?: (events: SseEvent[]) => 
           const i = l.indexOf(":");
           headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
         }
-        head = { status: Number(lines[0].split(" ")[1]), headers, chunked: /chunked/i.test(headers["transfer-encoding"] ?? "") };
+        head = {
+          status: Number(lines[0].split(" ")[1]),
+          headers,
+          chunked: /chunked/i.test(headers["transfer-encoding"] ?? ""),
+        };
         raw = raw.subarray(end + 4);
       }
       if (head.chunked) {
@@ -76,7 +80,11 @@ export function sse(url: string, body: unknown, until?: (events: SseEvent[]) => 
         if (sep < 0 || !/^text\/event-stream/.test(head.headers["content-type"] ?? "")) break;
         const block = bodyBytes.subarray(0, sep).toString("utf8");
         bodyBytes = bodyBytes.subarray(sep + 2);
-        const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6))
+          .join("\n");
         events.push({ data, at: performance.now() });
       }
       if (!/^text\/event-stream/.test(head.headers["content-type"] ?? "")) text = bodyBytes.toString("utf8");

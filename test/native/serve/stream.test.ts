@@ -44,10 +44,13 @@ type ChatLogprob = OpenAI.Chat.Completions.ChatCompletionTokenLogprob;
  * scoring pass over the finished text: the same tokens and alternatives, values equal up to float noise.
  */
 function expectSameLogprobs(streamed: ChatLogprob[], whole: ChatLogprob[], digits = 3) {
-  expect(streamed.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(whole.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]));
+  expect(streamed.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(
+    whole.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]),
+  );
   streamed.forEach((t, i) => {
     expect(t.logprob).toBeCloseTo(whole[i].logprob, digits);
-    t.top_logprobs.forEach((a, j) => expect(a.logprob).toBeCloseTo(whole[i].top_logprobs[j].logprob, digits));
+    for (const [j, a] of t.top_logprobs.entries())
+      expect(a.logprob).toBeCloseTo(whole[i].top_logprobs[j].logprob, digits);
   });
 }
 
@@ -65,7 +68,9 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
   it("the openai client streams a chat completion: same text, finish_reason and usage as without stream", async () => {
     const body = { model: s.model, messages: chat("Tell me a story about a cat."), max_tokens: 24 };
     const whole = await client.chat.completions.create(body);
-    const r = await readChat(await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }));
+    const r = await readChat(
+      await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }),
+    );
     expect(r.text).toBe(whole.choices[0].message.content);
     expect(r.finish).toBe(whole.choices[0].finish_reason);
     expect(r.usage).toEqual(whole.usage);
@@ -85,7 +90,13 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     const texts = prompts.map(() => "");
     const finish: (string | null)[] = prompts.map(() => null);
     let usage: OpenAI.CompletionUsage | undefined;
-    for await (const c of await client.completions.create({ model: s.model, prompt: prompts, max_tokens: 16, stream: true, stream_options: { include_usage: true } })) {
+    for await (const c of await client.completions.create({
+      model: s.model,
+      prompt: prompts,
+      max_tokens: 16,
+      stream: true,
+      stream_options: { include_usage: true },
+    })) {
       if (c.usage) usage = c.usage;
       for (const ch of c.choices) {
         expect(finish[ch.index]).toBeNull();
@@ -99,7 +110,13 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
   });
 
   it("logprobs stream with their tokens and are the non-stream logprobs (chat and legacy)", async () => {
-    const body = { model: s.model, messages: chat("Tell me a story about a dog."), max_tokens: 12, logprobs: true, top_logprobs: 3 };
+    const body = {
+      model: s.model,
+      messages: chat("Tell me a story about a dog."),
+      max_tokens: 12,
+      logprobs: true,
+      top_logprobs: 3,
+    };
     const whole = await client.chat.completions.create(body);
     const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
     expect(r.text).toBe(whole.choices[0].message.content);
@@ -108,7 +125,12 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
 
     const legacy = { model: s.model, prompt: "Once upon a time", max_tokens: 8, logprobs: 2 };
     const w = (await client.completions.create(legacy)).choices[0].logprobs!;
-    const got = { tokens: [] as string[], token_logprobs: [] as number[], top: [] as string[][], text_offset: [] as number[] };
+    const got = {
+      tokens: [] as string[],
+      token_logprobs: [] as number[],
+      top: [] as string[][],
+      text_offset: [] as number[],
+    };
     for await (const c of await client.completions.create({ ...legacy, stream: true })) {
       const lp = c.choices[0]?.logprobs;
       if (!lp) continue;
@@ -120,7 +142,7 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     expect(got.tokens).toEqual(w.tokens);
     expect(got.text_offset).toEqual(w.text_offset);
     expect(got.top).toEqual(w.top_logprobs!.map((m) => Object.keys(m)));
-    got.token_logprobs.forEach((x, i) => expect(x).toBeCloseTo(w.token_logprobs![i], 3));
+    for (const [i, x] of got.token_logprobs.entries()) expect(x).toBeCloseTo(w.token_logprobs![i], 3);
 
     // a one-token greedy request (a judge's) streams its logprobs too
     const one = await readChat(await client.chat.completions.create({ ...body, max_tokens: 1, stream: true }));
@@ -147,7 +169,11 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
 
   it("a client that disconnects mid-stream frees its slot: the next request does not wait for its max_tokens", async () => {
     // 4000 tokens take this server ~15 s; the client leaves after 5 chunks.
-    const gone = await sse(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 4000, stream: true }, (ev) => ev.length >= 5);
+    const gone = await sse(
+      `${s.url}/completions`,
+      { prompt: "Once upon a time", max_tokens: 4000, stream: true },
+      (ev) => ev.length >= 5,
+    );
     expect(gone.events.length).toBeGreaterThanOrEqual(5);
     const t0 = performance.now();
     const next = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 8 });
@@ -171,19 +197,36 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     expect(stays.events.at(-1)!.data).toBe("[DONE]");
     expect((await health(s.url)).batches - b0).toBe(2); // the busy one, then one for both streams
     const whole = await post(`${s.url}/completions`, { prompt: "Lily", max_tokens: 300 });
-    expect(chunksOf(stays).map((c) => c.choices[0].text).join("")).toBe(whole.json.choices[0].text);
+    expect(
+      chunksOf(stays)
+        .map((c) => c.choices[0].text)
+        .join(""),
+    ).toBe(whole.json.choices[0].text);
     expect(chunksOf(stays).at(-1).choices[0].finish_reason).toBe("length");
   });
 });
 
 describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", () => {
   it("streams the same text and logprobs as the adapted model answers without stream", async () => {
-    const lora = await makeLora({ base: storiesModel, output: join(tempDir(), "live.gguf"), rank: 4, targets: ["attn_q", "ffn_up"], bStd: 0.5, seed: 3 });
+    const lora = await makeLora({
+      base: storiesModel,
+      output: join(tempDir(), "live.gguf"),
+      rank: 4,
+      targets: ["attn_q", "ffn_up"],
+      bStd: 0.5,
+      seed: 3,
+    });
     const plain = await startServe(["-m", storiesModel, "-t", "1"]);
     const s = await startServe(["-m", storiesModel, "-t", "1", "--rules", "hewitt2024", "--lora", lora.path]);
     try {
       const client = new OpenAI({ baseURL: s.url, apiKey: "unused", maxRetries: 0 });
-      const body = { model: s.model, messages: chat("Tell me a story"), max_tokens: 30, logprobs: true, top_logprobs: 2 };
+      const body = {
+        model: s.model,
+        messages: chat("Tell me a story"),
+        max_tokens: 30,
+        logprobs: true,
+        top_logprobs: 2,
+      };
       const whole = await client.chat.completions.create(body);
       const r = await readChat(await client.chat.completions.create({ ...body, stream: true }));
       expect(r.text).toBe(whole.choices[0].message.content);
@@ -196,7 +239,11 @@ describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", 
       expect(base.json.choices[0].message.content).not.toBe(r.text);
       const raw = await sse(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 20, stream: true });
       const w = await post(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 20 });
-      expect(chunksOf(raw).map((c) => c.choices[0].text).join("")).toBe(w.json.choices[0].text);
+      expect(
+        chunksOf(raw)
+          .map((c) => c.choices[0].text)
+          .join(""),
+      ).toBe(w.json.choices[0].text);
     } finally {
       expect(await s.stop()).toBe(0);
       expect(await plain.stop()).toBe(0);
@@ -228,11 +275,19 @@ describe.skipIf(skip)("iit serve: the limits of docs/guarantees.md hold for stre
 
       // one stream runs, two wait, the next is refused whole with Retry-After
       let running = 0;
-      const first = sse(url, long, (ev) => ((running = ev.length), false));
+      const first = sse(url, long, (ev) => {
+        running = ev.length;
+        return false;
+      });
       while (running === 0) await new Promise((r) => setTimeout(r, 20));
       // a queued stream whose client leaves before it starts is dropped, and the server carries on
       const leaver = new AbortController();
-      const left = fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(long), signal: leaver.signal }).catch((e) => e);
+      const left = fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(long),
+        signal: leaver.signal,
+      }).catch((e) => e);
       await new Promise((r) => setTimeout(r, 200));
       expect((await health(s.url)).queued).toBe(1);
       leaver.abort();

@@ -8,7 +8,12 @@ import { startServe } from "./proc.js";
 const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)");
 
 /** Sends a `size`-byte JSON body in small chunks with pauses (a slow uploader) over a raw socket. */
-function slowUpload(port: number, size: number, chunk = 32 * 1024, pauseMs = 2): Promise<{ response: string; sent: number; error?: string }> {
+function slowUpload(
+  port: number,
+  size: number,
+  chunk = 32 * 1024,
+  pauseMs = 2,
+): Promise<{ response: string; sent: number; error?: string }> {
   return new Promise((resolve) => {
     const sock = connect(port, "127.0.0.1");
     let response = "";
@@ -18,7 +23,9 @@ function slowUpload(port: number, size: number, chunk = 32 * 1024, pauseMs = 2):
     sock.on("error", (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
     sock.on("close", () => resolve({ response, sent, error }));
     sock.on("connect", async () => {
-      sock.write(`POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+      sock.write(
+        `POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+      );
       const piece = Buffer.alloc(chunk, "a");
       while (sent < size && !error && !sock.destroyed) {
         const n = Math.min(chunk, size - sent);

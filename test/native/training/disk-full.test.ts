@@ -8,19 +8,39 @@ import { smallDisk, type SmallDisk } from "../../helpers/smallDisk.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
 const disk = smallDisk(4096);
-const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (typeof disk === "string" ? disk : false);
+const skip =
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (typeof disk === "string" ? disk : false);
 
 describe.skipIf(skip)("train on a full disk (real processes, small disk)", () => {
   const d = disk as SmallDisk;
   afterAll(() => d.dispose());
-  const train = ["train", "-m", storiesModel, "--data", lima, "--mode", "response", "--n-ctx", "256", "--max-examples", "4", "-t", "1"];
+  const train = [
+    "train",
+    "-m",
+    storiesModel,
+    "--data",
+    lima,
+    "--mode",
+    "response",
+    "--n-ctx",
+    "256",
+    "--max-examples",
+    "4",
+    "-t",
+    "1",
+  ];
   const typedFull = (r: { code: number | null; stderr: string }, file: string) => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain("error [DISK_FULL]");
     expect(r.stderr).toContain(file);
     expect(r.stderr).not.toMatch(/unexpected error|\n\s+at |\.tmp/);
   };
-  const leftovers = () => readdirSync(d.dir, { recursive: true }).map(String).filter((f) => f.endsWith(".tmp"));
+  const leftovers = () =>
+    readdirSync(d.dir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".tmp"));
 
   it("full weights: the model (1.2 MB) does not fit; no output is left, and the error says so", () => {
     d.unlimit();

@@ -9,7 +9,9 @@ import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
 
 const N_CTX = 256;
 
-async function openTrainer(o: { sgd?: boolean; eps?: number; loraPath?: string; maxGradNorm?: number } = {}): Promise<AddonTrainer> {
+async function openTrainer(
+  o: { sgd?: boolean; eps?: number; loraPath?: string; maxGradNorm?: number } = {},
+): Promise<AddonTrainer> {
   const t = new (loadAddon().AddonTrainer)();
   await t.create({
     modelPath: storiesModel,
@@ -44,15 +46,20 @@ async function makeWindow(text: string, masked: (i: number) => boolean = (i) => 
   return { ids, tokens, labels, nTargets };
 }
 
-const TEXT_A = "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. One day she saw a big red ball in the park and ran to get it.";
-const TEXT_B = "Tom had a small dog. The dog liked to run and jump. Every morning Tom and his dog went to the pond to see the ducks, and they were very happy.";
+const TEXT_A =
+  "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. One day she saw a big red ball in the park and ran to get it.";
+const TEXT_B =
+  "Tom had a small dog. The dog liked to run and jump. Every morning Tom and his dog went to the pond to see the ducks, and they were very happy.";
 
 function snapshot(t: AddonTrainer): Map<string, Float32Array> {
   return new Map(t.params().map((p) => [p.name, t.getTensor(p.name)]));
 }
 
 /** The gradient of (summed NLL)/nTargets at the trainer's current weights, via one SGD step of lr 1e3. */
-async function gradients(weights: Map<string, Float32Array>, w: Awaited<ReturnType<typeof makeWindow>>): Promise<Map<string, Float64Array>> {
+async function gradients(
+  weights: Map<string, Float32Array>,
+  w: Awaited<ReturnType<typeof makeWindow>>,
+): Promise<Map<string, Float64Array>> {
   const lr = 1e3;
   const t = await openTrainer({ sgd: true });
   try {
@@ -62,7 +69,10 @@ async function gradients(weights: Map<string, Float32Array>, w: Awaited<ReturnTy
     const out = new Map<string, Float64Array>();
     for (const [name, before] of weights) {
       const after = t.getTensor(name);
-      out.set(name, Float64Array.from(before, (b, i) => (b - after[i]) / lr));
+      out.set(
+        name,
+        Float64Array.from(before, (b, i) => (b - after[i]) / lr),
+      );
     }
     return out;
   } finally {
@@ -147,7 +157,10 @@ describe.skipIf(skipNoModel)("training gradients (stories260K)", () => {
     expect(new Set(ws.map((w) => w.nTargets)).size).toBe(3);
     const lr = 0.05;
     // The paper's reduction: each window's mean NLL, averaged over the step's windows.
-    const scales = windowLossScales(ws.map((w) => w.nTargets), "example");
+    const scales = windowLossScales(
+      ws.map((w) => w.nTargets),
+      "example",
+    );
     const t = await openTrainer({ sgd: true });
     let w0: Map<string, Float32Array>;
     let w1: Map<string, Float32Array>;
@@ -166,7 +179,10 @@ describe.skipIf(skipNoModel)("training gradients (stories260K)", () => {
     // gradients() is d(mean NLL)/dθ of one window; the step's loss is Σ scale·NLL = Σ (scale·n)·mean.
     const gs = await Promise.all(ws.map((w) => gradients(w0, w)));
     for (const [name, x0] of w0) {
-      const expected = Float64Array.from(x0, (x, i) => x - lr * gs.reduce((s, g, k) => s + scales[k] * ws[k].nTargets * g.get(name)![i], 0));
+      const expected = Float64Array.from(
+        x0,
+        (x, i) => x - lr * gs.reduce((s, g, k) => s + scales[k] * ws[k].nTargets * g.get(name)![i], 0),
+      );
       const got = w1.get(name)!;
       const err = norm(Float64Array.from(got, (x, i) => x - expected[i]));
       const step = norm(Float64Array.from(got, (x, i) => x - x0[i]));
@@ -255,7 +271,8 @@ describe.skipIf(skipNoModel)("training gradients (stories260K)", () => {
       const before = snapshot(t);
       t.setLr(1e-2);
       for (let i = 0; i < 3; i++) expect(await t.window(w.tokens, w.labels, true, 1)).toBe(0);
-      for (const [name, b] of before) expect(Buffer.from(t.getTensor(name).buffer).equals(Buffer.from(b.buffer)), name).toBe(true);
+      for (const [name, b] of before)
+        expect(Buffer.from(t.getTensor(name).buffer).equals(Buffer.from(b.buffer)), name).toBe(true);
     } finally {
       t.dispose();
     }

@@ -8,21 +8,54 @@ import { iit } from "../../helpers/cli.js";
 import { cliPath, sharedDir, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 const lima = join(sharedDir, "data", "lima", "lima_no_instruction.jsonl");
-const skip = skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (existsSync(lima) ? false : `${lima} not found`);
+const skip =
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (existsSync(lima) ? false : `${lima} not found`);
 
 describe.skipIf(skip)("train --resume on a damaged checkpoint (real processes)", () => {
   const dir = tempDir();
-  const opts = { model: storiesModel, data: lima, mode: "response" as const, nCtx: 256, maxExamples: 4, epochs: 2, threads: 1 };
-  const cli = ["train", "-m", storiesModel, "--data", lima, "--mode", "response", "--n-ctx", "256", "--max-examples", "4", "--epochs", "2", "-t", "1", "--resume"];
+  const opts = {
+    model: storiesModel,
+    data: lima,
+    mode: "response" as const,
+    nCtx: 256,
+    maxExamples: 4,
+    epochs: 2,
+    threads: 1,
+  };
+  const cli = [
+    "train",
+    "-m",
+    storiesModel,
+    "--data",
+    lima,
+    "--mode",
+    "response",
+    "--n-ctx",
+    "256",
+    "--max-examples",
+    "4",
+    "--epochs",
+    "2",
+    "-t",
+    "1",
+    "--resume",
+  ];
 
   /** A checkpoint of a run stopped after its first step, copied fresh for each damage. */
   const pristine = new Map<string, string>();
-  async function checkpoint(name: string, loraRank?: number): Promise<{ out: string; ckpt: string; file: (prefix: string) => string }> {
+  async function checkpoint(
+    name: string,
+    loraRank?: number,
+  ): Promise<{ out: string; ckpt: string; file: (prefix: string) => string }> {
     const key = `${loraRank ?? 0}`;
     if (!pristine.has(key)) {
       const out = join(dir, `pristine-${key}.gguf`);
       const ac = new AbortController();
-      await expect(train({ ...opts, loraRank, output: out, signal: ac.signal, onProgress: () => ac.abort() })).rejects.toMatchObject({ code: "ABORTED" });
+      await expect(
+        train({ ...opts, loraRank, output: out, signal: ac.signal, onProgress: () => ac.abort() }),
+      ).rejects.toMatchObject({ code: "ABORTED" });
       pristine.set(key, `${out}.ckpt`);
     }
     const out = join(dir, `${name}.gguf`);

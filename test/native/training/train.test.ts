@@ -27,7 +27,18 @@ async function greedy(loras: { path: string }[] = [], model = storiesModel): Pro
 
 async function weights(model: string): Promise<Map<string, Float32Array>> {
   const t = new (loadAddon().AddonTrainer)();
-  await t.create({ modelPath: model, loraPath: "", nCtx: 256, threads: 1, gpuLayers: 0, sgd: true, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  await t.create({
+    modelPath: model,
+    loraPath: "",
+    nCtx: 256,
+    threads: 1,
+    gpuLayers: 0,
+    sgd: true,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 0,
+  });
   try {
     return new Map(t.params().map((p) => [p.name, t.getTensor(p.name)]));
   } finally {
@@ -46,7 +57,9 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(res.epochs.every((e) => e.val_loss !== null && Number.isFinite(e.val_loss))).toBe(true);
     expect(res.tokens_per_second).toBeGreaterThan(0);
     const [before, after] = [await weights(storiesModel), await weights(output)];
-    const still = [...before].filter(([name, w]) => Buffer.from(w.buffer).equals(Buffer.from(after.get(name)!.buffer))).map(([n]) => n);
+    const still = [...before]
+      .filter(([name, w]) => Buffer.from(w.buffer).equals(Buffer.from(after.get(name)!.buffer)))
+      .map(([n]) => n);
     expect(still).toEqual([]);
     await using m = await loadModel({ model: output, threads: 1 });
     await using b = await loadModel({ model: storiesModel, threads: 1 });
@@ -74,10 +87,13 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     ).rejects.toBeInstanceOf(AbortError);
     expect(existsSync(output)).toBe(false);
     await expect(train({ ...opts, output })).rejects.toMatchObject({ code: "CHECKPOINT_EXISTS" });
-    await expect(train({ ...opts, output, lr: 2e-3, resume: true })).rejects.toMatchObject({ code: "CHECKPOINT_MISMATCH" });
+    await expect(train({ ...opts, output, lr: 2e-3, resume: true })).rejects.toMatchObject({
+      code: "CHECKPOINT_MISMATCH",
+    });
     const resumed = await train({ ...opts, output, resume: true });
     expect(resumed.epochs.length).toBe(2);
-    resumed.epochs.forEach((e, i) => expect(Math.abs(e.train_loss - full.epochs[i].train_loss)).toBeLessThan(1e-6));
+    for (const [i, e] of resumed.epochs.entries())
+      expect(Math.abs(e.train_loss - full.epochs[i].train_loss)).toBeLessThan(1e-6);
     expect(await greedy([], output)).toEqual(await greedy([], opts.output));
     expect(existsSync(`${output}.ckpt`)).toBe(false); // removed once the output is written
     // --resume once more: the run is finished, so its result comes back without training again.
@@ -88,8 +104,17 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
 
   it("a step's loss is the mean of its examples' mean token losses (the paper's reduction); token mean on request", async () => {
     const rows = [
-      [{ role: "user", content: "Hi." }, { role: "assistant", content: "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine." }],
-      [{ role: "user", content: "Hello there." }, { role: "assistant", content: "Tom had a dog." }],
+      [
+        { role: "user", content: "Hi." },
+        {
+          role: "assistant",
+          content: "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine.",
+        },
+      ],
+      [
+        { role: "user", content: "Hello there." },
+        { role: "assistant", content: "Tom had a dog." },
+      ],
     ] as const;
     const data = join(dir, "two.jsonl");
     await writeFile(data, rows.map((messages, i) => JSON.stringify({ id: `e${i}`, messages })).join("\n") + "\n");
@@ -113,7 +138,9 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     const opts = { ...base, data, mode: "instruction", epochs: 1, batchSize: 2, lr: 1e-9, warmupRatio: 0 } as const;
     const stepLoss = async (o: Partial<TrainOptions>, output: string) => {
       await train({ ...opts, ...o, output: join(dir, output) });
-      const log = JSON.parse(await readFile(join(dir, `${output}.train.json`), "utf8")) as { steps: { loss: number; grad_norm: number }[] };
+      const log = JSON.parse(await readFile(join(dir, `${output}.train.json`), "utf8")) as {
+        steps: { loss: number; grad_norm: number }[];
+      };
       expect(log.steps.length).toBe(1);
       expect(log.steps[0].grad_norm).toBeGreaterThan(0);
       return log.steps[0].loss;
@@ -128,7 +155,12 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
   it("--mode response on data with instructions empties the user turns itself and says so", async () => {
     const opts = { ...base, epochs: 1, maxExamples: 3 } as const;
     const warnings: string[] = [];
-    await train({ ...opts, data: limaWithInstructions, output: join(dir, "rt-ins.gguf"), onWarning: (w) => warnings.push(w) });
+    await train({
+      ...opts,
+      data: limaWithInstructions,
+      output: join(dir, "rt-ins.gguf"),
+      onWarning: (w) => warnings.push(w),
+    });
     expect(warnings.some((w) => /3 example\(s\) had instructions; their user turns were emptied/.test(w))).toBe(true);
     const quiet: string[] = [];
     await train({ ...opts, data: lima, output: join(dir, "rt-noins.gguf"), onWarning: (w) => quiet.push(w) });
@@ -159,25 +191,61 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     await writeFile(data, `${rows}\n{"id": "broken", "messages": [\n`);
     const res = await train({ ...base, data, output: join(dir, "two.gguf"), epochs: 1, maxExamples: 2 });
     expect(res.epochs).toHaveLength(1);
-    await expect(train({ ...base, data, output: join(dir, "three.gguf"), epochs: 1, maxExamples: 3 })).rejects.toSatisfy(
-      (e) => e instanceof DatasetError && /then-broken\.jsonl:3/.test(e.message),
-    );
+    await expect(
+      train({ ...base, data, output: join(dir, "three.gguf"), epochs: 1, maxExamples: 3 }),
+    ).rejects.toSatisfy((e) => e instanceof DatasetError && /then-broken\.jsonl:3/.test(e.message));
   });
 
   it("a quantized base is refused for full finetuning with what to do, and trains as LoRA", async () => {
     const q8 = join(dir, "q8.gguf");
-    await makeModel({ vocab: join(vocabDir, "ggml-vocab-llama-spm.gguf"), output: q8, layers: 1, width: 64, type: "q8_0" });
-    const err = await train({ ...base, model: q8, output: join(dir, "q8-full.gguf"), maxExamples: 2 }).catch((e: unknown) => e);
+    await makeModel({
+      vocab: join(vocabDir, "ggml-vocab-llama-spm.gguf"),
+      output: q8,
+      layers: 1,
+      width: 64,
+      type: "q8_0",
+    });
+    const err = await train({ ...base, model: q8, output: join(dir, "q8-full.gguf"), maxExamples: 2 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TrainingError);
     expect(err).toMatchObject({ code: "MODEL_NOT_F32" });
     expect((err as TrainingError).suggestion).toMatch(/--lora-rank/);
-    const res = await train({ ...base, model: q8, output: join(dir, "q8-lora.gguf"), maxExamples: 2, epochs: 1, loraRank: 2 });
+    const res = await train({
+      ...base,
+      model: q8,
+      output: join(dir, "q8-lora.gguf"),
+      maxExamples: 2,
+      epochs: 1,
+      loraRank: 2,
+    });
     expect(Number.isFinite(res.epochs[0].train_loss)).toBe(true);
   });
 
   it("iit train --json prints the epochs, throughput, output and the threads it ran with", async () => {
     const output = join(dir, "cli.gguf");
-    const r = await iit(["train", "-m", storiesModel, "--data", lima, "--mode", "instruction", "-o", output, "--epochs", "1", "--lr", "1e-3", "--n-ctx", "256", "--max-examples", "4", "-t", "1", "--json"]);
+    const r = await iit([
+      "train",
+      "-m",
+      storiesModel,
+      "--data",
+      lima,
+      "--mode",
+      "instruction",
+      "-o",
+      output,
+      "--epochs",
+      "1",
+      "--lr",
+      "1e-3",
+      "--n-ctx",
+      "256",
+      "--max-examples",
+      "4",
+      "-t",
+      "1",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out).sort()).toEqual(["epochs", "output", "placement", "poll", "threads", "tokens_per_second"]);
@@ -200,7 +268,9 @@ describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () =>
     expect(ins.tokens[0]).toBe(vocab.meta.bos);
     expect(ins.tokens.at(-1)).toBe(vocab.meta.eos);
     // The whole text tokenizes as one piece: masking never changes the tokens.
-    expect(Array.from(ins.tokens.slice(1, -1))).toEqual(vocab.tokenize("<|user|>\nTell me about a cat.\n<|assistant|>\nThe cat sat on the mat."));
+    expect(Array.from(ins.tokens.slice(1, -1))).toEqual(
+      vocab.tokenize("<|user|>\nTell me about a cat.\n<|assistant|>\nThe cat sat on the mat."),
+    );
     const first = ins.target.indexOf(1);
     expect(vocab.detokenize(ins.tokens.slice(first, -1))).toBe("The cat sat on the mat.");
     expect(ins.target.slice(first).every(Boolean)).toBe(true);
@@ -217,8 +287,18 @@ describe.skipIf(skipNoModel)("training examples (stories260K vocabulary)", () =>
       expect(vocab.meta.bos).toBeGreaterThanOrEqual(0); // it has one; the GGUF says not to add it
       for (const response of ["Sure.\n\nHere it is.", "1. a"]) {
         // An empty user turn: "<|user|>\n\n<|assistant|>" tokenizes "\n", "\n", "<" whole but "\n\n" as a prefix.
-        const ex = tokenizeExample(vocab, [{ role: "user", content: "" }, { role: "assistant", content: response }], "response");
-        expect(Array.from(ex.tokens), file).toEqual([...vocab.tokenize(`<|user|>\n\n<|assistant|>\n${response}`), vocab.meta.eos]);
+        const ex = tokenizeExample(
+          vocab,
+          [
+            { role: "user", content: "" },
+            { role: "assistant", content: response },
+          ],
+          "response",
+        );
+        expect(Array.from(ex.tokens), file).toEqual([
+          ...vocab.tokenize(`<|user|>\n\n<|assistant|>\n${response}`),
+          vocab.meta.eos,
+        ]);
         expect(vocab.detokenize(ex.tokens.slice(ex.target.indexOf(1), -1))).toBe(response);
         expect(ex.target.at(-1)).toBe(1);
       }

@@ -15,6 +15,8 @@ describe("perplexityRate", () => {
     expect(() => perplexityRate(twoChunks, 967, 3)).toThrow(/1934 tokens, not 3 chunks of 967/);
   });
   it("refuses output without llama_perf's line", () => {
-    expect(() => perplexityRate("perplexity: calculating perplexity over 2 chunks\n", 967, 2)).toThrow(/no prompt eval time/);
+    expect(() => perplexityRate("perplexity: calculating perplexity over 2 chunks\n", 967, 2)).toThrow(
+      /no prompt eval time/,
+    );
   });
 });

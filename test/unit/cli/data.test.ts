@@ -40,7 +40,17 @@ describe("iit data convert", () => {
   it("without --json writes nothing on stdout and a summary on stderr", async () => {
     await withTempDir(async (dir) => {
       const output = join(dir, "g.jsonl");
-      await run("convert", "--format", "gsm8k", "--input", fixture("gsm8k/train.jsonl"), "--output", output, "--limit", "1");
+      await run(
+        "convert",
+        "--format",
+        "gsm8k",
+        "--input",
+        fixture("gsm8k/train.jsonl"),
+        "--output",
+        output,
+        "--limit",
+        "1",
+      );
       expect(stdout).toBe("");
       expect(stderr).toBe(`wrote 1 gsm8k examples to ${output}\n`);
     });
@@ -50,10 +60,24 @@ describe("iit data convert", () => {
     await withTempDir(async (dir) => {
       const output = join(dir, "x.jsonl");
       await expect(run("convert", "--input", "a.jsonl", "--output", output)).rejects.toBeInstanceOf(InvalidOptionError);
-      await expect(run("convert", "--format", "nope", "--input", "a", "--output", output)).rejects.toThrow(/unknown dataset format/);
-      await expect(run("convert", "--format", "gsm8k", "--input", fixture("gsm8k/train.jsonl"))).rejects.toThrow(/--output/);
+      await expect(run("convert", "--format", "nope", "--input", "a", "--output", output)).rejects.toThrow(
+        /unknown dataset format/,
+      );
+      await expect(run("convert", "--format", "gsm8k", "--input", fixture("gsm8k/train.jsonl"))).rejects.toThrow(
+        /--output/,
+      );
       await expect(
-        run("convert", "--format", "gsm8k", "--input", fixture("gsm8k/train.jsonl"), "--output", output, "--limit", "x"),
+        run(
+          "convert",
+          "--format",
+          "gsm8k",
+          "--input",
+          fixture("gsm8k/train.jsonl"),
+          "--output",
+          output,
+          "--limit",
+          "x",
+        ),
       ).rejects.toBeInstanceOf(InvalidOptionError);
       await expect(
         run("convert", "--format", "gsm8k", "--input", fixture("gsm8k/train_bad.jsonl"), "--output", output),
@@ -67,8 +91,19 @@ describe("iit data convert", () => {
     async () => {
       await withTempDir(async (dir) => {
         const output = join(dir, "ri.jsonl");
-        await run("convert", "--format", "messages", "--input", join(sharedLima, "lima_data.jsonl"), "--output", output, "--drop-instructions");
-        expect(await readFile(output, "utf8")).toBe(await readFile(join(sharedLima, "lima_no_instruction.jsonl"), "utf8"));
+        await run(
+          "convert",
+          "--format",
+          "messages",
+          "--input",
+          join(sharedLima, "lima_data.jsonl"),
+          "--output",
+          output,
+          "--drop-instructions",
+        );
+        expect(await readFile(output, "utf8")).toBe(
+          await readFile(join(sharedLima, "lima_no_instruction.jsonl"), "utf8"),
+        );
       });
     },
   );
@@ -81,7 +116,12 @@ describe("iit data convert", () => {
         const gair = real
           .trim()
           .split("\n")
-          .map((l) => JSON.stringify({ conversations: JSON.parse(l).messages.map((m: { content: string }) => m.content), source: "x" }));
+          .map((l) =>
+            JSON.stringify({
+              conversations: JSON.parse(l).messages.map((m: { content: string }) => m.content),
+              source: "x",
+            }),
+          );
         const input = join(dir, "train.jsonl");
         await writeFile(input, gair.join("\n") + "\n");
         const output = join(dir, "lima_data.jsonl");
@@ -101,9 +141,12 @@ describe("iit data stats", () => {
   });
 
   it("prints a table without --json and uses an injected tokenizer", async () => {
-    await createDataCommand({ countTokens: (t) => t.length }).parseAsync(["stats", "--input", fixture("messages/sample.jsonl")], {
-      from: "user",
-    });
+    await createDataCommand({ countTokens: (t) => t.length }).parseAsync(
+      ["stats", "--input", fixture("messages/sample.jsonl")],
+      {
+        from: "user",
+      },
+    );
     expect(stdout).toContain("examples     2 (1 multi-turn), 7 turns");
     expect(stdout).toMatch(/assistant\s+2\.3 \/ 1 \/ 5/);
     expect(stdout).toContain("tokens total");

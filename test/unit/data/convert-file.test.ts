@@ -15,7 +15,9 @@ describe("limits", () => {
   });
 
   it("rejects a non-positive limit and an unknown format", async () => {
-    await expect(readDataset("gsm8k", fixture("gsm8k/train.jsonl"), { limit: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(readDataset("gsm8k", fixture("gsm8k/train.jsonl"), { limit: 0 })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(readDataset("squad", fixture("gsm8k/train.jsonl"))).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });
@@ -38,7 +40,10 @@ describe("convertDataset", () => {
     await withTempDir(async (dir) => {
       const output = join(dir, "poetry_ri.jsonl");
       await convertDataset({ format: "poetry", input: fixture("poetry/poetry.csv"), output, dropInstructions: true });
-      const rows = (await readFile(output, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const rows = (await readFile(output, "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(rows.map((r) => r.messages[0])).toEqual([
         { role: "user", content: "" },
         { role: "user", content: "" },

@@ -80,7 +80,10 @@ describe("converters: exact output", () => {
       {
         dataset: "mbpp",
         id: "mbpp_0",
-        messages: turn("Write a function to find the longest chain of pairs.", "def max_chain(pairs):\r\n    return len(pairs)"),
+        messages: turn(
+          "Write a function to find the longest chain of pairs.",
+          "def max_chain(pairs):\r\n    return len(pairs)",
+        ),
       },
       {
         dataset: "mbpp",
@@ -128,7 +131,10 @@ describe("converters: exact output", () => {
       {
         dataset: "kfr",
         id: "kfr_2",
-        messages: turn("Recipe for Plain Rice", " - 1 cup rice\n - 2 cups water\n\n\nRinse the rice. Simmer 18 minutes."),
+        messages: turn(
+          "Recipe for Plain Rice",
+          " - 1 cup rice\n - 2 cups water\n\n\nRinse the rice. Simmer 18 minutes.",
+        ),
       },
     ]);
     expect(notes.join()).toMatch(/skipped 1 row/);

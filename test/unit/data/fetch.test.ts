@@ -21,7 +21,8 @@ const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 /** The fixture that stands in for each source file (same format as the real one). */
 const FIXTURE: Record<string, string> = {
   "alpaca_eval_gpt4_baseline.json": "alpaca_eval/alpaca_eval_gpt4_baseline.json",
-  "src/alpaca_eval/evaluators_configs/alpaca_eval_clf_gpt4_turbo/alpaca_eval_clf.txt": "alpaca_eval/alpaca_eval_clf.txt",
+  "src/alpaca_eval/evaluators_configs/alpaca_eval_clf_gpt4_turbo/alpaca_eval_clf.txt":
+    "alpaca_eval/alpaca_eval_clf.txt",
   "df_gamed.csv": "alpaca_eval/df_gamed.csv",
   "instruction_difficulty.csv": "alpaca_eval/instruction_difficulty.csv",
   "train.jsonl": "lima/train.jsonl",
@@ -91,9 +92,13 @@ describe("the data directory", () => {
     delete process.env.HF_ENDPOINT;
     delete process.env.IIT_GITHUB_ENDPOINT;
     const lc = DATA_SOURCES["alpaca-eval-lc"].files[0];
-    expect(sourceUrl(lc)).toBe("https://huggingface.co/datasets/tatsu-lab/alpaca_eval/resolve/2edc6fad8be6b14ea7230aabfd08188da6b8b814/df_gamed.csv");
+    expect(sourceUrl(lc)).toBe(
+      "https://huggingface.co/datasets/tatsu-lab/alpaca_eval/resolve/2edc6fad8be6b14ea7230aabfd08188da6b8b814/df_gamed.csv",
+    );
     const val = DATA_SOURCES["paper-val"].files[0];
-    expect(sourceUrl(val)).toBe("https://raw.githubusercontent.com/john-hewitt/implicit-ins/fe1c2d8d5d66e44bb7c51cf47a5921e08a4b500d/eval/val_eval/val.jsonl");
+    expect(sourceUrl(val)).toBe(
+      "https://raw.githubusercontent.com/john-hewitt/implicit-ins/fe1c2d8d5d66e44bb7c51cf47a5921e08a4b500d/eval/val_eval/val.jsonl",
+    );
     expect(sourceUrl(DATA_SOURCES.chess.files[0])).toBe(
       "https://huggingface.co/datasets/patrickfrank1/chess-pgn-games/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet",
     );
@@ -117,7 +122,11 @@ describe("fetchData from a local endpoint", () => {
     expect(result.items.map((i) => i.name)).toEqual(DATA_NAMES);
     const at = (p: string) => join(dir, p);
     // alpaca-eval: the baseline file unchanged, its instructions as prompts JSONL, the judge prompt
-    expect(readFileSync(at("alpaca_eval/gpt4_1106_preview.model_outputs.json")).equals(readFileSync(join(FIX, "alpaca_eval/alpaca_eval_gpt4_baseline.json")))).toBe(true);
+    expect(
+      readFileSync(at("alpaca_eval/gpt4_1106_preview.model_outputs.json")).equals(
+        readFileSync(join(FIX, "alpaca_eval/alpaca_eval_gpt4_baseline.json")),
+      ),
+    ).toBe(true);
     expect(lines(at("alpaca_eval/instructions.jsonl"))).toEqual([
       '{"instruction": "Name three colours of the rainbow.", "dataset": "helpful_base"}',
       '{"instruction": "Write one sentence about the sea.", "dataset": "koala"}',
@@ -125,7 +134,9 @@ describe("fetchData from a local endpoint", () => {
     ]);
     expect(readFileSync(at("alpaca_eval/alpaca_eval_clf_gpt4_turbo.txt"), "utf8")).toContain("{output_2}");
     // alpaca-eval-lc
-    expect(readFileSync(at("alpaca_eval/df_gamed.csv"), "utf8")).toBe(readFileSync(join(FIX, "alpaca_eval/df_gamed.csv"), "utf8"));
+    expect(readFileSync(at("alpaca_eval/df_gamed.csv"), "utf8")).toBe(
+      readFileSync(join(FIX, "alpaca_eval/df_gamed.csv"), "utf8"),
+    );
     expect(existsSync(at("alpaca_eval/instruction_difficulty.csv"))).toBe(true);
     // lima, as open-instruct + remove_instructions.py write it (Python json.dumps: ", ", ": ", ASCII escapes)
     const lima = lines(at("lima/lima_data.jsonl"));
@@ -140,18 +151,27 @@ describe("fetchData from a local endpoint", () => {
     // the single-task sets, with the paper's ids
     expect(JSON.parse(lines(at("gsm8k/gsm8k.jsonl"))[0]).id).toBe("gsm8k_0");
     expect(lines(at("mbpp/mbpp.jsonl")).map((l) => JSON.parse(l).id)).toEqual(["mbpp_0", "mbpp_1"]); // the train split only
-    expect(lines(at("recipes/kfr.jsonl")).map((l) => JSON.parse(l).messages[0].content)).toEqual(["Recipe for Simple Bread", "Recipe for Plain Rice"]);
-    expect(JSON.parse(lines(at("recipes/kfr.jsonl"))[0]).messages[1].content).toMatch(/^ - 2 cups flour\n - 1 tsp\. baker's yeast\n/);
+    expect(lines(at("recipes/kfr.jsonl")).map((l) => JSON.parse(l).messages[0].content)).toEqual([
+      "Recipe for Simple Bread",
+      "Recipe for Plain Rice",
+    ]);
+    expect(JSON.parse(lines(at("recipes/kfr.jsonl"))[0]).messages[1].content).toMatch(
+      /^ - 2 cups flour\n - 1 tsp\. baker's yeast\n/,
+    );
     expect(JSON.parse(lines(at("poetry/poetry.jsonl"))[0]).messages[0].content).toMatch(/^Write a poem called /);
     const pgn = lines(at("chess/pgn.jsonl")).map((l) => JSON.parse(l));
     expect(pgn[0].dataset).toBe("pgn-patrickfrank1");
     expect(pgn[0].messages[0].content).toMatch(/^\[WhiteElo "\d+"\]\n\[BlackElo "\d+"\]\n$/);
     // paper-val: unchanged
     expect(lines(at("paper_val/val.jsonl")).length).toBe(2);
-    expect(readFileSync(at("paper_val/val-gpt3.5-2.json")).equals(readFileSync(join(FIX, "paper_val/val-gpt3.5-2.json")))).toBe(true);
+    expect(
+      readFileSync(at("paper_val/val-gpt3.5-2.json")).equals(readFileSync(join(FIX, "paper_val/val-gpt3.5-2.json"))),
+    ).toBe(true);
     // nothing half-written left behind
     const leftovers = (d: string): string[] =>
-      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(d, e.name)) : /\.part(\.json)?$|\.tmp$/.test(e.name) ? [e.name] : []));
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? leftovers(join(d, e.name)) : /\.part(\.json)?$|\.tmp$/.test(e.name) ? [e.name] : [],
+      );
     expect(leftovers(dir)).toEqual([]);
   });
 
@@ -176,13 +196,21 @@ describe("fetchData from a local endpoint", () => {
       for (const out of entry.outputs) expect(out.sha256).toBe(sha256(join(dir, out.file)));
       expect(Number.isNaN(Date.parse(entry.fetchedAt))).toBe(false);
     }
-    expect(manifest.data.lima.outputs.map((o: { file: string }) => o.file)).toEqual(["lima/lima_data.jsonl", "lima/lima_no_instruction.jsonl"]);
+    expect(manifest.data.lima.outputs.map((o: { file: string }) => o.file)).toEqual([
+      "lima/lima_data.jsonl",
+      "lima/lima_no_instruction.jsonl",
+    ]);
   });
 
   it("reports progress per file and sends HF_TOKEN to Hugging Face only", () => {
     for (const [f] of served) {
       const last = progress.filter((p) => p.url === sourceUrl(f)).at(-1);
-      expect(last, f.path).toEqual(expect.objectContaining({ downloadedBytes: statSync(fixtureOf(f)).size, totalBytes: statSync(fixtureOf(f)).size }));
+      expect(last, f.path).toEqual(
+        expect.objectContaining({
+          downloadedBytes: statSync(fixtureOf(f)).size,
+          totalBytes: statSync(fixtureOf(f)).size,
+        }),
+      );
     }
     const lima = server.requests.find((r) => r.path === pathOf("GAIR/lima", "train.jsonl"));
     expect(lima?.authorization).toBe(`Bearer ${TOKEN}`);
@@ -206,7 +234,9 @@ describe("fetchData from a local endpoint", () => {
     writeFileSync(manifestPath, JSON.stringify(m));
     const moved = await fetchData(["paper-val"], { dataDir: dir, onProgress: false });
     expect(moved.items[0].skipped).toBe(false);
-    expect(JSON.parse(readFileSync(manifestPath, "utf8")).data["paper-val"].files[0].revision).toBe(DATA_SOURCES["paper-val"].files[0].revision);
+    expect(JSON.parse(readFileSync(manifestPath, "utf8")).data["paper-val"].files[0].revision).toBe(
+      DATA_SOURCES["paper-val"].files[0].revision,
+    );
   });
 });
 
@@ -247,19 +277,26 @@ describe("interrupted transfers and errors", () => {
     const dest = join(dir, "poetry/source/poetry.csv");
     const changed = join(dir, "changed.csv");
     const old = readFileSync(was.file, "utf8");
-    writeFileSync(changed, old.replace(/^[^\n]*\n/, (header) => header + 'Another,"A new first poem.",New poem,Modern,Love\n'));
+    writeFileSync(
+      changed,
+      old.replace(/^[^\n]*\n/, (header) => header + 'Another,"A new first poem.",New poem,Modern,Love\n'),
+    );
     try {
       server.files[path] = { ...was, cutAfter: 100 };
       await expect(fetchData(["poetry"], { dataDir: dir, onProgress: false })).rejects.toThrow(/stopped after 100/);
       server.files[path] = { ...was, file: changed };
       server.requests.length = 0;
       await fetchData(["poetry"], { dataDir: dir, onProgress: false });
-      expect(server.requests[0]).toEqual(expect.objectContaining({ range: "bytes=100-", ifRange: `"${sha256(was.file)}"` }));
+      expect(server.requests[0]).toEqual(
+        expect.objectContaining({ range: "bytes=100-", ifRange: `"${sha256(was.file)}"` }),
+      );
       expect(readFileSync(dest, "utf8")).toBe(readFileSync(changed, "utf8")); // not 100 old bytes + the new rest
 
       // a part left by another URL (another revision or endpoint) is started over, not resumed
       server.files[path] = { ...was, cutAfter: 100 };
-      await expect(fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true })).rejects.toThrow(/stopped after 100/);
+      await expect(fetchData(["poetry"], { dataDir: dir, onProgress: false, force: true })).rejects.toThrow(
+        /stopped after 100/,
+      );
       server.files[path] = was;
       process.env.HF_ENDPOINT = `${server.url}/mirror`; // the same file at another URL
       server.files[`mirror/${path}`] = was;
@@ -365,7 +402,10 @@ describe.skipIf(!existsSync(paperLima) || !existsSync(realBaseline))("on the rea
     // GAIR's train.jsonl holds each conversation as a list of strings; rebuild it from the paper's file.
     const dir = tempDir();
     const raw = join(dir, "train.jsonl");
-    const convs = lines(paperLima).map((l) => ({ conversations: JSON.parse(l).messages.map((m: { content: string }) => m.content), source: "x" }));
+    const convs = lines(paperLima).map((l) => ({
+      conversations: JSON.parse(l).messages.map((m: { content: string }) => m.content),
+      source: "x",
+    }));
     writeFileSync(raw, convs.map((c) => JSON.stringify(c)).join("\n") + "\n");
     const path = pathOf("GAIR/lima", "train.jsonl");
     const was = server.files[path].file;
@@ -377,7 +417,11 @@ describe.skipIf(!existsSync(paperLima) || !existsSync(realBaseline))("on the rea
       server.files[path].file = was;
     }
     expect(readFileSync(join(dir, "data/lima/lima_data.jsonl")).equals(readFileSync(paperLima))).toBe(true);
-    expect(readFileSync(join(dir, "data/lima/lima_no_instruction.jsonl")).equals(readFileSync(join(sharedDir, "data/lima/lima_no_instruction.jsonl")))).toBe(true);
+    expect(
+      readFileSync(join(dir, "data/lima/lima_no_instruction.jsonl")).equals(
+        readFileSync(join(sharedDir, "data/lima/lima_no_instruction.jsonl")),
+      ),
+    ).toBe(true);
   });
 
   it("AlpacaEval 2's baseline file: 805 instructions, and the sha256 the pinned revision has upstream", async () => {
@@ -401,7 +445,9 @@ describe("iit data get (the CLI)", () => {
 
   it("downloads into IIT_DATA_DIR with progress on stderr and --json on stdout", async () => {
     const dir = tempDir();
-    const r = await iitAsync(["data", "get", "paper-val", "poetry", "--json"], { env: { ...env(), IIT_DATA_DIR: dir } });
+    const r = await iitAsync(["data", "get", "paper-val", "poetry", "--json"], {
+      env: { ...env(), IIT_DATA_DIR: dir },
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out.dataDir).toBe(dir);
@@ -422,7 +468,10 @@ describe("iit data get (the CLI)", () => {
     const big = join(dir, "big.csv");
     // a poetry.csv (merve/poetry's columns) of ~200 KB (the real one is 606 kB), served at 20 KB/s
     const poem = (i: number) => `Someone,"${"A line of verse, and another.\n".repeat(3)}",Poem ${i},Modern,Love`;
-    writeFileSync(big, ["author,content,poem name,age,type", ...Array.from({ length: 2000 }, (_, i) => poem(i))].join("\n") + "\n");
+    writeFileSync(
+      big,
+      ["author,content,poem name,age,type", ...Array.from({ length: 2000 }, (_, i) => poem(i))].join("\n") + "\n",
+    );
     const was = server.files[path];
     server.files[path] = { file: big, throttle: 1000 };
     const part = join(dir, "data/poetry/source/poetry.csv.part");
@@ -460,7 +509,10 @@ describe("iit data get (the CLI)", () => {
     const dir = tempDir();
     const path = pathOf("merve/poetry", "poetry.csv");
     const big = join(dir, "big.csv");
-    writeFileSync(big, "author,content,poem name,age,type\n" + "Someone,A line of verse.,Poem,Modern,Love\n".repeat(4000));
+    writeFileSync(
+      big,
+      "author,content,poem name,age,type\n" + "Someone,A line of verse.,Poem,Modern,Love\n".repeat(4000),
+    );
     const was = server.files[path];
     server.files[path] = { file: big, throttle: 1000 };
     const part = join(dir, "data/poetry/source/poetry.csv.part");
@@ -502,7 +554,10 @@ describe("docs/data.md", () => {
     const md = readFileSync(join(repoRoot, "docs", "data.md"), "utf8");
     for (const name of DATA_NAMES) {
       for (const f of DATA_SOURCES[name].files as SourceFile[]) {
-        const row = new RegExp(`^\\| \`${name}\` \\| [^|]*\`${f.repo}\`[^|]* \\| \`${f.revision}\` \\| \`${f.path}\` \\| \`${f.saveAs}\` \\|$`, "m");
+        const row = new RegExp(
+          `^\\| \`${name}\` \\| [^|]*\`${f.repo}\`[^|]* \\| \`${f.revision}\` \\| \`${f.path}\` \\| \`${f.saveAs}\` \\|$`,
+          "m",
+        );
         expect(md, `${name} ${f.path}`).toMatch(row);
       }
     }
@@ -521,7 +576,15 @@ describe("a missing input that iit data get makes", () => {
     const dir = tempDir();
     const cfg = JSON.parse(readFileSync(join(repoRoot, "examples", "paper-llama2.json"), "utf8"));
     writeFileSync(join(dir, "paper.json"), JSON.stringify({ ...cfg, output: join(dir, "out") }));
-    const r = iit(["experiment", "run", join(dir, "paper.json"), "--only", "instruction-tuned/convert", "--only", "single-task-gsm/convert"]);
+    const r = iit([
+      "experiment",
+      "run",
+      join(dir, "paper.json"),
+      "--only",
+      "instruction-tuned/convert",
+      "--only",
+      "single-task-gsm/convert",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("EXPERIMENT_INPUT_MISSING");
     expect(r.stderr).toContain("`iit data get lima gsm8k` downloads the paper's data");

@@ -44,7 +44,7 @@ describe("readMessagesJsonl", () => {
 
 describe("pythonJsonDumps", () => {
   it("matches Python json.dumps separators and ensure_ascii escapes", () => {
-    const v = { a: "é\u2028\"\\\n\t\x01\x7f", b: [1, 2.5, true, null], c: "😀" };
+    const v = { a: 'é\u2028"\\\n\t\x01\x7f', b: [1, 2.5, true, null], c: "😀" };
     expect(pythonJsonDumps(v)).toBe(
       '{"a": "\\u00e9\\u2028\\"\\\\\\n\\t\\u0001\\u007f", "b": [1, 2.5, true, null], "c": "\\ud83d\\ude00"}',
     );

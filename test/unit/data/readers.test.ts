@@ -71,15 +71,9 @@ describe("readRows", () => {
 
 describe("parsePythonStringList", () => {
   it("reads Python reprs: both quotes, escapes, unicode, empty lists", () => {
-    expect(parsePythonStringList(`['6" pan', "baker's", 'it\\'s', 'a\\\\b', '\\xbd cup', '\\u00e9', 'tab\\t']`)).toEqual([
-      '6" pan',
-      "baker's",
-      "it's",
-      "a\\b",
-      "½ cup",
-      "é",
-      "tab\t",
-    ]);
+    expect(
+      parsePythonStringList(`['6" pan', "baker's", 'it\\'s', 'a\\\\b', '\\xbd cup', '\\u00e9', 'tab\\t']`),
+    ).toEqual(['6" pan', "baker's", "it's", "a\\b", "½ cup", "é", "tab\t"]);
     expect(parsePythonStringList(" [ ] ")).toEqual([]);
     expect(parsePythonStringList("['one',]")).toEqual(["one"]);
   });

@@ -36,7 +36,13 @@ describe("computeStats", () => {
 
   it("counts the empty user turns of response-tuning data", async () => {
     const s = await computeStats([
-      { id: "a", messages: [{ role: "user", content: "" }, { role: "assistant", content: "ok" }] },
+      {
+        id: "a",
+        messages: [
+          { role: "user", content: "" },
+          { role: "assistant", content: "ok" },
+        ],
+      },
     ]);
     expect(s.user).toMatchObject({ turns: 1, empty: 1 });
     expect(s.system).toBeUndefined();

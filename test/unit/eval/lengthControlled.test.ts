@@ -8,7 +8,11 @@ import { readAnnotations, type Annotation } from "../../../src/eval/annotations.
 import { gamedDataPath, parseGamedData } from "../../../src/eval/glm/gamedData.js";
 import { argsortEqualKeys, groupKFoldEqualSizes } from "../../../src/eval/glm/groupKFold.js";
 import { Mt19937 } from "../../../src/eval/glm/mt19937.js";
-import { computeLengthControlled, isExtremeChange, lengthControlledWinRate } from "../../../src/eval/lengthControlled.js";
+import {
+  computeLengthControlled,
+  isExtremeChange,
+  lengthControlledWinRate,
+} from "../../../src/eval/lengthControlled.js";
 import { iit } from "../../helpers/cli.js";
 import { tempDir } from "../../helpers/fixtures.js";
 
@@ -38,7 +42,9 @@ export function loadFixture(name: string): LcFixture {
 
 /** The same text the script built: the pattern repeated, cut to n code points. */
 function textOfLength(pattern: string, n: number): string {
-  return Array.from(pattern.repeat(Math.ceil(n / Array.from(pattern).length) + 1)).slice(0, n).join("");
+  return Array.from(pattern.repeat(Math.ceil(n / Array.from(pattern).length) + 1))
+    .slice(0, n)
+    .join("");
 }
 
 export function fixtureAnnotations(f: LcFixture): Annotation[] {
@@ -81,7 +87,7 @@ describe("length-controlled win rate against AlpacaEval's own glm_winrate.py (te
       expect(Math.abs(got.lc_weights.length - w[0])).toBeLessThan(1e-9);
       expect(Math.abs(got.lc_weights.instruction_difficulty - w[1])).toBeLessThan(1e-9);
       expect(Math.abs(got.lc_weights.not_gamed_baseline - w[2])).toBeLessThan(1e-9);
-      got.cv_scores.forEach((s, i) => expect(Math.abs(s - f.expected.cv_scores![i])).toBeLessThan(1e-9));
+      for (const [i, s] of got.cv_scores.entries()) expect(Math.abs(s - f.expected.cv_scores![i])).toBeLessThan(1e-9);
     }
   });
 });
@@ -179,7 +185,9 @@ describe("iit winrate --length-controlled (the built CLI, a real process)", () =
     expect(Math.abs(out.lc_standard_error - f.expected.lc_standard_error)).toBeLessThan(0.01);
     expect(out.win_rate).toBeCloseTo(f.expected.win_rate, 9);
     expect(out.lc_C).toBeCloseTo(f.expected.C!, 9);
-    expect(Object.keys(out)).toEqual(expect.arrayContaining(["n_wins", "standard_error", "lc_weights", "lc_extreme_change"]));
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(["n_wins", "standard_error", "lc_weights", "lc_extreme_change"]),
+    );
   });
   it("the table shows the LC rate beside the raw one", () => {
     const r = iit(["winrate", "--annotations", file, "--length-controlled", "--data-dir", fixtureDataDir(f)]);
@@ -206,11 +214,14 @@ describe.skipIf(!haveReal)("the published AlpacaEval 2 LC win rates (needs alpac
   const rows = haveReal
     ? (parse(readFileSync(join(shared, "leaderboard.csv"), "utf8"), { columns: true }) as Record<string, string>[])
     : [];
-  it.each(rows.map((r) => [r[""], Number(r.length_controlled_winrate)] as const))("%s: %f", async (model, published) => {
-    const annotations = await readAnnotations(join(shared, `${model}.annotations.json`));
-    const got = await lengthControlledWinRate(annotations);
-    expect(Math.abs(got.length_controlled_winrate - published)).toBeLessThan(0.1);
-  });
+  it.each(rows.map((r) => [r[""], Number(r.length_controlled_winrate)] as const))(
+    "%s: %f",
+    async (model, published) => {
+      const annotations = await readAnnotations(join(shared, `${model}.annotations.json`));
+      const got = await lengthControlledWinRate(annotations);
+      expect(Math.abs(got.length_controlled_winrate - published)).toBeLessThan(0.1);
+    },
+  );
 });
 
 describe("AlpacaEval's extreme-change warning", () => {

@@ -13,7 +13,15 @@ import { computeWinRate, pairwiseSum } from "../../../src/eval/winrate.js";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const dataDir = resolve(repoRoot, "../shared/data/alpaca_eval");
 const haveData = existsSync(join(dataDir, "leaderboard.csv"));
-const COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate"] as const;
+const COLUMNS = [
+  "win_rate",
+  "standard_error",
+  "n_wins",
+  "n_wins_base",
+  "n_draws",
+  "n_total",
+  "discrete_win_rate",
+] as const;
 
 const row = (preference: unknown, output_2 = "ab"): Record<string, unknown> => ({
   instruction: "i",
@@ -48,10 +56,14 @@ if (!haveData) it.skip("published leaderboard: ../shared/data/alpaca_eval is abs
 
 describe("computeWinRate on synthetic rows", () => {
   it("drops missing preferences (null, NaN, absent) from every count", () => {
-    const anns = [...rows(2, null, 1, 1.5), { ...row(Number.NaN) }, (({ preference, ...r }) => r)(row(2))] as Annotation[];
+    const anns = [
+      ...rows(2, null, 1, 1.5),
+      { ...row(Number.NaN) },
+      (({ preference, ...r }) => r)(row(2)),
+    ] as Annotation[];
     const s = computeWinRate(anns);
     expect(s).toMatchObject({ n_total: 3, n_wins: 1, n_wins_base: 1, n_draws: 1, win_rate: 50, discrete_win_rate: 50 });
-    expect(s.standard_error).toBeCloseTo(100 * 0.5 / Math.sqrt(3), 12);
+    expect(s.standard_error).toBeCloseTo((100 * 0.5) / Math.sqrt(3), 12);
   });
 
   it("reads legacy 0 as a draw (1.5)", () => {
@@ -61,7 +73,14 @@ describe("computeWinRate on synthetic rows", () => {
 
   it("all draws: 50%, SE 0", () => {
     const s = computeWinRate(rows(1.5, 1.5, 1.5));
-    expect(s).toMatchObject({ win_rate: 50, standard_error: 0, n_draws: 3, n_wins: 0, n_wins_base: 0, discrete_win_rate: 50 });
+    expect(s).toMatchObject({
+      win_rate: 50,
+      standard_error: 0,
+      n_draws: 3,
+      n_wins: 0,
+      n_wins_base: 0,
+      discrete_win_rate: 50,
+    });
   });
 
   it("a single row: SE is NaN, as pandas' sem of one value (JSON prints it as null)", () => {
@@ -74,7 +93,7 @@ describe("computeWinRate on synthetic rows", () => {
   it("weighted preferences: discrete rate rounds, thresholds at exactly 1.5", () => {
     const s = computeWinRate(rows(1.4999999, 1.5000001, 1.5, 1.25));
     expect(s).toMatchObject({ n_wins: 1, n_wins_base: 2, n_draws: 1, discrete_win_rate: 37.5 });
-    expect(s.win_rate).toBeCloseTo(100 * (0.4999999 + 0.5000001 + 0.5 + 0.25) / 4, 12);
+    expect(s.win_rate).toBeCloseTo((100 * (0.4999999 + 0.5000001 + 0.5 + 0.25)) / 4, 12);
   });
 
   it("avg_length counts code points, not UTF-16 units", () => {
@@ -96,7 +115,9 @@ describe("computeWinRate on synthetic rows", () => {
 
 describe("annotation file errors", () => {
   let dir: string;
-  beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "iit-winrate-"))));
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "iit-winrate-"));
+  });
   afterAll(() => rm(dir, { recursive: true, force: true }));
   const file = async (name: string, text: string) => {
     const p = join(dir, name);
@@ -120,14 +141,23 @@ describe("annotation file errors", () => {
   it("not JSON", () => rejects("[{", "ANNOTATIONS_NOT_JSON", /not valid JSON/));
   it("not an array", () => rejects(JSON.stringify({ preference: 2 }), "ANNOTATIONS_NOT_ARRAY", /an object/));
   it("a row without output_2 names its index", () =>
-    rejects(JSON.stringify([row(2), (({ output_2, ...r }) => r)(row(2))]), "ANNOTATIONS_BAD_ROW", /row 1: field "output_2"/));
-  it("a row that is not an object names its index", () => rejects(JSON.stringify([row(2), row(1), 3]), "ANNOTATIONS_BAD_ROW", /row 2/));
+    rejects(
+      JSON.stringify([row(2), (({ output_2, ...r }) => r)(row(2))]),
+      "ANNOTATIONS_BAD_ROW",
+      /row 1: field "output_2"/,
+    ));
+  it("a row that is not an object names its index", () =>
+    rejects(JSON.stringify([row(2), row(1), 3]), "ANNOTATIONS_BAD_ROW", /row 2/));
   it("preference out of range names the row", () =>
     rejects(JSON.stringify([row(1), row(2), row(1), row(2.5)]), "ANNOTATIONS_BAD_PREFERENCE", /row 3: preference 2.5/));
   it("string preference names the row", () =>
     rejects(JSON.stringify([row("1.5")]), "ANNOTATIONS_BAD_PREFERENCE", /row 0: .*string "1.5"/));
   it("Python's bare Infinity is out of range", () =>
-    rejects(`[${JSON.stringify(row(null)).replace("null", "Infinity")}]`, "ANNOTATIONS_BAD_PREFERENCE", /row 0: preference Infinity/));
+    rejects(
+      `[${JSON.stringify(row(null)).replace("null", "Infinity")}]`,
+      "ANNOTATIONS_BAD_PREFERENCE",
+      /row 0: preference Infinity/,
+    ));
 
   it("accepts Python's bare NaN as missing and keeps extra fields", async () => {
     const text = `[${JSON.stringify({ ...row(null), dataset: "x", note: "NaN stays in strings" }).replace("null", "NaN")}, ${JSON.stringify(row(2))}]`;

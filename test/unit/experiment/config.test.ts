@@ -40,17 +40,23 @@ describe("experiment config", () => {
       }
       throw new Error("accepted");
     };
-    expect(bad((v) => (v.arms[1].type = "respons-tuned")).message).toMatch(/arms\.1\.type: expected one of base, instruction-tuned/);
+    expect(bad((v) => (v.arms[1].type = "respons-tuned")).message).toMatch(
+      /arms\.1\.type: expected one of base, instruction-tuned/,
+    );
     expect(bad((v) => (v.evaluation.reference = "nope")).message).toMatch(/evaluation\.reference: no arm named "nope"/);
     expect(bad((v) => (v.seeds = ["one"])).message).toMatch(/seeds\.0: /);
     expect(bad((v) => (v.arms[0].training = { epochs: 0 })).message).toMatch(/arms\.0\.training\.epochs: /);
     expect(bad((v) => (v.arms[2].data = { path: "x" })).message).toMatch(/arms\.2\.data: a base arm is not trained/);
-    expect(bad((v) => delete v.arms[0].data).message).toMatch(/arms\.0\.data: a instruction-tuned arm needs training data/);
+    expect(bad((v) => delete v.arms[0].data).message).toMatch(
+      /arms\.0\.data: a instruction-tuned arm needs training data/,
+    );
     expect(bad((v) => (v.arms[4].name = "rules")).message).toMatch(/arms\.4\.name: arm name "rules" is used twice/);
     expect(bad((v) => (v.arms[3].disable = ["speed"])).message).toMatch(/arms\.3\.disable\.0: /);
     expect(bad((v) => (v.generation.maxTokens = "many")).message).toMatch(/generation\.maxTokens: /);
     expect(bad((v) => (v.extra = 1)).message).toMatch(/\(root\): Unrecognized key: "extra"/);
-    expect(bad((v) => (v.arms[0].type = "single-task:unknown")).message).toMatch(/arms\.0\.data\.format: "unknown" is not a converter name/);
+    expect(bad((v) => (v.arms[0].type = "single-task:unknown")).message).toMatch(
+      /arms\.0\.data\.format: "unknown" is not a converter name/,
+    );
     expect(bad((v) => (v.arms[0].type = "single-task:unknown")).code).toBe("EXPERIMENT_CONFIG_INVALID");
   });
 
@@ -65,10 +71,14 @@ describe("experiment config", () => {
     expect(c.baseModel).toBe(join(dir, "m.gguf"));
     expect(c.arms[1]).toMatchObject({ name: "rules", kind: "rules", arg: "hewitt2024", disable: ["eos"] });
     const schema = experimentJsonSchema() as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["baseModel", "arms", "evaluation", "seeds"]));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["baseModel", "arms", "evaluation", "seeds"]),
+    );
     expect(schema.required).toEqual(expect.arrayContaining(["name", "baseModel", "arms", "evaluation"]));
     // The copy shipped next to the examples is current.
-    expect(JSON.parse(readFileSync(join(repoRoot, "examples", "experiment.schema.json"), "utf8"))).toEqual(JSON.parse(JSON.stringify(schema)));
+    expect(JSON.parse(readFileSync(join(repoRoot, "examples", "experiment.schema.json"), "utf8"))).toEqual(
+      JSON.parse(JSON.stringify(schema)),
+    );
   });
 
   it("--only patterns match ids, arms, arm/kind and kinds", () => {

@@ -11,18 +11,32 @@ import { tempDir } from "../../helpers/fixtures.js";
 
 /** A real process that holds `<dir>/.lock` until killed (as a step in another job would). */
 async function holder(dir: string) {
-  const p = spawn(process.execPath, ["-e", `require("fs").writeFileSync(${JSON.stringify(join(dir, LOCK))}, JSON.stringify({host: require("os").hostname(), pid: process.pid, job: "77", since: "then", token: "theirs"})); console.log("held"); setInterval(() => {}, 1000);`], { stdio: ["ignore", "pipe", "inherit"] });
+  const p = spawn(
+    process.execPath,
+    [
+      "-e",
+      `require("fs").writeFileSync(${JSON.stringify(join(dir, LOCK))}, JSON.stringify({host: require("os").hostname(), pid: process.pid, job: "77", since: "then", token: "theirs"})); console.log("held"); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   await new Promise((r) => p.stdout!.once("data", r));
   return p;
 }
 
-const code = async (p: Promise<unknown>) => p.then(() => "acquired", (e) => (e as { code: string }).code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => "acquired",
+    (e) => (e as { code: string }).code,
+  );
 
 describe("step locks", () => {
   it("one holder per directory in this process; released, it can be taken again", async () => {
     const dir = tempDir("iit-lock-");
     const a = await lockStepDir(dir, "x/generate");
-    await expect(lockStepDir(dir, "x/generate")).rejects.toMatchObject({ code: "EXPERIMENT_STEP_BUSY", message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(lockStepDir(dir, "x/generate")).rejects.toMatchObject({
+      code: "EXPERIMENT_STEP_BUSY",
+      message: expect.stringContaining(`pid ${process.pid}`),
+    });
     await a.release();
     expect(existsSync(join(dir, LOCK))).toBe(false);
     await (await lockStepDir(dir, "x/generate")).release();

@@ -6,7 +6,11 @@ import { describe, expect, it } from "vitest";
 import { iit } from "../../helpers/cli.js";
 import { cliPath, hasStories, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
-const skip = !existsSync(cliPath) ? "CLI not built (npm run build:ts)" : !hasStories ? `test model not found at ${storiesModel}` : false;
+const skip = !existsSync(cliPath)
+  ? "CLI not built (npm run build:ts)"
+  : !hasStories
+    ? `test model not found at ${storiesModel}`
+    : false;
 
 describe.skipIf(skip)("iit experiment submit --slurm: missing inputs (no cluster)", () => {
   const dir = tempDir("iit-submit-inputs-");
@@ -43,7 +47,9 @@ describe.skipIf(skip)("iit experiment submit --slurm: missing inputs (no cluster
     expect(r.stderr).toMatch(/MISSING/);
     const j = iit(["experiment", "submit", config, "--slurm", "--dry-run", "--json"]).json();
     const byStep = new Map(j.submitted.map((s: { step: string }) => [s.step, s]));
-    expect((byStep.get("lora/generate") as { missing?: object }).missing).toEqual({ lora: join(dir, "typo-adapter.gguf") });
+    expect((byStep.get("lora/generate") as { missing?: object }).missing).toEqual({
+      lora: join(dir, "typo-adapter.gguf"),
+    });
     expect((byStep.get("base/generate") as { missing?: object }).missing).toBeUndefined();
   });
 });

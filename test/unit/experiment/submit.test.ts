@@ -8,7 +8,11 @@ import { iit } from "../../helpers/cli.js";
 import { cliPath, repoRoot, sharedDir, tempDir } from "../../helpers/fixtures.js";
 import { writeMicroConfig } from "../../helpers/microConfig.js";
 
-const skip = !existsSync(cliPath) ? "CLI not built (npm run build:ts)" : !existsSync(join(sharedDir, "data", "lima", "lima_data.jsonl")) ? "../shared/data/lima absent" : false;
+const skip = !existsSync(cliPath)
+  ? "CLI not built (npm run build:ts)"
+  : !existsSync(join(sharedDir, "data", "lima", "lima_data.jsonl"))
+    ? "../shared/data/lima absent"
+    : false;
 
 const slurm = {
   resources: {
@@ -43,14 +47,26 @@ describe.skipIf(skip)("iit experiment submit --slurm --dry-run, status (no clust
     expect(convert).toMatch(/^#!\/bin\/bash\n/);
     expect(convert).toContain("#SBATCH --cpus-per-task=1\n#SBATCH --mem=2G\n#SBATCH --time=00:20:00\n");
     expect(convert).not.toContain("--dependency");
-    expect(convert).toContain(`#SBATCH --output=${join(dir, "micro", "slurm", "logs", "instruction-tuned.convert-%j.log")}`);
+    expect(convert).toContain(
+      `#SBATCH --output=${join(dir, "micro", "slurm", "logs", "instruction-tuned.convert-%j.log")}`,
+    );
     expect(convert).toContain("#SBATCH --account=nlp\n#SBATCH --qos=low\n");
-    expect(convert).toMatch(new RegExp(`module load nodejs\nexec \\S+ \\S+dist/cli/main\\.js experiment run ${config} --only instruction-tuned/convert\n$`));
+    expect(convert).toMatch(
+      new RegExp(
+        `module load nodejs\nexec \\S+ \\S+dist/cli/main\\.js experiment run ${config} --only instruction-tuned/convert\n$`,
+      ),
+    );
     const itTrain = s.get("instruction-tuned/s2/train")!;
-    expect(itTrain).toContain("#SBATCH --gres=gpu:1\n#SBATCH --mem=8G\n#SBATCH --time=02:00:00\n#SBATCH --partition=big\n");
-    expect(itTrain).toContain("#SBATCH --dependency=afterok:{instruction-tuned/convert}\n#SBATCH --kill-on-invalid-dep=yes\n");
+    expect(itTrain).toContain(
+      "#SBATCH --gres=gpu:1\n#SBATCH --mem=8G\n#SBATCH --time=02:00:00\n#SBATCH --partition=big\n",
+    );
+    expect(itTrain).toContain(
+      "#SBATCH --dependency=afterok:{instruction-tuned/convert}\n#SBATCH --kill-on-invalid-dep=yes\n",
+    );
     expect(s.get("response-tuned/s1/train")).not.toContain("--partition");
-    expect(s.get("rules/s2/judge")).toContain("#SBATCH --dependency=afterok:{rules/generate}:{instruction-tuned/s2/generate}\n");
+    expect(s.get("rules/s2/judge")).toContain(
+      "#SBATCH --dependency=afterok:{rules/generate}:{instruction-tuned/s2/generate}\n",
+    );
     expect(s.get("rules/generate")).not.toContain("--dependency");
     const agg = s.get("aggregate")!;
     expect(agg).toContain("#SBATCH --time=00:05:00\n");
@@ -90,12 +106,21 @@ describe.skipIf(skip)("iit experiment submit --slurm --dry-run, status (no clust
     const plan = iit(["experiment", "run", config, "--dry-run", "--json"]).json();
     const step = plan.steps.find((s: { id: string }) => s.id === "response-tuned/convert");
     const lock = join(step.dir, ".lock");
-    const p = spawn(process.execPath, ["-e", `const fs = require("fs"); fs.mkdirSync(${JSON.stringify(step.dir)}, { recursive: true }); fs.writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ host: require("os").hostname(), pid: process.pid, job: "12", since: "now", token: "t" })); console.log("held"); setInterval(() => {}, 1000);`], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs = require("fs"); fs.mkdirSync(${JSON.stringify(step.dir)}, { recursive: true }); fs.writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ host: require("os").hostname(), pid: process.pid, job: "12", since: "now", token: "t" })); console.log("held"); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise((r) => p.stdout!.once("data", r));
     try {
       const busy = iit(["experiment", "run", config, "--only", "response-tuned/convert"]);
       expect(busy.code).toBe(1);
-      expect(busy.stderr).toContain(`error [EXPERIMENT_STEP_BUSY]: step response-tuned/convert is being run by another process (host `);
+      expect(busy.stderr).toContain(
+        `error [EXPERIMENT_STEP_BUSY]: step response-tuned/convert is being run by another process (host `,
+      );
       expect(busy.stderr).toContain(`pid ${p.pid}, Slurm job 12`);
       expect(existsSync(join(step.dir, "step.json"))).toBe(false);
     } finally {
@@ -120,8 +145,12 @@ describe("docs/cluster.md", () => {
     const r = await submitExperiment(parseExperimentConfig(v, { source: paper }), { dryRun: true });
     expect(r.submitted).toHaveLength(143);
     const script = (id: string) => r.submitted.find((j) => j.step === id)!.script;
-    expect(script("single-task-gsm/s3/train")).toContain("#SBATCH --cpus-per-task=8\n#SBATCH --gres=gpu:1\n#SBATCH --mem=160G\n#SBATCH --time=1-00:00:00\n#SBATCH --partition=gpu\n");
-    expect(script("rules/s5/judge")).toContain("#SBATCH --cpus-per-task=2\n#SBATCH --mem=8G\n#SBATCH --time=12:00:00\n#SBATCH --partition=cpu\n");
+    expect(script("single-task-gsm/s3/train")).toContain(
+      "#SBATCH --cpus-per-task=8\n#SBATCH --gres=gpu:1\n#SBATCH --mem=160G\n#SBATCH --time=1-00:00:00\n#SBATCH --partition=gpu\n",
+    );
+    expect(script("rules/s5/judge")).toContain(
+      "#SBATCH --cpus-per-task=2\n#SBATCH --mem=8G\n#SBATCH --time=12:00:00\n#SBATCH --partition=cpu\n",
+    );
     expect(script("rules/s5/judge")).toContain("module load cuda/12.4\nexec ");
   });
 });

@@ -25,9 +25,9 @@ describe("prompt files", () => {
     const [m] = await readPrompts(file("m.jsonl", JSON.stringify({ id: "x", messages: msgs }) + "\n"));
     expect(m.instruction).toBe("Q2");
     expect(m.messages).toEqual(msgs.slice(0, 3));
-    expect(await readPrompts(file("ae.json", '[{"instruction":"X","output":"o","generator":"g","dataset":"helpful_base"}]'))).toEqual([
-      { instruction: "X", dataset: "helpful_base" },
-    ]);
+    expect(
+      await readPrompts(file("ae.json", '[{"instruction":"X","output":"o","generator":"g","dataset":"helpful_base"}]')),
+    ).toEqual([{ instruction: "X", dataset: "helpful_base" }]);
   });
 
   it("names the file and line of malformed input", async () => {
@@ -35,7 +35,9 @@ describe("prompt files", () => {
       code: "DATA_MALFORMED",
       message: expect.stringContaining("bad.jsonl:2"),
     });
-    await expect(readPrompts(file("bad2.jsonl", '{"prompt":"A"}\n'))).rejects.toThrow(/bad2.jsonl:1: needs "instruction"/);
+    await expect(readPrompts(file("bad2.jsonl", '{"prompt":"A"}\n'))).rejects.toThrow(
+      /bad2.jsonl:1: needs "instruction"/,
+    );
     await expect(readPrompts(join(dir, "missing.jsonl"))).rejects.toMatchObject({ code: "DATA_NOT_FOUND" });
   });
 

@@ -15,7 +15,14 @@ const stranger = w.creatures.find((x) => x.name !== c.name && x.name !== c.frien
 
 describe("lab grader", () => {
   it("grades a clean right answer as strict", () => {
-    expect(g("colour", `${c.name} is ${c.colour}.`)).toEqual({ correct: true, stopped: true, clean: true, strict: true, rightType: true, namesEntity: true });
+    expect(g("colour", `${c.name} is ${c.colour}.`)).toEqual({
+      correct: true,
+      stopped: true,
+      clean: true,
+      strict: true,
+      rightType: true,
+      namesEntity: true,
+    });
     expect(g("home", `the ${c.home}.`)).toMatchObject({ strict: true, namesEntity: false });
     expect(g("food", `${c.name} likes to eat ${c.food}.`).strict).toBe(true);
     expect(g("friend", `${c.name}'s friend is ${friend.name}.`).strict).toBe(true);
@@ -23,21 +30,39 @@ describe("lab grader", () => {
 
   it("takes the first answer of the asked type", () => {
     expect(g("colour", `${c.name} is ${other("colour")}. no, ${c.colour}.`).correct).toBe(false);
-    expect(g("colour", `${c.name} lives in the ${other("home")}. ${c.name} is ${c.colour}.`)).toMatchObject({ correct: true, rightType: false });
+    expect(g("colour", `${c.name} lives in the ${other("home")}. ${c.name} is ${c.colour}.`)).toMatchObject({
+      correct: true,
+      rightType: false,
+    });
     expect(g("friend", `${c.name} plays with ${stranger.name} and ${friend.name}.`).correct).toBe(false);
   });
 
   it("is not strict without stopping, with a question, or with a new turn", () => {
-    expect(g("colour", `${c.name} is ${c.colour}.`, false)).toMatchObject({ correct: true, stopped: false, clean: false, strict: false });
-    expect(g("colour", `${c.name} is ${c.colour}. what colour is ${friend.name}?`)).toMatchObject({ correct: true, clean: false, strict: false });
+    expect(g("colour", `${c.name} is ${c.colour}.`, false)).toMatchObject({
+      correct: true,
+      stopped: false,
+      clean: false,
+      strict: false,
+    });
+    expect(g("colour", `${c.name} is ${c.colour}. what colour is ${friend.name}?`)).toMatchObject({
+      correct: true,
+      clean: false,
+      strict: false,
+    });
     expect(g("colour", `${c.colour}.\nuser: where does ${friend.name} live`).strict).toBe(false);
     expect(g("colour", `${c.colour}. <|user|>`).strict).toBe(false);
   });
 
   it("grades descriptions: two right values, none wrong, the creature named", () => {
     expect(g("about", `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}.`).strict).toBe(true);
-    expect(g("about", `it is a ${c.colour} ${c.kind}. it lives in the ${c.home}.`)).toMatchObject({ correct: false, rightType: true });
-    expect(g("about", `${c.name} is ${c.colour}. ${c.name} lives in the ${c.home}. ${c.name} eats ${other("food")}.`).correct).toBe(false);
+    expect(g("about", `it is a ${c.colour} ${c.kind}. it lives in the ${c.home}.`)).toMatchObject({
+      correct: false,
+      rightType: true,
+    });
+    expect(
+      g("about", `${c.name} is ${c.colour}. ${c.name} lives in the ${c.home}. ${c.name} eats ${other("food")}.`)
+        .correct,
+    ).toBe(false);
     expect(g("about", `${c.name} is ${c.colour}.`)).toMatchObject({ correct: false, rightType: false });
   });
 
@@ -136,8 +161,20 @@ const TABLE: [Task, string, boolean, boolean][] = [
 
 describe("lab grader: hand-written outputs, as a person grades them", () => {
   it("uses world 1's facts the table was written for", () => {
-    expect(w.byName.get("Zene")).toMatchObject({ colour: "green", home: "cave", food: "honey", kind: "owl", friend: "Nodo" });
-    expect(w.byName.get("Sisa")).toMatchObject({ colour: "purple", home: "hill", food: "cheese", kind: "bear", friend: "Piku" });
+    expect(w.byName.get("Zene")).toMatchObject({
+      colour: "green",
+      home: "cave",
+      food: "honey",
+      kind: "owl",
+      friend: "Nodo",
+    });
+    expect(w.byName.get("Sisa")).toMatchObject({
+      colour: "purple",
+      home: "hill",
+      food: "cheese",
+      kind: "bear",
+      friend: "Piku",
+    });
     expect(w.byName.get("Nodo")).toMatchObject({ colour: "orange", home: "farm" });
     expect(TABLE.length).toBeGreaterThanOrEqual(60);
   });
@@ -146,7 +183,11 @@ describe("lab grader: hand-written outputs, as a person grades them", () => {
     const stopped = !text.endsWith("…");
     const out = stopped ? text : text.slice(0, -1);
     const got = gradeOutput(w, { instruction: "", creature: "Zene", task, group: "evalQa" }, out, stopped);
-    expect({ correct: got.correct, clean: got.clean, strict: got.strict }).toEqual({ correct, clean, strict: correct && clean });
+    expect({ correct: got.correct, clean: got.clean, strict: got.strict }).toEqual({
+      correct,
+      clean,
+      strict: correct && clean,
+    });
   });
 });
 
@@ -154,9 +195,11 @@ describe("lab grader: the corpus's own layouts", () => {
   it("sees a new turn in every speaker wrapper and Q&A layout of the corpus", () => {
     const q = question(c, "colour", 0);
     for (const [user, assistant] of SPEAKERS) {
-      for (const role of [user, assistant]) expect(newTurn(`${c.colour}.\n${fill(role, () => friend.name)}${q}`), role).not.toBeNull();
+      for (const role of [user, assistant])
+        expect(newTurn(`${c.colour}.\n${fill(role, () => friend.name)}${q}`), role).not.toBeNull();
     }
-    for (const layout of QA_LAYOUTS) expect(newTurn(`${c.colour}.\n${qaLayout(layout, q, "")}`.replace("?", "")), layout).not.toBeNull();
+    for (const layout of QA_LAYOUTS)
+      expect(newTurn(`${c.colour}.\n${qaLayout(layout, q, "")}`.replace("?", "")), layout).not.toBeNull();
   });
 
   it("grades every canonical tuning answer strict, on several worlds", () => {
@@ -164,7 +207,12 @@ describe("lab grader: the corpus's own layouts", () => {
       const ws = makeWorld({ seed });
       for (const x of ws.creatures) {
         for (const task of TASKS) {
-          const got = gradeOutput(ws, { instruction: "", creature: x.name, task, group: x.group }, tuningAnswer(x, task), true);
+          const got = gradeOutput(
+            ws,
+            { instruction: "", creature: x.name, task, group: x.group },
+            tuningAnswer(x, task),
+            true,
+          );
           expect(got.strict, `${tuningAnswer(x, task)} (${task})`).toBe(true);
         }
       }
@@ -177,7 +225,8 @@ describe("lab grader: names in lower case", () => {
     const w6 = makeWorld({ seed: 6 });
     expect(w6.byName.has("Live")).toBe(true);
     const x = w6.creatures.find((y) => y.name !== "Live" && y.friend !== "Live")!;
-    const ask = (task: Task, out: string) => gradeOutput(w6, { instruction: "", creature: x.name, task, group: x.group }, out, true);
+    const ask = (task: Task, out: string) =>
+      gradeOutput(w6, { instruction: "", creature: x.name, task, group: x.group }, out, true);
     // "live" is the verb of "where does X live?": the colour stays the asked creature's.
     expect(ask("colour", `they live. it is ${x.colour}.`).correct).toBe(true);
     expect(ask("colour", `Live is ${x.colour}.`).correct).toBe(false);

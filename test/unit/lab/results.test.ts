@@ -5,16 +5,38 @@ import { describe, expect, it } from "vitest";
 import { labPrompts } from "../../../src/lab/corpus.js";
 import { breakdown, GRADE_KEYS, type Grade } from "../../../src/lab/grade.js";
 import { compareGrades, headToHead, JUDGE_ORDER } from "../../../src/lab/judge.js";
-import { ablationTest, atLeast, labFindings, labMarkdown, labRows, type GradedRow, type LabArmInput, type Role } from "../../../src/lab/results.js";
+import {
+  ablationTest,
+  atLeast,
+  labFindings,
+  labMarkdown,
+  labRows,
+  type GradedRow,
+  type LabArmInput,
+  type Role,
+} from "../../../src/lab/results.js";
 import { makeWorld, type Task } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
 const prompts = labPrompts(w).eval; // 350 prompts, 70 per task
-const none: Grade = { correct: false, stopped: false, clean: false, strict: false, rightType: false, namesEntity: false };
+const none: Grade = {
+  correct: false,
+  stopped: false,
+  clean: false,
+  strict: false,
+  rightType: false,
+  namesEntity: false,
+};
 const all: Grade = { correct: true, stopped: true, clean: true, strict: true, rightType: true, namesEntity: true };
 
 /** An arm whose seed k answers strictly exactly the prompts `strict[k](i)` says (others: every grade false). */
-function arm(name: string, role: Role, seeds: (number | null)[], strict: ((i: number) => boolean)[], trainedTasks: readonly Task[] = []): LabArmInput {
+function arm(
+  name: string,
+  role: Role,
+  seeds: (number | null)[],
+  strict: ((i: number) => boolean)[],
+  trainedTasks: readonly Task[] = [],
+): LabArmInput {
   return {
     arm: name,
     kind: role,
@@ -22,7 +44,13 @@ function arm(name: string, role: Role, seeds: (number | null)[], strict: ((i: nu
     trainedTasks,
     seeds: seeds.map((seed, k) => {
       const grades = prompts.map((_, i) => (strict[k](i) ? all : none));
-      const rows: GradedRow[] = prompts.map((p, i) => ({ instruction: p.instruction, output: `${name} ${i}`, task: p.task, group: p.group, ...grades[i] }));
+      const rows: GradedRow[] = prompts.map((p, i) => ({
+        instruction: p.instruction,
+        output: `${name} ${i}`,
+        task: p.task,
+        group: p.group,
+        ...grades[i],
+      }));
       return { seed, summary: breakdown(w, prompts, grades), rows };
     }),
   };
@@ -36,7 +64,9 @@ describe("the grader as judge", () => {
     expect([...JUDGE_ORDER].sort()).toEqual([...GRADE_KEYS].sort());
     expect(compareGrades(all, none)).toBe(1);
     expect(compareGrades({ ...none, correct: true }, { ...none, clean: true, stopped: true, rightType: true })).toBe(1);
-    expect(compareGrades({ ...none, clean: true }, { ...none, rightType: true, stopped: true, namesEntity: true })).toBe(1);
+    expect(
+      compareGrades({ ...none, clean: true }, { ...none, rightType: true, stopped: true, namesEntity: true }),
+    ).toBe(1);
     expect(compareGrades({ ...none, namesEntity: true }, none)).toBe(1);
     expect(compareGrades(none, { ...none, stopped: true })).toBe(-1);
     expect(compareGrades({ ...none, correct: true }, { ...none, correct: true })).toBe(0);
@@ -44,7 +74,11 @@ describe("the grader as judge", () => {
 
   it("counts wins, ties and losses; strict alone no longer decides", () => {
     const ref = [none, none, all, { ...none, correct: true }].map((g, i) => ({ ...g, output: `r${i}` }));
-    const a = [{ ...none, correct: true }, none, none, { ...none, correct: true }].map((g, i) => ({ ...g, instruction: `q${i}`, output: `a${i}` }));
+    const a = [{ ...none, correct: true }, none, none, { ...none, correct: true }].map((g, i) => ({
+      ...g,
+      instruction: `q${i}`,
+      output: `a${i}`,
+    }));
     const h = headToHead(a, ref, { arm: 1, reference: 1 });
     expect(h).toMatchObject({ wins: 1, ties: 2, losses: 1, n: 4, win_rate: 50, arm_seed: 1, reference_seed: 1 });
     expect(h.standard_error).toBeCloseTo((100 * Math.sqrt(0.5 / 3)) / 2, 10);
@@ -56,10 +90,22 @@ describe("the grader as judge", () => {
     const rules = arm("rules", "rules", [null], [upTo(100)]);
     const rows = labRows([it_, rt, rules], "it");
     expect(rows[0].head_to_head).toBeNull();
-    expect(rows[1].head_to_head!.pairs.map((p) => [p.arm_seed, p.reference_seed])).toEqual([[1, 1], [2, 2], [3, 3]]);
-    expect(rows[1].head_to_head!.pairs.map((p) => [p.wins, p.ties, p.losses])).toEqual([[0, 340, 10], [0, 340, 10], [10, 340, 0]]);
+    expect(rows[1].head_to_head!.pairs.map((p) => [p.arm_seed, p.reference_seed])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(rows[1].head_to_head!.pairs.map((p) => [p.wins, p.ties, p.losses])).toEqual([
+      [0, 340, 10],
+      [0, 340, 10],
+      [10, 340, 0],
+    ]);
     expect(rows[1].head_to_head).toMatchObject({ wins: 10, ties: 1020, losses: 20 });
-    expect(rows[2].head_to_head!.pairs.map((p) => [p.arm_seed, p.reference_seed])).toEqual([[null, 1], [null, 2], [null, 3]]);
+    expect(rows[2].head_to_head!.pairs.map((p) => [p.arm_seed, p.reference_seed])).toEqual([
+      [null, 1],
+      [null, 2],
+      [null, 3],
+    ]);
     const md = labMarkdown("lab", rows, [], 0.1, "it");
     expect(md).toContain("| 10 / 1020 / 20 |");
     expect(md).toContain("s1–s1: 48.6 ± 0.4 (0/340/10)");
@@ -90,7 +136,9 @@ describe("criteria that can fail", () => {
     const full = [Array.from({ length: 350 }, (_, i) => (i < 174 ? 1 : 0))];
     const above = ablationTest("no-x", [full[0].map((v, i) => (i < 220 ? 1 : v))], full, 0.05);
     expect(above).toMatchObject({ direction: "above", full_only: 0, ablation_only: 46 });
-    expect(above.text).toMatch(/^no-x 0\.629: above the full rules \(0\.497; 0 prompts .*, 46 only the ablation; exact McNemar p ≤ 0\.001, < 0\.05\)$/);
+    expect(above.text).toMatch(
+      /^no-x 0\.629: above the full rules \(0\.497; 0 prompts .*, 46 only the ablation; exact McNemar p ≤ 0\.001, < 0\.05\)$/,
+    );
     const two = ablationTest("no-rep", [full[0].map((v, i) => (i >= 172 && i < 174 ? 0 : v))], full, 0.05);
     expect(two).toMatchObject({ direction: "no difference", full_only: 2, ablation_only: 0, p: 0.5 });
     expect(two.text).toContain("no difference from the full rules");
@@ -118,18 +166,32 @@ describe("criteria that can fail", () => {
     const it_ = arm("it", "instruction", S, [upTo(280), upTo(280), upTo(280)]);
     const rt = arm("rt", "response", S, [upTo(275), upTo(275), upTo(275)]);
     // Single-task on colour: every task of 3 creatures in 5 (prompts go creature by creature, task by task): 0.6.
-    const sc = arm("single-colour", "single", S, [0, 1, 2].map(() => (i: number) => Math.floor(i / 5) % 5 < 3), ["colour"]);
+    const sc = arm(
+      "single-colour",
+      "single",
+      S,
+      [0, 1, 2].map(() => (i: number) => Math.floor(i / 5) % 5 < 3),
+      ["colour"],
+    );
     const base = arm("base", "base", [null], [() => false]);
     const rules = arm("rules", "rules", [null], [upTo(175)]);
     const noEos = arm("rules-no-eos", "ablation", [null], [() => false]);
     const noRep = arm("rules-no-repetition", "ablation", [null], [upTo(150)]);
     const arms = [base, it_, rt, sc, rules, noEos, noRep];
     const fs = labFindings(labRows(arms, "it"), arms);
-    expect(fs.map((f) => [f.id, f.reproduced])).toEqual([["response-tuning", true], ["single-task", true], ["rules", true]]);
+    expect(fs.map((f) => [f.id, f.reproduced])).toEqual([
+      ["response-tuning", true],
+      ["single-task", true],
+      ["rules", true],
+    ]);
     const [resp, single, rl] = fs;
-    expect(resp.verdict).toMatch(/lower bound 0\.9\d ≥ 0\.70; win rate vs it 49\.3% \(95% CI 4\d\.\d–\d+\.\d%\): lower bound 4\d\.\d ≥ 40\.0 \(wins 0 \/ ties 1035 \/ losses 15 over 3 seed pairs; SE 0\.\d\)$/);
+    expect(resp.verdict).toMatch(
+      /lower bound 0\.9\d ≥ 0\.70; win rate vs it 49\.3% \(95% CI 4\d\.\d–\d+\.\d%\): lower bound 4\d\.\d ≥ 40\.0 \(wins 0 \/ ties 1035 \/ losses 15 over 3 seed pairs; SE 0\.\d\)$/,
+    );
     expect(single.verdict).toMatch(/^single-colour passes: /);
     expect(rl.verdict).toContain("rules-no-eos 0.000: below the full rules");
-    expect(rl.verdict).toContain("rules-no-repetition 0.429: below the full rules (0.500; 25 prompts only the full rules answer strictly, 0 only the ablation; exact McNemar p ≤ 0.001, < 0.05)");
+    expect(rl.verdict).toContain(
+      "rules-no-repetition 0.429: below the full rules (0.500; 25 prompts only the full rules answer strictly, 0 only the ablation; exact McNemar p ≤ 0.001, < 0.05)",
+    );
   });
 });

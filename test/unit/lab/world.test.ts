@@ -63,7 +63,11 @@ describe("lab world", () => {
       lines.forEach((line, i) => {
         const q = /([^:]*\?)\s*(.*)$/.exec(line);
         if (!q) return;
-        const answered = q[2].trim() !== "" || /^(A: |answer: |assistant:|\[assistant\] |<assistant>$|\(assistant\) |the helper said: |[A-Z][a-z]{3} replied: )/.test(lines[i + 1] ?? "");
+        const answered =
+          q[2].trim() !== "" ||
+          /^(A: |answer: |assistant:|\[assistant\] |<assistant>$|\(assistant\) |the helper said: |[A-Z][a-z]{3} replied: )/.test(
+            lines[i + 1] ?? "",
+          );
         const asked = (q[1].match(NAME) ?? []).filter((n) => w.byName.has(n));
         if (answered) for (const n of asked) expect(prose.has(n), `${line} / ${lines[i + 1]}`).toBe(false);
       });

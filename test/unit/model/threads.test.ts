@@ -30,8 +30,12 @@ describe("chooseThreads", () => {
 
   it("an explicit count above the cores or below 1 is a typed error naming the option", () => {
     expect(() => chooseThreads({ requested: 3, nParams: 1, tokensPerDecode: 1, cores: 2 })).toThrow(InvalidOptionError);
-    expect(() => chooseThreads({ requested: 3, nParams: 1, tokensPerDecode: 1, cores: 2 })).toThrow(/threads = 3 exceeds the 2 cores/);
-    expect(() => chooseThreads({ requested: 0, nParams: 1, tokensPerDecode: 1, cores: 2 })).toThrow(/threads must be a positive integer/);
+    expect(() => chooseThreads({ requested: 3, nParams: 1, tokensPerDecode: 1, cores: 2 })).toThrow(
+      /threads = 3 exceeds the 2 cores/,
+    );
+    expect(() => chooseThreads({ requested: 0, nParams: 1, tokensPerDecode: 1, cores: 2 })).toThrow(
+      /threads must be a positive integer/,
+    );
   });
 });
 

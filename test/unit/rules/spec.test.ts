@@ -9,7 +9,12 @@ describe("rule specs", () => {
     const s = loadRules("hewitt2024");
     expect(s.eos).toMatchObject({ enabled: true, slope: 0.06, start: 0, end: 250, after: "reset", tokens: "eos" });
     // The code raises tokenizer.eos_token_id alone; every end-of-generation token is an opt-in variant.
-    expect(loadRules("hewitt2024-eog")).toEqual({ ...s, name: "hewitt2024-eog", description: expect.any(String), eos: { ...s.eos, tokens: "eog" } });
+    expect(loadRules("hewitt2024-eog")).toEqual({
+      ...s,
+      name: "hewitt2024-eog",
+      description: expect.any(String),
+      eos: { ...s.eos, tokens: "eog" },
+    });
     expect(s.repetition).toMatchObject({ enabled: true, penalty: -1.5, scope: "after-user-tag" });
     expect(s.tokens.scores).toHaveLength(15);
     expect(s.start.enabled).toBe(false);

@@ -74,16 +74,27 @@ describe.skipIf(!haveTools)("a build folder whose configure failed (real cmake +
 describe("missingPackages", () => {
   it("maps FindVulkan's missing parts, SPIR-V headers, CUDA and the toolchain to Debian packages", () => {
     // FindVulkan's message as CMake 3.25 prints it on a machine with neither libvulkan-dev nor glslc
-    const vulkan = "CMake Error at /usr/share/cmake-3.25/Modules/FindPackageHandleStandardArgs.cmake:230 (message):\n" +
+    const vulkan =
+      "CMake Error at /usr/share/cmake-3.25/Modules/FindPackageHandleStandardArgs.cmake:230 (message):\n" +
       "  Could NOT find Vulkan (missing: Vulkan_LIBRARY Vulkan_INCLUDE_DIR glslc)\n";
     expect(missingPackages(vulkan)).toEqual([
       { pkg: "libvulkan-dev", why: "Vulkan Vulkan_LIBRARY" },
       { pkg: "glslc", why: "Vulkan glslc" },
     ]);
-    expect(missingPackages("  Could NOT find Vulkan (missing: glslc) (found version \"1.3.239\")").map((m) => m.pkg)).toEqual(["glslc"]);
-    expect(missingPackages('Could not find a package configuration file provided by "SPIRV-Headers" with any').map((m) => m.pkg)).toEqual(["spirv-headers"]);
-    expect(missingPackages("No CMAKE_CUDA_COMPILER could be found.").map((m) => m.pkg)).toEqual(["nvidia-cuda-toolkit"]);
-    expect(missingPackages('CMake was unable to find a build program corresponding to "Ninja".').map((m) => m.pkg)).toEqual(["ninja-build"]);
+    expect(
+      missingPackages('  Could NOT find Vulkan (missing: glslc) (found version "1.3.239")').map((m) => m.pkg),
+    ).toEqual(["glslc"]);
+    expect(
+      missingPackages('Could not find a package configuration file provided by "SPIRV-Headers" with any').map(
+        (m) => m.pkg,
+      ),
+    ).toEqual(["spirv-headers"]);
+    expect(missingPackages("No CMAKE_CUDA_COMPILER could be found.").map((m) => m.pkg)).toEqual([
+      "nvidia-cuda-toolkit",
+    ]);
+    expect(
+      missingPackages('CMake was unable to find a build program corresponding to "Ninja".').map((m) => m.pkg),
+    ).toEqual(["ninja-build"]);
     expect(missingPackages("error: some compile error")).toEqual([]);
   });
 });

@@ -22,7 +22,9 @@ const results = [
 describe("lab-tables", () => {
   it("takes the table and the findings from results.md", () => {
     const s = sections(results)!;
-    expect(s.summary).toBe("| Arm | Type | Strict |\n| --- | --- | --- |\n| rules | rules | 0.65 |\n\n- **rules: reproduced** — 0.95×\n- **single-task: not reproduced** — 0.11×");
+    expect(s.summary).toBe(
+      "| Arm | Type | Strict |\n| --- | --- | --- |\n| rules | rules | 0.65 |\n\n- **rules: reproduced** — 0.95×\n- **single-task: not reproduced** — 0.11×",
+    );
     expect(s.full.startsWith("| Arm |")).toBe(true);
     expect(s.full).toContain("Mean ± sample std over seeds.");
     expect(s.full.endsWith("— 0.11×")).toBe(true);
@@ -34,6 +36,12 @@ describe("lab-tables", () => {
     const out = replaceBlocks(doc, { summary: "NEW", full: "unused" }, "README.md");
     expect(out).toBe("before\n<!-- BEGIN lab-tables:summary -->\nNEW\n<!-- END lab-tables:summary -->\nafter\n");
     expect(replaceBlocks(out, { summary: "NEW" }, "README.md")).toBe(out);
-    expect(() => replaceBlocks("<!-- END lab-tables:summary -->\n<!-- BEGIN lab-tables:summary -->", { summary: "x" }, "README.md")).toThrow(/not a begin…end pair/);
+    expect(() =>
+      replaceBlocks(
+        "<!-- END lab-tables:summary -->\n<!-- BEGIN lab-tables:summary -->",
+        { summary: "x" },
+        "README.md",
+      ),
+    ).toThrow(/not a begin…end pair/);
   });
 });

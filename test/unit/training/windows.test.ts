@@ -21,7 +21,10 @@ describe("seeded permutation", () => {
 });
 
 describe("windows", () => {
-  const ex = (tokens: number[], target: boolean[]) => ({ tokens: Int32Array.from(tokens), target: Uint8Array.from(target, Number) });
+  const ex = (tokens: number[], target: boolean[]) => ({
+    tokens: Int32Array.from(tokens),
+    target: Uint8Array.from(target, Number),
+  });
   const filled = (w: Window, nCtx: number) => {
     const tokens = new Int32Array(nCtx);
     const labels = new Int32Array(nCtx);
@@ -32,7 +35,10 @@ describe("windows", () => {
   it("one example per window: labels are the next token where it is a target, padding masked", () => {
     const { windows, stats } = buildWindows([ex([1, 10, 11, 12, 2], [false, false, true, true, true])], 8, false);
     expect(stats).toEqual({ windows: 1, truncated: 0, dropped: 0 });
-    expect(filled(windows[0], 8)).toEqual({ tokens: [1, 10, 11, 12, 2, 0, 0, 0], labels: [-1, 11, 12, 2, -1, -1, -1, -1] });
+    expect(filled(windows[0], 8)).toEqual({
+      tokens: [1, 10, 11, 12, 2, 0, 0, 0],
+      labels: [-1, 11, 12, 2, -1, -1, -1, -1],
+    });
     expect(windows[0].nTargets).toBe(3);
   });
 
@@ -45,13 +51,20 @@ describe("windows", () => {
     expect(one.windows[0].nTargets).toBe(7);
     const packed = buildWindows([short, short, short], 8, true);
     expect(packed.stats.windows).toBe(2); // 3 + 3 fit in 8; the third starts a new window
-    expect(filled(packed.windows[0], 8)).toEqual({ tokens: [1, 20, 21, 1, 20, 21, 0, 0], labels: [-1, 21, -1, -1, 21, -1, -1, -1] });
+    expect(filled(packed.windows[0], 8)).toEqual({
+      tokens: [1, 20, 21, 1, 20, 21, 0, 0],
+      labels: [-1, 21, -1, -1, 21, -1, -1, -1],
+    });
     expect(filled(one.windows[0], 8).tokens).toEqual([1, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   it("keeps only the examples' tokens (5 bytes each), never a window's nCtx-long arrays", () => {
     const short = ex([1, 20, 21, 22, 2], [false, true, true, true, true]);
-    const { windows } = buildWindows(Array.from({ length: 100 }, () => short), 2048, false);
+    const { windows } = buildWindows(
+      Array.from({ length: 100 }, () => short),
+      2048,
+      false,
+    );
     expect(windows).toHaveLength(100);
     const held = windows.flatMap((w) => w.parts).reduce((n, p) => n + p.tokens.byteLength + p.target.byteLength, 0);
     expect(held).toBe(100 * 5 * 5);

@@ -8,15 +8,20 @@ describe("checkInt / checkFloat32", () => {
     expect(checkInt(INT32_MAX, "n")).toBe(INT32_MAX);
     expect(checkInt(-(2 ** 31), "n")).toBe(-(2 ** 31));
     for (const v of [2 ** 31, 2 ** 32 + 1, -(2 ** 31) - 1, 1.5, NaN]) {
-      expect(() => checkInt(v, "--top-k")).toThrow(expect.objectContaining({ code: "INVALID_OPTION", message: expect.stringContaining("--top-k") }));
+      expect(() => checkInt(v, "--top-k")).toThrow(
+        expect.objectContaining({ code: "INVALID_OPTION", message: expect.stringContaining("--top-k") }),
+      );
     }
     expect(checkInt(UINT32_MAX, "seed", { min: 0, max: UINT32_MAX })).toBe(UINT32_MAX);
-    expect(() => checkInt(0, "--tokens", { min: 1 })).toThrow(/--tokens must be an integer in \[1, 2147483647\], got 0/);
+    expect(() => checkInt(0, "--tokens", { min: 1 })).toThrow(
+      /--tokens must be an integer in \[1, 2147483647\], got 0/,
+    );
   });
 
   it("refuses floats that would become infinite as 32-bit floats", () => {
     expect(checkFloat32(3.4e38, "x")).toBe(3.4e38);
-    for (const v of [1e39, -1e39, Infinity, NaN]) expect(() => checkFloat32(v, "--b-std")).toThrow(/--b-std must be a finite number within ±3.4e38/);
+    for (const v of [1e39, -1e39, Infinity, NaN])
+      expect(() => checkFloat32(v, "--b-std")).toThrow(/--b-std must be a finite number within ±3.4e38/);
     expect(() => checkFloat32(-1, "--b-std", { min: 0 })).toThrow(/--b-std must be a number in \[0, 3.4e38\], got -1/);
   });
 

@@ -26,9 +26,13 @@ describe("checkOutputPath", () => {
   it("refuses a missing directory unless parents are created, then checks the nearest existing one", () => {
     expect(code(() => checkOutputPath(join(dir, "a", "b", "o.json"), "-o"))).toBe("OUTPUT_DIR_NOT_FOUND");
     expect(code(() => checkOutputPath(join(dir, "a", "b", "o.json"), "-o", { createParents: true }))).toBeNull();
-    expect(code(() => checkOutputPath("/proc/iit-none/o.gguf", "-o", { createParents: true }))).toBe("OUTPUT_UNWRITABLE");
+    expect(code(() => checkOutputPath("/proc/iit-none/o.gguf", "-o", { createParents: true }))).toBe(
+      "OUTPUT_UNWRITABLE",
+    );
     writeFileSync(join(dir, "plain"), "x");
-    expect(code(() => checkOutputPath(join(dir, "plain", "sub", "o.json"), "-o", { createParents: true }))).toBe("OUTPUT_UNWRITABLE");
+    expect(code(() => checkOutputPath(join(dir, "plain", "sub", "o.json"), "-o", { createParents: true }))).toBe(
+      "OUTPUT_UNWRITABLE",
+    );
   });
 
   it("refuses a directory as a file, a file as a directory, a read-only file and a place that takes no files", () => {

@@ -24,14 +24,22 @@ describe.skipIf(skip)("analyses on stories260K", () => {
   beforeAll(async () => {
     const rows = await readMessagesJsonl(lima);
     // Short examples keep scoring fast: the first 12 whose response is under 400 characters.
-    await writeJsonlAtomic(small, rows.filter((r) => r.messages.length === 2 && r.messages[1].content.length < 400).slice(0, 12));
+    await writeJsonlAtomic(
+      small,
+      rows.filter((r) => r.messages.length === 2 && r.messages[1].content.length < 400).slice(0, 12),
+    );
     await writeJsonlAtomic(general, rows.slice(100, 130));
     model = await loadModel({ model: storiesModel, threads: 1 });
   });
   afterAll(async () => model?.dispose());
 
   it("model.embed: unit vectors, identical texts identical, empty text zeros, different texts less similar", async () => {
-    const [a, b, c, e] = await model.embed(["Once upon a time there was a cat.", "Once upon a time there was a cat.", "def f(x): return x * 2", ""]);
+    const [a, b, c, e] = await model.embed([
+      "Once upon a time there was a cat.",
+      "Once upon a time there was a cat.",
+      "def f(x): return x * 2",
+      "",
+    ]);
     expect(a).toHaveLength(model.meta.nEmbd);
     expect(cosine(a, a)).toBeCloseTo(1, 5);
     expect(Array.from(a)).toEqual(Array.from(b));
@@ -56,7 +64,25 @@ describe.skipIf(skip)("analyses on stories260K", () => {
   it("iit analyze ranking --json compares several models and adapters", async () => {
     const lora = join(dir, "noise.gguf");
     await makeLora({ base: storiesModel, output: lora, rank: 4, bStd: 0.05, seed: 3 });
-    const r = iit(["analyze", "ranking", "--data", small, "-m", storiesModel, "--lora", lora, "-k", "2", "--max-examples", "6", "--max-seq-length", "512", "-t", "1", "--json"]);
+    const r = iit([
+      "analyze",
+      "ranking",
+      "--data",
+      small,
+      "-m",
+      storiesModel,
+      "--lora",
+      lora,
+      "-k",
+      "2",
+      "--max-examples",
+      "6",
+      "--max-seq-length",
+      "512",
+      "-t",
+      "1",
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j.models.map((m: { model: string; comparisons: number }) => [m.model, m.comparisons])).toEqual([
@@ -64,7 +90,25 @@ describe.skipIf(skip)("analyses on stories260K", () => {
       ["stories260K+noise", 12],
     ]);
     // Under the rule adapter: scored by the product distribution (test/native/generation/score.test.ts).
-    const ruled = iit(["analyze", "ranking", "--data", small, "-m", storiesModel, "--rules", "hewitt2024", "-k", "2", "--max-examples", "6", "--max-seq-length", "512", "-t", "1", "--json"]);
+    const ruled = iit([
+      "analyze",
+      "ranking",
+      "--data",
+      small,
+      "-m",
+      storiesModel,
+      "--rules",
+      "hewitt2024",
+      "-k",
+      "2",
+      "--max-examples",
+      "6",
+      "--max-seq-length",
+      "512",
+      "-t",
+      "1",
+      "--json",
+    ]);
     expect(ruled.code, ruled.stderr).toBe(0);
     expect(ruled.json().models[0]).toMatchObject({ model: "stories260K", rules: "hewitt2024", comparisons: 12 });
   });
@@ -73,7 +117,14 @@ describe.skipIf(skip)("analyses on stories260K", () => {
     const rows = await readMessagesJsonl(small);
     const outputs = join(dir, "outputs.json");
     // Responses that are the task's own responses should look more like the task than like general data.
-    writeFileSync(outputs, JSON.stringify(rows.slice(0, 6).map((r) => ({ instruction: r.messages[0].content, output: r.messages[1].content, generator: "t" }))));
+    writeFileSync(
+      outputs,
+      JSON.stringify(
+        rows
+          .slice(0, 6)
+          .map((r) => ({ instruction: r.messages[0].content, output: r.messages[1].content, generator: "t" })),
+      ),
+    );
     const s = await analyzeSimilarity(model, { outputs, taskData: small, generalData: general });
     expect(s.points).toHaveLength(6);
     for (const p of s.points) {
@@ -81,7 +132,21 @@ describe.skipIf(skip)("analyses on stories260K", () => {
       expect(p.y).toBeCloseTo(p.task_response_similarity - p.general_response_similarity, 10);
     }
     expect(s.pearson_r === null || Math.abs(s.pearson_r) <= 1).toBe(true);
-    const cli = iit(["analyze", "similarity", "--embedder", storiesModel, "--outputs", outputs, "--task-data", small, "--general-data", general, "-t", "1", "--json"]);
+    const cli = iit([
+      "analyze",
+      "similarity",
+      "--embedder",
+      storiesModel,
+      "--outputs",
+      outputs,
+      "--task-data",
+      small,
+      "--general-data",
+      general,
+      "-t",
+      "1",
+      "--json",
+    ]);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.json().points.map((p: { x: number }) => p.x)).toEqual(s.points.map((p) => p.x));
   });

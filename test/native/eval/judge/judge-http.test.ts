@@ -11,7 +11,9 @@ import { iitAsync, startServe, type ServeProcess } from "../../serve/proc.js";
 import { hasAlpacaEval, writeRealPairs } from "./realPairs.js";
 
 const skip =
-  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
 const KEY = { IIT_TEST_JUDGE_KEY: "secret-123" };
 
 /**
@@ -27,20 +29,40 @@ async function flakyProxy(target: string, garble: string) {
     req.on("end", () => {
       const n = seen.requests++;
       if (n < 2) return void (seen.failed++, res.writeHead(500).end("upstream exploded"));
-      if (n === 2) return void (seen.failed++, res.writeHead(429, { "retry-after": "1" }).end('{"error":{"message":"rate limited"}}'));
+      if (n === 2)
+        return void (seen.failed++,
+        res.writeHead(429, { "retry-after": "1" }).end('{"error":{"message":"rate limited"}}'));
       if (body.includes(JSON.stringify(garble).slice(1, -1))) {
         res.writeHead(200, { "content-type": "application/json" });
-        return void res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: "Both are lovely." }, logprobs: null, finish_reason: "stop" }] }));
+        return void res.end(
+          JSON.stringify({
+            choices: [
+              {
+                index: 0,
+                message: { role: "assistant", content: "Both are lovely." },
+                logprobs: null,
+                finish_reason: "stop",
+              },
+            ],
+          }),
+        );
       }
-      const up = request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = request(
+        { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.end(body);
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, seen, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    seen,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 describe.skipIf(skip)("iit judge over HTTP against `iit serve` on loopback", () => {
@@ -61,12 +83,31 @@ describe.skipIf(skip)("iit judge over HTTP against `iit serve` on loopback", () 
   ];
 
   it("with every token's logprob the server's judgements equal the local judge's", async () => {
-    const local = iit(["judge", "--outputs", data!.outputs, "--reference", data!.reference, "--judge", storiesModel, "-t", "1", "-o", join(dir, "local.json"), "--json"]);
+    const local = iit([
+      "judge",
+      "--outputs",
+      data!.outputs,
+      "--reference",
+      data!.reference,
+      "--judge",
+      storiesModel,
+      "-t",
+      "1",
+      "-o",
+      join(dir, "local.json"),
+      "--json",
+    ]);
     expect(local.code, local.stderr).toBe(0);
     const out = join(dir, "http.json");
     const r = await iitAsync(args(s.url, out, ["--top-logprobs", "512", "--concurrency", "4"]), { env: KEY });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ pairs: 13, judge_calls: 12, identical: 1, missing: 0, judge_stats: { retries: 0, http_requests: 12 } });
+    expect(r.json()).toMatchObject({
+      pairs: 13,
+      judge_calls: 12,
+      identical: 1,
+      missing: 0,
+      judge_stats: { retries: 0, http_requests: 12 },
+    });
     const [a, b] = [await readAnnotations(join(dir, "local.json")), await readAnnotations(out)];
     a.forEach((x, i) => {
       expect(b[i].is_switched_outputs).toBe(x.is_switched_outputs);
@@ -95,7 +136,10 @@ describe.skipIf(skip)("iit judge over HTTP against `iit serve` on loopback", () 
     try {
       const out = join(dir, "flaky.json");
       const t0 = Date.now();
-      const r = await iitAsync(args(proxy.url, out, ["--top-logprobs", "512", "--retry-delay", "50", "--concurrency", "1"]), { env: KEY });
+      const r = await iitAsync(
+        args(proxy.url, out, ["--top-logprobs", "512", "--retry-delay", "50", "--concurrency", "1"]),
+        { env: KEY },
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(Date.now() - t0).toBeGreaterThan(1000); // the 429 asked for 1 s
       const sum = r.json();
@@ -110,17 +154,21 @@ describe.skipIf(skip)("iit judge over HTTP against `iit serve` on loopback", () 
       expect(sum.metrics).toEqual(computeWinRate(rows.filter((x) => x !== bad)));
       expect(sum.metrics.n_total).toBe(12);
       const direct = await readAnnotations(join(dir, "http.json"));
-      rows.forEach((x, i) => x !== bad && expect(x.preference).toBeCloseTo(direct[i].preference!, 5));
+      for (const [i, x] of rows.entries()) if (x !== bad) expect(x.preference).toBeCloseTo(direct[i].preference!, 5);
     } finally {
       await proxy.close();
     }
   });
 
   it("a wrong key fails fast with a typed error, and the server keeps running", async () => {
-    const r = await iitAsync(args(s.url, join(dir, "nokey.json"), ["--cache", join(dir, "nokey.jsonl")]), { env: { IIT_TEST_JUDGE_KEY: "wrong" } });
+    const r = await iitAsync(args(s.url, join(dir, "nokey.json"), ["--cache", join(dir, "nokey.jsonl")]), {
+      env: { IIT_TEST_JUDGE_KEY: "wrong" },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error \[JUDGE_HTTP_FATAL\].*401/);
     expect(r.stdout).toBe("");
-    expect((await fetch(`${s.url}/models`, { headers: { authorization: `Bearer ${KEY.IIT_TEST_JUDGE_KEY}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${s.url}/models`, { headers: { authorization: `Bearer ${KEY.IIT_TEST_JUDGE_KEY}` } })).status,
+    ).toBe(200);
   });
 });

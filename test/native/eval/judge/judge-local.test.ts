@@ -14,27 +14,63 @@ import { iitAsync } from "../../serve/proc.js";
 import { hasAlpacaEval, writeRealPairs } from "./realPairs.js";
 
 const skip =
-  skipNoModel || (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") || (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
+  skipNoModel ||
+  (existsSync(cliPath) ? false : "CLI not built (npm run build:ts)") ||
+  (hasAlpacaEval ? false : "../../shared/data/alpaca_eval absent");
 
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(Boolean).length : 0);
 
 describe.skipIf(skip)("iit judge with stories260K as a local judge, on real AlpacaEval pairs", () => {
   const dir = tempDir("iit-judge-local-");
   const data = skip ? undefined : writeRealPairs(dir);
-  const args = (out: string) => ["judge", "--outputs", data!.outputs, "--reference", data!.reference, "--judge", storiesModel, "-o", out, "-t", "1"];
+  const args = (out: string) => [
+    "judge",
+    "--outputs",
+    data!.outputs,
+    "--reference",
+    data!.reference,
+    "--judge",
+    storiesModel,
+    "-o",
+    out,
+    "-t",
+    "1",
+  ];
   const out = join(dir, "annotations.json");
 
   it("writes valid AlpacaEval annotations with preferences in [1, 2] and prints the win-rate summary", async () => {
     const r = iit([...args(out), "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const s = r.json();
-    expect(s).toMatchObject({ pairs: 13, judge_calls: 12, cached: 0, identical: 1, missing: 0, errors: 0, aborted: false });
+    expect(s).toMatchObject({
+      pairs: 13,
+      judge_calls: 12,
+      cached: 0,
+      identical: 1,
+      missing: 0,
+      errors: 0,
+      aborted: false,
+    });
     expect(s.unmatched.reference_only).toHaveLength(1);
     const rows = await readAnnotations(out);
     expect(rows).toHaveLength(13);
     for (const a of rows) {
-      expect(Object.keys(a)).toEqual(expect.arrayContaining(["instruction", "output_1", "generator_1", "output_2", "generator_2", "annotator", "preference"]));
-      expect(a).toMatchObject({ generator_1: "text_davinci_003", generator_2: "alpaca-7b", annotator: "iit_weighted_stories260K" });
+      expect(Object.keys(a)).toEqual(
+        expect.arrayContaining([
+          "instruction",
+          "output_1",
+          "generator_1",
+          "output_2",
+          "generator_2",
+          "annotator",
+          "preference",
+        ]),
+      );
+      expect(a).toMatchObject({
+        generator_1: "text_davinci_003",
+        generator_2: "alpaca-7b",
+        annotator: "iit_weighted_stories260K",
+      });
       expect(a.preference).toBeGreaterThanOrEqual(1);
       expect(a.preference).toBeLessThanOrEqual(2);
     }

@@ -31,7 +31,17 @@ describe("lengths analysis", () => {
     const f2 = join(dir, "a2.json");
     writeFileSync(f1, JSON.stringify(rows.slice(0, 2)));
     writeFileSync(f2, JSON.stringify(rows.slice(2)));
-    const r = iit(["analyze", "lengths", "--outputs", `arm=${f1}`, "--outputs", `arm=${f2}`, "--outputs", f1, "--json"]);
+    const r = iit([
+      "analyze",
+      "lengths",
+      "--outputs",
+      `arm=${f1}`,
+      "--outputs",
+      `arm=${f2}`,
+      "--outputs",
+      f1,
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j.arms.map((a: { arm: string; responses: number }) => [a.arm, a.responses])).toEqual([

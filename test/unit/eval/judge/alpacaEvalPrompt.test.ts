@@ -36,7 +36,13 @@ function alpacaEvalMessages(template: string, row: Record<string, string>): { ro
     .slice(1)
     .map((p) => {
       const nl = p.indexOf("\n");
-      return { role: p.slice(0, nl).trim(), content: p.slice(nl + 1).split("<|im_end|>")[0].trim() };
+      return {
+        role: p.slice(0, nl).trim(),
+        content: p
+          .slice(nl + 1)
+          .split("<|im_end|>")[0]
+          .trim(),
+      };
     });
 }
 
@@ -52,7 +58,10 @@ describe.skipIf(skip)("AlpacaEval 2's judge prompt (alpaca_eval_clf_gpt4_turbo.t
     const text = readFileSync(promptFile, "utf8");
     const t = await loadTemplate(promptFile);
     // Outputs with leading or trailing whitespace and braces are the interesting ones; take those and the first few.
-    const picked = [...rows.slice(0, 5), ...rows.filter((r) => /^\s|\s$/.test(r.output_1 + r.output_2) || /[{}]/.test(r.output_2)).slice(0, 15)];
+    const picked = [
+      ...rows.slice(0, 5),
+      ...rows.filter((r) => /^\s|\s$/.test(r.output_1 + r.output_2) || /[{}]/.test(r.output_2)).slice(0, 15),
+    ];
     expect(picked.length).toBeGreaterThan(5);
     for (const r of picked) {
       const ours = renderTemplate(t, r.instruction, r.output_1, r.output_2);
@@ -65,7 +74,10 @@ describe.skipIf(skip)("AlpacaEval 2's judge prompt (alpaca_eval_clf_gpt4_turbo.t
     const dir = tempDir("iit-alpaca-prompt-");
     const pairs = rows.slice(0, 3);
     const write = (f: string, key: "output_1" | "output_2", generator: string) =>
-      writeFileSync(join(dir, f), JSON.stringify(pairs.map((r) => ({ instruction: r.instruction, output: r[key], generator }))));
+      writeFileSync(
+        join(dir, f),
+        JSON.stringify(pairs.map((r) => ({ instruction: r.instruction, output: r[key], generator }))),
+      );
     write("reference.json", "output_1", "gpt4_1106_preview");
     write("model.json", "output_2", "alpaca-7b");
     const bodies: Record<string, unknown>[] = [];
@@ -74,9 +86,23 @@ describe.skipIf(skip)("AlpacaEval 2's judge prompt (alpaca_eval_clf_gpt4_turbo.t
       req.on("data", (c) => (data += c));
       req.on("end", () => {
         bodies.push(JSON.parse(data));
-        const top = [{ token: "m", logprob: Math.log(0.6) }, { token: "M", logprob: Math.log(0.4) }];
+        const top = [
+          { token: "m", logprob: Math.log(0.6) },
+          { token: "M", logprob: Math.log(0.4) },
+        ];
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: "m" }, logprobs: { content: [{ ...top[0], top_logprobs: top }] }, finish_reason: "length" }] }));
+        res.end(
+          JSON.stringify({
+            choices: [
+              {
+                index: 0,
+                message: { role: "assistant", content: "m" },
+                logprobs: { content: [{ ...top[0], top_logprobs: top }] },
+                finish_reason: "length",
+              },
+            ],
+          }),
+        );
       });
     });
     servers.push(server);
@@ -102,7 +128,14 @@ describe.skipIf(skip)("AlpacaEval 2's judge prompt (alpaca_eval_clf_gpt4_turbo.t
     const judge = await openExperimentJudge(c);
     const template = await experimentJudgeTemplate(c);
     expect(template.source).toBe(promptFile);
-    const { summary } = await runJudge({ judge, template, outputs: join(dir, "model.json"), reference: join(dir, "reference.json"), bothOrders: true, cache: false });
+    const { summary } = await runJudge({
+      judge,
+      template,
+      outputs: join(dir, "model.json"),
+      reference: join(dir, "reference.json"),
+      bothOrders: true,
+      cache: false,
+    });
     expect(summary.pairs).toBe(3);
     expect(bodies.length).toBe(6);
     const text = readFileSync(promptFile, "utf8");
@@ -112,7 +145,13 @@ describe.skipIf(skip)("AlpacaEval 2's judge prompt (alpaca_eval_clf_gpt4_turbo.t
     ]);
     expect(bodies.map((b) => b.messages)).toEqual(expect.arrayContaining(expected));
     for (const b of bodies) {
-      expect(b).toMatchObject({ model: "gpt-4-1106-preview", max_tokens: 1, temperature: 1, logprobs: true, top_logprobs: 5 });
+      expect(b).toMatchObject({
+        model: "gpt-4-1106-preview",
+        max_tokens: 1,
+        temperature: 1,
+        logprobs: true,
+        top_logprobs: 5,
+      });
     }
   });
 });

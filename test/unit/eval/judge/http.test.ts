@@ -30,9 +30,17 @@ async function fake(h: Handler): Promise<{ url: string; times: number[] }> {
 const chat = (res: ServerResponse, content: string, top?: [string, number][]) => {
   res.writeHead(200, { "content-type": "application/json" });
   const logprobs = top
-    ? { content: [{ token: content, logprob: top[0][1], top_logprobs: top.map(([token, logprob]) => ({ token, logprob })) }] }
+    ? {
+        content: [
+          { token: content, logprob: top[0][1], top_logprobs: top.map(([token, logprob]) => ({ token, logprob })) },
+        ],
+      }
     : null;
-  res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content }, logprobs, finish_reason: "length" }] }));
+  res.end(
+    JSON.stringify({
+      choices: [{ index: 0, message: { role: "assistant", content }, logprobs, finish_reason: "length" }],
+    }),
+  );
 };
 
 const msgs = [{ role: "user" as const, content: "judge this" }];
@@ -45,11 +53,21 @@ describe("HttpJudge", () => {
     const { url } = await fake((_n, body, req, res) => {
       seen = body;
       auth = req.headers.authorization;
-      chat(res, "M", [["M", Math.log(0.75)], ["m", Math.log(0.25)]]);
+      chat(res, "M", [
+        ["M", Math.log(0.75)],
+        ["m", Math.log(0.25)],
+      ]);
     });
     const j = new HttpJudge({ baseUrl: url, model: "judge-x", apiKey: "sk-test" });
     const o = await j.judge(msgs, L);
-    expect(seen).toMatchObject({ model: "judge-x", messages: msgs, max_tokens: 1, logprobs: true, top_logprobs: 5, temperature: 0 });
+    expect(seen).toMatchObject({
+      model: "judge-x",
+      messages: msgs,
+      max_tokens: 1,
+      logprobs: true,
+      top_logprobs: 5,
+      temperature: 0,
+    });
     expect(auth).toBe("Bearer sk-test");
     expect(o.preference).toBeCloseTo(1.75, 12);
     expect(o.raw_completion).toMatchObject({ message: { content: "M" } });
@@ -79,7 +97,9 @@ describe("HttpJudge", () => {
   });
 
   it("fails fast on 401/404 and records a refused prompt (400) as an error for that pair only", async () => {
-    const { url } = await fake((n, _b, _r, res) => void res.writeHead(n === 0 ? 401 : 400).end('{"error":{"message":"too long"}}'));
+    const { url } = await fake(
+      (n, _b, _r, res) => void res.writeHead(n === 0 ? 401 : 400).end('{"error":{"message":"too long"}}'),
+    );
     const j = new HttpJudge({ baseUrl: url, model: "x" });
     await expect(j.judge(msgs, L)).rejects.toMatchObject({ code: "JUDGE_HTTP_FATAL" });
     const o = await j.judge(msgs, L);

@@ -32,7 +32,10 @@ describe("AlpacaEval's weighted preference", () => {
     const r = preferenceFromTop(top, L);
     expect(r.preference).toBeCloseTo(2 - 0.2 / 0.8, 12);
     expect(r.labelLogprobs[1]).toBeCloseTo(Math.log(0.6), 12);
-    expect(preferenceFromTop([{ token: "The", logprob: -0.1 }], L)).toEqual({ preference: null, labelLogprobs: [null, null] });
+    expect(preferenceFromTop([{ token: "The", logprob: -0.1 }], L)).toEqual({
+      preference: null,
+      labelLogprobs: [null, null],
+    });
   });
 
   it("falls back to the answer text only when no logprobs are given", () => {
@@ -59,30 +62,33 @@ describe("AlpacaEval's weighted preference", () => {
   });
 
   const annotations = (name: string) => join(sharedDir, "data", "alpaca_eval", `${name}.annotations.json`);
-  it.skipIf(!existsSync(annotations("alpaca-7b")))("reproduces AlpacaEval's preferences from its own raw completions", () => {
-    for (const name of ["alpaca-7b", "falcon-7b-instruct"]) {
-      const rows = JSON.parse(readFileSync(annotations(name), "utf8")) as {
-        preference: number;
-        raw_completion: unknown;
-        output_1: string;
-        output_2: string;
-      }[];
-      let compared = 0;
-      for (const r of rows) {
-        if (r.raw_completion === null) {
-          // AlpacaEval's only rows without a judge call are identical outputs at 1.5.
-          expect(r.output_1).toBe(r.output_2);
-          expect(r.preference).toBe(1.5);
-          continue;
+  it.skipIf(!existsSync(annotations("alpaca-7b")))(
+    "reproduces AlpacaEval's preferences from its own raw completions",
+    () => {
+      for (const name of ["alpaca-7b", "falcon-7b-instruct"]) {
+        const rows = JSON.parse(readFileSync(annotations(name), "utf8")) as {
+          preference: number;
+          raw_completion: unknown;
+          output_1: string;
+          output_2: string;
+        }[];
+        let compared = 0;
+        for (const r of rows) {
+          if (r.raw_completion === null) {
+            // AlpacaEval's only rows without a judge call are identical outputs at 1.5.
+            expect(r.output_1).toBe(r.output_2);
+            expect(r.preference).toBe(1.5);
+            continue;
+          }
+          const p = outcomeFromChoice(r.raw_completion, L).preference!;
+          // The file does not record the presented order: either p or its mirror must match (10 digits stored).
+          expect(Math.min(Math.abs(p - r.preference), Math.abs(3 - p - r.preference))).toBeLessThan(1e-8);
+          compared++;
         }
-        const p = outcomeFromChoice(r.raw_completion, L).preference!;
-        // The file does not record the presented order: either p or its mirror must match (10 digits stored).
-        expect(Math.min(Math.abs(p - r.preference), Math.abs(3 - p - r.preference))).toBeLessThan(1e-8);
-        compared++;
+        expect(compared).toBeGreaterThan(800);
       }
-      expect(compared).toBeGreaterThan(800);
-    }
-  });
+    },
+  );
 });
 
 describe("judge template", () => {

@@ -31,7 +31,11 @@ class FakeJudge implements JudgeBackend {
 
 function files(dir: string) {
   const ins = Array.from({ length: 10 }, (_, i) => `Instruction ${i}`);
-  const model = ins.map((instruction, i) => ({ instruction, output: "long answer ".repeat(i % 3 === 0 ? 1 : 5), generator: "mine" }));
+  const model = ins.map((instruction, i) => ({
+    instruction,
+    output: "long answer ".repeat(i % 3 === 0 ? 1 : 5),
+    generator: "mine",
+  }));
   model[4].output = "same";
   model[7].output = "UNPARSEABLE";
   model.push({ instruction: "only in model", output: "x", generator: "mine" });
@@ -52,13 +56,22 @@ describe("runJudge", () => {
     const output = join(dir, "ann.json");
     const { annotations, summary } = await runJudge({ judge, ...files(dir), output });
     expect(summary).toMatchObject({ pairs: 10, judge_calls: 9, cached: 0, identical: 1, missing: 1 });
-    expect(summary.unmatched).toEqual({ model_only: ["only in model"], reference_only: ["only in ref"], duplicates: [] });
+    expect(summary.unmatched).toEqual({
+      model_only: ["only in model"],
+      reference_only: ["only in ref"],
+      duplicates: [],
+    });
     const rows = parseAnnotations(readFileSync(output, "utf8"));
     expect(rows).toEqual(JSON.parse(JSON.stringify(annotations)));
     expect(rows[4]).toMatchObject({ preference: 1.5, output_1: "same", output_2: "same" });
     expect(rows[7].preference).toBeNull();
     rows.forEach((r, i) => {
-      expect(r).toMatchObject({ instruction: `Instruction ${i}`, generator_1: "ref", generator_2: "mine", annotator: "fake_judge" });
+      expect(r).toMatchObject({
+        instruction: `Instruction ${i}`,
+        generator_1: "ref",
+        generator_2: "mine",
+        annotator: "fake_judge",
+      });
       if (i === 4 || i === 7) return;
       // The longer answer wins whichever side it was shown on.
       const modelLonger = r.output_2.length > r.output_1.length;
@@ -72,7 +85,9 @@ describe("runJudge", () => {
     const again = await runJudge({ judge: new FakeJudge(), ...files(dir), output });
     expect(again.summary).toMatchObject({ judge_calls: 0, cached: 9, missing: 1 });
     expect(again.annotations).toEqual(annotations);
-    const flipped = rows.filter((r, i) => i !== 4 && isSwitched(r.instruction, 7) !== isSwitched(r.instruction, 42)).length;
+    const flipped = rows.filter(
+      (r, i) => i !== 4 && isSwitched(r.instruction, 7) !== isSwitched(r.instruction, 42),
+    ).length;
     const seed7 = await runJudge({ judge: new FakeJudge(), ...files(dir), output, seed: 7 });
     expect(seed7.summary).toMatchObject({ judge_calls: flipped, cached: 9 - flipped });
   });
@@ -116,7 +131,9 @@ describe("pairByInstruction", () => {
       [{ instruction: "a", output: "r", generator: "ref" }],
       { model: "file-model", reference: "file-ref" },
     );
-    expect(r.pairs).toEqual([{ instruction: "a", output_1: "r", generator_1: "ref", output_2: "1", generator_2: "file-model" }]);
+    expect(r.pairs).toEqual([
+      { instruction: "a", output_1: "r", generator_1: "ref", output_2: "1", generator_2: "file-model" },
+    ]);
     expect(r.unmatched.duplicates).toEqual(["a"]);
   });
 });

@@ -48,7 +48,11 @@ describe("candidate tokens from hand-made base outputs", () => {
 });
 
 describe("tokens over-represented in the answers a judge prefers less", () => {
-  const a = (text: string, verdict: "lost" | "won" | "tie") => ({ pieces: text.split(/(?= )/), lost: verdict === "lost", won: verdict === "won" });
+  const a = (text: string, verdict: "lost" | "won" | "tie") => ({
+    pieces: text.split(/(?= )/),
+    lost: verdict === "lost",
+    won: verdict === "won",
+  });
 
   it("ranks tokens of losing answers by how much more often they lose than win; ties and one-off tokens do not count", () => {
     const answers = [

@@ -32,7 +32,8 @@ describe("coordinate search over the rule space", () => {
   });
 
   it("is deterministic for a seed and stops at the evaluation budget", async () => {
-    const run = (seed: number) => coordinateSearch({ space, start: startPoint(space, 40), seed, maxEvals: 7, evaluate: async (p) => objective(p) });
+    const run = (seed: number) =>
+      coordinateSearch({ space, start: startPoint(space, 40), seed, maxEvals: 7, evaluate: async (p) => objective(p) });
     const [a, b] = [await run(3), await run(3)];
     expect(a).toEqual(b);
     expect(a.evals).toBe(7);
@@ -40,16 +41,34 @@ describe("coordinate search over the rule space", () => {
   });
 
   it("stops at the deadline after the first evaluation, and an abort throws", async () => {
-    const r = await coordinateSearch({ space, start: startPoint(space, 40), seed: 1, maxEvals: 100, deadline: Date.now() - 1, evaluate: async (p) => objective(p) });
+    const r = await coordinateSearch({
+      space,
+      start: startPoint(space, 40),
+      seed: 1,
+      maxEvals: 100,
+      deadline: Date.now() - 1,
+      evaluate: async (p) => objective(p),
+    });
     expect([r.evals, r.stopped]).toEqual([1, "time"]);
     const ac = new AbortController();
     ac.abort();
-    await expect(coordinateSearch({ space, start: startPoint(space, 40), seed: 1, maxEvals: 100, signal: ac.signal, evaluate: async (p) => objective(p) })).rejects.toBeInstanceOf(AbortError);
+    await expect(
+      coordinateSearch({
+        space,
+        start: startPoint(space, 40),
+        seed: 1,
+        maxEvals: 100,
+        signal: ac.signal,
+        evaluate: async (p) => objective(p),
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
   });
 
   it("an off rule carries nothing else, so its window or scope never splits the cache", () => {
     expect(specOf({ "eos.slope": 0, "eos.end": 10 })).toEqual(specOf({ "eos.slope": 0, "eos.end": 250 }));
-    expect(specOf({ "repetition.penalty": 0, "repetition.scope": "response" })).toEqual(specOf({ "repetition.penalty": 0, "repetition.scope": "after-user-tag" }));
+    expect(specOf({ "repetition.penalty": 0, "repetition.scope": "response" })).toEqual(
+      specOf({ "repetition.penalty": 0, "repetition.scope": "after-user-tag" }),
+    );
   });
 
   it("extend adds coordinates after the first sweeps, starting off, and they are searched too", async () => {
@@ -61,7 +80,10 @@ describe("coordinate search over the rule space", () => {
       seed: 1,
       maxEvals: 200,
       keyOf: (p) => JSON.stringify(specOf(p)),
-      extend: async (best) => ((calledWith = { ...best }), ruleSpace(["<", "x"], 40).filter((c) => c.name.startsWith("token:"))),
+      extend: async (best) => {
+        calledWith = { ...best };
+        return ruleSpace(["<", "x"], 40).filter((c) => c.name.startsWith("token:"));
+      },
       evaluate: async (p) => objective({ "token:<": 0, "token:x": 0, ...p }),
     });
     expect(calledWith!["eos.slope"]).toBe(0.2); // the grid value nearest 0.3, before refinement
