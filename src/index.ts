@@ -9,7 +9,13 @@ export type { NativeDevice } from "./bindings/AddonTypes.js";
 export { resolveModelPath, type ResolveModelOptions, type DownloadProgress } from "./model/resolveModelPath.js";
 export { modelsDir } from "./model/modelsDir.js";
 export { makeModel, type MakeModelOptions } from "./model/makeModel.js";
-export type { GenerateOptions, GenerationResult, PromptInput, StopReason, TemplateName } from "./generation/types.js";
+export type {
+  GenerateOptions,
+  GenerationResult,
+  PromptInput,
+  StopReason,
+  TemplateName,
+} from "./model/generationTypes.js";
 export { generateFile, type GenerateFileOptions, type GenerateFileSummary } from "./generation/generateFile.js";
 export { readPrompts, type PromptRecord } from "./generation/inputs.js";
 export { readOutputs, type OutputRecord } from "./generation/outputs.js";
@@ -27,13 +33,14 @@ export {
 export { readGamedData, parseGamedData, gamedDataPath, type GamedData } from "./eval/glm/gamedData.js";
 export { readAnnotations, type Annotation } from "./eval/annotations.js";
 export { makeLora, type MakeLoraOptions } from "./model/makeLora.js";
-export { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./generation/score.js";
-export type { TopToken } from "./generation/score.js";
+export type { ScoreItem, ScoreOptions, ScoreResult } from "./model/score.js";
+export type { TopToken } from "./model/score.js";
 export { loadRules, parseRuleSpec, disableRules, ruleSpecJsonSchema } from "./rules/loadRules.js";
 export { PRESETS, hewitt2024 } from "./rules/presets.js";
 export { RULE_NAMES, type RuleName, type RuleSpec, type RuleSpecInput } from "./rules/spec.js";
 export { fitRules, type FitRulesOptions, type FitRulesResult } from "./rules/fit/fitRules.js";
-export { labScorer, LAB_MAX_TOKENS, type RuleScore, type RuleScorer, type ScoredOutput } from "./rules/fit/scorers.js";
+export type { RuleScore, RuleScorer, ScoredOutput } from "./rules/fit/scorers.js";
+export { labScorer, LAB_MAX_TOKENS } from "./lab/ruleScorer.js";
 export { judgeScorer, type JudgeScorerOptions } from "./rules/fit/judgeScorer.js";
 export { discoverCandidates, type Candidate as RuleCandidate } from "./rules/fit/candidates.js";
 export { openJudge, type OpenJudgeOptions, type JudgeBackend } from "./eval/judge/index.js";
@@ -54,7 +61,7 @@ export { ChatSession, type ChatOptions, type Candidate as NextTokenCandidate } f
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
 export { train, DEFAULT_LORA_TARGETS } from "./training/train.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";
-export { embedTexts, cosine, type EmbedOptions } from "./generation/embed.js";
+export { cosine, type EmbedOptions } from "./model/embed.js";
 export { analyzeLengths, type ArmLengths, type Distribution, type LengthsResult } from "./eval/analyses/lengths.js";
 export { rankResponses, type RankingOptions, type RankingResult } from "./eval/analyses/ranking.js";
 export {
@@ -100,7 +107,7 @@ export { gradeOutput, summarize as summarizeGrades, type Grade, type GradeSummar
 export { compareGrades, JUDGE_ORDER } from "./lab/judge.js";
 export { newTurn } from "./lab/turns.js";
 export { labPretrain, type LabPretrainOptions, type LabPretrainResult } from "./lab/pretrain.js";
-export { runLab, type RunLabOptions } from "./lab/runLab.js";
+export { runLab, type RunLabOptions } from "./experiment/runLab.js";
 export type { Finding } from "./lab/results.js";
 export {
   fetchData,

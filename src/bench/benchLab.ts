@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import type { Finding } from "../lab/results.js";
 import { labPretrain } from "../lab/pretrain.js";
-import { labBasePath, runLab } from "../lab/runLab.js";
+import { labBasePath, runLab } from "../experiment/runLab.js";
 
 export interface BenchLabOptions {
   worlds: number[];

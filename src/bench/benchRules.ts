@@ -1,7 +1,6 @@
 import { loadModel } from "../model/Model.js";
-import { promptTokens } from "../generation/templates.js";
+import { promptTokens } from "../model/templates.js";
 import { loadRules } from "../rules/loadRules.js";
-import { resolveRules } from "../rules/resolveRules.js";
 import { openPeer } from "./peer.js";
 import { median } from "./rounds.js";
 
@@ -66,7 +65,7 @@ export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult
   const rules_tps = median(rulesRuns);
   status(`plain ${plain_tps.toFixed(1)} tok/s, hewitt2024 ${rules_tps.toFixed(1)} tok/s`);
 
-  const resolved = resolveRules(model, rules);
+  const resolved = model.rulesFor(rules);
   const peer = await openPeer(model.path, threads, 512);
   const peerRuns: number[] = [];
   try {

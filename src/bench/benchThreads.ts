@@ -9,7 +9,7 @@ import { writeJsonlAtomic } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { labPrompts, tuningSets } from "../lab/corpus.js";
 import { makeWorld } from "../lab/world.js";
-import { packageRoot } from "../bindings/loadAddon.js";
+import { packageRoot } from "../util/packageRoot.js";
 import { checkLoad, startLoad } from "./load.js";
 import { spread, type Spread } from "./rounds.js";
 

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../bindings/loadAddon.js";
+import { packageRoot } from "../util/packageRoot.js";
 import { IitError } from "../errors.js";
 
 export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench" | "llama-perplexity";

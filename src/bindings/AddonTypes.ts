@@ -37,9 +37,27 @@ export interface NativeSampling {
   seed: number;
 }
 
+/** The rule adapter as the addon reads it: a rule spec (src/rules/spec.ts) with token text resolved to ids. */
+export interface NativeRules {
+  eos: {
+    enabled: boolean;
+    slope: number;
+    start: number;
+    end: number;
+    after: "reset" | "hold";
+    hardStopAfter: number | null;
+    hardStopScore: number;
+    tokens: "eos" | "eog";
+  };
+  repetition: { enabled: boolean; penalty: number; scope: "after-user-tag" | "response" };
+  tokens: { enabled: boolean; ids: number[]; scores: number[] };
+  start: { enabled: boolean };
+  userTag: Int32Array;
+}
+
 export interface NativeGenerateOptions {
-  /** The rule adapter, first in the chain (see src/rules/resolveRules.ts). */
-  rules?: import("../rules/resolveRules.js").NativeRules;
+  /** The rule adapter, first in the chain (resolved by src/model/resolveRules.ts). */
+  rules?: NativeRules;
   /** Expert contexts (same shape as the base's) and their weights. */
   experts?: { context: AddonContext; weight: number }[];
   maxTokens: number;
@@ -106,7 +124,7 @@ export interface AddonContext {
     topK: number,
     abortFlag: Int32Array,
     /** Score under the rule adapter (the product distribution generation with it samples from). */
-    rules?: import("../rules/resolveRules.js").NativeRules,
+    rules?: NativeRules,
     /** top[p] = [id, logprob, id, logprob, …] at scored position p (from … n−1), then after the sequence. */
   ): Promise<{ tokenLogprobs: Float32Array; top: Float64Array[] }[]>;
   dispose(): void;

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   AbortError,
   DisposedError,
@@ -16,11 +15,10 @@ import {
   SamplerConfigError,
   TrainingError,
 } from "../errors.js";
+import { packageRoot } from "../util/packageRoot.js";
 import type { Addon } from "./AddonTypes.js";
 
 const require = createRequire(import.meta.url);
-/** Repository (or installed package) root: src/bindings or dist/bindings are two levels down. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The native addon's build variants: llama.cpp's ggml backend each was compiled with. */
 export const GPU_BACKENDS = ["cpu", "vulkan", "cuda", "metal"] as const;

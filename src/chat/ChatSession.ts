@@ -1,10 +1,10 @@
 import type { Message } from "../data/template.js";
-import { TokenTexts } from "../eval/judge/tokenText.js";
+import { TokenTexts } from "../model/tokenText.js";
 import { AbortError } from "../errors.js";
-import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
-import { promptTokens } from "../generation/templates.js";
+import { GENERATION_DEFAULTS as D } from "../model/generationDefaults.js";
+import { promptTokens } from "../model/templates.js";
 import { TextStream } from "../generation/textStream.js";
-import type { GenerateOptions, StopReason } from "../generation/types.js";
+import type { GenerateOptions, StopReason } from "../model/generationTypes.js";
 import type { Model } from "../model/Model.js";
 import type { RuleSpec } from "../rules/spec.js";
 

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
 import { gamedDataPath, LC_DATA_NAME } from "../eval/glm/gamedData.js";
-import { GENERATION_DEFAULTS as D } from "../generation/defaults.js";
+import { GENERATION_DEFAULTS as D } from "../model/generationDefaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
-import { type FileHasher, hashJson } from "./hash.js";
+import { type FileHasher, hashJson } from "../util/hash.js";
 import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";

@@ -6,7 +6,7 @@ import { checkOutputPath } from "../util/outputPath.js";
 import { join, relative } from "node:path";
 import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
-import { FileHasher } from "./hash.js";
+import { FileHasher } from "../util/hash.js";
 import { checkInputs, missingInputs } from "./inputs.js";
 import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
 import { aggregateToFiles, writeResults, type ExperimentResults, type ResultFiles } from "./results.js";

@@ -12,7 +12,7 @@ import { runJudge } from "../eval/judge/runJudge.js";
 import { defaultTemplate, loadTemplate, type JudgeTemplate } from "../eval/judge/template.js";
 import { generateFile } from "../generation/generateFile.js";
 import { readPrompts } from "../generation/inputs.js";
-import type { GenerateOptions } from "../generation/types.js";
+import type { GenerateOptions } from "../model/generationTypes.js";
 import { loadModel, type Model } from "../model/Model.js";
 import type { LoraSpec } from "../model/options.js";
 import type { RuleSpec } from "../rules/spec.js";
@@ -26,7 +26,7 @@ import { makeWorld } from "../lab/world.js";
 import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
-import type { TemplateName } from "../generation/types.js";
+import type { TemplateName } from "../model/generationTypes.js";
 
 export type TrainFn = (opts: TrainOptions) => Promise<TrainResult>;
 

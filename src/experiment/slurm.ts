@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { ExperimentError } from "../errors.js";
 import { checkInputs, missingInputs } from "./inputs.js";
 import type { ExperimentConfig } from "./config.js";
-import { FileHasher } from "./hash.js";
+import { FileHasher } from "../util/hash.js";
 import { planExperiment, type Step } from "./plan.js";
 import type { SlurmResources } from "./slurmConfig.js";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomicWrite.js";

@@ -7,7 +7,7 @@ import { readOutputs, type OutputRecord } from "./outputs.js";
 import { checkOutputPath } from "../util/outputPath.js";
 import { Occurrences, rowKey } from "./rowKeys.js";
 import { checkResumeSettings } from "./settings.js";
-import type { GenerateOptions, GenerationResult } from "./types.js";
+import type { GenerateOptions, GenerationResult } from "../model/generationTypes.js";
 
 /** A journal line's own field: which occurrence of its instruction the row answers (stripped when folded in). */
 const JOURNAL_OCCURRENCE = "input_occurrence";

@@ -1,6 +1,5 @@
-import { readGenerations } from "../eval/judge/pairs.js";
 import { readPrompts } from "./inputs.js";
-import type { OutputRecord } from "./outputs.js";
+import { type OutputRecord, readGenerations } from "./outputs.js";
 import { rowKeys } from "./rowKeys.js";
 
 /**

@@ -33,3 +33,13 @@ export async function readOutputs(path: string): Promise<OutputRecord[]> {
   });
   return v as OutputRecord[];
 }
+
+/** As readOutputs, but a missing file is an error naming `what` it should hold (a typo must not read as empty). */
+export async function readGenerations(path: string, what: string): Promise<OutputRecord[]> {
+  if (!existsSync(path)) {
+    throw new DatasetError("DATA_NOT_FOUND", `${what} file ${path} does not exist`, {
+      suggestion: "pass an AlpacaEval model_outputs.json (a JSON array of {instruction, output, generator})",
+    });
+  }
+  return readOutputs(path);
+}

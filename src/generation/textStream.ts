@@ -1,4 +1,4 @@
-import type { TokenTexts } from "../eval/judge/tokenText.js";
+import type { TokenTexts } from "../model/tokenText.js";
 
 /**
  * Generated tokens → the text a stream may show so far. Bytes go through a streaming UTF-8 decoder,

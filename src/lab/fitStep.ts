@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { loadModel } from "../model/Model.js";
 import { fitRules } from "../rules/fit/fitRules.js";
-import { labScorer } from "../rules/fit/scorers.js";
-import type { TemplateName } from "../generation/types.js";
+import { labScorer } from "./ruleScorer.js";
+import type { TemplateName } from "../model/generationTypes.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
 import { LAB_SOURCES } from "./files.js";
 import { readLabPrompts } from "./steps.js";

@@ -6,7 +6,7 @@ import { writeFailure } from "../util/writeErrors.js";
 import { readLines, writeJsonlAtomic } from "../data/messages.js";
 import { ExperimentError } from "../errors.js";
 import { readOutputs } from "../generation/outputs.js";
-import type { GenerateOptions } from "../generation/types.js";
+import type { GenerateOptions } from "../model/generationTypes.js";
 import { loadModel } from "../model/Model.js";
 import type { LabPrompt } from "./corpus.js";
 import { writeLabData } from "./files.js";

@@ -4,17 +4,21 @@ import type { AddonContext, AddonModel, NativeModelMeta } from "../bindings/Addo
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative, callNativeSync, loadAddon } from "../bindings/loadAddon.js";
 import { DisposedError, InvalidOptionError, ModelLoadError } from "../errors.js";
-import type { GenerateOptions, GenerationResult, PromptInput } from "../generation/types.js";
-import { runGeneration } from "../generation/runGeneration.js";
-import { embedTexts, type EmbedOptions } from "../generation/embed.js";
-import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "../generation/score.js";
+import type { GenerateOptions, GenerationResult, PromptInput } from "./generationTypes.js";
+import { runGeneration } from "./runGeneration.js";
+import { embedTexts, type EmbedOptions } from "./embed.js";
+import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./score.js";
 import { type ModelPlacement, placementOf } from "./placement.js";
 import type { LoadModelOptions, LoraSpec } from "./options.js";
 import { checkThreads, chooseThreads, resolvePoll } from "./threads.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 import { checkFloat32 } from "../util/numbers.js";
+import type { RuleSpec } from "../rules/spec.js";
+import { type ResolvedRules, resolveRules } from "./resolveRules.js";
 
 export type ModelMeta = Omit<NativeModelMeta, "metadata"> & { path: string; metadata: Record<string, string> };
+
+const RULES_CACHE_SIZE = 64;
 
 interface ContextKey {
   nCtx: number;
@@ -37,6 +41,8 @@ export class Model {
   private readonly _meta: NativeModelMeta;
   private _context?: { key: ContextKey; ctx: AddonContext };
   private _busy: Promise<unknown> = Promise.resolve();
+  /** Rule specs resolved on this vocabulary, by spec (a generate call per prompt batch must not redo it). */
+  private readonly _rules = new Map<string, ResolvedRules>();
   private _disposed = false;
 
   private constructor(native: AddonModel, path: string, loras: Required<LoraSpec>[], opts: LoadModelOptions) {
@@ -182,7 +188,7 @@ export class Model {
     return this._exclusive(() => runGeneration(this, list, options));
   }
 
-  /** Teacher-forced log-probabilities of token sequences; see {@link scoreSequences}. */
+  /** Teacher-forced log-probabilities of token sequences (judge labels, response ranking, logprobs). */
   async score(items: ScoreItem[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
     this.check();
     if (this.vocabOnly)
@@ -193,7 +199,7 @@ export class Model {
     return this._exclusive(() => scoreSequences(this, items, options));
   }
 
-  /** Mean-pooled, L2-normalised embeddings of texts (cosine similarity = dot product); see {@link embedTexts}. */
+  /** Mean-pooled, L2-normalised embeddings of texts (cosine similarity = dot product). */
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     this.check();
     if (this.vocabOnly)
@@ -202,6 +208,29 @@ export class Model {
         `${this.path} was loaded vocab-only; load it with weights to embed`,
       );
     return this._exclusive(() => embedTexts(this, texts, options));
+  }
+
+  /**
+   * A validated rule spec resolved against this model's vocabulary (token texts to ids, the EOS rule's
+   * targets, the user tag), once per spec: generation, scoring and the CLI's warnings share it.
+   */
+  rulesFor(spec: RuleSpec): ResolvedRules {
+    this.check();
+    const key = JSON.stringify(spec);
+    let r = this._rules.get(key);
+    if (!r) {
+      r = resolveRules(this, spec);
+      // A rule fit resolves hundreds of candidate specs: keep the recent ones only.
+      if (this._rules.size >= RULES_CACHE_SIZE) this._rules.delete(this._rules.keys().next().value!);
+      this._rules.set(key, r);
+    }
+    return r;
+  }
+
+  /** The token id of each text that is exactly one token of this vocabulary, else -1. */
+  resolveTokens(texts: string[]): number[] {
+    this.check();
+    return texts.length ? Array.from(this._native.resolveTokens(texts)) : [];
   }
 
   /** The threads for a decode of `tokensPerDecode` tokens: the explicit count, else chosen from the work. */

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../util/atomicWrite.js";
-import { callNative, loadAddon, packageRoot } from "../bindings/loadAddon.js";
+import { callNative, loadAddon } from "../bindings/loadAddon.js";
+import { packageRoot } from "../util/packageRoot.js";
 import { InvalidOptionError } from "../errors.js";
 import { checkInt, UINT32_MAX } from "../util/numbers.js";
 import { checkMemory } from "./memory.js";

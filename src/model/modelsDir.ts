@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { packageRoot } from "../bindings/loadAddon.js";
+import { packageRoot } from "../util/packageRoot.js";
 
 /**
  * Where `hf:` URIs and model URLs are downloaded to and looked up in — the one place that decides it:

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
-import { TokenTexts } from "../eval/judge/tokenText.js";
-import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../generation/types.js";
-import { promptInstruction } from "../generation/templates.js";
+import { TokenTexts } from "../model/tokenText.js";
+import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../model/generationTypes.js";
+import { promptInstruction } from "../model/templates.js";
 import type { Model } from "../model/Model.js";
 import { AbortError } from "../errors.js";
 import { HttpError } from "./schemas.js";

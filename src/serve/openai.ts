@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { StopReason } from "../generation/types.js";
+import type { StopReason } from "../model/generationTypes.js";
 import type { JobResult, TokenInfo, TokenLogprobs } from "./engine.js";
 
 export function finishReason(r: StopReason): "stop" | "length" {

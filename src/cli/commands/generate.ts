@@ -1,14 +1,14 @@
 import { Command, Option } from "commander";
 import { InvalidOptionError } from "../../errors.js";
-import { GENERATION_DEFAULTS as D, TEMPLATE_NAMES } from "../../generation/defaults.js";
+import { GENERATION_DEFAULTS as D, TEMPLATE_NAMES } from "../../model/generationDefaults.js";
 import { generateFile } from "../../generation/generateFile.js";
 import { parseShard } from "../../generation/inputs.js";
-import type { GenerateOptions, TemplateName } from "../../generation/types.js";
+import type { GenerateOptions, TemplateName } from "../../model/generationTypes.js";
 import { loadModel, type Model } from "../../model/Model.js";
 import { parseLoraArg, type LoraSpec } from "../../model/options.js";
 import { placementLine } from "../../model/placement.js";
 import { loadRules } from "../../rules/loadRules.js";
-import { listUnresolved, resolveRules } from "../../rules/resolveRules.js";
+import { listUnresolved } from "../../model/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { loadProgressBar, progressBar } from "../progress.js";
@@ -141,7 +141,7 @@ export const generateCommand = addGenerationOptions(
   await using model = await loadModel({ ...modelOptionsFrom(o), signal, onLoadProgress: loadProgressBar(!!o.json) });
   if (!o.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
   await using experts = await loadExperts(o);
-  const unresolved = sampling.rules ? resolveRules(model, sampling.rules).unresolved : [];
+  const unresolved = sampling.rules ? model.rulesFor(sampling.rules).unresolved : [];
   if (unresolved.length) {
     process.stderr.write(
       `warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`,

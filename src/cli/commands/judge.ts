@@ -4,7 +4,7 @@ import { InvalidOptionError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
 import { runJudge, type JudgeSummary } from "../../eval/judge/runJudge.js";
 import { defaultTemplate, loadTemplate, parseLabels } from "../../eval/judge/template.js";
-import type { TemplateName } from "../../generation/types.js";
+import type { TemplateName } from "../../model/generationTypes.js";
 import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { labPretrain, LAB_BASE_DEFAULTS } from "../../lab/pretrain.js";
-import { labBasePath, runLab } from "../../lab/runLab.js";
+import { labBasePath, runLab } from "../../experiment/runLab.js";
 import type { TrainProgress } from "../../training/types.js";
 import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";

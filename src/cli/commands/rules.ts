@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
 import { loadModel } from "../../model/Model.js";
 import { loadRules, ruleSpecJsonSchema } from "../../rules/loadRules.js";
-import { resolveRules } from "../../rules/resolveRules.js";
 import { RULE_NAMES, type RuleName } from "../../rules/spec.js";
 import { collect, printJson } from "../util.js";
 import { fitCommand } from "./rulesFit.js";
@@ -19,7 +18,7 @@ const show = new Command("show")
   .action(async (o: { model: string; rules: string; disableRule?: RuleName[]; json?: boolean }) => {
     const spec = loadRules(o.rules, o.disableRule ?? []);
     await using model = await loadModel({ model: o.model, vocabOnly: true });
-    const r = resolveRules(model, spec);
+    const r = model.rulesFor(spec);
     const out = {
       name: spec.name,
       tokens: r.tokens,

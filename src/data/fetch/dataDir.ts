@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { packageRoot } from "../../bindings/loadAddon.js";
+import { packageRoot } from "../../util/packageRoot.js";
 
 /**
  * Where `iit data get` writes and where the docs and examples read data from — the one place that

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../../errors.js";
-import type { TemplateName } from "../../generation/types.js";
+import type { TemplateName } from "../../model/generationTypes.js";
 import { loadModel } from "../../model/Model.js";
 import type { LoadModelOptions } from "../../model/options.js";
 import type { JudgeBackend } from "./backend.js";

@@ -1,13 +1,13 @@
 import { statSync } from "node:fs";
 import type { Message } from "../../data/template.js";
 import { JudgeError } from "../../errors.js";
-import { promptTokens } from "../../generation/templates.js";
-import type { TemplateName } from "../../generation/types.js";
+import { promptTokens } from "../../model/templates.js";
+import type { TemplateName } from "../../model/generationTypes.js";
 import type { Model } from "../../model/Model.js";
 import type { JudgeBackend } from "./backend.js";
 import { preferenceFromLogprobs, type JudgeOutcome } from "./parse.js";
 import { messagesToText } from "./template.js";
-import { TokenTexts } from "./tokenText.js";
+import { TokenTexts } from "../../model/tokenText.js";
 
 export interface LocalJudgeOptions {
   /** How the judge prompt becomes tokens. Defaults to `"model"` when the GGUF has a chat template, else `"tulu"`. */

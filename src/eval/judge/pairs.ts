@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { DatasetError } from "../../errors.js";
-import { readOutputs, type OutputRecord } from "../../generation/outputs.js";
+import { type OutputRecord, readGenerations } from "../../generation/outputs.js";
 
 /** One instruction with the reference's output (output_1) and the model's (output_2). */
 export interface Pair {
@@ -17,15 +15,6 @@ export interface Pairing {
   pairs: Pair[];
   /** Instructions only in the model outputs, only in the reference, and repeated ones (first kept). */
   unmatched: { model_only: string[]; reference_only: string[]; duplicates: string[] };
-}
-
-export async function readGenerations(path: string, what: string): Promise<OutputRecord[]> {
-  if (!existsSync(path)) {
-    throw new DatasetError("DATA_NOT_FOUND", `${what} file ${path} does not exist`, {
-      suggestion: "pass an AlpacaEval model_outputs.json (a JSON array of {instruction, output, generator})",
-    });
-  }
-  return readOutputs(path);
 }
 
 const nameOf = (path: string) => basename(path).replace(/(\.model_outputs)?\.json$/i, "");

@@ -1,6 +1,6 @@
 // Every finished evaluation of a rule spec, one JSON line each, appended the moment it is scored: a rerun
 // or a resume after Ctrl-C replays the search and pays nothing for the evaluations already done.
-import { hashJson } from "../../experiment/hash.js";
+import { hashJson } from "../../util/hash.js";
 import { RuleFitError } from "../../errors.js";
 import { AppendLog } from "../../util/appendLog.js";
 import type { RuleScore } from "./scorers.js";

@@ -2,9 +2,9 @@
 // generation of the dev prompts under a candidate spec, scored by the scorer, and kept in a cache on
 // disk, so a rerun or a resume after Ctrl-C pays only for evaluations not yet done.
 import { AbortError, IitError, RuleFitError } from "../../errors.js";
-import { hashJson } from "../../experiment/hash.js";
-import { GENERATION_DEFAULTS } from "../../generation/defaults.js";
-import type { TemplateName } from "../../generation/types.js";
+import { hashJson } from "../../util/hash.js";
+import { GENERATION_DEFAULTS } from "../../model/generationDefaults.js";
+import type { TemplateName } from "../../model/generationTypes.js";
 import type { Model } from "../../model/Model.js";
 import { sha256File } from "../../util/sha256File.js";
 import { parseRuleSpec } from "../loadRules.js";
@@ -148,7 +148,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     const piecesOf = (out: ScoredOutput) => out.tokens.map((t) => model.detokenize([t]));
     const unresolved: string[] = [];
     const resolve = (wanted: Candidate[]) => {
-      const ids = wanted.length ? Array.from(model._native.resolveTokens(wanted.map((c) => c.text))) : [];
+      const ids = model.resolveTokens(wanted.map((c) => c.text));
       unresolved.push(...wanted.filter((_, i) => ids[i] < 0).map((c) => c.text));
       return wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
     };

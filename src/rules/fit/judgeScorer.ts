@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { AbortError, RuleFitError } from "../../errors.js";
 import type { JudgeBackend } from "../../eval/judge/backend.js";
 import { runJudge } from "../../eval/judge/runJudge.js";
-import { promptInstruction } from "../../generation/templates.js";
-import type { PromptInput } from "../../generation/types.js";
+import { promptInstruction } from "../../model/templates.js";
+import type { PromptInput } from "../../model/generationTypes.js";
 import type { RuleScorer, ScoredOutput } from "./scorers.js";
 
 export interface JudgeScorerOptions {

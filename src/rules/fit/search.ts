@@ -6,7 +6,7 @@
 // then steps between grid values halved until they stop helping or the budget runs out. No gradient
 // and no noise model are needed; the seed only fixes the order of the token coordinates.
 import { AbortError } from "../../errors.js";
-import { hashJson } from "../../experiment/hash.js";
+import { hashJson } from "../../util/hash.js";
 import { permutation } from "../../util/random.js";
 import type { RuleScore } from "./scorers.js";
 import type { Coordinate, Point, Value } from "./space.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadModel } from "../../../src/model/Model.js";
 import { makeModel } from "../../../src/model/makeModel.js";
 import { loadRules, parseRuleSpec } from "../../../src/rules/loadRules.js";
-import { resolveRules } from "../../../src/rules/resolveRules.js";
+import { resolveRules } from "../../../src/model/resolveRules.js";
 import { llamaSpmVocab, skipNoModel, storiesModel, tempDir } from "../../helpers/fixtures.js";
 
 describe.skipIf(skipNoModel)("teacher-forced scoring", () => {

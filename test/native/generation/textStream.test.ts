@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenTexts } from "../../../src/eval/judge/tokenText.js";
+import { TokenTexts } from "../../../src/model/tokenText.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { TextStream } from "../../../src/generation/textStream.js";
 import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../../src/bindings/loadAddon.js";
+import { packageRoot } from "../../../src/util/packageRoot.js";
 import { ModelLoadError } from "../../../src/errors.js";
 import { makeLora } from "../../../src/model/makeLora.js";
 import { makeModel } from "../../../src/model/makeModel.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../../src/model/Model.js";
 import { disableRules, loadRules, parseRuleSpec } from "../../../src/rules/loadRules.js";
-import { resolveRules } from "../../../src/rules/resolveRules.js";
+import { resolveRules } from "../../../src/model/resolveRules.js";
 import { llamaSpmVocab, skipNoAddon, skipNoModel, storiesModel, vocabDir } from "../../helpers/fixtures.js";
 
 const prompts = [

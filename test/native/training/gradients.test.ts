@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadAddon } from "../../../src/bindings/loadAddon.js";
 import type { AddonTrainer } from "../../../src/bindings/AddonTypes.js";
 import { loadModel } from "../../../src/model/Model.js";
-import { scoreSequences } from "../../../src/generation/score.js";
+import { scoreSequences } from "../../../src/model/score.js";
 import { windowLossScales } from "../../../src/training/loss.js";
 import { skipNoModel, storiesModel } from "../../helpers/fixtures.js";
 

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../../src/bindings/loadAddon.js";
+import { packageRoot } from "../../../src/util/packageRoot.js";
 import { DatasetError } from "../../../src/errors.js";
 import { dataDir } from "../../../src/data/fetch/dataDir.js";
 import { fetchData, type FetchDataResult } from "../../../src/data/fetch/fetchData.js";

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileHasher } from "../../../src/experiment/hash.js";
+import { FileHasher } from "../../../src/util/hash.js";
 import { LOCK, lockStepDir } from "../../../src/experiment/lock.js";
 import { tempDir } from "../../helpers/fixtures.js";
 

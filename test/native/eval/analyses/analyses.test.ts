@@ -6,7 +6,7 @@ import { readMessagesJsonl } from "../../../../src/data/messages.js";
 import { writeJsonlAtomic } from "../../../../src/data/messages.js";
 import { rankResponses } from "../../../../src/eval/analyses/ranking.js";
 import { analyzeSimilarity } from "../../../../src/eval/analyses/similarity.js";
-import { cosine } from "../../../../src/generation/embed.js";
+import { cosine } from "../../../../src/model/embed.js";
 import { loadModel, type Model } from "../../../../src/model/Model.js";
 import { makeLora } from "../../../../src/model/makeLora.js";
 import { iit } from "../../../helpers/cli.js";

@@ -6,7 +6,7 @@ import { readAnnotations } from "../../../../src/eval/annotations.js";
 import { LocalJudge } from "../../../../src/eval/judge/local.js";
 import { defaultTemplate, renderTemplate } from "../../../../src/eval/judge/template.js";
 import { computeWinRate } from "../../../../src/eval/winrate.js";
-import { promptTokens } from "../../../../src/generation/templates.js";
+import { promptTokens } from "../../../../src/model/templates.js";
 import { loadModel } from "../../../../src/model/Model.js";
 import { iit } from "../../../helpers/cli.js";
 import { cliPath, skipNoModel, storiesModel, tempDir } from "../../../helpers/fixtures.js";

@@ -1,4 +1,4 @@
-import type { Model } from "../../model/Model.js";
+import type { Model } from "./Model.js";
 
 /**
  * Token texts as they read inside running text. Detokenizing one SentencePiece token alone drops

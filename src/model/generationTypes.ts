@@ -37,7 +37,7 @@ export interface GenerateOptions {
    * Other models multiplied in as experts: each adds weight × log_softmax(its logits), decoding the same
    * tokens in lockstep (the paper code's combined model). They must share the base model's vocabulary.
    */
-  experts?: { model: import("../model/Model.js").Model; weight: number }[];
+  experts?: { model: import("./Model.js").Model; weight: number }[];
   signal?: AbortSignal;
   /**
    * One signal per prompt: when prompt i's fires, it ends at its next token (stopReason `"aborted"`) and

@@ -1,6 +1,6 @@
 // The one place generation defaults live: the library, `iit generate`/`serve` flags, the server's
 // request defaults and experiment step hashes all read them from here.
-import type { TemplateName } from "./types.js";
+import type { TemplateName } from "./generationTypes.js";
 
 export const GENERATION_DEFAULTS = {
   template: "tulu" as TemplateName,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { writeJsonAtomic } from "../util/atomicWrite.js";
-import { sha256File } from "../util/sha256File.js";
+import { writeJsonAtomic } from "./atomicWrite.js";
+import { sha256File } from "./sha256File.js";
 
 /** sha256 of a JSON value with object keys sorted (the same value always hashes the same). */
 export function hashJson(value: unknown): string {

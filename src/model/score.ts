@@ -1,8 +1,7 @@
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { InvalidOptionError } from "../errors.js";
-import type { Model } from "../model/Model.js";
-import { resolveRules } from "../rules/resolveRules.js";
+import type { Model } from "./Model.js";
 import type { RuleSpec } from "../rules/spec.js";
 import { checkInt } from "../util/numbers.js";
 
@@ -45,7 +44,7 @@ export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreO
   checkInt(topK, "topK", { min: 0 });
   const longest = Math.max(...items.map((i) => i.tokens.length));
   if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
-  const rules = o.rules ? resolveRules(model, o.rules).native : undefined;
+  const rules = o.rules ? model.rulesFor(o.rules).native : undefined;
   const ctx = model._contextFor(longest);
   return withAbortFlag(o.signal, async (abortFlag) => {
     const out = await callNative(() =>

@@ -1,8 +1,8 @@
 import { Template } from "@huggingface/jinja";
 import { tuluPromptFromMessages, type Message } from "../data/template.js";
 import { InvalidOptionError } from "../errors.js";
-import type { Model } from "../model/Model.js";
-import type { PromptInput, TemplateName } from "./types.js";
+import type { Model } from "./Model.js";
+import type { PromptInput, TemplateName } from "./generationTypes.js";
 
 export function promptMessages(p: PromptInput): Message[] {
   if (typeof p === "string") return [{ role: "user", content: p }];

@@ -1,11 +1,11 @@
-// `iit lab`: the lab experiment (examples/lab.json) on the shipped base, or on another world seed
-// (its base is pretrained first when missing).
+// `iit lab`: the lab's driver, above the runner. Runs the lab experiment (examples/lab.json) on the shipped
+// base, or on another world seed (its base is pretrained first when missing).
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { packageRoot } from "../bindings/loadAddon.js";
-import { parseExperimentConfig } from "../experiment/config.js";
-import { runExperiment, type RunExperimentOptions } from "../experiment/runExperiment.js";
-import { labPretrain, type LabPretrainOptions } from "./pretrain.js";
+import { packageRoot } from "../util/packageRoot.js";
+import { parseExperimentConfig } from "./config.js";
+import { runExperiment, type RunExperimentOptions } from "./runExperiment.js";
+import { labPretrain, type LabPretrainOptions } from "../lab/pretrain.js";
 import { ExperimentError } from "../errors.js";
 import { stripBom } from "../util/bom.js";
 import { checkSeed } from "../util/seed.js";

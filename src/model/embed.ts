@@ -1,6 +1,6 @@
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
-import type { Model } from "../model/Model.js";
+import type { Model } from "./Model.js";
 import { checkInt } from "../util/numbers.js";
 
 export interface EmbedOptions {

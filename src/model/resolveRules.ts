@@ -1,16 +1,8 @@
 import { SamplerConfigError } from "../errors.js";
 import { USER_TAG } from "../data/template.js";
-import type { Model } from "../model/Model.js";
-import type { RuleSpec } from "./spec.js";
-
-/** What the native sampler receives: the spec with token text resolved to ids. */
-export interface NativeRules {
-  eos: RuleSpec["eos"];
-  repetition: RuleSpec["repetition"];
-  tokens: { enabled: boolean; ids: number[]; scores: number[] };
-  start: RuleSpec["start"];
-  userTag: Int32Array;
-}
+import type { Model } from "./Model.js";
+import type { NativeRules } from "../bindings/AddonTypes.js";
+import type { RuleSpec } from "../rules/spec.js";
 
 export interface ResolvedRules {
   native: NativeRules;
@@ -37,7 +29,6 @@ export function userTagTokens(model: Model, tag = USER_TAG): number[] {
   return toks.slice(i + 1);
 }
 
-/** Resolves a validated spec against a model's vocabulary (works on vocab-only models). */
 /**
  * The unresolved token texts for a warning, capped: a rule file of thousands of long texts made a
  * 1.4 MB warning. `iit rules show --json` lists them all.
@@ -51,9 +42,13 @@ export function listUnresolved(texts: string[], max = 10, chars = 40): string {
   );
 }
 
+/**
+ * Resolves a validated spec against a model's vocabulary (works on vocab-only models). Callers go through
+ * Model.rulesFor, which keeps the result per spec.
+ */
 export function resolveRules(model: Model, spec: RuleSpec): ResolvedRules {
   const texts = spec.tokens.enabled ? spec.tokens.scores.map((s) => s.text) : [];
-  const ids = texts.length ? Array.from(model._native.resolveTokens(texts)) : [];
+  const ids = model.resolveTokens(texts);
   const tokens: ResolvedRules["tokens"] = [];
   const unresolved: string[] = [];
   ids.forEach((id, i) => {

@@ -2,12 +2,11 @@ import type { NativeGenResult, NativeTokenLogprobs } from "../bindings/AddonType
 import { withAbortFlag } from "../bindings/abortFlag.js";
 import { callNative } from "../bindings/loadAddon.js";
 import { AbortError, InvalidOptionError } from "../errors.js";
-import { checkContextMemory } from "../model/memory.js";
-import type { Model } from "../model/Model.js";
-import { resolveRules } from "../rules/resolveRules.js";
-import { GENERATION_DEFAULTS } from "./defaults.js";
+import { checkContextMemory } from "./memory.js";
+import type { Model } from "./Model.js";
+import { GENERATION_DEFAULTS } from "./generationDefaults.js";
 import { promptInstruction, promptTokens } from "./templates.js";
-import type { GenerateOptions, GenerationResult, PromptInput } from "./types.js";
+import type { GenerateOptions, GenerationResult, PromptInput } from "./generationTypes.js";
 import { INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 
 function check(cond: boolean, what: string, hint?: string): void {
@@ -142,7 +141,7 @@ export async function runGeneration(
         ctx.generate(
           Array.from(tokenized),
           {
-            ...(o.rules ? { rules: resolveRules(model, o.rules).native } : {}),
+            ...(o.rules ? { rules: model.rulesFor(o.rules).native } : {}),
             ...(experts.length ? { experts } : {}),
             maxTokens: opts.maxTokens,
             parallel,
