@@ -80,18 +80,22 @@ export {
   type ExperimentConfig,
   type ExperimentConfigInput,
 } from "./experiment/config.js";
-export { planExperiment, type Step, type StepKind } from "./experiment/plan.js";
+export { planExperiment } from "./experiment/plan.js";
 export {
   runExperiment,
   collectExperiment,
-  type ExperimentEvent,
   type ExperimentResults,
-  type ExperimentRun,
-  type RunExperimentOptions,
-  type StepStatus,
 } from "./experiment/runExperiment.js";
+export type {
+  ExperimentEvent,
+  ExperimentRun,
+  RunExperimentOptions,
+  Step,
+  StepKind,
+  StepStatus,
+  TrainFn,
+} from "./experiment/types.js";
 export { aggregate as aggregateExperiment } from "./experiment/results.js";
-export type { TrainFn } from "./experiment/runSteps.js";
 export {
   resultsMarkdown,
   resultsCsv,

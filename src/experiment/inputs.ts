@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { ExperimentError } from "../errors.js";
 import { dataNameFor } from "../data/fetch/sources.js";
-import type { Step } from "./plan.js";
+import type { Step } from "./types.js";
 
 /** Specs that are not local files: downloaded, served, or a preset name (plan.ts adds rule files only). */
 const REMOTE = /^(hf:|https?:|openai:)/;

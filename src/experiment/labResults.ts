@@ -14,7 +14,7 @@ import {
 } from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import type { Step } from "./plan.js";
+import type { Step } from "./types.js";
 import type { StepManifest } from "./store.js";
 
 export interface LabResults {

@@ -5,51 +5,12 @@ import { GENERATION_DEFAULTS as D } from "../model/generationDefaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
+import type { Step } from "./types.js";
 import { type FileHasher, hashJson } from "../util/hash.js";
 import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
-
-export type StepKind =
-  | "world"
-  | "fit"
-  | "convert"
-  | "train"
-  | "generate"
-  | "judge"
-  | "grade"
-  | "similarity"
-  | "aggregate";
-export const STEP_KINDS: StepKind[] = [
-  "world",
-  "fit",
-  "convert",
-  "train",
-  "generate",
-  "judge",
-  "grade",
-  "similarity",
-  "aggregate",
-];
-
-/** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
-export interface Step {
-  /** `lab/world`, `lab/fit-rules`, `arm/convert`, `arm/s1/train`, `arm/generate` (seed-independent), `arm/s1/judge`, `arm/s1/grade`, `aggregate`. */
-  id: string;
-  kind: StepKind;
-  arm: string;
-  seed: number | null;
-  /** The part of the config this step depends on (defaults filled in). */
-  slice: Record<string, unknown>;
-  /** Input files by role (content-hashed). */
-  files: Record<string, string>;
-  /** Upstream steps by role. */
-  deps: Record<string, string>;
-  hash: string;
-  /** Where its outputs live: `<output>/steps/<id>-<hash12>`. */
-  dir: string;
-}
 
 /** Bump when a step's outputs change meaning: every step hash changes with it. */
 const PLAN_VERSION = 1;

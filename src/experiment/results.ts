@@ -12,7 +12,7 @@ import { writeJsonAtomic, writeTextAtomic } from "../util/atomicWrite.js";
 import { armRow, resultsCsv, resultsMarkdown, seedResult, type ResultsTable, type SeedResult } from "./aggregate.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import { labResults, type LabResults } from "./labResults.js";
-import type { Step } from "./plan.js";
+import type { Step } from "./types.js";
 import { readManifest } from "./store.js";
 
 /** The results file the report reads (`<output>/results.json`). */

@@ -8,66 +8,15 @@ import { AbortError, ExperimentError } from "../errors.js";
 import type { ExperimentConfig } from "./config.js";
 import { FileHasher } from "../util/hash.js";
 import { checkInputs, missingInputs } from "./inputs.js";
-import { matchesOnly, planExperiment, type Step, type StepKind } from "./plan.js";
-import { aggregateToFiles, writeResults, type ExperimentResults, type ResultFiles } from "./results.js";
-import type { TrainFn } from "./runSteps.js";
+import { matchesOnly, planExperiment } from "./plan.js";
+import { aggregateToFiles, writeResults } from "./results.js";
 import { isDone, StepRunner } from "./stepRunner.js";
 import { readManifest } from "./store.js";
 
+import type { ExperimentResults, ResultFiles } from "./results.js";
+import type { ExperimentRun, RunExperimentOptions, Step, StepStatus } from "./types.js";
+
 export type { ExperimentResults } from "./results.js";
-
-export interface RunExperimentOptions {
-  /** The trainer. Defaults to the training library's `train`; tests may wrap it to observe calls. */
-  train?: TrainFn;
-  /** Run only the steps matching these patterns (see {@link matchesOnly}); their upstream steps must be done. */
-  only?: string[];
-  /** List every step with its inputs, hash and status; run nothing. Defaults to `false`. */
-  dryRun?: boolean;
-  /**
-   * On a failed step, record it, skip the steps that need it, run everything else, and aggregate what
-   * finished (the failures are in `failed`). Defaults to `false`: the first failure throws.
-   */
-  keepGoing?: boolean;
-  signal?: AbortSignal;
-  onEvent?: (e: ExperimentEvent) => void;
-}
-
-export type ExperimentEvent =
-  | { type: "step-start" | "step-cached"; step: string; kind: StepKind }
-  | { type: "step-done"; step: string; kind: StepKind; seconds: number }
-  | { type: "step-failed"; step: string; kind: StepKind; code: string; message: string }
-  | { type: "step-skipped"; step: string; kind: StepKind; after: string[] }
-  | { type: "step-waiting"; step: string; message: string }
-  | { type: "progress"; step: string; done: number; total: number; unit: string };
-
-export interface StepStatus {
-  id: string;
-  kind: StepKind;
-  arm: string;
-  seed: number | null;
-  hash: string;
-  dir: string;
-  /** done: finished earlier (cached) · ran: finished in this run · pending: not run yet. */
-  status: "done" | "ran" | "pending";
-  /** Input files (by role) that do not exist: the step would fail when reached. */
-  missing?: Record<string, string>;
-  inputs: { slice: Record<string, unknown>; files: Record<string, string>; deps: Record<string, string> };
-}
-
-export interface ExperimentRun {
-  experiment: string;
-  output: string;
-  dryRun: boolean;
-  aborted: boolean;
-  steps: StepStatus[];
-  executed: string[];
-  cached: string[];
-  /** With keepGoing: the steps that failed, and those skipped because they needed one. */
-  failed: { step: string; code: string; message: string }[];
-  skipped: string[];
-  results: ExperimentResults | null;
-  files: ResultFiles | null;
-}
 
 function status(s: Step, st: StepStatus["status"]): StepStatus {
   return {

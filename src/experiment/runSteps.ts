@@ -16,9 +16,10 @@ import type { GenerateOptions } from "../model/generationTypes.js";
 import { loadModel, type Model } from "../model/Model.js";
 import type { LoraSpec } from "../model/options.js";
 import type { RuleSpec } from "../rules/spec.js";
-import type { TrainOptions, TrainProgress, TrainResult } from "../training/types.js";
+import type { TrainOptions, TrainProgress } from "../training/types.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import { trainMode, trainsLora, WORLD_STEP, type Resolved, type Step } from "./plan.js";
+import { trainMode, trainsLora, WORLD_STEP, type Resolved } from "./plan.js";
+import type { Step, StepContext, StepOutcome } from "./types.js";
 import { writeTextAtomic } from "../util/atomicWrite.js";
 import { isLabSource, labSourceFile } from "../lab/files.js";
 import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
@@ -27,25 +28,6 @@ import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { TemplateName } from "../model/generationTypes.js";
-
-export type TrainFn = (opts: TrainOptions) => Promise<TrainResult>;
-
-export interface StepContext {
-  config: ExperimentConfig;
-  /** Finished upstream steps by id: their directories and outputs. */
-  upstream: (id: string) => { dir: string; outputs: Record<string, string>; result: Record<string, unknown> };
-  train: TrainFn;
-  signal?: AbortSignal;
-  /** Progress inside a step: done / total of its unit (examples, prompts, pairs, optimizer steps). */
-  onProgress?: (done: number, total: number, unit: string) => void;
-  /** The judge, opened once per run and shared by every judge step. */
-  judge: () => Promise<JudgeBackend>;
-}
-
-export interface StepOutcome {
-  outputs: Record<string, string>;
-  result: Record<string, unknown>;
-}
 
 /** A source path of the config: a file, or a `lab:` source written by the world step. */
 function sourcePath(spec: string, ctx: StepContext): string {

@@ -8,9 +8,8 @@ import { writeJsonAtomic } from "../util/atomicWrite.js";
 import { makeDirs } from "../util/dirs.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import { lockStepDir } from "./lock.js";
-import type { Step } from "./plan.js";
 import { aggregate } from "./results.js";
-import type { ExperimentEvent, RunExperimentOptions } from "./runExperiment.js";
+import type { ExperimentEvent, RunExperimentOptions, Step, StepContext, StepOutcome } from "./types.js";
 import {
   openExperimentJudge,
   runConvert,
@@ -21,8 +20,6 @@ import {
   runSimilarity,
   runTrain,
   runWorld,
-  type StepContext,
-  type StepOutcome,
 } from "./runSteps.js";
 import { readManifest, type StepManifest } from "./store.js";
 

@@ -1,12 +1,8 @@
 import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
 import { readFileSync } from "node:fs";
-import {
-  collectExperiment,
-  runExperiment,
-  type ExperimentEvent,
-  type ExperimentRun,
-} from "../../experiment/runExperiment.js";
+import { collectExperiment, runExperiment } from "../../experiment/runExperiment.js";
+import type { ExperimentEvent, ExperimentRun } from "../../experiment/types.js";
 import { experimentStatus, submitExperiment } from "../../experiment/slurm.js";
 import { InvalidOptionError } from "../../errors.js";
 import { handlesInterrupts } from "../earlySignals.js";

@@ -4,12 +4,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMessagesJsonl } from "../../../src/data/messages.js";
 import { parseExperimentConfig, type ExperimentConfig } from "../../../src/experiment/config.js";
-import {
-  collectExperiment,
-  runExperiment,
-  type ExperimentEvent,
-  type ExperimentRun,
-} from "../../../src/experiment/runExperiment.js";
+import { collectExperiment, runExperiment } from "../../../src/experiment/runExperiment.js";
+import type { ExperimentEvent, ExperimentRun } from "../../../src/experiment/types.js";
 import type { TrainOptions } from "../../../src/training/types.js";
 import { repoRoot, sharedDir, skipNoModel, tempDir } from "../../helpers/fixtures.js";
 import { train } from "../../../src/training/train.js";

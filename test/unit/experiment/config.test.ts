@@ -2,7 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { experimentJsonSchema, loadExperimentConfig, parseExperimentConfig } from "../../../src/experiment/config.js";
-import { matchesOnly, type Step } from "../../../src/experiment/plan.js";
+import { matchesOnly } from "../../../src/experiment/plan.js";
+import type { Step } from "../../../src/experiment/types.js";
 import { iit } from "../../helpers/cli.js";
 import { cliPath, repoRoot, tempDir } from "../../helpers/fixtures.js";
 
