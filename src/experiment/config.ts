@@ -8,11 +8,12 @@ import { RULE_NAMES } from "../rules/spec.js";
 import { slurmSchema, type SlurmSettings } from "./slurmConfig.js";
 import { stripBom } from "../util/bom.js";
 import { LAB_FITTED_RULES } from "../lab/files.js";
+import { TEMPLATE_NAMES } from "../model/generationTypes.js";
 
 /** Generation settings of an arm (every field optional; arms inherit the experiment's). */
 export const generationSchema = z
   .object({
-    template: z.enum(["tulu", "model", "raw"]).optional(),
+    template: z.enum(TEMPLATE_NAMES).optional(),
     maxTokens: z.int().min(1).optional(),
     temperature: z.number().min(0).optional(),
     topK: z.int().min(0).optional(),
@@ -128,10 +129,10 @@ export const evaluationSchema = z
     judgeModel: z.string().optional(),
     /** HTTP judges: environment variable holding the API key. Defaults to OPENAI_API_KEY. */
     judgeKeyEnv: z.string().optional(),
-    /** Local judges: longest prompt in tokens. */
-    judgeContext: z.int().min(16).optional(),
+    /** Local judges: longest prompt in tokens (the library's `local.contextSize`). */
+    judgeContextSize: z.int().min(16).optional(),
     /** Local judges: prompt format. */
-    judgeFormat: z.enum(["tulu", "model", "raw"]).optional(),
+    judgeFormat: z.enum(TEMPLATE_NAMES).optional(),
     /**
      * The judge prompt: "default" (ours) or a file with {instruction}, {output_1}, {output_2} in ChatML
      * system/user blocks, e.g. AlpacaEval 2's alpaca_eval_clf_gpt4_turbo.txt (the paper's judge).

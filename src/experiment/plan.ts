@@ -216,7 +216,8 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     judge: ev.judge,
     judgeModel: ev.judgeModel ?? null,
     judgeFormat: ev.judgeFormat ?? null,
-    judgeContext: ev.judgeContext ?? null,
+    // The hash keeps the option's former name: the rename must not invalidate finished judge steps.
+    judgeContext: ev.judgeContextSize ?? null,
     bothOrders: ev.bothOrders,
     judgeSeed: ev.judgeSeed,
     template: ev.judgeTemplate ? "file" : "default",

@@ -331,7 +331,7 @@ export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> 
     load: { threads: c.threads, gpuLayers: c.gpuLayers },
     local: {
       ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}),
-      ...(ev.judgeContext ? { contextSize: ev.judgeContext } : {}),
+      ...(ev.judgeContextSize ? { contextSize: ev.judgeContextSize } : {}),
     },
   });
 }

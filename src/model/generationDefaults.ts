@@ -15,6 +15,3 @@ export const GENERATION_DEFAULTS = {
   /** The default context is min(training context, this). */
   maxDefaultContext: 4096,
 } as const;
-
-/** Template names, in the order the CLI lists them. */
-export const TEMPLATE_NAMES: readonly TemplateName[] = ["tulu", "model", "raw"];

@@ -1,7 +1,9 @@
 import type { Message } from "../data/template.js";
 import type { RuleSpec } from "../rules/spec.js";
 
-export type TemplateName = "tulu" | "model" | "raw";
+/** Template names, in the order the CLI lists them: the one list the library, the CLI and the config read. */
+export const TEMPLATE_NAMES = ["tulu", "model", "raw"] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** An instruction string, or a conversation whose last turn is the user's. */
 export type PromptInput = string | { instruction: string; messages?: Message[] };

@@ -48,9 +48,27 @@ export interface LoadModelOptions {
   kvCache?: "f16" | "f32";
 }
 
+/** Splits `path[:number]` (a one-word prefix such as `hf` is a scheme, not a path ending in a number). */
+function pathAndNumber(arg: string): { path: string; value: number } {
+  const m = /^(.*):(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(arg);
+  if (m && !/^[a-z]+$/i.test(m[1])) return { path: m[1], value: Number(m[2]) };
+  return { path: arg, value: 1 };
+}
+
 /** Parses `path[:scale]` as given to --lora. */
 export function parseLoraArg(arg: string): LoraSpec {
-  const m = /^(.*):(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(arg);
-  if (m && !/^[a-z]+$/i.test(m[1])) return { path: m[1], scale: Number(m[2]) };
-  return { path: arg, scale: 1 };
+  const { path, value } = pathAndNumber(arg);
+  return { path, scale: value };
+}
+
+/** A model multiplied in as an expert, as given to --expert: its path and its weight (default 1). */
+export interface ExpertArg {
+  path: string;
+  weight: number;
+}
+
+/** Parses `path[:weight]` as given to --expert. */
+export function parseExpertArg(arg: string): ExpertArg {
+  const { path, value } = pathAndNumber(arg);
+  return { path, weight: value };
 }

@@ -1,11 +1,12 @@
 import { Command, Option } from "commander";
 import { InvalidOptionError } from "../../errors.js";
-import { GENERATION_DEFAULTS as D, TEMPLATE_NAMES } from "../../model/generationDefaults.js";
+import { GENERATION_DEFAULTS as D } from "../../model/generationDefaults.js";
+import { TEMPLATE_NAMES } from "../../model/generationTypes.js";
 import { generateFile } from "../../generation/generateFile.js";
 import { parseShard } from "../../generation/inputs.js";
 import type { GenerateOptions, TemplateName } from "../../model/generationTypes.js";
 import { loadModel, type Model } from "../../model/Model.js";
-import { parseLoraArg, type LoraSpec } from "../../model/options.js";
+import { type ExpertArg, parseExpertArg } from "../../model/options.js";
 import { placementLine } from "../../model/placement.js";
 import { loadRules } from "../../rules/loadRules.js";
 import { listUnresolved } from "../../model/resolveRules.js";
@@ -28,7 +29,7 @@ export interface GenerationCliOptions {
   stop: string[];
   ctx?: number;
   parallel: number;
-  expert: LoraSpec[];
+  expert: ExpertArg[];
   rules?: string;
   disableRule?: RuleName[];
 }
@@ -76,7 +77,7 @@ export function addGenerationOptions(cmd: Command): Command {
     .option(
       "--expert <gguf[:weight]>",
       "another model multiplied in as an expert (repeatable; weight defaults to 1)",
-      collect(parseLoraArg),
+      collect(parseExpertArg),
       [],
     )
     .option(
@@ -98,7 +99,7 @@ export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { th
   };
   try {
     for (const e of o.expert ?? []) {
-      list.push({ model: await loadModel({ model: e.path, threads: o.threads, poll: o.poll }), weight: e.scale ?? 1 });
+      list.push({ model: await loadModel({ model: e.path, threads: o.threads, poll: o.poll }), weight: e.weight });
     }
   } catch (err) {
     await dispose();

@@ -4,7 +4,7 @@ import { InvalidOptionError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
 import { runJudge, type JudgeSummary } from "../../eval/judge/runJudge.js";
 import { defaultTemplate, loadTemplate, parseLabels } from "../../eval/judge/template.js";
-import type { TemplateName } from "../../model/generationTypes.js";
+import { TEMPLATE_NAMES, type TemplateName } from "../../model/generationTypes.js";
 import { THREADS_HELP } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
 import { floatOption, intOption, interruptSignal, printJson } from "../util.js";
@@ -32,7 +32,7 @@ interface JudgeCliOptions {
   judgeMaxTokens: number;
   judgeTemperature: number;
   judgeFormat?: TemplateName;
-  judgeCtx?: number;
+  judgeContextSize?: number;
   threads?: number;
   gpuLayers: number;
   json?: boolean;
@@ -87,12 +87,12 @@ export const judgeCommand = new Command("judge")
     new Option(
       "--judge-format <name>",
       "local judges: prompt format (default: the GGUF's chat template, else tulu)",
-    ).choices(["tulu", "model", "raw"]),
+    ).choices(TEMPLATE_NAMES),
   )
   .option(
-    "--judge-ctx <n>",
+    "--judge-context-size <n>",
     "local judges: longest prompt in tokens (longer pairs are recorded as missing)",
-    intOption("--judge-ctx"),
+    intOption("--judge-context-size"),
   )
   .option("-t, --threads <n>", `local judges: ${THREADS_HELP}`, intOption("--threads"))
   .option("--gpu-layers <n>", "local judges: layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1)
@@ -106,7 +106,7 @@ export const judgeCommand = new Command("judge")
       topLogprobs: 0,
       judgeMaxTokens: 1,
       limit: 0,
-      judgeCtx: 16,
+      judgeContextSize: 16,
     });
     const labels = parseLabels(o.labels);
     const template = o.judgeTemplate ? await loadTemplate(o.judgeTemplate, labels) : defaultTemplate(labels);
@@ -123,7 +123,7 @@ export const judgeCommand = new Command("judge")
         temperature: o.judgeTemperature,
       },
       load: { threads: o.threads, gpuLayers: o.gpuLayers },
-      local: { format: o.judgeFormat, contextSize: o.judgeCtx },
+      local: { format: o.judgeFormat, contextSize: o.judgeContextSize },
     });
     const quiet = !!o.json;
     let bar: ReturnType<typeof progressBar> | undefined;

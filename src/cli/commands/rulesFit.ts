@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import { InvalidOptionError, RuleFitError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
 import { checkOutputPath } from "../../util/outputPath.js";
-import type { TemplateName } from "../../model/generationTypes.js";
+import { TEMPLATE_NAMES, type TemplateName } from "../../model/generationTypes.js";
 import { worldSeedOf } from "../../lab/pretrain.js";
 import { makeWorld } from "../../lab/world.js";
 import { loadModel } from "../../model/Model.js";
@@ -92,9 +92,7 @@ export const fitCommand = addModelOptions(
     intOption("--max-tokens"),
   )
   .addOption(
-    new Option("--template <name>", "prompt format of the dev prompts")
-      .choices(["tulu", "model", "raw"])
-      .default("tulu"),
+    new Option("--template <name>", "prompt format of the dev prompts").choices(TEMPLATE_NAMES).default("tulu"),
   )
   .option("--parallel <n>", "dev prompts decoded together (part of the cache key)", intOption("--parallel"), 16)
   .option("--cache <file>", "evaluation cache, JSONL (default: <output>.cache.jsonl)")
