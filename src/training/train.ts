@@ -233,15 +233,8 @@ function checkTrainingSize(r: Resolved, vocab: Model): void {
   );
 }
 
-/**
- * Trains `model` on `data` and writes the result to `output` (model GGUF, or adapter GGUF with
- * `loraRank`). A checkpoint is written at the end of each epoch and when `signal` aborts (at the next
- * optimizer step), so `resume: true` continues exactly where the run stopped.
- */
-export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const r = resolveTrainOptions(opts);
-  checkOutputPath(r.output, "--output", { createParents: true }); // not after the whole run
-  r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
+/** The data as training windows (tokenized with the model's vocabulary), its warnings sent to `onWarning`. */
+async function trainingWindows(r: Resolved, onWarning: TrainOptions["onWarning"]) {
   const vocab = await loadModel({ model: r.model, vocabOnly: true });
   let prepared: Awaited<ReturnType<typeof prepareWindows>>;
   try {
@@ -250,18 +243,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     vocab.dispose();
   }
-  const { train: trainWins, val: valWins, stats, pad, emptied } = prepared;
+  const { stats, emptied } = prepared;
   if (emptied)
-    opts.onWarning?.(
+    onWarning?.(
       `--mode response: ${emptied} example(s) had instructions; their user turns were emptied (use --mode instruction to train on them)`,
     );
   if (stats.truncated)
-    opts.onWarning?.(
+    onWarning?.(
       `${stats.truncated} example(s) longer than ${r.nCtx} tokens were truncated (raise --n-ctx to keep them whole)`,
     );
   if (stats.dropped)
-    opts.onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
-  const runHash = createHash("sha256")
+    onWarning?.(`${stats.dropped} example(s) had no trainable token within ${r.nCtx} tokens and were left out`);
+  return prepared;
+}
+
+/** What identifies a run for --resume: every setting that changes the result, the data by content. */
+async function runHashOf(r: Resolved): Promise<string> {
+  return createHash("sha256")
     .update(
       JSON.stringify({
         ...r,
@@ -275,33 +273,31 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     )
     .digest("hex")
     .slice(0, 16);
+}
 
-  const ckptDir = checkpointDir(r.output);
-  const state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
-  // --resume after the run finished: the output and its log of this very run are the result.
-  if (r.resume && !state && existsSync(r.output)) {
-    const log = await readFile(`${r.output}.train.json`, "utf8").then(
-      (t) => JSON.parse(t) as TrainResult & { runHash?: string },
-      () => null,
-    );
-    if (log?.runHash === runHash) {
-      const { placement, threads, poll } = log; // each absent in logs of older versions
-      return {
-        epochs: log.epochs,
-        tokens_per_second: log.tokens_per_second,
-        output: r.output,
-        ...(placement ? { placement } : {}),
-        ...(threads ? { threads, poll } : {}),
-      };
-    }
-  }
-  if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
-    throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {
-      suggestion: "pass --resume to continue it, or delete the directory to start over",
-    });
-  }
+/** --resume after the run finished: the output and its log of this very run are the result (else null). */
+async function finishedRun(r: Resolved, runHash: string): Promise<TrainResult | null> {
+  if (!existsSync(r.output)) return null;
+  const log = await readFile(`${r.output}.train.json`, "utf8").then(
+    (t) => JSON.parse(t) as TrainResult & { runHash?: string },
+    () => null,
+  );
+  if (log?.runHash !== runHash) return null;
+  const { placement, threads, poll } = log; // each absent in logs of older versions
+  return {
+    epochs: log.epochs,
+    tokens_per_second: log.tokens_per_second,
+    output: r.output,
+    ...(placement ? { placement } : {}),
+    ...(threads ? { threads, poll } : {}),
+  };
+}
 
-  // LoRA: a fresh adapter (B = 0, a no-op) is the starting point; the checkpoint's when resuming.
+/**
+ * Where the trainer starts: the model or the checkpoint's weights, and for LoRA the adapter (a fresh one,
+ * B = 0 and so a no-op, or the checkpoint's). `loraPath` is "" for full finetuning.
+ */
+async function startingPoint(r: Resolved, ckptDir: string, state: CheckpointState | null) {
   let loraPath = "";
   if (r.loraRank > 0) {
     loraPath = join(ckptDir, "init-adapter.gguf");
@@ -322,6 +318,81 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   }
   let start = state ? join(ckptDir, state.weights) : null;
+  if (start && loraPath) {
+    // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
+    // older weights: resume from a copy that the cleanup keeps (init-*).
+    const kept = join(ckptDir, "init-resume-adapter.gguf");
+    const from = start;
+    await writeAtomic(kept, (tmp) => copyFile(from, tmp));
+    start = kept;
+  }
+  return {
+    modelPath: start && !loraPath ? start : r.model,
+    loraPath: start && loraPath ? start : loraPath,
+  };
+}
+
+/** The native trainer's settings: AdamW with the paper's betas, on the resolved options. */
+function trainerSettings(r: Resolved, modelPath: string, loraPath: string) {
+  return {
+    modelPath,
+    loraPath,
+    nCtx: r.nCtx,
+    threads: trainThreads(r.model, r.nCtx, r.threads),
+    poll: r.poll,
+    // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
+    // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
+    gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
+    sgd: false,
+    freezeEmbeddings: r.freezeEmbeddings,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: r.weightDecay,
+    maxGradNorm: r.maxGradNorm,
+  };
+}
+
+/** Mean loss per target token over the validation windows (forward passes only), or null without any. */
+async function validationLoss(
+  valWins: Window[],
+  runWindow: (w: Window, learn: boolean, scale: number) => Promise<number>,
+): Promise<number | null> {
+  if (!valWins.length) return null;
+  let nll = 0;
+  let n = 0;
+  for (const w of valWins) {
+    nll += await runWindow(w, false, 1);
+    n += w.nTargets;
+  }
+  return nll / n;
+}
+
+/**
+ * Trains `model` on `data` and writes the result to `output` (model GGUF, or adapter GGUF with
+ * `loraRank`). A checkpoint is written at the end of each epoch and when `signal` aborts (at the next
+ * optimizer step), so `resume: true` continues exactly where the run stopped.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const r = resolveTrainOptions(opts);
+  checkOutputPath(r.output, "--output", { createParents: true }); // not after the whole run
+  r.model = await resolveModelPath(r.model); // hf: or URL: the trainer and makeLora read a file
+  const { train: trainWins, val: valWins, stats, pad } = await trainingWindows(r, opts.onWarning);
+  const runHash = await runHashOf(r);
+
+  const ckptDir = checkpointDir(r.output);
+  const state: CheckpointState | null = r.resume ? await readCheckpoint(r.output, runHash) : null;
+  if (r.resume && !state) {
+    const finished = await finishedRun(r, runHash);
+    if (finished) return finished;
+  }
+  if (!r.resume && existsSync(join(ckptDir, "state.json"))) {
+    throw new TrainingError("CHECKPOINT_EXISTS", `${ckptDir} holds a checkpoint of an earlier run`, {
+      suggestion: "pass --resume to continue it, or delete the directory to start over",
+    });
+  }
+
+  const { modelPath, loraPath } = await startingPoint(r, ckptDir, state);
   // A damaged file of the checkpoint (cut by a full disk, say) is the checkpoint's fault, not the model's.
   const damaged = (e: unknown, file: string) =>
     state &&
@@ -329,33 +400,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ["GGUF_TRUNCATED", "GGUF_CORRUPT", "NOT_GGUF", "CHECKPOINT_INVALID"].includes(e.code)
       ? checkpointCorrupt(r.output, `${file}: ${e.message}`, e)
       : e;
-  if (start && loraPath) {
-    // The trainer re-reads its starting adapter's metadata at every save, and each checkpoint deletes the
-    // older weights: resume from a copy that the cleanup keeps (init-*).
-    const kept = join(ckptDir, "init-resume-adapter.gguf");
-    await writeAtomic(kept, (tmp) => copyFile(start!, tmp));
-    start = kept;
-  }
   const trainer = new (loadAddon().AddonTrainer)();
-  await callNative(() =>
-    trainer.create({
-      modelPath: start && !loraPath ? start : r.model,
-      loraPath: start && loraPath ? start : loraPath,
-      nCtx: r.nCtx,
-      threads: trainThreads(r.model, r.nCtx, r.threads),
-      poll: r.poll,
-      // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
-      // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
-      gpuLayers: loadedBackend()?.backend === "vulkan" ? 0 : -1,
-      sgd: false,
-      freezeEmbeddings: r.freezeEmbeddings,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      weightDecay: r.weightDecay,
-      maxGradNorm: r.maxGradNorm,
-    }),
-  ).catch((e: unknown) => {
+  await callNative(() => trainer.create(trainerSettings(r, modelPath, loraPath))).catch((e: unknown) => {
     if (state) throw damaged(e, state.weights);
     if (e instanceof TrainingError && e.code === "MODEL_NOT_F32") {
       throw new TrainingError(e.code, e.message, {
@@ -478,17 +524,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           break;
         }
       }
-      let valLoss: number | null = null;
-      if (valWins.length) {
-        trainer.setPeriod(1);
-        let nll = 0;
-        let n = 0;
-        for (const w of valWins) {
-          nll += await runWindow(w, false, 1);
-          n += w.nTargets;
-        }
-        valLoss = nll / n;
-      }
+      if (valWins.length) trainer.setPeriod(1);
+      const valLoss = await validationLoss(valWins, runWindow);
       // The last step's update shows only in the next forward pass: run one before saving the weights.
       trainer.setPeriod(1);
       finite(valLoss ?? (await runWindow(trainWins[0], false, 1)), `the end of epoch ${s.epoch + 1}`);
