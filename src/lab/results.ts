@@ -73,9 +73,9 @@ export interface LabRow {
 
 /** Strict on a subset of tasks, from the per-task summaries (equal prompts per task). */
 function strictOn(summary: ArmSeed["summary"], tasks: readonly Task[]): number {
-  const ts = tasks.filter((t) => summary.task[t]);
-  const n = ts.reduce((s, t) => s + summary.task[t].n, 0);
-  return n ? ts.reduce((s, t) => s + summary.task[t].strict * summary.task[t].n, 0) / n : NaN;
+  const present = tasks.filter((t) => summary.task[t]);
+  const n = present.reduce((s, t) => s + summary.task[t].n, 0);
+  return n ? present.reduce((s, t) => s + summary.task[t].strict * summary.task[t].n, 0) / n : NaN;
 }
 
 /** Strict per seed and prompt (rows: seeds), on the prompts of `tasks`. */
@@ -171,17 +171,17 @@ const fix = (x: number, d: number) =>
  * `label` is at least `target`: the lower bound of its 95% interval, rounded down to `digits`, is what
  * is printed and what is compared (so 0.6996 prints 0.69 and fails a target of 0.70).
  */
-export function atLeast(label: string, iv: Interval, target: number, digits: number, unit = ""): Criterion {
-  const lo = floorTo(iv.lo, digits);
-  const hi = ceilTo(iv.hi, digits);
+export function atLeast(label: string, interval: Interval, target: number, digits: number, unit = ""): Criterion {
+  const lo = floorTo(interval.lo, digits);
+  const hi = ceilTo(interval.hi, digits);
   const pass = lo >= target;
   return {
-    estimate: iv.estimate,
+    estimate: interval.estimate,
     lo,
     hi,
     target,
     pass,
-    text: `${label} ${fix(iv.estimate, digits)}${unit} (95% CI ${fix(lo, digits)}–${fix(hi, digits)}${unit}): lower bound ${fix(lo, digits)} ${pass ? "≥" : "<"} ${fix(target, digits)}`,
+    text: `${label} ${fix(interval.estimate, digits)}${unit} (95% CI ${fix(lo, digits)}–${fix(hi, digits)}${unit}): lower bound ${fix(lo, digits)} ${pass ? "≥" : "<"} ${fix(target, digits)}`,
   };
 }
 
@@ -230,20 +230,26 @@ const criterion = (c: Criterion) => ({ estimate: c.estimate, lo: c.lo, hi: c.hi,
 export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
   const one = (role: Role) => arms.find((a) => a.role === role && a.seeds.length);
   const row = (a: LabArmInput) => rows.find((r) => r.arm === a.arm)!;
-  const it = one("instruction");
+  const instructed = one("instruction");
   const base = one("base");
   const out: Finding[] = [];
   const ratioOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) =>
     bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => ratio(m[0], m[1]), BOOTSTRAP);
   const marginOf = (a: LabArmInput, b: LabArmInput, tasks?: readonly Task[]) =>
     bootstrap([strictMatrix(a, tasks), strictMatrix(b, tasks)], (m) => m[0] - m[1], BOOTSTRAP);
-  const rt = one("response");
-  if (it && rt) {
+  const responseTuned = one("response");
+  if (instructed && responseTuned) {
     const t = TARGETS["response-tuning"];
-    const q = atLeast(`strict ratio ${rt.arm}/${it.arm}`, ratioOf(rt, it), t.strict_ratio_vs_instruction, 2, "×");
-    const h = row(rt).head_to_head;
-    const wr = atLeast(
-      `win rate vs ${it.arm}`,
+    const q = atLeast(
+      `strict ratio ${responseTuned.arm}/${instructed.arm}`,
+      ratioOf(responseTuned, instructed),
+      t.strict_ratio_vs_instruction,
+      2,
+      "×",
+    );
+    const h = row(responseTuned).head_to_head;
+    const winRate = atLeast(
+      `win rate vs ${instructed.arm}`,
       h?.interval ?? { estimate: NaN, lo: NaN, hi: NaN },
       t.win_rate_vs_instruction,
       1,
@@ -254,26 +260,26 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
       : "";
     out.push({
       id: "response-tuning",
-      reproduced: q.pass && wr.pass,
+      reproduced: q.pass && winRate.pass,
       measured: {
         strict_ratio_vs_instruction: criterion(q),
-        win_rate_vs_instruction: criterion(wr),
+        win_rate_vs_instruction: criterion(winRate),
         wins: h?.wins ?? null,
         ties: h?.ties ?? null,
         losses: h?.losses ?? null,
       },
       target: t,
-      verdict: `${q.text}; ${wr.text}${wtl}`,
+      verdict: `${q.text}; ${winRate.text}${wtl}`,
     });
   }
   const singles = arms.filter((a) => a.role === "single" && a.seeds.length);
-  if (it && base && singles.length) {
+  if (instructed && base && singles.length) {
     const t = TARGETS["single-task"];
     const each = singles.map((s) => {
       const unseen = TASKS.filter((k) => !s.trainedTasks.includes(k));
       const q = atLeast(
-        `strict ratio ${s.arm}/${it.arm} on its unseen tasks`,
-        ratioOf(s, it, unseen),
+        `strict ratio ${s.arm}/${instructed.arm} on its unseen tasks`,
+        ratioOf(s, instructed, unseen),
         t.unseen_ratio_vs_instruction,
         2,
         "×",
@@ -302,9 +308,15 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
     });
   }
   const rules = one("rules");
-  if (it && base && rules) {
+  if (instructed && base && rules) {
     const t = TARGETS.rules;
-    const q = atLeast(`strict ratio ${rules.arm}/${it.arm}`, ratioOf(rules, it), t.strict_ratio_vs_instruction, 2, "×");
+    const q = atLeast(
+      `strict ratio ${rules.arm}/${instructed.arm}`,
+      ratioOf(rules, instructed),
+      t.strict_ratio_vs_instruction,
+      2,
+      "×",
+    );
     const m = atLeast(`${rules.arm} − ${base.arm} strict`, marginOf(rules, base), t.strict_margin_over_base, 2);
     const ablations = arms
       .filter((a) => a.role === "ablation" && a.seeds.length)
@@ -325,7 +337,7 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
   return out;
 }
 
-const pm = (s: Stat | null, d = 2) =>
+const meanStd = (s: Stat | null, d = 2) =>
   s === null || !Number.isFinite(s.mean)
     ? "–"
     : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`;
@@ -334,8 +346,8 @@ const pm = (s: Stat | null, d = 2) =>
 export const wtl = (r: LabRow) =>
   r.head_to_head ? `${r.head_to_head.wins} / ${r.head_to_head.ties} / ${r.head_to_head.losses}` : "–";
 /** An interval as printed: lower bound rounded down, upper bound up. */
-export const ci = (iv: Interval, d = 2) =>
-  Number.isFinite(iv.lo) ? `${fix(floorTo(iv.lo, d), d)}–${fix(ceilTo(iv.hi, d), d)}` : "–";
+export const intervalText = (interval: Interval, d = 2) =>
+  Number.isFinite(interval.lo) ? `${fix(floorTo(interval.lo, d), d)}–${fix(ceilTo(interval.hi, d), d)}` : "–";
 
 export function labMarkdown(
   name: string,
@@ -350,14 +362,14 @@ export function labMarkdown(
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- | ${groups.map(() => "---").join(" | ")} | --- | --- | --- |`;
   const body = rows.map(
     (r) =>
-      `| ${r.arm} | ${r.kind} | ${pm(r.stats.strict)} | ${ci(r.strict_ci)} | ${pm(r.stats.correct)} | ${pm(r.stats.stopped)} | ${pm(r.stats.clean)} | ${pm(r.stats.rightType)} | ${pm(r.stats.namesEntity)} | ` +
-      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : pm(r.win_rate, 1)} | ${r.arm === reference ? "" : wtl(r)} | ${r.seeds.length} |`,
+      `| ${r.arm} | ${r.kind} | ${meanStd(r.stats.strict)} | ${intervalText(r.strict_ci)} | ${meanStd(r.stats.correct)} | ${meanStd(r.stats.stopped)} | ${meanStd(r.stats.clean)} | ${meanStd(r.stats.rightType)} | ${meanStd(r.stats.namesEntity)} | ` +
+      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : meanStd(r.win_rate, 1)} | ${r.arm === reference ? "" : wtl(r)} | ${r.seeds.length} |`,
   );
   const pairs = rows
     .filter((r) => r.head_to_head)
     .map(
       (r) =>
-        `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${ci(r.head_to_head!.interval, 1)} |`,
+        `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${intervalText(r.head_to_head!.interval, 1)} |`,
     );
   const verdicts = findings.map(
     (f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`,

@@ -1,6 +1,6 @@
 // The report's lab part: graded table, verdicts, strict scores, learning curves and graded samples.
 import type { LabResults } from "../experiment/labResults.js";
-import { ci, wtl, type Finding } from "../lab/results.js";
+import { intervalText, wtl, type Finding } from "../lab/results.js";
 import { barChart, esc, lineChart, type LineSeries } from "./svg.js";
 
 const n = (x: number | null | undefined, d = 2) =>
@@ -62,7 +62,7 @@ export function labSection(
             ? `${n(r.win_rate.mean, 1)}${r.win_rate.std === null ? "" : ` ± ${n(r.win_rate.std, 1)}`}`
             : "–";
       return (
-        `<tr><td>${esc(r.arm)}</td><td>${esc(r.kind)}</td><td class="num">${n(r.stats.strict.mean)}${r.stats.strict.std === null ? "" : ` ± ${n(r.stats.strict.std)}`}</td><td class="num">${esc(ci(r.strict_ci))}</td>` +
+        `<tr><td>${esc(r.arm)}</td><td>${esc(r.kind)}</td><td class="num">${n(r.stats.strict.mean)}${r.stats.strict.std === null ? "" : ` ± ${n(r.stats.strict.std)}`}</td><td class="num">${esc(intervalText(r.strict_ci))}</td>` +
         ["correct", "stopped", "clean", "rightType", "namesEntity"]
           .map((k) => `<td class="num">${n(r.stats[k as "correct"].mean)}</td>`)
           .join("") +
