@@ -45,7 +45,7 @@ export interface BenchGenerateResult {
 function batchedBench(
   bin: string,
   model: string,
-  o: { pp: number; tg: number; pl: number; ctx: number; threads: number },
+  opts: { pp: number; tg: number; pl: number; ctx: number; threads: number },
 ): number {
   const r = spawnSync(
     bin,
@@ -53,19 +53,19 @@ function batchedBench(
       "-m",
       model,
       "-c",
-      String(o.ctx),
+      String(opts.ctx),
       "-b",
       "2048",
       "-ub",
       "512",
       "-npp",
-      String(o.pp),
+      String(opts.pp),
       "-ntg",
-      String(o.tg),
+      String(opts.tg),
       "-npl",
-      String(o.pl),
+      String(opts.pl),
       "-t",
-      String(o.threads),
+      String(opts.threads),
       "-ngl",
       "0",
       "-fa",
@@ -81,23 +81,26 @@ function batchedBench(
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as { pl: number; tg: number; t: number })
-    .find((x) => x.pl === o.pl);
+    .find((x) => x.pl === opts.pl);
   if (!row)
-    throw new IitError("BENCH_FAILED", `llama-batched-bench printed no result for pl ${o.pl}: ${r.stdout.slice(-400)}`);
+    throw new IitError(
+      "BENCH_FAILED",
+      `llama-batched-bench printed no result for pl ${opts.pl}: ${r.stdout.slice(-400)}`,
+    );
   return (row.pl * row.tg) / row.t;
 }
 
 /** Greedy tokens/s of our engine vs node-llama-cpp on the same model, prompt and threads, measured in one run. */
-export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGenerateResult> {
-  const maxTokens = o.maxTokens ?? 128;
-  const repeats = o.repeats ?? 3;
-  const levels = o.parallel ?? [1, 4, 8];
-  const status = o.onStatus ?? (() => {});
-  checkLoad(o.load ?? 0);
-  await using busy = await startLoad(o.load ?? 0);
-  await using model = await loadModel({ model: o.model, threads: o.threads });
+export async function benchGenerate(opts: BenchGenerateOptions): Promise<BenchGenerateResult> {
+  const maxTokens = opts.maxTokens ?? 128;
+  const repeats = opts.repeats ?? 3;
+  const levels = opts.parallel ?? [1, 4, 8];
+  const status = opts.onStatus ?? (() => {});
+  checkLoad(opts.load ?? 0);
+  await using busy = await startLoad(opts.load ?? 0);
+  await using model = await loadModel({ model: opts.model, threads: opts.threads });
   const threads = model.threadsFor(1);
-  const prompt = o.prompt ?? "Once upon a time";
+  const prompt = opts.prompt ?? "Once upon a time";
   const promptTokens = model.tokenize(prompt, { addSpecial: true });
   const contextSize = Math.ceil((promptTokens.length + maxTokens + 16) / 256) * 256;
   const gen = { template: "raw" as const, maxTokens, temperature: 0, contextSize };
@@ -125,7 +128,7 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
   }
   status(`node-llama-cpp: ${median(peerRuns).toFixed(1)} tok/s`);
 
-  const bbBin = o.batchedBenchBin ?? ensureLlamaTool("llama-batched-bench", status);
+  const bbBin = opts.batchedBenchBin ?? ensureLlamaTool("llama-batched-bench", status);
   const parallel: Record<string, number> = {};
   const parallel_spread: Record<string, Spread> = {};
   const parallel_ratio: Record<string, Spread> = {};

@@ -58,13 +58,14 @@ function syntheticFiles(dir: string, n: number): { outputs: string; reference: s
 }
 
 /** Judgements/s with a local judge, with `iit serve` over HTTP at concurrency 1 and 4, and a fully cached re-run. */
-export async function benchJudge(o: BenchJudgeOptions): Promise<BenchJudgeResult> {
-  const n = o.pairs ?? 16;
-  const status = o.onStatus ?? (() => {});
+export async function benchJudge(opts: BenchJudgeOptions): Promise<BenchJudgeResult> {
+  const n = opts.pairs ?? 16;
+  const status = opts.onStatus ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-judge-"));
   try {
-    const files = o.outputs && o.reference ? { outputs: o.outputs, reference: o.reference } : syntheticFiles(dir, n);
-    await using model = await loadModel({ model: o.model, threads: o.threads });
+    const files =
+      opts.outputs && opts.reference ? { outputs: opts.outputs, reference: opts.reference } : syntheticFiles(dir, n);
+    await using model = await loadModel({ model: opts.model, threads: opts.threads });
     const threads = model.threadsFor(1);
     const common = { ...files, limit: n, cache: false as const };
 

@@ -20,18 +20,18 @@ export interface BenchLabWorld {
   findings: Finding[];
 }
 
-export async function benchLab(o: BenchLabOptions) {
+export async function benchLab(opts: BenchLabOptions) {
   const worlds: BenchLabWorld[] = [];
-  for (const world of o.worlds) {
+  for (const world of opts.worlds) {
     const base = labBasePath(world);
     let pretrain: number | null = null;
-    if (o.pretrain || !existsSync(base)) {
-      o.onStatus?.(`world ${world}: pretraining ${base}`);
-      pretrain = (await labPretrain({ seed: world, output: base, threads: o.threads })).seconds;
+    if (opts.pretrain || !existsSync(base)) {
+      opts.onStatus?.(`world ${world}: pretraining ${base}`);
+      pretrain = (await labPretrain({ seed: world, output: base, threads: opts.threads })).seconds;
     }
-    o.onStatus?.(`world ${world}: the lab`);
+    opts.onStatus?.(`world ${world}: the lab`);
     const t0 = performance.now();
-    const { run } = await runLab({ world, base, output: `runs/bench-lab-world-${world}`, threads: o.threads });
+    const { run } = await runLab({ world, base, output: `runs/bench-lab-world-${world}`, threads: opts.threads });
     const seconds = (performance.now() - t0) / 1000;
     worlds.push({ world, pretrain_seconds: pretrain, lab_seconds: seconds, findings: run.results?.findings ?? [] });
   }

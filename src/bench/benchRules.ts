@@ -37,11 +37,11 @@ const INSTRUCTIONS = [
  * format), both past EOS so every run decodes the same number of tokens; and node-llama-cpp's closest
  * emulation (per-step tokenBias + presence penalty) on the same prompts.
  */
-export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult> {
-  const maxTokens = o.maxTokens ?? 128;
-  const repeats = o.repeats ?? 3;
-  const status = o.onStatus ?? (() => {});
-  await using model = await loadModel({ model: o.model, threads: o.threads });
+export async function benchRules(opts: BenchRulesOptions): Promise<BenchRulesResult> {
+  const maxTokens = opts.maxTokens ?? 128;
+  const repeats = opts.repeats ?? 3;
+  const status = opts.onStatus ?? (() => {});
+  await using model = await loadModel({ model: opts.model, threads: opts.threads });
   const threads = model.threadsFor(1);
   const rules = loadRules("hewitt2024");
   const gen = { maxTokens, contextSize: 512, ignoreEos: true };

@@ -147,13 +147,13 @@ function perplexityPp(
   return perplexityRate(r.stderr, n, chunks);
 }
 
-export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult> {
-  const status = o.onStatus ?? (() => {});
-  const n = o.nTokens ?? 967;
-  const rounds = o.rounds ?? 3;
-  const bin = o.llamaBenchBin ?? ensureLlamaTool("llama-bench", status);
-  const pplBin = o.perplexityBin ?? ensureLlamaTool("llama-perplexity", status);
-  await using model = await loadModel({ model: o.model, threads: o.threads });
+export async function benchScore(opts: BenchScoreOptions): Promise<BenchScoreResult> {
+  const status = opts.onStatus ?? (() => {});
+  const n = opts.nTokens ?? 967;
+  const rounds = opts.rounds ?? 3;
+  const bin = opts.llamaBenchBin ?? ensureLlamaTool("llama-bench", status);
+  const pplBin = opts.perplexityBin ?? ensureLlamaTool("llama-perplexity", status);
+  await using model = await loadModel({ model: opts.model, threads: opts.threads });
   const threads = model.threadsFor(512); // a scoring context decodes up to 512 tokens at a time
   // Like llama-bench: BOS (when the vocabulary adds one), then fixed pseudo-random token ids.
   const nVocab = model.meta.nVocab;
@@ -186,8 +186,8 @@ export async function benchScore(o: BenchScoreOptions): Promise<BenchScoreResult
     for (let r = 0; r < rounds; r++) {
       const ours = async () => ({ score: await time(1, 3), prefill: await time(n, 3), half: await time(half, 3) });
       const peer = () => ({
-        pp: llamaBenchPp(bin, o.model, n, threads, nBatch),
-        ppl: perplexityPp(pplBin, o.model, textFile, n, chunks, threads, nBatch),
+        pp: llamaBenchPp(bin, opts.model, n, threads, nBatch),
+        ppl: perplexityPp(pplBin, opts.model, textFile, n, chunks, threads, nBatch),
       });
       const [a, b] = await alternate(r, ours, peer);
       out.push({

@@ -64,22 +64,22 @@ function timedCli(args: string[]): Promise<number> {
   });
 }
 
-export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreadsResult> {
-  const status = o.onStatus ?? (() => {});
-  const load = checkLoad(o.load ?? 1);
-  const rounds = o.rounds ?? 3;
-  const settings = ["default", ...(o.threads ?? [1, 2]).map(String)];
+export async function benchThreads(opts: BenchThreadsOptions): Promise<BenchThreadsResult> {
+  const status = opts.onStatus ?? (() => {});
+  const load = checkLoad(opts.load ?? 1);
+  const rounds = opts.rounds ?? 3;
+  const settings = ["default", ...(opts.threads ?? [1, 2]).map(String)];
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-threads-"));
   try {
     const world = makeWorld({ seed: 1 });
-    const prompts = o.prompts ?? join(dir, "prompts.jsonl");
-    if (!o.prompts)
+    const prompts = opts.prompts ?? join(dir, "prompts.jsonl");
+    if (!opts.prompts)
       await writeJsonlAtomic(
         prompts,
         labPrompts(world).eval.map((p) => ({ instruction: p.instruction })),
       );
-    const data = o.data ?? join(dir, "train.jsonl");
-    if (!o.data) await writeJsonlAtomic(data, tuningSets(world).instruct);
+    const data = opts.data ?? join(dir, "train.jsonl");
+    if (!opts.data) await writeJsonlAtomic(data, tuningSets(world).instruct);
     const tArgs = (t: string) => (t === "default" ? [] : ["-t", t]);
     const jobs = {
       // the lab's generation step: 40 tokens, 16 sequences at a time
@@ -89,7 +89,7 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
         return timedCli([
           "generate",
           "-m",
-          o.model,
+          opts.model,
           "--input",
           prompts,
           "--output",
@@ -108,7 +108,7 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
         return timedCli([
           "train",
           "-m",
-          o.model,
+          opts.model,
           "--data",
           data,
           "--mode",
@@ -122,7 +122,7 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
           "--n-ctx",
           "256",
           "--max-examples",
-          String(o.trainExamples ?? 32),
+          String(opts.trainExamples ?? 32),
           ...tArgs(t),
           "--json",
         ]);
@@ -152,7 +152,7 @@ export async function benchThreads(o: BenchThreadsOptions): Promise<BenchThreads
     const loaded_default_vs_quiet_1 = Object.fromEntries(
       ["generate", "train"].map((j) => [j, med(j, "default", load) / med(j, "1", 0)]),
     );
-    return { model: o.model, load, rounds, cases, loaded_default_vs_quiet_1 };
+    return { model: opts.model, load, rounds, cases, loaded_default_vs_quiet_1 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -90,21 +90,21 @@ async function timed(
   });
 }
 
-export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
-  const status = o.onStatus ?? (() => {});
-  checkLoad(o.load ?? 0);
-  const nCtx = o.nCtx ?? 256;
-  const threads = trainThreads(o.model, nCtx, o.threads);
-  await using busy = await startLoad(o.load ?? 0);
+export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainResult> {
+  const status = opts.onStatus ?? (() => {});
+  checkLoad(opts.load ?? 0);
+  const nCtx = opts.nCtx ?? 256;
+  const threads = trainThreads(opts.model, nCtx, opts.threads);
+  await using busy = await startLoad(opts.load ?? 0);
   const dir = join(tmpdir(), `iit-bench-train-${process.pid}`);
   await mkdir(dir, { recursive: true });
-  const bin = o.finetuneBin ?? ensureLlamaTool("llama-finetune", status);
+  const bin = opts.finetuneBin ?? ensureLlamaTool("llama-finetune", status);
 
   // llama-finetune trains on one text (the assistant turns, concatenated), cut into windows of nCtx
   // tokens at stride nCtx/2. Ours trains on as many examples as that makes windows, one per window
   // (LM mode: every position a target), so both do the same work: equal windows of equal length.
-  const all = await readMessagesJsonl(o.data);
-  const rows = all.slice(0, o.examples ?? 64);
+  const all = await readMessagesJsonl(opts.data);
+  const rows = all.slice(0, opts.examples ?? 64);
   const text = rows
     .map((r) =>
       r.messages
@@ -120,7 +120,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     status("llama-finetune …");
     return timed(bin, [
       "-m",
-      o.model,
+      opts.model,
       "-f",
       txt,
       "-c",
@@ -146,7 +146,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   // It tokenizes the text with BOS and trains on every window of nCtx + 1 tokens at stride nCtx/2.
   let ftWindows: number;
   {
-    await using vocab = await loadModel({ model: o.model, vocabOnly: true });
+    await using vocab = await loadModel({ model: opts.model, vocabOnly: true });
     const n = vocab.tokenize(text, { addSpecial: true }).length;
     ftWindows = Math.floor((n - nCtx - 1) / (nCtx / 2));
   }
@@ -158,9 +158,9 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
       cli,
       "train",
       "-m",
-      o.model,
+      opts.model,
       "--data",
-      o.data,
+      opts.data,
       "--mode",
       mode,
       "-o",
@@ -191,7 +191,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
   const baseline = async () => (await timed(process.execPath, [cli, "inspect", "--system"])).peakMb;
   const rounds: { ft: Awaited<ReturnType<typeof finetune>>; lm: Awaited<ReturnType<typeof ours>>; nodeMb: number }[] =
     [];
-  for (let r = 0; r < (o.rounds ?? 3); r++) {
+  for (let r = 0; r < (opts.rounds ?? 3); r++) {
     const [mine, ft] = await alternate(
       r,
       async () => ({ lm: await ours("lm", "ours-lm"), nodeMb: await baseline() }),
@@ -220,7 +220,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     seconds: r.seconds,
   });
   return {
-    model: o.model,
+    model: opts.model,
     n_ctx: nCtx,
     threads,
     load: busy.n,

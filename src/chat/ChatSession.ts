@@ -33,23 +33,23 @@ export class ChatSession {
 
   constructor(
     readonly model: Model,
-    readonly o: ChatOptions,
+    readonly opts: ChatOptions,
   ) {
-    this.rulesOn = o.rulesOn;
+    this.rulesOn = opts.rulesOn;
     this.texts = new TokenTexts(model);
   }
 
   private get contextSize(): number {
     const m = this.model.meta;
     return (
-      this.o.generation.contextSize ??
+      this.opts.generation.contextSize ??
       Math.min(m.nCtxTrain > 0 ? m.nCtxTrain : D.maxDefaultContext, D.maxDefaultContext)
     );
   }
 
   /** `history` plus `user`, with the oldest exchanges dropped until the prompt leaves room for a reply. */
   private fit(history: Message[], user: string): { messages: Message[]; tokens: number[]; dropped: number } {
-    const template = this.o.generation.template ?? D.template;
+    const template = this.opts.generation.template ?? D.template;
     let messages: Message[] = [...history, { role: "user", content: user }];
     let dropped = 0;
     const room = Math.min(64, Math.floor(this.contextSize / 4)); // at least this much for the reply
@@ -71,7 +71,7 @@ export class ChatSession {
     signal?: AbortSignal,
   ): Promise<{ text: string; stopReason: StopReason; dropped: number }> {
     const { messages, dropped } = this.fit(this.messages, user);
-    const stream = new TextStream(this.texts, this.o.generation.stop ?? []);
+    const stream = new TextStream(this.texts, this.opts.generation.stop ?? []);
     let shown = "";
     const show = (t: string) => {
       if (!t) return;
@@ -84,8 +84,8 @@ export class ChatSession {
       const [r] = await this.model.generate(
         { instruction: user, messages },
         {
-          ...this.o.generation,
-          rules: this.rulesOn ? this.o.rules : undefined,
+          ...this.opts.generation,
+          rules: this.rulesOn ? this.opts.rules : undefined,
           parallel: 1,
           signal,
           onToken: (_i, t) => show(stream.push(t)),
@@ -118,7 +118,7 @@ export class ChatSession {
     const { tokens } = this.fit(history, user);
     const item = [{ tokens, from: tokens.length }];
     const [plain] = await this.model.score(item, { topK: k });
-    const [ruled] = await this.model.score(item, { topK: k, rules: this.o.rules });
+    const [ruled] = await this.model.score(item, { topK: k, rules: this.opts.rules });
     const eog = new Set(this.model.meta.eogIds);
     // end-of-generation tokens have no text: they are shown by their vocabulary piece (e.g. "</s>")
     const name = (id: number) => (eog.has(id) ? this.model.tokenPieces()[id] : this.texts.text(id));

@@ -31,6 +31,6 @@ export interface ModelCliOptions {
   gpuLayers: number;
 }
 
-export function modelOptionsFrom(o: ModelCliOptions): LoadModelOptions {
-  return { model: o.model, loras: o.lora, threads: o.threads, poll: o.poll, gpuLayers: o.gpuLayers };
+export function modelOptionsFrom(opts: ModelCliOptions): LoadModelOptions {
+  return { model: opts.model, loras: opts.lora, threads: opts.threads, poll: opts.poll, gpuLayers: opts.gpuLayers };
 }

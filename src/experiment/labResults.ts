@@ -42,15 +42,15 @@ export function armRole(a: Arm, reference: string, fitted = false): Role {
 }
 
 export async function labResults(
-  c: ExperimentConfig,
+  config: ExperimentConfig,
   steps: Step[],
   manifest: (s: Step) => StepManifest | null,
 ): Promise<{ lab: LabResults; findings: Finding[] }> {
   const inputs: LabArmInput[] = [];
   const curves: LabResults["curves"] = {};
   let chance = NaN;
-  const fitted = c.arms.some((a) => a.arg === LAB_FITTED_RULES);
-  for (const arm of c.arms) {
+  const fitted = config.arms.some((a) => a.arg === LAB_FITTED_RULES);
+  for (const arm of config.arms) {
     const seeds: LabArmInput["seeds"] = [];
     for (const g of steps.filter((s) => s.kind === "grade" && s.arm === arm.name)) {
       const m = manifest(g);
@@ -85,14 +85,14 @@ export async function labResults(
     inputs.push({
       arm: arm.name,
       kind: arm.kind,
-      role: armRole(arm, c.evaluation.reference, fitted),
+      role: armRole(arm, config.evaluation.reference, fitted),
       trainedTasks: (source && SOURCE_TASKS[source]) || [],
       seeds,
     });
   }
   if (!inputs.some((a) => a.seeds.length))
     throw new ExperimentError("EXPERIMENT_UPSTREAM_MISSING", "no grade step has finished");
-  const rows = labRows(inputs, c.evaluation.reference);
+  const rows = labRows(inputs, config.evaluation.reference);
   const findings = labFindings(rows, inputs);
   if (!Number.isFinite(chance)) chance = inputs.find((a) => a.seeds.length)!.seeds[0].summary.all.chance;
   return { lab: { rows, chance, curves, samples: samples(inputs) }, findings };

@@ -61,10 +61,10 @@ const holder = (i: LockInfo | null) =>
  * (EXPERIMENT_STEP_BUSY); one held on another host is waited on until it is released or goes stale
  * (its holder died with its node), then taken over; one whose holder is dead on this host is taken at once.
  */
-export async function lockStepDir(dir: string, step: string, o: LockOptions = {}): Promise<StepLock> {
-  const staleMs = o.staleMs ?? 60_000;
-  const heartbeatMs = o.heartbeatMs ?? staleMs / 6;
-  const pollMs = o.pollMs ?? 1000;
+export async function lockStepDir(dir: string, step: string, opts: LockOptions = {}): Promise<StepLock> {
+  const staleMs = opts.staleMs ?? 60_000;
+  const heartbeatMs = opts.heartbeatMs ?? staleMs / 6;
+  const pollMs = opts.pollMs ?? 1000;
   const path = join(dir, LOCK);
   const me: LockInfo = {
     host: hostname(),
@@ -116,7 +116,7 @@ export async function lockStepDir(dir: string, step: string, o: LockOptions = {}
       const what = info
         ? `held by ${holder(info)}`
         : "unreadable (not a lock this toolkit wrote, or one still being written)";
-      o.onWait?.(
+      opts.onWait?.(
         `waiting up to ${Math.round((waitUntil - Date.now()) / 1000)} s for ${path}: it is ${what}; it is taken over once it is ${Math.round(staleMs / 1000)} s old without a heartbeat`,
       );
     }

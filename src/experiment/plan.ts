@@ -62,7 +62,7 @@ function trainingRecipe(t: Arm["training"]): Arm["training"] {
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
 
 /** Every step of the experiment in run order, with hashes computed from config and input files. */
-export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
+export async function planExperiment(config: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
   const steps: Step[] = [];
   const byId = new Map<string, Step>();
   const add = async (s: Omit<Step, "hash" | "dir">): Promise<Step> => {
@@ -71,22 +71,22 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     const deps: Record<string, string> = {};
     for (const [k, id] of Object.entries(s.deps)) deps[k] = byId.get(id)!.hash;
     const hash = hashJson({ v: PLAN_VERSION, kind: s.kind, slice: s.slice, files, deps });
-    const step: Step = { ...s, hash, dir: join(c.output, "steps", `${s.id}-${hash.slice(0, 12)}`) };
+    const step: Step = { ...s, hash, dir: join(config.output, "steps", `${s.id}-${hash.slice(0, 12)}`) };
     steps.push(step);
     byId.set(step.id, step);
     return step;
   };
   const genId = new Map<string, (seed: number) => string>();
-  const ev = c.evaluation;
+  const ev = config.evaluation;
   // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
-  if (c.lab) {
+  if (config.lab) {
     await add({
       id: WORLD_STEP,
       kind: "world",
       arm: "lab",
       seed: null,
-      slice: { world: c.lab.world, data: LAB_DATA_VERSION },
-      files: { base: c.baseModel },
+      slice: { world: config.lab.world, data: LAB_DATA_VERSION },
+      files: { base: config.baseModel },
       deps: {},
     });
   }
@@ -98,11 +98,11 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
       ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } }
       : { files: { [role]: spec }, deps: {}, slice: {} };
 
-  for (const arm of c.arms) {
+  for (const arm of config.arms) {
     const gen = resolvedGeneration(arm.generation);
-    const base = { baseModel: c.baseModel, maxInstructions: ev.maxInstructions ?? null };
+    const base = { baseModel: config.baseModel, maxInstructions: ev.maxInstructions ?? null };
     const prompts = source("instructions", arm.instructions ?? ev.instructions);
-    const genFiles: Record<string, string> = { base: c.baseModel, ...prompts.files };
+    const genFiles: Record<string, string> = { base: config.baseModel, ...prompts.files };
     const genDeps: Record<string, string> = { ...prompts.deps };
     const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
     if (arm.kind === "rules" && arm.arg === LAB_FITTED_RULES) {
@@ -114,13 +114,13 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           arm: "lab",
           seed: null,
           slice: {
-            world: c.lab!.world,
-            evals: c.lab!.fitEvals ?? LAB_FIT_EVALS,
+            world: config.lab!.world,
+            evals: config.lab!.fitEvals ?? LAB_FIT_EVALS,
             seed: 1,
             grader: LAB_GRADER_VERSION,
             generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
           },
-          files: { base: c.baseModel },
+          files: { base: config.baseModel },
           deps: { world: WORLD_STEP },
         });
       }
@@ -152,7 +152,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
         deps: src.deps,
       });
       // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
-      const graded = c.lab && arm.training.evalEvery !== undefined;
+      const graded = config.lab && arm.training.evalEvery !== undefined;
       for (const seed of arm.seeds) {
         const train = await add({
           id: `${arm.name}/s${seed}/train`,
@@ -160,13 +160,13 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
           arm: arm.name,
           seed,
           slice: {
-            baseModel: c.baseModel,
+            baseModel: config.baseModel,
             mode: trainMode(arm),
             training: trainingRecipe(arm.training),
             seed,
             ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}),
           },
-          files: { base: c.baseModel },
+          files: { base: config.baseModel },
           deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
         });
         await add({
@@ -210,7 +210,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     }
   }
 
-  const ref = c.arms.find((a) => a.name === ev.reference)!;
+  const ref = config.arms.find((a) => a.name === ev.reference)!;
   const refGen = genId.get(ref.name)!;
   const judgeSlice = {
     judge: ev.judge,
@@ -228,7 +228,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     ...(ev.judgeTemplate ? { template: ev.judgeTemplate } : {}),
   };
   const judges: string[] = [];
-  for (const arm of ev.judge ? c.arms : []) {
+  for (const arm of ev.judge ? config.arms : []) {
     if (arm.name === ref.name) continue;
     for (const seed of arm.seeds) {
       const refId = refGen(seed);
@@ -255,7 +255,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
   const grades: string[] = [];
   if (ev.grader === "lab") {
     for (const g of steps.filter((x) => x.kind === "generate")) {
-      const arm = c.arms.find((a) => a.name === g.arm)!;
+      const arm = config.arms.find((a) => a.name === g.arm)!;
       const gr = await add({
         id: g.id.replace(/generate$/, "grade"),
         kind: "grade",
@@ -273,10 +273,10 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
       grades.push(gr.id);
     }
   }
-  const sim = c.analyses.similarity;
+  const sim = config.analyses.similarity;
   const sims: string[] = [];
   for (const name of sim?.arms ?? []) {
-    const arm = c.arms.find((a) => a.name === name)!;
+    const arm = config.arms.find((a) => a.name === name)!;
     const seed = arm.seeds[0];
     const s = await add({
       id: `${arm.name}/s${seed}/similarity`,
@@ -296,7 +296,7 @@ export async function planExperiment(c: ExperimentConfig, hasher: FileHasher): P
     arm: "*",
     seed: null,
     slice: {
-      arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })),
+      arms: config.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: a.seeds })),
       reference: ref.name,
       ...(ev.lengthControlled ? { lengthControlled: true } : {}),
     },

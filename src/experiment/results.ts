@@ -31,7 +31,11 @@ export interface ExperimentResults {
 }
 
 /** Builds the results (table, lengths, generation files) from the finished steps' manifests. */
-export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing: boolean): Promise<ExperimentResults> {
+export async function aggregate(
+  config: ExperimentConfig,
+  steps: Step[],
+  allowMissing: boolean,
+): Promise<ExperimentResults> {
   const manifest = (s: Step) => {
     const m = readManifest(s.dir);
     return m && m.hash === s.hash ? m : null;
@@ -40,7 +44,7 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
   // AlpacaEval 2's length-controlled rate, from each judge step's annotations (df_gamed read once).
   let gamed: GamedData | undefined;
   const withLengthControlled = async (dir: string, annotationsFile: string, metrics: WinRateSummary) => {
-    if (!c.evaluation.lengthControlled) return metrics;
+    if (!config.evaluation.lengthControlled) return metrics;
     gamed ??= await readGamedData();
     const {
       glm_preferences: _g,
@@ -51,13 +55,13 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
   };
   const generations: ExperimentResults["generations"] = {};
   const lengthsIn: { arm: string; files: string[] }[] = [];
-  for (const arm of c.arms) {
+  for (const arm of config.arms) {
     const gens = steps.filter((s) => s.kind === "generate" && s.arm === arm.name);
     generations[arm.name] = gens.flatMap((g) => {
       const m = manifest(g);
-      return m ? [{ seed: g.seed, path: relative(c.output, join(g.dir, m.outputs.outputs)) }] : [];
+      return m ? [{ seed: g.seed, path: relative(config.output, join(g.dir, m.outputs.outputs)) }] : [];
     });
-    lengthsIn.push({ arm: arm.name, files: generations[arm.name].map((g) => join(c.output, g.path)) });
+    lengthsIn.push({ arm: arm.name, files: generations[arm.name].map((g) => join(config.output, g.path)) });
     const per: SeedResult[] = [];
     const missing: string[] = [];
     for (const j of steps.filter((s) => s.kind === "judge" && s.arm === arm.name)) {
@@ -75,7 +79,7 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
         ),
       );
     }
-    const isRef = arm.name === c.evaluation.reference;
+    const isRef = arm.name === config.evaluation.reference;
     rows.push(armRow(arm.name, armLabel(arm), isRef, isRef ? arm.seeds : per.map((p) => p.seed), per, missing));
     if (isRef) {
       // The reference row's length: its own outputs (it is never output_2 of a comparison).
@@ -95,43 +99,43 @@ export async function aggregate(c: ExperimentConfig, steps: Step[], allowMissing
             {
               arm: s.arm,
               seed: s.seed!,
-              path: relative(c.output, join(s.dir, m.outputs.similarity)),
+              path: relative(config.output, join(s.dir, m.outputs.similarity)),
               pearson_r: (m.result.pearson_r as number | null) ?? null,
             },
           ]
         : [];
     });
-  const lab = c.evaluation.grader === "lab" ? await labResults(c, steps, manifest) : {};
+  const lab = config.evaluation.grader === "lab" ? await labResults(config, steps, manifest) : {};
   return {
     ...lab,
     similarity,
     table: {
-      experiment: c.name,
-      reference: c.evaluation.reference,
-      judge: c.evaluation.judge ?? c.evaluation.grader ?? "",
-      both_orders: c.evaluation.bothOrders,
+      experiment: config.name,
+      reference: config.evaluation.reference,
+      judge: config.evaluation.judge ?? config.evaluation.grader ?? "",
+      both_orders: config.evaluation.bothOrders,
       rows,
     },
     lengths,
     generations,
     config: {
-      name: c.name,
-      ...(c.description ? { description: c.description } : {}),
-      baseModel: c.baseModel,
-      source: c.source,
+      name: config.name,
+      ...(config.description ? { description: config.description } : {}),
+      baseModel: config.baseModel,
+      source: config.source,
     },
   };
 }
 
-export async function writeResults(c: ExperimentConfig, r: ExperimentResults): Promise<ResultFiles> {
+export async function writeResults(config: ExperimentConfig, r: ExperimentResults): Promise<ResultFiles> {
   const files = {
-    markdown: join(c.output, "results.md"),
-    csv: join(c.output, "results.csv"),
-    json: join(c.output, "results.json"),
+    markdown: join(config.output, "results.md"),
+    csv: join(config.output, "results.csv"),
+    json: join(config.output, "results.json"),
   };
   const md = r.lab
     ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference) +
-      (c.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
+      (config.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
     : resultsMarkdown(r.table);
   await writeTextAtomic(files.markdown, md);
   await writeTextAtomic(files.csv, resultsCsv(r.table));
@@ -147,12 +151,12 @@ export interface ResultFiles {
 
 /** Aggregates and writes `results.md`, `results.csv` and `results.json` into the output directory. */
 export async function aggregateToFiles(
-  c: ExperimentConfig,
+  config: ExperimentConfig,
   steps: Step[],
   allowMissing: boolean,
 ): Promise<{ results: ExperimentResults; files: ResultFiles }> {
-  const results = await aggregate(c, steps, allowMissing);
-  return { results, files: await writeResults(c, results) };
+  const results = await aggregate(config, steps, allowMissing);
+  return { results, files: await writeResults(config, results) };
 }
 
 /** The table's Type column: kind, argument (preset or file name) and ablations. */

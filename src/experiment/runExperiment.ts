@@ -37,13 +37,13 @@ function status(s: Step, st: StepStatus["status"]): StepStatus {
  * re-run skips finished steps and resumes unfinished ones (generation and judging resume row by row).
  * This is the scheduler: which steps run, in what order, and what a failure means; StepRunner runs one.
  */
-export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions = {}): Promise<ExperimentRun> {
-  const hasher = new FileHasher(join(c.output, ".file-hashes.json"));
-  const steps = await planExperiment(c, hasher);
+export async function runExperiment(config: ExperimentConfig, opts: RunExperimentOptions = {}): Promise<ExperimentRun> {
+  const hasher = new FileHasher(join(config.output, ".file-hashes.json"));
+  const steps = await planExperiment(config, hasher);
   const run: ExperimentRun = {
-    experiment: c.name,
-    output: c.output,
-    dryRun: !!o.dryRun,
+    experiment: config.name,
+    output: config.output,
+    dryRun: !!opts.dryRun,
     aborted: false,
     steps: [],
     executed: [],
@@ -54,7 +54,7 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     files: null,
   };
   const missing = missingInputs(steps);
-  if (o.dryRun) {
+  if (opts.dryRun) {
     run.steps = steps.map((s) => {
       const m = missing.filter((x) => x.step === s.id);
       return {
@@ -64,20 +64,20 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
     });
     return run;
   }
-  checkOutputPath(c.output, "the experiment's output", { directory: true }); // before the first step
-  await makeDirs(c.output);
+  checkOutputPath(config.output, "the experiment's output", { directory: true }); // before the first step
+  await makeDirs(config.output);
   await hasher.save();
-  const selected = selectSteps(steps, o.only);
+  const selected = selectSteps(steps, opts.only);
   checkInputs(
     selected.filter((s) => !isDone(s)),
     missing,
   );
-  const runner = new StepRunner(c, steps, o);
+  const runner = new StepRunner(config, steps, opts);
   const done = new Set(steps.filter(isDone).map((s) => s.id));
   const failedOrSkipped = new Set<string>();
   const cached = (s: Step) => {
     run.cached.push(s.id);
-    o.onEvent?.({ type: "step-cached", step: s.id, kind: s.kind });
+    opts.onEvent?.({ type: "step-cached", step: s.id, kind: s.kind });
   };
   const show = (r: { results: ExperimentResults; files: ResultFiles }) => {
     run.results = r.results;
@@ -85,20 +85,20 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
   };
   try {
     for (const s of selected) {
-      if (o.signal?.aborted) {
+      if (opts.signal?.aborted) {
         run.aborted = true;
         break;
       }
       const waiting = Object.values(s.deps).filter((d) => !done.has(d));
       if (s.kind === "aggregate") {
-        if (o.keepGoing && waiting.length) {
+        if (opts.keepGoing && waiting.length) {
           // Partial results: whatever finished, without marking the aggregate done.
-          show(await aggregateToFiles(c, steps, true));
+          show(await aggregateToFiles(config, steps, true));
           continue;
         }
         if (done.has(s.id) && waiting.length === 0) {
           cached(s);
-          show(await aggregateToFiles(c, steps, false));
+          show(await aggregateToFiles(config, steps, false));
           continue;
         }
       } else {
@@ -110,7 +110,7 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
         if (blocked.length) {
           failedOrSkipped.add(s.id);
           run.skipped.push(s.id);
-          o.onEvent?.({ type: "step-skipped", step: s.id, kind: s.kind, after: blocked });
+          opts.onEvent?.({ type: "step-skipped", step: s.id, kind: s.kind, after: blocked });
           continue;
         }
         if (waiting.length) {
@@ -130,27 +130,33 @@ export async function runExperiment(c: ExperimentConfig, o: RunExperimentOptions
         continue;
       }
       if (r.status === "failed") {
-        if (r.error instanceof AbortError || o.signal?.aborted) {
+        if (r.error instanceof AbortError || opts.signal?.aborted) {
           run.aborted = true;
           break;
         }
         const err = r.error as Error & { code?: string };
-        if (!o.keepGoing) {
+        if (!opts.keepGoing) {
           // Name the step: the same error text could come from any arm.
           if (err instanceof Error && !err.message.includes(s.id)) err.message = `step ${s.id}: ${err.message}`;
           throw r.error;
         }
         failedOrSkipped.add(s.id);
         run.failed.push({ step: s.id, code: err.code ?? "ERROR", message: err.message });
-        o.onEvent?.({ type: "step-failed", step: s.id, kind: s.kind, code: err.code ?? "ERROR", message: err.message });
+        opts.onEvent?.({
+          type: "step-failed",
+          step: s.id,
+          kind: s.kind,
+          code: err.code ?? "ERROR",
+          message: err.message,
+        });
         continue;
       }
       done.add(s.id);
       run.executed.push(s.id);
-      o.onEvent?.({ type: "step-done", step: s.id, kind: s.kind, seconds: r.seconds });
+      opts.onEvent?.({ type: "step-done", step: s.id, kind: s.kind, seconds: r.seconds });
       if (s.kind === "aggregate") {
         const results = JSON.parse(await readFile(join(s.dir, "results.json"), "utf8")) as ExperimentResults;
-        show({ results, files: await writeResults(c, results) });
+        show({ results, files: await writeResults(config, results) });
       }
     }
   } finally {
@@ -179,14 +185,14 @@ function selectSteps(steps: Step[], only: string[] | undefined): Step[] {
  * `iit experiment collect`: copies finished step directories from other output directories (e.g.
  * machines that ran `--only`), then aggregates whatever is finished; unfinished judge steps are listed.
  */
-export async function collectExperiment(c: ExperimentConfig, o: { from?: string[] } = {}) {
-  const hasher = new FileHasher(join(c.output, ".file-hashes.json"));
-  const steps = await planExperiment(c, hasher);
+export async function collectExperiment(config: ExperimentConfig, opts: { from?: string[] } = {}) {
+  const hasher = new FileHasher(join(config.output, ".file-hashes.json"));
+  const steps = await planExperiment(config, hasher);
   const copied: string[] = [];
   for (const s of steps) {
     if (isDone(s)) continue;
-    for (const from of o.from ?? []) {
-      const src = join(from, relative(c.output, s.dir));
+    for (const from of opts.from ?? []) {
+      const src = join(from, relative(config.output, s.dir));
       if (readManifest(src)?.hash === s.hash) {
         // Into a temporary directory first: a copy cut short (a full disk) must not leave a step.json
         // that marks half a step done.
@@ -204,11 +210,11 @@ export async function collectExperiment(c: ExperimentConfig, o: { from?: string[
       }
     }
   }
-  const { results, files } = await aggregateToFiles(c, steps, true);
+  const { results, files } = await aggregateToFiles(config, steps, true);
   const missing = steps.filter((s) => s.kind !== "aggregate" && !isDone(s)).map((s) => s.id);
   return {
-    experiment: c.name,
-    output: c.output,
+    experiment: config.name,
+    output: config.output,
     copied,
     missing,
     results,

@@ -33,30 +33,30 @@ export interface RunLabOptions extends Omit<RunExperimentOptions, "train"> {
   onPretrain?: Pick<LabPretrainOptions, "onProgress" | "onStage">;
 }
 
-export async function runLab(o: RunLabOptions = {}) {
-  const configPath = o.config ?? LAB_CONFIG;
+export async function runLab(opts: RunLabOptions = {}) {
+  const configPath = opts.config ?? LAB_CONFIG;
   const raw = JSON.parse(stripBom(readFileSync(configPath, "utf8"))) as Record<string, unknown> & {
     lab: { world: number };
     arms: { name?: string }[];
   };
-  const world = checkSeed(o.world ?? raw.lab.world, "world seed");
-  for (const s of o.seeds ?? []) checkSeed(s, "--seeds");
+  const world = checkSeed(opts.world ?? raw.lab.world, "world seed");
+  for (const s of opts.seeds ?? []) checkSeed(s, "--seeds");
   // A base named by the user is never made here: a typo must not start minutes of pretraining.
-  if (o.base !== undefined && !existsSync(o.base)) {
-    throw new ExperimentError("LAB_BASE_NOT_FOUND", `the lab base ${o.base} does not exist`, {
-      suggestion: `check the path; leave --base out to use world ${world}'s base (${labBasePath(world)}, pretrained when missing), or make one with iit lab pretrain --seed ${world} -o ${o.base}`,
+  if (opts.base !== undefined && !existsSync(opts.base)) {
+    throw new ExperimentError("LAB_BASE_NOT_FOUND", `the lab base ${opts.base} does not exist`, {
+      suggestion: `check the path; leave --base out to use world ${world}'s base (${labBasePath(world)}, pretrained when missing), or make one with iit lab pretrain --seed ${world} -o ${opts.base}`,
     });
   }
-  const base = resolve(o.base ?? labBasePath(world));
+  const base = resolve(opts.base ?? labBasePath(world));
   let pretrained = null;
   // A dry run pretrains nothing either: the plan marks the missing base instead.
-  if (!existsSync(base) && !o.dryRun) {
+  if (!existsSync(base) && !opts.dryRun) {
     pretrained = await labPretrain({
       seed: world,
       output: base,
-      threads: o.threads,
-      signal: o.signal,
-      ...o.onPretrain,
+      threads: opts.threads,
+      signal: opts.signal,
+      ...opts.onPretrain,
     });
   }
   const value = {
@@ -64,11 +64,11 @@ export async function runLab(o: RunLabOptions = {}) {
     lab: { ...raw.lab, world },
     arms: world === SHIPPED_WORLD ? raw.arms.filter((a) => a.name !== TRANSFER_ARM) : raw.arms,
     baseModel: base,
-    output: resolve(o.output ?? (world === SHIPPED_WORLD ? "runs/lab" : `runs/lab-world-${world}`)),
-    ...(o.seeds ? { seeds: o.seeds } : {}),
-    ...(o.threads ? { threads: o.threads } : {}),
+    output: resolve(opts.output ?? (world === SHIPPED_WORLD ? "runs/lab" : `runs/lab-world-${world}`)),
+    ...(opts.seeds ? { seeds: opts.seeds } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
   };
   const config = parseExperimentConfig(value, { source: configPath });
-  const run = await runExperiment(config, o);
+  const run = await runExperiment(config, opts);
   return { world, base, pretrained, run };
 }

@@ -312,14 +312,14 @@ export async function runSimilarity(step: Step, _arm: Arm, ctx: StepContext): Pr
 }
 
 /** The evaluation's judge prompt: its file (e.g. AlpacaEval's), or our default. */
-export function experimentJudgeTemplate(c: ExperimentConfig): Promise<JudgeTemplate> {
-  const t = c.evaluation.judgeTemplate;
+export function experimentJudgeTemplate(config: ExperimentConfig): Promise<JudgeTemplate> {
+  const t = config.evaluation.judgeTemplate;
   return t ? loadTemplate(t) : Promise.resolve(defaultTemplate());
 }
 
 /** Opens the evaluation's judge (local GGUF or HTTP). */
-export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> {
-  const ev = c.evaluation;
+export function openExperimentJudge(config: ExperimentConfig): Promise<JudgeBackend> {
+  const ev = config.evaluation;
   if (!ev.judge) throw new ExperimentError("EXPERIMENT_NO_JUDGE", "this experiment has no judge (evaluation.judge)");
   return openJudge(ev.judge, {
     judgeModel: ev.judgeModel,
@@ -328,7 +328,7 @@ export function openExperimentJudge(c: ExperimentConfig): Promise<JudgeBackend> 
       ...(ev.judgeConcurrency ? { concurrency: ev.judgeConcurrency } : {}),
       ...(ev.judgeTemperature === undefined ? {} : { temperature: ev.judgeTemperature }),
     },
-    load: { threads: c.threads, gpuLayers: c.gpuLayers },
+    load: { threads: config.threads, gpuLayers: config.gpuLayers },
     local: {
       ...(ev.judgeFormat ? { format: ev.judgeFormat } : {}),
       ...(ev.judgeContextSize ? { contextSize: ev.judgeContextSize } : {}),

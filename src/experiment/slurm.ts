@@ -79,7 +79,7 @@ export interface SubmitResult {
   cancelled: string[];
 }
 
-const slurmDir = (c: ExperimentConfig) => join(c.output, "slurm");
+const slurmDir = (config: ExperimentConfig) => join(config.output, "slurm");
 /** A step id as a file name: `rules/s1/judge` -> `rules.s1.judge`. */
 export const stepFileName = (id: string) => id.replaceAll("/", ".");
 
@@ -102,20 +102,20 @@ function defaultCommand(): string {
 
 /** The sbatch script of one step: resources as #SBATCH lines, then the step itself. */
 export function sbatchScript(
-  c: ExperimentConfig,
+  config: ExperimentConfig,
   s: Step,
   after: string[],
-  o: { extra?: string[]; cwd?: string } = {},
+  opts: { extra?: string[]; cwd?: string } = {},
 ): { script: string; log: string } {
-  if (!c.source)
+  if (!config.source)
     throw new ExperimentError(
       "EXPERIMENT_SLURM_NO_CONFIG_FILE",
       "submitting to Slurm needs the experiment config as a file (jobs read it)",
     );
-  const r = resourcesFor(s, c.slurm?.resources);
-  const log = join(slurmDir(c), "logs", `${stepFileName(s.id)}-%j.log`);
+  const r = resourcesFor(s, config.slurm?.resources);
+  const log = join(slurmDir(config), "logs", `${stepFileName(s.id)}-%j.log`);
   const flags = [
-    `--job-name=iit:${c.name}:${s.id}`,
+    `--job-name=iit:${config.name}:${s.id}`,
     `--output=${log}`,
     "--nodes=1",
     "--ntasks=1",
@@ -128,23 +128,23 @@ export function sbatchScript(
     "--requeue",
     ...(after.length ? [`--dependency=afterok:${after.join(":")}`, "--kill-on-invalid-dep=yes"] : []),
     ...(r.sbatch ?? []),
-    ...(o.extra ?? []),
+    ...(opts.extra ?? []),
   ];
-  const cwd = o.cwd ?? process.cwd();
+  const cwd = opts.cwd ?? process.cwd();
   const lines = [
     "#!/bin/bash",
     ...flags.map((f) => `#SBATCH ${f}`),
-    `# ${c.name}: step ${s.id} (${s.kind}), inputs ${s.hash.slice(0, 12)}; written by iit experiment submit`,
+    `# ${config.name}: step ${s.id} (${s.kind}), inputs ${s.hash.slice(0, 12)}; written by iit experiment submit`,
     "set -euo pipefail",
     `cd ${q(cwd)}`,
-    ...(c.slurm?.setup ?? []),
-    `exec ${c.slurm?.command ?? defaultCommand()} experiment run ${q(c.source)} --only ${q(s.id)}`,
+    ...(config.slurm?.setup ?? []),
+    `exec ${config.slurm?.command ?? defaultCommand()} experiment run ${q(config.source)} --only ${q(s.id)}`,
   ];
   return { script: lines.join("\n") + "\n", log };
 }
 
-function readRecords(c: ExperimentConfig): Map<string, JobRecord> {
-  const dir = join(slurmDir(c), "jobs");
+function readRecords(config: ExperimentConfig): Map<string, JobRecord> {
+  const dir = join(slurmDir(config), "jobs");
   const out = new Map<string, JobRecord>();
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir)) {
@@ -200,9 +200,9 @@ const QUEUED = new Set([
 const RUNNING = new Set(["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING"]);
 
 /** Each step's state: its manifest first (done), else its latest job as Slurm reports it. */
-export async function experimentStatus(c: ExperimentConfig, steps?: Step[]): Promise<ExperimentStatus> {
-  steps ??= await planExperiment(c, new FileHasher(join(c.output, ".file-hashes.json")));
-  const records = readRecords(c);
+export async function experimentStatus(config: ExperimentConfig, steps?: Step[]): Promise<ExperimentStatus> {
+  steps ??= await planExperiment(config, new FileHasher(join(config.output, ".file-hashes.json")));
+  const records = readRecords(config);
   const current = (s: Step) => {
     const r = records.get(s.id);
     return r && r.hash === s.hash ? r : null;
@@ -227,7 +227,7 @@ export async function experimentStatus(c: ExperimentConfig, steps?: Step[]): Pro
     counts[state]++;
     return { id: s.id, kind: s.kind, state, job: r?.job ?? null, slurm, log: r?.log ?? null, dir: s.dir };
   });
-  return { experiment: c.name, output: c.output, steps: out, counts };
+  return { experiment: config.name, output: config.output, steps: out, counts };
 }
 
 /**
@@ -235,14 +235,14 @@ export async function experimentStatus(c: ExperimentConfig, steps?: Step[]): Pro
  * upstream steps (`afterok` on their new or still live jobs). A re-submit after failures submits only
  * what is missing.
  */
-export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {}): Promise<SubmitResult> {
-  const steps = await planExperiment(c, new FileHasher(join(c.output, ".file-hashes.json")));
-  const status = await experimentStatus(c, steps);
+export async function submitExperiment(config: ExperimentConfig, opts: SubmitOptions = {}): Promise<SubmitResult> {
+  const steps = await planExperiment(config, new FileHasher(join(config.output, ".file-hashes.json")));
+  const status = await experimentStatus(config, steps);
   const byId = new Map(status.steps.map((s) => [s.id, s]));
   const result: SubmitResult = {
-    experiment: c.name,
-    output: c.output,
-    dryRun: !!o.dryRun,
+    experiment: config.name,
+    output: config.output,
+    dryRun: !!opts.dryRun,
     submitted: [],
     done: [],
     live: [],
@@ -253,7 +253,7 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
   // cannot start its work would only fail later, on the cluster. A dry run marks them instead.
   const missing = missingInputs(steps);
   const toSubmit = steps.filter((s) => !["done", "queued", "running"].includes(byId.get(s.id)!.state));
-  if (!o.dryRun) checkInputs(toSubmit, missing);
+  if (!opts.dryRun) checkInputs(toSubmit, missing);
   for (const s of steps) {
     const st = byId.get(s.id)!;
     if (st.state === "done") {
@@ -266,16 +266,16 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
       continue;
     }
     // A job still pending although it can never start (its upstream failed): replace it.
-    if (st.state === "failed" && st.slurm?.startsWith("PENDING") && !o.dryRun) {
+    if (st.state === "failed" && st.slurm?.startsWith("PENDING") && !opts.dryRun) {
       await run("scancel", [st.job!]).catch(() => {});
       result.cancelled.push(st.job!);
     }
     const pending = [...new Set(Object.values(s.deps))].filter((d) => byId.get(d)!.state !== "done");
     const after = pending.map((d) => jobOf.get(d) ?? `{${d}}`);
-    const { script, log } = sbatchScript(c, s, after, { extra: o.sbatch });
-    const scriptPath = join(slurmDir(c), "scripts", `${stepFileName(s.id)}.sh`);
+    const { script, log } = sbatchScript(config, s, after, { extra: opts.sbatch });
+    const scriptPath = join(slurmDir(config), "scripts", `${stepFileName(s.id)}.sh`);
     let job: string;
-    if (o.dryRun) job = `{${s.id}}`;
+    if (opts.dryRun) job = `{${s.id}}`;
     else {
       await mkdir(dirname(log), { recursive: true }); // Slurm does not create it: a job fails without its log folder
       await writeTextAtomic(scriptPath, script);
@@ -288,7 +288,7 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
         script: scriptPath,
         submitted: new Date().toISOString(),
       };
-      await writeJsonAtomic(join(slurmDir(c), "jobs", `${stepFileName(s.id)}.json`), record);
+      await writeJsonAtomic(join(slurmDir(config), "jobs", `${stepFileName(s.id)}.json`), record);
     }
     jobOf.set(s.id, job);
     const absent = missing.filter((x) => x.step === s.id);
@@ -296,7 +296,7 @@ export async function submitExperiment(c: ExperimentConfig, o: SubmitOptions = {
       step: s.id,
       job,
       after,
-      script: o.dryRun ? script : scriptPath,
+      script: opts.dryRun ? script : scriptPath,
       log: log.replace("%j", job),
       ...(absent.length ? { missing: Object.fromEntries(absent.map((x) => [x.role, x.path])) } : {}),
     });

@@ -33,9 +33,9 @@ export class StepRunner {
   private readonly byId: Map<string, Step>;
 
   constructor(
-    private readonly c: ExperimentConfig,
+    private readonly config: ExperimentConfig,
     private readonly steps: Step[],
-    private readonly o: Pick<RunExperimentOptions, "train" | "signal" | "onEvent">,
+    private readonly opts: Pick<RunExperimentOptions, "train" | "signal" | "onEvent">,
   ) {
     this.byId = new Map(steps.map((s) => [s.id, s]));
   }
@@ -49,7 +49,7 @@ export class StepRunner {
   };
 
   private emit(e: ExperimentEvent): void {
-    this.o.onEvent?.(e);
+    this.opts.onEvent?.(e);
   }
 
   /** Errors of the step's own work come back as `failed`; errors around it (lock, manifest) are thrown. */
@@ -64,18 +64,18 @@ export class StepRunner {
     const t0 = performance.now();
     const started = new Date().toISOString();
     const ctx: StepContext = {
-      config: this.c,
+      config: this.config,
       upstream: this.upstream,
-      train: this.o.train ?? train,
-      signal: this.o.signal,
+      train: this.opts.train ?? train,
+      signal: this.opts.signal,
       onProgress: (d, total, unit) => this.emit({ type: "progress", step: s.id, done: d, total, unit }),
-      judge: async () => (this.judge ??= await openExperimentJudge(this.c)),
+      judge: async () => (this.judge ??= await openExperimentJudge(this.config)),
     };
     let outcome: StepOutcome;
     try {
       outcome = await this.execute(
         s,
-        this.c.arms.find((a) => a.name === s.arm),
+        this.config.arms.find((a) => a.name === s.arm),
         ctx,
       );
     } catch (error) {
@@ -124,7 +124,7 @@ export class StepRunner {
       case "similarity":
         return runSimilarity(s, arm!, ctx);
       case "aggregate": {
-        const results = await aggregate(this.c, this.steps, false);
+        const results = await aggregate(this.config, this.steps, false);
         await writeJsonAtomic(join(s.dir, "results.json"), results);
         return { outputs: { results: "results.json" }, result: {} };
       }

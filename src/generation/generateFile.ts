@@ -44,17 +44,17 @@ export interface GenerateFileSummary {
  * each finished row is appended to a journal beside the output at once, so a kill at any moment loses
  * only the rows still being decoded (the next run folds the journal in).
  */
-export async function generateFile(model: Model, o: GenerateFileOptions): Promise<GenerateFileSummary> {
+export async function generateFile(model: Model, opts: GenerateFileOptions): Promise<GenerateFileSummary> {
   const t0 = performance.now();
-  let prompts: PromptRecord[] = await readPrompts(o.input);
-  if (o.shard) prompts = shardSlice(prompts, o.shard);
-  checkOutputPath(o.output, "--output");
+  let prompts: PromptRecord[] = await readPrompts(opts.input);
+  if (opts.shard) prompts = shardSlice(prompts, opts.shard);
+  checkOutputPath(opts.output, "--output");
   // Rows by key (rowKeys.ts): the file's in its order, then the journal's, which say their occurrence
   // themselves (with --parallel a second "Lily" can finish before the first).
   const seen = new Occurrences();
   const done = new Map<string, OutputRecord>();
-  for (const r of await readOutputs(o.output)) done.set(rowKey(r.instruction, seen.next(r.instruction)), r);
-  const journaled = readJournal(o.output);
+  for (const r of await readOutputs(opts.output)) done.set(rowKey(r.instruction, seen.next(r.instruction)), r);
+  const journaled = readJournal(opts.output);
   for (const { [JOURNAL_OCCURRENCE]: at, ...r } of journaled) {
     done.set(rowKey(r.instruction, seen.next(r.instruction, typeof at === "number" ? at : undefined)), r);
   }
@@ -66,33 +66,33 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   });
   const keys = wanted.map((x) => x.key);
   const inInput = new Set(keys);
-  if (!o.force)
+  if (!opts.force)
     checkResumeSettings(
-      o.output,
+      opts.output,
       existing.filter(([k]) => inInput.has(k)).map(([, r]) => r),
-      o.config,
+      opts.config,
     );
   const todo = wanted.filter((x) => !done.has(x.key));
-  const generator = o.generator ?? model.name;
+  const generator = opts.generator ?? model.name;
   let tokens = 0;
 
   // Rows in input order (unfinished prompts left out until they finish), then earlier rows of other inputs.
   const others = () => existing.filter(([k]) => !inInput.has(k)).map(([, r]) => r);
   const rows = (): OutputRecord[] => [...keys.flatMap((k) => (done.has(k) ? [done.get(k)!] : [])), ...others()];
-  const journal = openJournal(o.output);
+  const journal = openJournal(opts.output);
   // A journal that cannot take a row (a full disk) stops the run: its error is thrown after the fold.
   let journalError: unknown;
   const stop = new AbortController();
 
-  o.onProgress?.(prompts.length - todo.length, prompts.length);
+  opts.onProgress?.(prompts.length - todo.length, prompts.length);
   let aborted = false;
   let failure: unknown;
   try {
     await model.generate(
       todo.map((x) => x.p),
       {
-        ...o,
-        signal: o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal,
+        ...opts,
+        signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
         onResult: (i, r) => {
           if (r.stopReason === "aborted") return;
           const { p, key, occurrence } = todo[i];
@@ -104,7 +104,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
             ...(p.dataset ? { dataset: p.dataset } : {}),
             n_tokens: r.tokens.length,
             stop_reason: r.stopReason,
-            ...(o.config ? { generator_config: o.config } : {}),
+            ...(opts.config ? { generator_config: opts.config } : {}),
           };
           done.set(key, row);
           if (journalError) return;
@@ -114,7 +114,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
             journalError = e;
             stop.abort();
           }
-          o.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
+          opts.onProgress?.(prompts.length - todo.length + (done.size - existing.length), prompts.length, r);
         },
       },
     );
@@ -127,14 +127,14 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   // was (no empty [] for a run that failed). If the fold fails, the output and the journal stay as they are.
   if (done.size > existing.length || journaled.length) {
     try {
-      await writeJsonAtomic(o.output, rows());
+      await writeJsonAtomic(opts.output, rows());
       journal.remove();
     } catch (e) {
       failure ??=
         e instanceof IitError && e.code === "DISK_FULL"
           ? new OutputWriteError(e.code, e.message, {
               cause: e,
-              suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(o.output)}: the same command, run again with room, folds them in`,
+              suggestion: `${e.suggestion}; this run's rows wait in ${journalPath(opts.output)}: the same command, run again with room, folds them in`,
             })
           : e;
     }
@@ -143,7 +143,7 @@ export async function generateFile(model: Model, o: GenerateFileOptions): Promis
   }
   if (failure) throw failure;
   return {
-    output: o.output,
+    output: opts.output,
     total: prompts.length,
     generated: done.size - existing.length,
     skipped: prompts.length - todo.length,

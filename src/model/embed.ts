@@ -15,17 +15,17 @@ export interface EmbedOptions {
  * Sentence embeddings through our engine: any GGUF, mean pooling over the text's tokens, L2-normalised,
  * on a context of its own with embeddings on (the model's LoRA adapters applied). Empty texts embed to zeros.
  */
-export async function embedTexts(model: Model, texts: string[], o: EmbedOptions = {}): Promise<Float32Array[]> {
+export async function embedTexts(model: Model, texts: string[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
   if (texts.length === 0) return [];
   const train = model.meta.nCtxTrain;
-  const nCtx = o.contextSize ?? Math.min(train > 0 ? train : 512, 512);
+  const nCtx = opts.contextSize ?? Math.min(train > 0 ? train : 512, 512);
   checkInt(nCtx, "contextSize", { min: 8 });
   const seqs = texts.map((t) =>
     t === ""
       ? new Int32Array(0)
-      : Int32Array.from(model.tokenize(t, { addSpecial: o.addSpecial ?? true }).slice(0, nCtx)),
+      : Int32Array.from(model.tokenize(t, { addSpecial: opts.addSpecial ?? true }).slice(0, nCtx)),
   );
-  return withAbortFlag(o.signal, (flag) =>
+  return withAbortFlag(opts.signal, (flag) =>
     callNative(() =>
       model._native.embed(
         seqs,

@@ -23,14 +23,14 @@ export interface MakeLoraOptions {
 }
 
 /** Writes a GGUF LoRA adapter for `base` (A random, B zero or random). */
-export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nParams: number }> {
-  const rank = checkInt(o.rank ?? 8, "rank", { min: 1 });
+export async function makeLora(opts: MakeLoraOptions): Promise<{ path: string; nParams: number }> {
+  const rank = checkInt(opts.rank ?? 8, "rank", { min: 1 });
   // Both reach native code as 32-bit floats: 1e39 would make the adapter infinite.
-  const alpha = checkFloat32(o.alpha ?? 2 * rank, "alpha");
-  const bStd = checkFloat32(o.bStd ?? 0, "bStd", { min: 0 });
-  const seed = checkInt(o.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
-  const targets = o.targets ?? ["attn_q", "attn_v"];
-  const basePath = await resolveModelPath(o.base);
+  const alpha = checkFloat32(opts.alpha ?? 2 * rank, "alpha");
+  const bStd = checkFloat32(opts.bStd ?? 0, "bStd", { min: 0 });
+  const seed = checkInt(opts.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
+  const targets = opts.targets ?? ["attn_q", "attn_v"];
+  const basePath = await resolveModelPath(opts.base);
   const vocab = await loadModel({ model: basePath, vocabOnly: true });
   const shape = modelShape(vocab.meta);
   vocab.dispose();
@@ -41,10 +41,10 @@ export async function makeLora(o: MakeLoraOptions): Promise<{ path: string; nPar
     `a rank-${rank} adapter of ${basePath}`,
     "lower the rank",
   );
-  let made = { path: o.output, nParams: 0 };
+  let made = { path: opts.output, nParams: 0 };
   // Through a temporary file: a full disk or a failure never leaves half an adapter under the name.
-  await writeAtomic(o.output, async (tmp) => {
+  await writeAtomic(opts.output, async (tmp) => {
     made = await callNative(() => loadAddon().makeLora({ basePath, outPath: tmp, rank, alpha, targets, bStd, seed }));
   });
-  return { ...made, path: o.output };
+  return { ...made, path: opts.output };
 }

@@ -67,27 +67,27 @@ async function vocabSize(vocabPath: string): Promise<number> {
 }
 
 /** Writes a random-weight F32 llama GGUF with the given shape and vocabulary. */
-export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nParams: number }> {
-  const width = positiveInt(o.width ?? 64, "width");
-  const heads = positiveInt(o.heads ?? 4, "heads");
-  const kvHeads = positiveInt(o.kvHeads ?? heads, "kvHeads");
+export async function makeModel(opts: MakeModelOptions): Promise<{ path: string; nParams: number }> {
+  const width = positiveInt(opts.width ?? 64, "width");
+  const heads = positiveInt(opts.heads ?? 4, "heads");
+  const kvHeads = positiveInt(opts.kvHeads ?? heads, "kvHeads");
   // The default is range-checked after the memory check, which any width too large for it fails first.
-  const ff = o.ff === undefined ? Math.max(32, Math.round(((8 / 3) * width) / 32) * 32) : positiveInt(o.ff, "ff");
+  const ff = opts.ff === undefined ? Math.max(32, Math.round(((8 / 3) * width) / 32) * 32) : positiveInt(opts.ff, "ff");
   if (width % heads !== 0 || (width / heads) % 2 !== 0) {
     throw new InvalidOptionError(
       "INVALID_OPTION",
       `width ${width} must be a multiple of heads ${heads} with an even head size`,
     );
   }
-  const type = o.type ?? "f32";
+  const type = opts.type ?? "f32";
   if (!["f32", "f16", "q8_0"].includes(type))
     throw new InvalidOptionError("INVALID_OPTION", `type must be f32, f16 or q8_0, got ${type}`);
   if (heads % kvHeads !== 0)
     throw new InvalidOptionError("INVALID_OPTION", `heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
-  const layers = checkInt(o.layers ?? 2, "layers", { min: 1, max: MAX_LAYERS });
-  const nCtx = positiveInt(o.context ?? 2048, "context");
-  const seed = checkInt(o.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
-  const vocabPath = resolveVocab(o.vocab);
+  const layers = checkInt(opts.layers ?? 2, "layers", { min: 1, max: MAX_LAYERS });
+  const nCtx = positiveInt(opts.context ?? 2048, "context");
+  const seed = checkInt(opts.seed ?? 42, "seed", { min: 0, max: UINT32_MAX });
+  const vocabPath = resolveVocab(opts.vocab);
   const addon = loadAddon();
   // Every weight is made in memory as F32 before it is written: size it first (ggml aborts otherwise).
   const nVocab = await vocabSize(vocabPath);
@@ -101,9 +101,9 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
     "lower --width, --layers or --ff",
   );
   positiveInt(ff, "ff");
-  let made = { path: o.output, nParams: 0 };
+  let made = { path: opts.output, nParams: 0 };
   // Through a temporary file: a full disk or a failure never leaves half a model under the name.
-  await writeAtomic(o.output, async (tmp) => {
+  await writeAtomic(opts.output, async (tmp) => {
     made = await callNative(() =>
       addon.makeModel({
         vocabPath,
@@ -115,10 +115,10 @@ export async function makeModel(o: MakeModelOptions): Promise<{ path: string; nP
         nFf: ff,
         nCtx,
         seed,
-        name: o.name ?? `iit-random-${width}x${layers}`,
+        name: opts.name ?? `iit-random-${width}x${layers}`,
         type,
       }),
     );
   });
-  return { ...made, path: o.output };
+  return { ...made, path: opts.output };
 }

@@ -14,18 +14,18 @@ function check(cond: boolean, what: string, hint?: string): void {
 }
 
 /** Validates options before anything reaches native code. */
-export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
+export function resolveGenerateOptions(model: Model, opts: GenerateOptions) {
   const d = GENERATION_DEFAULTS;
-  const maxTokens = o.maxTokens ?? d.maxTokens;
-  const temperature = o.temperature ?? d.temperature;
-  const topK = o.topK ?? d.topK;
-  const topP = o.topP ?? d.topP;
-  const minP = o.minP ?? d.minP;
-  const seed = o.seed ?? d.seed;
-  const parallel = o.parallel ?? d.parallel;
-  const batchSize = o.batchSize ?? d.batchSize;
+  const maxTokens = opts.maxTokens ?? d.maxTokens;
+  const temperature = opts.temperature ?? d.temperature;
+  const topK = opts.topK ?? d.topK;
+  const topP = opts.topP ?? d.topP;
+  const minP = opts.minP ?? d.minP;
+  const seed = opts.seed ?? d.seed;
+  const parallel = opts.parallel ?? d.parallel;
+  const batchSize = opts.batchSize ?? d.batchSize;
   const contextSize =
-    o.contextSize ??
+    opts.contextSize ??
     Math.min(model.meta.nCtxTrain > 0 ? model.meta.nCtxTrain : d.maxDefaultContext, d.maxDefaultContext);
   check(
     Number.isInteger(maxTokens) && maxTokens >= 1 && maxTokens <= INT32_MAX,
@@ -51,7 +51,7 @@ export function resolveGenerateOptions(model: Model, o: GenerateOptions) {
     Number.isInteger(contextSize) && contextSize >= 16 && contextSize * parallel <= INT32_MAX,
     `contextSize must be an integer in [16, ${Math.floor(INT32_MAX / parallel)}], got ${contextSize}`,
   );
-  return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: o.stop ?? [] };
+  return { maxTokens, temperature, topK, topP, minP, seed, parallel, batchSize, contextSize, stop: opts.stop ?? [] };
 }
 
 const sameVocab = new WeakMap<Model, WeakSet<Model>>();
@@ -80,13 +80,13 @@ function checkSameVocab(base: Model, expert: Model): void {
 export async function runGeneration(
   model: Model,
   prompts: PromptInput[],
-  o: GenerateOptions,
+  options: GenerateOptions,
 ): Promise<GenerationResult[]> {
-  const opts = resolveGenerateOptions(model, o);
+  const opts = resolveGenerateOptions(model, options);
   if (prompts.length === 0) return [];
-  if (o.signal?.aborted) throw new AbortError();
+  if (options.signal?.aborted) throw new AbortError();
   const tokenized = prompts.map((p) =>
-    Int32Array.from(promptTokens(model, p, o.template ?? GENERATION_DEFAULTS.template)),
+    Int32Array.from(promptTokens(model, p, options.template ?? GENERATION_DEFAULTS.template)),
   );
   for (const [i, t] of tokenized.entries()) {
     if (t.length >= opts.contextSize) {
@@ -101,7 +101,7 @@ export async function runGeneration(
   const key = { nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize };
   checkContextMemory(model, key.nCtx, `a context of ${opts.contextSize} tokens × ${parallel} sequences`);
   const ctx = model._getContext(key);
-  const experts = (o.experts ?? []).map((e) => {
+  const experts = (options.experts ?? []).map((e) => {
     checkSameVocab(model, e.model);
     if (!Number.isFinite(e.weight))
       throw new InvalidOptionError("INVALID_OPTION", `expert ${e.model.path}: weight must be a number`);
@@ -115,7 +115,7 @@ export async function runGeneration(
     nPromptTokens: r.nPrompt,
     stopReason: r.stopReason,
   });
-  const lpTop = o.logprobs ?? 0;
+  const lpTop = options.logprobs ?? 0;
   if (!Number.isInteger(lpTop) || lpTop < 0 || lpTop > model.meta.nVocab) {
     throw new InvalidOptionError(
       "INVALID_OPTION",
@@ -123,31 +123,31 @@ export async function runGeneration(
     );
   }
   const onEvent =
-    o.onToken || o.onResult || o.onLogprobs
+    options.onToken || options.onResult || options.onLogprobs
       ? (kind: string, index: number, payload: number | NativeGenResult | NativeTokenLogprobs) => {
-          if (kind === "token") o.onToken?.(index, payload as number);
+          if (kind === "token") options.onToken?.(index, payload as number);
           else if (kind === "logprobs") {
             const lp = payload as NativeTokenLogprobs;
             const top = [];
             for (let j = 0; j < lp.top.length; j += 2) top.push({ token: lp.top[j], logprob: lp.top[j + 1] });
-            o.onLogprobs?.(index, { token: lp.token, logprob: lp.logprob, top });
-          } else o.onResult?.(index, toResult(index, payload as NativeGenResult));
+            options.onLogprobs?.(index, { token: lp.token, logprob: lp.logprob, top });
+          } else options.onResult?.(index, toResult(index, payload as NativeGenResult));
         }
       : null;
   return withAbortFlag(
-    o.signal,
+    options.signal,
     async (abortFlag) => {
       const results = await callNative(() =>
         ctx.generate(
           Array.from(tokenized),
           {
-            ...(o.rules ? { rules: model.rulesFor(o.rules).native } : {}),
+            ...(options.rules ? { rules: model.rulesFor(options.rules).native } : {}),
             ...(experts.length ? { experts } : {}),
             maxTokens: opts.maxTokens,
             parallel,
-            stream: !!o.onToken,
-            ...(o.onLogprobs ? { logprobs: lpTop } : {}),
-            ignoreEos: o.ignoreEos ?? false,
+            stream: !!options.onToken,
+            ...(options.onLogprobs ? { logprobs: lpTop } : {}),
+            ignoreEos: options.ignoreEos ?? false,
             stop: opts.stop,
             sampling: {
               temperature: opts.temperature,
@@ -161,9 +161,9 @@ export async function runGeneration(
           abortFlag,
         ),
       );
-      if (o.signal?.aborted) throw new AbortError();
+      if (options.signal?.aborted) throw new AbortError();
       return results.map((r, i) => toResult(i, r));
     },
-    o.promptSignals?.slice(0, prompts.length),
+    options.promptSignals?.slice(0, prompts.length),
   );
 }

@@ -38,15 +38,19 @@ export interface ScoreResult {
 }
 
 /** Teacher-forced log-probabilities (judge labels, response ranking, server logprobs). */
-export async function scoreSequences(model: Model, items: ScoreItem[], o: ScoreOptions = {}): Promise<ScoreResult[]> {
+export async function scoreSequences(
+  model: Model,
+  items: ScoreItem[],
+  opts: ScoreOptions = {},
+): Promise<ScoreResult[]> {
   if (items.length === 0) return [];
-  const topK = o.topK ?? 0;
+  const topK = opts.topK ?? 0;
   checkInt(topK, "topK", { min: 0 });
   const longest = Math.max(...items.map((i) => i.tokens.length));
   if (longest === 0) throw new InvalidOptionError("INVALID_OPTION", "cannot score an empty sequence");
-  const rules = o.rules ? model.rulesFor(o.rules).native : undefined;
+  const rules = opts.rules ? model.rulesFor(opts.rules).native : undefined;
   const ctx = model._contextFor(longest);
-  return withAbortFlag(o.signal, async (abortFlag) => {
+  return withAbortFlag(opts.signal, async (abortFlag) => {
     const out = await callNative(() =>
       ctx.score(
         items.map((i) => Int32Array.from(i.tokens)),

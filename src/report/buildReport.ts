@@ -32,7 +32,7 @@ const n = (x: number | null | undefined, d: number) =>
  * the results table, win rates with error bars, length distributions, the similarity scatter and
  * side-by-side responses; the plots are also written as separate SVG files.
  */
-export async function buildReport(dir: string, o: ReportOptions = {}): Promise<ReportResult> {
+export async function buildReport(dir: string, opts: ReportOptions = {}): Promise<ReportResult> {
   const resultsPath = join(dir, "results.json");
   if (!existsSync(resultsPath)) {
     throw new ExperimentError("REPORT_NO_RESULTS", `${resultsPath} not found`, {
@@ -40,7 +40,7 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     });
   }
   const r = JSON.parse(readFileSync(resultsPath, "utf8")) as ExperimentResults;
-  const out = o.output ?? dir;
+  const out = opts.output ?? dir;
   const t = r.table;
   const arms = t.rows.map((row) => row.arm);
 
@@ -88,7 +88,7 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     delete plots.winrate;
     delete plots.lcWinrate;
   }
-  const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(o.similarity ?? [])];
+  const simFiles = [...(r.similarity ?? []).map((s) => join(dir, s.path)), ...(opts.similarity ?? [])];
   const anDir = join(dir, "analyses");
   if (existsSync(anDir))
     for (const f of readdirSync(anDir).sort()) if (/^similarity.*\.json$/.test(f)) simFiles.push(join(anDir, f));
@@ -119,7 +119,7 @@ export async function buildReport(dir: string, o: ReportOptions = {}): Promise<R
     firstGen[arm] = gens.length ? await readOutputs(join(dir, gens[0].path)) : [];
   const instructions = (
     firstGen[t.reference]?.length ? firstGen[t.reference] : (Object.values(firstGen).find((g) => g.length) ?? [])
-  ).slice(0, o.examples ?? 12);
+  ).slice(0, opts.examples ?? 12);
   const examples = instructions
     .map((ins, i) => {
       const cells = arms

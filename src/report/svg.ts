@@ -57,7 +57,7 @@ export interface Bar {
 /** Horizontal bars with error bars, on a fixed axis (e.g. 0–100 %), and an optional reference line. */
 export function barChart(
   bars: Bar[],
-  o: { title: string; axis: string; min?: number; max?: number; refLine?: { value: number; label: string } },
+  opts: { title: string; axis: string; min?: number; max?: number; refLine?: { value: number; label: string } },
 ): string {
   const left = 170;
   const right = 40;
@@ -65,15 +65,17 @@ export function barChart(
   const rowH = 30;
   const top = 40;
   const h = top + bars.length * rowH + 50;
-  const lo = o.min ?? 0;
-  const hi = o.max ?? Math.max(1, ...bars.map((b) => (b.value ?? 0) + (b.error ?? 0))) * 1.1;
+  const lo = opts.min ?? 0;
+  const hi = opts.max ?? Math.max(1, ...bars.map((b) => (b.value ?? 0) + (b.error ?? 0))) * 1.1;
   const x = (v: number) => left + ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo)) * (w - left - right);
-  const parts = [svgOpen(w, h, o.title)];
+  const parts = [svgOpen(w, h, opts.title)];
   for (const t of ticks(lo, hi)) {
     parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${top - 4}" y2="${h - 40}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x(t)}" y="${h - 26}" text-anchor="middle" fill="#555">${tickFmt(t)}</text>`);
   }
-  parts.push(`<text x="${(left + w - right) / 2}" y="${h - 8}" text-anchor="middle" fill="#333">${esc(o.axis)}</text>`);
+  parts.push(
+    `<text x="${(left + w - right) / 2}" y="${h - 8}" text-anchor="middle" fill="#333">${esc(opts.axis)}</text>`,
+  );
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const color = PALETTE[i % PALETTE.length];
@@ -96,10 +98,10 @@ export function barChart(
       `<text x="${x(b.value + (b.error ?? 0)) + 6}" y="${y + rowH / 2 + 4}" fill="#333">${fmt(b.value)}${b.error ? ` ± ${fmt(b.error)}` : ""}</text>`,
     );
   });
-  if (o.refLine) {
-    const rx = x(o.refLine.value);
+  if (opts.refLine) {
+    const rx = x(opts.refLine.value);
     parts.push(`<line x1="${rx}" x2="${rx}" y1="${top - 6}" y2="${h - 40}" stroke="#c00" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${rx + 4}" y="${top - 8}" fill="#c00" font-size="11">${esc(o.refLine.label)}</text>`);
+    parts.push(`<text x="${rx + 4}" y="${top - 8}" fill="#c00" font-size="11">${esc(opts.refLine.label)}</text>`);
   }
   return parts.join("") + "</svg>\n";
 }
@@ -116,7 +118,7 @@ function q(sorted: number[], p: number): number {
 }
 
 /** One box plot per row (whiskers min–max, box quartiles, median line) with every value as a dot. */
-export function boxPlot(rows: BoxRow[], o: { title: string; axis: string }): string {
+export function boxPlot(rows: BoxRow[], opts: { title: string; axis: string }): string {
   const left = 170;
   const right = 40;
   const w = 720;
@@ -126,12 +128,14 @@ export function boxPlot(rows: BoxRow[], o: { title: string; axis: string }): str
   const all = rows.flatMap((r) => r.values);
   const hi = Math.max(1, ...all) * 1.05;
   const x = (v: number) => left + (v / hi) * (w - left - right);
-  const parts = [svgOpen(w, h, o.title)];
+  const parts = [svgOpen(w, h, opts.title)];
   for (const t of ticks(0, hi)) {
     parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${top - 4}" y2="${h - 40}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x(t)}" y="${h - 26}" text-anchor="middle" fill="#555">${tickFmt(t)}</text>`);
   }
-  parts.push(`<text x="${(left + w - right) / 2}" y="${h - 8}" text-anchor="middle" fill="#333">${esc(o.axis)}</text>`);
+  parts.push(
+    `<text x="${(left + w - right) / 2}" y="${h - 8}" text-anchor="middle" fill="#333">${esc(opts.axis)}</text>`,
+  );
   rows.forEach((r, i) => {
     const y = top + i * rowH;
     const mid = y + rowH / 2;
@@ -159,13 +163,19 @@ export interface ScatterSeries {
 }
 
 /** Plot area with grid, tick labels and axis titles; returns the coordinate maps and the SVG so far. */
-function xyFrame(o: { title: string; xAxis: string; yAxis: string }, x0: number, x1: number, y0: number, y1: number) {
+function xyFrame(
+  opts: { title: string; xAxis: string; yAxis: string },
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+) {
   const w = 720;
   const h = 460;
   const [left, right, top, bottom] = [70, 160, 40, 50];
   const X = (v: number) => left + ((v - x0) / (x1 - x0)) * (w - left - right);
   const Y = (v: number) => h - bottom - ((v - y0) / (y1 - y0)) * (h - top - bottom);
-  const parts = [svgOpen(w, h, o.title)];
+  const parts = [svgOpen(w, h, opts.title)];
   for (const t of ticks(x0, x1)) {
     parts.push(
       `<line x1="${X(t)}" x2="${X(t)}" y1="${top}" y2="${h - bottom}" stroke="#eee"/><text x="${X(t)}" y="${h - bottom + 16}" text-anchor="middle" fill="#555">${tickFmt(t)}</text>`,
@@ -179,10 +189,10 @@ function xyFrame(o: { title: string; xAxis: string; yAxis: string }, x0: number,
   if (y0 < 0 && y1 > 0)
     parts.push(`<line x1="${left}" x2="${w - right}" y1="${Y(0)}" y2="${Y(0)}" stroke="#999" stroke-dasharray="3 3"/>`);
   parts.push(
-    `<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle" fill="#333">${esc(o.xAxis)}</text>`,
+    `<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle" fill="#333">${esc(opts.xAxis)}</text>`,
   );
   parts.push(
-    `<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.yAxis)}</text>`,
+    `<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(opts.yAxis)}</text>`,
   );
   const legend = (i: number, label: string, mark: (cx: number, cy: number) => string) =>
     parts.push(
@@ -192,12 +202,12 @@ function xyFrame(o: { title: string; xAxis: string; yAxis: string }, x0: number,
 }
 
 /** A scatter plot with one colour per series and a legend. */
-export function scatter(series: ScatterSeries[], o: { title: string; xAxis: string; yAxis: string }): string {
+export function scatter(series: ScatterSeries[], opts: { title: string; xAxis: string; yAxis: string }): string {
   const pts = series.flatMap((s) => s.points);
   const pad = (lo: number, hi: number) => (hi > lo ? [lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05] : [lo - 1, hi + 1]);
   const [x0, x1] = pad(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
   const [y0, y1] = pad(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)));
-  const { X, Y, parts, legend } = xyFrame(o, x0, x1, y0, y1);
+  const { X, Y, parts, legend } = xyFrame(opts, x0, x1, y0, y1);
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     for (const p of s.points)
@@ -220,11 +230,11 @@ export interface LineSeries {
 /** Lines over a shared x axis (learning curves), on a fixed y range. */
 export function lineChart(
   series: LineSeries[],
-  o: { title: string; xAxis: string; yAxis: string; yMin: number; yMax: number },
+  opts: { title: string; xAxis: string; yAxis: string; yMin: number; yMax: number },
 ): string {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const x1 = Math.max(1, ...xs);
-  const { X, Y, parts, legend } = xyFrame(o, 0, x1, o.yMin, o.yMax);
+  const { X, Y, parts, legend } = xyFrame(opts, 0, x1, opts.yMin, opts.yMax);
   series.forEach((s, i) => {
     const color = PALETTE[(s.color ?? i) % PALETTE.length];
     const dash = s.dashed ? ` stroke-dasharray="5 4"` : "";

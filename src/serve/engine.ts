@@ -78,10 +78,10 @@ export class Engine {
 
   constructor(
     readonly model: Model,
-    readonly o: EngineOptions,
+    readonly opts: EngineOptions,
   ) {
-    this.parallel = o.parallel ?? 4;
-    this.maxQueue = o.maxQueue ?? 256;
+    this.parallel = opts.parallel ?? 4;
+    this.maxQueue = opts.maxQueue ?? 256;
     // Below 1 every request would get 429: a server that can never answer.
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) {
       throw new InvalidOptionError("INVALID_OPTION", `maxQueue must be an integer of at least 1, got ${this.maxQueue}`);
@@ -198,7 +198,7 @@ export class Engine {
         {
           ...s,
           parallel: batch.length,
-          contextSize: this.o.contextSize,
+          contextSize: this.opts.contextSize,
           signal,
           promptSignals: batch.map((p) => p.stop.signal),
           onResult: early,

@@ -35,14 +35,18 @@ export interface ServeOptions {
 }
 
 /** The OpenAI-compatible app over one model (not listening yet; see {@link startServer}). */
-export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engine; modelId: string } {
-  const model = o.model;
+export function createApp(opts: ServeOptions): { app: FastifyInstance; engine: Engine; modelId: string } {
+  const model = opts.model;
   const meta = model.meta;
-  const modelId = o.modelName ?? model.name;
-  const contextSize = o.contextSize ?? Math.min(meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096, 4096);
-  checkContextMemory(model, contextSize * (o.parallel ?? 4), `--ctx ${contextSize} × --parallel ${o.parallel ?? 4}`);
-  const engine = new Engine(model, { parallel: o.parallel, maxQueue: o.maxQueue, contextSize });
-  const chatTemplate = o.template ?? G.template;
+  const modelId = opts.modelName ?? model.name;
+  const contextSize = opts.contextSize ?? Math.min(meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096, 4096);
+  checkContextMemory(
+    model,
+    contextSize * (opts.parallel ?? 4),
+    `--ctx ${contextSize} × --parallel ${opts.parallel ?? 4}`,
+  );
+  const engine = new Engine(model, { parallel: opts.parallel, maxQueue: opts.maxQueue, contextSize });
+  const chatTemplate = opts.template ?? G.template;
   if (chatTemplate === "model" && !meta.chatTemplate) {
     throw new InvalidOptionError(
       "NO_CHAT_TEMPLATE",
@@ -52,7 +56,7 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
       },
     );
   }
-  const d = o.defaults ?? {};
+  const d = opts.defaults ?? {};
   const created = Math.floor(Date.now() / 1000);
   const chat = chatSchema(meta.nVocab);
   const completion = completionSchema(meta.nVocab);
@@ -78,10 +82,10 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
       .code(404)
       .send(new HttpError(404, `no route ${req.method} ${req.url}`, "invalid_request_error", null, "not_found").body());
   });
-  if (o.apiKey) {
+  if (opts.apiKey) {
     app.addHook("onRequest", async (req) => {
       if (req.url === "/health") return;
-      if (req.headers.authorization !== `Bearer ${o.apiKey}`) {
+      if (req.headers.authorization !== `Bearer ${opts.apiKey}`) {
         throw new HttpError(
           401,
           "missing or wrong API key (Authorization: Bearer …)",
@@ -269,16 +273,16 @@ export interface RunningServer {
 }
 
 /** Starts the OpenAI-compatible server on `host:port` (loopback by default). */
-export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  const { app, engine, modelId } = createApp(o);
-  const host = o.host ?? "127.0.0.1";
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const { app, engine, modelId } = createApp(opts);
+  const host = opts.host ?? "127.0.0.1";
   try {
-    await app.listen({ host, port: o.port ?? 8080 });
+    await app.listen({ host, port: opts.port ?? 8080 });
   } catch (cause) {
     await engine.close();
     throw new IitError(
       "SERVE_LISTEN_FAILED",
-      `cannot listen on ${host}:${o.port ?? 8080}: ${(cause as Error).message}`,
+      `cannot listen on ${host}:${opts.port ?? 8080}: ${(cause as Error).message}`,
       {
         cause,
         suggestion: "pick another --port (0 = any free port) or stop what uses it",
@@ -286,7 +290,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     );
   }
   const addr = app.server.address();
-  const port = typeof addr === "object" && addr ? addr.port : (o.port ?? 8080);
+  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? 8080);
   const shown = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${shown}:${port}/v1`,

@@ -15,9 +15,9 @@ export async function streamJobs(
   engine: Engine,
   jobs: Job[],
   chunks: Chunks,
-  o: { includeUsage: boolean; toHttpError: (e: unknown) => HttpError; req: FastifyRequest; reply: FastifyReply },
+  opts: { includeUsage: boolean; toHttpError: (e: unknown) => HttpError; req: FastifyRequest; reply: FastifyReply },
 ): Promise<void> {
-  const res = o.reply.raw;
+  const res = opts.reply.raw;
   let started = false;
   const opened = new Set<number>();
   const send = (index: number, chunk: object) => {
@@ -44,11 +44,11 @@ export async function streamJobs(
   });
   const handle = engine.submit(jobs); // throws (429, 400, 503) before anything is written
   handle.promise.catch(() => undefined); // each job's outcome is handled below; the whole is not awaited
-  o.reply.hijack();
+  opts.reply.hijack();
   const onClose = () => {
     if (!res.writableFinished) handle.cancel();
   };
-  o.req.raw.socket?.once("close", onClose);
+  opts.req.raw.socket?.once("close", onClose);
   try {
     const results: JobResult[] = await Promise.all(
       handle.each.map((p, i) =>
@@ -60,11 +60,11 @@ export async function streamJobs(
         }),
       ),
     );
-    if (o.includeUsage) send(0, chunks.usage(results));
+    if (opts.includeUsage) send(0, chunks.usage(results));
     if (!res.destroyed) res.end("data: [DONE]\n\n");
   } catch (e) {
     handle.cancel();
-    const err = o.toHttpError(e);
+    const err = opts.toHttpError(e);
     if (res.destroyed) return;
     if (!started) {
       res.writeHead(err.status, { "content-type": "application/json; charset=utf-8", ...err.headers });
@@ -73,6 +73,6 @@ export async function streamJobs(
       res.end(`data: ${JSON.stringify(err.body())}\n\n`);
     }
   } finally {
-    o.req.raw.socket?.off("close", onClose);
+    opts.req.raw.socket?.off("close", onClose);
   }
 }

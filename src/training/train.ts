@@ -75,32 +75,32 @@ function check(ok: boolean, message: string, suggestion?: string): void {
   if (!ok) throw new InvalidOptionError("INVALID_OPTION", message, { suggestion });
 }
 
-export function resolveTrainOptions(o: TrainOptions): Resolved {
+export function resolveTrainOptions(opts: TrainOptions): Resolved {
   const r: Resolved = {
-    model: o.model,
-    data: o.data,
-    mode: o.mode,
-    output: o.output,
-    epochs: o.epochs ?? 2,
-    lr: o.lr ?? 1e-5,
-    warmupRatio: o.warmupRatio ?? 0.03,
-    batchSize: o.batchSize ?? 1,
-    weightDecay: o.weightDecay ?? 0,
-    lossReduction: o.lossReduction ?? DEFAULT_LOSS_REDUCTION,
-    maxGradNorm: o.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
-    seed: o.seed ?? 42,
-    valFraction: o.valFraction ?? 0,
-    nCtx: o.nCtx ?? 512,
-    pack: o.pack ?? false,
-    freezeEmbeddings: o.freezeEmbeddings ?? false,
-    threads: o.threads === undefined ? undefined : checkThreads(o.threads),
-    poll: resolvePoll(o.poll),
-    loraRank: o.loraRank ?? 0,
-    loraAlpha: o.loraAlpha ?? 2 * (o.loraRank ?? 0),
-    loraTargets: o.loraTargets ?? DEFAULT_LORA_TARGETS,
-    resume: o.resume ?? false,
-    maxExamples: o.maxExamples ?? Infinity,
-    snapshotEvery: o.snapshotEvery ?? 0,
+    model: opts.model,
+    data: opts.data,
+    mode: opts.mode,
+    output: opts.output,
+    epochs: opts.epochs ?? 2,
+    lr: opts.lr ?? 1e-5,
+    warmupRatio: opts.warmupRatio ?? 0.03,
+    batchSize: opts.batchSize ?? 1,
+    weightDecay: opts.weightDecay ?? 0,
+    lossReduction: opts.lossReduction ?? DEFAULT_LOSS_REDUCTION,
+    maxGradNorm: opts.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
+    seed: opts.seed ?? 42,
+    valFraction: opts.valFraction ?? 0,
+    nCtx: opts.nCtx ?? 512,
+    pack: opts.pack ?? false,
+    freezeEmbeddings: opts.freezeEmbeddings ?? false,
+    threads: opts.threads === undefined ? undefined : checkThreads(opts.threads),
+    poll: resolvePoll(opts.poll),
+    loraRank: opts.loraRank ?? 0,
+    loraAlpha: opts.loraAlpha ?? 2 * (opts.loraRank ?? 0),
+    loraTargets: opts.loraTargets ?? DEFAULT_LORA_TARGETS,
+    resume: opts.resume ?? false,
+    maxExamples: opts.maxExamples ?? Infinity,
+    snapshotEvery: opts.snapshotEvery ?? 0,
   };
   check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
   check(
@@ -152,7 +152,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     Number.isInteger(r.loraRank) && r.loraRank >= 0 && r.loraRank <= INT32_MAX,
     `LoRA rank must be a non-negative integer, got ${r.loraRank}`,
   );
-  check(r.loraRank > 0 || o.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
+  check(r.loraRank > 0 || opts.loraAlpha === undefined, "--lora-alpha needs --lora-rank");
   check(resolve(r.output) !== resolve(r.model), "the output would overwrite the base model", "choose another --output");
   return r;
 }

@@ -49,28 +49,28 @@ function probeWritable(dir: string, flag: string, path: string): void {
  * takes new files, and the path is not a directory or a read-only file. A directory output: it is a
  * directory, or can be created, and takes new files.
  */
-export function checkOutputPath(path: string, flag: string, o: OutputPathOptions = {}): void {
+export function checkOutputPath(path: string, flag: string, opts: OutputPathOptions = {}): void {
   const abs = resolve(path);
   if (existsSync(abs)) {
     const isDir = statSync(abs).isDirectory();
-    if (o.directory && !isDir) {
+    if (opts.directory && !isDir) {
       throw new OutputWriteError("OUTPUT_NOT_DIRECTORY", `${flag} ${path} is a file, not a directory`, {
         suggestion: "name a directory (new or existing)",
       });
     }
-    if (!o.directory && isDir) {
+    if (!opts.directory && isDir) {
       throw new OutputWriteError("OUTPUT_IS_DIRECTORY", `${flag} ${path} is a directory; it names the file to write`, {
         suggestion: `name a file, for example ${join(path, "out")}…`,
       });
     }
-    if (!o.directory && !writable(abs)) {
+    if (!opts.directory && !writable(abs)) {
       throw new OutputWriteError("OUTPUT_READ_ONLY", `${flag} ${path} is read-only; it would be replaced`, {
         suggestion: `make it writable (chmod u+w ${path}) if it may be replaced, or write to another file`,
       });
     }
   }
-  const dir = o.directory && existsSync(abs) ? abs : dirname(abs);
-  if (!existsSync(dir) && !o.createParents && !o.directory) {
+  const dir = opts.directory && existsSync(abs) ? abs : dirname(abs);
+  if (!existsSync(dir) && !opts.createParents && !opts.directory) {
     throw new InvalidOptionError("OUTPUT_DIR_NOT_FOUND", `the directory of ${flag} ${path} does not exist`, {
       suggestion: `create it first (mkdir -p ${dirname(path)})`,
     });

@@ -44,7 +44,7 @@ export interface BootstrapOptions {
 export function bootstrap(
   samples: number[][][],
   stat: (means: number[]) => number,
-  o: BootstrapOptions = {},
+  opts: BootstrapOptions = {},
 ): Interval {
   const n = samples[0]?.[0]?.length ?? 0;
   for (const s of samples) {
@@ -66,15 +66,15 @@ export function bootstrap(
       ),
     ),
   );
-  const r = seededRandom(o.seed ?? 1);
+  const r = seededRandom(opts.seed ?? 1);
   const draw = (m: number) => Array.from({ length: m }, () => Math.floor(r() * m));
   const values: number[] = [];
-  for (let b = 0; b < (o.resamples ?? 2000); b++) {
+  for (let b = 0; b < (opts.resamples ?? 2000); b++) {
     const prompts = draw(n);
     values.push(stat(samples.map((s) => meanOf(s, draw(s.length), prompts))));
   }
   values.sort((a, b) => a - b);
-  const tail = (1 - (o.level ?? 0.95)) / 2;
+  const tail = (1 - (opts.level ?? 0.95)) / 2;
   return { estimate, lo: quantile(values, tail), hi: quantile(values, 1 - tail) };
 }
 

@@ -35,7 +35,7 @@ const rankingCommand = new Command("ranking")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       data: string;
       model: string[];
       lora: LoraSpec[];
@@ -47,9 +47,9 @@ const rankingCommand = new Command("ranking")
       threads?: number;
       json?: boolean;
     }) => {
-      const models = o.model;
-      const rules = o.rules ? loadRules(o.rules) : undefined;
-      const loras = o.lora;
+      const models = opts.model;
+      const rules = opts.rules ? loadRules(opts.rules) : undefined;
+      const loras = opts.lora;
       if (!models.length) throw new InvalidOptionError("INVALID_OPTION", "give at least one --model");
       const runs: { model: string; loras: LoraSpec[] }[] = [
         ...models.map((m) => ({ model: m, loras: [] })),
@@ -58,19 +58,19 @@ const rankingCommand = new Command("ranking")
       const signal = interruptSignal();
       const results: RankingResult[] = [];
       for (const r of runs) {
-        await using model = await loadModel({ model: r.model, loras: r.loras, threads: o.threads });
+        await using model = await loadModel({ model: r.model, loras: r.loras, threads: opts.threads });
         let bar: ReturnType<typeof progressBar> | undefined;
         results.push(
           await rankResponses(model, {
-            data: o.data,
-            k: o.k,
-            maxExamples: o.maxExamples,
-            maxSeqLength: o.maxSeqLength,
-            seed: o.seed,
+            data: opts.data,
+            k: opts.k,
+            maxExamples: opts.maxExamples,
+            maxSeqLength: opts.maxSeqLength,
+            seed: opts.seed,
             ...(rules ? { rules } : {}),
             signal,
             onProgress: (done, total) => {
-              bar ??= progressBar(total, `examples (${model.name})`, !!o.json);
+              bar ??= progressBar(total, `examples (${model.name})`, !!opts.json);
               bar.tick(1);
               if (done === total) bar.stop();
             },
@@ -78,7 +78,7 @@ const rankingCommand = new Command("ranking")
         );
         bar?.stop();
       }
-      if (o.json) return printJson({ data: o.data, models: results });
+      if (opts.json) return printJson({ data: opts.data, models: results });
       process.stdout.write(
         ["| Model | Examples | Comparisons | True response ranked higher |", "| --- | --- | --- | --- |"]
           .concat(results.map((r) => `| ${r.model} | ${r.examples} | ${r.comparisons} | ${pct(r.fraction)} |`))
@@ -106,10 +106,10 @@ const lengthsCommand = new Command("lengths")
   .option("-m, --model <gguf>", "count tokens of rows without n_tokens with this tokenizer (vocabulary only is loaded)")
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: { outputs: { arm: string; file: string }[]; experiment?: string; model?: string; json?: boolean }) => {
+    async (opts: { outputs: { arm: string; file: string }[]; experiment?: string; model?: string; json?: boolean }) => {
       const arms = new Map<string, string[]>();
-      for (const { arm, file } of o.outputs) arms.set(arm, [...(arms.get(arm) ?? []), file]);
-      const experiment = o.experiment;
+      for (const { arm, file } of opts.outputs) arms.set(arm, [...(arms.get(arm) ?? []), file]);
+      const experiment = opts.experiment;
       if (experiment) {
         const p = join(experiment, "results.json");
         if (!existsSync(p))
@@ -123,12 +123,12 @@ const lengthsCommand = new Command("lengths")
       }
       if (!arms.size)
         throw new InvalidOptionError("INVALID_OPTION", "give --outputs [arm=]file (repeatable) or --experiment DIR");
-      await using vocab = o.model ? await loadModel({ model: o.model, vocabOnly: true }) : undefined;
+      await using vocab = opts.model ? await loadModel({ model: opts.model, vocabOnly: true }) : undefined;
       const res = await analyzeLengths(
         [...arms].map(([arm, files]) => ({ arm, files })),
         vocab ? { countTokens: (text) => vocab.tokenize(text).length } : {},
       );
-      if (o.json) return printJson(res);
+      if (opts.json) return printJson(res);
       const f = (x: number | null) => (x === null ? "–" : x.toFixed(0));
       process.stdout.write(
         [
@@ -165,7 +165,7 @@ const similarityCommand = new Command("similarity")
   .option("-o, --output <file>", "also write the JSON result here (for iit report --similarity)")
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       embedder: string;
       outputs: string;
       taskData: string;
@@ -177,21 +177,21 @@ const similarityCommand = new Command("similarity")
       output?: string;
       json?: boolean;
     }) => {
-      await using model = await loadModel({ model: o.embedder, threads: o.threads });
+      await using model = await loadModel({ model: opts.embedder, threads: opts.threads });
       const r = await analyzeSimilarity(model, {
-        outputs: o.outputs,
-        taskData: o.taskData,
-        generalData: o.generalData,
-        maxExamples: o.maxExamples,
-        maxOutputs: o.maxOutputs,
-        contextSize: o.ctx,
+        outputs: opts.outputs,
+        taskData: opts.taskData,
+        generalData: opts.generalData,
+        maxExamples: opts.maxExamples,
+        maxOutputs: opts.maxOutputs,
+        contextSize: opts.ctx,
         signal: interruptSignal(),
       });
-      if (o.output) {
+      if (opts.output) {
         const { writeJsonAtomic } = await import("../../util/atomicWrite.js");
-        await writeJsonAtomic(o.output, r);
+        await writeJsonAtomic(opts.output, r);
       }
-      if (o.json) return printJson(r);
+      if (opts.json) return printJson(r);
       const m = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);
       process.stdout.write(
         `${r.points.length} responses, embedder ${r.embedder}\n` +

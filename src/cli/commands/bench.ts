@@ -26,7 +26,7 @@ const generate = new Command("generate")
   .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       threads?: number;
       prompt: string;
@@ -38,17 +38,17 @@ const generate = new Command("generate")
       json?: boolean;
     }) => {
       const r = await benchGenerate({
-        model: o.model,
-        threads: o.threads,
-        prompt: o.prompt,
-        maxTokens: o.maxTokens,
-        repeats: o.repeats,
-        parallel: o.parallel ?? [1, 4, 8],
-        batchedBenchBin: o.batchedBenchBin,
-        load: o.load,
+        model: opts.model,
+        threads: opts.threads,
+        prompt: opts.prompt,
+        maxTokens: opts.maxTokens,
+        repeats: opts.repeats,
+        parallel: opts.parallel ?? [1, 4, 8],
+        batchedBenchBin: opts.batchedBenchBin,
+        load: opts.load,
         onStatus: (m) => process.stderr.write(`${m}\n`),
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else {
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
@@ -73,14 +73,14 @@ const lab = new Command("lab")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
+  .action(async (opts: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
     const r = await benchLab({
-      worlds: o.world ?? [1, 2, 3],
-      threads: o.threads,
-      pretrain: !!o.pretrain,
+      worlds: opts.world ?? [1, 2, 3],
+      threads: opts.threads,
+      pretrain: !!opts.pretrain,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
-    if (o.json) printJson(r);
+    if (opts.json) printJson(r);
     else {
       const ids = Object.keys(r.robust);
       const lines = [
@@ -105,15 +105,15 @@ const rules = new Command("rules")
   .option("-n, --max-tokens <n>", "tokens per prompt", intOption("--max-tokens"), 128)
   .option("--repeats <n>", "timed runs (median reported)", intOption("--repeats"), 3)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; threads?: number; maxTokens: number; repeats: number; json?: boolean }) => {
+  .action(async (opts: { model: string; threads?: number; maxTokens: number; repeats: number; json?: boolean }) => {
     const r = await benchRules({
-      model: o.model,
-      threads: o.threads,
-      maxTokens: o.maxTokens,
-      repeats: o.repeats,
+      model: opts.model,
+      threads: opts.threads,
+      maxTokens: opts.maxTokens,
+      repeats: opts.repeats,
       onStatus: (m) => process.stderr.write(`${m}\n`),
     });
-    if (o.json) printJson(r);
+    if (opts.json) printJson(r);
     else {
       process.stdout.write(
         `${r.model}: plain ${r.plain_tps.toFixed(1)} tok/s, hewitt2024 ${r.rules_tps.toFixed(1)} tok/s (ratio ${r.ratio.toFixed(3)}, ` +
@@ -141,7 +141,7 @@ const trainBench = new Command("train")
   .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       data: string;
       nCtx: number;
@@ -153,17 +153,17 @@ const trainBench = new Command("train")
       json?: boolean;
     }) => {
       const r = await benchTrain({
-        model: o.model,
-        data: o.data,
-        nCtx: o.nCtx,
-        examples: o.examples,
-        finetuneBin: o.finetuneBin,
-        rounds: o.rounds,
-        threads: o.threads,
-        load: o.load,
+        model: opts.model,
+        data: opts.data,
+        nCtx: opts.nCtx,
+        examples: opts.examples,
+        finetuneBin: opts.finetuneBin,
+        rounds: opts.rounds,
+        threads: opts.threads,
+        load: opts.load,
         onStatus: (m) => process.stderr.write(`${m}\n`),
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else {
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
@@ -187,7 +187,7 @@ const scoreBench = new Command("score")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       nTokens: number;
       rounds: number;
@@ -197,15 +197,15 @@ const scoreBench = new Command("score")
       json?: boolean;
     }) => {
       const r = await benchScore({
-        model: o.model,
-        nTokens: o.nTokens,
-        rounds: o.rounds,
-        llamaBenchBin: o.llamaBenchBin,
-        perplexityBin: o.perplexityBin,
-        threads: o.threads,
+        model: opts.model,
+        nTokens: opts.nTokens,
+        rounds: opts.rounds,
+        llamaBenchBin: opts.llamaBenchBin,
+        perplexityBin: opts.perplexityBin,
+        threads: opts.threads,
         onStatus: (m) => process.stderr.write(`${m}\n`),
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else {
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
@@ -236,7 +236,7 @@ const threadsBench = new Command("threads")
   .option("--train-examples <n>", "training examples, one 256-token window each", intOption("--train-examples"), 32)
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       threads?: number[];
       load: number;
@@ -246,8 +246,8 @@ const threadsBench = new Command("threads")
       trainExamples: number;
       json?: boolean;
     }) => {
-      const r = await benchThreads({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
-      if (o.json) printJson(r);
+      const r = await benchThreads({ ...opts, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      if (opts.json) printJson(r);
       else {
         process.stdout.write(
           `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +

@@ -41,10 +41,10 @@ export const chatCommand = addGenerationOptions(
       )
       .option("--candidates <n>", "how many next-token candidates /top shows", intOption("--candidates"), 10),
   ),
-).action(async (o: ChatCliOptions) => {
-  const sampling = samplingFrom(o);
-  const rulesName = o.rules ?? "hewitt2024";
-  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(false) });
+).action(async (opts: ChatCliOptions) => {
+  const sampling = samplingFrom(opts);
+  const rulesName = opts.rules ?? "hewitt2024";
+  await using model = await loadModel({ ...modelOptionsFrom(opts), onLoadProgress: loadProgressBar(false) });
   if (sampling.template === "model" && !model.meta.chatTemplate) {
     throw new InvalidOptionError(
       "NO_CHAT_TEMPLATE",
@@ -54,11 +54,11 @@ export const chatCommand = addGenerationOptions(
       },
     );
   }
-  await using experts = await loadExperts(o);
+  await using experts = await loadExperts(opts);
   const session = new ChatSession(model, {
     generation: { ...sampling, rules: undefined, experts: experts.list },
     rules: sampling.rules ?? loadRules(rulesName),
-    rulesOn: !!o.rules,
+    rulesOn: !!opts.rules,
   });
   const tty = !!process.stdin.isTTY;
   const say = (m: string) => process.stderr.write(`iit chat: ${m}\n`);
@@ -123,7 +123,7 @@ export const chatCommand = addGenerationOptions(
         session.reset();
         say("new conversation");
       } else if (cmd === "/top") {
-        const t = await session.top(o.candidates, rest.length ? line.slice(cmd.length).trim() : undefined);
+        const t = await session.top(opts.candidates, rest.length ? line.slice(cmd.length).trim() : undefined);
         if (t) process.stdout.write(topTable(rulesName, t));
         else say("/top needs a message: /top TEXT, or after a reply");
       } else {

@@ -60,29 +60,31 @@ const runCommand = handlesInterrupts(new Command("run"))
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--keep-going", "on a failed step, skip what needs it, run the rest and aggregate what finished (exit 1)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: { only: string[]; dryRun?: boolean; keepGoing?: boolean; json?: boolean }) => {
-    const signal = interruptSignal(); // first: a signal while the config loads also exits 130
-    const config = loadExperimentConfig(configPath);
-    const only = o.only;
-    const r = await runExperiment(config, {
-      only: only.length ? only : undefined,
-      dryRun: !!o.dryRun,
-      keepGoing: !!o.keepGoing,
-      signal,
-      onEvent: progress(!!o.json),
-    });
-    if (o.json) printJson(r);
-    else if (r.dryRun) process.stdout.write(describeDryRun(r));
-    else {
-      const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
-      process.stderr.write(
-        `${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`,
-      );
-      if (r.files) process.stdout.write(readFileSync(r.files.markdown, "utf8"));
-    }
-    if (r.aborted) process.exitCode = 130;
-    else if (r.failed.length) process.exitCode = 1;
-  });
+  .action(
+    async (configPath: string, opts: { only: string[]; dryRun?: boolean; keepGoing?: boolean; json?: boolean }) => {
+      const signal = interruptSignal(); // first: a signal while the config loads also exits 130
+      const config = loadExperimentConfig(configPath);
+      const only = opts.only;
+      const r = await runExperiment(config, {
+        only: only.length ? only : undefined,
+        dryRun: !!opts.dryRun,
+        keepGoing: !!opts.keepGoing,
+        signal,
+        onEvent: progress(!!opts.json),
+      });
+      if (opts.json) printJson(r);
+      else if (r.dryRun) process.stdout.write(describeDryRun(r));
+      else {
+        const failed = r.failed.length ? `, ${r.failed.length} failed, ${r.skipped.length} skipped` : "";
+        process.stderr.write(
+          `${r.aborted ? "interrupted" : "done"}: ${r.executed.length} steps run, ${r.cached.length} cached${failed}, output in ${r.output}\n`,
+        );
+        if (r.files) process.stdout.write(readFileSync(r.files.markdown, "utf8"));
+      }
+      if (r.aborted) process.exitCode = 130;
+      else if (r.failed.length) process.exitCode = 1;
+    },
+  );
 
 export { describeDryRun, progress as experimentProgress };
 
@@ -96,9 +98,9 @@ const collectCommand = new Command("collect")
     [],
   )
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: { from: string[]; json?: boolean }) => {
-    const r = await collectExperiment(loadExperimentConfig(configPath), { from: o.from });
-    if (o.json) printJson(r);
+  .action(async (configPath: string, opts: { from: string[]; json?: boolean }) => {
+    const r = await collectExperiment(loadExperimentConfig(configPath), { from: opts.from });
+    if (opts.json) printJson(r);
     else {
       process.stderr.write(
         `copied ${r.copied.length} step(s); ${r.missing.length} step(s) not finished${r.missing.length ? `: ${r.missing.join(", ")}` : ""}\n`,
@@ -121,10 +123,10 @@ const submitCommand = new Command("submit")
     [],
   )
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: { slurm?: boolean; dryRun?: boolean; sbatch: string[]; json?: boolean }) => {
-    if (!o.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
-    const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!o.dryRun, sbatch: o.sbatch });
-    if (o.json) return printJson(r);
+  .action(async (configPath: string, opts: { slurm?: boolean; dryRun?: boolean; sbatch: string[]; json?: boolean }) => {
+    if (!opts.slurm) throw new InvalidOptionError("INVALID_OPTION", "iit experiment submit needs a scheduler: --slurm");
+    const r = await submitExperiment(loadExperimentConfig(configPath), { dryRun: !!opts.dryRun, sbatch: opts.sbatch });
+    if (opts.json) return printJson(r);
     const missing = (m: Record<string, string>) =>
       Object.entries(m)
         .map(([k, v]) => `${k}=${v}`)
@@ -156,9 +158,9 @@ const statusCommand = new Command("status")
   .description("each step: done, queued, running, failed or missing, with its Slurm job and log")
   .argument("<config>", "experiment config file")
   .option("--json", "print one JSON object on stdout")
-  .action(async (configPath: string, o: { json?: boolean }) => {
+  .action(async (configPath: string, opts: { json?: boolean }) => {
     const r = await experimentStatus(loadExperimentConfig(configPath));
-    if (o.json) return printJson(r);
+    if (opts.json) return printJson(r);
     const counts = Object.entries(r.counts)
       .filter(([, n]) => n)
       .map(([k, n]) => `${n} ${k}`);

@@ -34,21 +34,21 @@ export interface GenerationCliOptions {
   disableRule?: RuleName[];
 }
 
-export function samplingFrom(o: GenerationCliOptions): GenerateOptions {
-  const disable = o.disableRule ?? [];
-  if (disable.length && !o.rules) throw new InvalidOptionError("INVALID_OPTION", "--disable-rule needs --rules");
+export function samplingFrom(opts: GenerationCliOptions): GenerateOptions {
+  const disable = opts.disableRule ?? [];
+  if (disable.length && !opts.rules) throw new InvalidOptionError("INVALID_OPTION", "--disable-rule needs --rules");
   return {
-    rules: o.rules ? loadRules(o.rules, disable) : undefined,
-    template: o.template,
-    maxTokens: o.maxTokens,
-    temperature: o.temperature,
-    topK: o.topK,
-    topP: o.topP,
-    minP: o.minP,
-    seed: o.seed,
-    stop: o.stop,
-    parallel: o.parallel,
-    contextSize: o.ctx,
+    rules: opts.rules ? loadRules(opts.rules, disable) : undefined,
+    template: opts.template,
+    maxTokens: opts.maxTokens,
+    temperature: opts.temperature,
+    topK: opts.topK,
+    topP: opts.topP,
+    minP: opts.minP,
+    seed: opts.seed,
+    stop: opts.stop,
+    parallel: opts.parallel,
+    contextSize: opts.ctx,
   };
 }
 
@@ -92,14 +92,17 @@ export function addGenerationOptions(cmd: Command): Command {
 }
 
 /** Loads --expert models (same threads and polling as the base); disposed together. */
-export async function loadExperts(o: Pick<GenerationCliOptions, "expert"> & { threads?: number; poll?: number }) {
+export async function loadExperts(opts: Pick<GenerationCliOptions, "expert"> & { threads?: number; poll?: number }) {
   const list: { model: Model; weight: number }[] = [];
   const dispose = async () => {
     for (const e of list) await e.model.dispose();
   };
   try {
-    for (const e of o.expert ?? []) {
-      list.push({ model: await loadModel({ model: e.path, threads: o.threads, poll: o.poll }), weight: e.weight });
+    for (const e of opts.expert ?? []) {
+      list.push({
+        model: await loadModel({ model: e.path, threads: opts.threads, poll: opts.poll }),
+        weight: e.weight,
+      });
     }
   } catch (err) {
     await dispose();
@@ -132,30 +135,35 @@ export const generateCommand = addGenerationOptions(
       .option("--force", "resume even if rows in --output were made with other settings (they are kept as they are)")
       .option("--json", "print one JSON object on stdout"),
   ),
-).action(async (o: GenerateCliOptions) => {
-  if (!o.prompt === !o.input) throw new InvalidOptionError("INVALID_OPTION", "give exactly one of --prompt or --input");
-  if (o.input && !o.output)
+).action(async (opts: GenerateCliOptions) => {
+  if (!opts.prompt === !opts.input)
+    throw new InvalidOptionError("INVALID_OPTION", "give exactly one of --prompt or --input");
+  if (opts.input && !opts.output)
     throw new InvalidOptionError("INVALID_OPTION", "--input needs --output FILE for the model outputs");
-  const shard = o.shard ? parseShard(o.shard) : undefined;
-  const sampling = samplingFrom(o);
+  const shard = opts.shard ? parseShard(opts.shard) : undefined;
+  const sampling = samplingFrom(opts);
   const signal = interruptSignal(); // before loading: a signal during the load also exits 130
-  await using model = await loadModel({ ...modelOptionsFrom(o), signal, onLoadProgress: loadProgressBar(!!o.json) });
-  if (!o.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
-  await using experts = await loadExperts(o);
+  await using model = await loadModel({
+    ...modelOptionsFrom(opts),
+    signal,
+    onLoadProgress: loadProgressBar(!!opts.json),
+  });
+  if (!opts.json) process.stderr.write(`iit generate: ${placementLine(model.placement)}\n`);
+  await using experts = await loadExperts(opts);
   const unresolved = sampling.rules ? model.rulesFor(sampling.rules).unresolved : [];
   if (unresolved.length) {
     process.stderr.write(
-      `warning: ${unresolved.length} token rule(s) of --rules ${o.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`,
+      `warning: ${unresolved.length} token rule(s) of --rules ${opts.rules} are not one token of this vocabulary and do nothing: ${listUnresolved(unresolved)}\n`,
     );
   }
   sampling.experts = experts.list;
-  const generator = o.generator ?? model.name;
+  const generator = opts.generator ?? model.name;
 
-  if (o.prompt) {
+  if (opts.prompt) {
     let shown = "";
     const tokens: number[] = [];
-    const stream = !o.json && process.stdout.isTTY;
-    const [r] = await model.generate(o.prompt, {
+    const stream = !opts.json && process.stdout.isTTY;
+    const [r] = await model.generate(opts.prompt, {
       ...sampling,
       signal,
       onToken: stream
@@ -169,7 +177,7 @@ export const generateCommand = addGenerationOptions(
           }
         : undefined,
     });
-    if (o.json) {
+    if (opts.json) {
       printJson({
         instruction: r.instruction,
         output: r.output,
@@ -189,11 +197,11 @@ export const generateCommand = addGenerationOptions(
   let bar: ReturnType<typeof progressBar> | undefined;
   const summary = await generateFile(model, {
     ...sampling,
-    input: o.input!,
-    output: o.output!,
+    input: opts.input!,
+    output: opts.output!,
     shard,
     generator,
-    force: !!o.force,
+    force: !!opts.force,
     config: {
       model: model.path,
       loras: model.loras,
@@ -204,12 +212,12 @@ export const generateCommand = addGenerationOptions(
     signal,
     onProgress: (done, total) => {
       if (bar) return bar.tick(1);
-      bar = progressBar(total, "prompts", !!o.json);
+      bar = progressBar(total, "prompts", !!opts.json);
       bar.tick(done);
     },
   });
   bar?.stop();
-  if (o.json) printJson({ ...summary, placement: model.placement });
+  if (opts.json) printJson({ ...summary, placement: model.placement });
   else {
     process.stderr.write(
       `${summary.aborted ? "interrupted" : "done"}: ${summary.generated} generated, ${summary.skipped} already in ${summary.output}, ` +

@@ -28,13 +28,13 @@ export const inspectCommand = addModelOptions(
     )
     .option("--json", "print one JSON object on stdout"),
   { required: false },
-).action(async (o: InspectCliOptions) => {
-  if (o.system) return inspectSystem(o);
-  if (!o.model) throw new InvalidOptionError("INVALID_OPTION", "inspect needs --model <path> (or --system)");
-  await using model = await loadModel({ ...modelOptionsFrom(o), vocabOnly: !!o.vocabOnly });
+).action(async (opts: InspectCliOptions) => {
+  if (opts.system) return inspectSystem(opts);
+  if (!opts.model) throw new InvalidOptionError("INVALID_OPTION", "inspect needs --model <path> (or --system)");
+  await using model = await loadModel({ ...modelOptionsFrom(opts), vocabOnly: !!opts.vocabOnly });
   const { metadata, ...meta } = model.meta;
-  const info = { ...meta, loras: model.loras, ...(o.metadata ? { metadata } : {}) };
-  if (o.json) return printJson(info);
+  const info = { ...meta, loras: model.loras, ...(opts.metadata ? { metadata } : {}) };
+  if (opts.json) return printJson(info);
   for (const [k, v] of Object.entries(info)) {
     if (k === "metadata" || k === "chatTemplate") continue;
     process.stdout.write(`${k.padEnd(12)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}\n`);
@@ -42,17 +42,18 @@ export const inspectCommand = addModelOptions(
   process.stdout.write(
     `${"chatTemplate".padEnd(12)} ${meta.chatTemplate ? `${meta.chatTemplate.length} chars` : "none"}\n`,
   );
-  if (o.metadata) for (const [k, v] of Object.entries(metadata)) process.stdout.write(`  ${k} = ${v.slice(0, 200)}\n`);
+  if (opts.metadata)
+    for (const [k, v] of Object.entries(metadata)) process.stdout.write(`  ${k} = ${v.slice(0, 200)}\n`);
 });
 
-async function inspectSystem(o: InspectCliOptions): Promise<void> {
+async function inspectSystem(opts: InspectCliOptions): Promise<void> {
   const sys = systemInfo();
   let model: ({ path: string } & ModelPlacement) | undefined;
-  if (o.model) {
-    await using m = await loadModel({ ...modelOptionsFrom(o), vocabOnly: !!o.vocabOnly });
+  if (opts.model) {
+    await using m = await loadModel({ ...modelOptionsFrom(opts), vocabOnly: !!opts.vocabOnly });
     model = { path: m.path, ...m.placement };
   }
-  if (o.json) return printJson({ ...sys, ...(model ? { model } : {}) });
+  if (opts.json) return printJson({ ...sys, ...(model ? { model } : {}) });
   const out = (s: string) => process.stdout.write(s + "\n");
   out(`build        ${sys.build.backend} (${sys.build.addonPath})`);
   out(`backends     ${sys.backends.join(", ")}`);

@@ -97,8 +97,8 @@ export const judgeCommand = new Command("judge")
   .option("-t, --threads <n>", `local judges: ${THREADS_HELP}`, intOption("--threads"))
   .option("--gpu-layers <n>", "local judges: layers offloaded on GPU builds (-1 = all)", intOption("--gpu-layers"), -1)
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: JudgeCliOptions) => {
-    atLeast(o, {
+  .action(async (opts: JudgeCliOptions) => {
+    atLeast(opts, {
       concurrency: 1,
       retries: 0,
       retryDelay: 0,
@@ -108,37 +108,37 @@ export const judgeCommand = new Command("judge")
       limit: 0,
       judgeContextSize: 16,
     });
-    const labels = parseLabels(o.labels);
-    const template = o.judgeTemplate ? await loadTemplate(o.judgeTemplate, labels) : defaultTemplate(labels);
-    const judge = await openJudge(o.judge, {
-      judgeModel: o.judgeModel,
-      keyEnv: o.judgeKeyEnv,
+    const labels = parseLabels(opts.labels);
+    const template = opts.judgeTemplate ? await loadTemplate(opts.judgeTemplate, labels) : defaultTemplate(labels);
+    const judge = await openJudge(opts.judge, {
+      judgeModel: opts.judgeModel,
+      keyEnv: opts.judgeKeyEnv,
       http: {
-        concurrency: o.concurrency,
-        retries: o.retries,
-        retryDelayMs: o.retryDelay,
-        timeoutMs: o.timeout * 1000,
-        topLogprobs: o.topLogprobs,
-        maxTokens: o.judgeMaxTokens,
-        temperature: o.judgeTemperature,
+        concurrency: opts.concurrency,
+        retries: opts.retries,
+        retryDelayMs: opts.retryDelay,
+        timeoutMs: opts.timeout * 1000,
+        topLogprobs: opts.topLogprobs,
+        maxTokens: opts.judgeMaxTokens,
+        temperature: opts.judgeTemperature,
       },
-      load: { threads: o.threads, gpuLayers: o.gpuLayers },
-      local: { format: o.judgeFormat, contextSize: o.judgeContextSize },
+      load: { threads: opts.threads, gpuLayers: opts.gpuLayers },
+      local: { format: opts.judgeFormat, contextSize: opts.judgeContextSize },
     });
-    const quiet = !!o.json;
+    const quiet = !!opts.json;
     let bar: ReturnType<typeof progressBar> | undefined;
     try {
       const { summary } = await runJudge({
         judge,
         template,
-        outputs: o.outputs,
-        reference: o.reference,
-        output: o.output,
-        cache: o.cache,
-        seed: o.seed,
-        bothOrders: !!o.bothOrders,
-        limit: o.limit,
-        annotator: o.annotator,
+        outputs: opts.outputs,
+        reference: opts.reference,
+        output: opts.output,
+        cache: opts.cache,
+        seed: opts.seed,
+        bothOrders: !!opts.bothOrders,
+        limit: opts.limit,
+        annotator: opts.annotator,
         signal: interruptSignal(),
         onProgress: (done, total) => {
           if (bar) return bar.tick(1);
@@ -151,7 +151,7 @@ export const judgeCommand = new Command("judge")
       });
       bar?.stop();
       bar = undefined;
-      if (o.json) printJson(summary);
+      if (opts.json) printJson(summary);
       else process.stderr.write(describe(summary));
       if (summary.aborted) process.exitCode = 130;
     } finally {
@@ -200,7 +200,7 @@ export const benchJudgeCommand = new Command("judge")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       outputs?: string;
       reference?: string;
@@ -209,14 +209,14 @@ export const benchJudgeCommand = new Command("judge")
       json?: boolean;
     }) => {
       const r = await benchJudge({
-        model: o.model,
-        outputs: o.outputs,
-        reference: o.reference,
-        pairs: o.pairs,
-        threads: o.threads,
+        model: opts.model,
+        outputs: opts.outputs,
+        reference: opts.reference,
+        pairs: opts.pairs,
+        threads: opts.threads,
         onStatus: (m) => process.stderr.write(`${m}\n`),
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else {
         process.stdout.write(
           `${r.model}, ${r.pairs} pairs (${r.threads} threads):\n` +

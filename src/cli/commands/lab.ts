@@ -35,21 +35,21 @@ const pretrainCommand = new Command("pretrain")
   .option("--tokens <n>", "pretraining tokens (about)", intOption("--tokens"), LAB_BASE_DEFAULTS.tokens)
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { seed: number; output?: string; tokens: number; threads?: number; json?: boolean }) => {
-    const output = o.output ?? labBasePath(o.seed);
+  .action(async (opts: { seed: number; output?: string; tokens: number; threads?: number; json?: boolean }) => {
+    const output = opts.output ?? labBasePath(opts.seed);
     const r = await labPretrain({
-      seed: o.seed,
+      seed: opts.seed,
       output,
-      tokens: o.tokens,
-      threads: o.threads,
+      tokens: opts.tokens,
+      threads: opts.threads,
       signal: interruptSignal(),
-      ...pretrainProgress(!!o.json),
+      ...pretrainProgress(!!opts.json),
     });
-    if (o.json) printJson(r);
+    if (opts.json) printJson(r);
     else {
       const e = r.epochs[0];
       process.stdout.write(
-        `${output}: world ${o.seed}, vocabulary ${r.vocabSize}, ${r.documents} documents, train loss ${e.train_loss.toFixed(3)}, val loss ${e.val_loss?.toFixed(3)}, ${r.tokens_per_second.toFixed(0)} tok/s, ${r.seconds.toFixed(0)} s\nsha256 ${r.sha256}\n`,
+        `${output}: world ${opts.seed}, vocabulary ${r.vocabSize}, ${r.documents} documents, train loss ${e.train_loss.toFixed(3)}, val loss ${e.val_loss?.toFixed(3)}, ${r.tokens_per_second.toFixed(0)} tok/s, ${r.seconds.toFixed(0)} s\nsha256 ${r.sha256}\n`,
       );
     }
   });
@@ -72,7 +72,7 @@ const runCommand = new Command("run")
   .option("--dry-run", "list every step with its inputs, hash and status; run nothing")
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       seed?: number;
       base?: string;
       output?: string;
@@ -82,20 +82,20 @@ const runCommand = new Command("run")
       dryRun?: boolean;
       json?: boolean;
     }) => {
-      const quiet = !!o.json;
+      const quiet = !!opts.json;
       const { run, world } = await runLab({
-        world: o.seed,
-        base: o.base,
-        output: o.output,
-        seeds: o.seeds.length ? o.seeds : undefined,
-        threads: o.threads,
-        only: o.only.length ? o.only : undefined,
-        dryRun: !!o.dryRun,
+        world: opts.seed,
+        base: opts.base,
+        output: opts.output,
+        seeds: opts.seeds.length ? opts.seeds : undefined,
+        threads: opts.threads,
+        only: opts.only.length ? opts.only : undefined,
+        dryRun: !!opts.dryRun,
         signal: interruptSignal(),
         onEvent: experimentProgress(quiet),
         onPretrain: pretrainProgress(quiet),
       });
-      if (o.json) printJson({ world, ...run });
+      if (opts.json) printJson({ world, ...run });
       else if (run.dryRun) process.stdout.write(describeDryRun(run));
       else {
         process.stderr.write(

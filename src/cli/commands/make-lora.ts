@@ -16,7 +16,7 @@ export const makeLoraCommand = new Command("make-lora")
   .option("--seed <n>", "initialisation seed", intOption("--seed", { min: 0, max: UINT32_MAX }), 42)
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       model: string;
       output: string;
       rank: number;
@@ -27,18 +27,18 @@ export const makeLoraCommand = new Command("make-lora")
       json?: boolean;
     }) => {
       const r = await makeLora({
-        base: o.model,
-        output: o.output,
-        rank: o.rank,
-        alpha: o.alpha,
-        targets: o.targets
+        base: opts.model,
+        output: opts.output,
+        rank: opts.rank,
+        alpha: opts.alpha,
+        targets: opts.targets
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean),
-        bStd: o.bStd,
-        seed: o.seed,
+        bStd: opts.bStd,
+        seed: opts.seed,
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else process.stdout.write(`wrote ${r.path} (${r.nParams} parameters)\n`);
     },
   );

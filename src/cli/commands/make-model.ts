@@ -29,7 +29,7 @@ export const makeModelCommand = new Command("make-model")
   )
   .option("--json", "print one JSON object on stdout")
   .action(
-    async (o: {
+    async (opts: {
       vocab: string;
       output: string;
       layers: number;
@@ -43,18 +43,18 @@ export const makeModelCommand = new Command("make-model")
       json?: boolean;
     }) => {
       const r = await makeModel({
-        vocab: o.vocab,
-        output: o.output,
-        layers: o.layers,
-        width: o.width,
-        heads: o.heads,
-        kvHeads: o.kvHeads,
-        ff: o.ff,
-        context: o.context,
-        seed: o.seed,
-        type: o.type,
+        vocab: opts.vocab,
+        output: opts.output,
+        layers: opts.layers,
+        width: opts.width,
+        heads: opts.heads,
+        kvHeads: opts.kvHeads,
+        ff: opts.ff,
+        context: opts.context,
+        seed: opts.seed,
+        type: opts.type,
       });
-      if (o.json) printJson(r);
+      if (opts.json) printJson(r);
       else process.stdout.write(`wrote ${r.path} (${(r.nParams / 1e6).toFixed(2)}M parameters)\n`);
     },
   );

@@ -11,15 +11,15 @@ export const mergeCommand = new Command("merge")
   .requiredOption("-o, --output <file>", "merged model_outputs.json")
   .option("-i, --input <file>", "the original prompts file: order by it and report prompts missing from every part")
   .option("--json", "print one JSON object on stdout")
-  .action(async (parts: string[], o: { output: string; input?: string; json?: boolean }) => {
+  .action(async (parts: string[], opts: { output: string; input?: string; json?: boolean }) => {
     if (parts.length === 0) throw new InvalidOptionError("INVALID_OPTION", "give at least one part");
-    checkOutputPath(o.output, "-o");
-    const { rows, missing } = await mergeOutputs(parts, o.input);
-    await writeJsonAtomic(o.output, rows);
-    const summary = { output: o.output, rows: rows.length, missing: missing.length };
-    if (o.json) printJson(summary);
+    checkOutputPath(opts.output, "-o");
+    const { rows, missing } = await mergeOutputs(parts, opts.input);
+    await writeJsonAtomic(opts.output, rows);
+    const summary = { output: opts.output, rows: rows.length, missing: missing.length };
+    if (opts.json) printJson(summary);
     else
       process.stderr.write(
-        `wrote ${rows.length} rows to ${o.output}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`,
+        `wrote ${rows.length} rows to ${opts.output}${missing.length ? `; ${missing.length} prompts missing` : ""}\n`,
       );
   });

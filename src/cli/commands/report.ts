@@ -16,8 +16,8 @@ export const reportCommand = new Command("report")
   )
   .option("--examples <n>", "instructions shown side by side", intOption("--examples"), 12)
   .option("--json", "print one JSON object on stdout")
-  .action(async (dir: string, o: { output?: string; similarity: string[]; examples: number; json?: boolean }) => {
-    const r = await buildReport(dir, { output: o.output, similarity: o.similarity, examples: o.examples });
-    if (o.json) printJson(r);
+  .action(async (dir: string, opts: { output?: string; similarity: string[]; examples: number; json?: boolean }) => {
+    const r = await buildReport(dir, { output: opts.output, similarity: opts.similarity, examples: opts.examples });
+    if (opts.json) printJson(r);
     else process.stderr.write(`wrote ${r.html} and ${r.plots.length} plots (${r.arms.length} arms)\n`);
   });

@@ -15,9 +15,9 @@ const show = new Command("show")
       .argParser(collect((v) => v as RuleName)),
   )
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { model: string; rules: string; disableRule?: RuleName[]; json?: boolean }) => {
-    const spec = loadRules(o.rules, o.disableRule ?? []);
-    await using model = await loadModel({ model: o.model, vocabOnly: true });
+  .action(async (opts: { model: string; rules: string; disableRule?: RuleName[]; json?: boolean }) => {
+    const spec = loadRules(opts.rules, opts.disableRule ?? []);
+    await using model = await loadModel({ model: opts.model, vocabOnly: true });
     const r = model.rulesFor(spec);
     const out = {
       name: spec.name,
@@ -27,7 +27,7 @@ const show = new Command("show")
       repetition: { ...spec.repetition, user_tag_ids: r.userTagIds },
       start: spec.start,
     };
-    if (o.json) return printJson(out);
+    if (opts.json) return printJson(out);
     process.stdout.write(`${spec.name} on ${model.path}\n`);
     for (const t of r.tokens)
       process.stdout.write(

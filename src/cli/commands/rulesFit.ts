@@ -98,41 +98,44 @@ export const fitCommand = addModelOptions(
   .option("--cache <file>", "evaluation cache, JSONL (default: <output>.cache.jsonl)")
   .option("--name <name>", "the fitted spec's name (default: the output's file name)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: FitCliOptions) => {
-    if (o.evals < 1)
-      throw new InvalidOptionError("INVALID_OPTION", `--evals ${o.evals}: the budget must allow at least 1 evaluation`);
-    if (o.time !== undefined && o.time < 1)
-      throw new InvalidOptionError("INVALID_OPTION", `--time ${o.time}: at least 1 second`);
-    checkOutputPath(o.output, "-o");
-    if (o.scorer === "judge" && !o.judge) {
+  .action(async (opts: FitCliOptions) => {
+    if (opts.evals < 1)
+      throw new InvalidOptionError(
+        "INVALID_OPTION",
+        `--evals ${opts.evals}: the budget must allow at least 1 evaluation`,
+      );
+    if (opts.time !== undefined && opts.time < 1)
+      throw new InvalidOptionError("INVALID_OPTION", `--time ${opts.time}: at least 1 second`);
+    checkOutputPath(opts.output, "-o");
+    if (opts.scorer === "judge" && !opts.judge) {
       throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", {
         suggestion: "e.g. --judge openai:http://127.0.0.1:8080/v1 --judge-model NAME",
       });
     }
-    const { prompts, rows } = await readDev(o.dev);
-    const candidates = o.candidates ? await readCandidates(o.candidates) : undefined;
-    await using model = await loadModel(modelOptionsFrom(o));
+    const { prompts, rows } = await readDev(opts.dev);
+    const candidates = opts.candidates ? await readCandidates(opts.candidates) : undefined;
+    await using model = await loadModel(modelOptionsFrom(opts));
     let scorer: RuleScorer;
-    if (o.scorer === "lab") {
+    if (opts.scorer === "lab") {
       const world = worldSeedOf(model.meta.metadata["general.name"]);
       if (world === null) {
         throw new RuleFitError(
           "FIT_NOT_LAB_BASE",
-          `--scorer lab grades against a lab world, but ${o.model} is not a lab base model`,
+          `--scorer lab grades against a lab world, but ${opts.model} is not a lab base model`,
           {
             suggestion: "use a base made by iit lab pretrain, or --scorer judge for any other model",
           },
         );
       }
-      scorer = labScorer(makeWorld({ seed: world }), rows, `--dev ${o.dev}`);
+      scorer = labScorer(makeWorld({ seed: world }), rows, `--dev ${opts.dev}`);
     } else {
-      const judge = await openJudge(o.judge!, {
-        judgeModel: o.judgeModel,
-        keyEnv: o.judgeKeyEnv,
-        load: { threads: o.threads, gpuLayers: o.gpuLayers },
+      const judge = await openJudge(opts.judge!, {
+        judgeModel: opts.judgeModel,
+        keyEnv: opts.judgeKeyEnv,
+        load: { threads: opts.threads, gpuLayers: opts.gpuLayers },
       });
       scorer = {
-        ...judgeScorer({ judge, prompts, cache: `${o.output}.judge-cache.jsonl`, bothOrders: !!o.bothOrders }),
+        ...judgeScorer({ judge, prompts, cache: `${opts.output}.judge-cache.jsonl`, bothOrders: !!opts.bothOrders }),
         dispose: async () => judge.dispose?.(),
       };
     }
@@ -143,30 +146,30 @@ export const fitCommand = addModelOptions(
       const r = await fitRules({
         model,
         scorer,
-        maxTokens: o.maxTokens ?? (o.scorer === "lab" ? LAB_MAX_TOKENS : undefined),
-        template: o.template,
-        parallel: o.parallel,
-        seed: o.seed,
-        maxEvals: o.evals,
-        seconds: o.time,
+        maxTokens: opts.maxTokens ?? (opts.scorer === "lab" ? LAB_MAX_TOKENS : undefined),
+        template: opts.template,
+        parallel: opts.parallel,
+        seed: opts.seed,
+        maxEvals: opts.evals,
+        seconds: opts.time,
         candidates,
-        onlyCandidates: !!o.onlyCandidates,
-        maxCandidates: o.maxCandidates,
-        cache: o.cache ?? `${o.output}.cache.jsonl`,
-        name: o.name ?? basename(o.output).replace(/\.json$/i, ""),
-        devSource: basename(o.dev),
+        onlyCandidates: !!opts.onlyCandidates,
+        maxCandidates: opts.maxCandidates,
+        cache: opts.cache ?? `${opts.output}.cache.jsonl`,
+        name: opts.name ?? basename(opts.output).replace(/\.json$/i, ""),
+        devSource: basename(opts.dev),
         signal,
         onEval: ({ n, maxEvals, best }) => {
-          bar ??= progressBar(maxEvals, "evals", !!o.json);
+          bar ??= progressBar(maxEvals, "evals", !!opts.json);
           bar.tick(n - shown, { info: `best ${best.score.toFixed(3)}` });
           shown = n;
         },
       });
       bar?.stop();
       bar = undefined;
-      await writeJsonAtomic(o.output, r.spec);
+      await writeJsonAtomic(opts.output, r.spec);
       const summary = {
-        output: o.output,
+        output: opts.output,
         score: r.score,
         base: r.base,
         evals: r.evals,
@@ -179,11 +182,11 @@ export const fitCommand = addModelOptions(
         model_sha256: r.modelSha,
         spec: r.spec,
       };
-      if (o.json) printJson(summary);
+      if (opts.json) printJson(summary);
       else {
         process.stderr.write(
           `dev score ${r.base.score.toFixed(4)} (no rules) -> ${r.score.score.toFixed(4)} after ${r.evals} evaluations (${r.cached} cached, ${r.stopped}) in ${r.seconds.toFixed(1)} s\n` +
-            `wrote ${o.output}\n`,
+            `wrote ${opts.output}\n`,
         );
       }
     } finally {

@@ -33,38 +33,38 @@ interface ServeCliOptions extends ModelCliOptions, GenerationCliOptions {
 }
 
 /** `iit serve`: --template applies to chat requests; --parallel is the batch size (default 4 here). */
-export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
-  const sampling = samplingFrom(o);
-  const parallel = cmd.getOptionValueSource("parallel") === "default" ? 4 : o.parallel;
+export const serveCommand = cmd.action(async (opts: ServeCliOptions) => {
+  const sampling = samplingFrom(opts);
+  const parallel = cmd.getOptionValueSource("parallel") === "default" ? 4 : opts.parallel;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
     throw new InvalidOptionError("INVALID_OPTION", `--parallel must be an integer in [1, 64], got ${parallel}`);
   }
-  if (o.maxQueue < 1)
+  if (opts.maxQueue < 1)
     throw new InvalidOptionError(
       "INVALID_OPTION",
-      `--max-queue must be at least 1 (requests that may wait), got ${o.maxQueue}`,
+      `--max-queue must be at least 1 (requests that may wait), got ${opts.maxQueue}`,
     );
   let apiKey: string | undefined;
-  if (o.apiKeyEnv) {
-    apiKey = process.env[o.apiKeyEnv];
+  if (opts.apiKeyEnv) {
+    apiKey = process.env[opts.apiKeyEnv];
     if (!apiKey)
-      throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${o.apiKeyEnv}: that variable is not set`);
+      throw new InvalidOptionError("INVALID_OPTION", `--api-key-env ${opts.apiKeyEnv}: that variable is not set`);
   }
-  await using model = await loadModel({ ...modelOptionsFrom(o), onLoadProgress: loadProgressBar(!!o.json) });
+  await using model = await loadModel({ ...modelOptionsFrom(opts), onLoadProgress: loadProgressBar(!!opts.json) });
   process.stderr.write(`iit serve: ${placementLine(model.placement)}\n`);
   const server = await startServer({
     model,
-    modelName: o.modelName,
+    modelName: opts.modelName,
     template: sampling.template,
     defaults: sampling,
     contextSize: sampling.contextSize,
     parallel,
-    maxQueue: o.maxQueue,
+    maxQueue: opts.maxQueue,
     apiKey,
-    host: o.host,
-    port: o.port,
+    host: opts.host,
+    port: opts.port,
   });
-  if (o.json)
+  if (opts.json)
     printJson({
       url: server.url,
       host: server.host,
@@ -75,7 +75,7 @@ export const serveCommand = cmd.action(async (o: ServeCliOptions) => {
     });
   process.stderr.write(
     `iit serve: ${server.modelId} on ${server.url} (batches of up to ${parallel}, chat template ${sampling.template}` +
-      `${o.rules ? `, rules ${o.rules}` : ""}); Ctrl-C stops\n`,
+      `${opts.rules ? `, rules ${opts.rules}` : ""}); Ctrl-C stops\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -91,38 +91,38 @@ export const trainCommand = new Command("train")
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--poll <level>", POLL_HELP, intOption("--poll"))
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: TrainCliOptions) => {
-    const quiet = !!o.json;
+  .action(async (opts: TrainCliOptions) => {
+    const quiet = !!opts.json;
     let bar: ReturnType<typeof progressBar> | undefined;
     let last = 0;
     try {
       const result = await train({
-        model: o.model,
-        data: o.data,
-        mode: o.mode,
-        output: o.output,
-        epochs: o.epochs,
-        lr: o.lr,
-        warmupRatio: o.warmupRatio,
-        batchSize: o.batchSize,
-        weightDecay: o.weightDecay,
-        lossReduction: o.lossReduction,
-        maxGradNorm: o.maxGradNorm,
-        seed: o.seed,
-        valFraction: o.valFraction,
-        nCtx: o.nCtx,
-        pack: !!o.pack,
-        freezeEmbeddings: !!o.freezeEmbeddings,
-        maxExamples: o.maxExamples,
-        loraRank: o.loraRank,
-        loraAlpha: o.loraAlpha,
-        loraTargets: o.loraTargets
+        model: opts.model,
+        data: opts.data,
+        mode: opts.mode,
+        output: opts.output,
+        epochs: opts.epochs,
+        lr: opts.lr,
+        warmupRatio: opts.warmupRatio,
+        batchSize: opts.batchSize,
+        weightDecay: opts.weightDecay,
+        lossReduction: opts.lossReduction,
+        maxGradNorm: opts.maxGradNorm,
+        seed: opts.seed,
+        valFraction: opts.valFraction,
+        nCtx: opts.nCtx,
+        pack: !!opts.pack,
+        freezeEmbeddings: !!opts.freezeEmbeddings,
+        maxExamples: opts.maxExamples,
+        loraRank: opts.loraRank,
+        loraAlpha: opts.loraAlpha,
+        loraTargets: opts.loraTargets
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean),
-        resume: !!o.resume,
-        threads: o.threads,
-        poll: o.poll,
+        resume: !!opts.resume,
+        threads: opts.threads,
+        poll: opts.poll,
         signal: interruptSignal(),
         onPlacement: (p) => {
           if (!quiet) process.stderr.write(`iit train: ${placementLine(p)}\n`);
@@ -139,7 +139,7 @@ export const trainCommand = new Command("train")
         },
       });
       bar?.stop();
-      if (o.json) return printJson(result);
+      if (opts.json) return printJson(result);
       for (const e of result.epochs) {
         process.stdout.write(
           `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)}${e.val_loss === null ? "" : `, val loss ${e.val_loss.toFixed(4)}`}\n`,

@@ -86,13 +86,13 @@ export function lengthsOf(
 /** `iit analyze lengths`: per arm, response lengths (chars, tokens), EOS rate and stop reasons. */
 export async function analyzeLengths(
   arms: { arm: string; files: string[] }[],
-  o: { countTokens?: (text: string) => number } = {},
+  opts: { countTokens?: (text: string) => number } = {},
 ): Promise<LengthsResult> {
   const out: ArmLengths[] = [];
   for (const a of arms) {
     const rows: OutputRecord[] = [];
     for (const f of a.files) rows.push(...(await readOutputs(f)));
-    out.push(lengthsOf(a.arm, rows, a.files, o.countTokens));
+    out.push(lengthsOf(a.arm, rows, a.files, opts.countTokens));
   }
   return { arms: out };
 }

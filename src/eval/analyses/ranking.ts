@@ -50,18 +50,18 @@ function pair(row: MessagesRow): { instruction: string; response: string } | nul
  * other examples, each scored as the mean token log-probability of response + EOS given the Tulu
  * prompt. Returns the fraction of comparisons the true response wins.
  */
-export async function rankResponses(model: Model, o: RankingOptions): Promise<RankingResult> {
-  const k = o.k ?? 5;
-  const seed = o.seed ?? 0;
-  const maxLen = o.maxSeqLength ?? 1024;
+export async function rankResponses(model: Model, opts: RankingOptions): Promise<RankingResult> {
+  const k = opts.k ?? 5;
+  const seed = opts.seed ?? 0;
+  const maxLen = opts.maxSeqLength ?? 1024;
   if (!Number.isInteger(k) || k < 1)
     throw new InvalidOptionError("INVALID_OPTION", `k must be a positive integer, got ${k}`);
-  const rows = (await readMessagesJsonl(o.data)).slice(0, o.maxExamples ?? 1000);
+  const rows = (await readMessagesJsonl(opts.data)).slice(0, opts.maxExamples ?? 1000);
   const pairs = rows.map(pair).filter((p): p is NonNullable<typeof p> => p !== null);
   if (pairs.length < 2)
     throw new DatasetError(
       "DATA_EMPTY",
-      `${o.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`,
+      `${opts.data}: response ranking needs at least 2 (instruction, response) pairs, found ${pairs.length}`,
     );
   const rand = seededRandom(seed);
   const meta = model.meta;
@@ -72,7 +72,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
   let skipped = 0;
   let examples = 0;
   for (let i = 0; i < pairs.length; i++) {
-    if (o.signal?.aborted) throw new AbortError();
+    if (opts.signal?.aborted) throw new AbortError();
     const others: number[] = [];
     while (others.length < k) {
       const j = Math.floor(rand() * pairs.length);
@@ -89,7 +89,7 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
     );
     const scored = await model.score(
       seqs.map((tokens) => ({ tokens, from })),
-      { signal: o.signal, ...(o.rules ? { rules: o.rules } : {}) },
+      { signal: opts.signal, ...(opts.rules ? { rules: opts.rules } : {}) },
     );
     const norm = scored.map((r) => r.tokenLogprobs.reduce((a, b) => a + b, 0) / Math.max(1, r.tokenLogprobs.length));
     for (let c = 1; c < norm.length; c++) {
@@ -97,12 +97,12 @@ export async function rankResponses(model: Model, o: RankingOptions): Promise<Ra
       if (norm[0] > norm[c]) wins++;
     }
     examples++;
-    o.onProgress?.(i + 1, pairs.length);
+    opts.onProgress?.(i + 1, pairs.length);
   }
   return {
     model: model.name,
     loras: model.loras.map((l) => ({ path: l.path, scale: l.scale })),
-    ...(o.rules ? { rules: o.rules.name } : {}),
+    ...(opts.rules ? { rules: opts.rules.name } : {}),
     examples,
     comparisons,
     wins,

@@ -76,17 +76,17 @@ export function pearson(xs: number[], ys: number[]): number | null {
  * instructions, y = similarity of the model's response to task responses minus to general responses.
  * Embeddings come from any GGUF through our engine (mean pooling, L2-normalised).
  */
-export async function analyzeSimilarity(embedder: Model, o: SimilarityOptions): Promise<SimilarityResult> {
-  const max = o.maxExamples ?? 1000;
-  const task = (await readMessagesJsonl(o.taskData)).slice(0, max);
-  const general = (await readMessagesJsonl(o.generalData)).slice(0, max);
-  const outs = (await readOutputs(o.outputs)).slice(0, o.maxOutputs);
+export async function analyzeSimilarity(embedder: Model, opts: SimilarityOptions): Promise<SimilarityResult> {
+  const max = opts.maxExamples ?? 1000;
+  const task = (await readMessagesJsonl(opts.taskData)).slice(0, max);
+  const general = (await readMessagesJsonl(opts.generalData)).slice(0, max);
+  const outs = (await readOutputs(opts.outputs)).slice(0, opts.maxOutputs);
   if (!task.length || !general.length || !outs.length) {
     throw new DatasetError("DATA_EMPTY", "similarity needs task data, general data and outputs, each non-empty", {
-      suggestion: `check ${o.taskData}, ${o.generalData} and ${o.outputs}`,
+      suggestion: `check ${opts.taskData}, ${opts.generalData} and ${opts.outputs}`,
     });
   }
-  const e = (texts: string[]) => embedder.embed(texts, { contextSize: o.contextSize, signal: o.signal });
+  const e = (texts: string[]) => embedder.embed(texts, { contextSize: opts.contextSize, signal: opts.signal });
   const taskInstr = centroid(await e(task.map(firstUser)));
   const taskResp = centroid(await e(task.map(firstAssistant)));
   const genResp = centroid(await e(general.map(firstAssistant)));
@@ -105,9 +105,9 @@ export async function analyzeSimilarity(embedder: Model, o: SimilarityOptions): 
   });
   return {
     embedder: embedder.name,
-    outputs: o.outputs,
-    task_data: o.taskData,
-    general_data: o.generalData,
+    outputs: opts.outputs,
+    task_data: opts.taskData,
+    general_data: opts.generalData,
     points,
     pearson_r: pearson(
       points.map((p) => p.x),

@@ -53,33 +53,37 @@ export class HttpJudge implements JudgeBackend {
   /** A 429 pauses every worker, not only the one that saw it. */
   private notBefore = 0;
 
-  constructor(private readonly o: HttpJudgeOptions) {
-    if (!o.model)
+  constructor(private readonly opts: HttpJudgeOptions) {
+    if (!opts.model)
       throw new JudgeError("JUDGE_MODEL_MISSING", "an HTTP judge needs a model name", {
         suggestion: "pass --judge-model NAME",
       });
-    this.url = o.baseUrl.replace(/\/+$/, "") + "/chat/completions";
-    this.concurrency = o.concurrency ?? 4;
-    const p = { max_tokens: o.maxTokens ?? 1, top_logprobs: o.topLogprobs ?? 5, temperature: o.temperature ?? 0 };
-    this.id = `openai:${o.baseUrl.replace(/\/+$/, "")}:${o.model}:${JSON.stringify(p)}`;
-    this.name = `iit_weighted_${o.model}`;
+    this.url = opts.baseUrl.replace(/\/+$/, "") + "/chat/completions";
+    this.concurrency = opts.concurrency ?? 4;
+    const p = {
+      max_tokens: opts.maxTokens ?? 1,
+      top_logprobs: opts.topLogprobs ?? 5,
+      temperature: opts.temperature ?? 0,
+    };
+    this.id = `openai:${opts.baseUrl.replace(/\/+$/, "")}:${opts.model}:${JSON.stringify(p)}`;
+    this.name = `iit_weighted_${opts.model}`;
   }
 
   private body(messages: Message[]): string {
-    const top = this.o.topLogprobs ?? 5;
+    const top = this.opts.topLogprobs ?? 5;
     return JSON.stringify({
-      model: this.o.model,
+      model: this.opts.model,
       messages,
-      max_tokens: this.o.maxTokens ?? 1,
-      temperature: this.o.temperature ?? 0,
+      max_tokens: this.opts.maxTokens ?? 1,
+      temperature: this.opts.temperature ?? 0,
       ...(top > 0 ? { logprobs: true, top_logprobs: top } : {}),
     });
   }
 
   async judge(messages: Message[], labels: readonly [string, string], signal?: AbortSignal): Promise<JudgeOutcome> {
     const body = this.body(messages);
-    const maxRetries = this.o.retries ?? 5;
-    const base = this.o.retryDelayMs ?? 1000;
+    const maxRetries = this.opts.retries ?? 5;
+    const base = this.opts.retryDelayMs ?? 1000;
     let last = "";
     for (let attempt = 0; ; attempt++) {
       const wait = this.notBefore - Date.now();
@@ -92,10 +96,10 @@ export class HttpJudge implements JudgeBackend {
           method: "POST",
           headers: {
             "content-type": "application/json",
-            ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+            ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
           },
           body,
-          signal: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(this.o.timeoutMs ?? 120_000)]),
+          signal: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(this.opts.timeoutMs ?? 120_000)]),
         });
         const text = await res.text();
         if (res.ok) {

@@ -43,10 +43,10 @@ export interface OpenJudgeOptions {
  * A judge from its spec: `openai:BASE_URL` (an OpenAI-compatible server; empty URL = OpenAI) or a
  * local GGUF path / hf: URI. Dispose it when done (a local judge frees its model).
  */
-export async function openJudge(spec: string, o: OpenJudgeOptions = {}): Promise<JudgeBackend> {
+export async function openJudge(spec: string, opts: OpenJudgeOptions = {}): Promise<JudgeBackend> {
   const base = parseOpenAiSpec(spec);
   if (base !== undefined) {
-    if (!o.judgeModel) {
+    if (!opts.judgeModel) {
       throw new InvalidOptionError("INVALID_OPTION", `the HTTP judge ${spec} needs --judge-model NAME`, {
         suggestion: "e.g. --judge-model gpt-4-1106-preview, or the name `iit serve` reports at /v1/models",
       });
@@ -58,12 +58,17 @@ export async function openJudge(spec: string, o: OpenJudgeOptions = {}): Promise
         suggestion: "use openai:http://127.0.0.1:8080/v1",
       });
     }
-    const keyEnv = o.keyEnv ?? "OPENAI_API_KEY";
-    return new HttpJudge({ ...o.http, baseUrl: base, model: o.judgeModel, apiKey: process.env[keyEnv] || undefined });
+    const keyEnv = opts.keyEnv ?? "OPENAI_API_KEY";
+    return new HttpJudge({
+      ...opts.http,
+      baseUrl: base,
+      model: opts.judgeModel,
+      apiKey: process.env[keyEnv] || undefined,
+    });
   }
-  const model = await loadModel({ ...o.load, model: spec });
+  const model = await loadModel({ ...opts.load, model: spec });
   try {
-    const judge = new LocalJudge(model, o.local);
+    const judge = new LocalJudge(model, opts.local);
     return Object.assign(judge, { dispose: () => model.dispose() });
   } catch (e) {
     await model.dispose();

@@ -40,12 +40,12 @@ export class LocalJudge implements JudgeBackend {
 
   constructor(
     readonly model: Model,
-    o: LocalJudgeOptions = {},
+    opts: LocalJudgeOptions = {},
   ) {
     const meta = model.meta;
-    this.format = o.format ?? (meta.chatTemplate ? "model" : "tulu");
-    this.contextSize = o.contextSize ?? (meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096);
-    this.topLogprobs = o.topLogprobs ?? 5;
+    this.format = opts.format ?? (meta.chatTemplate ? "model" : "tulu");
+    this.contextSize = opts.contextSize ?? (meta.nCtxTrain > 0 ? meta.nCtxTrain : 4096);
+    this.topLogprobs = opts.topLogprobs ?? 5;
     let size = 0;
     try {
       size = statSync(model.path).size;

@@ -72,19 +72,19 @@ interface Job {
 }
 
 /** Judges model outputs against reference outputs into AlpacaEval annotations, resumably. */
-export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annotation[]; summary: JudgeSummary }> {
+export async function runJudge(opts: RunJudgeOptions): Promise<{ annotations: Annotation[]; summary: JudgeSummary }> {
   const t0 = performance.now();
-  const template = o.template ?? defaultTemplate();
-  const seed = o.seed ?? 42;
-  const both = o.bothOrders ?? false;
-  const judge = o.judge;
-  const annotator = o.annotator ?? judge.name;
-  if (o.output) checkOutputPath(o.output, "-o");
-  const pairing = await pairFiles(o.outputs, o.reference);
+  const template = opts.template ?? defaultTemplate();
+  const seed = opts.seed ?? 42;
+  const both = opts.bothOrders ?? false;
+  const judge = opts.judge;
+  const annotator = opts.annotator ?? judge.name;
+  if (opts.output) checkOutputPath(opts.output, "-o");
+  const pairing = await pairFiles(opts.outputs, opts.reference);
   // Read first: an unreadable file stops the run before any work, and none of its rows is lost.
-  const previous = o.output && existsSync(o.output) ? await readAnnotations(o.output) : [];
-  const pairs = o.limit === undefined ? pairing.pairs : pairing.pairs.slice(0, o.limit);
-  const cachePath = o.cache === false ? null : (o.cache ?? (o.output ? `${o.output}.cache.jsonl` : null));
+  const previous = opts.output && existsSync(opts.output) ? await readAnnotations(opts.output) : [];
+  const pairs = opts.limit === undefined ? pairing.pairs : pairing.pairs.slice(0, opts.limit);
+  const cachePath = opts.cache === false ? null : (opts.cache ?? (opts.output ? `${opts.output}.cache.jsonl` : null));
   const cache = await JudgeCache.open(cachePath);
 
   const results: (JudgeOutcome | undefined)[][] = pairs.map(() => []);
@@ -117,27 +117,27 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
 
   const remaining = pairs.map((_, i) => (identical.has(i) ? 0 : (both ? 2 : 1) - results[i].filter(Boolean).length));
   let done = remaining.filter((n) => n === 0).length;
-  o.onProgress?.(done, pairs.length);
+  opts.onProgress?.(done, pairs.length);
 
   const limit = pLimit(judge.concurrency);
   let calls = 0;
   let fatal: unknown;
   const run = async (j: Job) => {
-    if (fatal || o.signal?.aborted) return;
+    if (fatal || opts.signal?.aborted) return;
     const p = pairs[j.pair];
     let out: JudgeOutcome;
     try {
       calls++;
-      out = await judge.judge(renderTemplate(template, p.instruction, j.first, j.second), template.labels, o.signal);
+      out = await judge.judge(renderTemplate(template, p.instruction, j.first, j.second), template.labels, opts.signal);
     } catch (e) {
       // Queued jobs see `fatal` or the abort and return at once (clearQueue would leave them unsettled).
-      if (!(e instanceof AbortError) && !o.signal?.aborted) fatal ??= e;
+      if (!(e instanceof AbortError) && !opts.signal?.aborted) fatal ??= e;
       return;
     }
-    if (out.error) o.onWarning?.(`${short(p.instruction)}: ${out.error}`);
+    if (out.error) opts.onWarning?.(`${short(p.instruction)}: ${out.error}`);
     else await cache.put(j.key, judge.id, out);
     results[j.pair][both && j.switched ? 1 : 0] = out;
-    if (--remaining[j.pair] === 0) o.onProgress?.(++done, pairs.length);
+    if (--remaining[j.pair] === 0) opts.onProgress?.(++done, pairs.length);
   };
   try {
     await Promise.all(jobs.map((j) => limit(run, j)));
@@ -146,7 +146,7 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
   }
   if (fatal) throw fatal;
 
-  const aborted = !!o.signal?.aborted;
+  const aborted = !!opts.signal?.aborted;
   const annotations: Annotation[] = [];
   for (const [i, p] of pairs.entries()) {
     if (identical.has(i))
@@ -161,14 +161,14 @@ export async function runJudge(o: RunJudgeOptions): Promise<{ annotations: Annot
   const judged = new Set(annotations.map((a) => a.instruction));
   const kept = previous.filter((a) => !judged.has(a.instruction));
   if (kept.length)
-    o.onWarning?.(
-      `kept ${kept.length} rows of ${o.output} whose instructions were not judged in this run (not in the metrics below)`,
+    opts.onWarning?.(
+      `kept ${kept.length} rows of ${opts.output} whose instructions were not judged in this run (not in the metrics below)`,
     );
-  if (o.output) await writeJsonAtomic(o.output, [...annotations, ...kept]);
+  if (opts.output) await writeJsonAtomic(opts.output, [...annotations, ...kept]);
 
   const errors = annotations.filter((a) => typeof a.error === "string").length;
   const summary: JudgeSummary = {
-    output: o.output ?? null,
+    output: opts.output ?? null,
     annotator,
     judge: judge.id,
     pairs: pairs.length,

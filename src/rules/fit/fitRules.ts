@@ -68,18 +68,18 @@ export interface FitRulesResult {
   modelSha: string;
 }
 
-export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
+export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
   const t0 = performance.now();
-  const { model, scorer } = o;
+  const { model, scorer } = opts;
   const generation = {
-    maxTokens: o.maxTokens ?? GENERATION_DEFAULTS.maxTokens,
-    template: o.template ?? GENERATION_DEFAULTS.template,
-    parallel: o.parallel ?? 16,
+    maxTokens: opts.maxTokens ?? GENERATION_DEFAULTS.maxTokens,
+    template: opts.template ?? GENERATION_DEFAULTS.template,
+    parallel: opts.parallel ?? 16,
   };
-  const maxEvals = o.maxEvals ?? 60;
+  const maxEvals = opts.maxEvals ?? 60;
   const devHash = hashJson(scorer.prompts);
-  const modelSha = o.modelSha ?? (await sha256File(model.path));
-  const cache = await EvalCache.open(o.cache);
+  const modelSha = opts.modelSha ?? (await sha256File(model.path));
+  const cache = await EvalCache.open(opts.cache);
   // Specs answered by the cache file (written by an earlier run), and specs generated in this run.
   const fromDisk = new Set<string>();
   const madeHere = new Set<string>();
@@ -91,7 +91,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       ...generation,
       temperature: 0,
       rules: parseRuleSpec(spec),
-      signal: o.signal,
+      signal: opts.signal,
     });
     return rows.map((r) => ({ output: r.output, tokens: r.tokens, stopReason: r.stopReason }));
   };
@@ -103,13 +103,13 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       if (!madeHere.has(key)) fromDisk.add(key);
       return hit;
     }
-    if (o.signal?.aborted) throw new AbortError();
+    if (opts.signal?.aborted) throw new AbortError();
     const outputs = await generate(spec);
     let s: RuleScore;
     try {
-      s = await scorer.score(outputs, { base: keepOutputs ? outputs : base, signal: o.signal });
+      s = await scorer.score(outputs, { base: keepOutputs ? outputs : base, signal: opts.signal });
     } catch (e) {
-      if (e instanceof AbortError || o.signal?.aborted) throw e instanceof AbortError ? e : new AbortError();
+      if (e instanceof AbortError || opts.signal?.aborted) throw e instanceof AbortError ? e : new AbortError();
       throw new RuleFitError(
         "FIT_SCORER_FAILED",
         `the scorer ${scorer.id} failed on the dev outputs: ${(e as Error).message}`,
@@ -152,7 +152,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
       unresolved.push(...wanted.filter((_, i) => ids[i] < 0).map((c) => c.text));
       return wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
     };
-    const max = o.maxCandidates ?? 8;
+    const max = opts.maxCandidates ?? 8;
     let candidates: (Candidate & { id: number })[] = [];
     let extend: ((best: Point, bestScore: RuleScore) => Promise<Coordinate[]>) | undefined;
     if (scorer.failures) {
@@ -162,7 +162,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
         base.map((b, i) => ({ pieces: piecesOf(b), failAt: failAt[i] })),
         max,
       );
-      candidates = resolve(mergeCandidates(found, o.candidates, o.onlyCandidates ?? false));
+      candidates = resolve(mergeCandidates(found, opts.candidates, opts.onlyCandidates ?? false));
     } else {
       // A judge only says which answer of a pair is better: search EOS and repetition first, then take the
       // tokens over-represented in the answers that lose (the best rules' or the base's), then markers
@@ -183,7 +183,7 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
           ),
         ];
         const unique = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i).slice(0, max);
-        candidates = resolve(mergeCandidates(unique, o.candidates, o.onlyCandidates ?? false));
+        candidates = resolve(mergeCandidates(unique, opts.candidates, opts.onlyCandidates ?? false));
         return ruleSpace(
           candidates.map((c) => c.text),
           generation.maxTokens,
@@ -198,10 +198,10 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
     const result = await coordinateSearch({
       space,
       start: startPoint(space, generation.maxTokens),
-      seed: o.seed ?? 1,
+      seed: opts.seed ?? 1,
       maxEvals,
-      deadline: o.seconds === undefined ? undefined : Date.now() + o.seconds * 1000,
-      signal: o.signal,
+      deadline: opts.seconds === undefined ? undefined : Date.now() + opts.seconds * 1000,
+      signal: opts.signal,
       keyOf: (p) => hashJson(specOf(p)),
       extend,
       evaluate: async (p: Point) => {
@@ -214,11 +214,11 @@ export async function fitRules(o: FitRulesOptions): Promise<FitRulesResult> {
           ...(e.perPrompt ? { perPrompt: e.perPrompt } : {}),
         };
       },
-      onEval: ({ n, score, best }) => o.onEval?.({ n, maxEvals, score, best, cached: fromDisk.has(lastKey) }),
+      onEval: ({ n, score, best }) => opts.onEval?.({ n, maxEvals, score, best, cached: fromDisk.has(lastKey) }),
     });
     const seconds = (performance.now() - t0) / 1000;
-    const description = describe({ ...o, maxEvals }, result, candidates, devHash, scorer.id);
-    const spec = specOf(result.best, o.name ?? "fitted", description);
+    const description = describe({ ...opts, maxEvals }, result, candidates, devHash, scorer.id);
+    const spec = specOf(result.best, opts.name ?? "fitted", description);
     parseRuleSpec(spec, "the fitted spec");
     const strip = ({ score, tiebreak, detail }: RuleScore) => ({ score, tiebreak, ...(detail ? { detail } : {}) });
     return {
@@ -247,7 +247,7 @@ const fmt = (v: number) => Number(v.toFixed(4)).toString();
  * source. No wall time: the same fit writes the same bytes.
  */
 function describe(
-  o: Pick<FitRulesOptions, "devSource" | "seed" | "seconds"> & { maxEvals: number },
+  opts: Pick<FitRulesOptions, "devSource" | "seed" | "seconds"> & { maxEvals: number },
   r: SearchResult,
   candidates: Candidate[],
   devHash: string,
@@ -257,8 +257,8 @@ function describe(
     .filter((c) => (r.best[TOKEN_PREFIX + c.text] ?? 0) !== 0)
     .map((c) => `${JSON.stringify(c.text)} (${c.source}${c.count ? `, ${c.count} outputs` : ""})`);
   return (
-    `Fitted by iit rules fit with scorer ${scorer} on ${o.devSource ?? "a dev set"} (sha256 ${devHash.slice(0, 16)}), ` +
-    `seed ${o.seed ?? 1}, budget ${o.maxEvals} evaluations${o.seconds === undefined ? "" : ` or ${o.seconds} s`}; ` +
+    `Fitted by iit rules fit with scorer ${scorer} on ${opts.devSource ?? "a dev set"} (sha256 ${devHash.slice(0, 16)}), ` +
+    `seed ${opts.seed ?? 1}, budget ${opts.maxEvals} evaluations${opts.seconds === undefined ? "" : ` or ${opts.seconds} s`}; ` +
     `${r.evals} evaluations (${r.stopped}); dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
     `Best score after each evaluation: ${r.curve.map(fmt).join(" ")}. ` +
     `Candidate tokens: ${candidates.map((c) => `${JSON.stringify(c.text)} (${c.source})`).join(", ") || "none"}; scored: ${tokens.join(", ") || "none"}.`

@@ -22,8 +22,8 @@ export interface JudgeScorerOptions {
 }
 
 /** Win rate (AlpacaEval's, in %) against the base's outputs; ties broken by fewer losses. */
-export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
-  const instructions = o.prompts.map(promptInstruction);
+export function judgeScorer(opts: JudgeScorerOptions): RuleScorer {
+  const instructions = opts.prompts.map(promptInstruction);
   if (new Set(instructions).size !== instructions.length) {
     throw new RuleFitError(
       "FIT_SCORER_FAILED",
@@ -36,20 +36,20 @@ export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
   const file = (outs: ScoredOutput[], generator: string) =>
     JSON.stringify(outs.map((r, i) => ({ instruction: instructions[i], output: r.output, generator })));
   return {
-    id: `judge:${o.judge.id}:both=${o.bothOrders ?? false}:seed=${o.seed ?? 42}`,
-    prompts: o.prompts,
+    id: `judge:${opts.judge.id}:both=${opts.bothOrders ?? false}:seed=${opts.seed ?? 42}`,
+    prompts: opts.prompts,
     score: async (outputs, { base, signal }) => {
       const dir = await mkdtemp(join(tmpdir(), "iit-fit-judge-"));
       try {
         await writeFile(join(dir, "reference.json"), file(base, "base"));
         await writeFile(join(dir, "outputs.json"), file(outputs, "rules"));
         const { summary, annotations } = await runJudge({
-          judge: o.judge,
+          judge: opts.judge,
           outputs: join(dir, "outputs.json"),
           reference: join(dir, "reference.json"),
-          cache: o.cache ?? false,
-          bothOrders: o.bothOrders,
-          seed: o.seed,
+          cache: opts.cache ?? false,
+          bothOrders: opts.bothOrders,
+          seed: opts.seed,
           signal,
         });
         if (signal?.aborted) throw new AbortError();
@@ -57,7 +57,7 @@ export function judgeScorer(o: JudgeScorerOptions): RuleScorer {
         if (m.n_total === 0) {
           throw new RuleFitError(
             "FIT_SCORER_FAILED",
-            `the judge ${o.judge.id} gave no usable preference on ${outputs.length} dev pairs`,
+            `the judge ${opts.judge.id} gave no usable preference on ${outputs.length} dev pairs`,
             {
               suggestion: "check the judge with `iit judge` on two output files first",
             },

@@ -58,25 +58,25 @@ class Budget extends Error {
 
 const round = (v: number, int: boolean) => (int ? Math.round(v) : Number(v.toPrecision(3)));
 
-export async function coordinateSearch(o: SearchOptions): Promise<SearchResult> {
+export async function coordinateSearch(opts: SearchOptions): Promise<SearchResult> {
   const seen = new Map<string, RuleScore>();
   const curve: number[] = [];
-  const order = ordered(o.space, o.seed);
-  let best = { ...o.start };
+  const order = ordered(opts.space, opts.seed);
+  let best = { ...opts.start };
   let bestScore: RuleScore | undefined;
 
   const evaluate = async (p: Point): Promise<RuleScore> => {
-    const key = (o.keyOf ?? hashJson)(p);
+    const key = (opts.keyOf ?? hashJson)(p);
     const hit = seen.get(key);
     if (hit) return hit;
-    if (o.signal?.aborted) throw new AbortError();
-    if (seen.size >= o.maxEvals) throw new Budget("evals");
-    if (o.deadline !== undefined && Date.now() >= o.deadline && seen.size > 0) throw new Budget("time");
-    const s = await o.evaluate(p);
+    if (opts.signal?.aborted) throw new AbortError();
+    if (seen.size >= opts.maxEvals) throw new Budget("evals");
+    if (opts.deadline !== undefined && Date.now() >= opts.deadline && seen.size > 0) throw new Budget("time");
+    const s = await opts.evaluate(p);
     seen.set(key, s);
     if (!bestScore || better(s, bestScore)) [best, bestScore] = [p, s];
     curve.push(bestScore.score);
-    o.onEval?.({ n: seen.size, point: p, score: s, best: bestScore });
+    opts.onEval?.({ n: seen.size, point: p, score: s, best: bestScore });
     return s;
   };
   const tryValue = async (c: Coordinate, v: Value) => {
@@ -91,21 +91,21 @@ export async function coordinateSearch(o: SearchOptions): Promise<SearchResult> 
   try {
     startScore = await evaluate(best);
     const sweeps = async () => {
-      for (let sweep = 0; sweep < (o.sweeps ?? 3); sweep++) {
+      for (let sweep = 0; sweep < (opts.sweeps ?? 3); sweep++) {
         let moved = false;
         for (const c of order) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
         if (!moved) break;
       }
     };
     await sweeps();
-    const more = o.extend ? await o.extend(best, bestScore!) : [];
+    const more = opts.extend ? await opts.extend(best, bestScore!) : [];
     if (more.length) {
-      order.push(...permutation(more.length, o.seed).map((i) => more[i]));
+      order.push(...permutation(more.length, opts.seed).map((i) => more[i]));
       best = { ...best, ...Object.fromEntries(more.map((c) => [c.name, 0])) };
       await sweeps();
     }
     const steps = new Map(order.filter((c) => c.numeric).map((c) => [c.name, firstStep(c)]));
-    for (let h = 0; h < (o.halvings ?? 3); h++) {
+    for (let h = 0; h < (opts.halvings ?? 3); h++) {
       let moved = true;
       while (moved) {
         moved = false;
