@@ -61,157 +61,164 @@ function trainingRecipe(t: Arm["training"]): Arm["training"] {
 
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
 
-/** Every step of the experiment in run order, with hashes computed from config and input files. */
-export async function planExperiment(config: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
-  const steps: Step[] = [];
-  const byId = new Map<string, Step>();
-  const add = async (s: Omit<Step, "hash" | "dir">): Promise<Step> => {
-    const files: Record<string, string> = {};
-    for (const [k, p] of Object.entries(s.files)) files[k] = await hasher.hashSpec(p);
-    const deps: Record<string, string> = {};
-    for (const [k, id] of Object.entries(s.deps)) deps[k] = byId.get(id)!.hash;
-    const hash = hashJson({ v: PLAN_VERSION, kind: s.kind, slice: s.slice, files, deps });
-    const step: Step = { ...s, hash, dir: join(config.output, "steps", `${s.id}-${hash.slice(0, 12)}`) };
-    steps.push(step);
-    byId.set(step.id, step);
-    return step;
-  };
-  const genId = new Map<string, (seed: number) => string>();
-  const ev = config.evaluation;
-  // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
-  if (config.lab) {
-    await add({
-      id: WORLD_STEP,
-      kind: "world",
-      arm: "lab",
-      seed: null,
-      slice: { world: config.lab.world, data: LAB_DATA_VERSION },
-      files: { base: config.baseModel },
-      deps: {},
-    });
+/** A plan under construction: its steps in order, each hashed over its inputs and its upstream steps' hashes. */
+class Plan {
+  readonly steps: Step[] = [];
+  /** Each arm's generation step, by seed (seed-independent arms ignore it). */
+  readonly genId = new Map<string, (seed: number) => string>();
+  private readonly byId = new Map<string, Step>();
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly hasher: FileHasher,
+  ) {}
+
+  has(id: string): boolean {
+    return this.byId.has(id);
   }
-  const source = (
-    role: string,
-    spec: string,
-  ): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } =>
-    isLabSource(spec)
-      ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } }
-      : { files: { [role]: spec }, deps: {}, slice: {} };
 
-  for (const arm of config.arms) {
-    const gen = resolvedGeneration(arm.generation);
-    const base = { baseModel: config.baseModel, maxInstructions: ev.maxInstructions ?? null };
-    const prompts = source("instructions", arm.instructions ?? ev.instructions);
-    const genFiles: Record<string, string> = { base: config.baseModel, ...prompts.files };
-    const genDeps: Record<string, string> = { ...prompts.deps };
-    const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
-    if (arm.kind === "rules" && arm.arg === LAB_FITTED_RULES) {
-      // One fit for every fitted arm (the first one's generation settings); an ablation is that file with a rule off.
-      if (!byId.has(FIT_STEP)) {
-        await add({
-          id: FIT_STEP,
-          kind: "fit",
-          arm: "lab",
-          seed: null,
-          slice: {
-            world: config.lab!.world,
-            evals: config.lab!.fitEvals ?? LAB_FIT_EVALS,
-            seed: 1,
-            grader: LAB_GRADER_VERSION,
-            generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
-          },
-          files: { base: config.baseModel },
-          deps: { world: WORLD_STEP },
-        });
-      }
-      genSlice.rules = { fitted: FIT_STEP, disable: arm.disable };
-      genDeps.rules = FIT_STEP;
-    } else if (arm.kind === "rules") {
-      const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
-      genSlice.rules = spec;
-      if (!/^[A-Za-z0-9_-]+$/.test(arm.arg!)) genFiles.rules = arm.arg!;
-    }
-    if (arm.kind === "lora") Object.assign(genSlice, { scale: arm.scale }), (genFiles.lora = arm.arg!);
-    if (arm.kind === "expert") Object.assign(genSlice, { weight: arm.weight }), (genFiles.expert = arm.arg!);
+  async add(s: Omit<Step, "hash" | "dir">): Promise<Step> {
+    const files: Record<string, string> = {};
+    for (const [k, p] of Object.entries(s.files)) files[k] = await this.hasher.hashSpec(p);
+    const deps: Record<string, string> = {};
+    for (const [k, id] of Object.entries(s.deps)) deps[k] = this.byId.get(id)!.hash;
+    const hash = hashJson({ v: PLAN_VERSION, kind: s.kind, slice: s.slice, files, deps });
+    const step: Step = { ...s, hash, dir: join(this.config.output, "steps", `${s.id}-${hash.slice(0, 12)}`) };
+    this.steps.push(step);
+    this.byId.set(step.id, step);
+    return step;
+  }
+}
 
-    if (arm.trained) {
-      const d = arm.data!;
-      const src = source("source", d.path);
-      const convert = await add({
-        id: `${arm.name}/convert`,
-        kind: "convert",
-        arm: arm.name,
+/** A source of the config as a step input: a file, or a `lab:` source, which the world step writes. */
+function source(
+  role: string,
+  spec: string,
+): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } {
+  return isLabSource(spec)
+    ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } }
+    : { files: { [role]: spec }, deps: {}, slice: {} };
+}
+
+/** An arm's steps: the rule fit it needs, its data conversion and training per seed, its generations. */
+async function planArm(plan: Plan, config: ExperimentConfig, arm: Arm): Promise<void> {
+  const ev = config.evaluation;
+  const gen = resolvedGeneration(arm.generation);
+  const base = { baseModel: config.baseModel, maxInstructions: ev.maxInstructions ?? null };
+  const prompts = source("instructions", arm.instructions ?? ev.instructions);
+  const genFiles: Record<string, string> = { base: config.baseModel, ...prompts.files };
+  const genDeps: Record<string, string> = { ...prompts.deps };
+  const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
+  if (arm.kind === "rules" && arm.arg === LAB_FITTED_RULES) {
+    // One fit for every fitted arm (the first one's generation settings); an ablation is that file with a rule off.
+    if (!plan.has(FIT_STEP)) {
+      await plan.add({
+        id: FIT_STEP,
+        kind: "fit",
+        arm: "lab",
         seed: null,
         slice: {
-          format: d.format,
-          maxExamples: d.maxExamples ?? null,
-          dropInstructions: d.dropInstructions,
-          ...src.slice,
+          world: config.lab!.world,
+          evals: config.lab!.fitEvals ?? LAB_FIT_EVALS,
+          seed: 1,
+          grader: LAB_GRADER_VERSION,
+          generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
         },
-        files: src.files,
-        deps: src.deps,
+        files: { base: config.baseModel },
+        deps: { world: WORLD_STEP },
       });
-      // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
-      const graded = config.lab && arm.training.evalEvery !== undefined;
-      for (const seed of arm.seeds) {
-        const train = await add({
-          id: `${arm.name}/s${seed}/train`,
-          kind: "train",
-          arm: arm.name,
+    }
+    genSlice.rules = { fitted: FIT_STEP, disable: arm.disable };
+    genDeps.rules = FIT_STEP;
+  } else if (arm.kind === "rules") {
+    const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
+    genSlice.rules = spec;
+    if (!/^[A-Za-z0-9_-]+$/.test(arm.arg!)) genFiles.rules = arm.arg!;
+  }
+  if (arm.kind === "lora") Object.assign(genSlice, { scale: arm.scale }), (genFiles.lora = arm.arg!);
+  if (arm.kind === "expert") Object.assign(genSlice, { weight: arm.weight }), (genFiles.expert = arm.arg!);
+
+  if (arm.trained) {
+    const d = arm.data!;
+    const src = source("source", d.path);
+    const convert = await plan.add({
+      id: `${arm.name}/convert`,
+      kind: "convert",
+      arm: arm.name,
+      seed: null,
+      slice: {
+        format: d.format,
+        maxExamples: d.maxExamples ?? null,
+        dropInstructions: d.dropInstructions,
+        ...src.slice,
+      },
+      files: src.files,
+      deps: src.deps,
+    });
+    // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
+    const graded = config.lab && arm.training.evalEvery !== undefined;
+    for (const seed of arm.seeds) {
+      const train = await plan.add({
+        id: `${arm.name}/s${seed}/train`,
+        kind: "train",
+        arm: arm.name,
+        seed,
+        slice: {
+          baseModel: config.baseModel,
+          mode: trainMode(arm),
+          training: trainingRecipe(arm.training),
           seed,
-          slice: {
-            baseModel: config.baseModel,
-            mode: trainMode(arm),
-            training: trainingRecipe(arm.training),
-            seed,
-            ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}),
-          },
-          files: { base: config.baseModel },
-          deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
-        });
-        await add({
-          id: `${arm.name}/s${seed}/generate`,
-          kind: "generate",
-          arm: arm.name,
-          seed,
-          slice: {
-            ...genSlice,
-            generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) },
-          },
-          files: genFiles,
-          deps: { model: train.id, ...genDeps },
-        });
-      }
-      genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
-    } else if (generatesPerSeed(arm)) {
-      for (const seed of arm.seeds) {
-        await add({
-          id: `${arm.name}/s${seed}/generate`,
-          kind: "generate",
-          arm: arm.name,
-          seed,
-          slice: { ...genSlice, generation: { ...gen, seed } },
-          files: genFiles,
-          deps: genDeps,
-        });
-      }
-      genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
-    } else {
-      await add({
-        id: `${arm.name}/generate`,
+          ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}),
+        },
+        files: { base: config.baseModel },
+        deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
+      });
+      await plan.add({
+        id: `${arm.name}/s${seed}/generate`,
         kind: "generate",
         arm: arm.name,
-        seed: null,
-        slice: genSlice,
+        seed,
+        slice: {
+          ...genSlice,
+          generation: { ...gen, seed: arm.generation.seed ?? (gen.temperature > 0 ? seed : gen.seed) },
+        },
+        files: genFiles,
+        deps: { model: train.id, ...genDeps },
+      });
+    }
+    plan.genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
+  } else if (generatesPerSeed(arm)) {
+    for (const seed of arm.seeds) {
+      await plan.add({
+        id: `${arm.name}/s${seed}/generate`,
+        kind: "generate",
+        arm: arm.name,
+        seed,
+        slice: { ...genSlice, generation: { ...gen, seed } },
         files: genFiles,
         deps: genDeps,
       });
-      genId.set(arm.name, () => `${arm.name}/generate`);
     }
+    plan.genId.set(arm.name, (s) => `${arm.name}/s${s}/generate`);
+  } else {
+    await plan.add({
+      id: `${arm.name}/generate`,
+      kind: "generate",
+      arm: arm.name,
+      seed: null,
+      slice: genSlice,
+      files: genFiles,
+      deps: genDeps,
+    });
+    plan.genId.set(arm.name, () => `${arm.name}/generate`);
   }
+}
 
+/** Each non-reference arm's outputs judged against the reference's of the same seed; returns their ids. */
+async function planJudges(plan: Plan, config: ExperimentConfig): Promise<string[]> {
+  const ev = config.evaluation;
   const ref = config.arms.find((a) => a.name === ev.reference)!;
-  const refGen = genId.get(ref.name)!;
+  const refGen = plan.genId.get(ref.name)!;
   const judgeSlice = {
     judge: ev.judge,
     judgeModel: ev.judgeModel ?? null,
@@ -232,31 +239,36 @@ export async function planExperiment(config: ExperimentConfig, hasher: FileHashe
     if (arm.name === ref.name) continue;
     for (const seed of arm.seeds) {
       const refId = refGen(seed);
-      if (!byId.has(refId)) {
+      if (!plan.has(refId)) {
         throw new ExperimentError(
           "EXPERIMENT_CONFIG_INVALID",
           `arm "${arm.name}" has seed ${seed}, but the reference arm "${ref.name}" has no seed ${seed} (its seeds: ${ref.seeds.join(", ")})`,
           { suggestion: "give the reference arm every seed the other arms use" },
         );
       }
-      const j = await add({
+      const j = await plan.add({
         id: `${arm.name}/s${seed}/judge`,
         kind: "judge",
         arm: arm.name,
         seed,
         slice: judgeSlice,
         files: judgeFiles,
-        deps: { outputs: genId.get(arm.name)!(seed), reference: refId },
+        deps: { outputs: plan.genId.get(arm.name)!(seed), reference: refId },
       });
       judges.push(j.id);
     }
   }
-  // The lab's grader: every generation of every arm, the reference's included.
+  return judges;
+}
+
+/** The lab's grader: every generation of every arm, the reference's included; returns their ids. */
+async function planGrades(plan: Plan, config: ExperimentConfig): Promise<string[]> {
+  const ev = config.evaluation;
   const grades: string[] = [];
   if (ev.grader === "lab") {
-    for (const g of steps.filter((x) => x.kind === "generate")) {
+    for (const g of plan.steps.filter((x) => x.kind === "generate")) {
       const arm = config.arms.find((a) => a.name === g.arm)!;
-      const gr = await add({
+      const gr = await plan.add({
         id: g.id.replace(/generate$/, "grade"),
         kind: "grade",
         arm: g.arm,
@@ -273,24 +285,53 @@ export async function planExperiment(config: ExperimentConfig, hasher: FileHashe
       grades.push(gr.id);
     }
   }
+  return grades;
+}
+
+/** The similarity analysis of the arms it names; returns their ids. */
+async function planSimilarity(plan: Plan, config: ExperimentConfig): Promise<string[]> {
   const sim = config.analyses.similarity;
   const sims: string[] = [];
   for (const name of sim?.arms ?? []) {
     const arm = config.arms.find((a) => a.name === name)!;
     const seed = arm.seeds[0];
-    const s = await add({
+    const s = await plan.add({
       id: `${arm.name}/s${seed}/similarity`,
       kind: "similarity",
       arm: arm.name,
       seed,
       slice: { maxExamples: sim!.maxExamples ?? 1000, contextSize: sim!.contextSize ?? null },
       files: { embedder: sim!.embedder, general: sim!.generalData },
-      deps: { outputs: genId.get(arm.name)!(seed), data: `${arm.name}/convert` },
+      deps: { outputs: plan.genId.get(arm.name)!(seed), data: `${arm.name}/convert` },
     });
     sims.push(s.id);
   }
-  const generates = steps.filter((s) => s.kind === "generate").map((s) => s.id);
-  await add({
+  return sims;
+}
+
+/** Every step of the experiment in run order, with hashes computed from config and input files. */
+export async function planExperiment(config: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
+  const plan = new Plan(config, hasher);
+  const ev = config.evaluation;
+  // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
+  if (config.lab) {
+    await plan.add({
+      id: WORLD_STEP,
+      kind: "world",
+      arm: "lab",
+      seed: null,
+      slice: { world: config.lab.world, data: LAB_DATA_VERSION },
+      files: { base: config.baseModel },
+      deps: {},
+    });
+  }
+  for (const arm of config.arms) await planArm(plan, config, arm);
+  const judges = await planJudges(plan, config);
+  const grades = await planGrades(plan, config);
+  const sims = await planSimilarity(plan, config);
+  const ref = config.arms.find((a) => a.name === ev.reference)!;
+  const generates = plan.steps.filter((s) => s.kind === "generate").map((s) => s.id);
+  await plan.add({
     id: "aggregate",
     kind: "aggregate",
     arm: "*",
@@ -304,7 +345,7 @@ export async function planExperiment(config: ExperimentConfig, hasher: FileHashe
     files: ev.lengthControlled ? { [LC_DATA_NAME]: gamedDataPath() } : {},
     deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
   });
-  return steps;
+  return plan.steps;
 }
 
 /** `--only` patterns: a step id (`rules/generate`), an arm (`rules`), an arm and kind across seeds (`rt/train`), or a kind (`judge`). */
