@@ -50,6 +50,8 @@ export interface NativeRules {
     tokens: "eos" | "eog";
   };
   repetition: { enabled: boolean; penalty: number; scope: "after-user-tag" | "response" };
+  /** The EOS rule's target ids: the one place they are chosen is src/model/resolveRules.ts. */
+  eosIds: number[];
   tokens: { enabled: boolean; ids: number[]; scores: number[] };
   start: { enabled: boolean };
   userTag: Int32Array;

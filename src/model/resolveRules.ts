@@ -67,6 +67,7 @@ export function resolveRules(model: Model, spec: RuleSpec): ResolvedRules {
   return {
     native: {
       eos: spec.eos,
+      eosIds,
       repetition: spec.repetition,
       tokens: { enabled: spec.tokens.enabled, ids: tokens.map((t) => t.id), scores: tokens.map((t) => t.score) },
       start: spec.start,

@@ -265,9 +265,12 @@ std::string parse_rules(Napi::Object r, iit_rules_params & p) {
     p.eos_end        = num(eos, "end").Int32Value();
     p.eos_mode =
         eos.Get("after").As<Napi::String>().Utf8Value() == "hold" ? IIT_RULES_EOS_MODE_HOLD : IIT_RULES_EOS_MODE_RESET;
-    p.eos_hard_after     = eos.Get("hardStopAfter").IsNumber() ? num(eos, "hardStopAfter").Int32Value() : -1;
-    p.eos_hard_score     = num(eos, "hardStopScore").FloatValue();
-    p.eos_all_eog        = eos.Get("tokens").As<Napi::String>().Utf8Value() == "eog";
+    p.eos_hard_after    = eos.Get("hardStopAfter").IsNumber() ? num(eos, "hardStopAfter").Int32Value() : -1;
+    p.eos_hard_score    = num(eos, "hardStopScore").FloatValue();
+    Napi::Array eos_ids = r.Get("eosIds").As<Napi::Array>();
+    for (uint32_t i = 0; i < eos_ids.Length(); i++) {
+        p.eos_ids.push_back(eos_ids.Get(i).As<Napi::Number>().Int32Value());
+    }
     Napi::Object rep     = r.Get("repetition").As<Napi::Object>();
     p.rep_enabled        = rep.Get("enabled").ToBoolean();
     p.rep_score          = num(rep, "penalty").FloatValue();

@@ -31,7 +31,7 @@ std::string iit_rules_params_check_desc(const iit_rules_vocab_desc & desc, const
             return "rules sampler: eos_slope and eos_hard_score must be finite numbers";
         }
         if (desc.eos_ids.empty()) {
-            return "rules sampler: the EOS rule is on but the vocabulary has no end-of-generation token";
+            return "rules sampler: the EOS rule is on but no EOS token id was given";
         }
         for (llama_token id : desc.eos_ids) {
             if (bad_id(id)) {
@@ -100,17 +100,7 @@ static iit_rules_vocab_desc rules_vocab_desc(const llama_vocab * vocab, const ii
     desc.n_vocab = llama_vocab_n_tokens(vocab);
 
     if (p.eos_enabled) {
-        const llama_token eos = llama_vocab_eos(vocab);
-        if (!p.eos_all_eog && eos != LLAMA_TOKEN_NULL) {
-            desc.eos_ids.push_back(eos);
-        } else {
-            // every EOG token; also the fallback for vocabularies without an EOS token
-            for (llama_token id = 0; id < desc.n_vocab; ++id) {
-                if (llama_vocab_is_eog(vocab, id)) {
-                    desc.eos_ids.push_back(id);
-                }
-            }
-        }
+        desc.eos_ids = p.eos_ids;
     }
 
     if (p.start_enabled) {

@@ -77,8 +77,9 @@ struct iit_rules_params {
     iit_rules_eos_mode eos_mode       = IIT_RULES_EOS_MODE_RESET;
     int32_t            eos_hard_after = -1; // < 0 = off; Listing 1's `prefix_len > 1024` is 1024
     float              eos_hard_score = 100.0f;
-    bool               eos_all_eog    = false; // false: llama_vocab_eos only (the paper's `</s>`);
-                                               // true: every end-of-generation token of the vocabulary
+    // The EOS rule's targets, chosen by the caller (the library: the model's EOS, the paper's `</s>`, or
+    // every end-of-generation token; src/model/resolveRules.ts). None is an error when the rule is on.
+    std::vector<llama_token> eos_ids;
 
     // Repetition rule.
     bool                rep_enabled = false;

@@ -65,6 +65,7 @@ static void test_vocab_spm(const std::string & dir) {
     CHECK(tag_full.size() >= 5, "user tag tokenizes");
     iit_rules_params p;
     p.eos_enabled = true;
+    p.eos_ids     = { llama_vocab_eos(vocab) };
     p.rep_enabled = true;
     p.user_tag.assign(tag_full.end() - 5, tag_full.end()); // the code keeps the last 5 ids
     p.fixed_enabled      = true;
@@ -144,6 +145,7 @@ static void test_vocab_bpe(const std::string & dir) {
 
     iit_rules_params p;
     p.eos_enabled   = true;
+    p.eos_ids       = { llama_vocab_eos(vocab) };
     p.start_enabled = true;
     std::string err = iit_rules_params_check(vocab, p);
     CHECK(err.empty(), "start + EOS valid on BPE: %s", err.c_str());
@@ -156,16 +158,21 @@ static void test_vocab_bpe(const std::string & dir) {
     accept_n(smpl, 100);
     a = ADDED(smpl, n_vocab);
     CHECK_NEAR(a[128001], 6.0f, "BPE EOS <|end_of_text|> +6 at n = 100");
-    CHECK_NEAR(a[128009], 0.0f, "BPE <|eot_id|> untouched without eos_all_eog");
+    CHECK_NEAR(a[128009], 0.0f, "BPE <|eot_id|> untouched when only EOS is a target");
     llama_sampler_free(smpl);
 
     p.start_enabled = false;
-    p.eos_all_eog   = true;
-    smpl            = iit_sampler_init_rules(vocab, p);
+    p.eos_ids.clear();
+    for (llama_token id = 0; id < n_vocab; ++id) {
+        if (llama_vocab_is_eog(vocab, id)) {
+            p.eos_ids.push_back(id);
+        }
+    }
+    smpl = iit_sampler_init_rules(vocab, p);
     accept_n(smpl, 100);
     a = ADDED(smpl, n_vocab);
-    CHECK_NEAR(a[128001], 6.0f, "eos_all_eog: <|end_of_text|>");
-    CHECK_NEAR(a[128009], 6.0f, "eos_all_eog: <|eot_id|>");
+    CHECK_NEAR(a[128001], 6.0f, "every EOG a target: <|end_of_text|>");
+    CHECK_NEAR(a[128009], 6.0f, "every EOG a target: <|eot_id|>");
     llama_sampler_free(smpl);
 
     llama_model_free(model);

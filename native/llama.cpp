@@ -1,0 +1,1 @@
+/work/main/native/llama.cpp
