@@ -1,7 +1,8 @@
 // AddonModel::embed: pooled, L2-normalised embeddings on a context of its own (embeddings = true).
 #include "addon/addon-model.h"
-#include "addon/errors.h"
+#include "addon/engine-args.h"
 #include "addon/log.h"
+#include "addon/worker.h"
 #include "generation/embedder.h"
 #include "threading/threadpool.h"
 
@@ -12,17 +13,9 @@ namespace {
 
 class EmbedWorker : public IitWorker {
 public:
-    EmbedWorker(Napi::Env env, AddonModel * self, Napi::Object js, Napi::Int32Array abort_flag) :
-        IitWorker(env),
-        self_(self) {
-        js_ref_    = Napi::Persistent(js);
-        abort_ref_ = Napi::Persistent(abort_flag);
-        abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
-        self_->busy++; // the model cannot be disposed while this runs
-    }
+    EmbedWorker(Napi::Env env, AddonModel * self) : IitWorker(env, "EMBEDDING_FAILED"), self_(self) {}
     std::vector<std::vector<llama_token>> seqs;
-    std::vector<llama_adapter_lora *>     adapters;
-    std::vector<float>                    scales;
+    iit_lora_set                          loras;
     uint32_t                              n_ctx     = 512;
     int32_t                               n_threads = 1;
     uint32_t                              poll      = 0;
@@ -40,37 +33,32 @@ public:
             llama_free(ctx);
             return Fail("CONTEXT_FAILED", "ggml could not start a pool of " + std::to_string(n_threads) + " threads");
         }
-        if (!adapters.empty() && llama_set_adapters_lora(ctx, adapters.data(), adapters.size(), scales.data()) != 0) {
+        if (!loras.adapters.empty() &&
+            llama_set_adapters_lora(ctx, loras.adapters.data(), loras.adapters.size(), loras.scales.data()) != 0) {
             llama_free(ctx);
             return Fail("LORA_INCOMPATIBLE", "llama.cpp refused the LoRA set for the embedding context");
         }
         std::string err = iit_embed(
-            ctx, seqs, [&]() { return *abort_ != 0; }, out_);
+            ctx, seqs, [this]() { return abort_.all(); }, out_);
         llama_free(ctx);
         if (!err.empty()) Fail(err == "aborted" ? "ABORTED" : "EMBEDDING_FAILED", err);
     }
-    void OnOK() override {
-        self_->busy--;
-        Napi::Env   env = Env();
+
+    void Settled() override { self_->busy--; }
+
+    Napi::Value Result(Napi::Env env) override {
         Napi::Array arr = Napi::Array::New(env, out_.size());
         for (size_t i = 0; i < out_.size(); i++) {
             Napi::Float32Array v = Napi::Float32Array::New(env, out_[i].size());
             std::copy(out_[i].begin(), out_[i].end(), v.Data());
             arr.Set(i, v);
         }
-        deferred_.Resolve(arr);
-    }
-    void OnError(const Napi::Error & e) override {
-        self_->busy--;
-        IitWorker::OnError(e);
+        return arr;
     }
 
 private:
-    AddonModel *                      self_;
-    Napi::ObjectReference             js_ref_;
-    Napi::Reference<Napi::Int32Array> abort_ref_;
-    volatile int32_t *                abort_;
-    std::vector<std::vector<float>>   out_;
+    AddonModel *                    self_;
+    std::vector<std::vector<float>> out_;
 };
 
 } // namespace
@@ -78,41 +66,17 @@ private:
 // embed(seqs: Int32Array[], {nCtx, nThreads, poll, loras: [{index, scale}]}, abortFlag: Int32Array) -> Promise<Float32Array[]>
 Napi::Value AddonModel::Embed(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    const int32_t                         n_vocab = llama_vocab_n_tokens(vocab());
-    Napi::Array                           arr     = info[0].As<Napi::Array>();
-    std::vector<std::vector<llama_token>> seqs;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-        Napi::Int32Array a = arr.Get(i).As<Napi::Int32Array>();
-        seqs.emplace_back(a.Data(), a.Data() + a.ElementLength());
-        for (llama_token t : seqs.back()) {
-            if (t < 0 || t >= n_vocab) {
-                throw iit_error(env, "INVALID_TOKEN",
-                                "text " + std::to_string(i) + " has token id " + std::to_string(t) +
-                                    " outside the vocabulary");
-            }
-        }
-    }
-    Napi::Object                      o = info[1].As<Napi::Object>();
-    std::vector<llama_adapter_lora *> adapters;
-    std::vector<float>                scales;
-    Napi::Array                       loras = o.Get("loras").As<Napi::Array>();
-    for (uint32_t i = 0; i < loras.Length(); i++) {
-        Napi::Object l   = loras.Get(i).As<Napi::Object>();
-        uint32_t     idx = l.Get("index").As<Napi::Number>().Uint32Value();
-        if (idx >= this->loras.size())
-            throw iit_error(env, "INVALID_ARGUMENT", "no LoRA adapter with index " + std::to_string(idx));
-        adapters.push_back(this->loras[idx]);
-        scales.push_back(l.Get("scale").As<Napi::Number>().FloatValue());
-    }
-    auto * w              = new EmbedWorker(env, this, info.This().As<Napi::Object>(), info[2].As<Napi::Int32Array>());
-    w->seqs               = std::move(seqs);
-    w->adapters           = std::move(adapters);
-    w->scales             = std::move(scales);
-    w->n_ctx              = o.Get("nCtx").As<Napi::Number>().Uint32Value();
-    w->n_threads          = o.Get("nThreads").As<Napi::Number>().Int32Value();
-    w->poll               = o.Get("poll").As<Napi::Number>().Uint32Value();
-    Napi::Promise promise = w->Promise();
-    w->Queue();
+    check_loaded(env);
+    auto worker  = std::make_unique<EmbedWorker>(env, this);
+    worker->seqs = iit_js_token_seqs(info[0], "embed: seqs", llama_vocab_n_tokens(vocab()), "text");
+    IitJsObject o(info[1], "embed: opts");
+    worker->loras     = iit_js_lora_set(o.get("loras"), o.field("loras"), loras);
+    worker->n_ctx     = o.uint32("nCtx");
+    worker->n_threads = o.int32("nThreads");
+    worker->poll      = o.uint32("poll");
+    worker->Keep(info.This().As<Napi::Object>());
+    worker->Watch(iit_js_abort_flag(info[2], "embed: abortFlag"));
+    Napi::Promise promise = iit_queue(std::move(worker));
+    busy++; // the model cannot be disposed while this runs
     return promise;
 }

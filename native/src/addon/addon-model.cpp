@@ -1,9 +1,12 @@
 #include "addon/addon-model.h"
 
+#include "addon/classes.h"
 #include "addon/errors.h"
 #include "addon/external-memory.h"
+#include "addon/js-args.h"
 #include "addon/log.h"
 #include "addon/system.h"
+#include "addon/worker.h"
 #include "model/gguf-check.h"
 #include "sampling/token-resolve.h"
 
@@ -20,21 +23,16 @@ std::string meta_str(const llama_model * m, const char * key) {
 // Loads off the JS thread. llama.cpp calls the progress callback before each tensor (and with 1 at
 // the end): it forwards whole-percent steps to onProgress and returns false once the abort flag is
 // set, which makes llama.cpp free what it allocated and return no model.
-class LoadWorker : public Napi::AsyncProgressQueueWorker<float> {
+class LoadWorker : public IitProgressWorker<float> {
 public:
-    LoadWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path, llama_model_params params,
-               Napi::Function on_progress, Napi::Int32Array abort_flag) :
-        Napi::AsyncProgressQueueWorker<float>(env),
+    LoadWorker(Napi::Env env, AddonModel * self, std::string path, llama_model_params params,
+               Napi::Function on_progress) :
+        IitProgressWorker<float>(env, "MODEL_LOAD_FAILED"),
         self_(self),
         path_(std::move(path)),
-        params_(params),
-        deferred_(Napi::Promise::Deferred::New(env)) {
-        ref_       = Napi::Persistent(js);
-        abort_ref_ = Napi::Persistent(abort_flag);
-        abort_     = reinterpret_cast<volatile int32_t *>(abort_flag.Data());
+        params_(params) {
         if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
     }
-    Napi::Promise Promise() { return deferred_.Promise(); }
 
     void Execute(const ExecutionProgress & progress) override {
         iit_gguf_check chk = iit_gguf_check_file(path_);
@@ -44,11 +42,11 @@ public:
                         path_ +
                             " is a LoRA adapter, not a model: pass it with --lora, and the base model with --model");
         }
-        if (*abort_) return Fail("ABORTED", "the model load was aborted");
+        if (abort_.all()) return Fail("ABORTED", "the model load was aborted");
         progress_                 = &progress;
         params_.progress_callback = [](float p, void * ud) -> bool {
             auto * w = static_cast<LoadWorker *>(ud);
-            if (*w->abort_) return false;
+            if (w->abort_.all()) return false;
             if (p >= 1.0f || p >= w->last_sent_ + 0.01f) {
                 w->last_sent_ = p;
                 if (!w->on_progress_.IsEmpty()) w->progress_->Send(&p, 1);
@@ -59,86 +57,72 @@ public:
         iit_log_clear_errors();
         model_    = llama_model_load_from_file(path_.c_str(), params_);
         progress_ = nullptr;
-        if (!model_ && *abort_) return Fail("ABORTED", "the model load was aborted");
+        if (!model_ && abort_.all()) return Fail("ABORTED", "the model load was aborted");
         if (!model_) {
             std::string why = iit_log_take_errors();
-            Fail("MODEL_LOAD_FAILED", "llama.cpp could not load " + path_ +
-                                          (chk.arch.empty() ? "" : " (architecture " + chk.arch + ")") +
-                                          (why.empty() ? "" : ": " + why));
+            Fail("llama.cpp could not load " + path_ + (chk.arch.empty() ? "" : " (architecture " + chk.arch + ")") +
+                 (why.empty() ? "" : ": " + why));
         }
     }
+
     void OnProgress(const float * data, size_t n) override {
         if (on_progress_.IsEmpty() || n == 0) return;
         Napi::HandleScope scope(Env());
         on_progress_.Call({ Napi::Number::New(Env(), data[n - 1]) });
     }
-    void OnOK() override {
+
+    Napi::Value Result(Napi::Env env) override {
         self_->model            = model_;
         self_->offloaded_layers = iit_offloaded_layers(model_, params_.n_gpu_layers, params_.vocab_only);
         self_->held_bytes       = params_.vocab_only ? 0 : (int64_t) llama_model_size(model_);
-        iit_external_adjust(Env(), self_->held_bytes);
-        deferred_.Resolve(Env().Undefined());
-    }
-    void OnError(const Napi::Error & e) override {
-        Napi::HandleScope scope(Env());
-        deferred_.Reject(iit_error(Env(), code_.empty() ? "NATIVE_ERROR" : code_, e.Message()).Value());
+        iit_external_adjust(env, self_->held_bytes);
+        return env.Undefined();
     }
 
 private:
-    void Fail(const std::string & code, const std::string & message) {
-        code_ = code;
-        SetError(message);
-    }
-    AddonModel *                      self_;
-    Napi::ObjectReference             ref_;
-    Napi::Reference<Napi::Int32Array> abort_ref_;
-    volatile int32_t *                abort_;
-    Napi::FunctionReference           on_progress_;
-    const ExecutionProgress *         progress_  = nullptr;
-    float                             last_sent_ = -1.0f;
-    std::string                       path_, code_;
-    llama_model_params                params_;
-    Napi::Promise::Deferred           deferred_;
-    llama_model *                     model_ = nullptr;
+    AddonModel *              self_;
+    Napi::FunctionReference   on_progress_;
+    const ExecutionProgress * progress_  = nullptr;
+    float                     last_sent_ = -1.0f;
+    std::string               path_;
+    llama_model_params        params_;
+    llama_model *             model_ = nullptr;
 };
 
 class LoraWorker : public IitWorker {
 public:
-    LoraWorker(Napi::Env env, AddonModel * self, Napi::Object js, std::string path) :
-        IitWorker(env),
+    LoraWorker(Napi::Env env, AddonModel * self, std::string path) :
+        IitWorker(env, "LORA_INCOMPATIBLE"),
         self_(self),
-        path_(std::move(path)) {
-        ref_ = Napi::Persistent(js);
-        char buf[128];
-        llama_model_meta_val_str(self->model, "general.architecture", buf, sizeof(buf));
-        arch_ = buf;
-    }
+        path_(std::move(path)),
+        arch_(meta_str(self->model, "general.architecture")) {}
+
     void Execute() override {
         iit_gguf_check chk = iit_gguf_check_file(path_);
         if (!chk.code.empty()) return Fail(chk.code, chk.message);
         if (chk.type != "adapter")
             return Fail("LORA_INVALID", path_ + " is not a LoRA adapter (general.type is '" + chk.type + "')");
         if (chk.arch != arch_) {
-            return Fail("LORA_INCOMPATIBLE", "LoRA " + path_ + " was made for architecture '" + chk.arch +
-                                                 "' but the model is '" + arch_ + "'");
+            return Fail("LoRA " + path_ + " was made for architecture '" + chk.arch + "' but the model is '" + arch_ +
+                        "'");
         }
         iit_log_clear_errors();
         adapter_ = llama_adapter_lora_init(self_->model, path_.c_str());
         if (!adapter_) {
             std::string why = iit_log_take_errors();
-            Fail("LORA_INCOMPATIBLE", "LoRA " + path_ + " does not fit this model" + (why.empty() ? "" : ": " + why));
+            Fail("LoRA " + path_ + " does not fit this model" + (why.empty() ? "" : ": " + why));
         }
     }
-    void OnOK() override {
+
+    Napi::Value Result(Napi::Env env) override {
         self_->loras.push_back(adapter_);
-        deferred_.Resolve(Napi::Number::New(Env(), (double) self_->loras.size() - 1));
+        return Napi::Number::New(env, (double) self_->loras.size() - 1);
     }
 
 private:
-    AddonModel *          self_;
-    Napi::ObjectReference ref_;
-    std::string           path_, arch_;
-    llama_adapter_lora *  adapter_ = nullptr;
+    AddonModel *         self_;
+    std::string          path_, arch_;
+    llama_adapter_lora * adapter_ = nullptr;
 };
 
 } // namespace
@@ -175,12 +159,13 @@ void AddonModel::free_model() {
     held_bytes = 0;
 }
 
-AddonModel * iit_unwrap_model(const Napi::Value & v) {
-    AddonModel * m = AddonModel::Unwrap(v.As<Napi::Object>());
-    if (!m->model) {
-        iit_error(v.Env(), "DISPOSED", "the model is not loaded or was disposed").ThrowAsJavaScriptException();
-        return nullptr;
-    }
+void AddonModel::check_loaded(Napi::Env env) const {
+    if (!model) throw iit_error(env, "DISPOSED", "the model is not loaded or was disposed");
+}
+
+AddonModel * iit_unwrap_model(const Napi::Value & v, const std::string & name) {
+    auto * m = static_cast<AddonModel *>(iit_js_unwrap(v, iit_classes(v.Env()).model, name, "AddonModel"));
+    m->check_loaded(v.Env());
     return m;
 }
 
@@ -188,23 +173,22 @@ AddonModel * iit_unwrap_model(const Napi::Value & v) {
 Napi::Value AddonModel::Load(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (model) throw iit_error(env, "INVALID_STATE", "this model object is already loaded");
-    std::string        path = info[0].As<Napi::String>();
-    Napi::Object       o    = info[1].As<Napi::Object>();
-    llama_model_params p    = llama_model_default_params();
-    p.vocab_only            = o.Get("vocabOnly").ToBoolean();
-    p.n_gpu_layers          = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
-    if (!o.Get("useMmap").ToBoolean()) p.load_mode = LLAMA_LOAD_MODE_NONE;
-    Napi::Function on_progress = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
-    auto *         w =
-        new LoadWorker(env, this, info.This().As<Napi::Object>(), path, p, on_progress, info[3].As<Napi::Int32Array>());
-    Napi::Promise promise = w->Promise();
-    w->Queue();
-    return promise;
+    std::string        path = iit_js_string(info[0], "load: path");
+    IitJsObject        o(info[1], "load: opts");
+    llama_model_params p = llama_model_default_params();
+    p.vocab_only         = o.flag("vocabOnly");
+    p.n_gpu_layers       = o.int32("gpuLayers");
+    if (!o.flag("useMmap")) p.load_mode = LLAMA_LOAD_MODE_NONE;
+    Napi::Function on_progress = iit_js_optional_function(info[2], "load: onProgress");
+    auto           worker      = std::make_unique<LoadWorker>(env, this, std::move(path), p, on_progress);
+    worker->Keep(info.This().As<Napi::Object>());
+    worker->Watch(iit_js_abort_flag(info[3], "load: abortFlag"));
+    return iit_queue(std::move(worker));
 }
 
 Napi::Value AddonModel::Meta(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    check_loaded(env);
     const llama_vocab * v = vocab();
     Napi::Object        o = Napi::Object::New(env);
     char                desc[256];
@@ -253,8 +237,8 @@ Napi::Value AddonModel::Meta(const Napi::CallbackInfo & info) {
 // tokenize(text, addSpecial, parseSpecial) -> Int32Array
 Napi::Value AddonModel::Tokenize(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    std::string              text        = info[0].As<Napi::String>();
+    check_loaded(env);
+    std::string              text        = iit_js_string(info[0], "tokenize: text");
     bool                     add_special = info[1].ToBoolean(), parse_special = info[2].ToBoolean();
     std::vector<llama_token> toks(text.size() + 8);
     int32_t n = llama_tokenize(vocab(), text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(),
@@ -273,8 +257,8 @@ Napi::Value AddonModel::Tokenize(const Napi::CallbackInfo & info) {
 // detokenize(Int32Array, removeSpecial, unparseSpecial) -> string
 Napi::Value AddonModel::Detokenize(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    Napi::Int32Array toks    = info[0].As<Napi::Int32Array>();
+    check_loaded(env);
+    Napi::Int32Array toks    = iit_js_int32_array(info[0], "detokenize: tokens");
     const int32_t    n_vocab = llama_vocab_n_tokens(vocab());
     for (size_t i = 0; i < toks.ElementLength(); i++) {
         if (toks[i] < 0 || toks[i] >= n_vocab) {
@@ -298,7 +282,7 @@ Napi::Value AddonModel::Detokenize(const Napi::CallbackInfo & info) {
 // tokenPieces() -> string[]: each token's vocabulary text as stored (SentencePiece "▁", BPE "Ġ" kept).
 Napi::Value AddonModel::TokenPieces(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
+    check_loaded(env);
     const int32_t n   = llama_vocab_n_tokens(vocab());
     Napi::Array   out = Napi::Array::New(env, n);
     for (int32_t t = 0; t < n; t++) out.Set(t, Napi::String::New(env, llama_vocab_get_text(vocab(), t)));
@@ -308,11 +292,8 @@ Napi::Value AddonModel::TokenPieces(const Napi::CallbackInfo & info) {
 // resolveTokens(texts: string[]) -> Int32Array: the single token whose rendered piece is each text, or -1.
 Napi::Value AddonModel::ResolveTokens(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    Napi::Array              arr = info[0].As<Napi::Array>();
-    std::vector<std::string> texts;
-    for (uint32_t i = 0; i < arr.Length(); i++) texts.push_back(arr.Get(i).As<Napi::String>());
-    std::vector<llama_token> ids = iit_token_resolve_many(vocab(), texts);
+    check_loaded(env);
+    std::vector<llama_token> ids = iit_token_resolve_many(vocab(), iit_js_strings(info[0], "resolveTokens: texts"));
     Napi::Int32Array         out = Napi::Int32Array::New(env, ids.size());
     std::copy(ids.begin(), ids.end(), out.Data());
     return out;
@@ -321,17 +302,16 @@ Napi::Value AddonModel::ResolveTokens(const Napi::CallbackInfo & info) {
 // loadLora(path) -> Promise<number> (the adapter's index on this model)
 Napi::Value AddonModel::LoadLora(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    auto *        w       = new LoraWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>());
-    Napi::Promise promise = w->Promise();
-    w->Queue();
-    return promise;
+    check_loaded(env);
+    auto worker = std::make_unique<LoraWorker>(env, this, iit_js_string(info[0], "loadLora: path"));
+    worker->Keep(info.This().As<Napi::Object>());
+    return iit_queue(std::move(worker));
 }
 
 Napi::Value AddonModel::LoraMeta(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (!iit_unwrap_model(info.This())) return env.Undefined();
-    uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+    check_loaded(env);
+    uint32_t i = iit_js_number(info[0], "loraMeta: index").Uint32Value();
     if (i >= loras.size()) throw iit_error(env, "INVALID_ARGUMENT", "no LoRA adapter with index " + std::to_string(i));
     Napi::Object o = Napi::Object::New(env);
     char         key[256], val[1024];

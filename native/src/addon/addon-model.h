@@ -4,6 +4,7 @@
 
 #include "llama.h"
 
+#include <string>
 #include <vector>
 
 // One loaded GGUF model (or vocabulary) and the LoRA adapters loaded for it.
@@ -20,6 +21,7 @@ public:
     int64_t held_bytes                     = 0; // reported to V8 as external memory while loaded
 
     const llama_vocab * vocab() const { return llama_model_get_vocab(model); }
+    void                check_loaded(Napi::Env env) const; // throws DISPOSED
 
 private:
     Napi::Value Load(const Napi::CallbackInfo & info);
@@ -35,5 +37,6 @@ private:
     void        free_model();
 };
 
-// Throws a JS error (code DISPOSED) and returns nullptr when the model is gone.
-AddonModel * iit_unwrap_model(const Napi::Value & v);
+// The loaded model behind `v` (named `name` in errors): INVALID_ARGUMENT when it is no AddonModel,
+// DISPOSED when it is not loaded or was disposed.
+AddonModel * iit_unwrap_model(const Napi::Value & v, const std::string & name);

@@ -2,49 +2,44 @@
 
 #include "addon/errors.h"
 #include "addon/external-memory.h"
+#include "addon/js-args.h"
 #include "addon/log.h"
 #include "addon/system.h"
+#include "addon/worker.h"
 
 #include <functional>
 #include <memory>
 
 namespace {
 
-// Runs `job` off the JS thread (it returns "" or an error message, and may set a code); resolves
-// with the number it stores, after `done` ran on the JS thread.
+// Runs `job` on the trainer's home thread (it returns "" or an error message, and may set a code);
+// resolves with the number it stores, after `done` ran on the JS thread.
 class JobWorker : public IitWorker {
 public:
     using Job = std::function<std::string(double &, std::string & code)>;
-    JobWorker(Napi::Env env, AddonTrainer * self, Napi::Object js, Job job, const char * code,
-              std::function<void()> done = {}) :
-        IitWorker(env),
+    JobWorker(Napi::Env env, AddonTrainer * self, Job job, const char * code, std::function<void()> done = {}) :
+        IitWorker(env, code),
         self_(self),
         job_(std::move(job)),
-        fail_code_(code),
-        done_(std::move(done)) {
-        ref_ = Napi::Persistent(js);
-    }
+        done_(std::move(done)) {}
+
     void Execute() override {
-        std::string code = fail_code_;
+        std::string code; // the job's own, else the worker's
         std::string err;
         self_->home->run([&] { err = job_(value_, code); });
-        if (!err.empty()) Fail(code, err);
+        if (!err.empty()) code.empty() ? Fail(err) : Fail(code, err);
     }
-    void OnOK() override {
-        self_->running = false;
+
+    void Settled() override { self_->running = false; }
+
+    Napi::Value Result(Napi::Env env) override {
         if (done_) done_();
-        deferred_.Resolve(Napi::Number::New(Env(), value_));
-    }
-    void OnError(const Napi::Error & e) override {
-        self_->running = false;
-        IitWorker::OnError(e);
+        return Napi::Number::New(env, value_);
     }
 
 private:
     AddonTrainer *        self_;
-    Napi::ObjectReference ref_;
     Job                   job_;
-    const char *          fail_code_;
     std::function<void()> done_;
     double                value_ = 0.0;
 };
@@ -54,6 +49,17 @@ std::vector<int32_t> to_vec(const Napi::Int32Array & a) {
 }
 
 } // namespace
+
+// Queues a job on the trainer's home thread; the trainer is busy until it settles.
+Napi::Value AddonTrainer::queue(const Napi::CallbackInfo &                          info,
+                                std::function<std::string(double &, std::string &)> job, const char * fail_code,
+                                std::function<void()> done) {
+    auto worker = std::make_unique<JobWorker>(info.Env(), this, std::move(job), fail_code, std::move(done));
+    worker->Keep(info.This().As<Napi::Object>());
+    Napi::Promise promise = iit_queue(std::move(worker));
+    running               = true;
+    return promise;
+}
 
 Napi::Function AddonTrainer::Init(Napi::Env env) {
     return DefineClass(env, "AddonTrainer",
@@ -97,27 +103,26 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
-    if (!home) home = std::make_unique<IitHomeThread>();
-    Napi::Object       o = info[0].As<Napi::Object>();
+    IitJsObject        o(info[0], "trainer.create: opts");
     iit_trainer_params p;
-    p.model_path        = o.Get("modelPath").As<Napi::String>();
-    p.lora_path         = o.Get("loraPath").As<Napi::String>();
-    p.n_ctx             = o.Get("nCtx").As<Napi::Number>().Uint32Value();
-    p.n_threads         = o.Get("threads").As<Napi::Number>().Int32Value();
-    p.poll              = o.Get("poll").IsNumber() ? o.Get("poll").As<Napi::Number>().Uint32Value() : 0;
-    p.n_gpu_layers      = o.Get("gpuLayers").As<Napi::Number>().Int32Value();
-    p.sgd               = o.Get("sgd").ToBoolean();
-    p.freeze_embeddings = o.Get("freezeEmbeddings").ToBoolean();
-    p.beta1             = o.Get("beta1").As<Napi::Number>().FloatValue();
-    p.beta2             = o.Get("beta2").As<Napi::Number>().FloatValue();
-    p.eps               = o.Get("eps").As<Napi::Number>().FloatValue();
-    p.weight_decay      = o.Get("weightDecay").As<Napi::Number>().FloatValue();
-    if (o.Get("maxGradNorm").IsNumber()) p.max_grad_norm = o.Get("maxGradNorm").As<Napi::Number>().FloatValue();
-    running     = true;
-    auto   made = std::make_shared<std::unique_ptr<iit_trainer>>();
-    auto * w    = new JobWorker(
-           env, this, info.This().As<Napi::Object>(),
-           [p, made](double & n_ctx, std::string & code) {
+    p.model_path        = o.string("modelPath");
+    p.lora_path         = o.string("loraPath");
+    p.n_ctx             = o.uint32("nCtx");
+    p.n_threads         = o.int32("threads");
+    p.poll              = o.get("poll").IsNumber() ? o.uint32("poll") : 0;
+    p.n_gpu_layers      = o.int32("gpuLayers");
+    p.sgd               = o.flag("sgd");
+    p.freeze_embeddings = o.flag("freezeEmbeddings");
+    p.beta1             = o.f32("beta1");
+    p.beta2             = o.f32("beta2");
+    p.eps               = o.f32("eps");
+    p.weight_decay      = o.f32("weightDecay");
+    if (o.get("maxGradNorm").IsNumber()) p.max_grad_norm = o.f32("maxGradNorm");
+    if (!home) home = std::make_unique<IitHomeThread>();
+    auto made = std::make_shared<std::unique_ptr<iit_trainer>>();
+    return queue(
+        info,
+        [p, made](double & n_ctx, std::string & code) {
             iit_log_clear_errors();
             std::string msg;
             *made = iit_trainer::create(p, code, msg);
@@ -128,26 +133,23 @@ Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
             std::string why = iit_log_take_errors();
             return msg + (why.empty() ? "" : ": " + why);
         },
-           "TRAIN_INIT_FAILED",
-           [this, made, n_gpu_layers = p.n_gpu_layers]() {
+        "TRAIN_INIT_FAILED",
+        [this, made, n_gpu_layers = p.n_gpu_layers]() {
             trainer          = std::move(*made);
             offloaded_layers = iit_offloaded_layers(trainer->model(), n_gpu_layers, false);
             held_bytes       = (int64_t) llama_model_size(trainer->model());
             iit_external_adjust(Env(), held_bytes);
         });
-    Napi::Promise promise = w->Promise();
-    w->Queue();
-    return promise;
 }
 
 // window(tokens: Int32Array, labels: Int32Array, train: boolean, lossScale: number) -> Promise<summed NLL>
 Napi::Value AddonTrainer::Window(const Napi::CallbackInfo & info) {
     Napi::Env     env     = info.Env();
     iit_trainer * tr      = ready(info);
-    auto          tokens  = to_vec(info[0].As<Napi::Int32Array>());
-    auto          labels  = to_vec(info[1].As<Napi::Int32Array>());
+    auto          tokens  = to_vec(iit_js_int32_array(info[0], "window: tokens"));
+    auto          labels  = to_vec(iit_js_int32_array(info[1], "window: labels"));
     const bool    train   = info[2].ToBoolean();
-    const double  scale   = info[3].As<Napi::Number>().DoubleValue();
+    const double  scale   = iit_js_number(info[3], "window: lossScale").DoubleValue();
     const int32_t n_vocab = llama_vocab_n_tokens(tr->vocab());
     if (tokens.size() != tr->n_ctx() || labels.size() != tr->n_ctx()) {
         throw iit_error(env, "INVALID_OPTION",
@@ -158,26 +160,24 @@ Napi::Value AddonTrainer::Window(const Napi::CallbackInfo & info) {
             throw iit_error(env, "INVALID_OPTION", "token id out of range at window position " + std::to_string(i));
         }
     }
-    running  = true;
-    auto * w = new JobWorker(
-        env, this, info.This().As<Napi::Object>(),
+    return queue(
+        info,
         [tr, tokens = std::move(tokens), labels = std::move(labels), train, scale](double & out, std::string &) {
             out = tr->window(tokens.data(), labels.data(), train, scale);
             return std::string();
         },
         "TRAINING_FAILED");
-    Napi::Promise promise = w->Promise();
-    w->Queue();
-    return promise;
 }
 
 Napi::Value AddonTrainer::SetPeriod(const Napi::CallbackInfo & info) {
-    ready(info)->set_period(info[0].As<Napi::Number>().Int32Value());
+    iit_trainer * tr = ready(info);
+    tr->set_period(iit_js_number(info[0], "setPeriod: period").Int32Value());
     return info.Env().Undefined();
 }
 
 Napi::Value AddonTrainer::SetLr(const Napi::CallbackInfo & info) {
-    ready(info)->set_lr(info[0].As<Napi::Number>().FloatValue());
+    iit_trainer * tr = ready(info);
+    tr->set_lr(iit_js_number(info[0], "setLr: lr").FloatValue());
     return info.Env().Undefined();
 }
 
@@ -215,8 +215,9 @@ Napi::Value AddonTrainer::Params(const Napi::CallbackInfo & info) {
 
 Napi::Value AddonTrainer::GetTensor(const Napi::CallbackInfo & info) {
     Napi::Env          env  = info.Env();
-    std::string        name = info[0].As<Napi::String>();
-    std::vector<float> v    = ready(info)->get_tensor(name);
+    iit_trainer *      tr   = ready(info);
+    std::string        name = iit_js_string(info[0], "getTensor: name");
+    std::vector<float> v    = tr->get_tensor(name);
     if (v.empty()) throw iit_error(env, "INVALID_OPTION", "no trainable tensor named " + name);
     Napi::Float32Array out = Napi::Float32Array::New(env, v.size());
     std::copy(v.begin(), v.end(), out.Data());
@@ -225,9 +226,10 @@ Napi::Value AddonTrainer::GetTensor(const Napi::CallbackInfo & info) {
 
 Napi::Value AddonTrainer::SetTensor(const Napi::CallbackInfo & info) {
     Napi::Env          env  = info.Env();
-    std::string        name = info[0].As<Napi::String>();
-    Napi::Float32Array a    = info[1].As<Napi::Float32Array>();
-    if (!ready(info)->set_tensor(name, std::vector<float>(a.Data(), a.Data() + a.ElementLength()))) {
+    iit_trainer *      tr   = ready(info);
+    std::string        name = iit_js_string(info[0], "setTensor: name");
+    Napi::Float32Array a    = iit_js_float32_array(info[1], "setTensor: data");
+    if (!tr->set_tensor(name, std::vector<float>(a.Data(), a.Data() + a.ElementLength()))) {
         throw iit_error(env, "INVALID_OPTION",
                         "no trainable tensor " + name + " of " + std::to_string(a.ElementLength()) + " values");
     }
@@ -238,22 +240,19 @@ Napi::Value AddonTrainer::SetTensor(const Napi::CallbackInfo & info) {
 Napi::Value AddonTrainer::Save(const Napi::CallbackInfo & info) {
     Napi::Env     env       = info.Env();
     iit_trainer * tr        = ready(info);
-    std::string   path      = info[0].As<Napi::String>();
-    const bool    optimizer = info[1].As<Napi::String>().Utf8Value() == "optimizer";
-    running                 = true;
-    auto * w                = new JobWorker(
-                       env, this, info.This().As<Napi::Object>(),
-                       [tr, path, optimizer](double &, std::string &) {
+    std::string   path      = iit_js_string(info[0], "save: path");
+    const bool    optimizer = iit_js_string(info[1], "save: what") == "optimizer";
+    return queue(
+        info,
+        [tr, path, optimizer](double &, std::string &) {
             return optimizer ? tr->save_optimizer(path) : tr->save(path);
         },
-                       "SAVE_FAILED");
-    Napi::Promise promise = w->Promise();
-    w->Queue();
-    return promise;
+        "SAVE_FAILED");
 }
 
 Napi::Value AddonTrainer::LoadOptimizer(const Napi::CallbackInfo & info) {
-    std::string err = ready(info)->load_optimizer(info[0].As<Napi::String>());
+    iit_trainer * tr  = ready(info);
+    std::string   err = tr->load_optimizer(iit_js_string(info[0], "loadOptimizer: path"));
     if (!err.empty()) throw iit_error(info.Env(), "CHECKPOINT_INVALID", err);
     return info.Env().Undefined();
 }

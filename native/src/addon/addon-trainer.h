@@ -5,7 +5,9 @@
 #include "addon/home-thread.h"
 #include "training/trainer.h"
 
+#include <functional>
 #include <memory>
+#include <string>
 
 // A training session (src/training drives it window by window). Every call that computes runs off
 // the JS thread, on the trainer's own home thread; one at a time.
@@ -37,5 +39,7 @@ private:
     Napi::Value   Info(const Napi::CallbackInfo & info);
     Napi::Value   Dispose(const Napi::CallbackInfo & info);
     iit_trainer * ready(const Napi::CallbackInfo & info);
+    Napi::Value   queue(const Napi::CallbackInfo & info, std::function<std::string(double &, std::string &)> job,
+                        const char * fail_code, std::function<void()> done = {});
     void          release();
 };
