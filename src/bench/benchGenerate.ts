@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { alternate, formatSpread, median, spread, type Spread } from "./rounds.js";
@@ -25,6 +26,8 @@ export interface BenchGenerateOptions {
 }
 
 export interface BenchGenerateResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   /** Busy processes that ran beside the measurements. */
@@ -89,6 +92,7 @@ function batchedBench(
 
 /** Greedy tokens/s of our engine vs node-llama-cpp on the same model, prompt and threads, measured in one run. */
 export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGenerateResult> {
+  const cpu = benchCpu();
   const maxTokens = o.maxTokens ?? 128;
   const repeats = o.repeats ?? 3;
   const levels = o.parallel ?? [1, 4, 8];
@@ -163,6 +167,7 @@ export async function benchGenerate(o: BenchGenerateOptions): Promise<BenchGener
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);
   return {
+    cpu,
     model: model.path,
     threads,
     load: busy.n,

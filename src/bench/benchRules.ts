@@ -1,4 +1,5 @@
 import { loadModel } from "../model/Model.js";
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { promptTokens } from "../generation/templates.js";
 import { loadRules } from "../rules/loadRules.js";
 import { resolveRules } from "../rules/resolveRules.js";
@@ -16,6 +17,8 @@ export interface BenchRulesOptions {
 }
 
 export interface BenchRulesResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   n_tokens: number;
@@ -39,6 +42,7 @@ const INSTRUCTIONS = [
  * emulation (per-step tokenBias + presence penalty) on the same prompts.
  */
 export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult> {
+  const cpu = benchCpu();
   const maxTokens = o.maxTokens ?? 128;
   const repeats = o.repeats ?? 3;
   const status = o.onStatus ?? (() => {});
@@ -91,6 +95,7 @@ export async function benchRules(o: BenchRulesOptions): Promise<BenchRulesResult
   const peer_tps = median(peerRuns);
   status(`node-llama-cpp emulation ${peer_tps.toFixed(1)} tok/s`);
   return {
+    cpu,
     model: model.path,
     threads,
     n_tokens: maxTokens * INSTRUCTIONS.length,

@@ -1,5 +1,6 @@
 // Training throughput and peak memory: `iit train` vs llama.cpp's own llama-finetune, built from the
 // same pinned commit (pristine, without our patches), on the same model, text, window and threads.
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -38,6 +39,8 @@ export interface RunStats {
 }
 
 export interface BenchTrainResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   n_ctx: number;
   threads: number;
@@ -91,6 +94,7 @@ async function timed(
 }
 
 export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
+  const cpu = benchCpu();
   const status = o.onStatus ?? (() => {});
   checkLoad(o.load ?? 0);
   const nCtx = o.nCtx ?? 256;
@@ -220,6 +224,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     seconds: r.seconds,
   });
   return {
+    cpu,
     model: o.model,
     n_ctx: nCtx,
     threads,

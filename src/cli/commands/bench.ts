@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { formatCpu } from "../../bench/cpuInfo.js";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
@@ -50,6 +51,7 @@ const generate = new Command("generate")
       });
       if (o.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
             `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
@@ -82,6 +84,7 @@ const lab = new Command("lab")
     });
     if (o.json) printJson(r);
     else {
+      process.stdout.write(formatCpu(r.cpu));
       const ids = Object.keys(r.robust);
       const lines = [
         `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
@@ -115,6 +118,7 @@ const rules = new Command("rules")
     });
     if (o.json) printJson(r);
     else {
+      process.stdout.write(formatCpu(r.cpu));
       process.stdout.write(
         `${r.model}: plain ${r.plain_tps.toFixed(1)} tok/s, hewitt2024 ${r.rules_tps.toFixed(1)} tok/s (ratio ${r.ratio.toFixed(3)}, ` +
           `${r.adapter_us_per_token.toFixed(1)} µs/token), node-llama-cpp emulation ${r.peer_tps.toFixed(1)} tok/s\n`,
@@ -165,6 +169,7 @@ const trainBench = new Command("train")
       });
       if (o.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
             `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
@@ -207,6 +212,7 @@ const scoreBench = new Command("score")
       });
       if (o.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
             `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
@@ -249,6 +255,7 @@ const threadsBench = new Command("threads")
       const r = await benchThreads({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
       if (o.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
             r.cases
