@@ -8,6 +8,7 @@ import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
+import { benchPretrain } from "../../bench/benchPretrain.js";
 import { collect, intOption, printJson } from "../util.js";
 import { THREADS_HELP } from "../modelOptions.js";
 
@@ -173,7 +174,7 @@ const trainBench = new Command("train")
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
             `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
+            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)} (per CPU second ${formatSpread(r.cpu_time_ratios)}), peak RSS ${formatSpread(r.memory_ratios)}, ` +
             `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
         );
       }
@@ -274,6 +275,46 @@ const threadsBench = new Command("threads")
     },
   );
 
+const pretrainBench = new Command("pretrain")
+  .description(
+    "the lab's pretraining rate (tokens/s, matrix GFLOP/s) against ggml's own F32 matrix-product rate at the same shapes (test-backend-ops perf), in alternated rounds",
+  )
+  .option("-m, --model <path>", "a base of the lab's shape, read for its dimensions", "models/lab-base.gguf")
+  .option("--tokens <n>", "pretraining tokens per timed run (world 1, the lab's recipe)", intOption("--tokens"), 65536)
+  .option("--rounds <n>", "alternated rounds (min / median / max reported)", intOption("--rounds"), 3)
+  .option("--test-backend-ops-bin <path>", "a test-backend-ops binary (default: built once from the pinned source)")
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(
+    async (o: {
+      model: string;
+      tokens: number;
+      rounds: number;
+      testBackendOpsBin?: string;
+      threads?: number;
+      json?: boolean;
+    }) => {
+      const r = await benchPretrain({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(formatCpu(r.cpu));
+        const g = (x: number) => x.toFixed(1);
+        process.stdout.write(
+          `${r.model}: ${(r.flop_per_token / 1e6).toFixed(2)} matrix MFLOP per trained token (window ${r.n_ctx}), ${r.rounds} alternated rounds, min / median / max\n` +
+            `  pretraining (${r.threads} thread): ${r.tokens_per_second.min.toFixed(0)} / ${r.tokens_per_second.median.toFixed(0)} / ${r.tokens_per_second.max.toFixed(0)} tokens/s = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s\n` +
+            `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
+            `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at ggml's rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
+            r.matrix.products
+              .map(
+                (p) =>
+                  `    ${p.op.padEnd(8)} ${p.name.padEnd(22)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
+              )
+              .join(""),
+        );
+      }
+    },
+  );
+
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
@@ -281,5 +322,6 @@ export const benchCommand = new Command("bench")
   .addCommand(rules)
   .addCommand(scoreBench)
   .addCommand(trainBench)
+  .addCommand(pretrainBench)
   .addCommand(threadsBench)
   .addCommand(benchJudgeCommand);
