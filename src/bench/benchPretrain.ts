@@ -4,7 +4,7 @@
 // `test-backend-ops perf` (pinned llama.cpp, pristine), and the lab's recipe trains a fresh base for a
 // few hundred windows. Their ratio says how far the trainer is from matrix-bound.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { IitError } from "../errors.js";
@@ -130,50 +130,68 @@ export function testFileLine(p: MatProduct): string {
   return `${GGML_OP[p.op]} 0 ${dst.join(" ")} 0 2 ${s0} ${s1} ${p.name}`;
 }
 
-/** Microseconds per run of each named case in test-backend-ops' console output ("name=X,…): N runs - T us/run"). */
-export function parsePerfOutput(stdout: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of stdout.matchAll(/\(name=([^,)]+)[^\n]*?:\s+\d+ runs -\s+([\d.]+) us\/run/g)) {
-    out.set(m[1], Number(m[2]));
+/** Runs and microseconds per run of each named case in test-backend-ops' console output ("name=X,…): N runs - T us/run"). */
+export function parsePerfOutput(stdout: string): Map<string, { runs: number; us: number }> {
+  const out = new Map<string, { runs: number; us: number }>();
+  for (const m of stdout.matchAll(/\(name=([^,)]+)[^\n]*?:\s+(\d+) runs -\s+([\d.]+) us\/run/g)) {
+    out.set(m[1], { runs: Number(m[2]), us: Number(m[3]) });
   }
   return out;
 }
 
 export interface ProductRate extends MatProduct {
   flop: number;
-  us: number;
+  /** GFLOP/s per CPU second of test-backend-ops (its runs × FLOP ÷ the process's user + system time). */
   gflops: number;
+  /** GFLOP/s by its own wall clock, which other work on the machine slows down. */
+  gflops_wall: number;
 }
 
 export interface MatrixPeak {
   /** test-backend-ops' thread count (it uses max(1, cores / 2)). */
   threads: number;
+  /** The forward products (MUL_MAT) of a window, each timed by test-backend-ops in a process of its own. */
   products: ProductRate[];
-  /** The best MUL_MAT rate at these shapes, GFLOP/s: the peak pretraining is compared with. */
+  /** The best of their rates, GFLOP per CPU second: the peak pretraining is compared with. */
   peak_gflops: number;
-  /** Seconds one window's matrix products take at these rates (upstream kernels), and its tokens/s. */
-  window_matrix_seconds: number;
+  /**
+   * Tokens per CPU second if every product of a window (the backward OUT_PRODs too, at the rate of their
+   * forward shape) ran at these rates and nothing else ran: the matrix-bound rate.
+   */
   matrix_bound_tokens_per_second: number;
 }
 
-/** Times every product of `ps` with test-backend-ops perf on the CPU backend. */
+/** Times each forward product of `ps` with test-backend-ops perf on the CPU backend, one process each. */
 export function measureProducts(ps: MatProduct[], nCtx: number, bin: string, dir: string): MatrixPeak {
-  const file = join(dir, "products.txt");
-  writeFileSync(file, ps.map(testFileLine).join("\n") + "\n");
-  const r = spawnSync(bin, ["perf", "-b", "CPU", "--test-file", file], { encoding: "utf8" });
-  if (r.status !== 0) throw new IitError("BENCH_FAILED", `test-backend-ops exited with ${r.status}: ${r.stderr}`);
-  const us = parsePerfOutput(r.stdout);
-  const products = ps.map((p) => {
-    const t = us.get(p.name);
-    if (t === undefined) throw new IitError("BENCH_FAILED", `test-backend-ops printed no time for ${p.name}`);
-    return { ...p, flop: flopOf(p), us: t, gflops: flopOf(p) / t / 1e3 };
-  });
-  const windowSeconds = products.reduce((s, p) => s + p.us * p.count, 0) / 1e6;
+  const products: ProductRate[] = [];
+  for (const p of ps.filter((q) => q.op === "MUL_MAT")) {
+    const file = join(dir, `${p.name}.txt`);
+    writeFileSync(file, `${testFileLine(p)}\n`);
+    const r = spawnSync("/usr/bin/time", ["-f", "IIT_CPU_S=%U %S", bin, "perf", "-b", "CPU", "--test-file", file], {
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new IitError("BENCH_FAILED", `test-backend-ops exited with ${r.status}: ${r.stderr}`);
+    const t = parsePerfOutput(r.stdout).get(p.name);
+    const cpu = /IIT_CPU_S=([\d.]+) ([\d.]+)/.exec(r.stderr);
+    if (!t || !cpu) throw new IitError("BENCH_FAILED", `test-backend-ops printed no time for ${p.name}`);
+    // the CPU time includes its setup (backend, tensors, one warm-up run): the rate is a slight underestimate
+    const cpuSeconds = Number(cpu[1]) + Number(cpu[2]);
+    products.push({
+      ...p,
+      flop: flopOf(p),
+      gflops: (t.runs * flopOf(p)) / cpuSeconds / 1e9,
+      gflops_wall: flopOf(p) / t.us / 1e3,
+    });
+  }
+  // a backward product runs at the rate of the forward product it differentiates (same FLOP, same sizes)
+  const rateOf = (q: MatProduct) =>
+    products.find((f) => q.name.endsWith(f.name.slice("fwd_".length)))?.gflops ??
+    Math.max(...products.map((f) => f.gflops));
+  const windowSeconds = ps.reduce((s, q) => s + (flopOf(q) * q.count) / (rateOf(q) * 1e9), 0);
   return {
     threads: Math.max(1, Math.floor(availableParallelism() / 2)),
     products,
-    peak_gflops: Math.max(...products.filter((p) => p.op === "MUL_MAT").map((p) => p.gflops)),
-    window_matrix_seconds: windowSeconds,
+    peak_gflops: Math.max(...products.map((f) => f.gflops)),
     matrix_bound_tokens_per_second: nCtx / windowSeconds,
   };
 }
@@ -201,10 +219,12 @@ export interface BenchPretrainResult {
   /** The median round's per-product rates. */
   matrix: MatrixPeak;
   peak_gflops: Spread;
-  /** Pretraining tokens/s (the training loop's own clock) and the matrix GFLOP/s that is. */
-  tokens_per_second: Spread;
+  /** Pretraining tokens per CPU second (the process's, from the start of training to its end) and the matrix GFLOP/s that is. */
+  tokens_per_cpu_second: Spread;
   gflops: Spread;
-  /** Pretraining GFLOP/s ÷ the same round's peak (target ≥ 0.5), and ÷ the matrix-bound rate at upstream's kernels. */
+  /** Pretraining tokens/s by the training loop's own wall clock (slowed by other work on the machine). */
+  tokens_per_second: Spread;
+  /** Pretraining GFLOP per CPU second ÷ the same round's peak (target ≥ 0.5), and its tokens ÷ the matrix-bound rate. */
   fraction_of_peak: Spread;
   fraction_of_matrix_bound: Spread;
 }
@@ -224,19 +244,31 @@ export async function benchPretrain(o: BenchPretrainOptions): Promise<BenchPretr
   const bin = o.testBackendOpsBin ?? ensureLlamaTool("test-backend-ops", status);
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-pretrain-"));
   try {
-    const rounds: { peak: MatrixPeak; tps: number; threads: number }[] = [];
+    const rounds: { peak: MatrixPeak; tps: number; tpcs: number; threads: number }[] = [];
     for (let r = 0; r < (o.rounds ?? 3); r++) {
       const [run, peak] = await alternate(
         r,
         async () => {
           status(`round ${r + 1}: lab pretraining, ${o.tokens ?? 65536} tokens`);
+          let cpu0: NodeJS.CpuUsage | undefined;
+          const output = join(dir, `base-${r}.gguf`);
           const res = await labPretrain({
             seed: 1,
-            output: join(dir, `base-${r}.gguf`),
+            output,
             tokens: o.tokens ?? 65536,
             ...(o.threads === undefined ? {} : { threads: o.threads }),
+            // CPU time from here on: the model's training (data windowing and the 1% validation included)
+            onStage: (stage) => {
+              if (stage.startsWith("pretraining")) cpu0 = process.cpuUsage();
+            },
           });
-          return { tps: res.tokens_per_second, threads: res.threads ?? 1 };
+          const used = process.cpuUsage(cpu0);
+          const log = JSON.parse(readFileSync(`${output}.train.json`, "utf8")) as { windows: { windows: number } };
+          return {
+            tps: res.tokens_per_second,
+            tpcs: (log.windows.windows * nCtx) / ((used.user + used.system) / 1e6),
+            threads: res.threads ?? 1,
+          };
         },
         () => {
           status(`round ${r + 1}: test-backend-ops perf at ${ps.length} shapes`);
@@ -245,8 +277,8 @@ export async function benchPretrain(o: BenchPretrainOptions): Promise<BenchPretr
       );
       rounds.push({ peak, ...run });
     }
-    const frac = spread(rounds.map((x) => (x.tps * fpt) / 1e9 / x.peak.peak_gflops));
-    const mid = rounds.find((x) => (x.tps * fpt) / 1e9 / x.peak.peak_gflops === frac.median)!;
+    const frac = spread(rounds.map((x) => (x.tpcs * fpt) / 1e9 / x.peak.peak_gflops));
+    const mid = rounds.find((x) => (x.tpcs * fpt) / 1e9 / x.peak.peak_gflops === frac.median)!;
     return {
       cpu,
       model,
@@ -256,10 +288,11 @@ export async function benchPretrain(o: BenchPretrainOptions): Promise<BenchPretr
       flop_per_token: fpt,
       matrix: mid.peak,
       peak_gflops: spread(rounds.map((x) => x.peak.peak_gflops)),
+      tokens_per_cpu_second: spread(rounds.map((x) => x.tpcs)),
+      gflops: spread(rounds.map((x) => (x.tpcs * fpt) / 1e9)),
       tokens_per_second: spread(rounds.map((x) => x.tps)),
-      gflops: spread(rounds.map((x) => (x.tps * fpt) / 1e9)),
       fraction_of_peak: frac,
-      fraction_of_matrix_bound: spread(rounds.map((x) => x.tps / x.peak.matrix_bound_tokens_per_second)),
+      fraction_of_matrix_bound: spread(rounds.map((x) => x.tpcs / x.peak.matrix_bound_tokens_per_second)),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

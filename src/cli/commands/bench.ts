@@ -301,13 +301,13 @@ const pretrainBench = new Command("pretrain")
         const g = (x: number) => x.toFixed(1);
         process.stdout.write(
           `${r.model}: ${(r.flop_per_token / 1e6).toFixed(2)} matrix MFLOP per trained token (window ${r.n_ctx}), ${r.rounds} alternated rounds, min / median / max\n` +
-            `  pretraining (${r.threads} thread): ${r.tokens_per_second.min.toFixed(0)} / ${r.tokens_per_second.median.toFixed(0)} / ${r.tokens_per_second.max.toFixed(0)} tokens/s = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s\n` +
-            `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
-            `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at ggml's rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
+            `  pretraining (${r.threads} thread): ${r.tokens_per_cpu_second.min.toFixed(0)} / ${r.tokens_per_cpu_second.median.toFixed(0)} / ${r.tokens_per_cpu_second.max.toFixed(0)} tokens per CPU second = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s (wall clock: ${r.tokens_per_second.median.toFixed(0)} tokens/s)\n` +
+            `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread, per CPU second): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
+            `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at those rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
             r.matrix.products
               .map(
                 (p) =>
-                  `    ${p.op.padEnd(8)} ${p.name.padEnd(22)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
+                  `    ${p.name.padEnd(16)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
               )
               .join(""),
         );

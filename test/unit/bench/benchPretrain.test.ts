@@ -46,14 +46,14 @@ describe("testFileLine", () => {
 });
 
 describe("parsePerfOutput", () => {
-  it("reads microseconds per run by case name", () => {
+  it("reads runs and microseconds per run by case name", () => {
     const out =
       "Testing 2 devices\n\nBackend 1/2: CPU\n" +
       "  MUL_MAT(name=fwd_output,type=f32,ne=[1047,256,1,1],op_params=[0,...],sources=[...]):        1262 runs -   791.30 us/run -   137.25 GB/s\n" +
       "  OUT_PROD(name=grad_w_kq,type=f32,ne=[32,256,4,1]):   8192 runs -    12.5 us/run -  10 GB/s\n";
     expect([...parsePerfOutput(out)]).toEqual([
-      ["fwd_output", 791.3],
-      ["grad_w_kq", 12.5],
+      ["fwd_output", { runs: 1262, us: 791.3 }],
+      ["grad_w_kq", { runs: 8192, us: 12.5 }],
     ]);
   });
 });
