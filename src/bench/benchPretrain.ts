@@ -1,8 +1,8 @@
 // `iit bench pretrain`: the lab's pretraining rate against this machine's matrix-product rate at the
-// same shapes (issue 26 item 2). Every matrix product of one training window (forward MUL_MAT, and the
-// two OUT_PRODs of its backward pass: weight and input gradients) is timed by ggml's own
-// `test-backend-ops perf` (pinned llama.cpp, pristine), and the lab's recipe trains a fresh base for a
-// few hundred windows. Their ratio says how far the trainer is from matrix-bound.
+// same shapes (issue 26 item 2). Every forward product (MUL_MAT) of one training window is timed by
+// ggml's own `test-backend-ops perf` (pinned llama.cpp, pristine), and the lab's recipe trains a fresh
+// base for a few hundred windows; both per CPU second, which a shared machine's scheduler does not skew.
+// The FLOP per token also counts the two OUT_PRODs (weight and input gradients) of each product.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
