@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
 import { alternate, formatSpread, median, spread, type Spread } from "./rounds.js";
@@ -25,6 +26,8 @@ export interface BenchGenerateOptions {
 }
 
 export interface BenchGenerateResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   /** Busy processes that ran beside the measurements. */
@@ -92,6 +95,7 @@ function batchedBench(
 
 /** Greedy tokens/s of our engine vs node-llama-cpp on the same model, prompt and threads, measured in one run. */
 export async function benchGenerate(opts: BenchGenerateOptions): Promise<BenchGenerateResult> {
+  const cpu = benchCpu();
   const maxTokens = opts.maxTokens ?? 128;
   const repeats = opts.repeats ?? 3;
   const levels = opts.parallel ?? [1, 4, 8];
@@ -166,6 +170,7 @@ export async function benchGenerate(opts: BenchGenerateOptions): Promise<BenchGe
   const ours_tps = median(ours);
   const peer_tps = median(peerRuns);
   return {
+    cpu,
     model: model.path,
     threads,
     load: busy.n,

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpJudge } from "../eval/judge/http.js";
@@ -20,6 +21,8 @@ export interface BenchJudgeOptions {
 }
 
 export interface BenchJudgeResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   pairs: number;
@@ -59,6 +62,7 @@ function syntheticFiles(dir: string, n: number): { outputs: string; reference: s
 
 /** Judgements/s with a local judge, with `iit serve` over HTTP at concurrency 1 and 4, and a fully cached re-run. */
 export async function benchJudge(opts: BenchJudgeOptions): Promise<BenchJudgeResult> {
+  const cpu = benchCpu();
   const n = opts.pairs ?? 16;
   const status = opts.onStatus ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), "iit-bench-judge-"));
@@ -97,6 +101,7 @@ export async function benchJudge(opts: BenchJudgeOptions): Promise<BenchJudgeRes
       await server.close();
     }
     return {
+      cpu,
       model: model.path,
       threads,
       pairs: l.summary.pairs,

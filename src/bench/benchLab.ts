@@ -1,6 +1,7 @@
 // `iit bench lab`: the lab's targets — every finding's verdict on several world seeds, and the time
 // of pretraining and of the whole lab on this machine. A script, not a test: it takes minutes per world.
 import { existsSync } from "node:fs";
+import { benchCpu } from "./cpuInfo.js";
 import type { Finding } from "../lab/results.js";
 import { labPretrain } from "../lab/pretrain.js";
 import { labBasePath, runLab } from "../experiment/runLab.js";
@@ -21,6 +22,7 @@ export interface BenchLabWorld {
 }
 
 export async function benchLab(opts: BenchLabOptions) {
+  const cpu = benchCpu();
   const worlds: BenchLabWorld[] = [];
   for (const world of opts.worlds) {
     const base = labBasePath(world);
@@ -39,5 +41,5 @@ export async function benchLab(opts: BenchLabOptions) {
   const robust = Object.fromEntries(
     ids.map((id) => [id, worlds.every((w) => w.findings.find((f) => f.id === id)?.reproduced === true)]),
   );
-  return { worlds, robust, targets: { lab_seconds: 480, pretrain_seconds: 360 } };
+  return { cpu, worlds, robust, targets: { lab_seconds: 480, pretrain_seconds: 360 } };
 }

@@ -1,4 +1,5 @@
 import { loadModel } from "../model/Model.js";
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { promptTokens } from "../model/templates.js";
 import { loadRules } from "../rules/loadRules.js";
 import { openPeer } from "./peer.js";
@@ -15,6 +16,8 @@ export interface BenchRulesOptions {
 }
 
 export interface BenchRulesResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   n_tokens: number;
@@ -38,6 +41,7 @@ const INSTRUCTIONS = [
  * emulation (per-step tokenBias + presence penalty) on the same prompts.
  */
 export async function benchRules(opts: BenchRulesOptions): Promise<BenchRulesResult> {
+  const cpu = benchCpu();
   const maxTokens = opts.maxTokens ?? 128;
   const repeats = opts.repeats ?? 3;
   const status = opts.onStatus ?? (() => {});
@@ -90,6 +94,7 @@ export async function benchRules(opts: BenchRulesOptions): Promise<BenchRulesRes
   const peer_tps = median(peerRuns);
   status(`node-llama-cpp emulation ${peer_tps.toFixed(1)} tok/s`);
   return {
+    cpu,
     model: model.path,
     threads,
     n_tokens: maxTokens * INSTRUCTIONS.length,

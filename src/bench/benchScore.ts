@@ -2,6 +2,7 @@
 // `score` of every position of an N-token sequence vs prompt processing of N tokens (`llama-bench -p N -n 0`,
 // which computes the output layer for the last row only), and `score` of the second half vs
 // `llama-perplexity -c N`, which computes the output layer for exactly those rows: the same work.
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +39,8 @@ export interface BenchScoreRound {
 }
 
 export interface BenchScoreResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   threads: number;
   n_tokens: number;
@@ -148,6 +151,7 @@ function perplexityPp(
 }
 
 export async function benchScore(opts: BenchScoreOptions): Promise<BenchScoreResult> {
+  const cpu = benchCpu();
   const status = opts.onStatus ?? (() => {});
   const n = opts.nTokens ?? 967;
   const rounds = opts.rounds ?? 3;
@@ -206,6 +210,7 @@ export async function benchScore(opts: BenchScoreOptions): Promise<BenchScoreRes
     rmSync(dir, { recursive: true, force: true });
   }
   return {
+    cpu,
     model: model.path,
     threads,
     n_tokens: n,

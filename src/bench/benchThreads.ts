@@ -1,6 +1,7 @@
 // `iit bench threads`: the CLI's generate and train as real processes, with the default thread count
 // against explicit ones, on a quiet machine and beside N busy processes, in alternated rounds (issue 26:
 // the default must not lose to one thread, and under load stay within 1.5× the quiet 1-thread time).
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +39,8 @@ export interface BenchThreadsCase {
 }
 
 export interface BenchThreadsResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   load: number;
   rounds: number;
@@ -65,6 +68,7 @@ function timedCli(args: string[]): Promise<number> {
 }
 
 export async function benchThreads(opts: BenchThreadsOptions): Promise<BenchThreadsResult> {
+  const cpu = benchCpu();
   const status = opts.onStatus ?? (() => {});
   const load = checkLoad(opts.load ?? 1);
   const rounds = opts.rounds ?? 3;
@@ -152,7 +156,7 @@ export async function benchThreads(opts: BenchThreadsOptions): Promise<BenchThre
     const loaded_default_vs_quiet_1 = Object.fromEntries(
       ["generate", "train"].map((j) => [j, med(j, "default", load) / med(j, "1", 0)]),
     );
-    return { model: opts.model, load, rounds, cases, loaded_default_vs_quiet_1 };
+    return { cpu, model: opts.model, load, rounds, cases, loaded_default_vs_quiet_1 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 // Training throughput and peak memory: `iit train` vs llama.cpp's own llama-finetune, built from the
 // same pinned commit (pristine, without our patches), on the same model, text, window and threads.
+import { type BenchCpu, benchCpu } from "./cpuInfo.js";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -35,9 +36,13 @@ export interface RunStats {
   tokens_per_second: number;
   peak_rss_mb: number;
   seconds: number;
+  /** CPU seconds of the process (user + system): on a shared machine, the cost that other work does not inflate. */
+  cpu_seconds: number;
 }
 
 export interface BenchTrainResult {
+  /** The CPU, its ISA flags, ggml's CPU features and the load average at the start. */
+  cpu: BenchCpu;
   model: string;
   n_ctx: number;
   threads: number;
@@ -55,6 +60,8 @@ export interface BenchTrainResult {
   /** Median over the rounds of ours / llama-finetune tokens/s (and `ratios` min/median/max). */
   ratio: number;
   ratios: Spread;
+  /** ours / llama-finetune in tokens per CPU second (process user + system time), min/median/max over the rounds. */
+  cpu_time_ratios: Spread;
   /** Our tokens/s (wall time, like for like) over the rounds. */
   ours_tps: Spread;
   /** Median over the rounds of ours / llama-finetune peak RSS (and `memory_ratios` min/median/max). */
@@ -67,13 +74,13 @@ export interface BenchTrainResult {
   masking_cost: number;
 }
 
-/** Runs a command under GNU time: wall seconds and peak RSS. */
+/** Runs a command under GNU time: wall seconds, CPU seconds (user + system) and peak RSS. */
 async function timed(
   cmd: string,
   args: string[],
-): Promise<{ seconds: number; peakMb: number; stdout: string; stderr: string }> {
+): Promise<{ seconds: number; cpuSeconds: number; peakMb: number; stdout: string; stderr: string }> {
   const useTime = existsSync("/usr/bin/time");
-  const [exe, argv] = useTime ? ["/usr/bin/time", ["-f", "IIT_PEAK_KB=%M", cmd, ...args]] : [cmd, args];
+  const [exe, argv] = useTime ? ["/usr/bin/time", ["-f", "IIT_PEAK_KB=%M IIT_CPU_S=%U %S", cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const p = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
@@ -85,12 +92,20 @@ async function timed(
     p.on("close", (code) => {
       if (code !== 0) return reject(new IitError("BENCH_FAILED", `${cmd} exited with ${code}: ${stderr.slice(-800)}`));
       const kb = Number(/IIT_PEAK_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
-      resolve({ seconds: (performance.now() - t0) / 1000, peakMb: kb / 1024, stdout, stderr });
+      const cpu = /IIT_CPU_S=([\d.]+) ([\d.]+)/.exec(stderr);
+      resolve({
+        seconds: (performance.now() - t0) / 1000,
+        cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN,
+        peakMb: kb / 1024,
+        stdout,
+        stderr,
+      });
     });
   });
 }
 
 export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainResult> {
+  const cpu = benchCpu();
   const status = opts.onStatus ?? (() => {});
   checkLoad(opts.load ?? 0);
   const nCtx = opts.nCtx ?? 256;
@@ -202,6 +217,8 @@ export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainRes
   const ftTpsOf = (ft: { seconds: number }) => (ftWindows * nCtx) / ft.seconds;
   const oursTpsOf = (lm: { windows: number; seconds: number }) => (lm.windows * nCtx) / lm.seconds;
   const ratios = spread(rounds.map((x) => oursTpsOf(x.lm) / ftTpsOf(x.ft)));
+  // the same ratio in CPU time (tokens per CPU second), which a loaded machine's scheduling does not skew
+  const cpuRatios = spread(rounds.map((x) => x.lm.windows / x.lm.cpuSeconds / (ftWindows / x.ft.cpuSeconds)));
   const memoryRatios = spread(rounds.map((x) => x.lm.peakMb / x.ft.peakMb));
   const beyondNode = spread(rounds.map((x) => (x.lm.peakMb - x.nodeMb) / x.ft.peakMb));
   // the reported runs: the round with the median speed ratio
@@ -214,12 +231,14 @@ export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainRes
   // checkpoint and the final save included) for the ratio.
   const ftTps = ftTpsOf(ft);
   const oursWall = oursTpsOf(lm);
-  const stats = (tps: number, r: { peakMb: number; seconds: number }): RunStats => ({
+  const stats = (tps: number, r: { peakMb: number; seconds: number; cpuSeconds: number }): RunStats => ({
     tokens_per_second: tps,
     peak_rss_mb: r.peakMb,
     seconds: r.seconds,
+    cpu_seconds: r.cpuSeconds,
   });
   return {
+    cpu,
     model: opts.model,
     n_ctx: nCtx,
     threads,
@@ -232,6 +251,7 @@ export async function benchTrain(opts: BenchTrainOptions): Promise<BenchTrainRes
     llama_finetune: stats(ftTps, ft),
     ratio: ratios.median,
     ratios,
+    cpu_time_ratios: cpuRatios,
     ours_tps: spread(rounds.map((x) => oursTpsOf(x.lm))),
     memory_ratio: memoryRatios.median,
     memory_ratios: memoryRatios,

@@ -1,4 +1,4 @@
-// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity) as benchmark peers, built once
+// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity, test-backend-ops) as benchmark peers, built once
 // from a pristine clone of the pinned llama.cpp (the same commit as our addon, without our patches).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -7,7 +7,12 @@ import { join } from "node:path";
 import { packageRoot } from "../util/packageRoot.js";
 import { IitError } from "../errors.js";
 
-export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench" | "llama-perplexity";
+export type LlamaTool =
+  | "llama-finetune"
+  | "llama-bench"
+  | "llama-batched-bench"
+  | "llama-perplexity"
+  | "test-backend-ops";
 
 function git(args: string[]): string {
   const r = spawnSync("git", args, { encoding: "utf8" });
@@ -38,8 +43,8 @@ export function ensureLlamaTool(tool: LlamaTool, status: (m: string) => void): s
       "-DLLAMA_BUILD_EXAMPLES=ON",
       "-DLLAMA_BUILD_COMMON=ON",
       "-DLLAMA_BUILD_TOOLS=ON",
-      "-DLLAMA_BUILD_TESTS=OFF",
-      "-DLLAMA_BUILD_SERVER=OFF",
+      "-DLLAMA_BUILD_TESTS=ON", // test-backend-ops: the matrix-product peak of `bench train`
+      "-DLLAMA_BUILD_SERVER=ON",
       "-DLLAMA_CURL=OFF",
       "-DGGML_OPENMP=OFF",
       "-DBUILD_SHARED_LIBS=OFF",

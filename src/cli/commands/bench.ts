@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { formatCpu } from "../../bench/cpuInfo.js";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
@@ -7,6 +8,7 @@ import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
+import { benchPretrain } from "../../bench/benchPretrain.js";
 import { collect, intOption, printJson } from "../util.js";
 import { THREADS_HELP } from "../modelOptions.js";
 
@@ -50,6 +52,7 @@ const generate = new Command("generate")
       });
       if (opts.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
             `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
@@ -82,6 +85,7 @@ const lab = new Command("lab")
     });
     if (opts.json) printJson(r);
     else {
+      process.stdout.write(formatCpu(r.cpu));
       const ids = Object.keys(r.robust);
       const lines = [
         `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
@@ -115,6 +119,7 @@ const rules = new Command("rules")
     });
     if (opts.json) printJson(r);
     else {
+      process.stdout.write(formatCpu(r.cpu));
       process.stdout.write(
         `${r.model}: plain ${r.plain_tps.toFixed(1)} tok/s, hewitt2024 ${r.rules_tps.toFixed(1)} tok/s (ratio ${r.ratio.toFixed(3)}, ` +
           `${r.adapter_us_per_token.toFixed(1)} µs/token), node-llama-cpp emulation ${r.peer_tps.toFixed(1)} tok/s\n`,
@@ -165,10 +170,11 @@ const trainBench = new Command("train")
       });
       if (opts.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
             `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)}, peak RSS ${formatSpread(r.memory_ratios)}, ` +
+            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)} (per CPU second ${formatSpread(r.cpu_time_ratios)}), peak RSS ${formatSpread(r.memory_ratios)}, ` +
             `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
         );
       }
@@ -207,6 +213,7 @@ const scoreBench = new Command("score")
       });
       if (opts.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
             `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
@@ -249,6 +256,7 @@ const threadsBench = new Command("threads")
       const r = await benchThreads({ ...opts, onStatus: (m) => process.stderr.write(`${m}\n`) });
       if (opts.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
             r.cases
@@ -267,6 +275,46 @@ const threadsBench = new Command("threads")
     },
   );
 
+const pretrainBench = new Command("pretrain")
+  .description(
+    "the lab's pretraining rate (tokens/s, matrix GFLOP/s) against ggml's own F32 matrix-product rate at the same shapes (test-backend-ops perf), in alternated rounds",
+  )
+  .option("-m, --model <path>", "a base of the lab's shape, read for its dimensions", "models/lab-base.gguf")
+  .option("--tokens <n>", "pretraining tokens per timed run (world 1, the lab's recipe)", intOption("--tokens"), 65536)
+  .option("--rounds <n>", "alternated rounds (min / median / max reported)", intOption("--rounds"), 3)
+  .option("--test-backend-ops-bin <path>", "a test-backend-ops binary (default: built once from the pinned source)")
+  .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
+  .option("--json", "print one JSON object on stdout")
+  .action(
+    async (o: {
+      model: string;
+      tokens: number;
+      rounds: number;
+      testBackendOpsBin?: string;
+      threads?: number;
+      json?: boolean;
+    }) => {
+      const r = await benchPretrain({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(formatCpu(r.cpu));
+        const g = (x: number) => x.toFixed(1);
+        process.stdout.write(
+          `${r.model}: ${(r.flop_per_token / 1e6).toFixed(2)} matrix MFLOP per trained token (window ${r.n_ctx}), ${r.rounds} alternated rounds, min / median / max\n` +
+            `  pretraining (${r.threads} thread): ${r.tokens_per_cpu_second.min.toFixed(0)} / ${r.tokens_per_cpu_second.median.toFixed(0)} / ${r.tokens_per_cpu_second.max.toFixed(0)} tokens per CPU second = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s (wall clock: ${r.tokens_per_second.median.toFixed(0)} tokens/s)\n` +
+            `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread, per CPU second): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
+            `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at those rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
+            r.matrix.products
+              .map(
+                (p) =>
+                  `    ${p.name.padEnd(16)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
+              )
+              .join(""),
+        );
+      }
+    },
+  );
+
 export const benchCommand = new Command("bench")
   .description("benchmarks against peers measured in the same run")
   .addCommand(generate)
@@ -274,5 +322,6 @@ export const benchCommand = new Command("bench")
   .addCommand(rules)
   .addCommand(scoreBench)
   .addCommand(trainBench)
+  .addCommand(pretrainBench)
   .addCommand(threadsBench)
   .addCommand(benchJudgeCommand);

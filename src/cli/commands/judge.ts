@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { formatCpu } from "../../bench/cpuInfo.js";
 import { benchJudge } from "../../bench/benchJudge.js";
 import { InvalidOptionError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
@@ -218,6 +219,7 @@ export const benchJudgeCommand = new Command("judge")
       });
       if (opts.json) printJson(r);
       else {
+        process.stdout.write(formatCpu(r.cpu));
         process.stdout.write(
           `${r.model}, ${r.pairs} pairs (${r.threads} threads):\n` +
             `  local judge        ${r.local_jps.toFixed(2)} judgements/s\n` +

@@ -14,5 +14,13 @@ describe.skipIf(skip)("iit bench judge", () => {
     for (const v of [o.local_jps, o.http_jps["1"], o.http_jps["4"]]) expect(v).toBeGreaterThan(0);
     expect(o.cached_rerun_seconds).toBeLessThan(1);
     expect(r.stderr).toMatch(/local judge: .* judgements\/s/);
+    // every bench says which CPU it ran on: /proc/cpuinfo's model and flags, the addon's ggml CPU features
+    expect(o.cpu.logical_cpus).toBeGreaterThan(0);
+    expect(o.cpu.load_average).toHaveLength(3);
+    expect(o.cpu.ggml.length).toBeGreaterThan(0);
+    if (process.arch === "x64" && existsSync("/proc/cpuinfo")) {
+      expect(o.cpu.model).not.toBe("");
+      expect(o.cpu.isa).toContain("avx");
+    }
   });
 });
