@@ -1,4 +1,4 @@
-// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity) as benchmark peers, built once
+// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity, llama-server) as benchmark peers, built once
 // from a pristine clone of the pinned llama.cpp (the same commit as our addon, without our patches).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { packageRoot } from "../bindings/loadAddon.js";
 import { IitError } from "../errors.js";
 
-export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench" | "llama-perplexity";
+export type LlamaTool = "llama-finetune" | "llama-bench" | "llama-batched-bench" | "llama-perplexity" | "llama-server";
 
 function git(args: string[]): string {
   const r = spawnSync("git", args, { encoding: "utf8" });
@@ -38,8 +38,8 @@ export function ensureLlamaTool(tool: LlamaTool, status: (m: string) => void): s
       "-DLLAMA_BUILD_EXAMPLES=ON",
       "-DLLAMA_BUILD_COMMON=ON",
       "-DLLAMA_BUILD_TOOLS=ON",
-      "-DLLAMA_BUILD_TESTS=OFF",
-      "-DLLAMA_BUILD_SERVER=OFF",
+      "-DLLAMA_BUILD_TESTS=ON",
+      "-DLLAMA_BUILD_SERVER=ON",
       "-DLLAMA_CURL=OFF",
       "-DGGML_OPENMP=OFF",
       "-DBUILD_SHARED_LIBS=OFF",
@@ -47,4 +47,10 @@ export function ensureLlamaTool(tool: LlamaTool, status: (m: string) => void): s
   }
   run(["--build", join(dir, "build"), "--target", tool, "-j", "2"]);
   return bin;
+}
+
+/** Where ensureLlamaTool builds the tool for the pinned commit (tests skip when it is not there yet). */
+export function llamaToolPath(tool: LlamaTool): string {
+  const commit = git(["-C", join(packageRoot, "native", "llama.cpp"), "rev-parse", "HEAD"]);
+  return join(tmpdir(), `iit-llama-tools-${commit.slice(0, 8)}`, "build", "bin", tool);
 }

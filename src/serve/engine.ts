@@ -9,7 +9,7 @@ import { HttpError } from "./schemas.js";
 /** Sampling settings of one request; requests with equal settings share a batch. */
 export type JobSettings = Pick<
   GenerateOptions,
-  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules"
+  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules" | "ignoreEos"
 > & {
   template: TemplateName;
 };
@@ -171,7 +171,8 @@ export class Engine {
   private async runBatch(batch: Pending[], signal: AbortSignal): Promise<void> {
     const s = batch[0].job.settings;
     try {
-      if (s.maxTokens === 1 && s.temperature === 0 && !s.rules) return await this.greedyOne(batch, signal);
+      if (s.maxTokens === 1 && s.temperature === 0 && !s.rules && !s.ignoreEos)
+        return await this.greedyOne(batch, signal);
       const streams = batch.some((p) => p.job.onToken);
       // Streams get logprobs token by token from the generation itself; the others from a scoring pass after it.
       const streamLp = batch.filter((p) => p.job.onLogprobs && p.job.topLogprobs >= 0).map((p) => p.job.topLogprobs);

@@ -103,6 +103,7 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
       min_p?: number | null;
       seed?: number | null;
       stop?: string | string[] | null;
+      ignore_eos?: boolean | null;
     },
     template: TemplateName,
   ): JobSettings => ({
@@ -115,6 +116,7 @@ export function createApp(o: ServeOptions): { app: FastifyInstance; engine: Engi
     seed: b.seed ?? d.seed ?? G.seed,
     stop: b.stop === null || b.stop === undefined ? (d.stop ?? []) : typeof b.stop === "string" ? [b.stop] : b.stop,
     ...(d.rules ? { rules: d.rules } : {}),
+    ...(b.ignore_eos ? { ignoreEos: true } : {}),
   });
 
   const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {
