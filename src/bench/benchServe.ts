@@ -65,6 +65,8 @@ export interface ServerStats {
   ttft_p99_ms?: Spread;
   /** usage.completion_tokens over every response (both servers must report maxTokens). */
   completion_tokens: { min: number; max: number };
+  /** Requests sent again after the server closed the connection without answering (all rounds). */
+  retries: number;
 }
 
 export interface ServeLevel {
@@ -194,6 +196,20 @@ async function stopServer(s: Running): Promise<void> {
   clearTimeout(timer);
 }
 
+/** driveCompletions against one server; a failure says what that server logged last. */
+async function drive(s: Running, o: Omit<Parameters<typeof driveCompletions>[0], "url">) {
+  try {
+    return await driveCompletions({ ...o, url: s.url });
+  } catch (e) {
+    const exit = s.proc.exitCode ?? s.proc.signalCode;
+    throw new IitError(
+      "BENCH_FAILED",
+      `${s.name} (${exit === null ? "running" : `exited ${exit}`}): ${(e as Error).message}; its log ends: ${s.stderr().slice(-1500)}`,
+      { cause: e },
+    );
+  }
+}
+
 /** Requests per level: at least 2 per client, a whole number per client. */
 const requestsAt = (requests: number, c: number) => Math.max(2, Math.ceil(requests / c)) * c;
 
@@ -252,8 +268,7 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
     // Warm-up: every slot once, both modes.
     for (const s of servers)
       for (const m of modes)
-        await driveCompletions({
-          url: s.url,
+        await drive(s, {
           concurrency: slots,
           requests: slots,
           stream: m === "stream",
@@ -262,7 +277,15 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
 
     await using busy = await startLoad(o.load ?? 0);
     const load0 = loadavg()[0];
-    type Sample = { rps: number; p50: number; p99: number; ttft50?: number; ttft99?: number; tokens: number[] };
+    type Sample = {
+      rps: number;
+      p50: number;
+      p99: number;
+      ttft50?: number;
+      ttft99?: number;
+      tokens: number[];
+      retries: number;
+    };
     const samples = new Map<string, Sample[]>();
     for (let r = 0; r < rounds; r++) {
       // Ours first in even rounds, llama-server first in odd ones.
@@ -271,8 +294,7 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
         for (const c of levels) {
           const n = requestsAt(requests, c);
           for (const s of order) {
-            const run = await driveCompletions({
-              url: s.url,
+            const run = await drive(s, {
               concurrency: c,
               requests: n,
               stream: mode === "stream",
@@ -283,6 +305,7 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
               p50: percentile(run.latencyMs, 0.5),
               p99: percentile(run.latencyMs, 0.99),
               tokens: run.completionTokens,
+              retries: run.retries,
               ...(mode === "stream"
                 ? { ttft50: percentile(run.ttftMs, 0.5), ttft99: percentile(run.ttftMs, 0.99) }
                 : {}),
@@ -315,6 +338,7 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
               ? { ttft_p50_ms: spread(xs.map((x) => x.ttft50!)), ttft_p99_ms: spread(xs.map((x) => x.ttft99!)) }
               : {}),
             completion_tokens: { min: Math.min(...tokens), max: Math.max(...tokens) },
+            retries: xs.reduce((n, x) => n + x.retries, 0),
           };
           if (s.name === "llama-server") continue;
           level.ratios[s.name] = {

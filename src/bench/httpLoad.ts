@@ -1,6 +1,6 @@
 // A closed-loop HTTP load generator for OpenAI-compatible /v1/completions: C clients, each sending its next
-// request as soon as its last one is answered, until N requests are done. Plain node:http with keep-alive,
-// so the client's own cost per request stays small next to the servers it measures on the same cores.
+// request as soon as its last one is answered, until N requests are done. Plain node:http, so the client's own
+// cost per request stays small next to the servers it measures on the same cores.
 import { Agent, request } from "node:http";
 import { IitError } from "../errors.js";
 
@@ -13,6 +13,8 @@ export interface LoadRun {
   ttftMs: number[];
   /** Per request: usage.completion_tokens as the server reported it. */
   completionTokens: number[];
+  /** Requests sent again because the server closed the connection before any response. */
+  retries: number;
 }
 
 interface One {
@@ -85,17 +87,26 @@ export async function driveCompletions(o: {
 }): Promise<LoadRun> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
   const url = new URL(o.url);
-  const out: LoadRun = { seconds: 0, latencyMs: [], ttftMs: [], completionTokens: [] };
+  const out: LoadRun = { seconds: 0, latencyMs: [], ttftMs: [], completionTokens: [], retries: 0 };
   let next = 0;
   const t0 = performance.now();
   const client = async () => {
     while (next < o.requests) {
-      let r: One;
-      try {
-        r = await once(agent, url, o.body(next++), o.stream);
-      } catch (e) {
-        next = o.requests; // the other clients stop too
-        throw e;
+      let r: One | undefined;
+      const body = o.body(next++);
+      for (let attempt = 0; !r; attempt++) {
+        try {
+          r = await once(agent, url, body, o.stream);
+        } catch (e) {
+          // llama-server (cpp-httplib) now and then closes a connection before answering a streamed
+          // request; that request is sent again (and timed from then), and counted.
+          if ((e as { code?: string }).code === "ECONNRESET" && attempt < 3) {
+            out.retries++;
+            continue;
+          }
+          next = o.requests; // the other clients stop too
+          throw e;
+        }
       }
       out.latencyMs.push(r.latencyMs);
       if (r.ttftMs !== undefined) out.ttftMs.push(r.ttftMs);

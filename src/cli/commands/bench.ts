@@ -276,15 +276,15 @@ function serveTable(r: BenchServeResult): string {
     `${r.model}: ${r.threads} threads, ${r.slots} slots, ctx ${r.ctx} per slot, ${r.max_tokens}-token greedy completions (ignore_eos), ` +
       `${r.rounds} alternated rounds, ${r.load} busy processes beside; ${r.cpu}; load average ${r.loadavg[0].toFixed(1)} → ${r.loadavg[1].toFixed(1)}`,
     "min / median / max over the rounds:",
-    "| mode | clients | server | req/s | p50 ms | p99 ms | TTFT p50 ms | req/s ÷ llama-server | p99 ÷ llama-server |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| mode | clients | server | req/s | p50 ms | p99 ms | TTFT p50 ms | req/s ÷ llama-server | p99 ÷ llama-server | resent |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   const targets: string[] = [];
   for (const l of r.levels) {
     for (const [name, s] of Object.entries(l.servers)) {
       const q = l.ratios[name as "iit"];
       lines.push(
-        `| ${l.mode} | ${l.concurrency} | ${name} | ${f(s.rps, 2)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.ttft_p50_ms)} | ${f(q?.rps, 3)} | ${f(q?.p99, 3)} |`,
+        `| ${l.mode} | ${l.concurrency} | ${name} | ${f(s.rps, 2)} | ${f(s.p50_ms)} | ${f(s.p99_ms)} | ${f(s.ttft_p50_ms)} | ${f(q?.rps, 3)} | ${f(q?.p99, 3)} | ${s.retries} |`,
       );
     }
     for (const [name, q] of Object.entries(l.ratios)) {

@@ -66,6 +66,7 @@ describe.skipIf(skip)("iit bench serve", () => {
       for (const s of Object.values(l.servers) as any[]) {
         // every response had exactly the asked tokens (ignore_eos on both servers)
         expect(s.completion_tokens).toEqual({ min: 16, max: 16 });
+        expect(s.retries).toBeGreaterThanOrEqual(0);
         expect(s.rps.median).toBeGreaterThan(0);
         expect(s.p99_ms.median).toBeGreaterThanOrEqual(s.p50_ms.median);
         if (l.mode === "stream") expect(s.ttft_p50_ms.median).toBeGreaterThan(0);
