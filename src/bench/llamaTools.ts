@@ -1,4 +1,4 @@
-// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity, test-backend-ops) as benchmark peers, built once
+// llama.cpp's own tools (llama-finetune, llama-bench, llama-batched-bench, llama-perplexity, test-backend-ops, llama-server) as benchmark peers, built once
 // from a pristine clone of the pinned llama.cpp (the same commit as our addon, without our patches).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -12,7 +12,8 @@ export type LlamaTool =
   | "llama-bench"
   | "llama-batched-bench"
   | "llama-perplexity"
-  | "test-backend-ops";
+  | "test-backend-ops"
+  | "llama-server";
 
 function git(args: string[]): string {
   const r = spawnSync("git", args, { encoding: "utf8" });
@@ -52,4 +53,10 @@ export function ensureLlamaTool(tool: LlamaTool, status: (m: string) => void): s
   }
   run(["--build", join(dir, "build"), "--target", tool, "-j", "2"]);
   return bin;
+}
+
+/** Where ensureLlamaTool builds the tool for the pinned commit (tests skip when it is not there yet). */
+export function llamaToolPath(tool: LlamaTool): string {
+  const commit = git(["-C", join(packageRoot, "native", "llama.cpp"), "rev-parse", "HEAD"]);
+  return join(tmpdir(), `iit-llama-tools-${commit.slice(0, 8)}`, "build", "bin", tool);
 }

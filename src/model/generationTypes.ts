@@ -46,6 +46,11 @@ export interface GenerateOptions {
    * its sequence's slot goes to the next waiting prompt; the others go on.
    */
   promptSignals?: (AbortSignal | undefined)[];
+  /**
+   * Sequences the context is made for, when more than the prompts (at least `parallel`'s effective value):
+   * a server keeps one context for batches of any size instead of re-creating it when the size changes.
+   */
+  contextSlots?: number;
   /** Called for every generated token (streams; costs a JS call per token). */
   onToken?: (index: number, token: number) => void;
   /** Called as soon as each prompt finishes, in completion order. */

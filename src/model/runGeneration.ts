@@ -98,8 +98,10 @@ export async function runGeneration(
     }
   }
   const parallel = Math.min(opts.parallel, prompts.length);
-  const key = { nCtx: opts.contextSize * parallel, nSeq: parallel, nBatch: opts.batchSize };
-  checkContextMemory(model, key.nCtx, `a context of ${opts.contextSize} tokens × ${parallel} sequences`);
+  const slots = Math.max(parallel, options.contextSlots ?? 0);
+  check(Number.isInteger(slots) && slots <= 256, `contextSlots must be an integer of at most 256, got ${slots}`);
+  const key = { nCtx: opts.contextSize * slots, nSeq: slots, nBatch: opts.batchSize };
+  checkContextMemory(model, key.nCtx, `a context of ${opts.contextSize} tokens × ${slots} sequences`);
   const ctx = model._getContext(key);
   const experts = (options.experts ?? []).map((e) => {
     checkSameVocab(model, e.model);

@@ -9,7 +9,7 @@ import { HttpError } from "./schemas.js";
 /** Sampling settings of one request; requests with equal settings share a batch. */
 export type JobSettings = Pick<
   GenerateOptions,
-  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules"
+  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules" | "ignoreEos"
 > & {
   template: TemplateName;
 };
@@ -75,6 +75,9 @@ export class Engine {
   readonly maxQueue: number;
   batches = 0;
   maxBatch = 0;
+  private lastBatchSize = 0;
+  private holdUntil = 0;
+  private holdTimer?: NodeJS.Timeout;
 
   constructor(
     readonly model: Model,
@@ -152,6 +155,18 @@ export class Engine {
 
   private pump(): void {
     if (this.running || this.queue.length === 0) return;
+    // The clients of a batch that just finished send their next requests within a moment; a batch started
+    // before they arrive would make them wait a whole generation (a running batch takes no new requests).
+    const wait = this.holdUntil - performance.now();
+    if (wait > 0 && this.queue.length < Math.min(this.parallel, this.lastBatchSize)) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = undefined;
+        this.pump();
+      }, wait);
+      return;
+    }
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     const key = this.queue[0].key;
     const batch: Pending[] = [];
     for (let i = 0; i < this.queue.length && batch.length < this.parallel; ) {
@@ -162,16 +177,25 @@ export class Engine {
     this.running = { batch, abort };
     this.batches++;
     this.maxBatch = Math.max(this.maxBatch, batch.length);
-    this.idle = this.runBatch(batch, abort.signal).finally(() => {
+    const t0 = performance.now();
+    this.idle = this.runBatch(batch, abort.signal).then((steps) => {
       this.running = undefined;
+      // Hold for up to one token step of this batch (at most 20 ms) for its clients to come back.
+      const now = performance.now();
+      this.lastBatchSize = batch.length;
+      this.holdUntil = now + Math.min(20, (now - t0) / Math.max(1, steps));
       this.pump();
     });
   }
 
-  private async runBatch(batch: Pending[], signal: AbortSignal): Promise<void> {
+  /** Runs one batch; resolves (never rejects) with the most tokens any of its sequences generated. */
+  private async runBatch(batch: Pending[], signal: AbortSignal): Promise<number> {
     const s = batch[0].job.settings;
     try {
-      if (s.maxTokens === 1 && s.temperature === 0 && !s.rules) return await this.greedyOne(batch, signal);
+      if (s.maxTokens === 1 && s.temperature === 0 && !s.rules && !s.ignoreEos) {
+        await this.greedyOne(batch, signal);
+        return 1;
+      }
       const streams = batch.some((p) => p.job.onToken);
       // Streams get logprobs token by token from the generation itself; the others from a scoring pass after it.
       const streamLp = batch.filter((p) => p.job.onLogprobs && p.job.topLogprobs >= 0).map((p) => p.job.topLogprobs);
@@ -198,6 +222,8 @@ export class Engine {
         {
           ...s,
           parallel: batch.length,
+          // one context shape for batches of every size: re-creating it costs up to ~100 ms
+          contextSlots: this.parallel,
           contextSize: this.opts.contextSize,
           signal,
           promptSignals: batch.map((p) => p.stop.signal),
@@ -208,8 +234,10 @@ export class Engine {
       );
       const lp = await this.logprobs(batch, results, signal);
       for (const [i, p] of batch.entries()) p.resolve({ result: results[i], logprobs: lp[i] });
+      return Math.max(1, ...results.map((r) => r.tokens.length));
     } catch (e) {
       for (const p of batch) p.reject(e);
+      return 1;
     }
   }
 
@@ -290,6 +318,7 @@ export class Engine {
   /** Refuses new work, drops what waits, stops what runs, and waits for it. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.holdTimer);
     for (const p of this.queue.splice(0)) p.reject(new HttpError(503, "the server is shutting down", "server_error"));
     this.running?.abort.abort();
     await this.idle;

@@ -31,6 +31,8 @@ const sampling = {
   /** Extensions (llama.cpp / vLLM spell them the same way). */
   top_k: nullish(z.number().int().min(0).max(INT32_MAX)),
   min_p: nullish(z.number().min(0).lt(1)),
+  /** Keep going past end-of-generation tokens (llama.cpp's field; benchmarks need fixed lengths). */
+  ignore_eos: nullish(z.boolean()),
   seed: nullish(z.number().int().min(0).max(UINT32_MAX)),
   stop: nullish(z.union([z.string(), z.array(z.string()).max(16)])),
   n: nullish(z.literal(1, { error: "only n = 1 is supported" })),

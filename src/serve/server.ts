@@ -107,6 +107,7 @@ export function createApp(opts: ServeOptions): { app: FastifyInstance; engine: E
       min_p?: number | null;
       seed?: number | null;
       stop?: string | string[] | null;
+      ignore_eos?: boolean | null;
     },
     template: TemplateName,
   ): JobSettings => ({
@@ -119,6 +120,7 @@ export function createApp(opts: ServeOptions): { app: FastifyInstance; engine: E
     seed: b.seed ?? d.seed ?? G.seed,
     stop: b.stop === null || b.stop === undefined ? (d.stop ?? []) : typeof b.stop === "string" ? [b.stop] : b.stop,
     ...(d.rules ? { rules: d.rules } : {}),
+    ...(b.ignore_eos ? { ignoreEos: true } : {}),
   });
 
   const makeJob = (prompt: PromptInput, s: JobSettings, topLogprobs: number, param: string): Job => {

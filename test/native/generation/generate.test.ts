@@ -33,6 +33,19 @@ describe.skipIf(skipNoModel)("generation on stories260K", () => {
     expect(parallel.map((r) => r.instruction)).toEqual(prompts);
   });
 
+  it("contextSlots: a batch smaller than the context's slots gives the same outputs and keeps the context", async () => {
+    await using model = await loadModel({ model: storiesModel, threads: 1 });
+    const opts = { template: "raw" as const, maxTokens: 32, contextSize: 256 };
+    const alone = await model.generate(["Lily", "Tom had a dog"], { ...opts, parallel: 2 });
+    const wide = { ...opts, contextSlots: 4 };
+    const one = await model.generate(["Lily"], wide);
+    const ctx = model._getContext({ nCtx: 256 * 4, nSeq: 4, nBatch: 512 });
+    const two = await model.generate(["Lily", "Tom had a dog"], { ...wide, parallel: 2 });
+    expect(model._getContext({ nCtx: 256 * 4, nSeq: 4, nBatch: 512 })).toBe(ctx); // not re-created for 2
+    expect(one[0].tokens).toEqual(alone[0].tokens);
+    expect(two.map((r) => r.tokens)).toEqual(alone.map((r) => r.tokens));
+  });
+
   it("greedy (argmax of the logits row, no candidate array) picks the chain's top-1 token, on 512 and 32k vocabularies", async () => {
     // temperature 1 with top-k 1 runs the whole sampler chain over the vocabulary-sized candidate array
     // and keeps its single best token: the same choice as greedy, reached the long way.

@@ -51,6 +51,17 @@ describe.skipIf(skip)("iit serve: an OpenAI-compatible server over our engine (r
     });
   });
 
+  it("ignore_eos (llama.cpp's field) is accepted and checked", async () => {
+    // stories260K never ends a greedy story by itself, so this shows the field reaches generation, not EOS skipped
+    const r = await post(`${s.url}/completions`, { prompt: "Once upon a time", max_tokens: 40, ignore_eos: true });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.choices[0].finish_reason).toBe("length");
+    expect(r.json.usage.completion_tokens).toBe(40);
+    const bad = await post(`${s.url}/completions`, { prompt: "Once upon a time", ignore_eos: "yes" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.param).toBe("ignore_eos");
+  });
+
   it("/v1/chat/completions: OpenAI's chat logprobs format (what AlpacaEval's parser reads)", async () => {
     const r = await post(`${s.url}/chat/completions`, {
       messages: [{ role: "user", content: "Tell me a story about a cat." }],
