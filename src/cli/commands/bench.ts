@@ -7,7 +7,9 @@ import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
 import { benchLab } from "../../bench/benchLab.js";
-import { collect, intOption, printJson } from "../util.js";
+import { parseWorlds } from "../../bench/labWorlds.js";
+import { writeFileSync } from "node:fs";
+import { collect, interruptSignal, intOption, printJson } from "../util.js";
 import { THREADS_HELP } from "../modelOptions.js";
 
 const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
@@ -67,34 +69,38 @@ const generate = new Command("generate")
 
 const lab = new Command("lab")
   .description(
-    "the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)",
+    "the lab's targets on several world seeds: each finding's verdict per world and k of N reproduced, the rule arms per world, pretraining and lab wall time (minutes per world; resumable)",
   )
-  .option("--world <n>", "world seed (repeatable)", collect(intOption("--world")))
+  .option("--worlds <list>", "world seeds: a list or ranges, e.g. 1-5, 1,3,7 (default 1-3)")
+  .option("--world <n>", "a world seed (repeatable; added to --worlds)", collect(intOption("--world")))
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
+  .option("--markdown <file>", "also write the tables as markdown (scripts/lab-tables.mjs --worlds copies them)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (o: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
-    const r = await benchLab({
-      worlds: o.world ?? [1, 2, 3],
-      threads: o.threads,
-      pretrain: !!o.pretrain,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (o.json) printJson(r);
-    else {
-      const ids = Object.keys(r.robust);
-      const lines = [
-        `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
-        `| --- | --- | --- | ${ids.map(() => "---").join(" | ")} |`,
-        ...r.worlds.map(
-          (w) =>
-            `| ${w.world} | ${w.pretrain_seconds?.toFixed(0) ?? "(existing)"} | ${w.lab_seconds.toFixed(0)} | ${ids.map((id) => (w.findings.find((f) => f.id === id)?.reproduced ? "reproduced" : "not reproduced")).join(" | ")} |`,
-        ),
-        `| all worlds | ≤ ${r.targets.pretrain_seconds} | ≤ ${r.targets.lab_seconds} | ${ids.map((id) => (r.robust[id] ? "robust" : "not robust")).join(" | ")} |`,
-      ];
-      process.stdout.write(lines.join("\n") + "\n");
-    }
-  });
+  .action(
+    async (o: {
+      worlds?: string;
+      world?: number[];
+      threads?: number;
+      pretrain?: boolean;
+      markdown?: string;
+      json?: boolean;
+    }) => {
+      const named = [...(o.worlds === undefined ? [] : parseWorlds(o.worlds))];
+      for (const w of o.world ?? []) if (!named.includes(w)) named.push(...parseWorlds(String(w)));
+      const r = await benchLab({
+        worlds: named.length ? named : [1, 2, 3],
+        threads: o.threads,
+        pretrain: !!o.pretrain,
+        signal: interruptSignal(),
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+      });
+      if (o.markdown) writeFileSync(o.markdown, r.markdown);
+      if (o.json) printJson(r);
+      else process.stdout.write(r.markdown);
+      if (r.aborted) process.exitCode = 130;
+    },
+  );
 
 const rules = new Command("rules")
   .description(
