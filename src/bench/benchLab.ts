@@ -77,7 +77,15 @@ export async function benchLab(o: BenchLabOptions): Promise<BenchLabResult> {
       executed: 0,
       cached: 0,
       findings: null,
-      rules: { world, fitted: null, fit_dev: null, fit_rules_used: null, transfer: null, hand: null },
+      rules: {
+        world,
+        fitted: null,
+        fit_dev: null,
+        fit_seconds: null,
+        fit_rules_used: null,
+        transfer: null,
+        hand: null,
+      },
     };
     worlds.push(entry);
     try {
@@ -105,7 +113,8 @@ export async function benchLab(o: BenchLabOptions): Promise<BenchLabResult> {
       entry.rules = {
         world,
         fitted: armStrict(rows, "rules"),
-        fit_dev: fit ? ((fit.m!.result.dev as number | undefined) ?? null) : null,
+        fit_dev: (fit?.m?.result.dev as { score?: number } | undefined)?.score ?? null,
+        fit_seconds: (fit?.m?.result.fit_seconds as number | undefined) ?? null,
         fit_rules_used: fit ? rulesUsed(loadRules(join(fit.s.dir, fit.m!.outputs.rules))) : null,
         transfer: armStrict(rows, TRANSFER_ARM),
         hand: armStrict(rows, "rules-hand"),

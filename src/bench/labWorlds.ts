@@ -80,7 +80,13 @@ export interface WorldFindings {
 export interface FindingSummary {
   id: string;
   /** Per world, in the order run: "reproduced", "not reproduced" or "missing" (no verdict), and why not. */
-  worlds: { world: number; verdict: "reproduced" | "not reproduced" | "missing"; failed: string[] }[];
+  worlds: {
+    world: number;
+    verdict: "reproduced" | "not reproduced" | "missing";
+    failed: string[];
+    /** Ablations left out as not applicable (the rule file does not use their rule). */
+    notApplicable: string[];
+  }[];
   reproduced: number;
   of: number;
   /** "3 of 5" */
@@ -122,17 +128,26 @@ export function failedCriteria(f: FindingLike): string[] {
   return out;
 }
 
+/** The ablations of a finding left out because the rule file does not use their rule. */
+export function notApplicable(f: FindingLike): string[] {
+  const a = f.measured.ablations;
+  return Array.isArray(a)
+    ? a.filter((x) => x && typeof x === "object" && x.applicable === false).map((x) => String(x.arm))
+    : [];
+}
+
 /** Per finding (in the order they first appear), its verdict on every world and "k of N" reproduced. */
 export function summarizeFindings(worlds: WorldFindings[]): FindingSummary[] {
   const ids = [...new Set(worlds.flatMap((w) => (w.findings ?? []).map((f) => f.id)))];
   return ids.map((id) => {
     const per = worlds.map((w) => {
       const f = w.findings?.find((x) => x.id === id);
-      if (!f) return { world: w.world, verdict: "missing" as const, failed: [] };
+      if (!f) return { world: w.world, verdict: "missing" as const, failed: [], notApplicable: [] };
       return {
         world: w.world,
         verdict: f.reproduced ? ("reproduced" as const) : ("not reproduced" as const),
         failed: f.reproduced ? [] : failedCriteria(f),
+        notApplicable: notApplicable(f),
       };
     });
     const k = per.filter((p) => p.verdict === "reproduced").length;
@@ -153,6 +168,8 @@ export interface WorldRules {
   fitted: RuleArmStrict | null;
   /** The fit's dev strict (its score) and the rules its file uses. */
   fit_dev: number | null;
+  /** The fit step's own time (its search), from its manifest. */
+  fit_seconds: number | null;
   fit_rules_used: string[] | null;
   /** `rules-transfer`: world 1's fitted file unchanged (null on world 1, where it would be `rules`). */
   transfer: RuleArmStrict | null;
@@ -182,26 +199,25 @@ export function benchLabMarkdown(
   command: string,
 ): string {
   const worlds = times.map((t) => t.world);
-  const v = (p: FindingSummary["worlds"][number]) =>
-    p.verdict === "reproduced"
-      ? "reproduced"
-      : p.verdict === "missing"
-        ? "missing"
-        : `not${p.failed.length ? ` (${p.failed.join("; ")})` : ""}`;
+  const v = (p: FindingSummary["worlds"][number]) => {
+    const why = [...p.failed, ...p.notApplicable.map((a) => `${a} not applicable`)];
+    const head = p.verdict === "reproduced" ? "reproduced" : p.verdict === "missing" ? "missing" : "not";
+    return `${head}${why.length ? ` (${why.join("; ")})` : ""}`;
+  };
   const lines = [
-    `Findings reproduced on worlds ${worlds.join(", ")} (\`${command}\`): ${summary.map((s) => `${s.id} ${s.text}`).join(", ")}.`,
+    `Findings reproduced on world${worlds.length > 1 ? "s" : ""} ${worlds.join(", ")} (\`${command}\`): ${summary.map((s) => `${s.id} ${s.text}`).join(", ")}.`,
     "",
     `| Finding | ${worlds.map((w) => `World ${w}`).join(" | ")} | Reproduced |`,
     `| --- | ${worlds.map(() => "---").join(" | ")} | --- |`,
     ...summary.map((s) => `| ${s.id} | ${s.worlds.map(v).join(" | ")} | ${s.text} |`),
     "",
-    "In brackets, the criteria that failed (src/lab/results.ts; an ablation fails unless below the full rules).",
+    "In brackets, the criteria that failed (src/lab/results.ts; an ablation fails unless below the full rules) and the ablations left out as not applicable (the fitted file does not use their rule).",
     "",
-    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used | rules-transfer (world 1's file) | rules-hand |",
+    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used, time (s) | rules-transfer (world 1's file) | rules-hand |",
     "| --- | --- | --- | --- | --- |",
     ...rules.map(
       (r) =>
-        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
+        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
     ),
     "",
     "| World | pretrain (s) | lab, this run (s) | lab steps, summed (s) | steps run / cached |",

@@ -107,12 +107,13 @@ describe("k of N", () => {
     expect(s[0].worlds[1].failed).toEqual(["win rate"]);
     expect(s[1].worlds[0].failed).toEqual(["single-kind ratio", "single-kind margin"]);
     expect(s[2].worlds[0].failed).toEqual(["rules-no-repetition no difference"]);
+    expect(s[2].worlds[2]).toMatchObject({ verdict: "reproduced", notApplicable: ["rules-no-repetition"] });
   });
 
   it("counts a world whose lab did not finish as not reproduced (missing)", () => {
     const s = summarizeFindings([...worlds.slice(0, 4), { world: 5, findings: null }]);
     expect(s.map((f) => f.text)).toEqual(["2 of 5", "3 of 5", "3 of 5"]);
-    expect(s[0].worlds[4]).toEqual({ world: 5, verdict: "missing", failed: [] });
+    expect(s[0].worlds[4]).toEqual({ world: 5, verdict: "missing", failed: [], notApplicable: [] });
   });
 
   it("names an ablation left out as not applicable nowhere among the failures", () => {
@@ -123,30 +124,49 @@ describe("k of N", () => {
   });
 
   it("prints the verdicts, the rule arms and the times as markdown", () => {
-    const s = summarizeFindings(worlds.slice(0, 2));
+    const s = summarizeFindings([worlds[0], worlds[2]]);
     const ruleArm = { strict: 0.646, lo: 0.5914, hi: 0.7001 };
     const md = benchLabMarkdown(
       s,
       [
-        { world: 1, fitted: ruleArm, fit_dev: 0.68, fit_rules_used: ["eos", "tokens"], transfer: null, hand: ruleArm },
-        { world: 2, fitted: null, fit_dev: null, fit_rules_used: null, transfer: ruleArm, hand: null },
+        {
+          world: 1,
+          fitted: ruleArm,
+          fit_dev: 0.68,
+          fit_seconds: 26.04,
+          fit_rules_used: ["eos", "tokens"],
+          transfer: null,
+          hand: ruleArm,
+        },
+        {
+          world: 3,
+          fitted: null,
+          fit_dev: null,
+          fit_seconds: null,
+          fit_rules_used: null,
+          transfer: ruleArm,
+          hand: null,
+        },
       ],
       [
         { world: 1, pretrain_seconds: null, lab_seconds: 240.2, steps_seconds: 230, executed: 0, cached: 60 },
-        { world: 2, pretrain_seconds: 231, lab_seconds: null, steps_seconds: null, executed: 3, cached: 2 },
+        { world: 3, pretrain_seconds: 231, lab_seconds: null, steps_seconds: null, executed: 3, cached: 2 },
       ],
-      "iit bench lab --worlds 1,2",
+      "iit bench lab --worlds 1,3",
     );
     const lines = md.split("\n");
     expect(lines[0]).toBe(
-      "Findings reproduced on worlds 1, 2 (`iit bench lab --worlds 1,2`): response-tuning 1 of 2, single-task 1 of 2, rules 1 of 2.",
+      "Findings reproduced on worlds 1, 3 (`iit bench lab --worlds 1,3`): response-tuning 2 of 2, single-task 1 of 2, rules 1 of 2.",
     );
-    expect(md).toContain("| Finding | World 1 | World 2 | Reproduced |");
-    expect(md).toContain("| response-tuning | reproduced | not (win rate) | 1 of 2 |");
+    expect(md).toContain("| Finding | World 1 | World 3 | Reproduced |");
+    expect(md).toContain("| response-tuning | reproduced | reproduced | 2 of 2 |");
     expect(md).toContain("| single-task | not (single-kind ratio; single-kind margin) | reproduced | 1 of 2 |");
-    expect(md).toContain("| 1 | 0.65 (0.59–0.71) | 0.68, eos + tokens | (is rules) | 0.65 (0.59–0.71) |");
-    expect(md).toContain("| 2 | – | –, – | 0.65 (0.59–0.71) | – |");
+    expect(md).toContain(
+      "| rules | not (rules-no-repetition no difference) | reproduced (rules-no-repetition not applicable) | 1 of 2 |",
+    );
+    expect(md).toContain("| 1 | 0.65 (0.59–0.71) | 0.68, eos + tokens, 26 | (is rules) | 0.65 (0.59–0.71) |");
+    expect(md).toContain("| 3 | – | –, –, – | 0.65 (0.59–0.71) | – |");
     expect(md).toContain("| 1 | (existing) | 240 | 230 | 0 / 60 |");
-    expect(md).toContain("| 2 | 231 | – | – | 3 / 2 |");
+    expect(md).toContain("| 3 | 231 | – | – | 3 / 2 |");
   });
 });
