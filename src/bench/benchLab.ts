@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Finding, LabRow } from "../lab/results.js";
 import { labPretrain } from "../lab/pretrain.js";
 import { rulesUsed } from "../lab/ruleUse.js";
-import { labBasePath, runLab, TRANSFER_ARM } from "../lab/runLab.js";
+import { labBasePath, type RunLabOptions, runLab, TRANSFER_ARM } from "../lab/runLab.js";
 import { loadRules } from "../rules/loadRules.js";
 import {
   benchLabMarkdown,
@@ -29,6 +29,8 @@ export interface BenchLabOptions {
   outputPrefix?: string;
   signal?: AbortSignal;
   onStatus?: (m: string) => void;
+  /** Each world's lab steps as they start and finish (as `iit lab` shows them). */
+  onEvent?: RunLabOptions["onEvent"];
 }
 
 export interface BenchLabWorld extends BenchLabTimes {
@@ -97,7 +99,7 @@ export async function benchLab(o: BenchLabOptions): Promise<BenchLabResult> {
       }
       o.onStatus?.(`world ${world}: the lab (${output})`);
       const t0 = performance.now();
-      const { run } = await runLab({ world, base, output, threads: o.threads, signal: o.signal });
+      const { run } = await runLab({ world, base, output, threads: o.threads, signal: o.signal, onEvent: o.onEvent });
       entry.lab_seconds = (performance.now() - t0) / 1000;
       entry.executed = run.executed.length;
       entry.cached = run.cached.length;

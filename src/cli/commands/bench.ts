@@ -6,6 +6,7 @@ import { benchThreads } from "../../bench/benchThreads.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
+import { experimentProgress } from "./experiment.js";
 import { benchLab } from "../../bench/benchLab.js";
 import { parseWorlds } from "../../bench/labWorlds.js";
 import { writeFileSync } from "node:fs";
@@ -94,6 +95,7 @@ const lab = new Command("lab")
         pretrain: !!o.pretrain,
         signal: interruptSignal(),
         onStatus: (m) => process.stderr.write(`${m}\n`),
+        onEvent: experimentProgress(!!o.json),
       });
       if (o.markdown) writeFileSync(o.markdown, r.markdown);
       if (o.json) printJson(r);
