@@ -4,7 +4,10 @@
 // full: everything from the table to the findings), so no number there is typed by hand. With
 // --fitted it also writes the run's fitted rule file to examples/lab-rules-fitted.json (world 1 only:
 // that file is what the rules-transfer arm applies to other worlds).
+// With --worlds FILE (the markdown `iit bench lab --worlds 1-5 --markdown FILE` wrote) it copies the
+// multi-world result instead: its first line into the block worlds-summary, the whole into worlds.
 // Usage: node scripts/lab-tables.mjs [RUN_DIR=runs/lab] [--as PREFIX] [--fitted] [--check]
+//        node scripts/lab-tables.mjs --worlds FILE [--check]
 //   --as PREFIX: fill the blocks PREFIX-summary and PREFIX-full instead (e.g. --as world-2 for runs/lab-world-2).
 //   --check: change nothing; exit 1 if a file would change.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,8 +17,11 @@ const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
 const asAt = args.indexOf("--as");
 const prefix = asAt >= 0 ? args[asAt + 1] : null;
+const worldsAt = args.indexOf("--worlds");
+const worldsFile = worldsAt >= 0 ? args[worldsAt + 1] : null;
 const run = resolve(
-  args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1)) ?? join(root, "runs", "lab"),
+  args.find((a, i) => !a.startsWith("--") && (asAt < 0 || i !== asAt + 1) && (worldsAt < 0 || i !== worldsAt + 1)) ??
+    join(root, "runs", "lab"),
 );
 const check = args.includes("--check");
 
@@ -42,6 +48,14 @@ export function sections(md) {
     summary: [...lines.slice(start, end), "", ...findings].join("\n"),
     full: lines.slice(start, last).join("\n"),
   };
+}
+
+/** The blocks of the bench's multi-world markdown: its first line (the k-of-N summary) and the whole. */
+export function worldsBlocks(md) {
+  const text = md.trimEnd();
+  const first = text.split("\n")[0];
+  if (!first.startsWith("Findings reproduced on worlds")) return null;
+  return { "worlds-summary": first, worlds: text };
 }
 
 /** `text` with each marked block replaced; throws when a block's markers are missing. */
@@ -75,12 +89,24 @@ function fittedFile(runDir) {
   return join(d, m.outputs.rules);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+function runBlocks() {
   const resultsMd = join(run, "results.md");
   if (!existsSync(resultsMd)) fail(`${resultsMd} does not exist: run the lab first (npx iit lab)`);
   const parts = sections(readFileSync(resultsMd, "utf8"));
   if (!parts) fail(`${resultsMd} has no "| Arm |" table followed by a Findings list`);
-  const blocks = prefix ? { [`${prefix}-summary`]: parts.summary, [`${prefix}-full`]: parts.full } : parts;
+  return prefix ? { [`${prefix}-summary`]: parts.summary, [`${prefix}-full`]: parts.full } : parts;
+}
+
+function benchBlocks() {
+  if (!worldsFile || !existsSync(worldsFile))
+    fail(`--worlds ${worldsFile ?? ""}: no such file (iit bench lab --worlds 1-5 --markdown FILE writes it)`);
+  const blocks = worldsBlocks(readFileSync(worldsFile, "utf8"));
+  if (!blocks) fail(`${worldsFile} does not start with "Findings reproduced on worlds"`);
+  return blocks;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const blocks = worldsAt >= 0 ? benchBlocks() : runBlocks();
   const writes = [];
   for (const file of ["README.md", join("docs", "lab.md")]) {
     const path = join(root, file);

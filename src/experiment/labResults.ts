@@ -14,7 +14,10 @@ import {
 } from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
 import type { Arm, ExperimentConfig } from "./config.js";
+import { FIT_STEP } from "./plan.js";
 import type { Step } from "./types.js";
+import { loadRules } from "../rules/loadRules.js";
+import { unusedOf } from "../lab/ruleUse.js";
 import type { StepManifest } from "./store.js";
 
 export interface LabResults {
@@ -50,6 +53,15 @@ export async function labResults(
   const curves: LabResults["curves"] = {};
   let chance = NaN;
   const fitted = config.arms.some((a) => a.arg === LAB_FITTED_RULES);
+  const fit = steps.find((s) => s.id === FIT_STEP);
+  const fitManifest = fit ? manifest(fit) : null;
+  /** The full rule file of a rule arm (the fit step's output for fitted arms), when it can be read. */
+  const ruleFile = (a: Arm) =>
+    a.arg === LAB_FITTED_RULES
+      ? fitManifest && fit
+        ? loadRules(join(fit.dir, fitManifest.outputs.rules))
+        : null
+      : loadRules(a.arg!);
   for (const arm of config.arms) {
     const seeds: LabArmInput["seeds"] = [];
     for (const g of steps.filter((s) => s.kind === "grade" && s.arm === arm.name)) {
@@ -82,12 +94,16 @@ export async function labResults(
       });
     }
     const source = arm.data?.path.startsWith("lab:") ? (arm.data.path.slice(4) as LabSource) : null;
+    const role = armRole(arm, config.evaluation.reference, fitted);
+    const full = role === "ablation" && seeds.length ? ruleFile(arm) : null;
+    const unused = full ? unusedOf(full, arm.disable) : [];
     inputs.push({
       arm: arm.name,
       kind: arm.kind,
-      role: armRole(arm, config.evaluation.reference, fitted),
+      role,
       trainedTasks: (source && SOURCE_TASKS[source]) || [],
       seeds,
+      ...(unused.length === arm.disable.length && unused.length ? { unusedRules: unused } : {}),
     });
   }
   if (!inputs.some((a) => a.seeds.length))

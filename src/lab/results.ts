@@ -38,6 +38,11 @@ export interface LabArmInput {
   /** Tasks the arm was tuned on (single-task arms). */
   trainedTasks: readonly Task[];
   seeds: ArmSeed[];
+  /**
+   * An ablation whose every switched-off rule the full rule file does not use (computed from the file,
+   * src/lab/ruleUse.ts): those rules. It is the full arm again, so its test is "not applicable".
+   */
+  unusedRules?: readonly string[];
 }
 
 const STAT_KEYS = ["strict", "correct", "stopped", "clean", "rightType", "namesEntity", "typeMatchedChance"] as const;
@@ -196,10 +201,18 @@ export interface AblationTest {
   /** The two-sided p-value rounded up to 3 decimals: the printed and compared one. */
   p: number;
   direction: "below" | "above" | "no difference";
+  /** False when the ablation switches off only rules the full file does not use: excluded from the finding. */
+  applicable: boolean;
   text: string;
 }
 
-export function ablationTest(arm: string, ablation: number[][], full: number[][], alpha: number): AblationTest {
+export function ablationTest(
+  arm: string,
+  ablation: number[][],
+  full: number[][],
+  alpha: number,
+  unusedRules: readonly string[] = [],
+): AblationTest {
   // Seed k of one against seed k of the other (rule arms are generated once: one row each).
   let fullOnly = 0;
   let ablationOnly = 0;
@@ -212,6 +225,19 @@ export function ablationTest(arm: string, ablation: number[][], full: number[][]
   const p = ceilTo(mcnemarExact(fullOnly, ablationOnly), 3);
   const direction = p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
   const [s, f] = [mean(ablation.flat()) ?? NaN, mean(full.slice(0, ablation.length).flat()) ?? NaN];
+  const counts = `${fullOnly} prompts only the full rules answer strictly, ${ablationOnly} only the ablation`;
+  if (unusedRules.length)
+    return {
+      arm,
+      strict: s,
+      full_strict: f,
+      full_only: fullOnly,
+      ablation_only: ablationOnly,
+      p,
+      direction,
+      applicable: false,
+      text: `${arm}: not applicable (the rule file does not use the ${unusedRules.join(" and ")} rule${unusedRules.length > 1 ? "s" : ""}, so the ablation is the full rules again; ${counts})`,
+    };
   return {
     arm,
     strict: s,
@@ -220,7 +246,8 @@ export function ablationTest(arm: string, ablation: number[][], full: number[][]
     ablation_only: ablationOnly,
     p,
     direction,
-    text: `${arm} ${fix(s, 3)}: ${direction === "no difference" ? "no difference from" : `${direction}`} the full rules (${fix(f, 3)}; ${fullOnly} prompts only the full rules answer strictly, ${ablationOnly} only the ablation; exact McNemar p ≤ ${fix(p, 3)}, ${p < alpha ? "<" : "≥"} ${alpha})`,
+    applicable: true,
+    text: `${arm} ${fix(s, 3)}: ${direction === "no difference" ? "no difference from" : `${direction}`} the full rules (${fix(f, 3)}; ${counts}; exact McNemar p ≤ ${fix(p, 3)}, ${p < alpha ? "<" : "≥"} ${alpha})`,
   };
 }
 
@@ -320,8 +347,10 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
     const m = atLeast(`${rules.arm} − ${base.arm} strict`, marginOf(rules, base), t.strict_margin_over_base, 2);
     const ablations = arms
       .filter((a) => a.role === "ablation" && a.seeds.length)
-      .map((a) => ablationTest(a.arm, strictMatrix(a), strictMatrix(rules), t.ablation_alpha));
-    const below = ablations.every((a) => a.direction === "below");
+      .map((a) => ablationTest(a.arm, strictMatrix(a), strictMatrix(rules), t.ablation_alpha, a.unusedRules));
+    // An ablation of a rule the file does not use cannot differ: it is left out, but one must be tested.
+    const tested = ablations.filter((a) => a.applicable);
+    const below = tested.length > 0 && tested.every((a) => a.direction === "below");
     out.push({
       id: "rules",
       reproduced: q.pass && m.pass && below,
@@ -331,7 +360,7 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
         ablations: ablations.map(({ text: _, ...a }) => a),
       },
       target: t,
-      verdict: `${q.text}; ${m.text}; ablations: ${ablations.map((a) => a.text).join("; ") || "none"}`,
+      verdict: `${q.text}; ${m.text}; ablations: ${ablations.map((a) => a.text).join("; ") || "none"}${ablations.length && !tested.length ? " (none tests a rule the file uses)" : ""}`,
     });
   }
   return out;

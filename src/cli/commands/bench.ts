@@ -8,9 +8,12 @@ import { benchThreads } from "../../bench/benchThreads.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
+import { experimentProgress } from "./experiment.js";
 import { benchLab } from "../../bench/benchLab.js";
+import { parseWorlds } from "../../bench/labWorlds.js";
+import { writeFileSync } from "node:fs";
 import { benchPretrain } from "../../bench/benchPretrain.js";
-import { collect, intOption, printJson } from "../util.js";
+import { collect, interruptSignal, intOption, printJson } from "../util.js";
 import { THREADS_HELP } from "../modelOptions.js";
 
 const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
@@ -71,35 +74,39 @@ const generate = new Command("generate")
 
 const lab = new Command("lab")
   .description(
-    "the lab's targets: each finding's verdict on several world seeds, pretraining and lab wall time (minutes per world)",
+    "the lab's targets on several world seeds: each finding's verdict per world and k of N reproduced, the rule arms per world, pretraining and lab wall time (minutes per world; resumable)",
   )
-  .option("--world <n>", "world seed (repeatable)", collect(intOption("--world")))
+  .option("--worlds <list>", "world seeds: a list or ranges, e.g. 1-5, 1,3,7 (default 1-3)")
+  .option("--world <n>", "a world seed (repeatable; added to --worlds)", collect(intOption("--world")))
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("--pretrain", "pretrain every world's base again (timed), even when one exists")
+  .option("--markdown <file>", "also write the tables as markdown (scripts/lab-tables.mjs --worlds copies them)")
   .option("--json", "print one JSON object on stdout")
-  .action(async (opts: { world?: number[]; threads?: number; pretrain?: boolean; json?: boolean }) => {
-    const r = await benchLab({
-      worlds: opts.world ?? [1, 2, 3],
-      threads: opts.threads,
-      pretrain: !!opts.pretrain,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
-    });
-    if (opts.json) printJson(r);
-    else {
-      process.stdout.write(formatCpu(r.cpu));
-      const ids = Object.keys(r.robust);
-      const lines = [
-        `| world | pretrain (s) | lab (s) | ${ids.join(" | ")} |`,
-        `| --- | --- | --- | ${ids.map(() => "---").join(" | ")} |`,
-        ...r.worlds.map(
-          (w) =>
-            `| ${w.world} | ${w.pretrain_seconds?.toFixed(0) ?? "(existing)"} | ${w.lab_seconds.toFixed(0)} | ${ids.map((id) => (w.findings.find((f) => f.id === id)?.reproduced ? "reproduced" : "not reproduced")).join(" | ")} |`,
-        ),
-        `| all worlds | ≤ ${r.targets.pretrain_seconds} | ≤ ${r.targets.lab_seconds} | ${ids.map((id) => (r.robust[id] ? "robust" : "not robust")).join(" | ")} |`,
-      ];
-      process.stdout.write(lines.join("\n") + "\n");
-    }
-  });
+  .action(
+    async (opts: {
+      worlds?: string;
+      world?: number[];
+      threads?: number;
+      pretrain?: boolean;
+      markdown?: string;
+      json?: boolean;
+    }) => {
+      const named = [...(opts.worlds === undefined ? [] : parseWorlds(opts.worlds))];
+      for (const w of opts.world ?? []) if (!named.includes(w)) named.push(...parseWorlds(String(w)));
+      const r = await benchLab({
+        worlds: named.length ? named : [1, 2, 3],
+        threads: opts.threads,
+        pretrain: !!opts.pretrain,
+        signal: interruptSignal(),
+        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onEvent: experimentProgress(!!opts.json),
+      });
+      if (opts.markdown) writeFileSync(opts.markdown, r.markdown);
+      if (opts.json) printJson(r);
+      else process.stdout.write(formatCpu(r.cpu) + r.markdown);
+      if (r.aborted) process.exitCode = 130;
+    },
+  );
 
 const rules = new Command("rules")
   .description(

@@ -1,6 +1,6 @@
 // scripts/lab-tables.mjs: the lab's table and verdicts are copied from results.md, never typed.
 import { describe, expect, it } from "vitest";
-import { replaceBlocks, sections } from "../../../scripts/lab-tables.mjs";
+import { replaceBlocks, sections, worldsBlocks } from "../../../scripts/lab-tables.mjs";
 
 const results = [
   "## lab",
@@ -43,5 +43,15 @@ describe("lab-tables", () => {
         "README.md",
       ),
     ).toThrow(/not a begin…end pair/);
+  });
+
+  it("takes the multi-world summary line and tables from the bench's markdown", () => {
+    const md =
+      "Findings reproduced on worlds 1, 2 (`iit bench lab --worlds 1-2`): rules 1 of 2.\n\n| Finding | World 1 |\n| --- | --- |\n";
+    expect(worldsBlocks(md)).toEqual({
+      "worlds-summary": "Findings reproduced on worlds 1, 2 (`iit bench lab --worlds 1-2`): rules 1 of 2.",
+      worlds: md.trimEnd(),
+    });
+    expect(worldsBlocks("| Arm |")).toBeNull();
   });
 });
