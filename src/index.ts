@@ -80,7 +80,10 @@ export {
   type ExperimentConfig,
   type ExperimentConfigInput,
 } from "./experiment/config.js";
+// The lab's step kinds join the runner's (a lab config plans and runs through the one runner).
+import "./experiment/labSteps.js";
 export { planExperiment } from "./experiment/plan.js";
+export { registerStepKinds } from "./experiment/stepKinds.js";
 export {
   runExperiment,
   collectExperiment,
@@ -90,10 +93,15 @@ export type {
   ExperimentEvent,
   ExperimentRun,
   RunExperimentOptions,
+  PlanBuilder,
+  RunStep,
   Step,
   StepKind,
+  StepKindSet,
+  StepSource,
   StepStatus,
   TrainFn,
+  TrainSnapshots,
 } from "./experiment/types.js";
 export { aggregate as aggregateExperiment } from "./experiment/results.js";
 export {

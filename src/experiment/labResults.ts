@@ -14,7 +14,7 @@ import {
 } from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import { FIT_STEP } from "./plan.js";
+import { FIT_STEP } from "./labSteps.js";
 import type { Step } from "./types.js";
 import { loadRules } from "../rules/loadRules.js";
 import { unusedOf } from "../lab/ruleUse.js";

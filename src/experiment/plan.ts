@@ -5,18 +5,14 @@ import { GENERATION_DEFAULTS as D } from "../model/generationDefaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
 import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
-import type { Step } from "./types.js";
+import { stepKindSets, stepSource } from "./stepKinds.js";
+import type { PlanBuilder, Step } from "./types.js";
 import { type FileHasher, hashJson } from "../util/hash.js";
-import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES } from "../lab/files.js";
-import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
 import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
 
 /** Bump when a step's outputs change meaning: every step hash changes with it. */
 const PLAN_VERSION = 1;
-export const WORLD_STEP = "lab/world";
-/** Fits the rule file of `rules:lab:fitted` arms on the world's dev prompts (src/lab/fitStep.ts). */
-export const FIT_STEP = "lab/fit-rules";
 
 /** Generation settings with the engine's defaults filled in, so "omitted" and "default" hash the same. */
 export type Resolved = Required<Omit<GenerationSettings, "contextSize">> & { contextSize: number | null };
@@ -62,7 +58,7 @@ function trainingRecipe(t: Arm["training"]): Arm["training"] {
 export const seedPart = (seed: number | null) => (seed === null ? "" : `s${seed}/`);
 
 /** A plan under construction: its steps in order, each hashed over its inputs and its upstream steps' hashes. */
-class Plan {
+class Plan implements PlanBuilder {
   readonly steps: Step[] = [];
   /** Each arm's generation step, by seed (seed-independent arms ignore it). */
   readonly genId = new Map<string, (seed: number) => string>();
@@ -90,14 +86,35 @@ class Plan {
   }
 }
 
-/** A source of the config as a step input: a file, or a `lab:` source, which the world step writes. */
+/** A source of the config as a step input: a file, or a source that a step writes (e.g. `lab:dev`). */
 function source(
   role: string,
   spec: string,
 ): { files: Record<string, string>; deps: Record<string, string>; slice: Record<string, string> } {
-  return isLabSource(spec)
-    ? { files: {}, deps: { world: WORLD_STEP }, slice: { [role]: spec } }
+  const written = stepSource(spec);
+  return written
+    ? { files: {}, deps: { [written.role]: written.step }, slice: { [role]: spec } }
     : { files: { [role]: spec }, deps: {}, slice: {} };
+}
+
+/** The step that makes a rules arm's file (a registered kind's, e.g. the lab's fit), planned once. */
+async function planRulesStep(plan: Plan, config: ExperimentConfig, arm: Arm, gen: Resolved) {
+  for (const set of stepKindSets()) {
+    const id = await set.planRules?.(plan, config, arm, gen);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** What registered kinds add to a train step (e.g. the lab's graded snapshots). */
+function trainExtras(config: ExperimentConfig, arm: Arm, gen: Resolved) {
+  const slice: Record<string, unknown> = {};
+  const deps: Record<string, string> = {};
+  for (const set of stepKindSets()) {
+    const extra = set.planTrain?.(config, arm, gen);
+    if (extra) Object.assign(slice, extra.slice), Object.assign(deps, extra.deps);
+  }
+  return { slice, deps };
 }
 
 /** An arm's steps: the rule fit it needs, its data conversion and training per seed, its generations. */
@@ -109,27 +126,11 @@ async function planArm(plan: Plan, config: ExperimentConfig, arm: Arm): Promise<
   const genFiles: Record<string, string> = { base: config.baseModel, ...prompts.files };
   const genDeps: Record<string, string> = { ...prompts.deps };
   const genSlice: Record<string, unknown> = { ...base, generation: gen, kind: arm.kind, ...prompts.slice };
-  if (arm.kind === "rules" && arm.arg === LAB_FITTED_RULES) {
-    // One fit for every fitted arm (the first one's generation settings); an ablation is that file with a rule off.
-    if (!plan.has(FIT_STEP)) {
-      await plan.add({
-        id: FIT_STEP,
-        kind: "fit",
-        arm: "lab",
-        seed: null,
-        slice: {
-          world: config.lab!.world,
-          evals: config.lab!.fitEvals ?? LAB_FIT_EVALS,
-          seed: 1,
-          grader: LAB_GRADER_VERSION,
-          generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
-        },
-        files: { base: config.baseModel },
-        deps: { world: WORLD_STEP },
-      });
-    }
-    genSlice.rules = { fitted: FIT_STEP, disable: arm.disable };
-    genDeps.rules = FIT_STEP;
+  const rulesStep = arm.kind === "rules" ? await planRulesStep(plan, config, arm, gen) : undefined;
+  if (rulesStep !== undefined) {
+    // The file a step makes; an ablation is that file with a rule off.
+    genSlice.rules = { fitted: rulesStep, disable: arm.disable };
+    genDeps.rules = rulesStep;
   } else if (arm.kind === "rules") {
     const spec = loadRules(arm.arg!, arm.disable as RuleName[]);
     genSlice.rules = spec;
@@ -155,8 +156,7 @@ async function planArm(plan: Plan, config: ExperimentConfig, arm: Arm): Promise<
       files: src.files,
       deps: src.deps,
     });
-    // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
-    const graded = config.lab && arm.training.evalEvery !== undefined;
+    const extras = trainExtras(config, arm, gen);
     for (const seed of arm.seeds) {
       const train = await plan.add({
         id: `${arm.name}/s${seed}/train`,
@@ -168,10 +168,10 @@ async function planArm(plan: Plan, config: ExperimentConfig, arm: Arm): Promise<
           mode: trainMode(arm),
           training: trainingRecipe(arm.training),
           seed,
-          ...(graded ? { generation: gen, grader: LAB_GRADER_VERSION } : {}),
+          ...extras.slice,
         },
         files: { base: config.baseModel },
-        deps: graded ? { data: convert.id, world: WORLD_STEP } : { data: convert.id },
+        deps: { data: convert.id, ...extras.deps },
       });
       await plan.add({
         id: `${arm.name}/s${seed}/generate`,
@@ -261,33 +261,6 @@ async function planJudges(plan: Plan, config: ExperimentConfig): Promise<string[
   return judges;
 }
 
-/** The lab's grader: every generation of every arm, the reference's included; returns their ids. */
-async function planGrades(plan: Plan, config: ExperimentConfig): Promise<string[]> {
-  const ev = config.evaluation;
-  const grades: string[] = [];
-  if (ev.grader === "lab") {
-    for (const g of plan.steps.filter((x) => x.kind === "generate")) {
-      const arm = config.arms.find((a) => a.name === g.arm)!;
-      const gr = await plan.add({
-        id: g.id.replace(/generate$/, "grade"),
-        kind: "grade",
-        arm: g.arm,
-        seed: g.seed,
-        slice: {
-          grader: "lab",
-          graderVersion: LAB_GRADER_VERSION,
-          instructions: arm.instructions ?? ev.instructions,
-          maxInstructions: ev.maxInstructions ?? null,
-        },
-        files: {},
-        deps: { outputs: g.id, world: WORLD_STEP },
-      });
-      grades.push(gr.id);
-    }
-  }
-  return grades;
-}
-
 /** The similarity analysis of the arms it names; returns their ids. */
 async function planSimilarity(plan: Plan, config: ExperimentConfig): Promise<string[]> {
   const sim = config.analyses.similarity;
@@ -313,21 +286,11 @@ async function planSimilarity(plan: Plan, config: ExperimentConfig): Promise<str
 export async function planExperiment(config: ExperimentConfig, hasher: FileHasher): Promise<Step[]> {
   const plan = new Plan(config, hasher);
   const ev = config.evaluation;
-  // The lab's world step writes every `lab:` source; steps reading one depend on it instead of a file.
-  if (config.lab) {
-    await plan.add({
-      id: WORLD_STEP,
-      kind: "world",
-      arm: "lab",
-      seed: null,
-      slice: { world: config.lab.world, data: LAB_DATA_VERSION },
-      files: { base: config.baseModel },
-      deps: {},
-    });
-  }
+  for (const set of stepKindSets()) await set.planStart?.(plan, config);
   for (const arm of config.arms) await planArm(plan, config, arm);
   const judges = await planJudges(plan, config);
-  const grades = await planGrades(plan, config);
+  const checks: string[] = [];
+  for (const set of stepKindSets()) checks.push(...((await set.planChecks?.(plan, config)) ?? []));
   const sims = await planSimilarity(plan, config);
   const ref = config.arms.find((a) => a.name === ev.reference)!;
   const generates = plan.steps.filter((s) => s.kind === "generate").map((s) => s.id);
@@ -343,7 +306,7 @@ export async function planExperiment(config: ExperimentConfig, hasher: FileHashe
     },
     // An input like any other: checked before the first step runs, marked by --dry-run.
     files: ev.lengthControlled ? { [LC_DATA_NAME]: gamedDataPath() } : {},
-    deps: Object.fromEntries([...judges, ...grades, ...generates, ...sims].map((id) => [id, id])),
+    deps: Object.fromEntries([...judges, ...checks, ...generates, ...sims].map((id) => [id, id])),
   });
   return plan.steps;
 }

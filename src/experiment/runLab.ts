@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/packageRoot.js";
 import { parseExperimentConfig } from "./config.js";
+import "./labSteps.js"; // the lab's step kinds
 import { runExperiment } from "./runExperiment.js";
 import type { RunExperimentOptions } from "./types.js";
 import { labPretrain, type LabPretrainOptions } from "../lab/pretrain.js";

@@ -18,48 +18,20 @@ import type { LoraSpec } from "../model/options.js";
 import type { RuleSpec } from "../rules/spec.js";
 import type { TrainOptions, TrainProgress } from "../training/types.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import { trainMode, trainsLora, WORLD_STEP, type Resolved } from "./plan.js";
-import type { Step, StepContext, StepOutcome } from "./types.js";
+import { trainMode, trainsLora, type Resolved } from "./plan.js";
+import { registerStepKinds, sourcePath, stepKindSets } from "./stepKinds.js";
+import type { Step, StepContext, StepOutcome, TrainSnapshots } from "./types.js";
 import { writeTextAtomic } from "../util/atomicWrite.js";
-import { isLabSource, labSourceFile } from "../lab/files.js";
-import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
-import { makeWorld } from "../lab/world.js";
-import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
-import type { TemplateName } from "../model/generationTypes.js";
 
-/** A source path of the config: a file, or a `lab:` source written by the world step. */
-function sourcePath(spec: string, ctx: StepContext): string {
-  return isLabSource(spec) ? labSourceFile(ctx.upstream(WORLD_STEP).dir, spec) : spec;
-}
-
-export async function runWorld(step: Step, ctx: StepContext): Promise<StepOutcome> {
-  const result = await runWorldStep(step.dir, ctx.config.lab!.world, ctx.config.baseModel);
-  return { outputs: { world: "world.json" }, result };
-}
-
-export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome> {
-  const s = step.slice as {
-    world: number;
-    evals: number;
-    seed: number;
-    generation: { template: TemplateName; maxTokens: number; parallel: number };
-  };
-  const result = await runLabFit({
-    dir: step.dir,
-    worldDir: ctx.upstream(WORLD_STEP).dir,
-    world: s.world,
-    baseModel: ctx.config.baseModel,
-    evals: s.evals,
-    seed: s.seed,
-    generation: s.generation,
-    threads: ctx.config.threads,
-    signal: ctx.signal,
-    onEval: (n, total) => ctx.onProgress?.(n, total, "evaluations"),
-  });
-  if (ctx.signal?.aborted) throw new AbortError();
-  return { outputs: { rules: FITTED_RULES_FILE }, result };
+/** A train step's snapshot handling from the first registered set that has one for it (e.g. the lab's grading). */
+async function trainSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean): Promise<TrainSnapshots | null> {
+  for (const set of stepKindSets()) {
+    const snapshots = (await set.trainSnapshots?.(step, arm, ctx, lora)) ?? null;
+    if (snapshots) return snapshots;
+  }
+  return null;
 }
 
 /** The rules a generation applies: its own spec, or the fit step's file with the arm's rules switched off. */
@@ -116,71 +88,22 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     signal: ctx.signal,
     onProgress: (p: TrainProgress) => ctx.onProgress?.(p.step, p.steps, "steps"),
   };
-  const lab = step.deps.world ? await labSnapshots(step, arm, ctx, lora) : null;
-  if (lab) {
-    // The curve lives in memory, not in the trainer's checkpoint: an interrupted lab arm starts over.
+  const snapshots = await trainSnapshots(step, arm, ctx, lora);
+  if (snapshots) {
+    // What the snapshots gather lives in memory, not in the trainer's checkpoint: an interrupted arm starts over.
     await rm(checkpointDir(opts.output), { recursive: true, force: true });
-    Object.assign(opts, { snapshotEvery: t.evalEvery, onSnapshot: lab.onSnapshot, resume: false });
+    Object.assign(opts, { snapshotEvery: snapshots.snapshotEvery, onSnapshot: snapshots.onSnapshot, resume: false });
   }
   const r = await ctx.train(opts);
   if (ctx.signal?.aborted) throw new AbortError();
-  if (lab) await lab.finish(opts.output);
+  if (snapshots) await snapshots.finish(opts.output);
   if (!existsSync(opts.output)) {
     throw new TrainingError("TRAIN_NO_OUTPUT", `step ${step.id}: the trainer finished but wrote no ${opts.output}`);
   }
-  const curve = lab ? { curve: lab.curve, best_step: lab.best()?.step ?? null } : {};
   return {
     outputs: { [lora ? "adapter" : "model"]: file },
-    result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...curve },
+    result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...snapshots?.result() },
   };
-}
-
-/** Lab arms: every `evalEvery` steps a snapshot is graded on the dev and eval prompts; the best by dev is kept. */
-async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean) {
-  const dir = ctx.upstream(WORLD_STEP).dir;
-  const g = step.slice.generation as Resolved;
-  const [dev, ev] = await Promise.all([
-    readLabPrompts(labSourceFile(dir, "lab:dev")),
-    readLabPrompts(labSourceFile(dir, "lab:eval")),
-  ]);
-  const maxEval = ctx.config.evaluation.maxInstructions;
-  // The eval curve is drawn on every third evaluation prompt (3 and 5 tasks are coprime: every task,
-  // every group); it is recorded, never used to choose. The final evaluation uses every prompt.
-  return labSnapshotGrader({
-    world: makeWorld({ seed: ctx.config.lab!.world }),
-    dev,
-    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 3 === 0),
-    baseModel: ctx.config.baseModel,
-    lora,
-    threads: ctx.config.threads,
-    generation: {
-      template: g.template,
-      maxTokens: g.maxTokens,
-      temperature: g.temperature,
-      seed: g.seed,
-      stop: g.stop,
-      parallel: g.parallel,
-      ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
-    },
-    bestPath: join(step.dir, "best-snapshot.gguf"),
-    patience: arm.training.patience,
-  });
-}
-
-/** Lab grader: each output graded against the world's facts. */
-export async function runGrade(step: Step, ctx: StepContext): Promise<StepOutcome> {
-  const out = ctx.upstream(step.deps.outputs);
-  const spec = step.slice.instructions as string;
-  let prompts = await readLabPrompts(sourcePath(spec, ctx));
-  if (ctx.config.evaluation.maxInstructions !== undefined)
-    prompts = prompts.slice(0, ctx.config.evaluation.maxInstructions);
-  const summary = await gradeFile(
-    makeWorld({ seed: ctx.config.lab!.world }),
-    prompts,
-    join(out.dir, out.outputs.outputs),
-    join(step.dir, "grades.jsonl"),
-  );
-  return { outputs: { grades: "grades.jsonl" }, result: { summary } };
 }
 
 /** The model an arm generates with: base (+ trained or given LoRA), or the trained full model. */
@@ -335,3 +258,15 @@ export function openExperimentJudge(config: ExperimentConfig): Promise<JudgeBack
     },
   });
 }
+
+/** The runner's own step kinds (the aggregate step is the scheduler's: stepRunner.ts). */
+registerStepKinds({
+  name: "runner",
+  run: {
+    convert: (s, ctx, arm) => runConvert(s, arm!, ctx),
+    train: (s, ctx, arm) => runTrain(s, arm!, ctx),
+    generate: (s, ctx, arm) => runGenerate(s, arm!, ctx),
+    judge: (s, ctx, arm) => runJudgeStep(s, arm!, ctx),
+    similarity: (s, ctx, arm) => runSimilarity(s, arm!, ctx),
+  },
+});

@@ -1,4 +1,4 @@
-// Runs one step of an experiment: under its directory's lock, by its kind's runner (runSteps.ts), and
+// Runs one step of an experiment: under its directory's lock, by its kind's registered runner (stepKinds.ts), and
 // marks it done with a manifest written last. The scheduler (runExperiment.ts) decides which steps run.
 import { join } from "node:path";
 import type { JudgeBackend } from "../eval/judge/backend.js";
@@ -10,17 +10,8 @@ import type { Arm, ExperimentConfig } from "./config.js";
 import { lockStepDir } from "./lock.js";
 import { aggregate } from "./results.js";
 import type { ExperimentEvent, RunExperimentOptions, Step, StepContext, StepOutcome } from "./types.js";
-import {
-  openExperimentJudge,
-  runConvert,
-  runFit,
-  runGenerate,
-  runGrade,
-  runJudgeStep,
-  runSimilarity,
-  runTrain,
-  runWorld,
-} from "./runSteps.js";
+import { openExperimentJudge } from "./runSteps.js";
+import { stepKindRunner } from "./stepKinds.js";
 import { readManifest, type StepManifest } from "./store.js";
 
 export const isDone = (s: Step) => readManifest(s.dir)?.hash === s.hash;
@@ -106,29 +97,15 @@ export class StepRunner {
   }
 
   private async execute(s: Step, arm: Arm | undefined, ctx: StepContext): Promise<StepOutcome> {
-    switch (s.kind) {
-      case "world":
-        return runWorld(s, ctx);
-      case "fit":
-        return runFit(s, ctx);
-      case "grade":
-        return runGrade(s, ctx);
-      case "convert":
-        return runConvert(s, arm!, ctx);
-      case "train":
-        return runTrain(s, arm!, ctx);
-      case "generate":
-        return runGenerate(s, arm!, ctx);
-      case "judge":
-        return runJudgeStep(s, arm!, ctx);
-      case "similarity":
-        return runSimilarity(s, arm!, ctx);
-      case "aggregate": {
-        const results = await aggregate(this.config, this.steps, false);
-        await writeJsonAtomic(join(s.dir, "results.json"), results);
-        return { outputs: { results: "results.json" }, result: {} };
-      }
+    if (s.kind === "aggregate") {
+      const results = await aggregate(this.config, this.steps, false);
+      await writeJsonAtomic(join(s.dir, "results.json"), results);
+      return { outputs: { results: "results.json" }, result: {} };
     }
+    const run = stepKindRunner(s.kind);
+    if (!run)
+      throw new ExperimentError("EXPERIMENT_CONFIG_INVALID", `step ${s.id}: no registered step kind "${s.kind}"`);
+    return run(s, ctx, arm);
   }
 
   async dispose(): Promise<void> {

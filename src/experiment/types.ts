@@ -2,30 +2,15 @@
 // options, events and outcome. One file, so the scheduler, the step runner and the steps import it alone.
 import type { JudgeBackend } from "../eval/judge/backend.js";
 import type { TrainOptions, TrainResult } from "../training/types.js";
-import type { ExperimentConfig } from "./config.js";
+import type { Arm, ExperimentConfig } from "./config.js";
+import type { Resolved } from "./plan.js";
 import type { ExperimentResults, ResultFiles } from "./results.js";
 
-export type StepKind =
-  | "world"
-  | "fit"
-  | "convert"
-  | "train"
-  | "generate"
-  | "judge"
-  | "grade"
-  | "similarity"
-  | "aggregate";
-export const STEP_KINDS: StepKind[] = [
-  "world",
-  "fit",
-  "convert",
-  "train",
-  "generate",
-  "judge",
-  "grade",
-  "similarity",
-  "aggregate",
-];
+/**
+ * A step's kind names its runner: the runner's own kinds (`convert`, `train`, `generate`, `judge`,
+ * `similarity`, `aggregate`, runSteps.ts) and those registered by other code (stepKinds.ts).
+ */
+export type StepKind = string;
 
 /** One unit of work: its inputs (a config slice, files, upstream steps) decide its hash and directory. */
 export interface Step {
@@ -62,6 +47,60 @@ export interface StepContext {
 export interface StepOutcome {
   outputs: Record<string, string>;
   result: Record<string, unknown>;
+}
+
+/** Runs one step of its kind; `arm` is the step's arm (none for steps outside the arms, e.g. a world). */
+export type RunStep = (step: Step, ctx: StepContext, arm: Arm | undefined) => Promise<StepOutcome>;
+
+/** The plan under construction (plan.ts), as registered step kinds add to it. */
+export interface PlanBuilder {
+  readonly steps: Step[];
+  has(id: string): boolean;
+  add(s: Omit<Step, "hash" | "dir">): Promise<Step>;
+}
+
+/** A config source that a step writes (e.g. `lab:dev`): steps reading it depend on that step. */
+export interface StepSource {
+  matches(spec: string): boolean;
+  /** The writing step's id, and the role under which readers depend on it. */
+  step: string;
+  role: string;
+  /** The file in the writing step's directory. */
+  file(dir: string, spec: string): string;
+}
+
+/** What a train step does with its snapshots (grading them, keeping the best); `result` joins the step's. */
+export interface TrainSnapshots {
+  snapshotEvery?: number;
+  onSnapshot: NonNullable<TrainOptions["onSnapshot"]>;
+  finish(output: string): Promise<void>;
+  result(): Record<string, unknown>;
+}
+
+/**
+ * Step kinds that code outside the runner adds (stepKinds.ts), with the hooks where the runner's plan
+ * and train step let them in; each hook is called for every registered set, in registration order.
+ */
+export interface StepKindSet {
+  name: string;
+  /** The runner of each of its kinds. */
+  run: Record<string, RunStep>;
+  /** The sources its steps write. */
+  sources?: StepSource[];
+  /** Steps planned before the arms'. */
+  planStart?(plan: PlanBuilder, config: ExperimentConfig): Promise<void>;
+  /** For a rules arm whose rule file a step of this set makes: plans that step (once) and returns its id. */
+  planRules?(plan: PlanBuilder, config: ExperimentConfig, arm: Arm, gen: Resolved): Promise<string | undefined>;
+  /** What a train step adds to its slice and upstream steps. */
+  planTrain?(
+    config: ExperimentConfig,
+    arm: Arm,
+    gen: Resolved,
+  ): { slice: Record<string, unknown>; deps: Record<string, string> } | undefined;
+  /** Steps planned after the judges, which the aggregate step waits for; returns their ids. */
+  planChecks?(plan: PlanBuilder, config: ExperimentConfig): Promise<string[]>;
+  /** A train step's snapshot handling, or null to train without snapshots. */
+  trainSnapshots?(step: Step, arm: Arm, ctx: StepContext, lora: boolean): Promise<TrainSnapshots | null>;
 }
 
 export interface RunExperimentOptions {

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
 import { readFileSync } from "node:fs";
+import "../../experiment/labSteps.js"; // lab configs: the lab's step kinds
 import { collectExperiment, runExperiment } from "../../experiment/runExperiment.js";
 import type { ExperimentEvent, ExperimentRun } from "../../experiment/types.js";
 import { experimentStatus, submitExperiment } from "../../experiment/slurm.js";
