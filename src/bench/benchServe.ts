@@ -31,12 +31,12 @@ export type ServeMode = "complete" | "stream";
 
 export interface BenchServeOptions {
   model: string;
-  /** Threads of both servers. Defaults to what iit chooses for the model at `slots` sequences. */
+  /** Threads of both servers. Defaults to what iit chooses for the model at `parallel` sequences. */
   threads?: number;
-  /** Sequences decoded together: iit serve --parallel, llama-server -np. Defaults to `4`. */
-  slots?: number;
-  /** Context per slot (llama-server gets slots × this, split across its slots). Defaults to `512`. */
-  ctx?: number;
+  /** Sequences decoded together (slots): iit serve --parallel, llama-server -np. Defaults to `4`. */
+  parallel?: number;
+  /** Context per slot: iit serve --context-size (llama-server gets slots × this, split across its slots). Defaults to `512`. */
+  contextSize?: number;
   /** Closed-loop clients. Defaults to `[1, 4, 16]`. */
   concurrency?: number[];
   /** Requests per concurrency level, server and round (at least 2 per client). Defaults to `48`. */
@@ -153,7 +153,7 @@ async function startIit(
 ) {
   const cli = join(packageRoot, "dist", "cli", "main.js");
   const args = [cli, "serve", "-m", o.model, "--port", "0", "--json", "-t", String(o.threads)];
-  args.push("--parallel", String(o.slots), "--ctx", String(o.ctx), "--max-queue", "4096");
+  args.push("--parallel", String(o.slots), "--context-size", String(o.ctx), "--max-queue", "4096");
   if (o.rules) args.push("--rules", o.rules);
   return spawnServer(name, process.execPath, args, async (_proc, stdout) => {
     for (let i = 0; i < 1200; i++) {
@@ -215,8 +215,8 @@ async function drive(s: Running, o: Omit<Parameters<typeof driveCompletions>[0],
 const requestsAt = (requests: number, c: number) => Math.max(2, Math.ceil(requests / c)) * c;
 
 export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult> {
-  const slots = o.slots ?? 4;
-  const ctx = o.ctx ?? 512;
+  const slots = o.parallel ?? 4;
+  const ctx = o.contextSize ?? 512;
   const levels = o.concurrency ?? [1, 4, 16];
   const requests = o.requests ?? 48;
   const maxTokens = o.maxTokens ?? 64;
@@ -226,7 +226,7 @@ export async function benchServe(o: BenchServeOptions): Promise<BenchServeResult
   const status = o.onStatus ?? (() => {});
   for (const [flag, v] of [
     ["--parallel", slots],
-    ["--ctx", ctx],
+    ["--context-size", ctx],
     ["--requests", requests],
     ["--max-tokens", maxTokens],
     ["--rounds", rounds],

@@ -200,7 +200,7 @@ export const experimentSchema = z
     lab: z
       .object({
         world: z.int(),
-        /** Budget of the fit step behind `rules:lab:fitted` arms (iit rules fit --evals). Defaults to 60. */
+        /** Budget of the fit step behind `rules:lab:fitted` arms (iit rules fit --max-evals). Defaults to 60. */
         fitEvals: z.int().min(1).optional(),
       })
       .strict()

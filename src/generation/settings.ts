@@ -5,9 +5,8 @@ import type { OutputRecord } from "./outputs.js";
 
 /** Throughput only: rows made with another value are the same rows. */
 const IGNORED = new Set(["parallel"]);
-const FLAGS: Record<string, string> = { contextSize: "--ctx", maxTokens: "--max-tokens", model: "--model" };
-
-const flag = (k: string) => FLAGS[k] ?? "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+/** A setting's flag: the kebab-case of its name. */
+const flag = (k: string) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 /** A symlink compares as its target; a path that no longer exists, as written (absolute). */
 const where = (p: string): string => {
   try {

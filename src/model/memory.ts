@@ -67,7 +67,9 @@ export function checkContextMemory(model: Model, nCtx: number, what: string): vo
       "CONTEXT_TOO_LARGE",
       `${what} needs a KV cache of ${gb(need)} GB, but only ${gb(free)} GB of memory is available ` +
         `(the model was trained with a context of ${model.meta.nCtxTrain})`,
-      { suggestion: `lower --ctx (at most ${model.meta.nCtxTrain} is what the model was trained for) or --parallel` },
+      {
+        suggestion: `lower --context-size (at most ${model.meta.nCtxTrain} is what the model was trained for) or --parallel`,
+      },
     );
   }
 }

@@ -93,7 +93,7 @@ export async function runGeneration(
       throw new InvalidOptionError(
         "PROMPT_TOO_LONG",
         `prompt ${i + 1} (${JSON.stringify(promptInstruction(prompts[i]).slice(0, 40))}) is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
-        { suggestion: "raise --ctx or shorten the prompt" },
+        { suggestion: "raise --context-size or shorten the prompt" },
       );
     }
   }

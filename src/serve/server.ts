@@ -43,7 +43,7 @@ export function createApp(opts: ServeOptions): { app: FastifyInstance; engine: E
   checkContextMemory(
     model,
     contextSize * (opts.parallel ?? 4),
-    `--ctx ${contextSize} × --parallel ${opts.parallel ?? 4}`,
+    `--context-size ${contextSize} × --parallel ${opts.parallel ?? 4}`,
   );
   const engine = new Engine(model, { parallel: opts.parallel, maxQueue: opts.maxQueue, contextSize });
   const chatTemplate = opts.template ?? G.template;

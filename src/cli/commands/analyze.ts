@@ -160,7 +160,7 @@ const similarityCommand = new Command("similarity")
   .requiredOption("--general-data <file>", "general data to contrast with (messages JSONL; the paper: LIMA)")
   .option("--max-examples <n>", "only the first N examples of each data file", intOption("--max-examples"), 1000)
   .option("--max-outputs <n>", "only the first N outputs", intOption("--max-outputs"))
-  .option("--ctx <n>", "tokens per text (longer texts are truncated)", intOption("--ctx"))
+  .option("--context-size <n>", "tokens per text (longer texts are truncated)", intOption("--context-size"))
   .option("-t, --threads <n>", THREADS_HELP, intOption("--threads"))
   .option("-o, --output <file>", "also write the JSON result here (for iit report --similarity)")
   .option("--json", "print one JSON object on stdout")
@@ -172,7 +172,7 @@ const similarityCommand = new Command("similarity")
       generalData: string;
       maxExamples: number;
       maxOutputs?: number;
-      ctx?: number;
+      contextSize?: number;
       threads?: number;
       output?: string;
       json?: boolean;
@@ -184,7 +184,7 @@ const similarityCommand = new Command("similarity")
         generalData: opts.generalData,
         maxExamples: opts.maxExamples,
         maxOutputs: opts.maxOutputs,
-        contextSize: opts.ctx,
+        contextSize: opts.contextSize,
         signal: interruptSignal(),
       });
       if (opts.output) {

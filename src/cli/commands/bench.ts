@@ -363,7 +363,7 @@ const serveBench = new Command("serve")
     intOption("--threads"),
   )
   .option("--parallel <n>", "slots: sequences decoded together in each server", intOption("--parallel"), 4)
-  .option("--ctx <n>", "context per slot", intOption("--ctx"), 512)
+  .option("--context-size <n>", "context per slot", intOption("--context-size"), 512)
   .option(
     "--concurrency <n>",
     "closed-loop clients (repeatable; default 1, 4 and 16)",
@@ -382,7 +382,7 @@ const serveBench = new Command("serve")
       model: string;
       threads?: number;
       parallel: number;
-      ctx: number;
+      contextSize: number;
       concurrency?: number[];
       requests: number;
       maxTokens: number;
@@ -396,8 +396,8 @@ const serveBench = new Command("serve")
       const r = await benchServe({
         model: o.model,
         threads: o.threads,
-        slots: o.parallel,
-        ctx: o.ctx,
+        parallel: o.parallel,
+        contextSize: o.contextSize,
         concurrency: o.concurrency ?? [1, 4, 16],
         requests: o.requests,
         maxTokens: o.maxTokens,

@@ -27,7 +27,7 @@ export interface GenerationCliOptions {
   minP: number;
   seed: number;
   stop: string[];
-  ctx?: number;
+  contextSize?: number;
   parallel: number;
   expert: ExpertArg[];
   rules?: string;
@@ -48,7 +48,7 @@ export function samplingFrom(opts: GenerationCliOptions): GenerateOptions {
     seed: opts.seed,
     stop: opts.stop,
     parallel: opts.parallel,
-    contextSize: opts.ctx,
+    contextSize: opts.contextSize,
   };
 }
 
@@ -69,9 +69,9 @@ export function addGenerationOptions(cmd: Command): Command {
     )
     .option("--stop <text>", "stop string (repeatable)", collect(String), [])
     .option(
-      "--ctx <n>",
+      "--context-size <n>",
       `context size per sequence (default: min(training context, ${D.maxDefaultContext}))`,
-      intOption("--ctx"),
+      intOption("--context-size"),
     )
     .option("--parallel <n>", "prompts decoded together as parallel sequences", intOption("--parallel"), D.parallel)
     .option(

@@ -27,8 +27,8 @@ interface JudgeCliOptions {
   annotator?: string;
   concurrency: number;
   retries: number;
-  retryDelay: number;
-  timeout: number;
+  retryDelayMs: number;
+  timeoutMs: number;
   topLogprobs: number;
   judgeMaxTokens: number;
   judgeTemperature: number;
@@ -65,12 +65,12 @@ export const judgeCommand = new Command("judge")
   .option("--concurrency <n>", "HTTP judges: requests in flight", intOption("--concurrency"), 4)
   .option("--retries <n>", "HTTP judges: retries per request after 429/5xx/network errors", intOption("--retries"), 5)
   .option(
-    "--retry-delay <ms>",
+    "--retry-delay-ms <ms>",
     "HTTP judges: first backoff, doubled per retry (Retry-After wins)",
-    intOption("--retry-delay"),
+    intOption("--retry-delay-ms"),
     1000,
   )
-  .option("--timeout <s>", "HTTP judges: seconds per request", intOption("--timeout"), 120)
+  .option("--timeout-ms <ms>", "HTTP judges: milliseconds per request", intOption("--timeout-ms"), 120_000)
   .option(
     "--top-logprobs <n>",
     "HTTP judges: alternatives asked per position (AlpacaEval: 5; 0 = parse text only)",
@@ -102,8 +102,8 @@ export const judgeCommand = new Command("judge")
     atLeast(opts, {
       concurrency: 1,
       retries: 0,
-      retryDelay: 0,
-      timeout: 1,
+      retryDelayMs: 0,
+      timeoutMs: 1,
       topLogprobs: 0,
       judgeMaxTokens: 1,
       limit: 0,
@@ -117,8 +117,8 @@ export const judgeCommand = new Command("judge")
       http: {
         concurrency: opts.concurrency,
         retries: opts.retries,
-        retryDelayMs: opts.retryDelay,
-        timeoutMs: opts.timeout * 1000,
+        retryDelayMs: opts.retryDelayMs,
+        timeoutMs: opts.timeoutMs,
         topLogprobs: opts.topLogprobs,
         maxTokens: opts.judgeMaxTokens,
         temperature: opts.judgeTemperature,

@@ -58,7 +58,7 @@ const runCommand = new Command("run")
   .description(
     "the lab: every arm trained, generated and graded on the shipped base (or another world's, pretrained when missing); prints the table and verdicts",
   )
-  .option("--seed <n>", "world seed (1 = the shipped base; up to 2^31 - 1)", seedOption("--seed"))
+  .option("--world <n>", "world seed (1 = the shipped base; up to 2^31 - 1)", seedOption("--world"))
   .option("--base <file>", "base model GGUF of that world")
   .option("-o, --output <dir>", "output directory (default: runs/lab, or runs/lab-world-N)")
   .option(
@@ -73,7 +73,7 @@ const runCommand = new Command("run")
   .option("--json", "print one JSON object on stdout")
   .action(
     async (opts: {
-      seed?: number;
+      world?: number;
       base?: string;
       output?: string;
       seeds: number[];
@@ -84,7 +84,7 @@ const runCommand = new Command("run")
     }) => {
       const quiet = !!opts.json;
       const { run, world } = await runLab({
-        world: opts.seed,
+        world: opts.world,
         base: opts.base,
         output: opts.output,
         seeds: opts.seeds.length ? opts.seeds : undefined,

@@ -7,7 +7,7 @@ export const makeLoraCommand = new Command("make-lora")
   .description(
     "write a LoRA adapter GGUF for a base model: A random, B zero (a no-op, where training starts) or random",
   )
-  .requiredOption("-m, --model <gguf>", "the base model the adapter is for")
+  .requiredOption("-m, --base <gguf>", "the base model the adapter is for")
   .requiredOption("-o, --output <file>", "the adapter GGUF to write")
   .option("--rank <r>", "adapter rank", intOption("--rank", { min: 1 }), 8)
   .option("--alpha <a>", "LoRA alpha (default 2 × rank)", floatOption("--alpha"))
@@ -17,7 +17,7 @@ export const makeLoraCommand = new Command("make-lora")
   .option("--json", "print one JSON object on stdout")
   .action(
     async (opts: {
-      model: string;
+      base: string;
       output: string;
       rank: number;
       alpha?: number;
@@ -27,7 +27,7 @@ export const makeLoraCommand = new Command("make-lora")
       json?: boolean;
     }) => {
       const r = await makeLora({
-        base: opts.model,
+        base: opts.base,
         output: opts.output,
         rank: opts.rank,
         alpha: opts.alpha,

@@ -27,8 +27,8 @@ interface FitCliOptions extends ModelCliOptions {
   judgeModel?: string;
   judgeKeyEnv: string;
   bothOrders?: boolean;
-  evals: number;
-  time?: number;
+  maxEvals: number;
+  seconds?: number;
   seed: number;
   candidates?: string;
   onlyCandidates?: boolean;
@@ -80,8 +80,8 @@ export const fitCommand = addModelOptions(
   .option("--judge-model <name>", "HTTP judges: the model name sent in each request")
   .option("--judge-key-env <var>", "HTTP judges: environment variable holding the API key", "OPENAI_API_KEY")
   .option("--both-orders", "judge both presentation orders (twice the calls)")
-  .option("--evals <n>", "budget: evaluations at most (the empty spec included)", intOption("--evals"), 60)
-  .option("--time <seconds>", "budget: start no evaluation after this many seconds", intOption("--time"))
+  .option("--max-evals <n>", "budget: evaluations at most (the empty spec included)", intOption("--max-evals"), 60)
+  .option("--seconds <n>", "budget: start no evaluation after this many seconds", intOption("--seconds"))
   .option("--seed <n>", "orders the candidate tokens in the search", seedOption("--seed"), 1)
   .option("--candidates <file>", "JSON array of token texts added to the discovered candidates")
   .option("--only-candidates", "search only the tokens of --candidates (no discovery)")
@@ -99,13 +99,13 @@ export const fitCommand = addModelOptions(
   .option("--name <name>", "the fitted spec's name (default: the output's file name)")
   .option("--json", "print one JSON object on stdout")
   .action(async (opts: FitCliOptions) => {
-    if (opts.evals < 1)
+    if (opts.maxEvals < 1)
       throw new InvalidOptionError(
         "INVALID_OPTION",
-        `--evals ${opts.evals}: the budget must allow at least 1 evaluation`,
+        `--max-evals ${opts.maxEvals}: the budget must allow at least 1 evaluation`,
       );
-    if (opts.time !== undefined && opts.time < 1)
-      throw new InvalidOptionError("INVALID_OPTION", `--time ${opts.time}: at least 1 second`);
+    if (opts.seconds !== undefined && opts.seconds < 1)
+      throw new InvalidOptionError("INVALID_OPTION", `--seconds ${opts.seconds}: at least 1 second`);
     checkOutputPath(opts.output, "-o");
     if (opts.scorer === "judge" && !opts.judge) {
       throw new InvalidOptionError("INVALID_OPTION", "--scorer judge needs --judge (a local GGUF or openai:BASE_URL)", {
@@ -150,8 +150,8 @@ export const fitCommand = addModelOptions(
         template: opts.template,
         parallel: opts.parallel,
         seed: opts.seed,
-        maxEvals: opts.evals,
-        seconds: opts.time,
+        maxEvals: opts.maxEvals,
+        seconds: opts.seconds,
         candidates,
         onlyCandidates: !!opts.onlyCandidates,
         maxCandidates: opts.maxCandidates,

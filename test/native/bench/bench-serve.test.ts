@@ -26,7 +26,7 @@ describe.skipIf(skip)("iit bench serve", () => {
         "1",
         "--parallel",
         "2",
-        "--ctx",
+        "--context-size",
         "128",
         "--concurrency",
         "1",

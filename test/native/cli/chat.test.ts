@@ -100,8 +100,8 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("leaves out the oldest exchanges, with a note, when the conversation outgrows --ctx", async () => {
-    const r = await chat(["-n", "8", "--ctx", "64"], (p) => {
+  it("leaves out the oldest exchanges, with a note, when the conversation outgrows --context-size", async () => {
+    const r = await chat(["-n", "8", "--context-size", "64"], (p) => {
       p.write("Tell me a story about a cat\nAnd then what happened\nTell me more about the dog\nWhat did Lily say\n");
       p.end();
     });
@@ -115,7 +115,7 @@ describe.skipIf(skip)("iit chat (piped stdin)", () => {
     let stoppedAt = 0;
     let signalled = 0;
     let second = "";
-    const r = await chat(["-n", "4000", "--ctx", "4096"], (p) => {
+    const r = await chat(["-n", "4000", "--context-size", "4096"], (p) => {
       void (async () => {
         p.write("Once upon a time\n");
         await until(() => p.out().length > 200);
@@ -148,7 +148,7 @@ describe.skipIf(skip || (hasPython ? false : "python3 (its pty module drives the
   () => {
     it("prompts, streams the reply, Ctrl-C (the key) stops the reply and the chat goes on", () => {
       const spec = {
-        cmd: [process.execPath, cliPath, "chat", "-m", storiesModel, "-t", "1", "-n", "4000", "--ctx", "4096"],
+        cmd: [process.execPath, cliPath, "chat", "-m", storiesModel, "-t", "1", "-n", "4000", "--context-size", "4096"],
         steps: [
           ["lists the commands[\\s\\S]*> ", "Once upon a time\r"],
           ["Once upon a time\\r*\\n[\\s\\S]{200}", "\u0003"], // 200 characters of the reply (the echo ends \r\r\n), then Ctrl-C

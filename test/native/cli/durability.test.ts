@@ -53,7 +53,7 @@ describe.skipIf(skip)("generate -o / judge -o / merge keep every row (real proce
     // A run that fails (a prompt longer than the context) leaves every earlier row in place.
     const long = join(dir, "long.jsonl");
     writeFileSync(long, jsonl(["a b c d e f g h i j k l m n o p q r s t u v w x y z ".repeat(4)]));
-    const f = iit(["generate", ...common, "--ctx", "16", "--input", long, "--output", out]);
+    const f = iit(["generate", ...common, "--context-size", "16", "--input", long, "--output", out]);
     expect(f.code).not.toBe(0);
     expect(f.stderr).toContain("PROMPT_TOO_LONG");
     expect(read(out)).toHaveLength(4);

@@ -65,7 +65,7 @@ describe.skipIf(skip)("error quality (real processes)", () => {
   });
 
   it("PROMPT_TOO_LONG counts prompts from 1", () => {
-    const r = iit([...gen, "--ctx", "16", "-p", "a b c d e f g h i j k l m n o p q r s t u v w x y z"]);
+    const r = iit([...gen, "--context-size", "16", "-p", "a b c d e f g h i j k l m n o p q r s t u v w x y z"]);
     typed(r, "PROMPT_TOO_LONG", "prompt 1 ");
   });
 

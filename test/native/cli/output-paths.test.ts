@@ -93,7 +93,7 @@ describe.skipIf(skip)("output paths are checked before any work (real processes)
       JSON.stringify({ instruction: "a b c d e f g h i j k l m n o p q r s t u v w x y z ".repeat(4) }) + "\n",
     );
     const out = join(dir, "never.json");
-    const r = iit([...gen, "--ctx", "16", "--input", long, "--output", out]);
+    const r = iit([...gen, "--context-size", "16", "--input", long, "--output", out]);
     typed(r, "PROMPT_TOO_LONG");
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.journal.jsonl`)).toBe(false);

@@ -12,7 +12,7 @@ describe.skipIf(skip)("numeric ranges and divergence (real processes)", () => {
 
   it("a context whose KV cache cannot fit in memory is refused at once, naming the sizes", () => {
     const t0 = Date.now();
-    const r = iit([...gen, "-n", "4", "--ctx", "1000000000"], { timeout: 20_000 });
+    const r = iit([...gen, "-n", "4", "--context-size", "1000000000"], { timeout: 20_000 });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/CONTEXT_TOO_LARGE.*GB/);
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -20,7 +20,7 @@ describe.skipIf(skip)("numeric ranges and divergence (real processes)", () => {
 
   it("values past 32 bits are refused instead of wrapping around", () => {
     for (const args of [
-      ["--ctx", "4294967552"],
+      ["--context-size", "4294967552"],
       ["-n", "2147483648"],
       ["-n", "4294967300"],
     ]) {

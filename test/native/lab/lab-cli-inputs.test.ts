@@ -21,7 +21,7 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
   it("run --dry-run on a world without a base lists the plan, marks the base missing and pretrains nothing", () => {
     const r = spawnSync(
       process.execPath,
-      [cliPath, "lab", "run", "--seed", String(WORLD), "-o", join(dir, "dry"), "-t", "1", "--dry-run", "--json"],
+      [cliPath, "lab", "run", "--world", String(WORLD), "-o", join(dir, "dry"), "-t", "1", "--dry-run", "--json"],
       {
         cwd: repoRoot,
         encoding: "utf8",
@@ -40,10 +40,10 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
 
   it("seeds must be positive 32-bit integers written as such", () => {
     for (const args of [
-      ["run", "--seed", "0"],
-      ["run", "--seed=-1"],
-      ["run", "--seed", "1e9"],
-      ["run", "--seed", "4294967296"],
+      ["run", "--world", "0"],
+      ["run", "--world=-1"],
+      ["run", "--world", "1e9"],
+      ["run", "--world", "4294967296"],
       ["run", "--seeds", "0"],
       ["pretrain", "--seed", "0"],
     ]) {
@@ -52,7 +52,7 @@ describe.skipIf(skip)("iit lab: inputs checked before any work (real processes)"
         { timeout: 20_000 },
       );
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(/INVALID_OPTION.*--seeds? .*positive/);
+      expect(r.stderr).toMatch(/INVALID_OPTION.*--(seeds?|world) .*positive/);
     }
     expect(existsSync(join(dir, "never"))).toBe(false);
   });

@@ -48,7 +48,7 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
 
   it("writes a valid rule file, the same bytes for the same seed, and a rerun costs no evaluation", () => {
     const a = join(dir, "a.json");
-    const r1 = iit(fit(a, ["--evals", "6"]), { timeout: 300_000 });
+    const r1 = iit(fit(a, ["--max-evals", "6"]), { timeout: 300_000 });
     expect(r1.code, r1.stderr).toBe(0);
     const s1 = r1.json();
     expect([s1.evals, s1.cached]).toEqual([6, 0]);
@@ -59,14 +59,14 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     expect(existsSync(`${a}.cache.jsonl`)).toBe(true);
 
     const first = readFileSync(a, "utf8");
-    const r2 = iit(fit(a, ["--evals", "6"]), { timeout: 300_000 });
+    const r2 = iit(fit(a, ["--max-evals", "6"]), { timeout: 300_000 });
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.json().cached).toBe(r2.json().evals); // every evaluation from the cache
     expect(readFileSync(a, "utf8")).toBe(first);
 
     // Another cache, the same seed: the same search, the same file.
     const b = join(dir, "b.json");
-    const r3 = iit(fit(b, ["--evals", "6", "--cache", join(dir, "b.cache.jsonl")]), { timeout: 300_000 });
+    const r3 = iit(fit(b, ["--max-evals", "6", "--cache", join(dir, "b.cache.jsonl")]), { timeout: 300_000 });
     expect(r3.code, r3.stderr).toBe(0);
     expect(r3.json().cached).toBe(0);
     expect(readFileSync(b, "utf8")).toBe(first);
@@ -76,7 +76,7 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     const out = join(dir, "resumed.json");
     const cache = `${out}.cache.jsonl`;
     const lines = () => (existsSync(cache) ? readFileSync(cache, "utf8").split("\n").filter(Boolean).length : 0);
-    const run = await iitAsync(fit(out, ["--evals", "8"]), {
+    const run = await iitAsync(fit(out, ["--max-evals", "8"]), {
       onSpawn: (c) => {
         const poll = setInterval(() => {
           if (lines() >= 3) {
@@ -91,18 +91,18 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     expect(existsSync(out)).toBe(false); // nothing half-fitted is written
     const done = lines();
     expect(done).toBeGreaterThanOrEqual(3);
-    const again = iit(fit(out, ["--evals", "8"]), { timeout: 300_000 });
+    const again = iit(fit(out, ["--max-evals", "8"]), { timeout: 300_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.json().cached).toBeGreaterThanOrEqual(done);
     const fresh = join(dir, "fresh.json");
-    const whole = iit(fit(fresh, ["--evals", "8"]), { timeout: 300_000 });
+    const whole = iit(fit(fresh, ["--max-evals", "8"]), { timeout: 300_000 });
     expect(whole.code, whole.stderr).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(readFileSync(fresh, "utf8"));
   }, 900_000);
 
-  it("--time stops the search after the evaluation running when it expires, and still writes the best spec", () => {
+  it("--seconds stops the search after the evaluation running when it expires, and still writes the best spec", () => {
     const out = join(dir, "timed.json");
-    const r = iit(fit(out, ["--time", "1", "--evals", "500"]), { timeout: 300_000 });
+    const r = iit(fit(out, ["--seconds", "1", "--max-evals", "500"]), { timeout: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const s = r.json();
     expect(s.stopped).toBe("time");

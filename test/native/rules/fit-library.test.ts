@@ -111,7 +111,7 @@ describe.skipIf(skip)("iit rules fit --scorer judge against `iit serve` (pipelin
         `openai:${s.url}`,
         "--judge-model",
         "stories260K",
-      ].concat(["-o", out, "-n", "16", "--evals", "40", "--max-candidates", "3", "-t", "1", "--json"]),
+      ].concat(["-o", out, "-n", "16", "--max-evals", "40", "--max-candidates", "3", "-t", "1", "--json"]),
       { timeout: 600_000 },
     );
     expect(r.code, r.stderr).toBe(0);

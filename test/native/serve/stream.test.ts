@@ -58,7 +58,7 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
   let s: ServeProcess;
   let client: OpenAI;
   beforeAll(async () => {
-    s = await startServe(["-m", storiesModel, "-t", "1", "--parallel", "4", "--ctx", "4096"]);
+    s = await startServe(["-m", storiesModel, "-t", "1", "--parallel", "4", "--context-size", "4096"]);
     client = new OpenAI({ baseURL: s.url, apiKey: "unused", maxRetries: 0 });
   });
   afterAll(async () => {
@@ -253,7 +253,18 @@ describe.skipIf(skip)("iit serve --rules --lora: streams of the adapted model", 
 
 describe.skipIf(skip)("iit serve: the limits of docs/guarantees.md hold for streams", () => {
   it("refusals are JSON errors before any event; shutdown: 503 for queued streams, an error event for the running one, exit 0", async () => {
-    const s = await startServe(["-m", storiesModel, "-t", "1", "--parallel", "1", "--max-queue", "2", "--ctx", "4096"]);
+    const s = await startServe([
+      "-m",
+      storiesModel,
+      "-t",
+      "1",
+      "--parallel",
+      "1",
+      "--max-queue",
+      "2",
+      "--context-size",
+      "4096",
+    ]);
     let stopped = false;
     try {
       const url = `${s.url}/completions`;

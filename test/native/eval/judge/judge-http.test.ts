@@ -137,7 +137,7 @@ describe.skipIf(skip)("iit judge over HTTP against `iit serve` on loopback", () 
       const out = join(dir, "flaky.json");
       const t0 = Date.now();
       const r = await iitAsync(
-        args(proxy.url, out, ["--top-logprobs", "512", "--retry-delay", "50", "--concurrency", "1"]),
+        args(proxy.url, out, ["--top-logprobs", "512", "--retry-delay-ms", "50", "--concurrency", "1"]),
         { env: KEY },
       );
       expect(r.code, r.stderr).toBe(0);
