@@ -89,7 +89,7 @@ describe.skipIf(skip)("analyses on stories260K", () => {
       ["stories260K", 12],
       ["stories260K+noise", 12],
     ]);
-    // Under the rule adapter: scored by the product distribution (test/native/generation/score.test.ts).
+    // Under the rule adapter: scored by the product distribution (test/native/model/score.test.ts).
     const ruled = iit([
       "analyze",
       "ranking",
