@@ -102,6 +102,16 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(statSync(output).mtimeMs).toBe(mtime);
   });
 
+  it("--resume after a finished run trains again when the model file at the same path has changed", async () => {
+    const model = join(dir, "changing.gguf");
+    await writeFile(model, await readFile(storiesModel));
+    const opts: TrainOptions = { ...base, model, epochs: 1, maxExamples: 4, output: join(dir, "of-changing.gguf") };
+    const first = await train({ ...opts, resume: true });
+    await writeFile(model, await readFile(opts.output)); // the trained weights, at the same path
+    const second = await train({ ...opts, resume: true });
+    expect(second.epochs[0].train_loss).not.toBe(first.epochs[0].train_loss);
+  });
+
   it("a step's loss is the mean of its examples' mean token losses (the paper's reduction); token mean on request", async () => {
     const rows = [
       [
