@@ -102,6 +102,32 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(statSync(output).mtimeMs).toBe(mtime);
   });
 
+  it("a constant schedule's snapshot at the end of epoch k is the k-epoch run (the lab's budgets)", async () => {
+    const opts: TrainOptions = {
+      ...base,
+      maxExamples: 6,
+      loraRank: 4,
+      lrSchedule: "constant",
+      warmupRatio: 0,
+      output: join(dir, "budgets.gguf"),
+    };
+    const seen: number[] = [];
+    let atTwo: number[] = [];
+    await train({
+      ...opts,
+      epochs: 3,
+      snapshotEpochs: [1, 2],
+      onSnapshot: async ({ step, path }) => {
+        seen.push(step);
+        if (seen.length === 2) atTwo = await greedy([{ path }]);
+        return false;
+      },
+    });
+    expect(seen).toEqual([6, 12]); // one example per window and step: epoch ends at steps 6 and 12
+    await train({ ...opts, epochs: 2, output: join(dir, "two-epochs.gguf") });
+    expect(atTwo).toEqual(await greedy([{ path: join(dir, "two-epochs.gguf") }]));
+  });
+
   it("--resume after a finished run trains again when the model file at the same path has changed", async () => {
     const model = join(dir, "changing.gguf");
     await writeFile(model, await readFile(storiesModel));
