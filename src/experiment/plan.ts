@@ -50,10 +50,14 @@ export function trainsLora(arm: Arm): boolean {
   return arm.training.loraRank !== undefined;
 }
 
-/** Training settings with the loss-reduction and clipping defaults filled in: a run trained under other defaults is not reused. */
+/**
+ * Training settings with the loss-reduction and clipping defaults filled in (a run trained under other
+ * defaults is not reused); with budgets, the run trains the largest.
+ */
 function trainingRecipe(t: Arm["training"]): Arm["training"] {
   return {
     ...t,
+    ...(t.budgets ? { epochs: t.budgets.at(-1) } : {}),
     lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION,
     maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
   };
@@ -156,7 +160,7 @@ async function planArm(plan: Plan, config: ExperimentConfig, arm: Arm): Promise<
       deps: src.deps,
     });
     // Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model.
-    const graded = config.lab && arm.training.evalEvery !== undefined;
+    const graded = config.lab && arm.training.budgets !== undefined;
     for (const seed of arm.seeds) {
       const train = await plan.add({
         id: `${arm.name}/s${seed}/train`,

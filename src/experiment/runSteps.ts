@@ -101,7 +101,9 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     resume: true,
     ...(ctx.config.threads === undefined ? {} : { threads: ctx.config.threads }),
     ...(t.epochs === undefined ? {} : { epochs: t.epochs }),
+    ...(t.budgets === undefined ? {} : { epochs: t.budgets.at(-1) }),
     ...(t.lr === undefined ? {} : { lr: t.lr }),
+    ...(t.lrSchedule === undefined ? {} : { lrSchedule: t.lrSchedule }),
     ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
     ...(t.batchSize === undefined ? {} : { batchSize: t.batchSize }),
     ...(t.weightDecay === undefined ? {} : { weightDecay: t.weightDecay }),
@@ -120,7 +122,7 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
   if (lab) {
     // The curve lives in memory, not in the trainer's checkpoint: an interrupted lab arm starts over.
     await rm(checkpointDir(opts.output), { recursive: true, force: true });
-    Object.assign(opts, { snapshotEvery: t.evalEvery, onSnapshot: lab.onSnapshot, resume: false });
+    Object.assign(opts, { snapshotEpochs: t.budgets, onSnapshot: lab.onSnapshot, resume: false });
   }
   const r = await ctx.train(opts);
   if (ctx.signal?.aborted) throw new AbortError();
@@ -128,14 +130,15 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
   if (!existsSync(opts.output)) {
     throw new TrainingError("TRAIN_NO_OUTPUT", `step ${step.id}: the trainer finished but wrote no ${opts.output}`);
   }
-  const curve = lab ? { curve: lab.curve, best_step: lab.best()?.step ?? null } : {};
+  const best = lab?.best();
+  const curve = lab ? { curve: lab.curve, best_epochs: best?.epochs ?? null } : {};
   return {
     outputs: { [lora ? "adapter" : "model"]: file },
     result: { epochs: r.epochs, tokens_per_second: r.tokens_per_second, lora, ...curve },
   };
 }
 
-/** Lab arms: every `evalEvery` steps a snapshot is graded on the dev and eval prompts; the best by dev is kept. */
+/** Lab arms: a snapshot at the end of each budget is graded on the dev and eval prompts; the best by dev is kept. */
 async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean) {
   const dir = ctx.upstream(WORLD_STEP).dir;
   const g = step.slice.generation as Resolved;
@@ -144,12 +147,12 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
     readLabPrompts(labSourceFile(dir, "lab:eval")),
   ]);
   const maxEval = ctx.config.evaluation.maxInstructions;
-  // The eval curve is drawn on every third evaluation prompt (3 and 5 tasks are coprime: every task,
+  // The eval curve is drawn on every fifth evaluation prompt (5 and 7 tasks are coprime: every task,
   // every group); it is recorded, never used to choose. The final evaluation uses every prompt.
   return labSnapshotGrader({
     world: makeWorld({ seed: ctx.config.lab!.world }),
     dev,
-    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 3 === 0),
+    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 5 === 0),
     baseModel: ctx.config.baseModel,
     lora,
     threads: ctx.config.threads,
@@ -163,7 +166,7 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
       ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
     },
     bestPath: join(step.dir, "best-snapshot.gguf"),
-    patience: arm.training.patience,
+    budgets: arm.training.budgets!,
   });
 }
 
