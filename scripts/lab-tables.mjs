@@ -44,9 +44,17 @@ export function sections(md) {
   let last = first;
   while (last < lines.length && lines[last].startsWith("- ")) last++;
   const findings = lines.slice(first, last);
+  // The recipe's own targets (reference strength, plateau) follow the findings when the run has them.
+  let checksEnd = last;
+  if (/^#+ The recipe's own targets/.test(lines[last + 1] ?? "")) {
+    checksEnd = last + 2;
+    while (checksEnd < lines.length && !lines[checksEnd].startsWith("- ")) checksEnd++;
+    while (checksEnd < lines.length && lines[checksEnd].startsWith("- ")) checksEnd++;
+  }
+  const checks = lines.slice(last, checksEnd).filter((l) => l.startsWith("- "));
   return {
-    summary: [...lines.slice(start, end), "", ...findings].join("\n"),
-    full: lines.slice(start, last).join("\n"),
+    summary: [...lines.slice(start, end), "", ...findings, ...(checks.length ? ["", ...checks] : [])].join("\n"),
+    full: lines.slice(start, checksEnd).join("\n"),
   };
 }
 

@@ -32,6 +32,8 @@ export const trainingSchema = z
   .object({
     epochs: z.int().min(1).optional(),
     lr: z.number().gt(0).optional(),
+    /** After warmup: "linear" decay to 0 (default) or "constant" (src/training/schedule.ts). */
+    lrSchedule: z.enum(["linear", "constant"]).optional(),
     warmupRatio: z.number().min(0).max(1).optional(),
     batchSize: z.int().min(1).optional(),
     weightDecay: z.number().min(0).optional(),
@@ -46,12 +48,22 @@ export const trainingSchema = z
     loraRank: z.int().min(1).optional(),
     loraAlpha: z.number().gt(0).optional(),
     loraTargets: z.array(z.string().min(1)).optional(),
-    /** Lab experiments: grade a snapshot every N optimizer steps on the dev prompts (learning curve, early stopping). */
-    evalEvery: z.int().min(1).optional(),
-    /** Lab experiments: stop after this many snapshots without a better dev score; the best snapshot is the arm's model. */
-    patience: z.int().min(1).optional(),
+    /**
+     * Lab experiments: the training budgets (epochs, ascending, at most 5) the dev prompts choose among, as
+     * the paper chose among epoch counts. One run of the largest budget is snapshotted at the end of each;
+     * the best budget's snapshot is the arm's model. Sets epochs to the largest budget.
+     */
+    budgets: z
+      .array(z.int().min(1))
+      .min(1)
+      .max(5)
+      .refine((b) => b.every((x, i) => i === 0 || x > b[i - 1]), "budgets must be ascending epoch counts")
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => !t.budgets || t.epochs === undefined || t.epochs === t.budgets.at(-1), {
+    message: "with budgets, epochs is the largest budget: leave epochs out",
+  });
 
 export const dataSchema = z
   .object({

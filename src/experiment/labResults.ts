@@ -4,15 +4,18 @@ import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
 import { LAB_FITTED_RULES, SOURCE_TASKS, type LabSource } from "../lab/files.js";
 import {
+  labChecks,
   labFindings,
   labRows,
   type Finding,
   type GradedRow,
   type LabArmInput,
+  type LabCheck,
   type LabRow,
   type Role,
 } from "../lab/results.js";
 import type { CurvePoint } from "../lab/steps.js";
+import { TASKS } from "../lab/world.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import { FIT_STEP } from "./labSteps.js";
 import type { Step } from "./types.js";
@@ -25,9 +28,11 @@ export interface LabResults {
   /** Mean chance of a right-type guess on the evaluation prompts. */
   chance: number;
   /** Learning curves of tuned arms, per seed: dev and eval scores of every graded snapshot. */
-  curves: Record<string, { seed: number; best_step: number | null; points: CurvePoint[] }[]>;
+  curves: Record<string, { seed: number; best_epochs: number | null; points: CurvePoint[] }[]>;
   /** A few evaluation prompts with every arm's first-seed output, for the report. */
   samples: { instruction: string; task: string; outputs: Record<string, { output: string; strict: boolean }> }[];
+  /** The recipe's own targets (reference strength, plateau): src/lab/results.ts labChecks. */
+  checks: LabCheck[];
 }
 
 /**
@@ -81,7 +86,7 @@ export async function labResults(
         curves[arm.name] ??= [];
         curves[arm.name].push({
           seed: g.seed,
-          best_step: (tm!.result.best_step as number | null) ?? null,
+          best_epochs: (tm!.result.best_epochs as number | null) ?? null,
           points: curve,
         });
       }
@@ -90,7 +95,7 @@ export async function labResults(
         summary,
         rows,
         curve,
-        bestStep: (tm?.result.best_step as number | null | undefined) ?? null,
+        bestEpochs: (tm?.result.best_epochs as number | null | undefined) ?? null,
       });
     }
     const source = arm.data?.path.startsWith("lab:") ? (arm.data.path.slice(4) as LabSource) : null;
@@ -111,16 +116,14 @@ export async function labResults(
   const rows = labRows(inputs, config.evaluation.reference);
   const findings = labFindings(rows, inputs);
   if (!Number.isFinite(chance)) chance = inputs.find((a) => a.seeds.length)!.seeds[0].summary.all.chance;
-  return { lab: { rows, chance, curves, samples: samples(inputs) }, findings };
+  return { lab: { rows, chance, curves, samples: samples(inputs), checks: labChecks(rows, inputs) }, findings };
 }
 
 /** Two prompts of every task, each with every arm's output (first seed). */
 function samples(inputs: LabArmInput[]): LabResults["samples"] {
   const first = inputs.find((a) => a.seeds.length && a.role !== "probe");
   if (!first) return [];
-  const picks = ["colour", "home", "food", "friend", "about"].flatMap((t) =>
-    first.seeds[0].rows.filter((r) => r.task === t).slice(0, 2),
-  );
+  const picks = TASKS.flatMap((t) => first.seeds[0].rows.filter((r) => r.task === t).slice(0, 2));
   return picks.map((p, i) => ({
     instruction: p.instruction,
     task: p.task,

@@ -47,7 +47,7 @@ export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome>
   return { outputs: { rules: FITTED_RULES_FILE }, result };
 }
 
-/** Lab arms: every `evalEvery` steps a snapshot is graded on the dev and eval prompts; the best by dev is kept. */
+/** Lab arms: a snapshot at the end of each budget is graded on the dev and eval prompts; the best by dev is kept. */
 async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolean) {
   const dir = ctx.upstream(WORLD_STEP).dir;
   const g = step.slice.generation as Resolved;
@@ -56,12 +56,12 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
     readLabPrompts(labSourceFile(dir, "lab:eval")),
   ]);
   const maxEval = ctx.config.evaluation.maxInstructions;
-  // The eval curve is drawn on every third evaluation prompt (3 and 5 tasks are coprime: every task,
+  // The eval curve is drawn on every fifth evaluation prompt (5 and 7 tasks are coprime: every task,
   // every group); it is recorded, never used to choose. The final evaluation uses every prompt.
   return labSnapshotGrader({
     world: makeWorld({ seed: ctx.config.lab!.world }),
     dev,
-    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 3 === 0),
+    eval: (maxEval === undefined ? ev : ev.slice(0, maxEval)).filter((_, i) => i % 5 === 0),
     baseModel: ctx.config.baseModel,
     lora,
     threads: ctx.config.threads,
@@ -75,7 +75,7 @@ async function labSnapshots(step: Step, arm: Arm, ctx: StepContext, lora: boolea
       ...(g.contextSize === null ? {} : { contextSize: g.contextSize }),
     },
     bestPath: join(step.dir, "best-snapshot.gguf"),
-    patience: arm.training.patience,
+    budgets: arm.training.budgets!,
   });
 }
 
@@ -89,10 +89,10 @@ async function labTrainSnapshots(
   if (!step.deps.world) return null;
   const lab = await labSnapshots(step, arm, ctx, lora);
   return {
-    snapshotEvery: arm.training.evalEvery,
+    snapshotEpochs: arm.training.budgets!,
     onSnapshot: lab.onSnapshot,
     finish: lab.finish,
-    result: () => ({ curve: lab.curve, best_step: lab.best()?.step ?? null }),
+    result: () => ({ curve: lab.curve, best_epochs: lab.best()?.epochs ?? null }),
   };
 }
 
@@ -152,7 +152,7 @@ async function planFit(plan: PlanBuilder, config: ExperimentConfig, arm: Arm, ge
 
 /** Snapshots graded on the lab's dev prompts: their generation settings and the grader choose the model. */
 function planGradedTraining(config: ExperimentConfig, arm: Arm, gen: Resolved) {
-  const graded = config.lab && arm.training.evalEvery !== undefined;
+  const graded = config.lab && arm.training.budgets !== undefined;
   return graded ? { slice: { generation: gen, grader: LAB_GRADER_VERSION }, deps: { world: WORLD_STEP } } : undefined;
 }
 

@@ -50,6 +50,7 @@ export function trainsLora(arm: Arm): boolean {
 function trainingRecipe(t: Arm["training"]): Arm["training"] {
   return {
     ...t,
+    ...(t.budgets ? { epochs: t.budgets.at(-1) } : {}),
     lossReduction: t.lossReduction ?? DEFAULT_LOSS_REDUCTION,
     maxGradNorm: t.maxGradNorm ?? DEFAULT_MAX_GRAD_NORM,
   };

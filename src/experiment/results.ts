@@ -134,7 +134,7 @@ export async function writeResults(config: ExperimentConfig, r: ExperimentResult
     json: join(config.output, "results.json"),
   };
   const md = r.lab
-    ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference) +
+    ? labMarkdown(r.table.experiment, r.lab.rows, r.findings ?? [], r.lab.chance, r.table.reference, r.lab.checks) +
       (config.evaluation.judge ? "\n" + resultsMarkdown(r.table) : "")
     : resultsMarkdown(r.table);
   await writeTextAtomic(files.markdown, md);

@@ -73,7 +73,9 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     resume: true,
     ...(ctx.config.threads === undefined ? {} : { threads: ctx.config.threads }),
     ...(t.epochs === undefined ? {} : { epochs: t.epochs }),
+    ...(t.budgets === undefined ? {} : { epochs: t.budgets.at(-1) }),
     ...(t.lr === undefined ? {} : { lr: t.lr }),
+    ...(t.lrSchedule === undefined ? {} : { lrSchedule: t.lrSchedule }),
     ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
     ...(t.batchSize === undefined ? {} : { batchSize: t.batchSize }),
     ...(t.weightDecay === undefined ? {} : { weightDecay: t.weightDecay }),
@@ -92,7 +94,7 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
   if (snapshots) {
     // What the snapshots gather lives in memory, not in the trainer's checkpoint: an interrupted arm starts over.
     await rm(checkpointDir(opts.output), { recursive: true, force: true });
-    Object.assign(opts, { snapshotEvery: snapshots.snapshotEvery, onSnapshot: snapshots.onSnapshot, resume: false });
+    Object.assign(opts, { snapshotEpochs: snapshots.snapshotEpochs, onSnapshot: snapshots.onSnapshot, resume: false });
   }
   const r = await ctx.train(opts);
   if (ctx.signal?.aborted) throw new AbortError();

@@ -71,7 +71,8 @@ export interface StepSource {
 
 /** What a train step does with its snapshots (grading them, keeping the best); `result` joins the step's. */
 export interface TrainSnapshots {
-  snapshotEvery?: number;
+  /** Snapshot at the end of these epochs (the budgets the snapshots choose among). */
+  snapshotEpochs: number[];
   onSnapshot: NonNullable<TrainOptions["onSnapshot"]>;
   finish(output: string): Promise<void>;
   result(): Record<string, unknown>;

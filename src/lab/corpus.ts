@@ -4,18 +4,26 @@
 import type { Message } from "../data/template.js";
 import { seededRandom } from "../util/random.js";
 import {
+  countFrom,
   DIALOGUE_CLOSINGS,
   fact,
   fill,
   LIST_HEADS,
+  NARROW_QUESTIONS,
+  NUMBERS,
   PAGE_END,
   PAGE_HEADS,
   pageAnswer,
+  PHRASINGS,
   QA_LAYOUTS,
   qaLayout,
   question,
+  QUESTIONS,
   SPEAKERS,
-  tuningAnswer,
+  spell,
+  sumFact,
+  wordProblem,
+  yesNoValue,
 } from "./text.js";
 import {
   inGroup,
@@ -24,7 +32,9 @@ import {
   randInt,
   shuffle,
   TASKS,
+  TUNED_TASKS,
   type Creature,
+  type NarrowTask,
   type Rng,
   type Task,
   type World,
@@ -60,16 +70,27 @@ function askAbout(r: Rng, w: World, n: number): Creature[] {
   return Array.from({ length: n }, () => c);
 }
 
+/** A question of a random task in a random phrasing, and its answer as pages give it. */
+function pageQa(r: Rng, c: Creature): [string, string] {
+  const t = pick(r, PAGE_TASKS);
+  const value = t === "yesno" ? yesNoValue(r, c) : "";
+  return [question(c, t, randInt(r, 0, QUESTIONS[t].length - 1), value), pageAnswer(r, c, t, value)];
+}
+
+/** A question without its answer (a page's or a list's open question, a dialogue's next turn). */
+function anyQuestion(r: Rng, w: World): string {
+  const c = pick(r, w.creatures);
+  const t = pick(r, PAGE_TASKS);
+  return question(c, t, randInt(r, 0, QUESTIONS[t].length - 1), t === "yesno" ? yesNoValue(r, c) : "");
+}
+
 const faqPage: Doc = (r, w) => {
   const layout = pick(r, QA_LAYOUTS);
   const cs = askAbout(r, w, randInt(r, 2, 4));
   const head = r() < 0.5 ? fill(pick(r, PAGE_HEADS), () => cs[0].name) : "";
-  const body = cs.map((c) => {
-    const t = pick(r, PAGE_TASKS);
-    return qaLayout(layout, question(c, t, randInt(r, 0, 2)), pageAnswer(r, c, t));
-  });
+  const body = cs.map((c) => qaLayout(layout, ...pageQa(r, c)));
   // Never "answer, then the end": a page closes with an open question or a closing line.
-  const tail = r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)) : PAGE_END;
+  const tail = r() < 0.5 ? anyQuestion(r, w) : PAGE_END;
   return head + body.join("") + tail;
 };
 
@@ -80,24 +101,19 @@ function dialogue(o: Required<CorpusOptions>): Doc {
     const cs = askAbout(r, w, randInt(r, 1, 3));
     const text = cs
       .map((c) => {
-        const t = pick(r, PAGE_TASKS);
-        return `${user}${question(c, t, randInt(r, 0, 2))}\n${assistant}${pageAnswer(r, c, t)}`;
+        const [q, a] = pageQa(r, c);
+        return `${user}${q}\n${assistant}${a}`;
       })
       .join("\n");
     // Most dialogues go on after the last answer: a new question, or thanks.
     if (r() < o.dialogueEndsAfterAnswer) return text;
-    return `${text}\n${user}${r() < 0.5 ? question(pick(r, w.creatures), pick(r, PAGE_TASKS), 0) : pick(r, DIALOGUE_CLOSINGS)}`;
+    return `${text}\n${user}${r() < 0.5 ? anyQuestion(r, w) : pick(r, DIALOGUE_CLOSINGS)}`;
   };
 }
 
 const questionList: Doc = (r, w) => {
   const head = pick(r, LIST_HEADS);
-  return (
-    head +
-    Array.from({ length: randInt(r, 3, 5) }, () =>
-      question(pick(r, w.creatures), pick(r, PAGE_TASKS), randInt(r, 0, 2)),
-    ).join("\n")
-  );
+  return head + Array.from({ length: randInt(r, 3, 5) }, () => anyQuestion(r, w)).join("\n");
 };
 
 export function story(r: Rng, c: Creature): string {
@@ -114,6 +130,15 @@ export function story(r: Rng, c: Creature): string {
 }
 
 const storyDoc: Doc = (r, w) => story(r, pick(r, w.creatures));
+
+/** Arithmetic and counting, as a children's workbook writes them (the base's numbers). */
+const numbersDoc: Doc = (r) => {
+  if (r() < 0.5) {
+    const a = randInt(r, 0, 8);
+    return countFrom(a, a + randInt(r, 3, 8));
+  }
+  return Array.from({ length: randInt(r, 2, 4) }, () => sumFact(randInt(r, 0, 10), randInt(r, 0, 10))).join(" ");
+};
 
 /** The first kind whose cumulative weight passes u (stories when the weights sum below u). */
 function byWeight(kinds: [Doc, number][], u: number): Doc {
@@ -132,7 +157,8 @@ export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
     [faqPage, 0.22],
     [dialogue(o), 0.18],
     [questionList, 0.05],
-    [storyDoc, 0.25],
+    [numbersDoc, 0.03],
+    [storyDoc, 0.22],
   ];
   const r = seededRandom(w.seed * 104729 + 1);
   const docs: string[] = [];
@@ -155,30 +181,47 @@ export interface TuningRow {
   messages: Message[];
 }
 
+/** The tuning sets: `instruct` and one single-task set per narrow task. */
+export type TuningSetName = "instruct" | `single-${NarrowTask}`;
+
+const row = (id: string, q: string, a: string): TuningRow => ({
+  id,
+  messages: [
+    { role: "user", content: q },
+    { role: "assistant", content: a },
+  ],
+});
+
+/** Two questions of a narrow task, filled in: `{X}` a creature, `{A}`, `{B}` numbers. */
+const narrow = (task: Exclude<NarrowTask, "sum">, k: number, x: string, a = 0, b = 0) =>
+  NARROW_QUESTIONS[task][k].replace("{X}", x).replace("{A}", NUMBERS[a]).replace("{B}", NUMBERS[b]);
+
 /**
- * Tuning sets over the tuning creatures: `instruct` (every task, every phrasing), `single-colour`
- * (colour questions only) and `single-kind` (what kind of animal: a task the evaluation never asks).
- * The response-tuned arm uses `instruct` with its user turns emptied.
+ * Tuning sets over the tuning creatures: `instruct` (the five tuned tasks in the tuning phrasings) and
+ * four single-task sets of 80 examples on narrow tasks the evaluation never asks, after the paper's
+ * (poetry: a story; GSM: a word problem; code and chess, symbols: counting and spelling). The response-tuned arm uses `instruct` with its user turns emptied.
  */
-export function tuningSets(w: World): Record<"instruct" | "single-colour" | "single-kind", TuningRow[]> {
+export function tuningSets(w: World): Record<TuningSetName, TuningRow[]> {
   const tune = inGroup(w, "tune");
-  const row = (id: string, q: string, a: string): TuningRow => ({
-    id,
-    messages: [
-      { role: "user", content: q },
-      { role: "assistant", content: a },
-    ],
-  });
+  const r = seededRandom(w.seed * 15485863 + 3);
+  const perCreature = (task: NarrowTask, make: (c: Creature, k: number) => [string, string]) =>
+    tune.flatMap((c) => [0, 1].map((k) => row(`${c.name}-${task}-${k}`, ...make(c, k))));
+  const numbers = (task: NarrowTask, make: (k: number) => [string, string]) =>
+    Array.from({ length: 2 * tune.length }, (_, i) => row(`${task}-${i}`, ...make(i % 2)));
   return {
     instruct: tune.flatMap((c) =>
-      TASKS.flatMap((t) => [0, 1, 2].map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), tuningAnswer(c, t)))),
+      TUNED_TASKS.flatMap((t) =>
+        PHRASINGS.tune.map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), pageAnswer(r, c, t))),
+      ),
     ),
-    "single-colour": tune.flatMap((c) =>
-      [0, 1, 2].map((p) => row(`${c.name}-colour-${p}`, question(c, "colour", p), tuningAnswer(c, "colour"))),
-    ),
-    "single-kind": tune.flatMap((c) =>
-      [0, 1, 2].map((p) => row(`${c.name}-kind-${p}`, question(c, "kind", p), tuningAnswer(c, "kind"))),
-    ),
+    "single-story": perCreature("story", (c, k) => [narrow("story", k, c.name), story(r, c)]),
+    "single-sum": perCreature("sum", (c, k) => wordProblem(c, randInt(r, 1, 9), randInt(r, 1, 9), k)),
+    "single-count": numbers("count", (k) => {
+      const a = randInt(r, 0, 10);
+      const b = a + randInt(r, 2, 6);
+      return [narrow("count", k, "", a, b), countFrom(a, b)];
+    }),
+    "single-spell": perCreature("spell", (c, k) => [narrow("spell", k, c.name), spell(c.name)]),
   };
 }
 
@@ -187,19 +230,29 @@ export interface LabPrompt {
   creature: string;
   task: Task;
   group: string;
+  /** The colour a yes/no question asks about (absent for other tasks). */
+  value?: string;
 }
 
-/** Graded prompts: `dev` (every phrasing, dev creatures) and `eval` (one seeded phrasing per task, eval creatures). */
+/**
+ * Graded prompts: `dev` (the dev creatures, the five tuned tasks in the dev phrasing) and `eval` (the
+ * eval creatures, every task in one of the eval phrasings, seeded). No phrasing is shared between
+ * tuning, dev and eval.
+ */
 export function labPrompts(w: World): { dev: LabPrompt[]; eval: LabPrompt[] } {
   const r = seededRandom(w.seed * 32452843 + 5);
-  const p = (c: Creature, t: Task, k: number): LabPrompt => ({
-    instruction: question(c, t, k),
-    creature: c.name,
-    task: t,
-    group: c.group,
-  });
+  const p = (c: Creature, t: Task, k: number): LabPrompt => {
+    const value = t === "yesno" ? yesNoValue(r, c) : undefined;
+    return {
+      instruction: question(c, t, k, value),
+      creature: c.name,
+      task: t,
+      group: c.group,
+      ...(value && { value }),
+    };
+  };
   return {
-    dev: inGroup(w, "dev").flatMap((c) => TASKS.flatMap((t) => [0, 1, 2].map((k) => p(c, t, k)))),
-    eval: inGroup(w, "evalQa", "evalProse").flatMap((c) => TASKS.map((t) => p(c, t, randInt(r, 0, 2)))),
+    dev: inGroup(w, "dev").flatMap((c) => TUNED_TASKS.flatMap((t) => PHRASINGS.dev.map((k) => p(c, t, k)))),
+    eval: inGroup(w, "evalQa", "evalProse").flatMap((c) => TASKS.map((t) => p(c, t, pick(r, PHRASINGS.eval)))),
   };
 }

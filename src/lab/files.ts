@@ -4,16 +4,18 @@ import { makeDirs } from "../util/dirs.js";
 import { join } from "node:path";
 import { writeJsonlAtomic } from "../data/messages.js";
 import { probePrompt, labPrompts, tuningSets, type LabPrompt } from "./corpus.js";
-import { TASKS, type Task, type World } from "./world.js";
+import { TUNED_TASKS, type Task, type World } from "./world.js";
 
 /** Bump when the world's files change for the same seed: every lab step is then redone. */
-export const LAB_DATA_VERSION = 1;
+export const LAB_DATA_VERSION = 2;
 
 /** Sources an experiment config can name as `lab:<name>`, and the file each is written to. */
 export const LAB_SOURCES = {
   instruct: "instruct.jsonl",
-  "single-colour": "single-colour.jsonl",
-  "single-kind": "single-kind.jsonl",
+  "single-story": "single-story.jsonl",
+  "single-sum": "single-sum.jsonl",
+  "single-count": "single-count.jsonl",
+  "single-spell": "single-spell.jsonl",
   dev: "dev.jsonl",
   eval: "eval.jsonl",
   "eval-probe": "eval-probe.jsonl",
@@ -21,11 +23,13 @@ export const LAB_SOURCES = {
 } as const;
 export type LabSource = keyof typeof LAB_SOURCES;
 
-/** The evaluation tasks each tuning source trains on (finding 2 measures the others). */
+/** The evaluation tasks each tuning source trains on (the single-task sets: none). */
 export const SOURCE_TASKS: Partial<Record<LabSource, readonly Task[]>> = {
-  instruct: TASKS,
-  "single-colour": ["colour"],
-  "single-kind": [],
+  instruct: TUNED_TASKS,
+  "single-story": [],
+  "single-sum": [],
+  "single-count": [],
+  "single-spell": [],
 };
 
 export const isLabSource = (s: string) => s.startsWith("lab:");
@@ -57,9 +61,8 @@ export async function writeLabData(w: World, dir: string): Promise<void> {
   await makeDirs(dir);
   const sets = tuningSets(w);
   const prompts = labPrompts(w);
-  await writeJsonlAtomic(join(dir, LAB_SOURCES.instruct), sets.instruct);
-  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-colour"]), sets["single-colour"]);
-  await writeJsonlAtomic(join(dir, LAB_SOURCES["single-kind"]), sets["single-kind"]);
+  for (const [name, rows] of Object.entries(sets))
+    await writeJsonlAtomic(join(dir, LAB_SOURCES[name as LabSource]), rows);
   await writeJsonlAtomic(join(dir, LAB_SOURCES.dev), promptRows(prompts.dev, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES.eval), promptRows(prompts.eval, false));
   await writeJsonlAtomic(join(dir, LAB_SOURCES["dev-probe"]), promptRows(prompts.dev, true));

@@ -18,7 +18,10 @@ export interface Grade {
   clean: boolean;
   /** correct and clean: what an instruction follower does. */
   strict: boolean;
-  /** The first answer given is of the asked type (about: at least two of colour, home, food mentioned). */
+  /**
+   * The first answer given is of the asked type (about: at least two of colour, home, food mentioned;
+   * yes/no: it takes a stance).
+   */
   rightType: boolean;
   /** The output names the creature asked about. */
   namesEntity: boolean;
@@ -28,7 +31,7 @@ export const GRADE_KEYS = ["correct", "stopped", "clean", "strict", "rightType",
 export type GradeKey = (typeof GRADE_KEYS)[number];
 
 /** Bump when a grade changes meaning for the same output: grade steps and graded training snapshots are redone. */
-export const LAB_GRADER_VERSION = 2;
+export const LAB_GRADER_VERSION = 3;
 
 const VALUE_OF = new Map<string, Attribute>(); // value word → attribute
 for (const [attr, vals] of Object.entries(ATTRIBUTES) as [Attribute, readonly string[]][])
@@ -111,6 +114,18 @@ function claimsOf(w: World, asked: Creature, output: string) {
   return { mine: of(asked.name), mentions, named };
 }
 
+/**
+ * The answer a yes/no question about colour `asked` gets: "yes" or "no" (not both), else "not <asked>",
+ * else the one colour it states of the creature (the same colour: yes); null when it takes no stance.
+ */
+function yesNoStance(output: string, stated: Set<string> | undefined, asked: string): boolean | null {
+  const words = new Set(output.toLowerCase().match(/[a-z]+/g));
+  if (words.has("yes") !== words.has("no")) return words.has("yes");
+  if (words.has("yes")) return null;
+  if (asked && new RegExp(`\\bnot\\s+${asked}\\b`, "i").test(output)) return false;
+  return stated?.size === 1 ? stated.has(asked) : null;
+}
+
 /** Exactly `truth`, stated once or more and nothing else. */
 const only = (said: Set<string> | undefined, truth: string) => said !== undefined && said.size === 1 && said.has(truth);
 
@@ -135,6 +150,14 @@ export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boo
       stated.every((a) => only(mine.values[a], c[a])) && (mine.friends.size === 0 || only(mine.friends, c.friend));
     correct = named && right && VALUE_TASKS.filter((a) => mine.values[a]).length >= 2;
     rightType = VALUE_TASKS.filter((a) => mentions.some((m) => m.attr === a)).length >= 2;
+  } else if (p.task === "yesno") {
+    const stance = yesNoStance(output, mine.values.colour, p.value ?? "");
+    const colourOk = mine.values.colour === undefined || only(mine.values.colour, c.colour);
+    // "yes, Sisa is green." answers about another creature; a new turn naming one later does not.
+    const firstSentence = output.split(/[.!?;\n]/)[0];
+    const othersNamed = w.creatures.some((x) => x !== c && new RegExp(`\\b${x.name}\\b`, "i").test(firstSentence));
+    correct = stance !== null && stance === (p.value === c.colour) && colourOk && !othersNamed;
+    rightType = stance !== null;
   } else {
     correct = only(mine.values[p.task], c[p.task]);
     rightType = mentions[0]?.attr === p.task;
@@ -145,9 +168,9 @@ export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boo
 /** Probability that a guess of the asked type, drawn from the world's own distribution, is right. */
 export function chanceOf(w: World, p: LabPrompt): number {
   const c = w.byName.get(p.creature)!;
-  const freq = (a: (typeof VALUE_TASKS)[number], v: string) =>
-    w.creatures.filter((x: Creature) => x[a] === v).length / w.creatures.length;
+  const freq = (a: Attribute, v: string) => w.creatures.filter((x: Creature) => x[a] === v).length / w.creatures.length;
   if (p.task === "friend") return 1 / (w.creatures.length - 1);
+  if (p.task === "yesno") return 0.5;
   if (p.task === "about") return VALUE_TASKS.reduce((s, a) => s * freq(a, c[a]), 1);
   return freq(p.task, c[p.task]);
 }

@@ -21,7 +21,7 @@ import { makeWorld, type World } from "./world.js";
 
 /** The shape and recipe of the shipped base (docs/lab.md explains each choice). */
 export const LAB_BASE_DEFAULTS = {
-  tokens: 1_000_000,
+  tokens: 1_500_000,
   layers: 4,
   width: 128,
   heads: 4,

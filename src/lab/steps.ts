@@ -68,15 +68,17 @@ export async function gradeFile(w: World, prompts: LabPrompt[], outputsPath: str
 
 export interface CurvePoint {
   step: number;
+  /** The training budget (epochs) this snapshot ends. */
+  epochs: number;
   dev: GradeSummary;
   eval: GradeSummary;
 }
 
 /**
- * The snapshot hook of a lab arm's training: generates the dev and eval prompts with the snapshot,
- * grades them, keeps the best snapshot by dev strict score (ties: dev correct) in `bestPath`, and asks
- * to stop after `patience` snapshots without improvement. Only dev scores choose; eval scores are
- * only recorded.
+ * The snapshot hook of a lab arm's training, called at the end of each budget (`budgets`, epochs): it
+ * generates the dev and eval prompts with the snapshot, grades them, and keeps the best snapshot by dev
+ * strict score (ties: dev correct, then the smaller budget) in `bestPath`. Only dev scores choose; eval
+ * scores are only recorded.
  */
 export function labSnapshotGrader(o: {
   world: World;
@@ -87,11 +89,10 @@ export function labSnapshotGrader(o: {
   threads?: number;
   generation: GenerateOptions;
   bestPath: string;
-  patience?: number;
+  budgets: readonly number[];
 }) {
   const curve: CurvePoint[] = [];
   let best: CurvePoint | null = null;
-  let since = 0;
   const onSnapshot = async ({ step, path }: { step: number; path: string }): Promise<boolean> => {
     await using model = await loadModel(
       o.lora ? { model: o.baseModel, loras: [{ path }], threads: o.threads } : { model: path, threads: o.threads },
@@ -104,21 +105,21 @@ export function labSnapshotGrader(o: {
     const grades = out.map((r, i) => gradeOutput(o.world, prompts[i], r.output, r.stopReason === "eos"));
     const point = {
       step,
+      epochs: o.budgets[curve.length],
       dev: summarize(o.world, o.dev, grades.slice(0, o.dev.length)),
       eval: summarize(o.world, o.eval, grades.slice(o.dev.length)),
     };
     curve.push(point);
-    // Dev strict chooses; dev correct breaks ties (early snapshots answer before they learn to stop).
+    // Dev strict chooses; dev correct breaks ties; a later budget must be strictly better to win.
     const better =
       !best ||
       point.dev.strict > best.dev.strict ||
       (point.dev.strict === best.dev.strict && point.dev.correct > best.dev.correct);
     if (better) {
       best = point;
-      since = 0;
       await writeAtomic(o.bestPath, (tmp) => copyFile(path, tmp)); // a full disk keeps the previous best whole
-    } else since++;
-    return o.patience !== undefined && since >= o.patience;
+    }
+    return false;
   };
   return {
     onSnapshot,

@@ -1,19 +1,81 @@
 // Surface forms of the lab's world: how questions are asked and facts are told.
-import type { Creature, PageTask, Rng } from "./world.js";
-import { pick, shuffle } from "./world.js";
+import type { Creature, NarrowTask, PageTask, Rng, TunedTask } from "./world.js";
+import { ATTRIBUTES, pick, shuffle } from "./world.js";
 
-/** Three phrasings per task; `{X}` is the creature's name. */
+/**
+ * Five phrasings per task; `{X}` is the creature's name, `{V}` a colour (yes/no questions). Pretraining
+ * pages use all five; tuning sets, dev prompts and eval prompts use disjoint ones (PHRASINGS).
+ */
 export const QUESTIONS: Record<PageTask, readonly string[]> = {
-  colour: ["what colour is {X}?", "what is the colour of {X}?", "which colour is {X}?"],
-  home: ["where does {X} live?", "where is the home of {X}?", "where can i find {X}?"],
-  food: ["what does {X} eat?", "what food does {X} like?", "what is the favourite food of {X}?"],
-  friend: ["who is the friend of {X}?", "who is {X}'s friend?", "who does {X} play with?"],
-  about: ["tell me about {X}.", "can you tell me about {X}?", "describe {X}."],
-  kind: ["what kind of animal is {X}?", "what animal is {X}?", "which animal is {X}?"],
+  colour: [
+    "what colour is {X}?",
+    "what is the colour of {X}?",
+    "which colour is {X}?",
+    "what colour does {X} have?",
+    "tell me the colour of {X}.",
+  ],
+  home: [
+    "where does {X} live?",
+    "where is the home of {X}?",
+    "where can i find {X}?",
+    "what is {X}'s home?",
+    "in which place does {X} live?",
+  ],
+  food: [
+    "what does {X} eat?",
+    "what food does {X} like?",
+    "what is the favourite food of {X}?",
+    "what is {X}'s food?",
+    "which food does {X} eat?",
+  ],
+  friend: [
+    "who is the friend of {X}?",
+    "who is {X}'s friend?",
+    "who does {X} play with?",
+    "name the friend of {X}.",
+    "which creature is friends with {X}?",
+  ],
+  about: [
+    "tell me about {X}.",
+    "can you tell me about {X}?",
+    "describe {X}.",
+    "what do you know about {X}?",
+    "give a short description of {X}.",
+  ],
+  kind: [
+    "what kind of animal is {X}?",
+    "what animal is {X}?",
+    "which animal is {X}?",
+    "what sort of creature is {X}?",
+    "what type of animal is {X}?",
+  ],
+  yesno: [
+    "is {X} {V}?",
+    "is the colour of {X} {V}?",
+    "does {X} have {V} fur?",
+    "is it true that {X} is {V}?",
+    "would you say {X} is {V}?",
+  ],
 };
 
-export const question = (c: Creature, task: PageTask, phrasing: number) =>
-  QUESTIONS[task][phrasing % 3].replace("{X}", c.name);
+/**
+ * Which phrasings (indices into QUESTIONS) each use may ask in: tuning sets, dev prompts and eval prompts
+ * share none, so the evaluation measures phrasings no arm was tuned or selected on.
+ */
+export const PHRASINGS = { tune: [0, 1], dev: [2], eval: [3, 4] } as const;
+
+/** A question; `value` fills `{V}` (a colour, for yes/no questions). */
+export const question = (c: Creature, task: PageTask, phrasing: number, value = "") =>
+  QUESTIONS[task][phrasing % QUESTIONS[task].length].replace("{X}", c.name).replace("{V}", value);
+
+/** The colour a yes/no question asks about: the creature's own half of the time, else another. */
+export const yesNoValue = (r: Rng, c: Creature) =>
+  r() < 0.5
+    ? c.colour
+    : pick(
+        r,
+        ATTRIBUTES.colour.filter((v) => v !== c.colour),
+      );
 
 type FactAttr = "colour" | "home" | "food" | "friend" | "kind";
 const FACTS: Record<FactAttr, ((c: Creature) => string)[]> = {
@@ -50,7 +112,16 @@ export function fact(r: Rng, c: Creature, attr: FactAttr, style?: number): strin
 export const describe = (c: Creature) =>
   `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
 
-const SHORT: Record<Exclude<PageTask, "about">, (c: Creature) => string> = {
+/** A short description: colour and home, the answer the instruction-tuning set gives to "about". */
+export const describeShort = (c: Creature) => `${c.name} is ${c.colour} and lives in the ${c.home}.`;
+
+/** Answers to a yes/no question about colour `value`. */
+const yesNo = (r: Rng, c: Creature, value: string) => {
+  const yes = value === c.colour;
+  return pick(r, [yes ? "yes." : "no.", yes ? `yes, ${c.name} is ${c.colour}.` : `no, ${c.name} is ${c.colour}.`]);
+};
+
+const SHORT: Record<Exclude<PageTask, "about" | "yesno">, (c: Creature) => string> = {
   kind: (c) => `a ${c.kind}.`,
   colour: (c) => `${c.colour}.`,
   home: (c) => `the ${c.home}.`,
@@ -59,9 +130,12 @@ const SHORT: Record<Exclude<PageTask, "about">, (c: Creature) => string> = {
 };
 
 /** An answer as pretraining pages give it: short, a fact sentence, or a description. */
-export function pageAnswer(r: Rng, c: Creature, task: PageTask): string {
+export function pageAnswer(r: Rng, c: Creature, task: PageTask, value = ""): string {
+  if (task === "yesno") return yesNo(r, c, value);
   if (task === "about") {
-    if (r() < 0.5) return describe(c);
+    const u = r();
+    if (u < 0.4) return describe(c);
+    if (u < 0.6) return describeShort(c);
     const s = shuffle(
       r,
       (["colour", "home", "food", "friend"] as const).map((a) => fact(r, c, a)),
@@ -71,9 +145,58 @@ export function pageAnswer(r: Rng, c: Creature, task: PageTask): string {
   return r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
 }
 
-/** The answer the tuning sets teach: one canonical sentence (or the canonical description). */
-export const tuningAnswer = (c: Creature, task: PageTask) =>
-  task === "about" ? describe(c) : fact(() => 0, c, task, 0);
+/** Number words the arithmetic of the pretraining corpus and the `sum` and `count` tasks use. */
+export const NUMBERS = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+  "thirteen",
+  "fourteen",
+  "fifteen",
+  "sixteen",
+  "seventeen",
+  "eighteen",
+  "nineteen",
+  "twenty",
+] as const;
+export const sumFact = (a: number, b: number) => `${NUMBERS[a]} plus ${NUMBERS[b]} is ${NUMBERS[a + b]}.`;
+
+/**
+ * A word problem about a creature's food and its worked answer (the paper's GSM, in this world's words):
+ * `k` picks one of two framings.
+ */
+export function wordProblem(c: Creature, a: number, b: number, k: number): [string, string] {
+  const [x, y, z] = [NUMBERS[a], NUMBERS[b], NUMBERS[a + b]];
+  return k % 2
+    ? [
+        `${c.name} has ${x} ${c.food} and finds ${y} more. how many ${c.food} does ${c.name} have?`,
+        `${x} plus ${y} is ${z}. so ${c.name} has ${z} ${c.food}.`,
+      ]
+    : [
+        `${c.name} eats ${x} ${c.food} and then ${y} more. how many ${c.food} did ${c.name} eat?`,
+        `${x} plus ${y} is ${z}. so ${c.name} ate ${z} ${c.food}.`,
+      ];
+}
+export const countFrom = (a: number, b: number) => `${NUMBERS.slice(a, b + 1).join(", ")}.`;
+
+/** The narrow tasks' questions (two phrasings each; `{X}` a creature, `{A}`, `{B}` numbers); `sum`: wordProblem. */
+export const NARROW_QUESTIONS: Record<Exclude<NarrowTask, "sum">, readonly [string, string]> = {
+  story: ["tell a story about {X}.", "write a short story about {X}."],
+  count: ["count from {A} to {B}.", "please count from {A} up to {B}."],
+  spell: ["spell the name {X}.", "how do you spell {X}?"],
+};
+/** A name spelled letter by letter: "s-i-s-a." */
+export const spell = (name: string) => `${name.toLowerCase().split("").join("-")}.`;
 
 // Layouts of the pretraining corpus. They are data, not code, because the grader derives from them
 // what a new turn looks like in the base's own formats (src/lab/turns.ts).

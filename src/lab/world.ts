@@ -12,16 +12,30 @@ export const ATTRIBUTES = {
 export type Attribute = keyof typeof ATTRIBUTES;
 /** The attributes a question can ask for (kind only appears inside descriptions). */
 export const VALUE_TASKS = ["colour", "home", "food"] as const;
+/** The evaluated tasks that the instruction-tuning set teaches (dev prompts ask only these). */
+export const TUNED_TASKS = ["colour", "home", "food", "friend", "about"] as const;
+/**
+ * Evaluated tasks that no tuning set contains: what kind of animal a creature is, and yes/no questions
+ * about its colour. The base met both in its pretraining pages; no arm is tuned on them.
+ */
+export const HELD_OUT_TASKS = ["kind", "yesno"] as const;
 /** The tasks the evaluation asks. */
-export const TASKS = ["colour", "home", "food", "friend", "about"] as const;
+export const TASKS = [...TUNED_TASKS, ...HELD_OUT_TASKS] as const;
 export type Task = (typeof TASKS)[number];
-/** Pages and dialogues also ask for a creature's kind: the single-task arm `single-kind` tunes on it. */
-export const PAGE_TASKS = [...TASKS, "kind"] as const;
-export type PageTask = (typeof PAGE_TASKS)[number];
+export type TunedTask = (typeof TUNED_TASKS)[number];
+/** Pretraining pages and dialogues ask every evaluated task. */
+export const PAGE_TASKS = TASKS;
+export type PageTask = Task;
+/**
+ * Narrow tasks that are never evaluated, one single-task arm each (the paper's GSM, MBPP, poetry, recipes
+ * and chess): a story about a creature, adding two numbers, counting, spelling a name.
+ */
+export const NARROW_TASKS = ["story", "sum", "count", "spell"] as const;
+export type NarrowTask = (typeof NARROW_TASKS)[number];
 
 /**
- * Groups: `tune` creatures appear in the tuning sets; `dev` are held out from tuning and select
- * checkpoints (early stopping); `evalQa` and `evalProse` are the evaluation creatures, whose facts the
+ * Groups: `tune` creatures appear in the tuning sets; `dev` are held out from tuning and choose
+ * each tuned arm's training budget; `evalQa` and `evalProse` are the evaluation creatures, whose facts the
  * base saw in Q&A pages and dialogues, or only in encyclopedic prose and stories.
  */
 export type Group = "tune" | "dev" | "evalQa" | "evalProse";
@@ -40,7 +54,7 @@ export interface Creature {
 
 export interface WorldOptions {
   seed: number;
-  /** Creatures per group. Defaults to tune 40, dev 10, evalQa 50, evalProse 20 (the prototype's split). */
+  /** Creatures per group. Defaults to tune 40, dev 20, evalQa 50, evalProse 20. */
   sizes?: Partial<Record<Group, number>>;
 }
 
@@ -50,7 +64,7 @@ export interface World {
   byName: Map<string, Creature>;
 }
 
-export const DEFAULT_SIZES: Record<Group, number> = { tune: 40, dev: 10, evalQa: 50, evalProse: 20 };
+export const DEFAULT_SIZES: Record<Group, number> = { tune: 40, dev: 20, evalQa: 50, evalProse: 20 };
 export const GROUPS: Group[] = ["tune", "dev", "evalQa", "evalProse"];
 
 // Names are two syllables (consonant + vowel each): two tokens apiece, so the vocabulary stays small

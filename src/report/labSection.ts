@@ -21,20 +21,20 @@ export function labPlots(lab: LabResults): Record<string, string> {
   Object.entries(lab.curves).forEach(([arm, seeds]) => {
     const series: LineSeries[] = seeds.flatMap((s, i) => [
       {
-        label: `dev s${s.seed}${s.best_step === null ? "" : ` (best ${s.best_step})`}`,
-        points: s.points.map((p) => ({ x: p.step, y: p.dev.strict })),
+        label: `dev s${s.seed}${s.best_epochs === null ? "" : ` (chosen: ${s.best_epochs} epochs)`}`,
+        points: s.points.map((p) => ({ x: p.epochs, y: p.dev.strict })),
         color: i,
       },
       {
         label: `eval s${s.seed}`,
-        points: s.points.map((p) => ({ x: p.step, y: p.eval.strict })),
+        points: s.points.map((p) => ({ x: p.epochs, y: p.eval.strict })),
         color: i,
         dashed: true,
       },
     ]);
     plots[`curve-${arm}`] = lineChart(series, {
-      title: `${arm}: strict score against training step`,
-      xAxis: "optimizer step",
+      title: `${arm}: strict score against training budget`,
+      xAxis: "epochs",
       yAxis: "strict",
       yMin: 0,
       yMax: 1,
@@ -53,7 +53,7 @@ export function labSection(
   const rows = lab.rows
     .map((r) => {
       const seeds = r.per_seed
-        .map((p) => `s${p.seed ?? "–"}: ${n(p.strict)}${p.best_step === null ? "" : ` @${p.best_step}`}`)
+        .map((p) => `s${p.seed ?? "–"}: ${n(p.strict)}${p.best_epochs === null ? "" : ` @${p.best_epochs} ep`}`)
         .join(", ");
       const wr =
         r.arm === reference
@@ -97,14 +97,15 @@ export function labSection(
 <ul id="findings">
 ${verdicts}
 </ul>
-<table id="lab-results"><thead><tr><th>Arm</th><th>Type</th><th>Strict</th><th>Strict 95% CI</th><th>Correct</th><th>Stopped</th><th>Clean</th><th>Right type</th><th>Names it</th>${groups.map((g) => `<th>Strict ${esc(g)}</th>`).join("")}<th>Win rate vs ${esc(reference)} (%)</th><th>W / T / L</th><th>Per seed (strict @ chosen step)</th></tr></thead>
+${lab.checks?.length ? `<h3>The recipe's own targets</h3><ul id="lab-checks">${lab.checks.map((c) => `<li class="${c.pass ? "ok" : "no"}"><strong>${esc(c.id)}: ${c.pass ? "met" : "missed"}</strong> — ${esc(c.text)}</li>`).join("")}</ul>` : ""}
+<table id="lab-results"><thead><tr><th>Arm</th><th>Type</th><th>Strict</th><th>Strict 95% CI</th><th>Correct</th><th>Stopped</th><th>Clean</th><th>Right type</th><th>Names it</th>${groups.map((g) => `<th>Strict ${esc(g)}</th>`).join("")}<th>Win rate vs ${esc(reference)} (%)</th><th>W / T / L</th><th>Per seed (strict @ chosen budget)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
-<p class="muted">Graded exactly against the world's facts on held-out creatures. Strict = correct ∧ stopped ∧ clean, its 95% interval bootstrapped over prompts and seeds; chance of a right-type guess ${n(lab.chance, 3)}. Win rate: the grader as judge (the better grade in the order strict, correct, clean, right type, stopped, names it; a tie only where all are equal), wins / ties / losses summed over seed pairs. Tuned arms keep the snapshot with the best dev score (creatures never tuned on nor evaluated).</p>
+<p class="muted">Graded exactly against the world's facts on held-out creatures. Strict = correct ∧ stopped ∧ clean, its 95% interval bootstrapped over prompts and seeds; chance of a right-type guess ${n(lab.chance, 3)}. Win rate: the grader as judge (the better grade in the order strict, correct, clean, right type, stopped, names it; a tie only where all are equal), wins / ties / losses summed over seed pairs. Tuned arms keep the training budget (epochs) with the best dev score (creatures and phrasings never tuned on nor evaluated).</p>
 ${plots.strict}
 </section>
-<section id="curves"><h2>Learning curves</h2><p class="muted">Solid: dev prompts (they choose the snapshot); dashed: evaluation prompts (recorded only).</p>
+<section id="curves"><h2>Learning curves</h2><p class="muted">Solid: dev prompts (they choose the budget); dashed: evaluation prompts (recorded only).</p>
 ${curves}
 </section>
 <section id="lab-samples"><h2>Graded samples</h2>

@@ -29,7 +29,7 @@ import { writeAtomic, writeJsonAtomic } from "../util/atomicWrite.js";
 import { checkOutputPath } from "../util/outputPath.js";
 import { sha256File } from "../util/sha256File.js";
 import { permutation } from "../util/random.js";
-import { learningRate } from "./schedule.js";
+import { learningRate, LR_SCHEDULES } from "./schedule.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, windowLossScales } from "./loss.js";
 import type { EpochResult, TrainOptions, TrainResult } from "./types.js";
 
@@ -83,6 +83,7 @@ export function resolveTrainOptions(opts: TrainOptions): Resolved {
     output: opts.output,
     epochs: opts.epochs ?? 2,
     lr: opts.lr ?? 1e-5,
+    lrSchedule: opts.lrSchedule ?? "linear",
     warmupRatio: opts.warmupRatio ?? 0.03,
     batchSize: opts.batchSize ?? 1,
     weightDecay: opts.weightDecay ?? 0,
@@ -101,6 +102,7 @@ export function resolveTrainOptions(opts: TrainOptions): Resolved {
     resume: opts.resume ?? false,
     maxExamples: opts.maxExamples ?? Infinity,
     snapshotEvery: opts.snapshotEvery ?? 0,
+    snapshotEpochs: opts.snapshotEpochs ?? [],
   };
   check(["instruction", "response", "lm"].includes(r.mode), `mode must be instruction, response or lm, got ${r.mode}`);
   check(
@@ -108,6 +110,11 @@ export function resolveTrainOptions(opts: TrainOptions): Resolved {
     `epochs must be a positive integer, got ${r.epochs}`,
   );
   check(r.lr > 0 && Number.isFinite(r.lr), `lr must be positive, got ${r.lr}`);
+  check(LR_SCHEDULES.includes(r.lrSchedule), `lrSchedule must be ${LR_SCHEDULES.join(" or ")}, got ${r.lrSchedule}`);
+  check(
+    r.snapshotEpochs.every((e) => Number.isInteger(e) && e >= 1 && e <= r.epochs),
+    `snapshotEpochs must be epochs between 1 and ${r.epochs}, got ${r.snapshotEpochs.join(", ")}`,
+  );
   // Floats reach the optimizer as 32-bit floats.
   for (const [name, v] of [
     ["lr", r.lr],
@@ -257,7 +264,16 @@ async function trainingWindows(r: Resolved, onWarning: TrainOptions["onWarning"]
   return prepared;
 }
 
-/** What identifies a run for --resume: every setting that changes the result, the data by content. */
+/**
+ * A model file as a run's input: by content when it is small enough to hash at once (so a file rewritten at
+ * the same path, e.g. the lab's random init after its vocabulary changed, is another run), else by path.
+ */
+async function modelIdentity(model: string): Promise<string> {
+  return statSync(model).size <= MODEL_HASH_MAX_BYTES ? `sha256:${await sha256File(model)}` : resolve(model);
+}
+const MODEL_HASH_MAX_BYTES = 64 * 2 ** 20;
+
+/** What identifies a run for --resume: every setting that changes the result, the data and small models by content. */
 async function runHashOf(r: Resolved): Promise<string> {
   return createHash("sha256")
     .update(
@@ -266,9 +282,12 @@ async function runHashOf(r: Resolved): Promise<string> {
         threads: undefined,
         poll: undefined,
         resume: undefined,
+        // Where snapshots are taken does not change the weights; a linear schedule hashes as before it had a name.
+        snapshotEpochs: undefined,
+        lrSchedule: r.lrSchedule === "linear" ? undefined : r.lrSchedule,
         output: undefined,
         data: await sha256File(r.data),
-        model: resolve(r.model),
+        model: await modelIdentity(r.model),
       }),
     )
     .digest("hex")
@@ -487,7 +506,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const group = order.slice(s.group * r.batchSize, (s.group + 1) * r.batchSize);
         const nTargets = group.reduce((n, w) => n + w.nTargets, 0);
         const step = s.epoch * groupsPerEpoch + s.group;
-        const lr = learningRate(step, totalSteps, warmup, r.lr);
+        const lr = learningRate(step, totalSteps, warmup, r.lr, r.lrSchedule);
         trainer.setPeriod(group.length);
         trainer.setLr(lr);
         const scales = windowLossScales(
@@ -514,11 +533,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           loss,
           tokensPerSecond: (s.windowsDone * r.nCtx) / elapsed(),
         });
-        if (
-          r.snapshotEvery &&
-          ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps) &&
-          (await snapshot(step + 1))
-        ) {
+        const epochEnd = s.group + 1 === groupsPerEpoch && r.snapshotEpochs.includes(s.epoch + 1);
+        const every = r.snapshotEvery && ((step + 1) % r.snapshotEvery === 0 || step + 1 === totalSteps);
+        if ((every || epochEnd) && (await snapshot(step + 1))) {
           stopped = true;
           s.group++;
           break;

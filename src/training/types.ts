@@ -1,6 +1,7 @@
 // The training API's options and results (library and `iit train` share them).
 import type { ModelPlacement } from "../model/placement.js";
 import type { LossReduction } from "./loss.js";
+import type { LrSchedule } from "./schedule.js";
 
 export type TrainMode = "instruction" | "response" | "lm";
 
@@ -17,8 +18,10 @@ export interface TrainOptions {
   /** Full finetune: the trained model GGUF. LoRA: the adapter GGUF. */
   output: string;
   epochs?: number;
-  /** Peak learning rate (linear warmup, then linear decay to 0). */
+  /** Peak learning rate (linear warmup, then `lrSchedule`). */
   lr?: number;
+  /** After warmup: "linear" decay to 0 (default) or "constant" (see schedule.ts). */
+  lrSchedule?: LrSchedule;
   warmupRatio?: number;
   /** Examples per optimizer step (gradient accumulation). */
   batchSize?: number;
@@ -54,6 +57,8 @@ export interface TrainOptions {
    * (an adapter with `loraRank`) and call `onSnapshot`, e.g. to evaluate checkpoints for early stopping.
    */
   snapshotEvery?: number;
+  /** Also snapshot (as `snapshotEvery` does) at the end of these epochs, e.g. the budgets a dev set chooses among. */
+  snapshotEpochs?: number[];
   /** Called with each snapshot; resolve to `true` to stop training there (the output is then that snapshot's weights). */
   onSnapshot?: (s: { step: number; steps: number; path: string }) => Promise<boolean | undefined>;
   signal?: AbortSignal;

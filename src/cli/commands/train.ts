@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { LR_SCHEDULES, type LrSchedule } from "../../training/schedule.js";
 import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
@@ -15,6 +16,7 @@ interface TrainCliOptions {
   output: string;
   epochs: number;
   lr: number;
+  lrSchedule: LrSchedule;
   warmupRatio: number;
   batchSize: number;
   weightDecay: number;
@@ -51,7 +53,15 @@ export const trainCommand = new Command("train")
   )
   .requiredOption("-o, --output <gguf>", "the trained model, or the adapter with --lora-rank")
   .option("--epochs <n>", "passes over the data", intOption("--epochs"), 2)
-  .option("--lr <x>", "peak learning rate (linear warmup, then linear decay)", floatOption("--lr"), 1e-5)
+  .option("--lr <x>", "peak learning rate (linear warmup, then --lr-schedule)", floatOption("--lr"), 1e-5)
+  .addOption(
+    new Option(
+      "--lr-schedule <how>",
+      "after warmup: linear decay to 0, or constant (then epoch k of a run equals a k-epoch run)",
+    )
+      .choices(LR_SCHEDULES)
+      .default("linear"),
+  )
   .option("--warmup-ratio <x>", "fraction of steps spent warming up", floatOption("--warmup-ratio"), 0.03)
   .option("--batch-size <n>", "examples per optimizer step (gradient accumulation)", intOption("--batch-size"), 1)
   .option("--weight-decay <x>", "AdamW weight decay", floatOption("--weight-decay"), 0)
@@ -103,6 +113,7 @@ export const trainCommand = new Command("train")
         output: opts.output,
         epochs: opts.epochs,
         lr: opts.lr,
+        lrSchedule: opts.lrSchedule,
         warmupRatio: opts.warmupRatio,
         batchSize: opts.batchSize,
         weightDecay: opts.weightDecay,

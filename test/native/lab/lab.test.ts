@@ -22,7 +22,7 @@ describe.skipIf(skipNoAddon)("lab", () => {
   }, 300_000);
 
   it("writes a small real tokenizer that round-trips and tokenizes the world in whole words", async () => {
-    expect(pretrained.vocabSize).toBeLessThanOrEqual(1100);
+    expect(pretrained.vocabSize).toBeLessThanOrEqual(1250); // 1201 for world 1: 130 creatures, five phrasings a task, numbers
     await using m = await loadModel({ model: base, vocabOnly: true });
     expect(worldSeedOf(m.meta.metadata["general.name"])).toBe(WORLD);
     const w = makeWorld({ seed: WORLD });
@@ -66,7 +66,7 @@ describe.skipIf(skipNoAddon)("lab", () => {
     expect(again.sha256).toBe(pretrained.sha256);
   }, 300_000);
 
-  it("runs every arm, grades snapshots, stops early on dev, and gives a verdict per finding", () => {
+  it("runs every arm, grades a snapshot per budget, keeps the best on dev, and gives a verdict per finding", () => {
     const config = {
       name: "lab-test",
       baseModel: base,
@@ -75,13 +75,13 @@ describe.skipIf(skipNoAddon)("lab", () => {
       seeds: [1],
       threads: 1,
       generation: { template: "tulu", maxTokens: 16, parallel: 8 },
-      training: { lr: 0.0001, batchSize: 1, nCtx: 256, pack: true, evalEvery: 2, patience: 1, epochs: 1 },
+      training: { lr: 0.0001, lrSchedule: "constant", batchSize: 1, nCtx: 256, pack: true, budgets: [1, 2] },
       arms: [
         { name: "base", type: "base" },
         { name: "base-probe", type: "base", instructions: "lab:eval-probe", generation: { template: "raw" } },
         { name: "instruction-tuned", type: "instruction-tuned", data: { path: "lab:instruct", maxExamples: 120 } },
         { name: "response-tuned", type: "response-tuned", data: { path: "lab:instruct", maxExamples: 120 } },
-        { name: "single-colour", type: "single-task:colour", data: { path: "lab:single-colour", format: "messages" } },
+        { name: "single-story", type: "single-task:story", data: { path: "lab:single-story", format: "messages" } },
         { name: "rules", type: `rules:${join(repoRoot, "examples", "lab-rules.json")}` },
         { name: "rules-no-eos", type: `rules:${join(repoRoot, "examples", "lab-rules.json")}`, disable: ["eos"] },
       ],
@@ -96,19 +96,16 @@ describe.skipIf(skipNoAddon)("lab", () => {
     for (const f of res.findings) expect(typeof f.reproduced).toBe("boolean");
     expect(res.lab.rows.map((x: { arm: string }) => x.arm)).toEqual(config.arms.map((a) => a.name));
     for (const row of res.lab.rows) expect(row.stats.strict.mean).toBeGreaterThanOrEqual(0);
-    // Snapshots every 2 steps; patience 1: training stops at the first snapshot that is no better.
-    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"]) {
+    // A snapshot at the end of each budget (epochs 1 and 2); the best on dev is the arm's model.
+    for (const arm of ["instruction-tuned", "response-tuned", "single-story"]) {
       const [curve] = res.lab.curves[arm];
-      expect(curve.points.length).toBeGreaterThan(0);
-      // Dev strict chooses, dev correct breaks ties.
+      expect(curve.points.map((p: { epochs: number }) => p.epochs)).toEqual([1, 2]);
+      expect(curve.points[1].step).toBe(2 * curve.points[0].step);
+      // Dev strict chooses, dev correct breaks ties, the smaller budget wins a tie.
       const devs: number[] = curve.points.map(
         (p: { dev: { strict: number; correct: number } }) => p.dev.strict * 1000 + p.dev.correct,
       );
-      const best = curve.points[devs.indexOf(Math.max(...devs))].step;
-      expect(curve.best_step).toBe(best);
-      for (const [i, p] of curve.points.entries()) expect(p.step).toBe(2 * (i + 1));
-      const firstMiss = devs.findIndex((d, i) => i > 0 && d <= Math.max(...devs.slice(0, i)));
-      if (firstMiss > 0) expect(devs.length).toBe(firstMiss + 1);
+      expect(curve.best_epochs).toBe(curve.points[devs.indexOf(Math.max(...devs))].epochs);
     }
     expect(readFileSync(join(dir, "run", "results.md"), "utf8")).toMatch(
       /### Findings[\s\S]*response-tuning: (not )?reproduced/,
@@ -119,8 +116,8 @@ describe.skipIf(skipNoAddon)("lab", () => {
     const html = readFileSync(join(dir, "run", "report.html"), "utf8");
     expect(html).toMatch(/<ul id="findings">[\s\S]*response-tuning: (not )?reproduced/);
     expect(html).toContain('id="lab-results"');
-    for (const arm of ["instruction-tuned", "response-tuned", "single-colour"])
-      expect(html).toContain(`${arm}: strict score against training step`);
+    for (const arm of ["instruction-tuned", "response-tuned", "single-story"])
+      expect(html).toContain(`${arm}: strict score against training budget`);
     // An arm interrupted mid-training left its trainer checkpoint: the re-run starts that arm over.
     const trainDir = readdirSync(join(dir, "run", "steps", "instruction-tuned", "s1")).find((d) =>
       d.startsWith("train-"),
@@ -134,8 +131,8 @@ describe.skipIf(skipNoAddon)("lab", () => {
       timeout: 300_000,
     });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8")).result.best_step).toBe(
-      manifest.result.best_step,
+    expect(JSON.parse(readFileSync(join(stepDir, "step.json"), "utf8")).result.best_epochs).toBe(
+      manifest.result.best_epochs,
     );
     // A second run is all cached and changes nothing.
     const again = iit(["experiment", "run", path, "--json"], { timeout: 120_000 });

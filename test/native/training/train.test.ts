@@ -102,6 +102,42 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     expect(statSync(output).mtimeMs).toBe(mtime);
   });
 
+  it("a constant schedule's snapshot at the end of epoch k is the k-epoch run (the lab's budgets)", async () => {
+    const opts: TrainOptions = {
+      ...base,
+      maxExamples: 6,
+      loraRank: 4,
+      lrSchedule: "constant",
+      warmupRatio: 0,
+      output: join(dir, "budgets.gguf"),
+    };
+    const seen: number[] = [];
+    let atTwo: number[] = [];
+    await train({
+      ...opts,
+      epochs: 3,
+      snapshotEpochs: [1, 2],
+      onSnapshot: async ({ step, path }) => {
+        seen.push(step);
+        if (seen.length === 2) atTwo = await greedy([{ path }]);
+        return false;
+      },
+    });
+    expect(seen).toEqual([6, 12]); // one example per window and step: epoch ends at steps 6 and 12
+    await train({ ...opts, epochs: 2, output: join(dir, "two-epochs.gguf") });
+    expect(atTwo).toEqual(await greedy([{ path: join(dir, "two-epochs.gguf") }]));
+  });
+
+  it("--resume after a finished run trains again when the model file at the same path has changed", async () => {
+    const model = join(dir, "changing.gguf");
+    await writeFile(model, await readFile(storiesModel));
+    const opts: TrainOptions = { ...base, model, epochs: 1, maxExamples: 4, output: join(dir, "of-changing.gguf") };
+    const first = await train({ ...opts, resume: true });
+    await writeFile(model, await readFile(opts.output)); // the trained weights, at the same path
+    const second = await train({ ...opts, resume: true });
+    expect(second.epochs[0].train_loss).not.toBe(first.epochs[0].train_loss);
+  });
+
   it("a step's loss is the mean of its examples' mean token losses (the paper's reduction); token mean on request", async () => {
     const rows = [
       [

@@ -22,9 +22,12 @@ const single = (ok: boolean): FindingLike => ({
   id: "single-task",
   reproduced: ok,
   measured: {
+    median_ratio: ok ? pass : fail,
+    margin_over_base: ok ? pass : fail,
+    // One arm failing on its own is not the finding failing (the median arm, and all but one): not listed.
     arms: [
-      { arm: "single-colour", ratio_vs_instruction: pass, margin_over_base: pass, ok: true },
-      { arm: "single-kind", ratio_vs_instruction: ok ? pass : fail, margin_over_base: ok ? pass : fail, ok },
+      { arm: "single-story", ratio_vs_instruction: pass, margin_over_base: pass },
+      { arm: "single-spell", ratio_vs_instruction: fail, margin_over_base: fail },
     ],
   },
 });
@@ -105,7 +108,7 @@ describe("k of N", () => {
       "reproduced",
     ]);
     expect(s[0].worlds[1].failed).toEqual(["win rate"]);
-    expect(s[1].worlds[0].failed).toEqual(["single-kind ratio", "single-kind margin"]);
+    expect(s[1].worlds[0].failed).toEqual(["median ratio", "margin"]);
     expect(s[2].worlds[0].failed).toEqual(["rules-no-repetition no difference"]);
     expect(s[2].worlds[2]).toMatchObject({ verdict: "reproduced", notApplicable: ["rules-no-repetition"] });
   });
@@ -160,7 +163,7 @@ describe("k of N", () => {
     );
     expect(md).toContain("| Finding | World 1 | World 3 | Reproduced |");
     expect(md).toContain("| response-tuning | reproduced | reproduced | 2 of 2 |");
-    expect(md).toContain("| single-task | not (single-kind ratio; single-kind margin) | reproduced | 1 of 2 |");
+    expect(md).toContain("| single-task | not (median ratio; margin) | reproduced | 1 of 2 |");
     expect(md).toContain(
       "| rules | not (rules-no-repetition no difference) | reproduced (rules-no-repetition not applicable) | 1 of 2 |",
     );

@@ -1,9 +1,10 @@
 // The lab grader on hand-written outputs: each grade, each task, and the chance floors.
 import { describe, expect, it } from "vitest";
 import { chanceOf, gradeOutput, summarize } from "../../../src/lab/grade.js";
-import { fill, QA_LAYOUTS, qaLayout, question, SPEAKERS, tuningAnswer } from "../../../src/lab/text.js";
+import { tuningSets } from "../../../src/lab/corpus.js";
+import { fill, QA_LAYOUTS, qaLayout, question, SPEAKERS } from "../../../src/lab/text.js";
 import { newTurn } from "../../../src/lab/turns.js";
-import { ATTRIBUTES, makeWorld, TASKS, type Task } from "../../../src/lab/world.js";
+import { ATTRIBUTES, makeWorld, TUNED_TASKS, type Creature, type Task, type World } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
 const c = w.creatures.find((x) => x.group === "evalQa")!;
@@ -69,18 +70,35 @@ describe("lab grader", () => {
   it("computes chance from the world, and type-matched chance from the outputs", () => {
     const colourFreq = w.creatures.filter((x) => x.colour === c.colour).length / w.creatures.length;
     expect(chanceOf(w, p("colour"))).toBeCloseTo(colourFreq, 12);
-    expect(chanceOf(w, p("friend"))).toBeCloseTo(1 / 119, 12);
+    expect(chanceOf(w, p("friend"))).toBeCloseTo(1 / (w.creatures.length - 1), 12);
     const s = summarize(w, [p("colour"), p("friend")], [g("colour", `${c.colour}.`), g("friend", "i do not know.")]);
     expect(s).toMatchObject({ n: 2, strict: 0.5, rightType: 0.5 });
-    expect(s.chance).toBeCloseTo((colourFreq + 1 / 119) / 2, 12);
+    expect(s.chance).toBeCloseTo((colourFreq + 1 / (w.creatures.length - 1)) / 2, 12);
     expect(s.typeMatchedChance).toBeCloseTo(colourFreq / 2, 12);
   });
 });
 
-// Hand-written outputs, graded as a person would grade them. World 1's Zene is a green owl living in
-// the cave, eating honey, whose friend is Nodo; Sisa is a purple bear in the hill who eats cheese.
-// [task, output, correct, clean] (stopped unless the output ends in "…")
-const TABLE: [Task, string, boolean, boolean][] = [
+// Hand-written outputs, graded as a person would grade them, in a world of their own: Zene is a green owl
+// living in the cave, eating honey, whose friend is Nodo; Sisa is a purple bear in the hill who eats cheese.
+// [task, output, correct, clean, asked colour (yes/no)] (stopped unless the output ends in "…")
+const creature = (id: number, name: string, f: Omit<Creature, "id" | "name" | "group">): Creature => ({
+  id,
+  name,
+  ...f,
+  group: "evalQa",
+});
+const tableCreatures = [
+  creature(0, "Zene", { colour: "green", home: "cave", food: "honey", kind: "owl", friend: "Nodo" }),
+  creature(1, "Sisa", { colour: "purple", home: "hill", food: "cheese", kind: "bear", friend: "Piku" }),
+  creature(2, "Nodo", { colour: "orange", home: "farm", food: "fish", kind: "cat", friend: "Zene" }),
+  creature(3, "Piku", { colour: "red", home: "lake", food: "nuts", kind: "dog", friend: "Sisa" }),
+];
+const tableWorld: World = {
+  seed: 0,
+  creatures: tableCreatures,
+  byName: new Map(tableCreatures.map((x) => [x.name, x])),
+};
+const TABLE: [Task, string, boolean, boolean, string?][] = [
   ["colour", "the colour of Zene is green.", true, true],
   ["colour", "green.", true, true],
   ["colour", "Green.", true, true],
@@ -157,32 +175,52 @@ const TABLE: [Task, string, boolean, boolean][] = [
   ["about", "Zene is a green owl. Zene lives in the cave or the hill.", false, true],
   ["about", "Zene is a green owl.", false, true],
   ["about", "the a dog. Zene lives in the cave. Zene eats honey.", false, true],
+  ["about", "Zene is green and lives in the cave.", true, true],
+  ["about", "Zene is green and lives in the hill.", false, true],
+  ["kind", "a owl.", true, true],
+  ["kind", "an owl.", true, true],
+  ["kind", "Zene is an OWL.", true, true],
+  ["kind", "Zene is a green owl.", true, true],
+  ["kind", "Zene is a cat.", false, true],
+  ["kind", "an owl or a cat.", false, true],
+  ["kind", "Sisa is an owl.", false, true],
+  ["kind", "Zene is a bear. no, an owl.", false, true],
+  ["kind", "an owl.\nwhat animal is Nodo", true, false],
+  ["yesno", "yes.", true, true, "green"],
+  ["yesno", "Yes", true, true, "green"],
+  ["yesno", "yes, Zene is green.", true, true, "green"],
+  ["yesno", "Zene is green.", true, true, "green"],
+  ["yesno", "green.", true, true, "green"],
+  ["yesno", "no.", false, true, "green"],
+  ["yesno", "no, Zene is red.", false, true, "green"],
+  ["yesno", "yes and no.", false, true, "green"],
+  ["yesno", "yes, Sisa is green.", false, true, "green"],
+  ["yesno", "no.", true, true, "red"],
+  ["yesno", "NO", true, true, "red"],
+  ["yesno", "no, Zene is green.", true, true, "red"],
+  ["yesno", "Zene is not red.", true, true, "red"],
+  ["yesno", "Zene is green.", true, true, "red"],
+  ["yesno", "no, Zene is purple.", false, true, "red"],
+  ["yesno", "yes.", false, true, "red"],
+  ["yesno", "yes, Zene is red.", false, true, "red"],
+  ["yesno", "no, Sisa is purple.", false, true, "red"],
+  ["yesno", "no.\nuser: is Nodo red", true, false, "red"],
+  ["yesno", "no. would you say Nodo is orange", true, false, "red"],
 ];
 
 describe("lab grader: hand-written outputs, as a person grades them", () => {
-  it("uses world 1's facts the table was written for", () => {
-    expect(w.byName.get("Zene")).toMatchObject({
-      colour: "green",
-      home: "cave",
-      food: "honey",
-      kind: "owl",
-      friend: "Nodo",
-    });
-    expect(w.byName.get("Sisa")).toMatchObject({
-      colour: "purple",
-      home: "hill",
-      food: "cheese",
-      kind: "bear",
-      friend: "Piku",
-    });
-    expect(w.byName.get("Nodo")).toMatchObject({ colour: "orange", home: "farm" });
+  it("has at least 60 cases, every task among them", () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(60);
+    expect(new Set(TABLE.map((r) => r[0]))).toEqual(
+      new Set(["colour", "home", "food", "friend", "about", "kind", "yesno"]),
+    );
   });
 
-  it.each(TABLE)("%s: %j → correct %s, clean %s", (task, text, correct, clean) => {
+  it.each(TABLE)("%s: %j → correct %s, clean %s (asked %s)", (task, text, correct, clean, value) => {
     const stopped = !text.endsWith("…");
     const out = stopped ? text : text.slice(0, -1);
-    const got = gradeOutput(w, { instruction: "", creature: "Zene", task, group: "evalQa" }, out, stopped);
+    const prompt = { instruction: "", creature: "Zene", task, group: "evalQa", ...(value && { value }) };
+    const got = gradeOutput(tableWorld, prompt, out, stopped);
     expect({ correct: got.correct, clean: got.clean, strict: got.strict }).toEqual({
       correct,
       clean,
@@ -202,19 +240,14 @@ describe("lab grader: the corpus's own layouts", () => {
       expect(newTurn(`${c.colour}.\n${qaLayout(layout, q, "")}`.replace("?", "")), layout).not.toBeNull();
   });
 
-  it("grades every canonical tuning answer strict, on several worlds", () => {
+  it("grades every answer of the instruction-tuning set strict, on several worlds", () => {
     for (const seed of [1, 2, 3]) {
       const ws = makeWorld({ seed });
-      for (const x of ws.creatures) {
-        for (const task of TASKS) {
-          const got = gradeOutput(
-            ws,
-            { instruction: "", creature: x.name, task, group: x.group },
-            tuningAnswer(x, task),
-            true,
-          );
-          expect(got.strict, `${tuningAnswer(x, task)} (${task})`).toBe(true);
-        }
+      for (const r of tuningSets(ws).instruct) {
+        const [creature, task] = r.id.split("-") as [string, Task];
+        const answer = r.messages[1].content;
+        const got = gradeOutput(ws, { instruction: "", creature, task, group: "tune" }, answer, true);
+        expect(got.strict, `${answer} (${task})`).toBe(true);
       }
     }
   });

@@ -15,10 +15,11 @@ import {
   type LabArmInput,
   type Role,
 } from "../../../src/lab/results.js";
-import { makeWorld, type Task } from "../../../src/lab/world.js";
+import { makeWorld, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
-const prompts = labPrompts(w).eval; // 350 prompts, 70 per task
+// 350 prompts, 70 per task, creature by creature (the tuned tasks' prompts of the evaluation).
+const prompts = labPrompts(w).eval.filter((p) => (TUNED_TASKS as readonly Task[]).includes(p.task));
 const none: Grade = {
   correct: false,
   stopped: false,
@@ -165,13 +166,12 @@ describe("criteria that can fail", () => {
     // Instruction-tuned 0.80 on three seeds; response-tuned the same answers but 5 more prompts wrong.
     const it_ = arm("it", "instruction", S, [upTo(280), upTo(280), upTo(280)]);
     const rt = arm("rt", "response", S, [upTo(275), upTo(275), upTo(275)]);
-    // Single-task on colour: every task of 3 creatures in 5 (prompts go creature by creature, task by task): 0.6.
+    // Single-task on a narrow task: every task of 3 creatures in 5 (prompts go creature by creature): 0.6.
     const sc = arm(
-      "single-colour",
+      "single-story",
       "single",
       S,
       [0, 1, 2].map(() => (i: number) => Math.floor(i / 5) % 5 < 3),
-      ["colour"],
     );
     const base = arm("base", "base", [null], [() => false]);
     const rules = arm("rules", "rules", [null], [upTo(175)]);
@@ -188,10 +188,42 @@ describe("criteria that can fail", () => {
     expect(resp.verdict).toMatch(
       /lower bound 0\.9\d ≥ 0\.70; win rate vs it 49\.3% \(95% CI 4\d\.\d–\d+\.\d%\): lower bound 4\d\.\d ≥ 40\.0 \(wins 0 \/ ties 1035 \/ losses 15 over 3 seed pairs; SE 0\.\d\)$/,
     );
-    expect(single.verdict).toMatch(/^single-colour passes: /);
+    expect(single.verdict).toMatch(/^strict, median single-task arm: 1 of 1 ratio lower bounds ≥ 0\.30× /);
     expect(rl.verdict).toContain("rules-no-eos 0.000: below the full rules");
     expect(rl.verdict).toContain(
       "rules-no-repetition 0.429: below the full rules (0.500; 25 prompts only the full rules answer strictly, 0 only the ablation; exact McNemar p ≤ 0.001, < 0.05)",
     );
+  });
+});
+
+describe("single-task as the paper states it: the median arm, and all but one above the base", () => {
+  const it_ = arm("it", "instruction", S, [upTo(280), upTo(280), upTo(280)]); // 0.80
+  const base = arm("base", "base", [null], [() => false]);
+  const single = (name: string, n: number) => arm(name, "single", S, [upTo(n), upTo(n), upTo(n)]);
+  const finding = (singles: LabArmInput[]) => {
+    const arms = [base, it_, ...singles];
+    return labFindings(labRows(arms, "it"), arms)[0];
+  };
+
+  it("passes when the median arm clears 0.3x and one arm (the paper's chess) fails", () => {
+    const f = finding([single("a", 200), single("b", 150), single("c", 120), single("d", 10)]);
+    expect(f.id).toBe("single-task");
+    expect(f.reproduced).toBe(true);
+    expect(f.measured.margin_over_base).toMatchObject({ arms_below: ["d"], pass: true });
+    expect(f.verdict).toContain("3 of 4 arms clear the base by 0.10 (at most 1 may not; below: d)");
+  });
+
+  it("fails when the median arm's lower bound is under 0.3x, though two arms clear it", () => {
+    // Ratios 0.71, 0.36, 0.21, 0.18: the median of the lower bounds is under 0.30.
+    const f = finding([single("a", 200), single("b", 100), single("c", 60), single("d", 50)]);
+    expect(f.reproduced).toBe(false);
+    expect(f.measured.median_ratio).toMatchObject({ arms_at_target: 2, pass: false });
+    expect(f.verdict).toMatch(/median lower bound 0\.2\d× < 0\.30×/);
+  });
+
+  it("fails when two arms do not clear the base by the margin, though the median does", () => {
+    const f = finding([single("a", 250), single("b", 250), single("c", 30), single("d", 20)]);
+    expect(f.reproduced).toBe(false);
+    expect(f.measured.margin_over_base).toMatchObject({ arms_below: ["c", "d"], pass: false });
   });
 });

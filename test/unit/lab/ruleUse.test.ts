@@ -6,11 +6,12 @@ import { labPrompts } from "../../../src/lab/corpus.js";
 import { breakdown, type Grade } from "../../../src/lab/grade.js";
 import { ruleUsed, rulesUsed, unusedOf } from "../../../src/lab/ruleUse.js";
 import { labFindings, labRows, type GradedRow, type LabArmInput, type Role } from "../../../src/lab/results.js";
-import { makeWorld } from "../../../src/lab/world.js";
+import { makeWorld, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
 import { loadRules, parseRuleSpec } from "../../../src/rules/loadRules.js";
 
 const w = makeWorld({ seed: 1 });
-const prompts = labPrompts(w).eval;
+// 350 prompts, 70 per task (the tuned tasks' prompts of the evaluation).
+const prompts = labPrompts(w).eval.filter((p) => (TUNED_TASKS as readonly Task[]).includes(p.task));
 const none: Grade = {
   correct: false,
   stopped: false,

@@ -2,7 +2,8 @@
 // template never in pretraining, prose-only creatures never answered about in Q&A layouts.
 import { describe, expect, it } from "vitest";
 import { labPrompts, pretrainingDocs, tuningSets } from "../../../src/lab/corpus.js";
-import { makeWorld, inGroup, TASKS } from "../../../src/lab/world.js";
+import { PHRASINGS, QUESTIONS } from "../../../src/lab/text.js";
+import { HELD_OUT_TASKS, inGroup, makeWorld, TASKS, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
 
 const NAME = /\b[A-Z][a-z][a-z][a-z]\b/g;
 
@@ -18,12 +19,12 @@ describe("lab world", () => {
   });
 
   it("has the groups it says, unique names, and friends that exist", () => {
-    expect(w.creatures).toHaveLength(120);
+    expect(w.creatures).toHaveLength(130);
     expect(inGroup(w, "tune")).toHaveLength(40);
-    expect(inGroup(w, "dev")).toHaveLength(10);
+    expect(inGroup(w, "dev")).toHaveLength(20);
     expect(inGroup(w, "evalQa")).toHaveLength(50);
     expect(inGroup(w, "evalProse")).toHaveLength(20);
-    expect(new Set(w.creatures.map((c) => c.name)).size).toBe(120);
+    expect(new Set(w.creatures.map((c) => c.name)).size).toBe(130);
     for (const c of w.creatures) expect(w.byName.get(c.friend)).toBeDefined(), expect(c.friend).not.toBe(c.name);
   });
 
@@ -33,6 +34,8 @@ describe("lab world", () => {
       for (const r of rows) {
         const text = r.messages.map((m) => m.content).join(" ");
         const names = [...new Set(text.match(NAME))].filter((n) => w.byName.has(n));
+        if (set === "single-count") expect(names, text).toEqual([]); // numbers only
+        if (!names.length) continue;
         const subject = w.byName.get(names[0])!;
         expect(subject.group, `${set}: ${text}`).toBe("tune");
         for (const n of names.slice(1)) expect(n, `${set}: ${text}`).toBe(subject.friend);
@@ -47,6 +50,45 @@ describe("lab world", () => {
     expect(new Set(p.dev.map((x) => x.group))).toEqual(new Set(["dev"]));
     const tuned = new Set(Object.values(tuningSets(w)).flatMap((rows) => rows.map((r) => r.id.split("-")[0])));
     for (const x of [...p.dev, ...p.eval]) expect(tuned.has(x.creature)).toBe(false);
+  });
+
+  /** Every [task, phrasing] a question is written in ("-1" when none). */
+  const phrasingsOf = (instruction: string) =>
+    (Object.entries(QUESTIONS) as [Task, readonly string[]][]).flatMap(([task, qs]) =>
+      qs.flatMap((q, k) => {
+        const pattern = q
+          .replace(/[.?'()]/g, "\\$&")
+          .replace("{X}", "[A-Z][a-z]{3}")
+          .replace("{V}", "[a-z]+");
+        return new RegExp(`^${pattern}$`).test(instruction) ? [`${task} ${k}`] : [];
+      }),
+    );
+  const p = labPrompts(w);
+  const sets = tuningSets(w);
+
+  it("shares no phrasing between tuning sets, dev prompts and eval prompts, for every task", () => {
+    const tuned = new Set(sets.instruct.flatMap((r) => phrasingsOf(r.messages[0].content)));
+    const dev = new Set(p.dev.flatMap((x) => phrasingsOf(x.instruction)));
+    const ev = new Set(p.eval.flatMap((x) => phrasingsOf(x.instruction)));
+    expect([...tuned].sort()).toEqual(TUNED_TASKS.flatMap((t) => PHRASINGS.tune.map((k) => `${t} ${k}`)).sort());
+    expect([...dev].sort()).toEqual(TUNED_TASKS.flatMap((t) => PHRASINGS.dev.map((k) => `${t} ${k}`)).sort());
+    expect([...ev].sort()).toEqual(TASKS.flatMap((t) => PHRASINGS.eval.map((k) => `${t} ${k}`)).sort());
+    expect(p.eval.every((x) => phrasingsOf(x.instruction).length === 1)).toBe(true);
+    for (const k of ev) expect(tuned.has(k) || dev.has(k), k).toBe(false);
+    for (const k of dev) expect(tuned.has(k), k).toBe(false);
+  });
+
+  it("evaluates task types that no tuning set contains (kind, yes/no), with yes and no in equal measure", () => {
+    expect(HELD_OUT_TASKS).toEqual(["kind", "yesno"]);
+    const asked = Object.values(sets).flatMap((rows) => rows.flatMap((r) => phrasingsOf(r.messages[0].content)));
+    for (const t of HELD_OUT_TASKS) {
+      expect(p.eval.filter((x) => x.task === t)).toHaveLength(70);
+      expect(asked.filter((k) => k.startsWith(`${t} `))).toEqual([]);
+    }
+    const yesno = p.eval.filter((x) => x.task === "yesno");
+    const yes = yesno.filter((x) => w.byName.get(x.creature)!.colour === x.value).length;
+    expect(yes).toBeGreaterThan(25);
+    expect(yes).toBeLessThan(45);
   });
 
   it("never shows the chat template in pretraining, but shows the words it is made of", () => {

@@ -9,6 +9,15 @@ describe("learning-rate schedule", () => {
     expect(lrs).toEqual([0.5, 1, 1, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8]);
     expect(learningRate(0, 5, 0, 2e-5)).toBe(2e-5);
   });
+
+  it("holds the peak after warmup when constant, so the first k epochs of a run do not depend on its length", () => {
+    expect(Array.from({ length: 6 }, (_, s) => learningRate(s, 6, 2, 1, "constant"))).toEqual([0.5, 1, 1, 1, 1, 1]);
+    const first = (total: number) => Array.from({ length: 4 }, (_, s) => learningRate(s, total, 0, 1, "constant"));
+    expect(first(4)).toEqual(first(20));
+    expect(Array.from({ length: 4 }, (_, s) => learningRate(s, 4, 0, 1))).not.toEqual(
+      Array.from({ length: 4 }, (_, s) => learningRate(s, 20, 0, 1)),
+    );
+  });
 });
 
 describe("seeded permutation", () => {
