@@ -57,7 +57,8 @@ const BARE_WORDS = new Set(["and", "or", "it", "is", "its", "the", "friend", "ma
 // A value or name after one of these, up to the next comma or "but", is denied, not stated ("not green, it is red").
 const NEGATORS = new Set(["not", "no", "never", "nor", "isn", "doesn", "don"]);
 
-type Mention = { attr: Attribute | "name"; word: string };
+/** A value or another creature's name the output states, in order, with the index of its sentence. */
+type Mention = { attr: Attribute | "name"; word: string; sentence: number };
 interface Claims {
   values: Partial<Record<Attribute, Set<string>>>;
   friends: Set<string>;
@@ -79,9 +80,9 @@ function claimsOf(w: World, asked: Creature, output: string) {
   const mentions: Mention[] = [];
   let named = false;
   let subject = asked.name;
-  for (const sentence of output.split(/[.!?;\n]+/)) {
+  for (const [index, sentence] of output.split(/[.!?;\n]+/).entries()) {
     const names: string[] = [];
-    const values: Mention[] = [];
+    const values: { attr: Attribute; word: string }[] = [];
     let bare = true;
     for (const clause of sentence.split(",")) {
       let denied = false;
@@ -92,10 +93,10 @@ function claimsOf(w: World, asked: Creature, output: string) {
         if (c) {
           named ||= c === asked;
           if (!denied) names.push(c.name);
-          if (!denied && c !== asked) mentions.push({ attr: "name", word: c.name });
+          if (!denied && c !== asked) mentions.push({ attr: "name", word: c.name, sentence: index });
         } else if (attr) {
           bare = false;
-          if (!denied) values.push({ attr, word: lower }), mentions.push({ attr, word: lower });
+          if (!denied) values.push({ attr, word: lower }), mentions.push({ attr, word: lower, sentence: index });
         } else {
           if (NEGATORS.has(lower)) denied = true;
           else if (lower === "but") denied = false;
@@ -107,8 +108,8 @@ function claimsOf(w: World, asked: Creature, output: string) {
     const about = of(subject);
     for (const n of names) if (n !== subject) about.friends.add(n);
     for (const v of values) {
-      about.values[v.attr as Attribute] ??= new Set();
-      about.values[v.attr as Attribute]!.add(v.word);
+      about.values[v.attr] ??= new Set();
+      about.values[v.attr]!.add(v.word);
     }
   }
   return { mine: of(asked.name), mentions, named };
@@ -154,8 +155,7 @@ export function gradeOutput(w: World, p: LabPrompt, output: string, stopped: boo
     const stance = yesNoStance(output, mine.values.colour, p.value ?? "");
     const colourOk = mine.values.colour === undefined || only(mine.values.colour, c.colour);
     // "yes, Sisa is green." answers about another creature; a new turn naming one later does not.
-    const firstSentence = output.split(/[.!?;\n]/)[0];
-    const othersNamed = w.creatures.some((x) => x !== c && new RegExp(`\\b${x.name}\\b`, "i").test(firstSentence));
+    const othersNamed = mentions.some((m) => m.attr === "name" && m.sentence === 0);
     correct = stance !== null && stance === (p.value === c.colour) && colourOk && !othersNamed;
     rightType = stance !== null;
   } else {
