@@ -3,14 +3,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ExperimentError } from "../errors.js";
 import { LAB_FITTED_RULES, SOURCE_TASKS, type LabSource } from "../lab/files.js";
+import { labChecks, type LabCheck } from "../lab/checks.js";
 import {
-  labChecks,
   labFindings,
   labRows,
   type Finding,
   type GradedRow,
   type LabArmInput,
-  type LabCheck,
   type LabRow,
   type Role,
 } from "../lab/results.js";
@@ -31,7 +30,7 @@ export interface LabResults {
   curves: Record<string, { seed: number; best_epochs: number | null; points: CurvePoint[] }[]>;
   /** A few evaluation prompts with every arm's first-seed output, for the report. */
   samples: { instruction: string; task: string; outputs: Record<string, { output: string; strict: boolean }> }[];
-  /** The recipe's own targets (reference strength, plateau): src/lab/results.ts labChecks. */
+  /** The recipe's own targets (reference strength, plateau): src/lab/checks.ts. */
   checks: LabCheck[];
 }
 
