@@ -47,7 +47,7 @@ export function trainsLora(arm: Arm): boolean {
 }
 
 /** Training settings with the loss-reduction and clipping defaults filled in: a run trained under other defaults is not reused. */
-function trainingRecipe(t: Arm["training"]): Arm["training"] {
+export function trainingRecipe(t: Arm["training"]): Arm["training"] {
   return {
     ...t,
     ...(t.budgets ? { epochs: t.budgets.at(-1) } : {}),

@@ -18,7 +18,7 @@ import type { LoraSpec } from "../model/options.js";
 import type { RuleSpec } from "../rules/spec.js";
 import type { TrainOptions, TrainProgress } from "../training/types.js";
 import type { Arm, ExperimentConfig } from "./config.js";
-import { trainMode, trainsLora, type Resolved } from "./plan.js";
+import { trainingRecipe, trainMode, trainsLora, type Resolved } from "./plan.js";
 import { registerStepKinds, sourcePath, stepKindSets } from "./stepKinds.js";
 import type { Step, StepContext, StepOutcome, TrainSnapshots } from "./types.js";
 import { writeTextAtomic } from "../util/atomicWrite.js";
@@ -63,7 +63,7 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
   const data = ctx.upstream(step.deps.data);
   const lora = trainsLora(arm);
   const file = lora ? "adapter.gguf" : "model.gguf";
-  const t = arm.training;
+  const t = trainingRecipe(arm.training); // the settings the step was hashed with (budgets: the largest)
   const opts: TrainOptions = {
     model: ctx.config.baseModel,
     data: join(data.dir, data.outputs.data),
@@ -73,7 +73,6 @@ export async function runTrain(step: Step, arm: Arm, ctx: StepContext): Promise<
     resume: true,
     ...(ctx.config.threads === undefined ? {} : { threads: ctx.config.threads }),
     ...(t.epochs === undefined ? {} : { epochs: t.epochs }),
-    ...(t.budgets === undefined ? {} : { epochs: t.budgets.at(-1) }),
     ...(t.lr === undefined ? {} : { lr: t.lr }),
     ...(t.lrSchedule === undefined ? {} : { lrSchedule: t.lrSchedule }),
     ...(t.warmupRatio === undefined ? {} : { warmupRatio: t.warmupRatio }),
