@@ -88,6 +88,7 @@ export async function benchLab(opts: BenchLabOptions): Promise<BenchLabResult> {
         fit_dev: null,
         fit_seconds: null,
         fit_rules_used: null,
+        fit_pruned: null,
         transfer: null,
         hand: null,
       },
@@ -128,6 +129,7 @@ export async function benchLab(opts: BenchLabOptions): Promise<BenchLabResult> {
         fit_dev: (fit?.m?.result.dev as { score?: number } | undefined)?.score ?? null,
         fit_seconds: (fit?.m?.result.fit_seconds as number | undefined) ?? null,
         fit_rules_used: fit ? rulesUsed(loadRules(join(fit.s.dir, fit.m!.outputs.rules))) : null,
+        fit_pruned: (fit?.m?.result.pruned as string[] | undefined) ?? null,
         transfer: armStrict(rows, TRANSFER_ARM),
         hand: armStrict(rows, "rules-hand"),
       };

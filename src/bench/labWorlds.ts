@@ -174,6 +174,8 @@ export interface WorldRules {
   /** The fit step's own time (its search), from its manifest. */
   fit_seconds: number | null;
   fit_rules_used: string[] | null;
+  /** Rules the fit switched on, then off again because a later rule made them redundant on dev. */
+  fit_pruned: string[] | null;
   /** `rules-transfer`: world 1's fitted file unchanged (null on world 1, where it would be `rules`). */
   transfer: RuleArmStrict | null;
   /** `rules-hand`: the hand-written file. */
@@ -216,11 +218,11 @@ export function benchLabMarkdown(
     "",
     "In brackets, the criteria that failed (src/lab/results.ts; an ablation fails unless below the full rules) and the ablations left out as not applicable (the fitted file does not use their rule).",
     "",
-    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used, time (s) | rules-transfer (world 1's file) | rules-hand |",
+    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used (pruned), time (s) | rules-transfer (world 1's file) | rules-hand |",
     "| --- | --- | --- | --- | --- |",
     ...rules.map(
       (r) =>
-        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
+        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}${r.fit_pruned?.length ? ` (${r.fit_pruned.join(", ")})` : ""}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
     ),
     "",
     "| World | pretrain (s) | lab, this run (s) | lab steps, summed (s) | steps run / cached |",

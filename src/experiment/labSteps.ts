@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { AbortError } from "../errors.js";
 import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
+import { FIT_METHOD_VERSION } from "../rules/fit/fitRules.js";
 import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES, labSourceFile } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
@@ -141,6 +142,7 @@ async function planFit(plan: PlanBuilder, config: ExperimentConfig, arm: Arm, ge
         evals: config.lab!.fitEvals ?? LAB_FIT_EVALS,
         seed: 1,
         grader: LAB_GRADER_VERSION,
+        method: FIT_METHOD_VERSION,
         generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
       },
       files: { base: config.baseModel },

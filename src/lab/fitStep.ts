@@ -54,5 +54,6 @@ export async function runLabFit(o: LabFitOptions): Promise<Record<string, unknow
     stopped: r.stopped,
     fit_seconds: r.seconds,
     tokens: r.candidates.map((c) => c.text),
+    pruned: r.pruned,
   };
 }

@@ -1,5 +1,5 @@
 // Surface forms of the lab's world: how questions are asked and facts are told.
-import type { Creature, NarrowTask, PageTask, Rng, TunedTask } from "./world.js";
+import type { Creature, NarrowTask, PageTask, Rng } from "./world.js";
 import { ATTRIBUTES, pick, shuffle } from "./world.js";
 
 /**

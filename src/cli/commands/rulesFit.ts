@@ -33,6 +33,7 @@ interface FitCliOptions extends ModelCliOptions {
   candidates?: string;
   onlyCandidates?: boolean;
   maxCandidates: number;
+  prune: boolean;
   maxTokens?: number;
   template: TemplateName;
   parallel: number;
@@ -86,6 +87,7 @@ export const fitCommand = addModelOptions(
   .option("--candidates <file>", "JSON array of token texts added to the discovered candidates")
   .option("--only-candidates", "search only the tokens of --candidates (no discovery)")
   .option("--max-candidates <n>", "discovered candidate tokens at most", intOption("--max-candidates"), 8)
+  .option("--no-prune", "keep rules whose removal does not lower the dev score (default: switch them off)")
   .option(
     "-n, --max-tokens <n>",
     `token budget per dev answer (default: ${LAB_MAX_TOKENS} for --scorer lab, else 512)`,
@@ -155,6 +157,7 @@ export const fitCommand = addModelOptions(
         candidates,
         onlyCandidates: !!opts.onlyCandidates,
         maxCandidates: opts.maxCandidates,
+        prune: opts.prune,
         cache: opts.cache ?? `${opts.output}.cache.jsonl`,
         name: opts.name ?? basename(opts.output).replace(/\.json$/i, ""),
         devSource: basename(opts.dev),
@@ -176,6 +179,7 @@ export const fitCommand = addModelOptions(
         cached: r.cached,
         seconds: r.seconds,
         stopped: r.stopped,
+        pruned: r.pruned,
         candidates: r.candidates,
         unresolved: r.unresolved,
         dev_hash: r.devHash,

@@ -15,6 +15,9 @@ import type { RuleScore, RuleScorer, ScoredOutput } from "./scorers.js";
 import { coordinateSearch, type SearchResult } from "./search.js";
 import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Point } from "./space.js";
 
+/** Changes whenever the same dev set, budget and seed would fit a different file (2: pruning). Cached fits key on it. */
+export const FIT_METHOD_VERSION = 2;
+
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
   model: Model;
@@ -35,6 +38,8 @@ export interface FitRulesOptions {
   /** Token texts to add to the discovered ones, or with `onlyCandidates` to use instead of them. */
   candidates?: string[];
   onlyCandidates?: boolean;
+  /** Switch off, after the search, each rule whose removal does not lower the dev score. Defaults to `true`. */
+  prune?: boolean;
   /** Discovered candidates at most. Defaults to `8`. */
   maxCandidates?: number;
   /** Evaluation cache (JSONL); `null` = memory only. */
@@ -61,6 +66,8 @@ export interface FitRulesResult {
   seconds: number;
   stopped: SearchResult["stopped"];
   curve: number[];
+  /** Rules switched off by pruning: their removal did not lower the dev score (`eos.slope`, `token:TEXT`, …). */
+  pruned: string[];
   candidates: (Candidate & { id: number })[];
   /** Candidate texts that are not one token of this vocabulary (left out). */
   unresolved: string[];
@@ -200,6 +207,7 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       start: startPoint(space, generation.maxTokens),
       seed: opts.seed ?? 1,
       maxEvals,
+      prune: opts.prune,
       deadline: opts.seconds === undefined ? undefined : Date.now() + opts.seconds * 1000,
       signal: opts.signal,
       keyOf: (p) => hashJson(specOf(p)),
@@ -230,6 +238,7 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       seconds,
       stopped: result.stopped,
       curve: result.curve,
+      pruned: result.pruned,
       candidates: candidates.filter((c) => result.best[TOKEN_PREFIX + c.text] !== undefined),
       unresolved,
       devHash,
@@ -261,6 +270,7 @@ function describe(
     `seed ${opts.seed ?? 1}, budget ${opts.maxEvals} evaluations${opts.seconds === undefined ? "" : ` or ${opts.seconds} s`}; ` +
     `${r.evals} evaluations (${r.stopped}); dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
     `Best score after each evaluation: ${r.curve.map(fmt).join(" ")}. ` +
+    `Pruned (their removal did not lower the dev score): ${r.pruned.join(", ") || "none"}. ` +
     `Candidate tokens: ${candidates.map((c) => `${JSON.stringify(c.text)} (${c.source})`).join(", ") || "none"}; scored: ${tokens.join(", ") || "none"}.`
   );
 }

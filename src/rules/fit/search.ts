@@ -5,6 +5,11 @@
 // (cheap, and every accepted change is a measured improvement), repeated until a sweep changes nothing,
 // then steps between grid values halved until they stop helping or the budget runs out. No gradient
 // and no noise model are needed; the seed only fixes the order of the token coordinates.
+//
+// Points are ordered by score, then by how few rules are on (parsimony), then by the tiebreak. So a rule
+// is switched on only when it raises the score, and switched off again (each sweep tries 0 first) when a
+// later rule has made it redundant — a newline veto ends answers as well as an EOS ramp does. Every rule
+// of the result is one whose removal costs score on dev.
 import { AbortError } from "../../errors.js";
 import { hashJson } from "../../util/hash.js";
 import { permutation } from "../../util/random.js";
@@ -33,6 +38,8 @@ export interface SearchOptions {
   sweeps?: number;
   /** Step halvings in refinement. Defaults to 3. */
   halvings?: number;
+  /** Prefer fewer rules on at equal score (before the tiebreak). Defaults to true. */
+  prune?: boolean;
   signal?: AbortSignal;
   onEval?: (e: { n: number; point: Point; score: RuleScore; best: RuleScore }) => void;
 }
@@ -44,11 +51,15 @@ export interface SearchResult {
   evals: number;
   /** Best score after each evaluation. */
   curve: number[];
+  /** Rules (coordinates whose 0 is off) that were switched on during the search and are off in the result. */
+  pruned: string[];
   stopped: "converged" | "evals" | "time";
 }
 
-export const better = (a: RuleScore, b: RuleScore) =>
-  a.score > b.score || (a.score === b.score && a.tiebreak > b.tiebreak);
+const better = (a: RuleScore, b: RuleScore) => a.score > b.score || (a.score === b.score && a.tiebreak > b.tiebreak);
+
+/** Coordinates that are rules of their own: 0 in the grid switches them off (not the EOS window or scope). */
+const isRule = (c: Coordinate) => !!c.numeric && c.values.includes(0);
 
 class Budget extends Error {
   constructor(readonly why: "evals" | "time") {
@@ -64,6 +75,17 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   const order = ordered(opts.space, opts.seed);
   let best = { ...opts.start };
   let bestScore: RuleScore | undefined;
+  const rules = opts.space.filter(isRule).map((c) => c.name);
+  const rulesOn = (p: Point) => rules.filter((k) => p[k] !== 0).length;
+  const prune = opts.prune ?? true;
+  /** Whether point `p` scoring `s` beats the best so far. */
+  const beats = (p: Point, s: RuleScore) => {
+    const b = bestScore!;
+    if (s.score !== b.score || !prune) return better(s, b);
+    const [n, m] = [rulesOn(p), rulesOn(best)];
+    return n < m || (n === m && s.tiebreak > b.tiebreak);
+  };
+  const everOn = new Set<string>();
 
   const evaluate = async (p: Point): Promise<RuleScore> => {
     const key = (opts.keyOf ?? hashJson)(p);
@@ -74,16 +96,19 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     if (opts.deadline !== undefined && Date.now() >= opts.deadline && seen.size > 0) throw new Budget("time");
     const s = await opts.evaluate(p);
     seen.set(key, s);
-    if (!bestScore || better(s, bestScore)) [best, bestScore] = [p, s];
+    if (!bestScore || beats(p, s)) [best, bestScore] = [p, s];
+    for (const k of rules) if (best[k] !== 0) everOn.add(k);
     curve.push(bestScore.score);
     opts.onEval?.({ n: seen.size, point: p, score: s, best: bestScore });
     return s;
   };
   const tryValue = async (c: Coordinate, v: Value) => {
     if (v === best[c.name] || (c.relevant && !c.relevant(best))) return false;
-    const before = bestScore!;
-    await evaluate({ ...best, [c.name]: v });
-    return bestScore !== before;
+    const p = { ...best, [c.name]: v };
+    const s = await evaluate(p);
+    // A point scored before (under another best) is judged again against today's best.
+    if (s !== bestScore && beats(p, s)) [best, bestScore] = [p, s];
+    return best === p;
   };
 
   let stopped: SearchResult["stopped"] = "converged";
@@ -124,7 +149,8 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     if (!(e instanceof Budget)) throw e;
     stopped = e.why;
   }
-  return { best, bestScore: bestScore!, startScore: startScore!, evals: seen.size, curve, stopped };
+  const pruned = [...everOn].filter((k) => best[k] === 0);
+  return { best, bestScore: bestScore!, startScore: startScore!, evals: seen.size, curve, stopped, pruned };
 }
 
 /** EOS first (it decides whether answers end at all), then the tokens in the seed's order, then repetition. */

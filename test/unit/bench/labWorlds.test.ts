@@ -137,7 +137,8 @@ describe("k of N", () => {
           fitted: ruleArm,
           fit_dev: 0.68,
           fit_seconds: 26.04,
-          fit_rules_used: ["eos", "tokens"],
+          fit_rules_used: ["tokens"],
+          fit_pruned: ["eos.slope"],
           transfer: null,
           hand: ruleArm,
         },
@@ -147,6 +148,7 @@ describe("k of N", () => {
           fit_dev: null,
           fit_seconds: null,
           fit_rules_used: null,
+          fit_pruned: null,
           transfer: ruleArm,
           hand: null,
         },
@@ -167,7 +169,7 @@ describe("k of N", () => {
     expect(md).toContain(
       "| rules | not (rules-no-repetition no difference) | reproduced (rules-no-repetition not applicable) | 1 of 2 |",
     );
-    expect(md).toContain("| 1 | 0.65 (0.59–0.71) | 0.68, eos + tokens, 26 | (is rules) | 0.65 (0.59–0.71) |");
+    expect(md).toContain("| 1 | 0.65 (0.59–0.71) | 0.68, tokens (eos.slope), 26 | (is rules) | 0.65 (0.59–0.71) |");
     expect(md).toContain("| 3 | – | –, –, – | 0.65 (0.59–0.71) | – |");
     expect(md).toContain("| 1 | (existing) | 240 | 230 | 0 / 60 |");
     expect(md).toContain("| 3 | 231 | – | – | 3 / 2 |");

@@ -4,7 +4,7 @@ import { chanceOf, gradeOutput, summarize } from "../../../src/lab/grade.js";
 import { tuningSets } from "../../../src/lab/corpus.js";
 import { fill, QA_LAYOUTS, qaLayout, question, SPEAKERS } from "../../../src/lab/text.js";
 import { newTurn } from "../../../src/lab/turns.js";
-import { ATTRIBUTES, makeWorld, TUNED_TASKS, type Creature, type Task, type World } from "../../../src/lab/world.js";
+import { ATTRIBUTES, makeWorld, type Creature, type Task, type World } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
 const c = w.creatures.find((x) => x.group === "evalQa")!;

@@ -90,4 +90,30 @@ describe("coordinate search over the rule space", () => {
     expect(r.best["token:<"]).toBe(-4);
     expect(r.best["eos.slope"]).toBeCloseTo(0.3, 5);
   });
+
+  it("prunes a rule that a later one made redundant, and keeps both without pruning", async () => {
+    // An EOS ramp alone scores 0.6; a newline veto alone 0.64 and with the ramp still 0.64.
+    const redundant = (p: Point) => {
+      const eos = Number(p["eos.slope"]) > 0;
+      const nl = Number(p["token:\n"]) < 0;
+      return { score: nl ? 0.64 : eos ? 0.6 : 0, tiebreak: eos ? 0.01 : 0 };
+    };
+    const nl = ruleSpace(["\n"], 40);
+    const run = (prune?: boolean) =>
+      coordinateSearch({
+        space: nl,
+        start: startPoint(nl, 40),
+        seed: 1,
+        maxEvals: 200,
+        prune,
+        evaluate: async (p) => redundant(p),
+      });
+    const kept = await run(false);
+    expect([kept.best["eos.slope"] !== 0, kept.best["token:\n"] !== 0, kept.pruned]).toEqual([true, true, []]);
+    const pruned = await run();
+    expect(pruned.best["eos.slope"]).toBe(0); // the tiebreak it carried does not keep it
+    expect(pruned.best["token:\n"]).toBeLessThan(0);
+    expect(pruned.pruned).toEqual(["eos.slope"]);
+    expect(pruned.bestScore.score).toBe(0.64);
+  });
 });
