@@ -5,7 +5,8 @@
 // --fitted it also writes the run's fitted rule file to examples/lab-rules-fitted.json (world 1 only:
 // that file is what the rules-transfer arm applies to other worlds).
 // With --worlds FILE (the markdown `iit bench lab --worlds 1-5 --markdown FILE` wrote) it copies the
-// multi-world result instead: its first line into the block worlds-summary, the whole into worlds.
+// multi-world result instead: its first line into the block worlds-summary, the whole into worlds, its
+// table of rule arms into worlds-rules (docs/rules.md).
 // Usage: node scripts/lab-tables.mjs [RUN_DIR=runs/lab] [--as PREFIX] [--fitted] [--check]
 //        node scripts/lab-tables.mjs --worlds FILE [--check]
 //   --as PREFIX: fill the blocks PREFIX-summary and PREFIX-full instead (e.g. --as world-2 for runs/lab-world-2).
@@ -58,12 +59,22 @@ export function sections(md) {
   };
 }
 
-/** The blocks of the bench's multi-world markdown: its first line (the k-of-N summary) and the whole. */
+/**
+ * The blocks of the bench's multi-world markdown: its first line (the k-of-N summary), the whole, and
+ * its table of rule arms per world (docs/rules.md).
+ */
 export function worldsBlocks(md) {
   const text = md.trimEnd();
-  const first = text.split("\n")[0];
-  if (!first.startsWith("Findings reproduced on worlds")) return null;
-  return { "worlds-summary": first, worlds: text };
+  const lines = text.split("\n");
+  if (!lines[0].startsWith("Findings reproduced on worlds")) return null;
+  const start = lines.findIndex((l) => l.startsWith("| World | rules (fitted"));
+  let end = start;
+  while (end >= 0 && end < lines.length && lines[end].startsWith("|")) end++;
+  return {
+    "worlds-summary": lines[0],
+    worlds: text,
+    ...(start >= 0 ? { "worlds-rules": lines.slice(start, end).join("\n") } : {}),
+  };
 }
 
 /** `text` with each marked block replaced; throws when a block's markers are missing. */
@@ -116,7 +127,7 @@ function benchBlocks() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const blocks = worldsAt >= 0 ? benchBlocks() : runBlocks();
   const writes = [];
-  for (const file of ["README.md", join("docs", "lab.md")]) {
+  for (const file of ["README.md", join("docs", "lab.md"), join("docs", "rules.md")]) {
     const path = join(root, file);
     const text = readFileSync(path, "utf8");
     writes.push({ path, text, next: replaceBlocks(text, blocks, file) });

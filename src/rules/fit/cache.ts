@@ -18,7 +18,7 @@ export const evalKey = (p: EvalKeyParts) => hashJson([p.spec, p.modelSha, p.devH
 
 export interface CachedEval extends RuleScore {
   key: string;
-  /** Kept only for the evaluation of the empty spec: candidate discovery reads the base's own outputs. */
+  /** Kept for the empty spec and the best spec of each discovery round: candidate discovery reads them. */
   outputs?: { output: string; tokens: number[]; stopReason: string }[];
 }
 

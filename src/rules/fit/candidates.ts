@@ -9,7 +9,13 @@ export interface OutputPieces {
   failAt: number | null;
 }
 
-export type CandidateSource = "first failure" | "losing answers" | "marker" | "repeated" | "--candidates";
+export type CandidateSource =
+  | "first failure"
+  | "first failure under rules"
+  | "losing answers"
+  | "marker"
+  | "repeated"
+  | "--candidates";
 
 export interface Candidate {
   text: string;

@@ -15,8 +15,11 @@ import type { RuleScore, RuleScorer, ScoredOutput } from "./scorers.js";
 import { coordinateSearch, type SearchResult } from "./search.js";
 import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Point } from "./space.js";
 
-/** Changes whenever the same dev set, budget and seed would fit a different file (2: pruning). Cached fits key on it. */
-export const FIT_METHOD_VERSION = 2;
+/**
+ * Changes whenever the same dev set, budget and seed would fit a different file (2: pruning; 3: candidates
+ * found again under the best rules). Cached fits key on it.
+ */
+export const FIT_METHOD_VERSION = 3;
 
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
@@ -114,7 +117,7 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
     const outputs = await generate(spec);
     let s: RuleScore;
     try {
-      s = await scorer.score(outputs, { base: keepOutputs ? outputs : base, signal: opts.signal });
+      s = await scorer.score(outputs, { base: base.length ? base : outputs, signal: opts.signal });
     } catch (e) {
       if (e instanceof AbortError || opts.signal?.aborted) throw e instanceof AbortError ? e : new AbortError();
       throw new RuleFitError(
@@ -160,20 +163,43 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       return wanted.map((c, i) => ({ ...c, id: ids[i] })).filter((c) => c.id >= 0);
     };
     const max = opts.maxCandidates ?? 8;
-    let candidates: (Candidate & { id: number })[] = [];
+    const candidates: (Candidate & { id: number })[] = [];
+    /** Resolves the texts not yet candidates, keeps them, and returns their coordinates. */
+    const addCandidates = (found: Candidate[]): Coordinate[] => {
+      const fresh = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i);
+      const added = resolve(fresh.filter((c) => !candidates.some((x) => x.text === c.text)));
+      candidates.push(...added);
+      return ruleSpace(
+        added.map((c) => c.text),
+        generation.maxTokens,
+      ).filter((c) => c.name.startsWith(TOKEN_PREFIX));
+    };
     let extend: ((best: Point, bestScore: RuleScore) => Promise<Coordinate[]>) | undefined;
     if (scorer.failures) {
-      // The scorer says where each base answer goes wrong: the candidates are known before the search.
-      const failAt = scorer.failures(base);
-      const found = discoverCandidates(
-        base.map((b, i) => ({ pieces: piecesOf(b), failAt: failAt[i] })),
-        max,
+      // The scorer says where each answer goes wrong: the base's answers give the first candidates; once
+      // the search has vetoed those, the answers under the best rules so far fail at other tokens (the
+      // base asked "is X green?" before, now "which animal is X?"), which join as candidates in turn.
+      const failures = (outs: ScoredOutput[]) => {
+        const failAt = scorer.failures!(outs);
+        return outs.map((o, i) => ({ pieces: piecesOf(o), failAt: failAt[i] }));
+      };
+      addCandidates(
+        mergeCandidates(discoverCandidates(failures(base), max), opts.candidates, opts.onlyCandidates ?? false),
       );
-      candidates = resolve(mergeCandidates(found, opts.candidates, opts.onlyCandidates ?? false));
+      if (!opts.onlyCandidates) {
+        extend = async (best) => {
+          const under = (await evaluate(specOf(best), true)).outputs as ScoredOutput[];
+          const later = discoverCandidates(failures(under), max)
+            .filter((c) => c.source === "first failure")
+            .map((c): Candidate => ({ ...c, source: "first failure under rules" }));
+          return addCandidates(later);
+        };
+      }
     } else {
       // A judge only says which answer of a pair is better: search EOS and repetition first, then take the
       // tokens over-represented in the answers that lose (the best rules' or the base's), then markers
       // and repeats of the base's answers.
+      let first = true;
       extend = async (best, bestScore) => {
         const spec = specOf(best);
         const ours = bestScore.perPrompt ? await generate(spec) : base;
@@ -190,11 +216,10 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
           ),
         ];
         const unique = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i).slice(0, max);
-        candidates = resolve(mergeCandidates(unique, opts.candidates, opts.onlyCandidates ?? false));
-        return ruleSpace(
-          candidates.map((c) => c.text),
-          generation.maxTokens,
-        ).filter((c) => c.name.startsWith(TOKEN_PREFIX));
+        // --candidates join the first round's (with --only-candidates they are all there is).
+        const merged = first ? mergeCandidates(unique, opts.candidates, opts.onlyCandidates ?? false) : unique;
+        first = false;
+        return opts.onlyCandidates && candidates.length ? [] : addCandidates(merged);
       };
     }
 

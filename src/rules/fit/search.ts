@@ -23,9 +23,9 @@ export interface SearchOptions {
   /** What makes two points the same evaluation (e.g. the spec they give). Defaults to the point itself. */
   keyOf?: (p: Point) => string;
   /**
-   * Called once, with the best point, after the first grid sweeps converge: coordinates to add (they
-   * start at 0, off), swept the same way before refinement. Lets token candidates be found from what
-   * the best rules so far get wrong.
+   * Called with the best point after the grid sweeps converge: coordinates to add (they start at 0, off),
+   * swept the same way; then called again, up to `extendRounds` times, until it adds nothing new. Lets
+   * token candidates be found from what the best rules so far get wrong.
    */
   extend?: (best: Point, bestScore: RuleScore) => Promise<Coordinate[]>;
   /** Evaluations at most (distinct points, the start included). */
@@ -36,6 +36,8 @@ export interface SearchOptions {
   seed: number;
   /** Grid sweeps at most before refinement. Defaults to 3. */
   sweeps?: number;
+  /** Calls of `extend` at most. Defaults to 3. */
+  extendRounds?: number;
   /** Step halvings in refinement. Defaults to 3. */
   halvings?: number;
   /** Prefer fewer rules on at equal score (before the tiebreak). Defaults to true. */
@@ -75,8 +77,9 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   const order = ordered(opts.space, opts.seed);
   let best = { ...opts.start };
   let bestScore: RuleScore | undefined;
-  const rules = opts.space.filter(isRule).map((c) => c.name);
-  const rulesOn = (p: Point) => rules.filter((k) => p[k] !== 0).length;
+  // Coordinates added by `extend` are missing from points made before them: off.
+  const on = (p: Point, k: string) => (p[k] ?? 0) !== 0;
+  const rulesOn = (p: Point) => order.filter((c) => isRule(c) && on(p, c.name)).length;
   const prune = opts.prune ?? true;
   /** Whether point `p` scoring `s` beats the best so far. */
   const beats = (p: Point, s: RuleScore) => {
@@ -97,7 +100,7 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     const s = await opts.evaluate(p);
     seen.set(key, s);
     if (!bestScore || beats(p, s)) [best, bestScore] = [p, s];
-    for (const k of rules) if (best[k] !== 0) everOn.add(k);
+    for (const c of order) if (isRule(c) && on(best, c.name)) everOn.add(c.name);
     curve.push(bestScore.score);
     opts.onEval?.({ n: seen.size, point: p, score: s, best: bestScore });
     return s;
@@ -115,19 +118,21 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   let startScore: RuleScore | undefined;
   try {
     startScore = await evaluate(best);
-    const sweeps = async () => {
+    const sweeps = async (coords: Coordinate[]) => {
       for (let sweep = 0; sweep < (opts.sweeps ?? 3); sweep++) {
         let moved = false;
-        for (const c of order) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
+        for (const c of coords) for (const v of c.values) moved = (await tryValue(c, v)) || moved;
         if (!moved) break;
       }
     };
-    await sweeps();
-    const more = opts.extend ? await opts.extend(best, bestScore!) : [];
-    if (more.length) {
-      order.push(...permutation(more.length, opts.seed).map((i) => more[i]));
-      best = { ...best, ...Object.fromEntries(more.map((c) => [c.name, 0])) };
-      await sweeps();
+    await sweeps(order);
+    for (let round = 0; opts.extend && round < (opts.extendRounds ?? 3); round++) {
+      const more = (await opts.extend(best, bestScore!)).filter((c) => !order.some((o) => o.name === c.name));
+      if (!more.length) break;
+      const added = permutation(more.length, opts.seed).map((i) => more[i]);
+      order.push(...added);
+      best = { ...best, ...Object.fromEntries(added.map((c) => [c.name, 0])) };
+      await sweeps(added);
     }
     const steps = new Map(order.filter((c) => c.numeric).map((c) => [c.name, firstStep(c)]));
     for (let h = 0; h < (opts.halvings ?? 3); h++) {
@@ -145,11 +150,14 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
       }
       for (const [k, s] of steps) steps.set(k, s / 2);
     }
+    // Last, each rule still on is tried off once more (the sweeps after an extension and the refinement
+    // never try 0): under parsimony it goes when the rules added after it do its work.
+    if (prune) for (const c of [...order].reverse()) if (isRule(c) && best[c.name] !== 0) await tryValue(c, 0);
   } catch (e) {
     if (!(e instanceof Budget)) throw e;
     stopped = e.why;
   }
-  const pruned = [...everOn].filter((k) => best[k] === 0);
+  const pruned = [...everOn].filter((k) => !on(best, k));
   return { best, bestScore: bestScore!, startScore: startScore!, evals: seen.size, curve, stopped, pruned };
 }
 

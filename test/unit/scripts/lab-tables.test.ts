@@ -53,5 +53,8 @@ describe("lab-tables", () => {
       worlds: md.trimEnd(),
     });
     expect(worldsBlocks("| Arm |")).toBeNull();
+    const rules = "| World | rules (fitted on dev): eval strict |\n| --- | --- |\n| 1 | 0.61 |";
+    const withRules = `${md}\n${rules}\n\n| World | pretrain (s) |\n`;
+    expect((worldsBlocks(withRules) as Record<string, string>)["worlds-rules"]).toBe(rules);
   });
 });

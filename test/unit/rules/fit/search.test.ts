@@ -116,4 +116,35 @@ describe("coordinate search over the rule space", () => {
     expect(pruned.pruned).toEqual(["eos.slope"]);
     expect(pruned.bestScore.score).toBe(0.64);
   });
+
+  it("extends again until nothing new is found: a token that fails only once the first is vetoed joins in round 2", async () => {
+    // Answers fail at "a" until "a" is vetoed, then at "b"; vetoing both (with no EOS rule) is perfect.
+    const objective2 = (p: Point) => {
+      const [a, b] = [Number(p["token:a"] ?? 0) < 0, Number(p["token:b"] ?? 0) < 0];
+      return { score: a && b ? 1 : a ? 0.5 : Number(p["eos.slope"]) > 0 ? 0.2 : 0, tiebreak: 0 };
+    };
+    const eosOnly = ruleSpace([], 40);
+    const calls: string[][] = [];
+    const r = await coordinateSearch({
+      space: eosOnly,
+      start: startPoint(eosOnly, 40),
+      seed: 1,
+      maxEvals: 500,
+      keyOf: (p) => JSON.stringify(specOf(p)),
+      extend: async (best) => {
+        const failing = Number(best["token:a"] ?? 0) < 0 ? ["b"] : ["a"];
+        calls.push(failing);
+        return ruleSpace(failing, 40).filter((c) => c.name.startsWith("token:"));
+      },
+      evaluate: async (p) => objective2(p),
+    });
+    // Round 1 finds a, round 2 b, round 3 b again (nothing new): the search stops extending.
+    expect(calls).toEqual([["a"], ["b"], ["b"]]);
+    expect(r.bestScore.score).toBe(1);
+    expect(r.best["token:a"]).toBeLessThan(0);
+    expect(r.best["token:b"]).toBeLessThan(0);
+    // The EOS ramp that earned 0.2 before the tokens existed is pruned by the last pass.
+    expect(r.best["eos.slope"]).toBe(0);
+    expect(r.pruned).toEqual(["eos.slope"]);
+  });
 });
