@@ -44,11 +44,14 @@ const upTo = (n: number) => (i: number) => i < n;
 const rulesFinding = (arms: LabArmInput[]) => labFindings(labRows(arms, "it"), arms).find((f) => f.id === "rules")!;
 
 describe("rules a file uses", () => {
-  it("reads them from the file: world 1's fitted file switched repetition off", () => {
-    const fitted = loadRules("examples/lab-rules-fitted.json");
-    expect(rulesUsed(fitted)).toEqual(["eos", "tokens"]);
-    expect(unusedOf(fitted, ["repetition"])).toEqual(["repetition"]);
-    expect(unusedOf(fitted, ["eos"])).toEqual([]);
+  it("reads them from the file: a rule switched off is not used, whatever its numbers", () => {
+    const fitted = parseRuleSpec({
+      eos: { enabled: false, slope: 0.4 },
+      repetition: { enabled: false },
+      tokens: { scores: [{ text: "\n", score: -8 }] },
+    });
+    expect(rulesUsed(fitted)).toEqual(["tokens"]);
+    expect(unusedOf(fitted, ["eos", "repetition"])).toEqual(["eos", "repetition"]);
     expect(unusedOf(fitted, ["tokens"])).toEqual([]);
     expect(rulesUsed(loadRules("examples/lab-rules.json"))).toEqual(["eos", "repetition", "tokens"]);
   });
