@@ -41,7 +41,7 @@ export interface FitRulesOptions {
   /** Token texts to add to the discovered ones, or with `onlyCandidates` to use instead of them. */
   candidates?: string[];
   onlyCandidates?: boolean;
-  /** Switch off, after the search, each rule whose removal does not lower the dev score. Defaults to `true`. */
+  /** At equal dev score prefer fewer rules on, so a rule that others made redundant is switched off. Defaults to `true`. */
   prune?: boolean;
   /** Discovered candidates at most. Defaults to `8`. */
   maxCandidates?: number;
@@ -69,7 +69,7 @@ export interface FitRulesResult {
   seconds: number;
   stopped: SearchResult["stopped"];
   curve: number[];
-  /** Rules switched off by pruning: their removal did not lower the dev score (`eos.slope`, `token:TEXT`, …). */
+  /** Rules switched on during the search and off again because removing them did not lower the dev score (`eos.slope`, `token:TEXT`, …). */
   pruned: string[];
   candidates: (Candidate & { id: number })[];
   /** Candidate texts that are not one token of this vocabulary (left out). */
