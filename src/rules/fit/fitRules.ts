@@ -17,9 +17,9 @@ import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Poin
 
 /**
  * Changes whenever the same dev set, budget and seed would fit a different file (2: pruning; 3: candidates
- * found again under the best rules). Cached fits key on it.
+ * found again under the best rules; 4: parsimony after the tiebreak, not before it). Cached fits key on it.
  */
-export const FIT_METHOD_VERSION = 3;
+export const FIT_METHOD_VERSION = 4;
 
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
@@ -41,7 +41,7 @@ export interface FitRulesOptions {
   /** Token texts to add to the discovered ones, or with `onlyCandidates` to use instead of them. */
   candidates?: string[];
   onlyCandidates?: boolean;
-  /** At equal dev score prefer fewer rules on, so a rule that others made redundant is switched off. Defaults to `true`. */
+  /** At equal dev score and tiebreak prefer fewer rules on, so a rule that others made redundant is switched off. Defaults to `true`. */
   prune?: boolean;
   /** Discovered candidates at most. Defaults to `8`. */
   maxCandidates?: number;
@@ -69,7 +69,7 @@ export interface FitRulesResult {
   seconds: number;
   stopped: SearchResult["stopped"];
   curve: number[];
-  /** Rules switched on during the search and off again because removing them did not lower the dev score (`eos.slope`, `token:TEXT`, …). */
+  /** Rules switched on during the search and off again because removing them lowered neither the dev score nor its tiebreak (`eos.slope`, `token:TEXT`, …). */
   pruned: string[];
   candidates: (Candidate & { id: number })[];
   /** Candidate texts that are not one token of this vocabulary (left out). */
@@ -295,7 +295,7 @@ function describe(
     `seed ${opts.seed ?? 1}, budget ${opts.maxEvals} evaluations${opts.seconds === undefined ? "" : ` or ${opts.seconds} s`}; ` +
     `${r.evals} evaluations (${r.stopped}); dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
     `Best score after each evaluation: ${r.curve.map(fmt).join(" ")}. ` +
-    `Pruned (their removal did not lower the dev score): ${r.pruned.join(", ") || "none"}. ` +
+    `Pruned (their removal lowered neither the dev score nor its tiebreak): ${r.pruned.join(", ") || "none"}. ` +
     `Candidate tokens: ${candidates.map((c) => `${JSON.stringify(c.text)} (${c.source})`).join(", ") || "none"}; scored: ${tokens.join(", ") || "none"}.`
   );
 }

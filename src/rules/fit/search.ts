@@ -6,10 +6,11 @@
 // then steps between grid values halved until they stop helping or the budget runs out. No gradient
 // and no noise model are needed; the seed only fixes the order of the token coordinates.
 //
-// Points are ordered by score, then by how few rules are on (parsimony), then by the tiebreak. So a rule
-// is switched on only when it raises the score, and switched off again (each sweep tries 0 first) when a
-// later rule has made it redundant — a newline veto ends answers as well as an EOS ramp does. Every rule
-// of the result is one whose removal costs score on dev.
+// Points are ordered by score, then by the tiebreak, then by how few rules are on (parsimony). So a rule
+// is switched on only when it raises the score or the tiebreak (on a plateau where no single rule raises
+// the score, the tiebreak is the only way up), and switched off again (each sweep tries 0 first, and a
+// last pass tries every rule) when a later rule has made it redundant — a newline veto ends answers as
+// well as an EOS ramp does. Every rule of the result is one whose removal costs score or tiebreak on dev.
 import { AbortError } from "../../errors.js";
 import { hashJson } from "../../util/hash.js";
 import { permutation } from "../../util/random.js";
@@ -40,7 +41,7 @@ export interface SearchOptions {
   extendRounds?: number;
   /** Step halvings in refinement. Defaults to 3. */
   halvings?: number;
-  /** Prefer fewer rules on at equal score (before the tiebreak). Defaults to true. */
+  /** Prefer fewer rules on at equal score and tiebreak. Defaults to true. */
   prune?: boolean;
   signal?: AbortSignal;
   onEval?: (e: { n: number; point: Point; score: RuleScore; best: RuleScore }) => void;
@@ -84,9 +85,8 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   /** Whether point `p` scoring `s` beats the best so far. */
   const beats = (p: Point, s: RuleScore) => {
     const b = bestScore!;
-    if (s.score !== b.score || !prune) return better(s, b);
-    const [n, m] = [rulesOn(p), rulesOn(best)];
-    return n < m || (n === m && s.tiebreak > b.tiebreak);
+    if (better(s, b)) return true;
+    return prune && s.score === b.score && s.tiebreak === b.tiebreak && rulesOn(p) < rulesOn(best);
   };
   const everOn = new Set<string>();
 

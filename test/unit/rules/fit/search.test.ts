@@ -96,7 +96,7 @@ describe("coordinate search over the rule space", () => {
     const redundant = (p: Point) => {
       const eos = Number(p["eos.slope"]) > 0;
       const nl = Number(p["token:\n"]) < 0;
-      return { score: nl ? 0.64 : eos ? 0.6 : 0, tiebreak: eos ? 0.01 : 0 };
+      return { score: nl ? 0.64 : eos ? 0.6 : 0, tiebreak: 0 };
     };
     const nl = ruleSpace(["\n"], 40);
     const run = (prune?: boolean) =>
@@ -111,7 +111,7 @@ describe("coordinate search over the rule space", () => {
     const kept = await run(false);
     expect([kept.best["eos.slope"] !== 0, kept.best["token:\n"] !== 0, kept.pruned]).toEqual([true, true, []]);
     const pruned = await run();
-    expect(pruned.best["eos.slope"]).toBe(0); // the tiebreak it carried does not keep it
+    expect(pruned.best["eos.slope"]).toBe(0);
     expect(pruned.best["token:\n"]).toBeLessThan(0);
     expect(pruned.pruned).toEqual(["eos.slope"]);
     expect(pruned.bestScore.score).toBe(0.64);
@@ -146,5 +146,23 @@ describe("coordinate search over the rule space", () => {
     // The EOS ramp that earned 0.2 before the tokens existed is pruned by the last pass.
     expect(r.best["eos.slope"]).toBe(0);
     expect(r.pruned).toEqual(["eos.slope"]);
+  });
+
+  it("climbs a plateau of equal scores by the tiebreak: no single token raises the score, two together do", async () => {
+    // Strict stays 0 until both "<" and "x" are vetoed; each veto alone raises only the tiebreak (correct).
+    const plateau = (p: Point) => {
+      const [lt, x] = [Number(p["token:<"]) < 0, Number(p["token:x"]) < 0];
+      return { score: lt && x ? 0.3 : 0, tiebreak: (lt ? 0.2 : 0) + (x ? 0.2 : 0) };
+    };
+    const r = await coordinateSearch({
+      space,
+      start: startPoint(space, 40),
+      seed: 1,
+      maxEvals: 300,
+      evaluate: async (p) => plateau(p),
+    });
+    expect(r.bestScore.score).toBe(0.3);
+    expect(r.best["token:<"]).toBeLessThan(0);
+    expect(r.best["token:x"]).toBeLessThan(0);
   });
 });
