@@ -216,10 +216,14 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
           ),
         ];
         const unique = found.filter((c, i) => found.findIndex((x) => x.text === c.text) === i).slice(0, max);
-        // --candidates join the first round's (with --only-candidates they are all there is).
-        const merged = first ? mergeCandidates(unique, opts.candidates, opts.onlyCandidates ?? false) : unique;
+        // --candidates join the first round's; with --only-candidates they are all there is.
+        const merged = first
+          ? mergeCandidates(unique, opts.candidates, opts.onlyCandidates ?? false)
+          : opts.onlyCandidates
+            ? []
+            : unique;
         first = false;
-        return opts.onlyCandidates && candidates.length ? [] : addCandidates(merged);
+        return addCandidates(merged);
       };
     }
 

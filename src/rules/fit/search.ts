@@ -90,10 +90,14 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   };
   const everOn = new Set<string>();
 
+  /** Scores `p` (once: a point seen before, under another best, is judged again against today's best). */
   const evaluate = async (p: Point): Promise<RuleScore> => {
     const key = (opts.keyOf ?? hashJson)(p);
     const hit = seen.get(key);
-    if (hit) return hit;
+    if (hit) {
+      if (beats(p, hit)) [best, bestScore] = [p, hit];
+      return hit;
+    }
     if (opts.signal?.aborted) throw new AbortError();
     if (seen.size >= opts.maxEvals) throw new Budget("evals");
     if (opts.deadline !== undefined && Date.now() >= opts.deadline && seen.size > 0) throw new Budget("time");
@@ -108,9 +112,7 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
   const tryValue = async (c: Coordinate, v: Value) => {
     if (v === best[c.name] || (c.relevant && !c.relevant(best))) return false;
     const p = { ...best, [c.name]: v };
-    const s = await evaluate(p);
-    // A point scored before (under another best) is judged again against today's best.
-    if (s !== bestScore && beats(p, s)) [best, bestScore] = [p, s];
+    await evaluate(p);
     return best === p;
   };
 
@@ -152,7 +154,7 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     }
     // Last, each rule still on is tried off once more (the sweeps after an extension and the refinement
     // never try 0): under parsimony it goes when the rules added after it do its work.
-    if (prune) for (const c of [...order].reverse()) if (isRule(c) && best[c.name] !== 0) await tryValue(c, 0);
+    if (prune) for (const c of [...order].reverse()) if (isRule(c) && on(best, c.name)) await tryValue(c, 0);
   } catch (e) {
     if (!(e instanceof Budget)) throw e;
     stopped = e.why;
