@@ -4,12 +4,13 @@
 // experiment command, runLab.ts).
 import { join } from "node:path";
 import { AbortError } from "../errors.js";
-import { FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
+import { FIT_DEV_FILE, FITTED_RULES_FILE, runLabFit } from "../lab/fitStep.js";
 import { FIT_METHOD_VERSION } from "../rules/fit/fitRules.js";
 import { isLabSource, LAB_DATA_VERSION, LAB_FIT_EVALS, LAB_FITTED_RULES, labSourceFile } from "../lab/files.js";
 import { LAB_GRADER_VERSION } from "../lab/grade.js";
 import { gradeFile, labSnapshotGrader, readLabPrompts, runWorldStep } from "../lab/steps.js";
 import { makeWorld } from "../lab/world.js";
+import { FIT_PHRASINGS } from "../lab/corpus.js";
 import type { TemplateName } from "../model/generationTypes.js";
 import type { Arm, ExperimentConfig } from "./config.js";
 import type { Resolved } from "./plan.js";
@@ -34,7 +35,6 @@ export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome>
   };
   const result = await runLabFit({
     dir: step.dir,
-    worldDir: ctx.upstream(WORLD_STEP).dir,
     world: s.world,
     baseModel: ctx.config.baseModel,
     evals: s.evals,
@@ -45,7 +45,7 @@ export async function runFit(step: Step, ctx: StepContext): Promise<StepOutcome>
     onEval: (n, total) => ctx.onProgress?.(n, total, "evaluations"),
   });
   if (ctx.signal?.aborted) throw new AbortError();
-  return { outputs: { rules: FITTED_RULES_FILE }, result };
+  return { outputs: { rules: FITTED_RULES_FILE, dev: FIT_DEV_FILE }, result };
 }
 
 /** Lab arms: a snapshot at the end of each budget is graded on the dev and eval prompts; the best by dev is kept. */
@@ -143,6 +143,7 @@ async function planFit(plan: PlanBuilder, config: ExperimentConfig, arm: Arm, ge
         seed: 1,
         grader: LAB_GRADER_VERSION,
         method: FIT_METHOD_VERSION,
+        phrasings: FIT_PHRASINGS,
         generation: { template: gen.template, maxTokens: gen.maxTokens, parallel: gen.parallel },
       },
       files: { base: config.baseModel },

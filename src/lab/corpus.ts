@@ -256,3 +256,23 @@ export function labPrompts(w: World): { dev: LabPrompt[]; eval: LabPrompt[] } {
     eval: inGroup(w, "evalQa", "evalProse").flatMap((c) => TASKS.map((t) => p(c, t, pick(r, PHRASINGS.eval)))),
   };
 }
+
+/** The phrasings the rule fit asks in (part of the fit step's hash). */
+export const FIT_PHRASINGS = [...PHRASINGS.tune, ...PHRASINGS.dev];
+
+/**
+ * The rule fit's dev prompts: `dev`'s creatures and tasks, each asked in one of the tuning and dev
+ * phrasings in turn (never an eval one), so every task is asked three ways. A token score fitted on one
+ * phrasing per task can earn its place on that phrasing alone (world 2's `the` +2.5 raised dev strict
+ * from 0.58 to 0.66 and changed nothing on eval); here it has to help on every phrasing it is asked in.
+ */
+export function fitPrompts(w: World): LabPrompt[] {
+  return inGroup(w, "dev").flatMap((c, i) =>
+    TUNED_TASKS.map((t, j) => ({
+      instruction: question(c, t, FIT_PHRASINGS[(i + j) % FIT_PHRASINGS.length]),
+      creature: c.name,
+      task: t,
+      group: c.group,
+    })),
+  );
+}

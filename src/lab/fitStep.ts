@@ -6,17 +6,17 @@ import { fitRules } from "../rules/fit/fitRules.js";
 import { labScorer } from "./ruleScorer.js";
 import type { TemplateName } from "../model/generationTypes.js";
 import { writeJsonAtomic } from "../util/atomicWrite.js";
-import { LAB_SOURCES } from "./files.js";
-import { readLabPrompts } from "./steps.js";
+import { writeJsonlAtomic } from "../data/messages.js";
+import { fitPrompts } from "./corpus.js";
 import { makeWorld } from "./world.js";
 
 export const FITTED_RULES_FILE = "rules.json";
+/** The fit's dev prompts (corpus.ts fitPrompts), written beside the rule file: its only evidence. */
+export const FIT_DEV_FILE = "fit-dev.jsonl";
 
 export interface LabFitOptions {
   /** The step's directory: the rule file and the evaluation cache (a rerun after Ctrl-C resumes from it). */
   dir: string;
-  /** The world step's directory (its dev.jsonl is the only evidence). */
-  worldDir: string;
   world: number;
   baseModel: string;
   evals: number;
@@ -27,21 +27,22 @@ export interface LabFitOptions {
   onEval?: (n: number, total: number) => void;
 }
 
-/** Fits the rule file on dev.jsonl (the lab scorer refuses evaluation creatures) and writes `rules.json`. */
+/** Fits the rule file on the dev creatures in three phrasings (the lab scorer refuses evaluation creatures) and writes `rules.json`. */
 export async function runLabFit(o: LabFitOptions): Promise<Record<string, unknown>> {
-  const devFile = LAB_SOURCES.dev;
-  const dev = await readLabPrompts(join(o.worldDir, devFile));
+  const world = makeWorld({ seed: o.world });
+  const dev = fitPrompts(world);
+  await writeJsonlAtomic(join(o.dir, FIT_DEV_FILE), dev);
   await using model = await loadModel({ model: o.baseModel, threads: o.threads });
   const r = await fitRules({
     model,
-    scorer: labScorer(makeWorld({ seed: o.world }), dev, devFile),
+    scorer: labScorer(world, dev, FIT_DEV_FILE),
     ...o.generation,
     seed: o.seed,
     maxEvals: o.evals,
     cache: join(o.dir, "fit-cache.jsonl"),
     // The name and source examples/lab-rules-fitted.json carries: world 1's step writes that file byte for byte.
     name: "lab-fitted",
-    devSource: devFile,
+    devSource: FIT_DEV_FILE,
     signal: o.signal,
     onEval: ({ n, maxEvals }) => o.onEval?.(n, maxEvals),
   });

@@ -50,11 +50,17 @@ describe.skipIf(skipNoAddon)("lab: fitted rule arms", () => {
     const rulesPath = join(fit.dir, manifest.outputs.rules);
     const spec = JSON.parse(readFileSync(rulesPath, "utf8"));
 
-    // Nothing from the evaluation: the description names dev.jsonl and its hash, every scored token was
-    // found in the base's own dev answers, and no evaluation creature is named.
+    // Nothing from the evaluation: the description names the fit's dev file and its hash, whose prompts
+    // ask dev creatures in tuning and dev phrasings only; every scored token was found in the base's own
+    // dev answers, and no evaluation creature is named.
+    const dev = jsonl(join(fit.dir, manifest.outputs.dev));
+    expect(spec.description).toContain(`on fit-dev.jsonl (sha256 ${hashJson(dev).slice(0, 16)})`);
     const worldDir = first.steps.find((s) => s.id === "lab/world")!.dir;
-    const dev = jsonl(join(worldDir, "dev.jsonl"));
-    expect(spec.description).toContain(`on dev.jsonl (sha256 ${hashJson(dev).slice(0, 16)})`);
+    const evalAsked = new Set(jsonl(join(worldDir, "eval.jsonl")).map((p) => p.instruction.replace(p.creature, "X")));
+    const devAsked = new Set(dev.map((p) => p.instruction.replace(p.creature, "X")));
+    expect(devAsked.size).toBe(15); // five tasks, three phrasings each
+    for (const q of devAsked) expect(evalAsked.has(q)).toBe(false);
+    expect(new Set(dev.map((p) => p.group))).toEqual(new Set(["dev"]));
     // The dev answers the candidates were read from: the base's, and those under the best rules of each
     // discovery round (the cache keeps both).
     const baseAnswers = jsonl(join(fit.dir, "fit-cache.jsonl"))

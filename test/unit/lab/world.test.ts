@@ -1,7 +1,7 @@
 // The lab's world and data: deterministic, no evaluation creature's facts in tuning data, the chat
 // template never in pretraining, prose-only creatures never answered about in Q&A layouts.
 import { describe, expect, it } from "vitest";
-import { labPrompts, pretrainingDocs, tuningSets } from "../../../src/lab/corpus.js";
+import { FIT_PHRASINGS, fitPrompts, labPrompts, pretrainingDocs, tuningSets } from "../../../src/lab/corpus.js";
 import { PHRASINGS, QUESTIONS } from "../../../src/lab/text.js";
 import { HELD_OUT_TASKS, inGroup, makeWorld, TASKS, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
 
@@ -76,6 +76,22 @@ describe("lab world", () => {
     expect(p.eval.every((x) => phrasingsOf(x.instruction).length === 1)).toBe(true);
     for (const k of ev) expect(tuned.has(k) || dev.has(k), k).toBe(false);
     for (const k of dev) expect(tuned.has(k), k).toBe(false);
+  });
+
+  it("fits rules on the dev creatures, every tuned task in each tuning and dev phrasing, no eval phrasing", () => {
+    const fit = fitPrompts(w);
+    expect(fit).toHaveLength(p.dev.length);
+    expect(new Set(fit.map((x) => x.group))).toEqual(new Set(["dev"]));
+    const asked = fit.flatMap((x) => phrasingsOf(x.instruction));
+    expect(asked).toHaveLength(fit.length);
+    const want = TUNED_TASKS.flatMap((t) => FIT_PHRASINGS.map((k) => `${t} ${k}`));
+    expect([...new Set(asked)].sort()).toEqual(want.sort());
+    // In turn: each task asked about as often in every phrasing (within one), and never an eval phrasing.
+    for (const t of TUNED_TASKS) {
+      const n = FIT_PHRASINGS.map((k) => asked.filter((a) => a === `${t} ${k}`).length);
+      expect(Math.max(...n) - Math.min(...n), t).toBeLessThanOrEqual(1);
+    }
+    for (const k of PHRASINGS.eval) expect(FIT_PHRASINGS).not.toContain(k);
   });
 
   it("evaluates task types that no tuning set contains (kind, yes/no), with yes and no in equal measure", () => {
