@@ -1,6 +1,7 @@
 // The lab recipe's own targets (not findings of the paper): a strong instruction-tuned reference, and
 // tuned arms whose dev curves plateau rather than peak and collapse.
-import { fix, type LabArmInput, type LabRow } from "./results.js";
+import { fix } from "./criteria.js";
+import type { LabArmInput, LabRow } from "./results.js";
 
 /** Targets of the lab's own recipe (not findings of the paper): a strong reference and tuning that plateaus. */
 export const LAB_CHECKS = { reference_strict: 0.85, plateau_within: 0.05 } as const;

@@ -2,9 +2,10 @@
 // preferences from the grader as judge, and one verdict per finding of the paper. Every criterion is
 // tested on an interval (bootstrap over prompts and training seeds) or a paired test, never on a mean,
 // and every number a verdict compares is the number it prints.
-import { bootstrap, ceilTo, floorTo, mcnemarExact, mean, ratio, sampleStd, type Interval } from "../util/stats.js";
+import { bootstrap, mean, ratio, sampleStd, type Interval } from "../util/stats.js";
 import type { GradeKey, GradeSummary } from "./grade.js";
 import { headToHead, type HeadToHead } from "./judge.js";
+import { ablationTest, atLeast, fix, singleTaskMedian, type Criterion } from "./criteria.js";
 import type { CurvePoint } from "./steps.js";
 import { TASKS, type Task } from "./world.js";
 
@@ -48,7 +49,7 @@ export interface LabArmInput {
 }
 
 const STAT_KEYS = ["strict", "correct", "stopped", "clean", "rightType", "namesEntity", "typeMatchedChance"] as const;
-type Stat = { mean: number; std: number | null };
+export type Stat = { mean: number; std: number | null };
 const stat = (xs: number[]): Stat => ({ mean: mean(xs) ?? NaN, std: sampleStd(xs) });
 
 export interface LabRow {
@@ -159,98 +160,6 @@ export interface Finding {
   measured: Record<string, unknown>;
   target: Record<string, unknown>;
   verdict: string;
-}
-
-/** One criterion on an interval: it holds when the interval's lower bound, as printed, reaches the target. */
-export interface Criterion {
-  estimate: number;
-  lo: number;
-  hi: number;
-  target: number;
-  pass: boolean;
-  text: string;
-}
-
-export const fix = (x: number, d: number) =>
-  Number.isFinite(x) ? x.toFixed(d) : x === Infinity ? "∞" : x === -Infinity ? "−∞" : "–";
-
-/**
- * `label` is at least `target`: the lower bound of its 95% interval, rounded down to `digits`, is what
- * is printed and what is compared (so 0.6996 prints 0.69 and fails a target of 0.70).
- */
-export function atLeast(label: string, interval: Interval, target: number, digits: number, unit = ""): Criterion {
-  const lo = floorTo(interval.lo, digits);
-  const hi = ceilTo(interval.hi, digits);
-  const pass = lo >= target;
-  return {
-    estimate: interval.estimate,
-    lo,
-    hi,
-    target,
-    pass,
-    text: `${label} ${fix(interval.estimate, digits)}${unit} (95% CI ${fix(lo, digits)}–${fix(hi, digits)}${unit}): lower bound ${fix(lo, digits)} ${pass ? "≥" : "<"} ${fix(target, digits)}`,
-  };
-}
-
-/** An ablation against the full rules, paired by prompt: exact McNemar test on strict. */
-export interface AblationTest {
-  arm: string;
-  strict: number;
-  full_strict: number;
-  /** Prompts only the full rules answer strictly, and only the ablation. */
-  full_only: number;
-  ablation_only: number;
-  /** The two-sided p-value rounded up to 3 decimals: the printed and compared one. */
-  p: number;
-  direction: "below" | "above" | "no difference";
-  /** False when the ablation switches off only rules the full file does not use: excluded from the finding. */
-  applicable: boolean;
-  text: string;
-}
-
-export function ablationTest(
-  arm: string,
-  ablation: number[][],
-  full: number[][],
-  alpha: number,
-  unusedRules: readonly string[] = [],
-): AblationTest {
-  // Seed k of one against seed k of the other (rule arms are generated once: one row each).
-  let fullOnly = 0;
-  let ablationOnly = 0;
-  for (const [k, row] of ablation.entries())
-    for (const [i, x] of row.entries()) {
-      const y = full[k]?.[i];
-      if (y === 1 && x === 0) fullOnly++;
-      if (y === 0 && x === 1) ablationOnly++;
-    }
-  const p = ceilTo(mcnemarExact(fullOnly, ablationOnly), 3);
-  const direction = p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
-  const [s, f] = [mean(ablation.flat()) ?? NaN, mean(full.slice(0, ablation.length).flat()) ?? NaN];
-  const counts = `${fullOnly} prompts only the full rules answer strictly, ${ablationOnly} only the ablation`;
-  if (unusedRules.length)
-    return {
-      arm,
-      strict: s,
-      full_strict: f,
-      full_only: fullOnly,
-      ablation_only: ablationOnly,
-      p,
-      direction,
-      applicable: false,
-      text: `${arm}: not applicable (the rule file does not use the ${unusedRules.join(" and ")} rule${unusedRules.length > 1 ? "s" : ""}, so the ablation is the full rules again; ${counts})`,
-    };
-  return {
-    arm,
-    strict: s,
-    full_strict: f,
-    full_only: fullOnly,
-    ablation_only: ablationOnly,
-    p,
-    direction,
-    applicable: true,
-    text: `${arm} ${fix(s, 3)}: ${direction === "no difference" ? "no difference from" : `${direction}`} the full rules (${fix(f, 3)}; ${counts}; exact McNemar p ≤ ${fix(p, 3)}, ${p < alpha ? "<" : "≥"} ${alpha})`,
-  };
 }
 
 const criterion = (c: Criterion) => ({ estimate: c.estimate, lo: c.lo, hi: c.hi, target: c.target, pass: c.pass });
@@ -378,90 +287,4 @@ export function labFindings(rows: LabRow[], arms: LabArmInput[]): Finding[] {
     });
   }
   return out;
-}
-
-/**
- * The median arm's ratio, tested on intervals: the median of the arms' lower bounds (of an even count, the
- * mean of the middle two), as printed (2 digits), must reach the target.
- */
-export function singleTaskMedian(lowerBounds: number[], target: number) {
-  const sorted = [...lowerBounds].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  const med = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-  const lo = floorTo(med ?? NaN, 2);
-  const k = lowerBounds.filter((x) => x >= target).length;
-  const pass = lo >= target;
-  return {
-    lo,
-    k,
-    pass,
-    text: `${k} of ${lowerBounds.length} ratio lower bounds ≥ ${fix(target, 2)}× (median lower bound ${fix(lo, 2)}× ${pass ? "≥" : "<"} ${fix(target, 2)}×)`,
-  };
-}
-
-const meanStd = (s: Stat | null, d = 2) =>
-  s === null || !Number.isFinite(s.mean)
-    ? "–"
-    : `${s.mean.toFixed(d)}${s.std === null ? "" : ` ± ${s.std.toFixed(d)}`}`;
-
-/** Wins / ties / losses against the reference, summed over seed pairs. */
-export const wtl = (r: LabRow) =>
-  r.head_to_head ? `${r.head_to_head.wins} / ${r.head_to_head.ties} / ${r.head_to_head.losses}` : "–";
-/** An interval as printed: lower bound rounded down, upper bound up. */
-export const intervalText = (interval: Interval, d = 2) =>
-  Number.isFinite(interval.lo) ? `${fix(floorTo(interval.lo, d), d)}–${fix(ceilTo(interval.hi, d), d)}` : "–";
-
-export function labMarkdown(
-  name: string,
-  rows: LabRow[],
-  findings: Finding[],
-  chance: number,
-  reference: string,
-  checks: readonly { id: string; pass: boolean; text: string }[] = [],
-): string {
-  const groups = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))];
-  const head =
-    `| Arm | Type | Strict | Strict 95% CI | Correct | Stopped | Clean | Right type | Names it | ${groups.map((g) => `Strict ${g}`).join(" | ")} | Win rate vs ${reference} (%) | W / T / L | Seeds |\n` +
-    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | ${groups.map(() => "---").join(" | ")} | --- | --- | --- |`;
-  const body = rows.map(
-    (r) =>
-      `| ${r.arm} | ${r.kind} | ${meanStd(r.stats.strict)} | ${intervalText(r.strict_ci)} | ${meanStd(r.stats.correct)} | ${meanStd(r.stats.stopped)} | ${meanStd(r.stats.clean)} | ${meanStd(r.stats.rightType)} | ${meanStd(r.stats.namesEntity)} | ` +
-      `${groups.map((g) => (Number.isFinite(r.groups[g]) ? r.groups[g].toFixed(2) : "–")).join(" | ")} | ${r.arm === reference ? "(reference)" : meanStd(r.win_rate, 1)} | ${r.arm === reference ? "" : wtl(r)} | ${r.seeds.length} |`,
-  );
-  const pairs = rows
-    .filter((r) => r.head_to_head)
-    .map(
-      (r) =>
-        `| ${r.arm} | ${r.head_to_head!.pairs.map((h) => `s${h.arm_seed ?? "–"}–s${h.reference_seed ?? "–"}: ${h.win_rate.toFixed(1)} ± ${fix(h.standard_error, 1)} (${h.wins}/${h.ties}/${h.losses})`).join("; ")} | ${intervalText(r.head_to_head!.interval, 1)} |`,
-    );
-  const verdicts = findings.map(
-    (f) => `- **${f.id}: ${f.reproduced ? "reproduced" : "not reproduced"}** — ${f.verdict}`,
-  );
-  return [
-    `## ${name}`,
-    "",
-    head,
-    ...body,
-    "",
-    `Mean ± sample std over seeds on the held-out evaluation prompts, graded against the world's facts. Strict = correct ∧ stopped ∧ clean; its 95% interval is bootstrapped over prompts and seeds (lower bound rounded down, upper up). Chance (a right-type guess): ${chance.toFixed(3)}. Win rate: the grader as judge, which prefers the better grade in the order strict, correct, clean, right type, stopped, names it (a tie only where every grade is equal), reduced as AlpacaEval does; mean ± std over seed pairs; W / T / L: wins, ties, losses summed over the pairs.`,
-    "",
-    "### Head to head, per seed pair (arm seed – reference seed: win rate ± standard error over prompts, wins/ties/losses)",
-    "",
-    `| Arm | Pairs | Win rate 95% CI (prompts and pairs) |`,
-    `| --- | --- | --- |`,
-    ...pairs,
-    "",
-    "### Findings",
-    "",
-    ...verdicts,
-    "",
-    ...(checks.length
-      ? [
-          "### The recipe's own targets",
-          "",
-          ...checks.map((c) => `- **${c.id}: ${c.pass ? "met" : "missed"}** — ${c.text}`),
-          "",
-        ]
-      : []),
-  ].join("\n");
 }

@@ -1,6 +1,7 @@
 // The report's lab part: graded table, verdicts, strict scores, learning curves and graded samples.
 import type { LabResults } from "../experiment/labResults.js";
-import { intervalText, wtl, type Finding } from "../lab/results.js";
+import type { Finding } from "../lab/results.js";
+import { intervalText, wtl } from "../lab/resultsMarkdown.js";
 import { barChart, esc, lineChart, type LineSeries } from "./svg.js";
 
 const n = (x: number | null | undefined, d = 2) =>

@@ -5,16 +5,9 @@ import { describe, expect, it } from "vitest";
 import { labPrompts } from "../../../src/lab/corpus.js";
 import { breakdown, GRADE_KEYS, type Grade } from "../../../src/lab/grade.js";
 import { compareGrades, headToHead, JUDGE_ORDER } from "../../../src/lab/judge.js";
-import {
-  ablationTest,
-  atLeast,
-  labFindings,
-  labMarkdown,
-  labRows,
-  type GradedRow,
-  type LabArmInput,
-  type Role,
-} from "../../../src/lab/results.js";
+import { ablationTest, atLeast } from "../../../src/lab/criteria.js";
+import { labFindings, labRows, type GradedRow, type LabArmInput, type Role } from "../../../src/lab/results.js";
+import { labMarkdown } from "../../../src/lab/resultsMarkdown.js";
 import { makeWorld, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
 
 const w = makeWorld({ seed: 1 });
