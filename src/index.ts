@@ -59,7 +59,8 @@ export { DEFAULT_TEMPLATE_TEXT, defaultTemplate, loadTemplate, type JudgeTemplat
 export { startServer, type RunningServer, type ServeOptions } from "./serve/server.js";
 export { ChatSession, type ChatOptions, type Candidate as NextTokenCandidate } from "./chat/ChatSession.js";
 export { benchRules, type BenchRulesOptions, type BenchRulesResult } from "./bench/benchRules.js";
-export { train, DEFAULT_LORA_TARGETS } from "./training/train.js";
+export { train } from "./training/train.js";
+export { DEFAULT_LORA_TARGETS } from "./training/trainOptions.js";
 export type { TrainOptions, TrainResult, TrainProgress, TrainMode, EpochResult } from "./training/types.js";
 export { cosine, type EmbedOptions } from "./model/embed.js";
 export { analyzeLengths, type ArmLengths, type Distribution, type LengthsResult } from "./eval/analyses/lengths.js";
@@ -70,16 +71,13 @@ export {
   type SimilarityPoint,
   type SimilarityResult,
 } from "./eval/analyses/similarity.js";
+export { loadExperimentConfig, parseExperimentConfig, type Arm, type ExperimentConfig } from "./experiment/config.js";
 export {
   experimentJsonSchema,
-  loadExperimentConfig,
-  parseExperimentConfig,
   ARM_KINDS,
-  type Arm,
   type ArmKind,
-  type ExperimentConfig,
   type ExperimentConfigInput,
-} from "./experiment/config.js";
+} from "./experiment/configSchema.js";
 // The lab's step kinds join the runner's (a lab config plans and runs through the one runner).
 import "./experiment/labSteps.js";
 export { planExperiment } from "./experiment/plan.js";

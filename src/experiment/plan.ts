@@ -4,12 +4,13 @@ import { gamedDataPath, LC_DATA_NAME } from "../eval/glm/gamedData.js";
 import { GENERATION_DEFAULTS as D } from "../model/generationDefaults.js";
 import { loadRules } from "../rules/loadRules.js";
 import type { RuleName } from "../rules/spec.js";
-import type { Arm, ExperimentConfig, GenerationSettings } from "./config.js";
+import type { Arm, ExperimentConfig } from "./config.js";
+import type { GenerationSettings } from "./configSchema.js";
 import { stepKindSets, stepSource } from "./stepKinds.js";
 import type { PlanBuilder, Step } from "./types.js";
 import { type FileHasher, hashJson } from "../util/hash.js";
 import { DEFAULT_LOSS_REDUCTION } from "../training/loss.js";
-import { DEFAULT_MAX_GRAD_NORM } from "../training/train.js";
+import { DEFAULT_MAX_GRAD_NORM } from "../training/trainOptions.js";
 
 /** Bump when a step's outputs change meaning: every step hash changes with it. */
 const PLAN_VERSION = 1;

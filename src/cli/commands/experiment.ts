@@ -1,5 +1,6 @@
 import { Command } from "commander";
-import { experimentJsonSchema, loadExperimentConfig } from "../../experiment/config.js";
+import { loadExperimentConfig } from "../../experiment/config.js";
+import { experimentJsonSchema } from "../../experiment/configSchema.js";
 import { readFileSync } from "node:fs";
 import "../../experiment/labSteps.js"; // lab configs: the lab's step kinds
 import { collectExperiment, runExperiment } from "../../experiment/runExperiment.js";

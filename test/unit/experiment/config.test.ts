@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { experimentJsonSchema, loadExperimentConfig, parseExperimentConfig } from "../../../src/experiment/config.js";
+import { loadExperimentConfig, parseExperimentConfig } from "../../../src/experiment/config.js";
+import { experimentJsonSchema } from "../../../src/experiment/configSchema.js";
 import { matchesOnly } from "../../../src/experiment/plan.js";
 import type { Step } from "../../../src/experiment/types.js";
 import { iit } from "../../helpers/cli.js";
