@@ -10,7 +10,7 @@ import { packageRoot } from "../util/packageRoot.js";
 import { readMessagesJsonl } from "../data/messages.js";
 import { IitError } from "../errors.js";
 import { loadModel } from "../model/Model.js";
-import { trainThreads } from "../training/train.js";
+import { trainThreads } from "../training/trainOptions.js";
 import { alternate, median, spread, type Spread } from "./rounds.js";
 import { ensureLlamaTool } from "./llamaTools.js";
 import { checkLoad, startLoad } from "./load.js";

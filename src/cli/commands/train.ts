@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { LR_SCHEDULES, type LrSchedule } from "../../training/schedule.js";
-import { DEFAULT_MAX_GRAD_NORM, train } from "../../training/train.js";
+import { train } from "../../training/train.js";
+import { DEFAULT_MAX_GRAD_NORM } from "../../training/trainOptions.js";
 import { DEFAULT_LOSS_REDUCTION, LOSS_REDUCTIONS, type LossReduction } from "../../training/loss.js";
 import type { TrainMode } from "../../training/types.js";
 import { placementLine } from "../../model/placement.js";
