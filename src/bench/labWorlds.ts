@@ -184,6 +184,8 @@ export interface WorldRules {
 
 const down = (x: number) => (Math.floor(x * 100 + 1e-9) / 100).toFixed(2);
 const up = (x: number) => (Math.ceil(x * 100 - 1e-9) / 100).toFixed(2);
+/** A rule's name in a table cell, JSON-escaped (a token's newline) and `|` escaped, so the row stays one row. */
+const ruleName = (name: string) => JSON.stringify(name).slice(1, -1).replace(/\|/g, "\\|");
 const cell = (a: RuleArmStrict | null) => (a ? `${a.strict.toFixed(2)} (${down(a.lo)}–${up(a.hi)})` : "–");
 
 export interface BenchLabTimes {
@@ -222,7 +224,7 @@ export function benchLabMarkdown(
     "| --- | --- | --- | --- | --- |",
     ...rules.map(
       (r) =>
-        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}${r.fit_pruned?.length ? ` (${r.fit_pruned.join(", ")})` : ""}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
+        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}${r.fit_pruned?.length ? ` (${r.fit_pruned.map(ruleName).join(", ")})` : ""}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
     ),
     "",
     "| World | pretrain (s) | lab, this run (s) | lab steps, summed (s) | steps run / cached |",

@@ -138,7 +138,7 @@ describe("k of N", () => {
           fit_dev: 0.68,
           fit_seconds: 26.04,
           fit_rules_used: ["tokens"],
-          fit_pruned: ["eos.slope"],
+          fit_pruned: ["eos.slope", "token:\n", "token:|"],
           transfer: null,
           hand: ruleArm,
         },
@@ -169,7 +169,10 @@ describe("k of N", () => {
     expect(md).toContain(
       "| rules | not (rules-no-repetition no difference) | reproduced (rules-no-repetition not applicable) | 1 of 2 |",
     );
-    expect(md).toContain("| 1 | 0.65 (0.59–0.71) | 0.68, tokens (eos.slope), 26 | (is rules) | 0.65 (0.59–0.71) |");
+    // A pruned token's newline or `|` would break the table's row: written escaped.
+    expect(md).toContain(
+      "| 1 | 0.65 (0.59–0.71) | 0.68, tokens (eos.slope, token:\\n, token:\\|), 26 | (is rules) | 0.65 (0.59–0.71) |",
+    );
     expect(md).toContain("| 3 | – | –, –, – | 0.65 (0.59–0.71) | – |");
     expect(md).toContain("| 1 | (existing) | 240 | 230 | 0 / 60 |");
     expect(md).toContain("| 3 | 231 | – | – | 3 / 2 |");
