@@ -11,7 +11,7 @@
 //        node scripts/lab-tables.mjs --worlds FILE [--check]
 //   --as PREFIX: fill the blocks PREFIX-summary and PREFIX-full instead (e.g. --as world-2 for runs/lab-world-2).
 //   --check: change nothing; exit 1 if a file would change.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -93,16 +93,24 @@ export function replaceBlocks(text, blocks, file) {
 }
 
 /** The world-1 fit step's rule file of the run (the most recently finished one). */
-function fittedFile(runDir) {
-  const dir = join(runDir, "steps", "lab");
-  const found = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((d) => d.startsWith("fit-rules-") && existsSync(join(dir, d, "step.json")))
-        .map((d) => ({ dir: join(dir, d), m: JSON.parse(readFileSync(join(dir, d, "step.json"), "utf8")) }))
-        .sort((a, b) => b.m.finished.localeCompare(a.m.finished))
-    : [];
-  if (!found.length) fail(`${runDir} has no finished fit step (steps/lab/fit-rules-*)`);
-  const { dir: d, m } = found[0];
+/**
+ * The rule file the run's `rules` arm applied: results.json names the arm's generation step, whose
+ * manifest names the fit step it depended on (not the newest fit step in the directory: a cached older
+ * one may be what the latest run used).
+ */
+export function fittedFile(runDir) {
+  const resultsJson = join(runDir, "results.json");
+  if (!existsSync(resultsJson)) fail(`${resultsJson} does not exist: run the lab first (npx iit lab)`);
+  const generation = JSON.parse(readFileSync(resultsJson, "utf8")).generations?.rules?.[0]?.path;
+  if (!generation) fail(`${resultsJson} has no generations of a "rules" arm`);
+  const manifest = (dir) => JSON.parse(readFileSync(join(dir, "step.json"), "utf8"));
+  const dep = manifest(join(runDir, generation, ".."))?.inputs?.deps?.rules;
+  const hash = /^lab\/fit-rules@([0-9a-f]+)$/.exec(dep ?? "")?.[1];
+  if (!hash)
+    fail(`the rules arm of ${runDir} was not fitted by the lab's fit step (it depends on ${dep ?? "nothing"})`);
+  const d = join(runDir, "steps", "lab", `fit-rules-${hash}`);
+  if (!existsSync(join(d, "step.json"))) fail(`${d} (the fit step the rules arm used) is missing`);
+  const m = manifest(d);
   if (m.inputs.slice.world !== 1)
     fail(`${d} was fitted on world ${m.inputs.slice.world}; examples/lab-rules-fitted.json is world 1's`);
   return join(d, m.outputs.rules);

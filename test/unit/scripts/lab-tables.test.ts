@@ -1,6 +1,9 @@
 // scripts/lab-tables.mjs: the lab's table and verdicts are copied from results.md, never typed.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { replaceBlocks, sections, worldsBlocks } from "../../../scripts/lab-tables.mjs";
+import { fittedFile, replaceBlocks, sections, worldsBlocks } from "../../../scripts/lab-tables.mjs";
 
 const results = [
   "## lab",
@@ -56,5 +59,27 @@ describe("lab-tables", () => {
     const rules = "| World | rules (fitted on dev): eval strict |\n| --- | --- |\n| 1 | 0.61 |";
     const withRules = `${md}\n${rules}\n\n| World | pretrain (s) |\n`;
     expect((worldsBlocks(withRules) as Record<string, string>)["worlds-rules"]).toBe(rules);
+  });
+});
+
+describe("lab-tables --fitted", () => {
+  it("copies the fit the rules arm used, not the newest fit step in the run", () => {
+    const run = mkdtempSync(join(tmpdir(), "iit-lab-tables-"));
+    const step = (dir: string, manifest: object, files: Record<string, string> = {}) => {
+      mkdirSync(join(run, dir), { recursive: true });
+      writeFileSync(join(run, dir, "step.json"), JSON.stringify(manifest));
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(run, dir, f), text);
+    };
+    const fit = (finished: string) => ({ finished, inputs: { slice: { world: 1 } }, outputs: { rules: "rules.json" } });
+    step("steps/lab/fit-rules-aaaaaaaaaaaa", fit("2026-12-06T20:12:00.000Z"), { "rules.json": "used" });
+    step("steps/lab/fit-rules-bbbbbbbbbbbb", fit("2026-12-06T20:14:00.000Z"), { "rules.json": "newer, unused" });
+    step("steps/rules/generate-cccccccccccc", { inputs: { deps: { rules: "lab/fit-rules@aaaaaaaaaaaa" } } });
+    writeFileSync(
+      join(run, "results.json"),
+      JSON.stringify({
+        generations: { rules: [{ seed: null, path: "steps/rules/generate-cccccccccccc/outputs.json" }] },
+      }),
+    );
+    expect(fittedFile(run)).toBe(join(run, "steps/lab/fit-rules-aaaaaaaaaaaa", "rules.json"));
   });
 });
