@@ -70,6 +70,7 @@ export function labScorer(world: World, rows: unknown[], source = "the dev set")
         detail: { strict: s.strict, correct: s.correct, clean: s.clean, stopped: s.stopped },
       };
     },
+    passes: (outputs) => grades(outputs).map((g) => g.strict),
     failures: (outputs) =>
       grades(outputs).map((g, i) => {
         if (g.strict) return null;

@@ -12,6 +12,7 @@ export interface OutputPieces {
 export type CandidateSource =
   | "first failure"
   | "first failure under rules"
+  | "opens passing answers"
   | "losing answers"
   | "marker"
   | "repeated"
@@ -97,6 +98,39 @@ export function losingTokens(answers: JudgedPieces[], max = 8): Candidate[] {
     .sort((a, b) => ratio(b[0]) - ratio(a[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, max)
     .map(([text, count]) => ({ text, source: "losing answers" as const, count }));
+}
+
+/** One answer under the best rules so far: its token texts, and whether the scorer passes it. */
+export interface PassedPieces {
+  pieces: string[];
+  passed: boolean;
+}
+
+/**
+ * Tokens to raise, where vetoes find only tokens to lower: the first token of the passing answers, when
+ * it opens a larger share of the passing answers than of the failing ones (shares smoothed by one) and
+ * at least two of them. Ranked by passing answers opened, so a token that opens one creature's answers
+ * (its name) ranks below one that opens answers about every creature; at most `max`. Where no such token
+ * qualifies, a dev creature's name can (world 3 of the lab: "Ro", +1): the fit keeps it only if it raises dev.
+ */
+export function openingTokens(answers: PassedPieces[], max = 2): Candidate[] {
+  const passing = new Map<string, number>();
+  const failing = new Map<string, number>();
+  let nP = 0;
+  let nF = 0;
+  for (const a of answers) {
+    const first = a.pieces.find((t) => t.trim().length > 0);
+    if (first === undefined) continue;
+    a.passed ? nP++ : nF++;
+    const m = a.passed ? passing : failing;
+    m.set(first, (m.get(first) ?? 0) + 1);
+  }
+  const ratio = (t: string) => (passing.get(t)! + 1) / (nP + 2) / (((failing.get(t) ?? 0) + 1) / (nF + 2));
+  return [...passing]
+    .filter(([t, n]) => n >= 2 && ratio(t) > 1)
+    .sort((a, b) => b[1] - a[1] || ratio(b[0]) - ratio(a[0]) || (a[0] < b[0] ? -1 : 1))
+    .slice(0, max)
+    .map(([text, count]) => ({ text, source: "opens passing answers" as const, count }));
 }
 
 /** `--candidates FILE`: adds these texts, or with `only` keeps just them. */

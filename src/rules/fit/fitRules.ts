@@ -10,16 +10,17 @@ import { sha256File } from "../../util/sha256File.js";
 import { parseRuleSpec } from "../loadRules.js";
 import type { RuleSpecInput } from "../spec.js";
 import { EvalCache, evalKey, type CachedEval } from "./cache.js";
-import { discoverCandidates, losingTokens, mergeCandidates, type Candidate } from "./candidates.js";
+import { discoverCandidates, losingTokens, mergeCandidates, openingTokens, type Candidate } from "./candidates.js";
 import type { RuleScore, RuleScorer, ScoredOutput } from "./scorers.js";
 import { coordinateSearch, type SearchResult } from "./search.js";
 import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Point } from "./space.js";
 
 /**
  * Changes whenever the same dev set, budget and seed would fit a different file (2: pruning; 3: candidates
- * found again under the best rules; 4: parsimony after the tiebreak, not before it). Cached fits key on it.
+ * found again under the best rules; 4: parsimony after the tiebreak, not before it; 5: tokens that open
+ * passing answers join as candidates to raise). Cached fits key on it.
  */
-export const FIT_METHOD_VERSION = 4;
+export const FIT_METHOD_VERSION = 5;
 
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
@@ -192,7 +193,12 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
           const later = discoverCandidates(failures(under), max)
             .filter((c) => c.source === "first failure")
             .map((c): Candidate => ({ ...c, source: "first failure under rules" }));
-          return addCandidates(later);
+          // Vetoes leave the base to choose among what is left; a boost can pick the form that passes.
+          const passed = scorer.passes?.(under);
+          const opening = passed
+            ? openingTokens(under.map((o, i) => ({ pieces: piecesOf(o), passed: passed[i] })))
+            : [];
+          return addCandidates([...later, ...opening]);
         };
       }
     } else {

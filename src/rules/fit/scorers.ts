@@ -36,5 +36,10 @@ export interface RuleScorer {
    * markers and repeats.
    */
   failures?(outputs: ScoredOutput[]): (number | null)[];
+  /**
+   * Whether each output already passes (nothing for a rule to change). With `failures`, lets candidate
+   * discovery find tokens to raise: those that open passing answers more often than failing ones.
+   */
+  passes?(outputs: ScoredOutput[]): boolean[];
   dispose?(): Promise<void>;
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { discoverCandidates, losingTokens, mergeCandidates } from "../../../../src/rules/fit/candidates.js";
+import {
+  discoverCandidates,
+  losingTokens,
+  mergeCandidates,
+  openingTokens,
+} from "../../../../src/rules/fit/candidates.js";
 
 const out = (pieces: string[], failAt: string | null) => {
   const text = pieces.join("");
@@ -70,5 +75,34 @@ describe("tokens over-represented in the answers a judge prefers less", () => {
 
   it("finds nothing when nothing lost", () => {
     expect(losingTokens([a("x y", "won"), a("x y", "tie")])).toEqual([]);
+  });
+});
+
+describe("tokens that open passing answers", () => {
+  const a = (text: string, passed: boolean) => ({ pieces: text.split(/(?= )/), passed });
+
+  it("ranks first tokens by passing answers opened, when they open more passing than failing answers", () => {
+    const answers = [
+      a(" the kind is a fox .", true),
+      a(" the friend is Zene .", true),
+      a(" the colour is red .", true),
+      a(" Sisa is red .", true),
+      a(" Sisa is a fox .", true),
+      a(" Sisa is green .", false),
+      a(" Sisa asked: what", false),
+      a(" Sisa is . user", false),
+      a(" what is Sisa ?", false),
+      a(" it", true), // one passing answer opened by " it": too few
+    ];
+    const c = openingTokens(answers, 2);
+    // " Sisa" opens 2 passing answers but 3 of 4 failing ones: its share ratio is below 1
+    expect(c).toEqual([{ text: " the", source: "opens passing answers", count: 3 }]);
+  });
+
+  it("skips leading blank tokens, and finds nothing when nothing passes twice", () => {
+    expect(openingTokens([{ pieces: [" ", "\n", " red"], passed: true }, a(" red", true), a(" blue", false)])).toEqual([
+      { text: " red", source: "opens passing answers", count: 2 },
+    ]);
+    expect(openingTokens([a(" red", true), a(" red", false), a(" blue", false)])).toEqual([]);
   });
 });
