@@ -92,7 +92,6 @@ export function replaceBlocks(text, blocks, file) {
   return out;
 }
 
-/** The world-1 fit step's rule file of the run (the most recently finished one). */
 /**
  * The rule file the run's `rules` arm applied: results.json names the arm's generation step, whose
  * manifest names the fit step it depended on (not the newest fit step in the directory: a cached older
