@@ -66,29 +66,19 @@ export function ablationTest(
       if (y === 0 && x === 1) ablationOnly++;
     }
   const p = ceilTo(mcnemarExact(fullOnly, ablationOnly), 3);
-  const direction = p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
+  const direction: AblationTest["direction"] =
+    p < alpha ? (ablationOnly < fullOnly ? "below" : "above") : "no difference";
   const [s, f] = [mean(ablation.flat()) ?? NaN, mean(full.slice(0, ablation.length).flat()) ?? NaN];
   const counts = `${fullOnly} prompts only the full rules answer strictly, ${ablationOnly} only the ablation`;
+  const measured = { arm, strict: s, full_strict: f, full_only: fullOnly, ablation_only: ablationOnly, p, direction };
   if (unusedRules.length)
     return {
-      arm,
-      strict: s,
-      full_strict: f,
-      full_only: fullOnly,
-      ablation_only: ablationOnly,
-      p,
-      direction,
+      ...measured,
       applicable: false,
       text: `${arm}: not applicable (the rule file does not use the ${unusedRules.join(" and ")} rule${unusedRules.length > 1 ? "s" : ""}, so the ablation is the full rules again; ${counts})`,
     };
   return {
-    arm,
-    strict: s,
-    full_strict: f,
-    full_only: fullOnly,
-    ablation_only: ablationOnly,
-    p,
-    direction,
+    ...measured,
     applicable: true,
     text: `${arm} ${fix(s, 3)}: ${direction === "no difference" ? "no difference from" : `${direction}`} the full rules (${fix(f, 3)}; ${counts}; exact McNemar p ≤ ${fix(p, 3)}, ${p < alpha ? "<" : "≥"} ${alpha})`,
   };
