@@ -28,6 +28,10 @@ export interface Candidate {
 /** Template characters, questions and turn breaks: where a base's answer runs into a new turn. */
 const MARKER = /^\s*[<>|?]|^\n+$/;
 
+const bump = (m: Map<string, number>, t: string) => m.set(t, (m.get(t) ?? 0) + 1);
+/** A token text worth a score: not empty, and not blank unless it holds a newline. */
+const usable = (t: string) => t.length > 0 && (t.trim().length > 0 || t.includes("\n"));
+
 /**
  * Candidates from base outputs: first the tokens at the first failure (most outputs first), then
  * marker tokens, then tokens repeated inside one output; each text once, ties in text order, at most
@@ -37,8 +41,6 @@ export function discoverCandidates(outputs: OutputPieces[], max = 8): Candidate[
   const failure = new Map<string, number>();
   const marker = new Map<string, number>();
   const repeated = new Map<string, number>();
-  const bump = (m: Map<string, number>, t: string) => m.set(t, (m.get(t) ?? 0) + 1);
-  const usable = (t: string) => t.length > 0 && (t.trim().length > 0 || t.includes("\n"));
   for (const o of outputs) {
     let at = 0;
     let blamed = false;
@@ -77,23 +79,35 @@ export interface JudgedPieces {
 }
 
 /**
+ * Per token, how many answers of the group hold it, and the share of the group's answers holding it over
+ * the share of the others' (shares smoothed by one, so a token absent from the few others does not win by
+ * division by zero).
+ */
+function shareRatios(answers: { tokens: Iterable<string>; inGroup: boolean }[]) {
+  const group = new Map<string, number>();
+  const others = new Map<string, number>();
+  let nG = 0;
+  let nO = 0;
+  for (const a of answers) {
+    a.inGroup ? nG++ : nO++;
+    const m = a.inGroup ? group : others;
+    for (const t of a.tokens) bump(m, t);
+  }
+  const ratio = (t: string) => ((group.get(t) ?? 0) + 1) / (nG + 2) / (((others.get(t) ?? 0) + 1) / (nO + 2));
+  return { counts: group, ratio };
+}
+
+/**
  * Tokens over-represented in losing answers: found in at least two losing answers, and in a larger share
- * of the losing answers than of the winning ones (shares smoothed by one, so a token absent from the few
- * winners does not win by division by zero). Ranked by that ratio, then by losing answers, then text.
+ * of the losing answers than of the winning ones. Ranked by that ratio, then by losing answers, then text.
  */
 export function losingTokens(answers: JudgedPieces[], max = 8): Candidate[] {
-  const losing = new Map<string, number>();
-  const winning = new Map<string, number>();
-  let nL = 0;
-  let nW = 0;
-  for (const a of answers) {
-    if (!a.lost && !a.won) continue;
-    a.lost ? nL++ : nW++;
-    const m = a.lost ? losing : winning;
-    for (const t of new Set(a.pieces)) if (t.trim() || t.includes("\n")) m.set(t, (m.get(t) ?? 0) + 1);
-  }
-  const ratio = (t: string) => (losing.get(t)! + 1) / (nL + 2) / (((winning.get(t) ?? 0) + 1) / (nW + 2));
-  return [...losing]
+  const { counts, ratio } = shareRatios(
+    answers
+      .filter((a) => a.lost || a.won)
+      .map((a) => ({ tokens: new Set(a.pieces.filter(usable)), inGroup: a.lost })),
+  );
+  return [...counts]
     .filter(([t, l]) => l >= 2 && ratio(t) > 1)
     .sort((a, b) => ratio(b[0]) - ratio(a[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, max)
@@ -108,25 +122,19 @@ export interface PassedPieces {
 
 /**
  * Tokens to raise, where vetoes find only tokens to lower: the first token of the passing answers, when
- * it opens a larger share of the passing answers than of the failing ones (shares smoothed by one) and
- * at least two of them. Ranked by passing answers opened, so a token that opens one creature's answers
- * (its name) ranks below one that opens answers about every creature; at most `max`. Where no such token
- * qualifies, a dev creature's name can (world 3 of the lab: "Ro", +1): the fit keeps it only if it raises dev.
+ * it opens a larger share of the passing answers than of the failing ones and at least two of them.
+ * Ranked by passing answers opened, so a token that opens one creature's answers (its name) ranks below
+ * one that opens answers about every creature; at most `max`. Where no such token qualifies, a dev
+ * creature's name can (world 3 of the lab: "Ro", +1): the fit keeps it only if it raises dev.
  */
 export function openingTokens(answers: PassedPieces[], max = 2): Candidate[] {
-  const passing = new Map<string, number>();
-  const failing = new Map<string, number>();
-  let nP = 0;
-  let nF = 0;
-  for (const a of answers) {
-    const first = a.pieces.find((t) => t.trim().length > 0);
-    if (first === undefined) continue;
-    a.passed ? nP++ : nF++;
-    const m = a.passed ? passing : failing;
-    m.set(first, (m.get(first) ?? 0) + 1);
-  }
-  const ratio = (t: string) => (passing.get(t)! + 1) / (nP + 2) / (((failing.get(t) ?? 0) + 1) / (nF + 2));
-  return [...passing]
+  const { counts, ratio } = shareRatios(
+    answers.flatMap((a) => {
+      const first = a.pieces.find((t) => t.trim().length > 0);
+      return first === undefined ? [] : [{ tokens: [first], inGroup: a.passed }];
+    }),
+  );
+  return [...counts]
     .filter(([t, n]) => n >= 2 && ratio(t) > 1)
     .sort((a, b) => b[1] - a[1] || ratio(b[0]) - ratio(a[0]) || (a[0] < b[0] ? -1 : 1))
     .slice(0, max)
