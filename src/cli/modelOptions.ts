@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { parseLoraArg, type LoadModelOptions, type LoraSpec } from "../model/options.js";
 import { collect, intOption } from "./util.js";
 
+/** --load's help, for every benchmark that has it. */
+export const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
 /** --threads' help, for every command that has it. */
 export const THREADS_HELP =
   "CPU threads (default: chosen per operation from the model's size, 1 for tiny models; never above the cores)";
