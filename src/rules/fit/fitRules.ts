@@ -190,14 +190,13 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       if (!opts.onlyCandidates) {
         extend = async (best) => {
           const under = (await evaluate(specOf(best), true)).outputs as ScoredOutput[];
-          const later = discoverCandidates(failures(under), max)
+          const found = failures(under);
+          const later = discoverCandidates(found, max)
             .filter((c) => c.source === "first failure")
             .map((c): Candidate => ({ ...c, source: "first failure under rules" }));
           // Vetoes leave the base to choose among what is left; a boost can pick the form that passes.
           const passed = scorer.passes?.(under);
-          const opening = passed
-            ? openingTokens(under.map((o, i) => ({ pieces: piecesOf(o), passed: passed[i] })))
-            : [];
+          const opening = passed ? openingTokens(found.map((f, i) => ({ pieces: f.pieces, passed: passed[i] }))) : [];
           return addCandidates([...later, ...opening]);
         };
       }
