@@ -103,9 +103,7 @@ function shareRatios(answers: { tokens: Iterable<string>; inGroup: boolean }[]) 
  */
 export function losingTokens(answers: JudgedPieces[], max = 8): Candidate[] {
   const { counts, ratio } = shareRatios(
-    answers
-      .filter((a) => a.lost || a.won)
-      .map((a) => ({ tokens: new Set(a.pieces.filter(usable)), inGroup: a.lost })),
+    answers.filter((a) => a.lost || a.won).map((a) => ({ tokens: new Set(a.pieces.filter(usable)), inGroup: a.lost })),
   );
   return [...counts]
     .filter(([t, l]) => l >= 2 && ratio(t) > 1)
