@@ -112,8 +112,22 @@ export interface AddonModel {
 }
 
 export interface AddonContext {
-  /** poll: the polling level of the context's ggml threadpool. */
-  info(): { nCtx: number; nCtxSeq: number; nSeq: number; nBatch: number; nThreads: number; poll: number };
+  /**
+   * poll: the polling level of the context's ggml threadpool; nThreads: the count of the next decode;
+   * decodesByThreads[k]: decodes run on k + 1 threads so far; threadMoves: changes of the count.
+   */
+  info(): {
+    nCtx: number;
+    nCtxSeq: number;
+    nSeq: number;
+    nBatch: number;
+    nThreads: number;
+    maxThreads: number;
+    adaptive: boolean;
+    decodesByThreads: number[];
+    threadMoves: number;
+    poll: number;
+  };
   generate(
     prompts: Int32Array[],
     opts: NativeGenerateOptions,
@@ -155,6 +169,8 @@ export interface AddonTrainer {
     loraPath: string;
     nCtx: number;
     threads: number;
+    /** Present: each training window's count adapts within [1, maxThreads], starting at `threads`. */
+    maxThreads?: number;
     /** ggml's threadpool polling level, 0..100; absent = 0. */
     poll?: number;
     gpuLayers: number;
@@ -184,7 +200,16 @@ export interface AddonTrainer {
   /** Where the trainer's model runs (as AddonModel.meta().offload). */
   offload(): NativeModelMeta["offload"];
   /** The training context's window, thread count and threadpool polling level. */
-  info(): { nCtx: number; nThreads: number; poll: number };
+  info(): {
+    nCtx: number;
+    /** The count of the next training window. */
+    nThreads: number;
+    poll: number;
+    adaptive: boolean;
+    /** Training windows run on 1, 2, … threads so far. */
+    stepsByThreads: number[];
+    threadMoves: number;
+  };
   /** Restores the step counter and (at their allocation) the AdamW moments. */
   loadOptimizer(path: string): void;
   dispose(): void;
@@ -199,7 +224,10 @@ export interface Addon {
       nCtx: number;
       nSeq: number;
       nBatch: number;
+      /** The threads of the first decode; every decode's count when maxThreads is absent. */
       nThreads: number;
+      /** Present: each decode's count adapts within [1, maxThreads] to the measured decode times. */
+      maxThreads?: number;
       poll: number;
       kvF32: boolean;
       loras: { index: number; scale: number }[];

@@ -6,7 +6,7 @@ import { collect, intOption } from "./util.js";
 export const LOAD_HELP = "busy processes (one spinning core each) started beside the measurement and stopped after it";
 /** --threads' help, for every command that has it. */
 export const THREADS_HELP =
-  "CPU threads (default: chosen per operation from the model's size, 1 for tiny models; never above the cores)";
+  "CPU threads, fixed (default: start at a count chosen from the model's size, 1 for tiny models, and move each decode or training window between 1 and the cores by measured time)";
 /** --poll's help, for every command that has it. */
 export const POLL_HELP =
   "ggml's polling level 0..100 for threads waiting for the next decode (default 0: they sleep; llama.cpp's tools use 50)";

@@ -10,7 +10,7 @@ import { embedTexts, type EmbedOptions } from "./embed.js";
 import { scoreSequences, type ScoreItem, type ScoreOptions, type ScoreResult } from "./score.js";
 import { type ModelPlacement, placementOf } from "./placement.js";
 import type { LoadModelOptions, LoraSpec } from "./options.js";
-import { checkThreads, chooseThreads, resolvePoll } from "./threads.js";
+import { adaptiveMaxThreads, checkThreads, chooseThreads, resolvePoll } from "./threads.js";
 import { resolveModelPath } from "./resolveModelPath.js";
 import { checkFloat32 } from "../util/numbers.js";
 import type { RuleSpec } from "../rules/spec.js";
@@ -25,6 +25,8 @@ interface ContextKey {
   nSeq: number;
   nBatch: number;
   nThreads: number;
+  /** Each decode's count adapts up to this many threads; undefined = nThreads for every decode. */
+  maxThreads: number | undefined;
 }
 
 /** A loaded GGUF model with its LoRA adapters applied. Create with {@link loadModel}; free with dispose() or `await using`. */
@@ -32,7 +34,7 @@ export class Model {
   /** @internal */ readonly _native: AddonModel;
   readonly path: string;
   readonly loras: readonly Required<LoraSpec>[];
-  /** The explicit thread count it was loaded with; undefined = chosen per operation ({@link threadsFor}). */
+  /** The explicit thread count it was loaded with; undefined = each context starts at {@link threadsFor} and adapts. */
   readonly threads: number | undefined;
   /** ggml's polling level for idle threads (0..100). */
   readonly poll: number;
@@ -238,6 +240,26 @@ export class Model {
     return chooseThreads({ requested: this.threads, nParams: this._meta.nParams, tokensPerDecode });
   }
 
+  /** The most threads a decode may adapt to: every core, unless an explicit count pins them all. */
+  private maxThreads(): number | undefined {
+    return this.threads === undefined ? adaptiveMaxThreads() : undefined;
+  }
+
+  /**
+   * How the cached context's decodes ran: the count of the next one, whether it adapts, and how many ran on
+   * 1, 2, … threads (none before the first generation or scoring).
+   */
+  threadStats(): { threads: number; adaptive: boolean; decodesByThreads: number[]; moves: number } | undefined {
+    const info = this._context?.ctx.info();
+    if (!info) return undefined;
+    return {
+      threads: info.nThreads,
+      adaptive: info.adaptive,
+      decodesByThreads: info.decodesByThreads,
+      moves: info.threadMoves,
+    };
+  }
+
   /** Native calls on this model's context run one at a time, in call order. */
   private _exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this._busy.then(fn);
@@ -257,16 +279,17 @@ export class Model {
    * @internal the cached context, recreated when its shape or thread count changes. Its threads fit
    * `tokensPerDecode`: a generation context decodes one token per sequence.
    */
-  _getContext(shape: Omit<ContextKey, "nThreads">, tokensPerDecode = shape.nSeq): AddonContext {
+  _getContext(shape: Omit<ContextKey, "nThreads" | "maxThreads">, tokensPerDecode = shape.nSeq): AddonContext {
     this.check();
-    const key = { ...shape, nThreads: this.threadsFor(tokensPerDecode) };
+    const key = { ...shape, nThreads: this.threadsFor(tokensPerDecode), maxThreads: this.maxThreads() };
     const c = this._context;
     if (
       c &&
       c.key.nCtx === key.nCtx &&
       c.key.nSeq === key.nSeq &&
       c.key.nBatch === key.nBatch &&
-      c.key.nThreads === key.nThreads
+      c.key.nThreads === key.nThreads &&
+      c.key.maxThreads === key.maxThreads
     )
       return c.ctx;
     c?.ctx.dispose();
@@ -275,7 +298,11 @@ export class Model {
     const ctx = callNativeSync(
       () =>
         new addon.AddonContext(this._native, {
-          ...key,
+          nCtx: key.nCtx,
+          nSeq: key.nSeq,
+          nBatch: key.nBatch,
+          nThreads: key.nThreads,
+          ...(key.maxThreads !== undefined ? { maxThreads: key.maxThreads } : {}),
           poll: this.poll,
           kvF32: this.kvCache === "f32",
           loras: this.loras.map((l, index) => ({ index, scale: l.scale })),

@@ -30,9 +30,9 @@ export interface LoadModelOptions {
   /** Aborts the load: the promise rejects with AbortError and nothing stays allocated. */
   signal?: AbortSignal;
   /**
-   * CPU threads for every operation; never above the cores. Defaults to a count chosen per operation
-   * from its work (the model's parameters × the tokens of one decode; see src/model/threads.ts): 1 for
-   * tiny models.
+   * CPU threads for every decode, fixed; never above the cores. Unset, each context starts at a count
+   * chosen from its work (the model's parameters × the tokens of one decode; see src/model/threads.ts),
+   * 1 for tiny models, and moves each decode between 1 and the cores by the decode times it measures.
    */
   threads?: number;
   /** ggml's polling level (0..100) for idle threads between decodes. Defaults to `0`: they sleep at once. */

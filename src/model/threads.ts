@@ -4,8 +4,10 @@
 // takes microseconds (a model of a few million parameters) that meeting is the whole cost, and when
 // another process holds one of the cores, the thread that is descheduled makes the others spin for a
 // scheduler slice at every barrier: 2 threads ran lab-base's 350-prompt generation 17× slower than 1
-// (issue 26). So the default gives a second thread only when one decode carries enough work to pay
-// for it, and an explicit count always wins.
+// (issue 26). On the same 2 cores when they are quiet, 2 threads run it 1.5× faster. So the default
+// starts each context at the count its work pays for (chooseThreads) and lets the native side move each
+// decode's count within [1, cores] by the decode times it measures (native/src/threading/thread-tuner.h);
+// an explicit count always wins and never moves.
 import { availableParallelism } from "node:os";
 import { InvalidOptionError } from "../errors.js";
 
@@ -44,6 +46,11 @@ export function chooseThreads(w: ThreadWork): number {
   if (w.requested !== undefined) return checkThreads(w.requested, cores);
   const byWork = Math.floor((w.nParams * w.tokensPerDecode) / WORK_PER_THREAD);
   return Math.max(1, Math.min(cores, byWork));
+}
+
+/** The most threads an adapting context may move to: the cores. */
+export function adaptiveMaxThreads(cores = availableParallelism()): number {
+  return cores;
 }
 
 /** An explicit thread count checked against the cores: oversubscribed ggml spin-barriers collapse. */

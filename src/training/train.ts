@@ -20,6 +20,7 @@ import {
 import { fillWindow, type Window } from "./examples.js";
 import { windowLossScales } from "./loss.js";
 import { learningRate } from "./schedule.js";
+import { adaptiveMaxThreads } from "../model/threads.js";
 import { resolveTrainOptions, trainThreads, type ResolvedTrainOptions } from "./trainOptions.js";
 import { finishedRun, runHashOf, startingPoint } from "./trainResume.js";
 import { trainingWindows } from "./trainWindows.js";
@@ -32,6 +33,8 @@ function trainerSettings(r: ResolvedTrainOptions, modelPath: string, loraPath: s
     loraPath,
     nCtx: r.nCtx,
     threads: trainThreads(r.model, r.nCtx, r.threads),
+    // without an explicit count, each training window's count adapts to the machine (model/threads.ts)
+    ...(r.threads === undefined ? { maxThreads: adaptiveMaxThreads() } : {}),
     poll: r.poll,
     // Vulkan: creating the training context with layers offloaded aborts in llama.cpp (a double free,
     // seen on lavapipe), so training keeps every layer on the CPU there (docs/gpu.md).
@@ -237,6 +240,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       placement,
       threads: nThreads,
       poll,
+      windows_by_threads: trainer.info().stepsByThreads,
     };
     await writeJsonAtomic(`${r.output}.train.json`, { ...result, runHash, windows: stats, steps: s.steps });
     return result;

@@ -49,13 +49,14 @@ export async function finishedRun(r: ResolvedTrainOptions, runHash: string): Pro
     () => null,
   );
   if (log?.runHash !== runHash) return null;
-  const { placement, threads, poll } = log; // each absent in logs of older versions
+  const { placement, threads, poll, windows_by_threads } = log; // each absent in logs of older versions
   return {
     epochs: log.epochs,
     tokens_per_second: log.tokens_per_second,
     output: r.output,
     ...(placement ? { placement } : {}),
     ...(threads ? { threads, poll } : {}),
+    ...(windows_by_threads ? { windows_by_threads } : {}),
   };
 }
 

@@ -93,4 +93,9 @@ export interface TrainResult {
   /** Threads and polling level the training context ran with (from its log when --resume finds it finished; absent in logs of older versions). */
   threads?: number;
   poll?: number;
+  /**
+   * Training windows this process ran on 1, 2, … threads (after a --resume, the resumed part): without an
+   * explicit count, the count moves with the machine's load.
+   */
+  windows_by_threads?: number[];
 }

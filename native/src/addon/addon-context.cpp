@@ -22,7 +22,9 @@ Napi::Function AddonContext::Init(Napi::Env env) {
                        });
 }
 
-// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, poll, kvF32, loras: [{index, scale}]})
+// new AddonContext(model, {nCtx, nSeq, nBatch, nThreads, maxThreads?, poll, kvF32, loras: [{index, scale}]}):
+// with maxThreads, each decode's thread count adapts within [1, maxThreads], starting at nThreads
+// (threading/thread-tuner.h); without it, every decode runs on nThreads.
 AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<AddonContext>(info) {
     Napi::Env            env = info.Env();
     AddonModel *         m   = iit_unwrap_model(info[0], "new AddonContext: model");
@@ -37,8 +39,14 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
     p.n_ubatch                = p.n_batch;
     p.n_threads               = o.int32("nThreads");
     p.n_threads_batch         = p.n_threads;
-    p.kv_unified              = false; // each sequence gets n_ctx / n_seq of its own
-    p.no_perf                 = true;
+    const int32_t max_threads = o.has("maxThreads") ? o.int32("maxThreads") : p.n_threads;
+    if (p.n_threads < 1 || max_threads < p.n_threads) {
+        throw iit_error(env, "INVALID_ARGUMENT",
+                        "new AddonContext: opts.nThreads must be >= 1 and opts.maxThreads >= nThreads, got " +
+                            std::to_string(p.n_threads) + " and " + std::to_string(max_threads));
+    }
+    p.kv_unified = false; // each sequence gets n_ctx / n_seq of its own
+    p.no_perf    = true;
     if (f32) {
         // Exact scoring (training's loss equals it to ~1e-6): F32 K/V and no flash attention, which
         // would cast K/V back to F16.
@@ -55,11 +63,13 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
                             (why.empty() ? "" : ": " + why));
     }
     pool_ = std::make_unique<iit_threadpool>();
-    if (!pool_->attach(ctx, p.n_threads, poll)) {
+    // The pool holds the most threads a decode may use; a decode with fewer leaves the rest asleep.
+    if (!pool_->attach(ctx, max_threads, poll)) {
         free_ctx();
         throw iit_error(env, "CONTEXT_FAILED",
-                        "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads");
+                        "ggml could not start a pool of " + std::to_string(max_threads) + " threads");
     }
+    tuner = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, o.has("maxThreads"));
     if (!set.adapters.empty() &&
         llama_set_adapters_lora(ctx, set.adapters.data(), set.adapters.size(), set.scales.data()) != 0) {
         free_ctx();
@@ -84,6 +94,7 @@ void AddonContext::free_ctx() {
     if (ctx) llama_free(ctx);
     ctx = nullptr;
     pool_.reset();
+    tuner.reset();
     iit_external_adjust(Env(), -held_bytes_);
     held_bytes_ = 0;
     if (owner) owner->busy--;
@@ -105,6 +116,12 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo & info) {
     o.Set("nBatch", llama_n_batch(ctx));
     o.Set("nThreads", llama_n_threads(ctx));
     o.Set("poll", pool_ ? pool_->poll() : 0);
+    o.Set("maxThreads", tuner->max_threads());
+    o.Set("adaptive", tuner->adaptive());
+    Napi::Array decodes = Napi::Array::New(env, tuner->decodes().size()); // decodes run with 1, 2, … threads
+    for (size_t i = 0; i < tuner->decodes().size(); i++) decodes.Set(i, (double) tuner->decodes()[i]);
+    o.Set("decodesByThreads", decodes);
+    o.Set("threadMoves", (double) tuner->moves());
     return o;
 }
 

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "llama.h"
+#include "threading/thread-tuner.h"
 #include "threading/threadpool.h"
 
 #include <memory>
@@ -19,6 +20,8 @@ public:
     llama_context * ctx     = nullptr;
     AddonModel *    owner   = nullptr;
     bool            running = false;
+    // The thread count of each decode (fixed at nThreads unless the context adapts); read by the workers.
+    std::unique_ptr<iit_thread_tuner> tuner;
 
 private:
     Napi::Value                     Generate(const Napi::CallbackInfo & info);

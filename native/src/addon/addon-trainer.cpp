@@ -99,16 +99,20 @@ iit_trainer * AddonTrainer::ready(const Napi::CallbackInfo & info) {
     return trainer.get();
 }
 
-// create({modelPath, loraPath, nCtx, threads, poll, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay, maxGradNorm?}) -> Promise<nCtx>
+// create({modelPath, loraPath, nCtx, threads, maxThreads?, poll, gpuLayers, sgd, freezeEmbeddings, beta1, beta2, eps, weightDecay, maxGradNorm?}) -> Promise<nCtx>
 Napi::Value AddonTrainer::Create(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (trainer || running) throw iit_error(env, "INVALID_STATE", "this trainer is already created");
     IitJsObject        o(info[0], "trainer.create: opts");
     iit_trainer_params p;
-    p.model_path        = o.string("modelPath");
-    p.lora_path         = o.string("loraPath");
-    p.n_ctx             = o.uint32("nCtx");
-    p.n_threads         = o.int32("threads");
+    p.model_path  = o.string("modelPath");
+    p.lora_path   = o.string("loraPath");
+    p.n_ctx       = o.uint32("nCtx");
+    p.n_threads   = o.int32("threads");
+    p.max_threads = o.has("maxThreads") ? o.int32("maxThreads") : 0;
+    if (p.n_threads < 1 || p.max_threads < 0) {
+        throw iit_error(env, "INVALID_ARGUMENT", "trainer.create: opts.threads must be >= 1 and opts.maxThreads >= 0");
+    }
     p.poll              = o.get("poll").IsNumber() ? o.uint32("poll") : 0;
     p.n_gpu_layers      = o.int32("gpuLayers");
     p.sgd               = o.flag("sgd");
@@ -185,13 +189,19 @@ Napi::Value AddonTrainer::StepsDone(const Napi::CallbackInfo & info) {
     return Napi::Number::New(info.Env(), (double) ready(info)->steps_done());
 }
 
-// info() -> {nCtx, nThreads, poll} of the training context
+// info() -> {nCtx, nThreads, poll, adaptive, stepsByThreads, threadMoves} of the training context
 Napi::Value AddonTrainer::Info(const Napi::CallbackInfo & info) {
-    const iit_trainer * t = ready(info);
-    Napi::Object        o = Napi::Object::New(info.Env());
+    const iit_trainer * t   = ready(info);
+    Napi::Env           env = info.Env();
+    Napi::Object        o   = Napi::Object::New(env);
     o.Set("nCtx", t->n_ctx());
     o.Set("nThreads", t->n_threads());
     o.Set("poll", t->poll());
+    o.Set("adaptive", t->tuner().adaptive());
+    Napi::Array steps = Napi::Array::New(env, t->tuner().decodes().size()); // training windows on 1, 2, … threads
+    for (size_t i = 0; i < t->tuner().decodes().size(); i++) steps.Set(i, (double) t->tuner().decodes()[i]);
+    o.Set("stepsByThreads", steps);
+    o.Set("threadMoves", (double) t->tuner().moves());
     return o;
 }
 

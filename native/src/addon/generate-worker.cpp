@@ -82,6 +82,7 @@ public:
         job_.gen.logprobs_rules = job_.rules ? &*job_.rules : nullptr;
         job_.gen.experts        = job_.experts.ctxs;
         job_.gen.expert_row     = &job_.experts.row;
+        job_.gen.tuner          = self_->tuner.get();
         iit_gen_status st       = iit_generate(
                   self_->ctx, job_.prompts, job_.gen, [this](const auto & prompt) { return make_chain(prompt); },
                   [this]() { return abort_.all(); }, cb, results_);

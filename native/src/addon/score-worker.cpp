@@ -30,7 +30,7 @@ public:
     void Execute() override {
         std::string err = iit_score(
             self_->ctx, job_.seqs, job_.from, job_.top_k, [this]() { return abort_.all(); }, out_,
-            job_.rules ? &*job_.rules : nullptr);
+            job_.rules ? &*job_.rules : nullptr, self_->tuner.get());
         if (!err.empty()) Fail(err == "aborted" ? "ABORTED" : "SCORING_FAILED", err);
     }
 

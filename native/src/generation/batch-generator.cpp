@@ -248,7 +248,7 @@ private:
 
     // Decodes the batch on the context and every expert; false when one failed or was aborted (code 2).
     bool decode(iit_gen_status & status) {
-        int32_t rc = llama_decode(ctx_, batch_);
+        int32_t rc = iit_decode_tuned(ctx_, params_.tuner, batch_);
         for (size_t k = 0; rc == 0 && k < params_.experts.size(); k++) rc = llama_decode(params_.experts[k], batch_);
         if (rc == 0) return true;
         if (rc != 2) {

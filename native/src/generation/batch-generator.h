@@ -4,6 +4,7 @@
 
 #include "llama.h"
 #include "sampling/rules-sampler.h"
+#include "threading/thread-tuner.h"
 
 #include <functional>
 #include <string>
@@ -27,6 +28,7 @@ struct iit_gen_params {
     // teacher-forced scoring gives (iit_score), while the tokens are made, for streams
     int32_t                  logprobs_top   = -1;
     const iit_rules_params * logprobs_rules = nullptr;
+    iit_thread_tuner *       tuner          = nullptr; // the context's: each decode runs at its count (none: fixed)
 };
 
 struct iit_token_logprobs {

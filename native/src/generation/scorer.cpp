@@ -35,7 +35,7 @@ float row_lse(const float * logits, int32_t n, std::vector<float> & scratch) {
 
 std::string iit_score(llama_context * ctx, const std::vector<std::vector<llama_token>> & seqs,
                       const std::vector<int32_t> & from, int32_t top_k, const std::function<bool()> & should_abort,
-                      std::vector<iit_score_result> & out, const iit_rules_params * rules) {
+                      std::vector<iit_score_result> & out, const iit_rules_params * rules, iit_thread_tuner * tuner) {
     const llama_vocab * vocab   = llama_model_get_vocab(llama_get_model(ctx));
     const int32_t       n_vocab = llama_vocab_n_tokens(vocab);
     const int32_t       n_batch = (int32_t) llama_n_batch(ctx);
@@ -89,7 +89,7 @@ std::string iit_score(llama_context * ctx, const std::vector<std::vector<llama_t
                 // Row i predicts token i+1: needed for i+1 >= f, and for the last token (top-k).
                 batch.logits[j] = (i + 1 >= f) || (i == n - 1);
             }
-            if (int32_t rc = llama_decode(ctx, batch); rc != 0) {
+            if (int32_t rc = iit_decode_tuned(ctx, tuner, batch); rc != 0) {
                 err = "llama_decode failed with code " + std::to_string(rc);
                 break;
             }

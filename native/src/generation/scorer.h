@@ -4,6 +4,7 @@
 
 #include "llama.h"
 #include "sampling/rules-sampler.h"
+#include "threading/thread-tuner.h"
 
 #include <functional>
 #include <string>
@@ -19,7 +20,9 @@ struct iit_score_result {
 // Scores each sequence in turn on sequence 0 of ctx. from[i] >= 1 (the first token has no
 // prediction). With `rules`, under the product distribution the rule adapter samples from:
 // log_softmax(logits + rule scores), the adapter's state (repetition scope, tokens generated) set
-// from tokens[<from] as the prompt and advanced by each scored token. Returns "" or an error message.
+// from tokens[<from] as the prompt and advanced by each scored token. Each decode runs at `tuner`'s thread
+// count when there is one. Returns "" or an error message.
 std::string iit_score(llama_context * ctx, const std::vector<std::vector<llama_token>> & seqs,
                       const std::vector<int32_t> & from, int32_t top_k, const std::function<bool()> & should_abort,
-                      std::vector<iit_score_result> & out, const iit_rules_params * rules = nullptr);
+                      std::vector<iit_score_result> & out, const iit_rules_params * rules = nullptr,
+                      iit_thread_tuner * tuner = nullptr);

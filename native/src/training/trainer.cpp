@@ -6,6 +6,7 @@
 #include "model/gguf-check.h"
 #include "model/gguf-write.h"
 
+#include <chrono>
 #include <cstring>
 
 namespace {
@@ -140,12 +141,14 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         message = "could not create a training context";
         return nullptr;
     }
-    tr->pool_ = std::make_unique<iit_threadpool>();
-    if (!tr->pool_->attach(tr->ctx_, p.n_threads, p.poll)) {
+    const int32_t max_threads = std::max(p.n_threads, p.max_threads);
+    tr->pool_                 = std::make_unique<iit_threadpool>();
+    if (!tr->pool_->attach(tr->ctx_, max_threads, p.poll)) {
         code    = "TRAIN_INIT_FAILED";
-        message = "ggml could not start a pool of " + std::to_string(p.n_threads) + " threads";
+        message = "ggml could not start a pool of " + std::to_string(max_threads) + " threads";
         return nullptr;
     }
+    tr->tuner_ = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, p.max_threads > 0);
     tr->n_ctx_ = llama_n_ctx(tr->ctx_);
     if (tr->n_ctx_ != p.n_ctx) {
         code    = "INVALID_OPTION";
@@ -244,7 +247,14 @@ double iit_trainer::window(const llama_token * tokens, const int32_t * labels, b
     const double s = loss_scale > 0 ? loss_scale : 1.0;
     ggml_opt_set_loss_scale(opt_, (float) (s * n_ctx_));
     ggml_opt_result_reset(result_);
+    // Training windows are all alike (n_ctx tokens, forward and backward), so the tuner compares them;
+    // an evaluation window runs at the current count and tells it nothing (patches/0004 applies the count).
+    const int32_t n = train ? tuner_->next() : tuner_->current();
+    if (n != llama_n_threads(ctx_)) llama_set_n_threads(ctx_, n, n);
+    const auto t0 = std::chrono::steady_clock::now();
     llama_opt_epoch(ctx_, dataset_, result_, result_, train ? 1 : 0, nullptr, nullptr);
+    if (train)
+        tuner_->record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), (int32_t) n_ctx_);
     double loss = 0.0;
     ggml_opt_result_loss(result_, &loss, nullptr); // graph loss × period (ggml's per-datapoint rescale)
     return loss / period_ / s;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "llama.h"
+#include "threading/thread-tuner.h"
 #include "threading/threadpool.h"
 
 struct gguf_context;
@@ -20,8 +21,9 @@ struct iit_trainer_params {
     std::string model_path;
     std::string lora_path;               // "" = full finetune; else this adapter (e.g. B = 0 from make-lora) is trained
     uint32_t    n_ctx             = 256; // window length, a multiple of 256 (llama.cpp pads contexts to 256)
-    int32_t     n_threads         = 1;
-    uint32_t    poll              = 0; // ggml threadpool polling level, 0..100
+    int32_t     n_threads         = 1;   // the first window's; every window's unless max_threads is set
+    int32_t     max_threads       = 0;   // > 0: each training window's count adapts within [1, max_threads]
+    uint32_t    poll              = 0;   // ggml threadpool polling level, 0..100
     int32_t     n_gpu_layers      = 0;
     bool        sgd               = false; // AdamW unless set (SGD makes gradients observable in tests)
     bool        freeze_embeddings = false; // full finetuning without token_embd (as llama-finetune)
@@ -62,11 +64,12 @@ public:
     // Restores the step counter now and the AdamW moments when llama.cpp allocates them.
     std::string load_optimizer(const std::string & path);
 
-    uint32_t            n_ctx() const { return n_ctx_; }
-    int32_t             n_threads() const { return llama_n_threads(ctx_); }
-    uint32_t            poll() const { return pool_ ? pool_->poll() : 0; }
-    const llama_vocab * vocab() const { return llama_model_get_vocab(model_); }
-    llama_model *       model() const { return model_; }
+    uint32_t                 n_ctx() const { return n_ctx_; }
+    int32_t                  n_threads() const { return llama_n_threads(ctx_); }
+    const iit_thread_tuner & tuner() const { return *tuner_; }
+    uint32_t                 poll() const { return pool_ ? pool_->poll() : 0; }
+    const llama_vocab *      vocab() const { return llama_model_get_vocab(model_); }
+    llama_model *            model() const { return model_; }
 
 private:
     iit_trainer() = default;
@@ -75,19 +78,20 @@ private:
     static void                      restore_moments(ggml_context * ctx_static, void * ud);
     static bool                      mark_lora_params(ggml_tensor * t, bool ask, void * ud);
 
-    iit_trainer_params              p_;
-    llama_model *                   model_   = nullptr;
-    llama_context *                 ctx_     = nullptr;
-    llama_adapter_lora *            lora_    = nullptr;
-    ggml_opt_context_t              opt_     = nullptr;
-    ggml_opt_dataset_t              dataset_ = nullptr;
-    ggml_opt_result_t               result_  = nullptr;
-    uint32_t                        n_ctx_   = 0;
-    int32_t                         period_  = 1;
-    float                           lr_      = 1e-5f;
-    bool                            marking_ = false; // flag LoRA tensors during the warm-up decode
-    std::vector<iit_train_tensor>   params_;
-    std::unique_ptr<iit_threadpool> pool_;                      // a member: freed after ~iit_trainer has freed ctx_
-    gguf_context *                  pending_moments_ = nullptr; // from load_optimizer, applied by restore_moments
-    ggml_context *                  pending_data_    = nullptr;
+    iit_trainer_params                p_;
+    llama_model *                     model_   = nullptr;
+    llama_context *                   ctx_     = nullptr;
+    llama_adapter_lora *              lora_    = nullptr;
+    ggml_opt_context_t                opt_     = nullptr;
+    ggml_opt_dataset_t                dataset_ = nullptr;
+    ggml_opt_result_t                 result_  = nullptr;
+    uint32_t                          n_ctx_   = 0;
+    int32_t                           period_  = 1;
+    float                             lr_      = 1e-5f;
+    bool                              marking_ = false; // flag LoRA tensors during the warm-up decode
+    std::vector<iit_train_tensor>     params_;
+    std::unique_ptr<iit_threadpool>   pool_;                      // a member: freed after ~iit_trainer has freed ctx_
+    std::unique_ptr<iit_thread_tuner> tuner_;                     // the thread count of each window
+    gguf_context *                    pending_moments_ = nullptr; // from load_optimizer, applied by restore_moments
+    ggml_context *                    pending_data_    = nullptr;
 };

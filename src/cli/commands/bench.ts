@@ -3,7 +3,7 @@ import { formatCpu } from "../../bench/cpuInfo.js";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
-import { benchThreads } from "../../bench/benchThreads.js";
+import { benchThreads, threadsMarkdown } from "../../bench/benchThreads.js";
 import { benchTrain } from "../../bench/benchTrain.js";
 import { formatSpread } from "../../bench/rounds.js";
 import { benchJudgeCommand } from "./judge.js";
@@ -231,7 +231,7 @@ const scoreBench = new Command("score")
 
 const threadsBench = new Command("threads")
   .description(
-    "iit generate (350 lab prompts, 40 tokens, --parallel 16) and iit train with the default threads vs -t N, quiet and beside --load busy processes, in alternated rounds",
+    "iit generate (the lab's evaluation prompts, 40 tokens, --parallel 16) and iit train with the default threads vs -t N, quiet and beside --load busy processes, in alternated rounds",
   )
   .requiredOption("-m, --model <path>", "GGUF model (F32 for the training runs), e.g. models/lab-base.gguf")
   .option(
@@ -241,12 +241,13 @@ const threadsBench = new Command("threads")
   )
   .option("--load <n>", LOAD_HELP + " in the loaded runs", intOption("--load"), 1)
   .option("--rounds <n>", "alternated rounds (min / median / max reported)", intOption("--rounds"), 3)
-  .option("--prompts <jsonl>", "prompts to generate for (default: the lab's 350 evaluation prompts of world 1)")
+  .option("--prompts <jsonl>", "prompts to generate for (default: the lab's evaluation prompts of world 1)")
   .option(
     "--data <jsonl>",
     "training data (default: world 1's instruction-tuning set; use text in the model's vocabulary)",
   )
   .option("--train-examples <n>", "training examples, one 256-token window each", intOption("--train-examples"), 32)
+  .option("--markdown <file>", "also write the table as markdown")
   .option("--json", "print one JSON object on stdout")
   .action(
     async (opts: {
@@ -257,9 +258,11 @@ const threadsBench = new Command("threads")
       prompts?: string;
       data?: string;
       trainExamples: number;
+      markdown?: string;
       json?: boolean;
     }) => {
       const r = await benchThreads({ ...opts, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      if (opts.markdown) writeFileSync(opts.markdown, threadsMarkdown(r));
       if (opts.json) printJson(r);
       else {
         process.stdout.write(formatCpu(r.cpu));
@@ -268,7 +271,8 @@ const threadsBench = new Command("threads")
             r.cases
               .map(
                 (c) =>
-                  `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}\n`,
+                  `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}` +
+                  `  (on 1 / 2 / … threads: ${c.by_threads.join(" / ")})\n`,
               )
               .join("") +
             Object.entries(r.loaded_default_vs_quiet_1)

@@ -217,7 +217,7 @@ export const generateCommand = addGenerationOptions(
     },
   });
   bar?.stop();
-  if (opts.json) printJson({ ...summary, placement: model.placement });
+  if (opts.json) printJson({ ...summary, placement: model.placement, threads: model.threadStats() });
   else {
     process.stderr.write(
       `${summary.aborted ? "interrupted" : "done"}: ${summary.generated} generated, ${summary.skipped} already in ${summary.output}, ` +

@@ -19,13 +19,15 @@ describe.skipIf(skipNoModel)("greedy output under batching (stories260K)", () =>
     expect(same[1].tokens).toEqual(same[0].tokens);
   });
 
-  it("the measured case: a prompt decoded alone and the same prompt in a batch of two part after a near-tie", async () => {
+  it("the measured case: a prompt decoded alone and in a batch of two agree up to where they part, if they do", async () => {
     await using m = await loadModel({ model: storiesModel, threads: 1 });
     const [alone] = await m.generate(["Ben and Sue 17"], { ...o, parallel: 1 });
     const [paired] = await m.generate(["Ben and Sue 17", "Ben and Sue 17"], { ...o, parallel: 2 });
     const at = paired.tokens.findIndex((t, i) => t !== alone.tokens[i]);
-    // x86 with AVX/AVX2 (this machine: token 94 of 256); another ISA may part elsewhere or not at all.
-    if (process.arch === "x64") expect(at).toBeGreaterThan(0);
-    expect(paired.tokens.slice(0, Math.max(at, 0))).toEqual(alone.tokens.slice(0, Math.max(at, 0)));
+    // Where they part depends on the CPU's kernels: token 94 of 256 on the x86 machines this was measured on
+    // first, nowhere on a 2-vCPU AMD EPYC with AVX2 (7 December 2026). Never at the first token: the
+    // products differ only in their last bits, so only a near-tie can flip.
+    expect(at).not.toBe(0);
+    expect(paired.tokens.slice(0, at < 0 ? undefined : at)).toEqual(alone.tokens.slice(0, at < 0 ? undefined : at));
   });
 });

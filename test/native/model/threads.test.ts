@@ -13,7 +13,7 @@ const labBase = join(repoRoot, "models", "lab-base.gguf");
 const twoCores = availableParallelism() >= 2;
 
 describe.skipIf(skipNoModel)("threads and polling on the native side", () => {
-  it("a tiny model gets 1 thread by default for generation at --parallel 16 and for scoring", async () => {
+  it("a tiny model starts at 1 thread by default for generation at --parallel 16 and for scoring", async () => {
     for (const path of [storiesModel, labBase]) {
       await using model = await loadModel({ model: path });
       await model.generate(["Once upon a time", "A cat"], { template: "raw", maxTokens: 4, parallel: 16 });

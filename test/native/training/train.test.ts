@@ -284,8 +284,16 @@ describe.skipIf(skipNoModel)("train (stories260K, LIMA responses)", () => {
     ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(["epochs", "output", "placement", "poll", "threads", "tokens_per_second"]);
-    expect(out).toMatchObject({ threads: 1, poll: 0 });
+    expect(Object.keys(out).sort()).toEqual([
+      "epochs",
+      "output",
+      "placement",
+      "poll",
+      "threads",
+      "tokens_per_second",
+      "windows_by_threads",
+    ]);
+    expect(out).toMatchObject({ threads: 1, poll: 0, windows_by_threads: [4] });
     expect(Object.keys(out.epochs[0]).sort()).toEqual(["epoch", "train_loss", "val_loss"]);
     expect(existsSync(output)).toBe(true);
   });

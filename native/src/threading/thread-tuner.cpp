@@ -1,0 +1,75 @@
+#include "threading/thread-tuner.h"
+
+#include <algorithm>
+#include <chrono>
+
+iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt) :
+    cur_(std::max(1, start)),
+    max_(std::max(cur_, max_threads)),
+    adapt_(adapt && max_ > 1),
+    wait_(kFirst),
+    decodes_(max_, 0) {}
+
+void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
+    decodes_[next() - 1]++;
+    if (!adapt_) return;
+    if (phase_ == RUN) {
+        if (--wait_ <= 0) start_probe();
+        return;
+    }
+    if (ref_ == 0) ref_ = n_tokens; // the probe compares decodes of its first decode's batch size
+    side & s = phase_ == PROBE_ALT ? alt_side_ : cur_side_;
+    s.run++;
+    if (n_tokens == ref_) {
+        s.seconds += seconds;
+        s.decodes++;
+    }
+    const bool full = s.decodes >= kProbe && s.seconds >= kProbeTime;
+    if (!full && s.run < kProbeCap) return;
+    if (!full) { // that batch size did not come back: try again soon, without growing the wait
+        phase_ = RUN;
+        wait_  = kMinInterval;
+    } else if (phase_ == PROBE_ALT) {
+        phase_ = PROBE_CUR;
+    } else {
+        finish_probe();
+    }
+}
+
+void iit_thread_tuner::start_probe() {
+    const bool can_up   = cur_ < max_;
+    const bool can_down = cur_ > 1;
+    alt_                = (up_ && can_up) || !can_down ? cur_ + 1 : cur_ - 1;
+    up_                 = !up_;
+    phase_              = PROBE_ALT;
+    ref_                = 0;
+    alt_side_ = cur_side_ = side{};
+}
+
+void iit_thread_tuner::finish_probe() {
+    phase_             = RUN;
+    const double ratio = (alt_side_.seconds / (double) alt_side_.decodes) /
+                         (cur_side_.seconds / (double) cur_side_.decodes); // probed ÷ current time per decode
+    if (ratio <= kMargin) {
+        cur_      = alt_;
+        up_       = !up_; // the next probe checks the same direction once more (the next count, or back)
+        interval_ = kMinInterval;
+        moves_++;
+    } else {
+        // a count that lost by far (a descheduled thread) is tried again later than one that nearly won
+        interval_ = std::min(kMaxInterval, interval_ * (ratio >= kFarWorse ? 4 : 2));
+    }
+    wait_ = interval_;
+}
+
+int32_t iit_decode_tuned(llama_context * ctx, iit_thread_tuner * tuner, const llama_batch & batch) {
+    if (!tuner) return llama_decode(ctx, batch);
+    const int32_t n = tuner->next();
+    if (n != llama_n_threads(ctx)) llama_set_n_threads(ctx, n, n);
+    const auto    t0 = std::chrono::steady_clock::now();
+    const int32_t rc = llama_decode(ctx, batch);
+    if (rc == 0) {
+        tuner->record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), batch.n_tokens);
+    }
+    return rc;
+}

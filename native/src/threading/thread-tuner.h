@@ -1,0 +1,72 @@
+// The thread count of each decode of one context, chosen from how long the decodes before it took.
+//
+// How many threads pay depends on the machine at that moment, not only on the model: on 2 quiet cores
+// two threads generate the lab's base 1.5x faster than one, while beside one busy process the second
+// thread is descheduled and the other spins at every barrier (2 threads 1.4x slower there, up to 11x
+// on a machine shared with many processes). So the tuner runs at its current count and, now and then,
+// probes a neighbouring count: a block of decodes there, then a block at the current count, each until
+// it holds kProbe decodes of the probe's first batch size and kProbeTime seconds of them, and it moves
+// when that batch took at most kMargin of the time at the probed count. Blocks, not alternating
+// decodes: a thread woken after a long sleep is favoured by the scheduler for a moment, so a count
+// visited for one decode looks better than it runs. A probe that loses doubles the wait before the next
+// (quadruples it when it lost by far; up to kMaxInterval decodes), so a loaded machine pays for few. Thread counts do not change
+// results: ggml computes every output element on one thread in the same order.
+// The tuner itself is arithmetic on the times it is given; iit_decode_tuned applies and times it.
+#pragma once
+
+#include "llama.h"
+
+#include <cstdint>
+#include <vector>
+
+class iit_thread_tuner {
+public:
+    static constexpr int32_t kProbe     = 3;     // decodes of the probe's batch size in each block, at least
+    static constexpr double  kProbeTime = 0.03;  // seconds of them in each block, at least: several scheduler
+                                                 // slices, so a moment when a busy core is free decides nothing
+    static constexpr int64_t kProbeCap    = 256; // decodes in a block before a probe whose batch size is gone gives up
+    static constexpr int64_t kFirst       = 8;   // decodes before the first probe (warm-up excluded)
+    static constexpr int64_t kMinInterval = 16;  // decodes between probes after a move
+    static constexpr int64_t kMaxInterval = 512; // the longest wait between probes
+    static constexpr double  kMargin      = 0.9; // move when the probed count's time per decode is <= 0.9x
+    static constexpr double  kFarWorse    = 1.5; // a probe this much slower quadruples the wait (else doubles)
+
+    // Starts at `start` threads and moves within [1, max_threads]; with adapt false it stays at `start`.
+    iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt);
+
+    int32_t next() const { return phase_ == PROBE_ALT ? alt_ : cur_; } // threads for the next decode
+    void    record(double seconds, int32_t n_tokens);                  // the decode just run at next()'s count
+    int32_t current() const { return cur_; }
+    int32_t max_threads() const { return max_; }
+    bool    adaptive() const { return adapt_; }
+    // decodes run at each count: [0] = 1 thread, … [max - 1] = max threads
+    const std::vector<int64_t> & decodes() const { return decodes_; }
+    int64_t                      moves() const { return moves_; }
+
+private:
+    enum phase_t {
+        RUN,
+        PROBE_ALT,
+        PROBE_CUR
+    };
+    struct side {                     // one block of a probe
+        double  seconds = 0;          // of its decodes of the probe's batch size
+        int64_t decodes = 0, run = 0; // those decodes; all its decodes
+    };
+    void start_probe();
+    void finish_probe();
+
+    int32_t              cur_, max_;
+    bool                 adapt_;
+    phase_t              phase_ = RUN;
+    int32_t              alt_   = 0;
+    int32_t              ref_   = 0;    // the probe's batch size (tokens per decode)
+    bool                 up_    = true; // the next probe goes up (else down) when both are possible
+    int64_t              wait_, interval_ = kMinInterval;
+    side                 alt_side_, cur_side_;
+    std::vector<int64_t> decodes_;
+    int64_t              moves_ = 0;
+};
+
+// llama_decode at the tuner's thread count (none: the context's own), timed for it. Same return code.
+int32_t iit_decode_tuned(llama_context * ctx, iit_thread_tuner * tuner, const llama_batch & batch);

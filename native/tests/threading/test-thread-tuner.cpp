@@ -1,0 +1,144 @@
+// The thread tuner's decisions (native/src/threading/thread-tuner.h) on constructed decode times: a
+// machine where more threads pay, one where a second thread is descheduled, one that changes between
+// the two, one whose busy core is free now and then, batches of changing sizes, and a fixed count.
+// Prints "N checks, F failed"; exits non-zero on a failure.
+#include "test-helpers.h"
+#include "threading/thread-tuner.h"
+
+#include <functional>
+
+namespace {
+
+// Seconds per token at each thread count ([0] = 1 thread), possibly changing with the decode's index.
+using machine = std::function<double(int64_t decode, int32_t threads)>;
+
+struct run_result {
+    double               seconds = 0; // the whole run's time
+    std::vector<int64_t> decodes;     // decodes per thread count
+    int32_t              final = 0;
+};
+
+run_result run(iit_thread_tuner & t, const machine & m, int64_t n, const std::function<int32_t(int64_t)> & tokens) {
+    run_result r;
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t threads = t.next();
+        const int32_t k       = tokens(i);
+        const double  s       = m(i, threads) * k;
+        r.seconds += s;
+        t.record(s, k);
+    }
+    r.decodes = t.decodes();
+    r.final   = t.current();
+    return r;
+}
+
+int32_t sixteen(int64_t) {
+    return 16;
+}
+
+} // namespace
+
+int main() {
+    // A fixed count: every decode at the start, whatever the times say.
+    {
+        iit_thread_tuner t(1, 2, false);
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.1; }, 1000, sixteen);
+        CHECK(r.final == 1 && r.decodes[0] == 1000 && r.decodes[1] == 0, "fixed: %lld / %lld decodes at 1 / 2",
+              (long long) r.decodes[0], (long long) r.decodes[1]);
+        CHECK(!t.adaptive(), "fixed: not adaptive");
+    }
+    // One core only: nothing to adapt.
+    {
+        iit_thread_tuner t(1, 1, true);
+        CHECK(!t.adaptive(), "one core: not adaptive");
+    }
+    // A quiet machine where 2 threads take 0.6x the time: it moves up early and stays.
+    {
+        iit_thread_tuner t(1, 2, true);
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
+        CHECK(r.final == 2, "quiet: ends at %d threads", r.final);
+        CHECK(r.decodes[1] >= 1900, "quiet: %lld of 2000 decodes at 2 threads", (long long) r.decodes[1]);
+        CHECK(t.moves() == 1, "quiet: %lld moves", (long long) t.moves());
+    }
+    // Starting at 2 on a machine where the second thread is descheduled (10x per token): it moves down.
+    {
+        iit_thread_tuner t(2, 2, true);
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 2000, sixteen);
+        CHECK(r.final == 1, "busy from 2: ends at %d threads", r.final);
+    }
+    // A busy machine from the start: it stays at 1, and the probes of 2 cost little.
+    for (double penalty : { 1.4, 10.0 }) {
+        iit_thread_tuner t(1, 2, true);
+        run_result       r = run(
+                  t, [penalty](int64_t, int32_t th) { return th == 1 ? 1.0 : penalty; }, 4000, sixteen);
+        const double overhead = r.seconds / (4000.0 * 16) - 1;
+        CHECK(r.final == 1 && t.moves() == 0, "busy %.1fx: ends at %d after %lld moves", penalty, r.final,
+              (long long) t.moves());
+        CHECK(overhead <= (penalty > 2 ? 0.08 : 0.01), "busy %.1fx: probes cost %.3f of the run", penalty, overhead);
+    }
+    // A machine that gets busy after 1000 decodes: it follows, within 600 decodes of the change.
+    {
+        iit_thread_tuner t(1, 2, true);
+        int64_t          back = -1;
+        for (int64_t i = 0; i < 3000; i++) {
+            const int32_t th = t.next();
+            const double  s  = (th == 1 ? 1.0 : (i < 1000 ? 0.6 : 3.0)) * 16;
+            t.record(s, 16);
+            if (i >= 1000 && back < 0 && t.current() == 1) back = i - 1000;
+        }
+        CHECK(back >= 0 && back <= 600, "quiet then busy: back at 1 thread %lld decodes after the change",
+              (long long) back);
+        CHECK(t.current() == 1, "quiet then busy: ends at %d", t.current());
+    }
+    // A busy machine whose second core is free now and then, for a few millisecond-long decodes (the busy
+    // process descheduled): a probe that happens to fall there must not move the tuner to 2 threads for long.
+    {
+        iit_thread_tuner t(1, 2, true);
+        uint32_t         lcg = 12345, gap_at = 0;
+        double           seconds = 0;
+        for (int64_t i = 0; i < 20000; i++) {
+            if (i % 50 == 0) {
+                lcg    = lcg * 1664525u + 1013904223u;
+                gap_at = (lcg >> 8) % 40;
+            }
+            const bool    gap = i % 50 >= gap_at && i % 50 < gap_at + 10;
+            const int32_t th  = t.next();
+            const double  s   = th == 1 ? 1e-3 : (gap ? 0.5e-3 : 3e-3);
+            seconds += s;
+            t.record(s, 1);
+        }
+        const double at2 = (double) t.decodes()[1] / 20000.0;
+        CHECK(at2 <= 0.05 && t.moves() <= 2, "bursty: %.3f of the decodes on 2 threads (%lld moves), %.1f s", at2,
+              (long long) t.moves(), seconds);
+    }
+    // More cores: it climbs while each step pays and stops at the best count (3 of 4 here).
+    {
+        iit_thread_tuner t(1, 4, true);
+        const double     per_token[] = { 1.0, 0.6, 0.45, 0.5 };
+        run_result       r           = run(
+                            t, [&](int64_t, int32_t th) { return per_token[th - 1]; }, 4000, sixteen);
+        CHECK(r.final == 3, "4 cores: ends at %d threads", r.final);
+    }
+    // Batches of two sizes in turn: each probe compares decodes of one size, and it moves to the faster count.
+    {
+        iit_thread_tuner t(1, 2, true);
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.5; }, 2000,
+                  [](int64_t i) { return (int32_t) (i % 2 == 0 ? 1 : 32); });
+        CHECK(r.final == 2 && t.moves() == 1, "two sizes: ends at %d after %lld moves", r.final, (long long) t.moves());
+    }
+    // A batch size that never comes back (one more token every decode): no probe compares, nothing moves.
+    {
+        iit_thread_tuner t(1, 2, true);
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.5; }, 2000,
+                  [](int64_t i) { return (int32_t) (1 + i); });
+        CHECK(r.final == 1 && t.moves() == 0, "growing sizes: ends at %d after %lld moves", r.final,
+              (long long) t.moves());
+    }
+    printf("%d checks, %d failed\n", g_checks, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
