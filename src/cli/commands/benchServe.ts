@@ -1,4 +1,5 @@
 // `iit bench serve`: iit serve against llama-server, and its table of ratios per client count.
+import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { benchServe, type BenchServeResult, type ServeMode } from "../../bench/benchServe.js";
 import { formatCpu } from "../../bench/cpuInfo.js";
@@ -6,7 +7,7 @@ import { LOAD_HELP } from "../modelOptions.js";
 import { collect, intOption, printJson } from "../util.js";
 
 /** One line per mode, concurrency and server, then the targets with ours ÷ llama-server per round. */
-function serveTable(r: BenchServeResult): string {
+export function serveTable(r: BenchServeResult): string {
   const f = (q: { min: number; median: number; max: number } | undefined, d = 0) =>
     q ? `${q.min.toFixed(d)} / ${q.median.toFixed(d)} / ${q.max.toFixed(d)}` : "";
   const lines = [
@@ -58,6 +59,7 @@ export const benchServeCommand = new Command("serve")
   .option("--no-stream", "only plain completions (no streamed requests, no time to first token)")
   .option("--llama-server-bin <path>", "a llama-server binary (default: built once from the pinned source)")
   .option("--load <n>", LOAD_HELP, intOption("--load"), 0)
+  .option("--markdown <file>", "also write the table as markdown")
   .option("--json", "print one JSON object on stdout")
   .action(
     async (o: {
@@ -73,6 +75,7 @@ export const benchServeCommand = new Command("serve")
       stream: boolean;
       llamaServerBin?: string;
       load: number;
+      markdown?: string;
       json?: boolean;
     }) => {
       const r = await benchServe({
@@ -90,6 +93,7 @@ export const benchServeCommand = new Command("serve")
         load: o.load,
         onStatus: (m) => process.stderr.write(`${m}\n`),
       });
+      if (o.markdown) writeFileSync(o.markdown, serveTable(r));
       if (o.json) printJson(r);
       else process.stdout.write(serveTable(r));
     },
