@@ -134,6 +134,10 @@ export interface AddonContext {
     onEvent: ((kind: string, index: number, payload: number | NativeGenResult | NativeTokenLogprobs) => void) | null,
     abortFlag: Int32Array,
   ): Promise<NativeGenResult[]>;
+  /** Prompts that join the running generate() (continuous batching): the first one's index, or -1 when none runs. */
+  append(prompts: Int32Array[]): number;
+  /** An appended prompt whose caller went away: it ends at its next token, or is not started. */
+  drop(index: number): void;
   score(
     seqs: Int32Array[],
     from: number[],

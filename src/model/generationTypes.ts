@@ -56,6 +56,12 @@ export interface GenerateOptions {
   /** Called as soon as each prompt finishes, in completion order. */
   onResult?: (index: number, result: GenerationResult) => void;
   /**
+   * Called once the generation runs, with a handle that adds prompts to it while it runs (continuous
+   * batching: they take the next free sequence, with these options; their results come through
+   * `onResult` and `onToken` under the indices `append` returns, not in the returned array).
+   */
+  onStart?: (handle: GenerationHandle) => void;
+  /**
    * Called with each sampled token's logprob and the `logprobs` likeliest alternatives, the
    * end-of-generation token included, under the rules when there are (streams' logprobs).
    */
@@ -68,6 +74,16 @@ export interface GenerateOptions {
 }
 
 export type StopReason = "eos" | "max_tokens" | "stop_string" | "context_full" | "aborted";
+
+/** Adds prompts to a running generation (see GenerateOptions.onStart). */
+export interface GenerationHandle {
+  /**
+   * The indices the prompts get, or null when the generation has already ended (nothing was added).
+   * Each must fit the context like the first prompts (else a typed error, and nothing is added). A prompt
+   * appended while the whole generation is aborted or fails gets no result.
+   */
+  append(prompts: PromptInput[], signals?: (AbortSignal | undefined)[]): number[] | null;
+}
 
 export interface GenerationResult {
   instruction: string;

@@ -6,7 +6,7 @@ import { checkContextMemory } from "./memory.js";
 import type { Model } from "./Model.js";
 import { GENERATION_DEFAULTS } from "./generationDefaults.js";
 import { promptInstruction, promptTokens } from "./templates.js";
-import type { GenerateOptions, GenerationResult, PromptInput } from "./generationTypes.js";
+import type { GenerateOptions, GenerationHandle, GenerationResult, PromptInput } from "./generationTypes.js";
 import { INT32_MAX, UINT32_MAX } from "../util/numbers.js";
 
 function check(cond: boolean, what: string, hint?: string): void {
@@ -85,19 +85,24 @@ export async function runGeneration(
   const opts = resolveGenerateOptions(model, options);
   if (prompts.length === 0) return [];
   if (options.signal?.aborted) throw new AbortError();
-  const tokenized = prompts.map((p) =>
-    Int32Array.from(promptTokens(model, p, options.template ?? GENERATION_DEFAULTS.template)),
-  );
-  for (const [i, t] of tokenized.entries()) {
-    if (t.length >= opts.contextSize) {
-      throw new InvalidOptionError(
-        "PROMPT_TOO_LONG",
-        `prompt ${i + 1} (${JSON.stringify(promptInstruction(prompts[i]).slice(0, 40))}) is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
-        { suggestion: "raise --context-size or shorten the prompt" },
-      );
-    }
-  }
-  const parallel = Math.min(opts.parallel, prompts.length);
+  /** The prompts' tokens, each checked to fit its sequence's context; `first` numbers them in errors. */
+  const tokenize = (ps: PromptInput[], first: number) =>
+    ps.map((p, k) => {
+      const t = Int32Array.from(promptTokens(model, p, options.template ?? GENERATION_DEFAULTS.template));
+      if (t.length >= opts.contextSize) {
+        throw new InvalidOptionError(
+          "PROMPT_TOO_LONG",
+          `prompt ${first + k + 1} (${JSON.stringify(promptInstruction(p).slice(0, 40))}) is ${t.length} tokens, but each sequence's context is ${opts.contextSize} tokens`,
+          { suggestion: "raise --context-size or shorten the prompt" },
+        );
+      }
+      return t;
+    });
+  const tokenized = tokenize(prompts, 0);
+  /** Every prompt by index: the first ones, then those appended while it runs. */
+  const all = [...prompts];
+  // a generation that takes prompts while it runs keeps every sequence for them
+  const parallel = options.onStart ? opts.parallel : Math.min(opts.parallel, prompts.length);
   const slots = Math.max(parallel, options.contextSlots ?? 0);
   check(Number.isInteger(slots) && slots <= 256, `contextSlots must be an integer of at most 256, got ${slots}`);
   const key = { nCtx: opts.contextSize * slots, nSeq: slots, nBatch: opts.batchSize };
@@ -111,7 +116,7 @@ export async function runGeneration(
   });
 
   const toResult = (i: number, r: NativeGenResult): GenerationResult => ({
-    instruction: promptInstruction(prompts[i]),
+    instruction: promptInstruction(all[i]),
     output: r.text,
     tokens: Array.from(r.tokens),
     nPromptTokens: r.nPrompt,
@@ -136,10 +141,26 @@ export async function runGeneration(
           } else options.onResult?.(index, toResult(index, payload as NativeGenResult));
         }
       : null;
+  const handle: GenerationHandle = {
+    append(more, signals = []) {
+      const toks = tokenize(more, all.length);
+      const first = ctx.append(toks);
+      if (first < 0) return null;
+      all.push(...more);
+      const indices = more.map((_, k) => first + k);
+      for (const [k, sig] of signals.entries()) {
+        if (!sig) continue;
+        const drop = () => ctx.drop(indices[k]);
+        if (sig.aborted) drop();
+        else sig.addEventListener("abort", drop, { once: true });
+      }
+      return indices;
+    },
+  };
   return withAbortFlag(
     options.signal,
     async (abortFlag) => {
-      const results = await callNative(() =>
+      const running = callNative(() =>
         ctx.generate(
           Array.from(tokenized),
           {
@@ -163,8 +184,10 @@ export async function runGeneration(
           abortFlag,
         ),
       );
+      options.onStart?.(handle);
+      const results = await running;
       if (options.signal?.aborted) throw new AbortError();
-      return results.map((r, i) => toResult(i, r));
+      return results.slice(0, prompts.length).map((r, i) => toResult(i, r));
     },
     options.promptSignals?.slice(0, prompts.length),
   );

@@ -1,6 +1,12 @@
 import { InvalidOptionError } from "../errors.js";
 import { TokenTexts } from "../model/tokenText.js";
-import type { GenerateOptions, GenerationResult, PromptInput, TemplateName } from "../model/generationTypes.js";
+import type {
+  GenerateOptions,
+  GenerationHandle,
+  GenerationResult,
+  PromptInput,
+  TemplateName,
+} from "../model/generationTypes.js";
 import { promptInstruction } from "../model/templates.js";
 import type { Model } from "../model/Model.js";
 import { AbortError } from "../errors.js";
@@ -51,6 +57,19 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** The batch being generated; waiting requests with its settings join it while it has free sequences. */
+interface Running {
+  batch: Pending[];
+  abort: AbortController;
+  key: string;
+  /** Whether the generation reports tokens (only then can a streamed request join it). */
+  streams: boolean;
+  /** Adds prompts to the running generation; unset until it runs (and for one-token batches). */
+  handle?: GenerationHandle;
+  /** Requests of the batch that have their result. */
+  finished: number;
+}
+
 export interface EngineOptions {
   /** Requests decoded together as parallel sequences. Defaults to `4`. */
   parallel?: number;
@@ -62,11 +81,12 @@ export interface EngineOptions {
 
 /**
  * One model, one generation at a time: requests wait in a queue and, when the model frees up,
- * up to `parallel` waiting requests with the same sampling settings run as one batch.
+ * up to `parallel` waiting requests with the same sampling settings run as one batch, and requests with its
+ * settings that arrive while it runs join it as its sequences free up (continuous batching).
  */
 export class Engine {
   private readonly queue: Pending[] = [];
-  private running?: { batch: Pending[]; abort: AbortController };
+  private running?: Running;
   /** Token texts and bytes, shared with the streams. */
   readonly texts: TokenTexts;
   private closed = false;
@@ -154,9 +174,13 @@ export class Engine {
   }
 
   private pump(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running) {
+      this.join(this.running);
+      return;
+    }
+    if (this.queue.length === 0) return;
     // The clients of a batch that just finished send their next requests within a moment; a batch started
-    // before they arrive would make them wait a whole generation (a running batch takes no new requests).
+    // before they arrive would have to join it one by one, a token late.
     const wait = this.holdUntil - performance.now();
     if (wait > 0 && this.queue.length < Math.min(this.parallel, this.lastBatchSize)) {
       this.holdTimer ??= setTimeout(() => {
@@ -174,7 +198,7 @@ export class Engine {
       else i++;
     }
     const abort = new AbortController();
-    this.running = { batch, abort };
+    this.running = { batch, abort, key, streams: batch.some((p) => p.job.onToken), finished: 0 };
     this.batches++;
     this.maxBatch = Math.max(this.maxBatch, batch.length);
     const t0 = performance.now();
@@ -186,6 +210,40 @@ export class Engine {
       this.holdUntil = now + Math.min(20, (now - t0) / Math.max(1, steps));
       this.pump();
     });
+  }
+
+  /**
+   * Continuous batching: waiting requests with the running batch's settings join its generation while it
+   * has sequences free, as long as none with other settings waits before them (those wait for the batch to
+   * end, so they are never starved). Requests whose logprobs come from a pass after the generation, or that
+   * stream into a generation that reports no tokens, wait for the next batch.
+   */
+  private join(r: Running): void {
+    if (!r.handle) return;
+    const free = this.parallel - (r.batch.length - r.finished);
+    const joining: Pending[] = [];
+    while (joining.length < free && this.queue.length > 0 && this.queue[0].key === r.key) {
+      const p = this.queue[0];
+      if (this.scored(p) || p.job.onLogprobs || (p.job.onToken && !r.streams)) break;
+      joining.push(...this.queue.splice(0, 1));
+    }
+    if (joining.length === 0) return;
+    let indices: number[] | null = null;
+    try {
+      indices = r.handle.append(
+        joining.map((p) => p.job.prompt),
+        joining.map((p) => p.stop.signal),
+      );
+    } catch (e) {
+      for (const p of joining) p.reject(e);
+      return;
+    }
+    if (!indices) {
+      this.queue.unshift(...joining); // the generation has just ended: they start the next batch
+      return;
+    }
+    for (const [k, i] of indices.entries()) r.batch[i] = joining[k];
+    this.maxBatch = Math.max(this.maxBatch, r.batch.length - r.finished);
   }
 
   /** Runs one batch; resolves (never rejects) with the most tokens any of its sequences generated. */
@@ -213,27 +271,44 @@ export class Engine {
         job.onLogprobs({ id: lp.token, logprob: lp.logprob, ...info(lp.token), top });
       };
       // A prompt without a scoring pass is answered as soon as it finishes, not when the whole batch does
-      // (an aborted one is not finished: the batch's error reaches it).
+      // (an aborted one is not finished: the batch's error reaches it). Its sequence is then free for a
+      // waiting request.
+      const got = new Map<number, GenerationResult>();
       const early = (i: number, result: GenerationResult) => {
+        got.set(i, result);
         if (!this.scored(batch[i]) && result.stopReason !== "aborted") batch[i].resolve({ result });
+        if (this.running) {
+          this.running.finished++;
+          this.join(this.running);
+        }
       };
       const results = await this.model.generate(
         batch.map((p) => p.job.prompt),
         {
           ...s,
-          parallel: batch.length,
+          parallel: this.parallel,
           // one context shape for batches of every size: re-creating it costs up to ~100 ms
           contextSlots: this.parallel,
           contextSize: this.opts.contextSize,
           signal,
           promptSignals: batch.map((p) => p.stop.signal),
           onResult: early,
+          onStart: (handle) => {
+            if (this.running) {
+              this.running.handle = handle;
+              this.join(this.running);
+            }
+          },
           ...(streams ? { onToken: (i: number, t: number) => batch[i].job.onToken?.(t) } : {}),
           ...(streamLp.length ? { onLogprobs, logprobs: Math.max(...streamLp) } : {}),
         },
       );
       const lp = await this.logprobs(batch, results, signal);
-      for (const [i, p] of batch.entries()) p.resolve({ result: results[i], logprobs: lp[i] });
+      for (const [i, p] of batch.entries()) {
+        const result = results[i] ?? got.get(i); // a joined request's result came only as an event
+        if (result) p.resolve({ result, logprobs: lp[i] });
+        else p.reject(new AbortError("the generation ended before this request started"));
+      }
       return Math.max(1, ...results.map((r) => r.tokens.length));
     } catch (e) {
       for (const p of batch) p.reject(e);

@@ -18,6 +18,8 @@ Napi::Function AddonContext::Init(Napi::Env env) {
                            InstanceMethod("generate", &AddonContext::Generate),
                            InstanceMethod("score", &AddonContext::Score),
                            InstanceMethod("info", &AddonContext::Info),
+                           InstanceMethod("append", &AddonContext::Append),
+                           InstanceMethod("drop", &AddonContext::Drop),
                            InstanceMethod("dispose", &AddonContext::Dispose),
                        });
 }
@@ -131,6 +133,17 @@ Napi::Value AddonContext::Generate(const Napi::CallbackInfo & info) {
     Napi::Promise promise = iit_generate_js(this, info);
     running               = true;
     return promise;
+}
+
+// append(prompts) -> first index or -1; drop(index) (generate-worker.h)
+Napi::Value AddonContext::Append(const Napi::CallbackInfo & info) {
+    if (!ctx) throw iit_error(info.Env(), "DISPOSED", "the context was disposed");
+    return iit_generate_append_js(this, info);
+}
+
+Napi::Value AddonContext::Drop(const Napi::CallbackInfo & info) {
+    if (!ctx) throw iit_error(info.Env(), "DISPOSED", "the context was disposed");
+    return iit_generate_drop_js(this, info);
 }
 
 // score(seqs, from, topK, abortFlag, rules?) -> Promise<{tokenLogprobs, top}[]> (score-worker.h)

@@ -2,6 +2,7 @@
 
 #include <napi.h>
 
+#include "addon/generate-worker.h"
 #include "llama.h"
 #include "threading/thread-tuner.h"
 #include "threading/threadpool.h"
@@ -22,9 +23,13 @@ public:
     bool            running = false;
     // The thread count of each decode (fixed at nThreads unless the context adapts); read by the workers.
     std::unique_ptr<iit_thread_tuner> tuner;
+    // The running generate()'s intake for appended prompts (continuous batching); null when none runs.
+    std::shared_ptr<iit_gen_intake> intake;
 
 private:
     Napi::Value                     Generate(const Napi::CallbackInfo & info);
+    Napi::Value                     Append(const Napi::CallbackInfo & info);
+    Napi::Value                     Drop(const Napi::CallbackInfo & info);
     Napi::Value                     Score(const Napi::CallbackInfo & info);
     Napi::Value                     Info(const Napi::CallbackInfo & info);
     Napi::Value                     Dispose(const Napi::CallbackInfo & info);

@@ -68,17 +68,32 @@ Napi::Object result_to_js(Napi::Env env, const iit_gen_result & r) {
 // delivered to onEvent(kind, index, tokenOrResult) on it.
 class GenerateWorker : public IitProgressWorker<char> {
 public:
-    GenerateWorker(Napi::Env env, AddonContext * self, generate_job job, Napi::Function on_event) :
+    GenerateWorker(Napi::Env env, AddonContext * self, generate_job job, Napi::Function on_event,
+                   std::shared_ptr<iit_gen_intake> intake) :
         IitProgressWorker<char>(env, "GENERATION_FAILED"),
         self_(self),
-        job_(std::move(job)) {
+        job_(std::move(job)),
+        intake_(std::move(intake)) {
         if (!on_event.IsEmpty()) on_event_ = Napi::Persistent(on_event);
     }
 
     void Execute(const ExecutionProgress & progress) override {
         iit_gen_callbacks cb = callbacks(progress);
-        // abortFlag[1 + i] != 0: prompt i alone is dropped (a flag of length 1 has none)
-        if (abort_.size() > 1) cb.stopped = [this](size_t i) { return abort_.part(i); };
+        // abortFlag[1 + i] != 0: prompt i alone is dropped (a flag of length 1 has none); an appended one by drop()
+        cb.stopped = [this](size_t i) {
+            if (i < job_.prompts.size()) return abort_.part(i);
+            std::lock_guard<std::mutex> lock(intake_->mutex);
+            return std::find(intake_->dropped.begin(), intake_->dropped.end(), i) != intake_->dropped.end();
+        };
+        cb.intake = [this](std::vector<std::vector<llama_token>> & more, bool last) {
+            std::lock_guard<std::mutex> lock(intake_->mutex);
+            if (intake_->waiting.empty()) {
+                if (last) intake_->closed = true;
+                return false;
+            }
+            more.swap(intake_->waiting);
+            return true;
+        };
         job_.gen.logprobs_rules = job_.rules ? &*job_.rules : nullptr;
         job_.gen.experts        = job_.experts.ctxs;
         job_.gen.expert_row     = &job_.experts.row;
@@ -86,6 +101,11 @@ public:
         iit_gen_status st       = iit_generate(
                   self_->ctx, job_.prompts, job_.gen, [this](const auto & prompt) { return make_chain(prompt); },
                   [this]() { return abort_.all(); }, cb, results_);
+        {
+            // an abort or a failure ends it with the intake open: close it, so append() says no from now on
+            std::lock_guard<std::mutex> lock(intake_->mutex);
+            intake_->closed = true;
+        }
         if (!st.code.empty()) Fail(st.code, st.message);
     }
 
@@ -94,6 +114,7 @@ public:
     void Settled() override {
         drain();
         self_->running = false;
+        self_->intake.reset();
     }
 
     Napi::Value Result(Napi::Env env) override {
@@ -157,12 +178,13 @@ private:
         }
     }
 
-    AddonContext *              self_;
-    generate_job                job_;
-    Napi::FunctionReference     on_event_;
-    std::mutex                  mutex_;
-    std::vector<gen_event>      events_;
-    std::vector<iit_gen_result> results_;
+    AddonContext *                  self_;
+    generate_job                    job_;
+    Napi::FunctionReference         on_event_;
+    std::mutex                      mutex_;
+    std::vector<gen_event>          events_;
+    std::vector<iit_gen_result>     results_;
+    std::shared_ptr<iit_gen_intake> intake_;
 };
 
 // An expert context: alive, not the base, at least as large (else INVALID_ARGUMENT).
@@ -208,9 +230,33 @@ Napi::Promise iit_generate_js(AddonContext * self, const Napi::CallbackInfo & in
         }
     }
     if (o.get("rules").IsObject()) job.rules = iit_js_rules(o.get("rules"), o.field("rules"), self->owner->vocab());
-    auto worker = std::make_unique<GenerateWorker>(env, self, std::move(job), on_event);
+    auto intake        = std::make_shared<iit_gen_intake>();
+    intake->next_index = job.prompts.size();
+    self->intake       = intake;
+    auto worker        = std::make_unique<GenerateWorker>(env, self, std::move(job), on_event, intake);
     worker->Keep(info.This().As<Napi::Object>());
     for (auto & e : experts) worker->Keep(e); // the expert contexts stay alive while it runs
     worker->Watch(flag);
     return iit_queue(std::move(worker));
+}
+
+Napi::Value iit_generate_append_js(AddonContext * self, const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    auto prompts  = iit_js_token_seqs(info[0], "append: prompts", llama_vocab_n_tokens(self->owner->vocab()), "prompt");
+    if (!self->intake) return Napi::Number::New(env, -1);
+    std::lock_guard<std::mutex> lock(self->intake->mutex);
+    if (self->intake->closed) return Napi::Number::New(env, -1);
+    const size_t first = self->intake->next_index;
+    self->intake->next_index += prompts.size();
+    for (auto & p : prompts) self->intake->waiting.push_back(std::move(p));
+    return Napi::Number::New(env, (double) first);
+}
+
+Napi::Value iit_generate_drop_js(AddonContext * self, const Napi::CallbackInfo & info) {
+    const size_t index = (size_t) iit_js_number(info[0], "drop: index").Int64Value();
+    if (self->intake) {
+        std::lock_guard<std::mutex> lock(self->intake->mutex);
+        self->intake->dropped.push_back(index);
+    }
+    return info.Env().Undefined();
 }

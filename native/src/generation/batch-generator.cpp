@@ -124,7 +124,7 @@ public:
         n_ctx_seq_((int32_t) llama_n_ctx_seq(ctx)),
         n_batch_((int32_t) llama_n_batch(ctx)),
         n_vocab_(llama_vocab_n_tokens(vocab_)),
-        prompts_(prompts),
+        prompts_(prompts.begin(), prompts.end()),
         params_(params),
         make_chain_(make_chain),
         cb_(cb),
@@ -146,8 +146,12 @@ public:
                 break;
             }
             if (cb_.stopped) drop_stopped();
+            take_arrivals(false);
             start_waiting();
-            if (!any_active()) break;
+            if (!any_active()) {
+                if (!take_arrivals(true)) break; // nothing left, and the intake is closed
+                continue;                        // start what arrived at the top of the loop
+            }
             if (!fill_batch()) break; // cannot happen: an active slot always feeds something
             if (!decode(status) || !sample_all(status)) {
                 finish_all(IIT_STOP_ABORTED);
@@ -198,6 +202,29 @@ private:
             if (cb_.on_done) cb_.on_done(*it, results_[*it]);
             it = queue_.erase(it);
         }
+    }
+
+    // Prompts that arrived while it runs join the queue when a slot is free for them (continuous batching).
+    // A prompt that does not fit its sequence's context finishes at once as IIT_STOP_CONTEXT, with no tokens.
+    bool take_arrivals(bool last) {
+        if (!cb_.intake) return false;
+        const bool free_slot = std::any_of(slots_.begin(), slots_.end(), [](const slot & sl) { return !sl.active; });
+        if (!last && (!free_slot || !queue_.empty())) return false;
+        std::vector<std::vector<llama_token>> more;
+        if (!cb_.intake(more, last)) return false;
+        for (auto & p : more) {
+            const size_t i = prompts_.size();
+            prompts_.push_back(std::move(p));
+            results_.emplace_back();
+            if (prompts_[i].empty() || (int32_t) prompts_[i].size() >= n_ctx_seq_) {
+                results_[i].reason   = IIT_STOP_CONTEXT;
+                results_[i].n_prompt = (int32_t) prompts_[i].size();
+                if (cb_.on_done) cb_.on_done(i, results_[i]);
+            } else {
+                queue_.push_back(i);
+            }
+        }
+        return true;
     }
 
     void start_waiting() {
@@ -298,20 +325,20 @@ private:
         }
     }
 
-    llama_context *                               ctx_;
-    const llama_vocab *                           vocab_;
-    llama_memory_t                                mem_;
-    const int32_t                                 n_ctx_seq_, n_batch_, n_vocab_;
-    const std::vector<std::vector<llama_token>> & prompts_;
-    const iit_gen_params &                        params_;
-    const iit_chain_factory &                     make_chain_;
-    const iit_gen_callbacks &                     cb_;
-    std::vector<iit_gen_result> &                 results_;
-    std::vector<slot>                             slots_;
-    std::deque<size_t>                            queue_;
-    llama_batch                                   batch_;
-    std::vector<llama_token_data>                 lp_cand_;
-    iit_token_logprobs                            lp_;
+    llama_context *                      ctx_;
+    const llama_vocab *                  vocab_;
+    llama_memory_t                       mem_;
+    const int32_t                        n_ctx_seq_, n_batch_, n_vocab_;
+    std::deque<std::vector<llama_token>> prompts_; // a deque: slots point into it while it grows
+    const iit_gen_params &               params_;
+    const iit_chain_factory &            make_chain_;
+    const iit_gen_callbacks &            cb_;
+    std::vector<iit_gen_result> &        results_;
+    std::vector<slot>                    slots_;
+    std::deque<size_t>                   queue_;
+    llama_batch                          batch_;
+    std::vector<llama_token_data>        lp_cand_;
+    iit_token_logprobs                   lp_;
 };
 
 } // namespace

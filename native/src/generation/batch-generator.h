@@ -61,6 +61,10 @@ struct iit_gen_callbacks {
     // token as IIT_STOP_ABORTED, or is not started, and its slot goes to the next waiting prompt
     std::function<bool(size_t index)>                                stopped;
     std::function<void(size_t index, const iit_token_logprobs & lp)> on_logprobs; // only when params.logprobs_top >= 0
+    // Prompts that arrived while it runs (continuous batching), asked for whenever a slot is free: it moves
+    // them into `more` (they get the next indices) and returns true, or returns false. With `last` (no
+    // sequence left) a false answer must also close the intake, atomically: the generation then ends.
+    std::function<bool(std::vector<std::vector<llama_token>> & more, bool last)> intake;
 };
 
 // How a generation failed: code is "" on success (an abort included), else GENERATION_FAILED or
@@ -70,8 +74,8 @@ struct iit_gen_status {
     std::string message;
 };
 
-// Runs every prompt to completion. results[i] is filled for every prompt that finished
-// (including aborted ones, marked IIT_STOP_ABORTED); a failure stops every prompt.
+// Runs every prompt to completion, and those the intake adds while it runs. results[i] is filled for every
+// prompt that finished (including aborted ones, marked IIT_STOP_ABORTED); a failure stops every prompt.
 iit_gen_status iit_generate(llama_context * ctx, const std::vector<std::vector<llama_token>> & prompts,
                             const iit_gen_params & params, const iit_chain_factory & make_chain,
                             const std::function<bool()> & should_abort, const iit_gen_callbacks & cb,

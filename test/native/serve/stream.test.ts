@@ -182,6 +182,21 @@ describe.skipIf(skip)("iit serve: stream: true (real process, loopback)", () => 
     expect((await health(s.url)).queued).toBe(0);
   });
 
+  it("a request that arrives while a batch with its settings runs joins that batch (continuous batching)", async () => {
+    const body = (prompt: string, stream: boolean) => ({ prompt, max_tokens: 600, ignore_eos: true, stream });
+    const b0 = (await health(s.url)).batches;
+    const first = sse(`${s.url}/completions`, body("Once upon a time", true));
+    // wait until the first one is generating, then send the second
+    while ((await health(s.url)).batches === b0) await new Promise((r) => setTimeout(r, 5));
+    const second = await post(`${s.url}/completions`, body("Lily", false));
+    const streamed = await first;
+    expect(second.status, second.text).toBe(200);
+    expect(second.json.usage.completion_tokens).toBe(600);
+    expect(streamed.events.at(-1)!.data).toBe("[DONE]");
+    // one batch for both: without continuous batching the second waits for the first to end and runs alone
+    expect((await health(s.url)).batches - b0).toBe(1);
+  });
+
   it("a client that leaves a shared batch stops only its own sequence; the other stream is whole", async () => {
     const body = (prompt: string) => ({ prompt, max_tokens: 300, stream: true });
     const b0 = (await health(s.url)).batches;
