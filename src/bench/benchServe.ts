@@ -169,10 +169,11 @@ async function startIit(
 
 async function startLlamaServer(bin: string, o: { model: string; threads: number; slots: number; ctx: number }) {
   const port = await freePort();
-  // Like ours: no flash attention, 512-token batches, one KV cache of ctx tokens per slot, no prompt cache.
+  // Like ours: llama.cpp's default flash attention (auto: on for the CPU), 512-token batches, one KV cache of ctx
+  // tokens per slot, no prompt cache.
   const args = ["-m", o.model, "--host", "127.0.0.1", "--port", String(port), "-ngl", "0"];
   args.push("-t", String(o.threads), "-tb", String(o.threads), "-np", String(o.slots), "-c", String(o.ctx * o.slots));
-  args.push("-b", "512", "-ub", "512", "-fa", "off", "--cache-ram", "0", "--no-webui");
+  args.push("-b", "512", "-ub", "512", "-fa", "auto", "--cache-ram", "0", "--no-webui");
   return spawnServer("llama-server", bin, args, async () => {
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 1200; i++) {
