@@ -13,9 +13,24 @@ iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adap
 void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
     decodes_[next() - 1]++;
     if (!adapt_) return;
+    if (phase_ != PROBE_ALT) remember(n_tokens, seconds); // the current count's time for this batch size
     if (phase_ == RUN) {
         if (--wait_ <= 0) start_probe();
         return;
+    }
+    // A probed count that takes kAbandon times the current count's last time for this batch size has lost:
+    // stop at once, since under load one such decode can cost as much as hundreds of ordinary ones.
+    if (phase_ == PROBE_ALT) {
+        const double usual = usual_time(n_tokens);
+        if (usual > 0 && seconds > kAbandon * usual) {
+            // wait in proportion to what the probe cost, so that probes take about 1/kAbandonWait of the time
+            const double slower = seconds / usual;
+            phase_              = RUN;
+            interval_ =
+                std::min<int64_t>(kMaxAbandonWait, std::max<int64_t>(interval_ * 4, (int64_t) (slower * kAbandonWait)));
+            wait_ = interval_;
+            return;
+        }
     }
     if (ref_ == 0) ref_ = n_tokens; // the probe compares decodes of its first decode's batch size
     side & s = phase_ == PROBE_ALT ? alt_side_ : cur_side_;
@@ -34,6 +49,23 @@ void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
     } else {
         finish_probe();
     }
+}
+
+void iit_thread_tuner::remember(int32_t n_tokens, double seconds) {
+    for (auto & [n, t] : recent_) {
+        if (n == n_tokens) {
+            t = seconds;
+            return;
+        }
+    }
+    if (recent_.size() == kRecentSizes) recent_.erase(recent_.begin());
+    recent_.emplace_back(n_tokens, seconds);
+}
+
+double iit_thread_tuner::usual_time(int32_t n_tokens) const {
+    for (const auto & [n, t] : recent_)
+        if (n == n_tokens) return t;
+    return 0;
 }
 
 void iit_thread_tuner::start_probe() {
@@ -55,6 +87,7 @@ void iit_thread_tuner::finish_probe() {
         up_       = !up_; // the next probe checks the same direction once more (the next count, or back)
         interval_ = kMinInterval;
         moves_++;
+        recent_.clear(); // times of the count it left
     } else {
         // a count that lost by far (a descheduled thread) is tried again later than one that nearly won
         interval_ = std::min(kMaxInterval, interval_ * (ratio >= kFarWorse ? 4 : 2));

@@ -9,7 +9,9 @@
 // when that batch took at most kMargin of the time at the probed count. Blocks, not alternating
 // decodes: a thread woken after a long sleep is favoured by the scheduler for a moment, so a count
 // visited for one decode looks better than it runs. A probe that loses doubles the wait before the next
-// (quadruples it when it lost by far; up to kMaxInterval decodes), so a loaded machine pays for few. Thread counts do not change
+// (quadruples it when it lost by far; up to kMaxInterval decodes), and a probed decode kAbandon times
+// slower than the current count's last one of its size ends the probe at once, so a loaded machine
+// pays for few and short probes. Thread counts do not change
 // results: ggml computes every output element on one thread in the same order.
 // The tuner itself is arithmetic on the times it is given; iit_decode_tuned applies and times it.
 #pragma once
@@ -17,6 +19,7 @@
 #include "llama.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 class iit_thread_tuner {
@@ -30,6 +33,10 @@ public:
     static constexpr int64_t kMaxInterval = 512; // the longest wait between probes
     static constexpr double  kMargin      = 0.9; // move when the probed count's time per decode is <= 0.9x
     static constexpr double  kFarWorse    = 1.5; // a probe this much slower quadruples the wait (else doubles)
+    static constexpr double  kAbandon     = 3.0; // a probed decode this much slower ends the probe at once,
+    static constexpr double  kAbandonWait = 50;  // and the next waits this many decodes per x it was slower,
+    static constexpr int64_t kMaxAbandonWait = 8192; // up to this many
+    static constexpr size_t  kRecentSizes    = 8;    // batch sizes whose last time at the current count it keeps
 
     // Starts at `start` threads and moves within [1, max_threads]; with adapt false it stays at `start`.
     iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt);
@@ -53,19 +60,22 @@ private:
         double  seconds = 0;          // of its decodes of the probe's batch size
         int64_t decodes = 0, run = 0; // those decodes; all its decodes
     };
-    void start_probe();
-    void finish_probe();
+    void   start_probe();
+    void   finish_probe();
+    void   remember(int32_t n_tokens, double seconds);
+    double usual_time(int32_t n_tokens) const; // the current count's last time for that batch size, or 0
 
-    int32_t              cur_, max_;
-    bool                 adapt_;
-    phase_t              phase_ = RUN;
-    int32_t              alt_   = 0;
-    int32_t              ref_   = 0;    // the probe's batch size (tokens per decode)
-    bool                 up_    = true; // the next probe goes up (else down) when both are possible
-    int64_t              wait_, interval_ = kMinInterval;
-    side                 alt_side_, cur_side_;
-    std::vector<int64_t> decodes_;
-    int64_t              moves_ = 0;
+    int32_t                                 cur_, max_;
+    bool                                    adapt_;
+    phase_t                                 phase_ = RUN;
+    int32_t                                 alt_   = 0;
+    int32_t                                 ref_   = 0;    // the probe's batch size (tokens per decode)
+    bool                                    up_    = true; // the next probe goes up (else down) when both are possible
+    int64_t                                 wait_, interval_ = kMinInterval;
+    side                                    alt_side_, cur_side_;
+    std::vector<int64_t>                    decodes_;
+    int64_t                                 moves_ = 0;
+    std::vector<std::pair<int32_t, double>> recent_; // (batch size, seconds) at the current count
 };
 
 // llama_decode at the tuner's thread count (none: the context's own), timed for it. Same return code.

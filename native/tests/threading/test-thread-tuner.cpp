@@ -70,14 +70,15 @@ int main() {
         CHECK(r.final == 1, "busy from 2: ends at %d threads", r.final);
     }
     // A busy machine from the start: it stays at 1, and the probes of 2 cost little.
-    for (double penalty : { 1.4, 10.0 }) {
+    for (double penalty : { 1.4, 10.0, 100.0 }) {
         iit_thread_tuner t(1, 2, true);
         run_result       r = run(
                   t, [penalty](int64_t, int32_t th) { return th == 1 ? 1.0 : penalty; }, 4000, sixteen);
         const double overhead = r.seconds / (4000.0 * 16) - 1;
         CHECK(r.final == 1 && t.moves() == 0, "busy %.1fx: ends at %d after %lld moves", penalty, r.final,
               (long long) t.moves());
-        CHECK(overhead <= (penalty > 2 ? 0.08 : 0.01), "busy %.1fx: probes cost %.3f of the run", penalty, overhead);
+        // a probed decode 3x slower than usual ends its probe, and the wait grows with how much slower it was
+        CHECK(overhead <= (penalty > 2 ? 0.03 : 0.01), "busy %.1fx: probes cost %.3f of the run", penalty, overhead);
     }
     // A machine that gets busy after 1000 decodes: it follows, within 600 decodes of the change.
     {

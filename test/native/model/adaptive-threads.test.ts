@@ -15,7 +15,9 @@ import { repoRoot, skipNoModel, tempDir } from "../../helpers/fixtures.js";
 
 const labBase = join(repoRoot, "models", "lab-base.gguf");
 const cores = availableParallelism();
-const PROBE = 3; // decodes of a probe at the other count (iit_thread_tuner::kProbe)
+// The first probe runs after 8 decodes (iit_thread_tuner::kFirst), at least its first decode at the other
+// count; on a loaded machine that one can end it (kAbandon), so 1 is all a test can count on.
+const PROBED = 1;
 
 /** CPU clock ticks (user + system) of each thread of this process. */
 function threadTicks(): Map<string, number> {
@@ -47,10 +49,10 @@ describe.skipIf(skipNoModel || cores < 2)("adaptive threads", () => {
     expect(fixed._contextFor(8).info().maxThreads).toBe(1);
     expect(s.adaptive).toBe(true);
     expect(auto._contextFor(8).info().maxThreads).toBe(cores);
-    // the same decodes, some of them (a probe at least) on another count than the first
+    // the same decodes, some of them (a probe's) on another count than the first
     const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
     expect(sum(s.decodesByThreads)).toBe(f.decodesByThreads[0]);
-    expect(s.decodesByThreads[1]).toBeGreaterThanOrEqual(PROBE);
+    expect(s.decodesByThreads[1]).toBeGreaterThanOrEqual(PROBED);
   });
 
   it("training: the windows run on the counts the tuner chose, with the same bytes as a fixed count", async () => {
@@ -62,7 +64,7 @@ describe.skipIf(skipNoModel || cores < 2)("adaptive threads", () => {
     const auto = await train({ ...base, output: join(dir, "auto.gguf") });
     expect(one.windows_by_threads).toEqual([40]);
     expect(auto.windows_by_threads?.reduce((x, y) => x + y, 0)).toBe(40);
-    expect(auto.windows_by_threads?.[1]).toBeGreaterThanOrEqual(PROBE);
+    expect(auto.windows_by_threads?.[1]).toBeGreaterThanOrEqual(PROBED);
     expect(readFileSync(join(dir, "auto.gguf")).equals(readFileSync(join(dir, "one.gguf")))).toBe(true);
   }, 120_000);
 
@@ -89,7 +91,7 @@ describe.skipIf(skipNoModel || cores < 2)("adaptive threads", () => {
       const labels = Int32Array.from({ length: 256 }, (_, i) => 3 + ((i + 1) % 50));
       for (let w = 0; w < 24; w++) await t.window(tokens, labels, true, 1 / 256);
       const steps = t.info().stepsByThreads;
-      expect(steps[1]).toBeGreaterThanOrEqual(PROBE);
+      expect(steps[1]).toBeGreaterThanOrEqual(PROBED);
       const end = threadTicks();
       const busy = created.filter((tid) => (end.get(tid) ?? 0) - (start.get(tid) ?? 0) >= 1);
       // Without the patch, the training graph keeps the warm-up decode's single thread and the second
