@@ -1,61 +1,10 @@
-import { InvalidOptionError } from "../errors.js";
-import { TokenTexts } from "../model/tokenText.js";
-import type {
-  GenerateOptions,
-  GenerationHandle,
-  GenerationResult,
-  PromptInput,
-  TemplateName,
-} from "../model/generationTypes.js";
-import { promptInstruction } from "../model/templates.js";
+import { AbortError, InvalidOptionError } from "../errors.js";
+import type { GenerationHandle, GenerationResult } from "../model/generationTypes.js";
 import type { Model } from "../model/Model.js";
-import { AbortError } from "../errors.js";
+import { TokenTexts } from "../model/tokenText.js";
+import type { Job, JobResult, Pending } from "./job.js";
 import { HttpError } from "./schemas.js";
-
-/** Sampling settings of one request; requests with equal settings share a batch. */
-export type JobSettings = Pick<
-  GenerateOptions,
-  "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed" | "stop" | "rules" | "ignoreEos"
-> & {
-  template: TemplateName;
-};
-
-export interface Job {
-  prompt: PromptInput;
-  promptTokens: number[];
-  settings: JobSettings;
-  /** Alternatives per output token; −1 = no logprobs. */
-  topLogprobs: number;
-  /** Each token as it is generated (a streamed request). */
-  onToken?: (token: number) => void;
-  /** Each token's logprobs as it is generated (a streamed request with logprobs; then none in the result). */
-  onLogprobs?: (lp: TokenLogprobs) => void;
-}
-
-export type TokenLogprobs = TokenInfo & { top: TokenInfo[] };
-
-export interface TokenInfo {
-  id: number;
-  text: string;
-  bytes: number[];
-  logprob: number;
-}
-
-export interface JobResult {
-  result: GenerationResult;
-  /** One entry per output token (plus the stop token, with empty text, when generation ended on it). */
-  logprobs?: TokenLogprobs[];
-}
-
-interface Pending {
-  job: Job;
-  key: string;
-  cancelled: boolean;
-  /** Ends this job's sequence at its next token when its client goes away mid-batch. */
-  stop: AbortController;
-  resolve: (r: JobResult) => void;
-  reject: (e: unknown) => void;
-}
+import { greedyOne, scored, teacherForcedLogprobs } from "./scoredAnswers.js";
 
 /** The batch being generated; waiting requests with its settings join it while it has free sequences. */
 interface Running {
@@ -224,7 +173,7 @@ export class Engine {
     const joining: Pending[] = [];
     while (joining.length < free && this.queue.length > 0 && this.queue[0].key === r.key) {
       const p = this.queue[0];
-      if (this.scored(p) || p.job.onLogprobs || (p.job.onToken && !r.streams)) break;
+      if (scored(p) || p.job.onLogprobs || (p.job.onToken && !r.streams)) break;
       joining.push(...this.queue.splice(0, 1));
     }
     if (joining.length === 0) return;
@@ -251,7 +200,7 @@ export class Engine {
     const s = batch[0].job.settings;
     try {
       if (s.maxTokens === 1 && s.temperature === 0 && !s.rules && !s.ignoreEos) {
-        await this.greedyOne(batch, signal);
+        await greedyOne(this.model, this.texts, batch, signal);
         return 1;
       }
       const streams = batch.some((p) => p.job.onToken);
@@ -276,7 +225,7 @@ export class Engine {
       const got = new Map<number, GenerationResult>();
       const early = (i: number, result: GenerationResult) => {
         got.set(i, result);
-        if (!this.scored(batch[i]) && result.stopReason !== "aborted") batch[i].resolve({ result });
+        if (!scored(batch[i]) && result.stopReason !== "aborted") batch[i].resolve({ result });
         if (this.running) {
           this.running.finished++;
           this.join(this.running);
@@ -303,7 +252,7 @@ export class Engine {
           ...(streamLp.length ? { onLogprobs, logprobs: Math.max(...streamLp) } : {}),
         },
       );
-      const lp = await this.logprobs(batch, results, signal);
+      const lp = await teacherForcedLogprobs(this.model, this.texts, batch, results, signal);
       for (const [i, p] of batch.entries()) {
         const result = results[i] ?? got.get(i); // a joined request's result came only as an event
         if (result) p.resolve({ result, logprobs: lp[i] });
@@ -314,80 +263,6 @@ export class Engine {
       for (const p of batch) p.reject(e);
       return 1;
     }
-  }
-
-  /**
-   * Greedy one-token requests (a logprob judge's): the argmax of one scoring pass is exactly what
-   * greedy decoding emits, so the prompt is processed once instead of twice (generate + score).
-   */
-  private async greedyOne(batch: Pending[], signal: AbortSignal): Promise<void> {
-    const k = Math.max(1, ...batch.map((p) => p.job.topLogprobs));
-    const items = batch.map((p) => ({ tokens: p.job.promptTokens, from: p.job.promptTokens.length }));
-    const scored = await this.model.score(items, { topK: k, signal });
-    const eog = new Set(this.model.meta.eogIds);
-    batch.forEach((p, i) => {
-      const top = scored[i].topNext;
-      const best = top[0];
-      const isEog = eog.has(best.token);
-      const { text, bytes } = isEog ? { text: "", bytes: [] } : this.texts.get(best.token);
-      const cuts = (p.job.settings.stop ?? []).map((x) => text.indexOf(x)).filter((x) => x >= 0);
-      const cut = cuts.length ? Math.min(...cuts) : -1;
-      const result: GenerationResult = {
-        instruction: promptInstruction(p.job.prompt),
-        output: cut >= 0 ? text.slice(0, cut) : text,
-        tokens: isEog ? [] : [best.token],
-        nPromptTokens: p.job.promptTokens.length,
-        stopReason: isEog ? "eos" : cut >= 0 ? "stop_string" : "max_tokens",
-      };
-      const kk = p.job.topLogprobs;
-      const alts = top
-        .slice(0, Math.max(kk, 0))
-        .map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
-      p.resolve({
-        result,
-        logprobs: kk >= 0 ? [{ id: best.token, logprob: best.logprob, text, bytes, top: alts }] : undefined,
-      });
-    });
-  }
-
-  /** Whether a job's logprobs come from the scoring pass after generation (streams get theirs as they go). */
-  private scored(p: Pending): boolean {
-    return p.job.topLogprobs >= 0 && !p.job.onLogprobs;
-  }
-
-  /** Teacher-forced logprobs of what was generated: one scoring pass for the whole batch. */
-  private async logprobs(batch: Pending[], results: GenerationResult[], signal: AbortSignal) {
-    const out: JobResult["logprobs"][] = batch.map(() => undefined);
-    const want = batch.map((_, i) => i).filter((i) => this.scored(batch[i]) && !batch[i].cancelled);
-    if (want.length === 0) return out;
-    const meta = this.model.meta;
-    const stopId = meta.eos >= 0 ? meta.eos : meta.eogIds[0];
-    const items = want.map((i) => {
-      const r = results[i];
-      const tail = r.stopReason === "eos" && stopId !== undefined ? [stopId] : [];
-      return {
-        tokens: [...batch[i].job.promptTokens, ...r.tokens, ...tail],
-        from: batch[i].job.promptTokens.length,
-        eos: tail.length > 0,
-      };
-    });
-    const topK = Math.max(...want.map((i) => batch[i].job.topLogprobs));
-    // With --rules: the product distribution that was sampled from, not the base model's.
-    const rules = batch[0].job.settings.rules;
-    const scored = await this.model.score(items, { topK, signal, ...(rules ? { rules } : {}) });
-    want.forEach((i, w) => {
-      const { tokens, from, eos } = items[w];
-      const k = batch[i].job.topLogprobs;
-      out[i] = scored[w].tokenLogprobs.map((logprob, j) => {
-        const id = tokens[from + j];
-        const info = eos && from + j === tokens.length - 1 ? { text: "", bytes: [] } : this.texts.get(id);
-        const top = (scored[w].top[j] ?? [])
-          .slice(0, k)
-          .map((t) => ({ id: t.token, logprob: t.logprob, ...this.texts.get(t.token) }));
-        return { id, logprob, ...info, top };
-      });
-    });
-    return out;
   }
 
   /** Refuses new work, drops what waits, stops what runs, and waits for it. */

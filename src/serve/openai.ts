@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { StopReason } from "../model/generationTypes.js";
-import type { JobResult, TokenInfo, TokenLogprobs } from "./engine.js";
+import type { JobResult, TokenInfo, TokenLogprobs } from "./job.js";
 
 export function finishReason(r: StopReason): "stop" | "length" {
   return r === "eos" || r === "stop_string" ? "stop" : "length";

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Engine, Job, JobResult, TokenLogprobs } from "./engine.js";
+import type { Engine } from "./engine.js";
+import type { Job, JobResult, TokenLogprobs } from "./job.js";
 import type { Chunks } from "./openai.js";
 import type { HttpError } from "./schemas.js";
 import { TextStream } from "../generation/textStream.js";
