@@ -2,19 +2,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
 
-iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt) :
+iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, free_cores_fn free_cores) :
     cur_(std::max(1, start)),
     max_(std::max(cur_, max_threads)),
     adapt_(adapt && max_ > 1),
     wait_(kFirst),
-    decodes_(max_, 0) {}
+    decodes_(max_, 0),
+    free_cores_(free_cores ? std::move(free_cores) : free_cores_fn([](int32_t) { return -1; })) {}
 
 void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
     decodes_[next() - 1]++;
     if (!adapt_) return;
     if (phase_ != PROBE_ALT) remember(n_tokens, seconds); // the current count's time for this batch size
     if (phase_ == RUN) {
+        if (wait_ <= kFreeSamples && cur_ < max_) free_seen_ = std::max(free_seen_, free_cores_(cur_));
         if (--wait_ <= 0) start_probe();
         return;
     }
@@ -73,8 +79,16 @@ void iit_thread_tuner::start_probe() {
     const bool can_down = cur_ > 1;
     alt_                = (up_ && can_up) || !can_down ? cur_ + 1 : cur_ - 1;
     up_                 = !up_;
-    phase_              = PROBE_ALT;
-    ref_                = 0;
+    const bool no_core  = free_seen_ == 0;
+    free_seen_          = -2;
+    if (alt_ > cur_ && no_core) { // another thread would only share a busy core: lost
+        skipped_++;
+        interval_ = std::min(kMaxInterval, interval_ * 2);
+        wait_     = interval_;
+        return;
+    }
+    phase_    = PROBE_ALT;
+    ref_      = 0;
     alt_side_ = cur_side_ = side{};
 }
 
@@ -93,6 +107,26 @@ void iit_thread_tuner::finish_probe() {
         interval_ = std::min(kMaxInterval, interval_ * (ratio >= kFarWorse ? 4 : 2));
     }
     wait_ = interval_;
+}
+
+int32_t iit_free_cores(int32_t our_threads) {
+    static const bool off = [] {
+        const char * v = std::getenv("IIT_FREE_CORE_CHECK");
+        return v && std::strcmp(v, "0") == 0;
+    }();
+    if (off) return -1;
+    std::FILE * f = std::fopen("/proc/loadavg", "r");
+    if (!f) return -1;
+    double     l1, l5, l15;
+    long       runnable = 0, total = 0;
+    const bool ok = std::fscanf(f, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &runnable, &total) == 5;
+    std::fclose(f);
+    const int32_t cpus = (int32_t) std::thread::hardware_concurrency();
+    if (!ok || cpus <= 0) return -1;
+    // The runnable count includes the calling thread (it runs the decode); our other threads may be
+    // spinning or asleep, so at least one and at most our_threads of the runnable ones are ours.
+    const long others = std::max(0L, runnable - our_threads);
+    return (int32_t) std::max(0L, cpus - our_threads - others);
 }
 
 int32_t iit_decode_tuned(llama_context * ctx, iit_thread_tuner * tuner, const llama_batch & batch) {

@@ -1,6 +1,7 @@
 // The thread tuner's decisions (native/src/threading/thread-tuner.h) on constructed decode times: a
 // machine where more threads pay, one where a second thread is descheduled, one that changes between
-// the two, one whose busy core is free now and then, batches of changing sizes, and a fixed count.
+// the two, one whose busy core is free now and then, batches of changing sizes, a fixed count, and
+// machines with no core free beside ours (probes up skipped).
 // Prints "N checks, F failed"; exits non-zero on a failure.
 #include "test-helpers.h"
 #include "threading/thread-tuner.h"
@@ -139,6 +140,47 @@ int main() {
                   [](int64_t i) { return (int32_t) (1 + i); });
         CHECK(r.final == 1 && t.moves() == 0, "growing sizes: ends at %d after %lld moves", r.final,
               (long long) t.moves());
+    }
+    // No core free beside ours (one busy process on 2 cores), where 2 threads would be slow: every probe up
+    // is skipped, so no decode runs at 2 threads; the skipped probes wait as lost ones do.
+    {
+        int32_t          asked = 0;
+        iit_thread_tuner t(1, 2, true, [&](int32_t ours) {
+            asked++;
+            return ours == 1 ? 0 : -1;
+        });
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 4000, sixteen);
+        CHECK(r.final == 1 && r.decodes[1] == 0, "no free core: %lld decodes at 2 threads", (long long) r.decodes[1]);
+        CHECK(t.skipped() >= 8 && t.skipped() <= 14, "no free core: %lld probes skipped", (long long) t.skipped());
+        CHECK(asked == t.skipped() * iit_thread_tuner::kFreeSamples, "no free core: asked %d times for %lld probes",
+              asked, (long long) t.skipped());
+    }
+    // A free core at one of the samples before a probe: the probe runs, and on a quiet machine it moves up.
+    {
+        int64_t          sample = 0;
+        iit_thread_tuner t(1, 2, true, [&](int32_t) { return sample++ % 4 == 2 ? 1 : 0; });
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
+        CHECK(r.final == 2 && t.skipped() == 0, "a free core seen: ends at %d threads, %lld probes skipped", r.final,
+              (long long) t.skipped());
+    }
+    // No free core does not keep it at 2 threads where 1 is faster (a probe down asks nothing), and
+    // unknown (-1: no /proc/loadavg) probes as before.
+    {
+        iit_thread_tuner t(2, 2, true, [](int32_t) { return 0; });
+        run(
+            t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 2000, sixteen);
+        CHECK(t.current() == 1, "from 2 with no free core: moves down to %d", t.current());
+        iit_thread_tuner u(1, 2, true, [](int32_t) { return -1; });
+        run_result       r = run(
+                  u, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
+        CHECK(r.final == 2 && u.skipped() == 0, "unknown: ends at %d threads", r.final);
+    }
+    // The real reading: a count within [0, cores] on Linux.
+    {
+        const int32_t f = iit_free_cores(1);
+        CHECK(f >= -1 && f < 4096, "iit_free_cores(1) = %d", f);
     }
     printf("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed == 0 ? 0 : 1;
