@@ -71,7 +71,7 @@ AddonContext::AddonContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<A
         throw iit_error(env, "CONTEXT_FAILED",
                         "ggml could not start a pool of " + std::to_string(max_threads) + " threads");
     }
-    tuner = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, o.has("maxThreads"), iit_free_cores);
+    tuner = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, o.has("maxThreads"), iit_idle_meter());
     if (!set.adapters.empty() &&
         llama_set_adapters_lora(ctx, set.adapters.data(), set.adapters.size(), set.scales.data()) != 0) {
         free_ctx();

@@ -7,20 +7,21 @@
 #include <cstring>
 #include <thread>
 
-iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, free_cores_fn free_cores) :
+iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, idle_cores_fn idle_cores) :
     cur_(std::max(1, start)),
     max_(std::max(cur_, max_threads)),
     adapt_(adapt && max_ > 1),
     wait_(kFirst),
     decodes_(max_, 0),
-    free_cores_(free_cores ? std::move(free_cores) : free_cores_fn([](int32_t) { return -1; })) {}
+    idle_cores_(idle_cores ? std::move(idle_cores) : idle_cores_fn([] { return -1.0; })) {
+    idle_cores_(); // the first interval starts here
+}
 
 void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
     decodes_[next() - 1]++;
     if (!adapt_) return;
     if (phase_ != PROBE_ALT) remember(n_tokens, seconds); // the current count's time for this batch size
     if (phase_ == RUN) {
-        if (wait_ <= kFreeSamples && cur_ < max_) free_seen_ = std::max(free_seen_, free_cores_(cur_));
         if (--wait_ <= 0) start_probe();
         return;
     }
@@ -79,9 +80,8 @@ void iit_thread_tuner::start_probe() {
     const bool can_down = cur_ > 1;
     alt_                = (up_ && can_up) || !can_down ? cur_ + 1 : cur_ - 1;
     up_                 = !up_;
-    const bool no_core  = free_seen_ == 0;
-    free_seen_          = -2;
-    if (alt_ > cur_ && no_core) { // another thread would only share a busy core: lost
+    const double idle   = idle_cores_();               // asked at every probe: its interval starts at the last one
+    if (alt_ > cur_ && idle >= 0 && idle < kMinIdle) { // another thread would only share a busy core: lost
         skipped_++;
         interval_ = std::min(kMaxInterval, interval_ * 2);
         wait_     = interval_;
@@ -109,24 +109,29 @@ void iit_thread_tuner::finish_probe() {
     wait_ = interval_;
 }
 
-int32_t iit_free_cores(int32_t our_threads) {
+double iit_idle_meter::operator()() {
     static const bool off = [] {
         const char * v = std::getenv("IIT_FREE_CORE_CHECK");
         return v && std::strcmp(v, "0") == 0;
     }();
     if (off) return -1;
-    std::FILE * f = std::fopen("/proc/loadavg", "r");
+    std::FILE * f = std::fopen("/proc/stat", "r");
     if (!f) return -1;
-    double     l1, l5, l15;
-    long       runnable = 0, total = 0;
-    const bool ok = std::fscanf(f, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &runnable, &total) == 5;
+    // cpu  user nice system idle iowait irq softirq steal ...  (ticks, all CPUs together)
+    long long  v[8] = {};
+    const bool ok   = std::fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                  &v[5], &v[6], &v[7]) == 8;
     std::fclose(f);
+    if (!ok) return -1;
+    const long long idle  = v[3] + v[4];
+    long long       total = 0;
+    for (long long x : v) total += x;
     const int32_t cpus = (int32_t) std::thread::hardware_concurrency();
-    if (!ok || cpus <= 0) return -1;
-    // The runnable count includes the calling thread (it runs the decode); our other threads may be
-    // spinning or asleep, so at least one and at most our_threads of the runnable ones are ours.
-    const long others = std::max(0L, runnable - our_threads);
-    return (int32_t) std::max(0L, cpus - our_threads - others);
+    if (total_ >= 0 && total - total_ < kMinTicks) return -1; // too short to say: keep the interval's start
+    const double out = total_ < 0 || cpus <= 0 ? -1.0 : (double) (idle - idle_) / (double) (total - total_) * cpus;
+    idle_            = idle;
+    total_           = total;
+    return out;
 }
 
 int32_t iit_decode_tuned(llama_context * ctx, iit_thread_tuner * tuner, const llama_batch & batch) {

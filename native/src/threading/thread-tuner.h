@@ -11,10 +11,11 @@
 // visited for one decode looks better than it runs. A probe that loses doubles the wait before the next
 // (quadruples it when it lost by far; up to kMaxInterval decodes), and a probed decode kAbandon times
 // slower than the current count's last one of its size ends the probe at once, so a loaded machine
-// pays for few and short probes. Before a probe that would add a thread, the last kFreeSamples decodes
-// ask whether a core is free (on Linux: runnable threads in /proc/loadavg beside ours, a snapshot); when
-// none was free at any of them, the probe is skipped as a lost one: its decodes would only share a core
-// with a process that keeps it busy. Thread counts do not change
+// pays for few and short probes. A probe that would add a thread first asks how many cores stood idle
+// since the last probe (on Linux: idle time in /proc/stat); when less than kMinIdle of one did, the
+// probe is skipped as a lost one: its decodes would only share a core with a process that keeps it busy.
+// Idle time over the interval, not a snapshot of runnable threads: a snapshot taken right after a decode
+// can catch this process's own threads waking (the JS thread that takes the result). Thread counts do not change
 // results: ggml computes every output element on one thread in the same order.
 // The tuner itself is arithmetic on the times it is given; iit_decode_tuned applies and times it.
 #pragma once
@@ -41,14 +42,14 @@ public:
     static constexpr double  kAbandonWait = 50;  // and the next waits this many decodes per x it was slower,
     static constexpr int64_t kMaxAbandonWait = 8192; // up to this many
     static constexpr size_t  kRecentSizes    = 8;    // batch sizes whose last time at the current count it keeps
-    static constexpr int64_t kFreeSamples    = 4;    // decodes before a probe up that look for a free core
+    static constexpr double  kMinIdle        = 0.5;  // idle cores since the last probe that a probe up needs
 
-    // Cores free beside `our_threads` running threads of this process, or -1 when unknown.
-    using free_cores_fn = std::function<int32_t(int32_t our_threads)>;
+    // Cores that stood idle (on average) since its last call, or -1 when unknown.
+    using idle_cores_fn = std::function<double()>;
 
     // Starts at `start` threads and moves within [1, max_threads]; with adapt false it stays at `start`.
-    // `free_cores` (none: unknown, every probe runs) is asked before a probe that adds a thread.
-    iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, free_cores_fn free_cores = nullptr);
+    // `idle_cores` (none: unknown, every probe runs) is asked at every probe.
+    iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, idle_cores_fn idle_cores = nullptr);
 
     int32_t next() const { return phase_ == PROBE_ALT ? alt_ : cur_; } // threads for the next decode
     void    record(double seconds, int32_t n_tokens);                  // the decode just run at next()'s count
@@ -58,7 +59,7 @@ public:
     // decodes run at each count: [0] = 1 thread, … [max - 1] = max threads
     const std::vector<int64_t> & decodes() const { return decodes_; }
     int64_t                      moves() const { return moves_; }
-    int64_t                      skipped() const { return skipped_; } // probes up skipped: no free core
+    int64_t                      skipped() const { return skipped_; } // probes up skipped: no idle core
 
 private:
     enum phase_t {
@@ -85,14 +86,21 @@ private:
     side                                    alt_side_, cur_side_;
     std::vector<int64_t>                    decodes_;
     int64_t                                 moves_ = 0, skipped_ = 0;
-    int32_t                                 free_seen_ = -2; // most free cores seen before the probe (-2: none asked)
-    free_cores_fn                           free_cores_;
+    idle_cores_fn                           idle_cores_;
     std::vector<std::pair<int32_t, double>> recent_; // (batch size, seconds) at the current count
 };
 
-// Cores free beside `our_threads` running threads of this process, from the runnable count in /proc/loadavg
-// (a snapshot) and the online CPUs; -1 where there is no /proc/loadavg or IIT_FREE_CORE_CHECK=0.
-int32_t iit_free_cores(int32_t our_threads);
+// A meter of idle cores for the tuner: the idle and iowait time of /proc/stat since its last call, in
+// cores; -1 at the first call, over less than kMinTicks of CPU time (its 10 ms ticks say little), where
+// there is no /proc/stat, or with IIT_FREE_CORE_CHECK=0.
+class iit_idle_meter {
+public:
+    static constexpr long long kMinTicks = 20;
+    double                     operator()();
+
+private:
+    long long idle_ = -1, total_ = -1;
+};
 
 // llama_decode at the tuner's thread count (none: the context's own), timed for it. Same return code.
 int32_t iit_decode_tuned(llama_context * ctx, iit_thread_tuner * tuner, const llama_batch & batch);

@@ -148,7 +148,7 @@ std::unique_ptr<iit_trainer> iit_trainer::create(const iit_trainer_params & p, s
         message = "ggml could not start a pool of " + std::to_string(max_threads) + " threads";
         return nullptr;
     }
-    tr->tuner_ = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, p.max_threads > 0, iit_free_cores);
+    tr->tuner_ = std::make_unique<iit_thread_tuner>(p.n_threads, max_threads, p.max_threads > 0, iit_idle_meter());
     tr->n_ctx_ = llama_n_ctx(tr->ctx_);
     if (tr->n_ctx_ != p.n_ctx) {
         code    = "INVALID_OPTION";

@@ -1,12 +1,14 @@
 // The thread tuner's decisions (native/src/threading/thread-tuner.h) on constructed decode times: a
 // machine where more threads pay, one where a second thread is descheduled, one that changes between
 // the two, one whose busy core is free now and then, batches of changing sizes, a fixed count, and
-// machines with no core free beside ours (probes up skipped).
+// machines with no idle core (probes up skipped).
 // Prints "N checks, F failed"; exits non-zero on a failure.
 #include "test-helpers.h"
 #include "threading/thread-tuner.h"
 
+#include <chrono>
 #include <functional>
+#include <thread>
 
 namespace {
 
@@ -141,46 +143,51 @@ int main() {
         CHECK(r.final == 1 && t.moves() == 0, "growing sizes: ends at %d after %lld moves", r.final,
               (long long) t.moves());
     }
-    // No core free beside ours (one busy process on 2 cores), where 2 threads would be slow: every probe up
-    // is skipped, so no decode runs at 2 threads; the skipped probes wait as lost ones do.
+    // No idle core (one busy process on 2 cores), where 2 threads would be slow: every probe up is skipped,
+    // so no decode runs at 2 threads; the skipped probes wait as lost ones do.
     {
         int32_t          asked = 0;
-        iit_thread_tuner t(1, 2, true, [&](int32_t ours) {
+        iit_thread_tuner t(1, 2, true, [&] {
             asked++;
-            return ours == 1 ? 0 : -1;
+            return 0.1;
         });
         run_result       r = run(
                   t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 4000, sixteen);
-        CHECK(r.final == 1 && r.decodes[1] == 0, "no free core: %lld decodes at 2 threads", (long long) r.decodes[1]);
-        CHECK(t.skipped() >= 8 && t.skipped() <= 14, "no free core: %lld probes skipped", (long long) t.skipped());
-        CHECK(asked == t.skipped() * iit_thread_tuner::kFreeSamples, "no free core: asked %d times for %lld probes",
-              asked, (long long) t.skipped());
+        CHECK(r.final == 1 && r.decodes[1] == 0, "no idle core: %lld decodes at 2 threads", (long long) r.decodes[1]);
+        CHECK(t.skipped() >= 8 && t.skipped() <= 14, "no idle core: %lld probes skipped", (long long) t.skipped());
+        CHECK(asked == t.skipped() + 1, "no idle core: asked %d times for %lld probes", asked, (long long) t.skipped());
     }
-    // A free core at one of the samples before a probe: the probe runs, and on a quiet machine it moves up.
+    // Half a core idle or more: the probe runs, and on a quiet machine it moves up.
     {
-        int64_t          sample = 0;
-        iit_thread_tuner t(1, 2, true, [&](int32_t) { return sample++ % 4 == 2 ? 1 : 0; });
+        iit_thread_tuner t(1, 2, true, [] { return 0.5; });
         run_result       r = run(
                   t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
-        CHECK(r.final == 2 && t.skipped() == 0, "a free core seen: ends at %d threads, %lld probes skipped", r.final,
+        CHECK(r.final == 2 && t.skipped() == 0, "an idle core: ends at %d threads, %lld probes skipped", r.final,
               (long long) t.skipped());
     }
-    // No free core does not keep it at 2 threads where 1 is faster (a probe down asks nothing), and
-    // unknown (-1: no /proc/loadavg) probes as before.
+    // No idle core does not keep it at 2 threads where 1 is faster (a probe down runs), and unknown (-1:
+    // no /proc/stat, or too short an interval) probes as before.
     {
-        iit_thread_tuner t(2, 2, true, [](int32_t) { return 0; });
+        iit_thread_tuner t(2, 2, true, [] { return 0.0; });
         run(
             t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 2000, sixteen);
-        CHECK(t.current() == 1, "from 2 with no free core: moves down to %d", t.current());
-        iit_thread_tuner u(1, 2, true, [](int32_t) { return -1; });
+        CHECK(t.current() == 1, "from 2 with no idle core: moves down to %d", t.current());
+        iit_thread_tuner u(1, 2, true, [] { return -1.0; });
         run_result       r = run(
                   u, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
         CHECK(r.final == 2 && u.skipped() == 0, "unknown: ends at %d threads", r.final);
     }
-    // The real reading: a count within [0, cores] on Linux.
+    // The real meter: unknown at first, then idle cores within [0, CPUs] once enough CPU time has passed
+    // (this thread spins for 300 ms meanwhile, so at most CPUs - 1 of them can have been idle).
     {
-        const int32_t f = iit_free_cores(1);
-        CHECK(f >= -1 && f < 4096, "iit_free_cores(1) = %d", f);
+        iit_idle_meter m;
+        const double   first = m();
+        const auto     t0    = std::chrono::steady_clock::now();
+        while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300)) {}
+        const double  idle = m();
+        const int32_t cpus = (int32_t) std::thread::hardware_concurrency();
+        CHECK(first == -1.0, "meter: first reading %.2f", first);
+        CHECK(idle == -1.0 || (idle >= 0 && idle <= cpus - 0.5), "meter: %.2f idle cores of %d", idle, cpus);
     }
     printf("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -21,6 +21,6 @@ describe.skipIf(skipReason)("thread tuner: C++ test (native/tests/threading/test
     expect(built.build.code, "build failed (see the previous test)").toBe(0);
     const r = await run(built.exe, []);
     expect(r.code, r.output).toBe(0);
-    expect(r.output, r.output).toMatch(/^26 checks, 0 failed$/m);
+    expect(r.output, r.output).toMatch(/^27 checks, 0 failed$/m);
   });
 });
