@@ -15,8 +15,8 @@
 // since the last probe (on Linux: idle time in /proc/stat); when less than kMinIdle of one did, the
 // probe is skipped as a lost one: its decodes would only share a core with a process that keeps it busy.
 // Idle time over the interval, not a snapshot of runnable threads: a snapshot taken right after a decode
-// can catch this process's own threads waking (the JS thread that takes the result). Thread counts do not change
-// results: ggml computes every output element on one thread in the same order.
+// can catch this process's own threads waking (the JS thread that takes the result).
+// Thread counts do not change results: ggml computes every output element on one thread in the same order.
 // The tuner itself is arithmetic on the times it is given; iit_decode_tuned applies and times it.
 #pragma once
 
