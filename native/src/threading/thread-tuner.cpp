@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adapt, idle_cores_fn idle_cores) :
     cur_(std::max(1, start)),
@@ -14,7 +13,7 @@ iit_thread_tuner::iit_thread_tuner(int32_t start, int32_t max_threads, bool adap
     wait_(kFirst),
     decodes_(max_, 0),
     idle_cores_(idle_cores ? std::move(idle_cores) : idle_cores_fn([] { return -1.0; })) {
-    idle_cores_(); // the first interval starts here
+    if (adapt_) idle_cores_(); // the first interval starts here
 }
 
 void iit_thread_tuner::record(double seconds, int32_t n_tokens) {
@@ -83,8 +82,7 @@ void iit_thread_tuner::start_probe() {
     const double idle   = idle_cores_();               // asked at every probe: its interval starts at the last one
     if (alt_ > cur_ && idle >= 0 && idle < kMinIdle) { // another thread would only share a busy core: lost
         skipped_++;
-        interval_ = std::min(kMaxInterval, interval_ * 2);
-        wait_     = interval_;
+        wait_after_loss(2);
         return;
     }
     phase_    = PROBE_ALT;
@@ -102,11 +100,16 @@ void iit_thread_tuner::finish_probe() {
         interval_ = kMinInterval;
         moves_++;
         recent_.clear(); // times of the count it left
+        wait_ = interval_;
     } else {
         // a count that lost by far (a descheduled thread) is tried again later than one that nearly won
-        interval_ = std::min(kMaxInterval, interval_ * (ratio >= kFarWorse ? 4 : 2));
+        wait_after_loss(ratio >= kFarWorse ? 4 : 2);
     }
-    wait_ = interval_;
+}
+
+void iit_thread_tuner::wait_after_loss(int64_t factor) {
+    interval_ = std::min(kMaxInterval, interval_ * factor);
+    wait_     = interval_;
 }
 
 double iit_idle_meter::operator()() {
@@ -126,9 +129,8 @@ double iit_idle_meter::operator()() {
     const long long idle  = v[3] + v[4];
     long long       total = 0;
     for (long long x : v) total += x;
-    const int32_t cpus = (int32_t) std::thread::hardware_concurrency();
     if (total_ >= 0 && total - total_ < kMinTicks) return -1; // too short to say: keep the interval's start
-    const double out = total_ < 0 || cpus <= 0 ? -1.0 : (double) (idle - idle_) / (double) (total - total_) * cpus;
+    const double out = total_ < 0 || cpus_ <= 0 ? -1.0 : (double) (idle - idle_) / (double) (total - total_) * cpus_;
     idle_            = idle;
     total_           = total;
     return out;

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,7 @@ private:
     };
     void   start_probe();
     void   finish_probe();
+    void   wait_after_loss(int64_t factor); // the wait before the next probe grows by factor (up to kMaxInterval)
     void   remember(int32_t n_tokens, double seconds);
     double usual_time(int32_t n_tokens) const; // the current count's last time for that batch size, or 0
 
@@ -99,7 +101,8 @@ public:
     double                     operator()();
 
 private:
-    long long idle_ = -1, total_ = -1;
+    long long     idle_ = -1, total_ = -1;
+    const int32_t cpus_ = (int32_t) std::thread::hardware_concurrency(); // /proc/stat's ticks are of all of them
 };
 
 // llama_decode at the tuner's thread count (none: the context's own), timed for it. Same return code.
