@@ -89,6 +89,7 @@ export async function benchLab(opts: BenchLabOptions): Promise<BenchLabResult> {
         fit_seconds: null,
         fit_rules_used: null,
         fit_pruned: null,
+        fit_dropped: null,
         transfer: null,
         hand: null,
       },
@@ -130,6 +131,7 @@ export async function benchLab(opts: BenchLabOptions): Promise<BenchLabResult> {
         fit_seconds: (fit?.m?.result.fit_seconds as number | undefined) ?? null,
         fit_rules_used: fit ? rulesUsed(loadRules(join(fit.s.dir, fit.m!.outputs.rules))) : null,
         fit_pruned: (fit?.m?.result.pruned as string[] | undefined) ?? null,
+        fit_dropped: (fit?.m?.result.dropped as { rule: string }[] | undefined)?.map((d) => d.rule) ?? null,
         transfer: armStrict(rows, TRANSFER_ARM),
         hand: armStrict(rows, "rules-hand"),
       };

@@ -176,6 +176,8 @@ export interface WorldRules {
   fit_rules_used: string[] | null;
   /** Rules the fit switched on, then off again because a later rule made them redundant on dev. */
   fit_pruned: string[] | null;
+  /** Rules the fit switched off because their dev gain was not significant (fit method 6, `keepAt`). */
+  fit_dropped: string[] | null;
   /** `rules-transfer`: world 1's fitted file unchanged (null on world 1, where it would be `rules`). */
   transfer: RuleArmStrict | null;
   /** `rules-hand`: the hand-written file. */
@@ -186,6 +188,11 @@ const down = (x: number) => (Math.floor(x * 100 + 1e-9) / 100).toFixed(2);
 const up = (x: number) => (Math.ceil(x * 100 - 1e-9) / 100).toFixed(2);
 /** A rule's name in a table cell, JSON-escaped (a token's newline) and `|` escaped, so the row stays one row. */
 const ruleName = (name: string) => JSON.stringify(name).slice(1, -1).replace(/\|/g, "\\|");
+/** " (pruned; dropped)": the rules the fit switched off, for redundancy and for a gain dev does not show. */
+const switchedOff = (r: WorldRules) => {
+  const [p, d] = [r.fit_pruned ?? [], r.fit_dropped ?? []].map((xs) => xs.map(ruleName).join(", "));
+  return p || d ? ` (${p || "–"}${d ? `; ${d}` : ""})` : "";
+};
 const cell = (a: RuleArmStrict | null) => (a ? `${a.strict.toFixed(2)} (${down(a.lo)}–${up(a.hi)})` : "–");
 
 export interface BenchLabTimes {
@@ -220,11 +227,11 @@ export function benchLabMarkdown(
     "",
     "In brackets, the criteria that failed (src/lab/results.ts; an ablation fails unless below the full rules) and the ablations left out as not applicable (the fitted file does not use their rule).",
     "",
-    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used (pruned), time (s) | rules-transfer (world 1's file) | rules-hand |",
+    "| World | rules (fitted on dev): eval strict (95% CI) | fit: dev strict, rules used (pruned; dropped as not significant on dev), time (s) | rules-transfer (world 1's file) | rules-hand |",
     "| --- | --- | --- | --- | --- |",
     ...rules.map(
       (r) =>
-        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}${r.fit_pruned?.length ? ` (${r.fit_pruned.map(ruleName).join(", ")})` : ""}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
+        `| ${r.world} | ${cell(r.fitted)} | ${r.fit_dev === null ? "–" : r.fit_dev.toFixed(2)}, ${r.fit_rules_used?.join(" + ") || "–"}${switchedOff(r)}, ${r.fit_seconds === null ? "–" : r.fit_seconds.toFixed(0)} | ${r.world === 1 ? "(is rules)" : cell(r.transfer)} | ${cell(r.hand)} |`,
     ),
     "",
     "| World | pretrain (s) | lab, this run (s) | lab steps, summed (s) | steps run / cached |",

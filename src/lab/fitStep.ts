@@ -56,5 +56,6 @@ export async function runLabFit(o: LabFitOptions): Promise<Record<string, unknow
     fit_seconds: r.seconds,
     tokens: r.candidates.map((c) => c.text),
     pruned: r.pruned,
+    dropped: r.dropped,
   };
 }

@@ -60,13 +60,16 @@ export function labScorer(world: World, rows: unknown[], source = "the dev set")
   const grades = (outputs: ScoredOutput[]) =>
     outputs.map((o, i) => gradeOutput(world, prompts[i], o.output, o.stopReason === "eos"));
   return {
-    id: `lab:world=${world.seed}`,
+    // v2: scores carry perPrompt, so evaluations cached before it are not reused.
+    id: `lab:v2:world=${world.seed}`,
     prompts,
     score: async (outputs) => {
-      const s = summarize(world, prompts, grades(outputs));
+      const g = grades(outputs);
+      const s = summarize(world, prompts, g);
       return {
         score: s.strict,
         tiebreak: s.correct,
+        perPrompt: g.map((x) => (x.strict ? 1 : 0)),
         detail: { strict: s.strict, correct: s.correct, clean: s.clean, stopped: s.stopped },
       };
     },

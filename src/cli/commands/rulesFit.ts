@@ -9,7 +9,7 @@ import { worldSeedOf } from "../../lab/pretrain.js";
 import { makeWorld } from "../../lab/world.js";
 import { loadModel } from "../../model/Model.js";
 import { readDev } from "../../rules/fit/dev.js";
-import { fitRules } from "../../rules/fit/fitRules.js";
+import { FIT_KEEP_AT, fitRules } from "../../rules/fit/fitRules.js";
 import { judgeScorer } from "../../rules/fit/judgeScorer.js";
 import { LAB_MAX_TOKENS, labScorer } from "../../lab/ruleScorer.js";
 import type { RuleScorer } from "../../rules/fit/scorers.js";
@@ -17,7 +17,7 @@ import { writeJsonAtomic } from "../../util/atomicWrite.js";
 import { stripBom } from "../../util/bom.js";
 import { addModelOptions, modelOptionsFrom, type ModelCliOptions } from "../modelOptions.js";
 import { progressBar } from "../progress.js";
-import { intOption, interruptSignal, printJson, seedOption } from "../util.js";
+import { floatOption, intOption, interruptSignal, printJson, seedOption } from "../util.js";
 
 interface FitCliOptions extends ModelCliOptions {
   dev: string;
@@ -34,6 +34,7 @@ interface FitCliOptions extends ModelCliOptions {
   onlyCandidates?: boolean;
   maxCandidates: number;
   prune: boolean;
+  keepAt: number;
   maxTokens?: number;
   template: TemplateName;
   parallel: number;
@@ -88,6 +89,12 @@ export const fitCommand = addModelOptions(
   .option("--only-candidates", "search only the tokens of --candidates (no discovery)")
   .option("--max-candidates <n>", "discovered candidate tokens at most", intOption("--max-candidates"), 8)
   .option("--no-prune", "keep rules whose removal does not lower the dev score (default: switch them off)")
+  .option(
+    "--keep-at <p>",
+    "keep a rule only when the dev prompts it gains outnumber those it loses at this significance (exact sign test); 1 keeps every rule that raises the dev score",
+    floatOption("--keep-at", { min: 0, max: 1 }),
+    FIT_KEEP_AT,
+  )
   .option(
     "-n, --max-tokens <n>",
     `token budget per dev answer (default: ${LAB_MAX_TOKENS} for --scorer lab, else 512)`,
@@ -158,6 +165,7 @@ export const fitCommand = addModelOptions(
         onlyCandidates: !!opts.onlyCandidates,
         maxCandidates: opts.maxCandidates,
         prune: opts.prune,
+        keepAt: opts.keepAt,
         cache: opts.cache ?? `${opts.output}.cache.jsonl`,
         name: opts.name ?? basename(opts.output).replace(/\.json$/i, ""),
         devSource: basename(opts.dev),
@@ -180,6 +188,7 @@ export const fitCommand = addModelOptions(
         seconds: r.seconds,
         stopped: r.stopped,
         pruned: r.pruned,
+        dropped: r.dropped,
         candidates: r.candidates,
         unresolved: r.unresolved,
         dev_hash: r.devHash,

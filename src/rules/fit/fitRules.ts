@@ -12,15 +12,19 @@ import type { RuleSpecInput } from "../spec.js";
 import { EvalCache, evalKey, type CachedEval } from "./cache.js";
 import { discoverCandidates, losingTokens, mergeCandidates, openingTokens, type Candidate } from "./candidates.js";
 import type { RuleScore, RuleScorer, ScoredOutput } from "./scorers.js";
-import { coordinateSearch, type SearchResult } from "./search.js";
+import { coordinateSearch, type Dropped, type SearchResult } from "./search.js";
 import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Point } from "./space.js";
 
 /**
  * Changes whenever the same dev set, budget and seed would fit a different file (2: pruning; 3: candidates
  * found again under the best rules; 4: parsimony after the tiebreak, not before it; 5: tokens that open
- * passing answers join as candidates to raise). Cached fits key on it.
+ * passing answers join as candidates to raise; 6: a rule is kept only when its dev gain is significant,
+ * `keepAt`). Cached fits key on it.
  */
-export const FIT_METHOD_VERSION = 5;
+export const FIT_METHOD_VERSION = 6;
+
+/** The default significance a rule's dev gain must reach to be kept (search.ts, `keepAt`). */
+export const FIT_KEEP_AT = 0.05;
 
 export interface FitRulesOptions {
   /** The base model (loaded with the threads to use). */
@@ -44,6 +48,12 @@ export interface FitRulesOptions {
   onlyCandidates?: boolean;
   /** At equal dev score and tiebreak prefer fewer rules on, so a rule that others made redundant is switched off. Defaults to `true`. */
   prune?: boolean;
+  /**
+   * Keep a rule only when the dev prompts it gains outnumber those it loses beyond chance: exact two-sided
+   * sign test at this level, paired by prompt (needs the scorer's `perPrompt`). `1` keeps every rule that
+   * raises the dev score. Defaults to {@link FIT_KEEP_AT}.
+   */
+  keepAt?: number;
   /** Discovered candidates at most. Defaults to `8`. */
   maxCandidates?: number;
   /** Evaluation cache (JSONL); `null` = memory only. */
@@ -72,6 +82,8 @@ export interface FitRulesResult {
   curve: number[];
   /** Rules switched on during the search and off again because removing them lowered neither the dev score nor its tiebreak (`eos.slope`, `token:TEXT`, …). */
   pruned: string[];
+  /** Rules switched off because their dev gain was not significant at `keepAt`, with its counts. */
+  dropped: Dropped[];
   candidates: (Candidate & { id: number })[];
   /** Candidate texts that are not one token of this vocabulary (left out). */
   unresolved: string[];
@@ -242,6 +254,7 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       seed: opts.seed ?? 1,
       maxEvals,
       prune: opts.prune,
+      keepAt: opts.keepAt ?? FIT_KEEP_AT,
       deadline: opts.seconds === undefined ? undefined : Date.now() + opts.seconds * 1000,
       signal: opts.signal,
       keyOf: (p) => hashJson(specOf(p)),
@@ -273,6 +286,7 @@ export async function fitRules(opts: FitRulesOptions): Promise<FitRulesResult> {
       stopped: result.stopped,
       curve: result.curve,
       pruned: result.pruned,
+      dropped: result.dropped,
       candidates: candidates.filter((c) => result.best[TOKEN_PREFIX + c.text] !== undefined),
       unresolved,
       devHash,
@@ -290,7 +304,7 @@ const fmt = (v: number) => Number(v.toFixed(4)).toString();
  * source. No wall time: the same fit writes the same bytes.
  */
 function describe(
-  opts: Pick<FitRulesOptions, "devSource" | "seed" | "seconds"> & { maxEvals: number },
+  opts: Pick<FitRulesOptions, "devSource" | "seed" | "seconds" | "keepAt"> & { maxEvals: number },
   r: SearchResult,
   candidates: Candidate[],
   devHash: string,
@@ -303,8 +317,15 @@ function describe(
     `Fitted by iit rules fit with scorer ${scorer} on ${opts.devSource ?? "a dev set"} (sha256 ${devHash.slice(0, 16)}), ` +
     `seed ${opts.seed ?? 1}, budget ${opts.maxEvals} evaluations${opts.seconds === undefined ? "" : ` or ${opts.seconds} s`}; ` +
     `${r.evals} evaluations (${r.stopped}); dev score ${fmt(r.startScore.score)} (no rules) -> ${fmt(r.bestScore.score)}. ` +
-    `Best score after each evaluation: ${r.curve.map(fmt).join(" ")}. ` +
+    `Best score after each evaluation${r.dropped.length ? " (before the significance test)" : ""}: ${r.curve.map(fmt).join(" ")}. ` +
     `Pruned (their removal lowered neither the dev score nor its tiebreak): ${r.pruned.join(", ") || "none"}. ` +
+    `Dropped (dev gain not significant at ${opts.keepAt ?? FIT_KEEP_AT}, exact two-sided sign test paired by prompt): ${
+      r.dropped
+        .map(
+          (d) => `${d.rule} (${d.gained} dev prompt${d.gained === 1 ? "" : "s"} gained, ${d.lost} lost, p ${fmt(d.p)})`,
+        )
+        .join(", ") || "none"
+    }. ` +
     `Candidate tokens: ${candidates.map((c) => `${JSON.stringify(c.text)} (${c.source})`).join(", ") || "none"}; scored: ${tokens.join(", ") || "none"}.`
   );
 }

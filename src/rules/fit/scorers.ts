@@ -17,8 +17,10 @@ export interface RuleScore {
   /** Anything worth recording (e.g. the lab's correct and clean rates). */
   detail?: Record<string, number>;
   /**
-   * Per dev prompt, how the answer fared against the base's, in [0, 1] (1 won, 0.5 tie, 0 lost). Scorers
-   * without failures() give it so that candidate tokens can be found in the answers that lose.
+   * Per dev prompt, its part of the score in [0, 1]: the lab's strict (1 or 0), a judge's preference
+   * against the base's answer (1 won, 0.5 tie, 0 lost). The fit keeps a rule only when these show its
+   * gain beyond chance (`keepAt`), and scorers without failures() find candidate tokens in the answers
+   * that lose by them. Without it, no rule is tested.
    */
   perPrompt?: number[];
 }

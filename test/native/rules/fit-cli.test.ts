@@ -146,6 +146,7 @@ describe.skipIf(skip)("iit rules fit on the lab base (real processes)", () => {
     writeFileSync(cands, '{"tokens": ["<"]}');
     typed(iit([...fit(out), "--candidates", cands]), "FIT_CANDIDATES_INVALID", "cands.json");
     typed(iit(fit(out).map((a) => (a === "lab" ? "judge" : a))), "INVALID_OPTION", "--judge");
+    typed(iit([...fit(out), "--keep-at", "1.5"]), "INVALID_OPTION", "--keep-at");
     expect(existsSync(out)).toBe(false);
   }, 300_000);
 });

@@ -139,6 +139,7 @@ describe("k of N", () => {
           fit_seconds: 26.04,
           fit_rules_used: ["tokens"],
           fit_pruned: ["eos.slope", "token:\n", "token:|"],
+          fit_dropped: null,
           transfer: null,
           hand: ruleArm,
         },
@@ -149,6 +150,7 @@ describe("k of N", () => {
           fit_seconds: null,
           fit_rules_used: null,
           fit_pruned: null,
+          fit_dropped: null,
           transfer: ruleArm,
           hand: null,
         },
@@ -174,6 +176,31 @@ describe("k of N", () => {
       "| 1 | 0.65 (0.59–0.71) | 0.68, tokens (eos.slope, token:\\n, token:\\|), 26 | (is rules) | 0.65 (0.59–0.71) |",
     );
     expect(md).toContain("| 3 | – | –, –, – | 0.65 (0.59–0.71) | – |");
+    // Dropped for a gain dev does not show, after the pruned ones.
+    const cellOf = (pruned: string[] | null, dropped: string[] | null) =>
+      benchLabMarkdown(
+        s,
+        [
+          {
+            world: 2,
+            fitted: null,
+            fit_dev: 0.5,
+            fit_seconds: 20,
+            fit_rules_used: ["eos"],
+            fit_pruned: pruned,
+            fit_dropped: dropped,
+            transfer: null,
+            hand: null,
+          },
+        ],
+        [],
+        "x",
+      )
+        .split("\n")
+        .find((l) => l.startsWith("| 2 |"));
+    expect(cellOf(["eos.slope"], ["token:the"])).toContain("0.50, eos (eos.slope; token:the), 20");
+    expect(cellOf([], ["repetition.penalty"])).toContain("0.50, eos (–; repetition.penalty), 20");
+    expect(cellOf([], [])).toContain("0.50, eos, 20");
     expect(md).toContain("| 1 | (existing) | 240 | 230 | 0 / 60 |");
     expect(md).toContain("| 3 | 231 | – | – | 3 / 2 |");
   });

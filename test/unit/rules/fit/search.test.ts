@@ -165,4 +165,59 @@ describe("coordinate search over the rule space", () => {
     expect(r.best["token:<"]).toBeLessThan(0);
     expect(r.best["token:x"]).toBeLessThan(0);
   });
+
+  describe("keepAt: a rule stays only where dev shows its gain beyond chance", () => {
+    // 100 dev prompts. A newline veto passes prompts 0-59; with it, a veto on "x" passes 3 more (60-62:
+    // gained 3, lost 0, sign test p 0.25); a veto on "y" passes 13 more and fails 5 it passed (13 vs 5,
+    // p 0.096), so each raises the dev score and neither gain is significant at 0.05.
+    const dev = (p: Point) => {
+      const [nl, x, y] = ["token:\n", "token:x", "token:y"].map((k) => Number(p[k] ?? 0) < 0);
+      const per = Array.from({ length: 100 }, (_, i): number => {
+        if (!nl) return 0;
+        if (i < 60) return y && i < 5 ? 0 : 1;
+        if (i < 63) return x ? 1 : 0;
+        return y && i < 76 ? 1 : 0;
+      });
+      return { score: per.reduce((a, b) => a + b, 0) / 100, tiebreak: 0, perPrompt: per };
+    };
+    const sp = ruleSpace(["\n", "x", "y"], 40);
+    const run = (keepAt?: number, perPrompt = true) =>
+      coordinateSearch({
+        space: sp,
+        start: startPoint(sp, 40),
+        seed: 1,
+        maxEvals: 500,
+        keepAt,
+        evaluate: async (p) => {
+          const s = dev(p);
+          return perPrompt ? s : { score: s.score, tiebreak: s.tiebreak };
+        },
+      });
+    const on = (p: Point) => ["token:\n", "token:x", "token:y"].filter((k) => Number(p[k] ?? 0) !== 0);
+
+    it("without the test keeps every rule that raises the dev score", async () => {
+      for (const r of [await run(), await run(1), await run(0.05, false)]) {
+        expect(on(r.best)).toEqual(["token:\n", "token:x", "token:y"]);
+        expect(r.bestScore.score).toBe(0.71);
+        expect(r.dropped).toEqual([]);
+      }
+    });
+
+    it("at 0.05 drops the least significant first (x: p 0.25), then y (p 0.096), and keeps the newline veto (60 vs 0)", async () => {
+      const r = await run(0.05);
+      expect(on(r.best)).toEqual(["token:\n"]);
+      expect(r.bestScore.score).toBe(0.6);
+      expect(r.dropped.map((d) => [d.rule, d.gained, d.lost, Number(d.p.toFixed(3))])).toEqual([
+        ["token:x", 3, 0, 0.25],
+        ["token:y", 13, 5, 0.096],
+      ]);
+      expect(r.pruned).toEqual([]);
+    });
+
+    it("at 0.1 keeps y (p 0.096 < 0.1) and drops x", async () => {
+      const r = await run(0.1);
+      expect(on(r.best)).toEqual(["token:\n", "token:y"]);
+      expect(r.dropped.map((d) => d.rule)).toEqual(["token:x"]);
+    });
+  });
 });
