@@ -176,7 +176,7 @@ export interface WorldRules {
   fit_rules_used: string[] | null;
   /** Rules the fit switched on, then off again because a later rule made them redundant on dev. */
   fit_pruned: string[] | null;
-  /** Rules the fit switched off because their dev gain was not significant (fit method 6, `keepAt`). */
+  /** Rules the fit switched off because their dev gain was not significant (fit methods 6 and later, `keepAt`). */
   fit_dropped: string[] | null;
   /** `rules-transfer`: world 1's fitted file unchanged (null on world 1, where it would be `rules`). */
   transfer: RuleArmStrict | null;

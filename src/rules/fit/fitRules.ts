@@ -19,9 +19,9 @@ import { ruleSpace, specOf, startPoint, TOKEN_PREFIX, type Coordinate, type Poin
  * Changes whenever the same dev set, budget and seed would fit a different file (2: pruning; 3: candidates
  * found again under the best rules; 4: parsimony after the tiebreak, not before it; 5: tokens that open
  * passing answers join as candidates to raise; 6: a rule is kept only when its dev gain is significant,
- * `keepAt`). Cached fits key on it.
+ * `keepAt`; 7: that test also when the budget stopped the search). Cached fits key on it.
  */
-export const FIT_METHOD_VERSION = 6;
+export const FIT_METHOD_VERSION = 7;
 
 /** The default significance a rule's dev gain must reach to be kept (search.ts, `keepAt`). */
 export const FIT_KEEP_AT = 0.05;

@@ -121,6 +121,9 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     return prune && s.score === b.score && s.tiebreak === b.tiebreak && rulesOn(p) < rulesOn(best);
   };
   const everOn = new Set<string>();
+  // The significance test runs after the search however it stopped (a fit cut by its budget keeps rules
+  // as untested as any other), beyond the budget: at most one evaluation per rule on, per round.
+  let testing = false;
 
   /** Scores `p` (once: a point seen before, under another best, is judged again against today's best). */
   const evaluate = async (p: Point): Promise<RuleScore> => {
@@ -131,8 +134,9 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
       return hit;
     }
     if (opts.signal?.aborted) throw new AbortError();
-    if (seen.size >= opts.maxEvals) throw new Budget("evals");
-    if (opts.deadline !== undefined && Date.now() >= opts.deadline && seen.size > 0) throw new Budget("time");
+    if (!testing && seen.size >= opts.maxEvals) throw new Budget("evals");
+    if (!testing && opts.deadline !== undefined && Date.now() >= opts.deadline && seen.size > 0)
+      throw new Budget("time");
     const s = await opts.evaluate(p);
     seen.set(key, s);
     if (!bestScore || beats(p, s)) [best, bestScore] = [p, s];
@@ -212,10 +216,13 @@ export async function coordinateSearch(opts: SearchOptions): Promise<SearchResul
     // Last, each rule still on is tried off once more (the sweeps after an extension and the refinement
     // never try 0): under parsimony it goes when the rules added after it do its work.
     if (prune) for (const c of [...order].reverse()) if (isRule(c) && on(best, c.name)) await tryValue(c, 0);
-    if (opts.keepAt !== undefined && opts.keepAt < 1) await keepSignificant(opts.keepAt);
   } catch (e) {
     if (!(e instanceof Budget)) throw e;
     stopped = e.why;
+  }
+  if (opts.keepAt !== undefined && opts.keepAt < 1) {
+    testing = true;
+    await keepSignificant(opts.keepAt);
   }
   const pruned = [...everOn].filter((k) => !on(best, k) && !dropped.some((d) => d.rule === k));
   return { best, bestScore: bestScore!, startScore: startScore!, evals: seen.size, curve, stopped, pruned, dropped };

@@ -181,12 +181,12 @@ describe("coordinate search over the rule space", () => {
       return { score: per.reduce((a, b) => a + b, 0) / 100, tiebreak: 0, perPrompt: per };
     };
     const sp = ruleSpace(["\n", "x", "y"], 40);
-    const run = (keepAt?: number, perPrompt = true) =>
+    const run = (keepAt?: number, perPrompt = true, maxEvals = 500) =>
       coordinateSearch({
         space: sp,
         start: startPoint(sp, 40),
         seed: 1,
-        maxEvals: 500,
+        maxEvals,
         keepAt,
         evaluate: async (p) => {
           const s = dev(p);
@@ -212,6 +212,15 @@ describe("coordinate search over the rule space", () => {
         ["token:y", 13, 5, 0.096],
       ]);
       expect(r.pruned).toEqual([]);
+    });
+
+    it("tests a search that its budget stopped, too", async () => {
+      // The search converges after 72 evaluations and holds all three rules by the 60th.
+      expect(on((await run(1, true, 60)).best)).toEqual(["token:\n", "token:x", "token:y"]);
+      const r = await run(0.05, true, 60);
+      expect(r.stopped).toBe("evals");
+      expect(on(r.best)).toEqual(["token:\n"]);
+      expect(r.dropped.map((d) => d.rule)).toEqual(["token:x", "token:y"]);
     });
 
     it("at 0.1 keeps y (p 0.096 < 0.1) and drops x", async () => {
