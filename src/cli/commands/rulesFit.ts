@@ -82,7 +82,12 @@ export const fitCommand = addModelOptions(
   .option("--judge-model <name>", "HTTP judges: the model name sent in each request")
   .option("--judge-key-env <var>", "HTTP judges: environment variable holding the API key", "OPENAI_API_KEY")
   .option("--both-orders", "judge both presentation orders (twice the calls)")
-  .option("--max-evals <n>", "budget of the search: evaluations at most (the empty spec included; the significance test after it may add one per rule)", intOption("--max-evals"), 60)
+  .option(
+    "--max-evals <n>",
+    "budget of the search: evaluations at most (the empty spec included; the significance test after it may add one per rule)",
+    intOption("--max-evals"),
+    60,
+  )
   .option("--seconds <n>", "budget: start no evaluation after this many seconds", intOption("--seconds"))
   .option("--seed <n>", "orders the candidate tokens in the search", seedOption("--seed"), 1)
   .option("--candidates <file>", "JSON array of token texts added to the discovered candidates")
