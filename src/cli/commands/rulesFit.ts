@@ -88,7 +88,11 @@ export const fitCommand = addModelOptions(
     intOption("--max-evals"),
     60,
   )
-  .option("--seconds <n>", "budget: start no evaluation after this many seconds", intOption("--seconds"))
+  .option(
+    "--seconds <n>",
+    "budget of the search: start no evaluation after this many seconds (the significance test still runs)",
+    intOption("--seconds"),
+  )
   .option("--seed <n>", "orders the candidate tokens in the search", seedOption("--seed"), 1)
   .option("--candidates <file>", "JSON array of token texts added to the discovered candidates")
   .option("--only-candidates", "search only the tokens of --candidates (no discovery)")

@@ -36,9 +36,9 @@ export interface SearchOptions {
    * token candidates be found from what the best rules so far get wrong.
    */
   extend?: (best: Point, bestScore: RuleScore) => Promise<Coordinate[]>;
-  /** Evaluations at most (distinct points, the start included). */
+  /** Evaluations of the search at most (distinct points, the start included; the `keepAt` test may add some). */
   maxEvals: number;
-  /** Stop starting new evaluations after this time (ms since the epoch). */
+  /** The search starts no evaluation after this time (ms since the epoch; the `keepAt` test still runs). */
   deadline?: number;
   /** Orders the coordinates that are neither EOS nor repetition (the candidate tokens). */
   seed: number;
