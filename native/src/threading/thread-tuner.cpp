@@ -79,8 +79,9 @@ void iit_thread_tuner::start_probe() {
     const bool can_down = cur_ > 1;
     alt_                = (up_ && can_up) || !can_down ? cur_ + 1 : cur_ - 1;
     up_                 = !up_;
-    const double idle   = idle_cores_();               // asked at every probe: its interval starts at the last one
-    if (alt_ > cur_ && idle >= 0 && idle < kMinIdle) { // another thread would only share a busy core: lost
+    const double idle   = idle_cores_(); // asked at every probe: its interval starts at the last one
+    // another thread would only share a busy core, or may: lost
+    if (alt_ > cur_ && idle != kUnknown && idle < kMinIdle) {
         skipped_++;
         wait_after_loss(2);
         return;
@@ -117,20 +118,21 @@ double iit_idle_meter::operator()() {
         const char * v = std::getenv("IIT_FREE_CORE_CHECK");
         return v && std::strcmp(v, "0") == 0;
     }();
-    if (off) return -1;
+    if (off) return iit_thread_tuner::kUnknown;
     std::FILE * f = std::fopen("/proc/stat", "r");
-    if (!f) return -1;
+    if (!f) return iit_thread_tuner::kUnknown;
     // cpu  user nice system idle iowait irq softirq steal ...  (ticks, all CPUs together)
     long long  v[8] = {};
     const bool ok   = std::fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4],
                                   &v[5], &v[6], &v[7]) == 8;
     std::fclose(f);
-    if (!ok) return -1;
+    if (!ok) return iit_thread_tuner::kUnknown;
     const long long idle  = v[3] + v[4];
     long long       total = 0;
     for (long long x : v) total += x;
-    if (total_ >= 0 && total - total_ < kMinTicks) return -1; // too short to say: keep the interval's start
-    const double out = total_ < 0 || cpus_ <= 0 ? -1.0 : (double) (idle - idle_) / (double) (total - total_) * cpus_;
+    if (total_ >= 0 && total - total_ < kMinTicks) return iit_thread_tuner::kTooSoon; // keep the interval's start
+    const double out = total_ < 0 || cpus_ <= 0 ? iit_thread_tuner::kUnknown
+                                                : (double) (idle - idle_) / (double) (total - total_) * cpus_;
     idle_            = idle;
     total_           = total;
     return out;

@@ -14,6 +14,8 @@
 // pays for few and short probes. A probe that would add a thread first asks how many cores stood idle
 // since the last probe (on Linux: idle time in /proc/stat); when less than kMinIdle of one did, the
 // probe is skipped as a lost one: its decodes would only share a core with a process that keeps it busy.
+// So is a probe up before the meter can tell (too little CPU time since the last reading): beside a busy
+// process the first probe of a short job cost it 2-4x its time in one descheduled decode.
 // Idle time over the interval, not a snapshot of runnable threads: a snapshot taken right after a decode
 // can catch this process's own threads waking (the JS thread that takes the result).
 // Thread counts do not change results: ggml computes every output element on one thread in the same order.
@@ -45,8 +47,11 @@ public:
     static constexpr size_t  kRecentSizes    = 8;    // batch sizes whose last time at the current count it keeps
     static constexpr double  kMinIdle        = 0.5;  // idle cores since the last probe that a probe up needs
 
-    // Cores that stood idle (on average) since its last call, or -1 when unknown.
-    using idle_cores_fn = std::function<double()>;
+    // Cores that stood idle (on average) since its last call; kUnknown when it never can tell (no probe is
+    // skipped), kTooSoon when it cannot tell yet (a probe up is skipped).
+    using idle_cores_fn              = std::function<double()>;
+    static constexpr double kUnknown = -1;
+    static constexpr double kTooSoon = -2;
 
     // Starts at `start` threads and moves within [1, max_threads]; with adapt false it stays at `start`.
     // `idle_cores` (none: unknown, every probe runs) is asked at every probe.
@@ -93,8 +98,8 @@ private:
 };
 
 // A meter of idle cores for the tuner: the idle and iowait time of /proc/stat since its last call, in
-// cores; -1 at the first call, over less than kMinTicks of CPU time (its 10 ms ticks say little), where
-// there is no /proc/stat, or with IIT_FREE_CORE_CHECK=0.
+// cores. kUnknown at the first call, where there is no /proc/stat, or with IIT_FREE_CORE_CHECK=0;
+// kTooSoon over less than kMinTicks of CPU time (its 10 ms ticks say little), keeping the interval's start.
 class iit_idle_meter {
 public:
     static constexpr long long kMinTicks = 20;

@@ -1,7 +1,7 @@
 // The thread tuner's decisions (native/src/threading/thread-tuner.h) on constructed decode times: a
 // machine where more threads pay, one where a second thread is descheduled, one that changes between
 // the two, one whose busy core is free now and then, batches of changing sizes, a fixed count, and
-// machines with no idle core (probes up skipped).
+// machines with no idle core or too little time to tell (probes up skipped).
 // Prints "N checks, F failed"; exits non-zero on a failure.
 #include "test-helpers.h"
 #include "threading/thread-tuner.h"
@@ -165,28 +165,49 @@ int main() {
         CHECK(r.final == 2 && t.skipped() == 0, "an idle core: ends at %d threads, %lld probes skipped", r.final,
               (long long) t.skipped());
     }
-    // No idle core does not keep it at 2 threads where 1 is faster (a probe down runs), and unknown (-1:
-    // no /proc/stat, or too short an interval) probes as before.
+    // No idle core does not keep it at 2 threads where 1 is faster (a probe down runs), and unknown (no
+    // /proc/stat) probes as before.
     {
         iit_thread_tuner t(2, 2, true, [] { return 0.0; });
         run(
             t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 10.0; }, 2000, sixteen);
         CHECK(t.current() == 1, "from 2 with no idle core: moves down to %d", t.current());
-        iit_thread_tuner u(1, 2, true, [] { return -1.0; });
+        iit_thread_tuner u(1, 2, true, [] { return iit_thread_tuner::kUnknown; });
         run_result       r = run(
                   u, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
         CHECK(r.final == 2 && u.skipped() == 0, "unknown: ends at %d threads", r.final);
+    }
+    // Too soon to tell (a short job's first probes, under 20 ticks of CPU time): a probe up waits as a lost
+    // one does, so a job shorter than that never runs a decode at 2 threads; once the meter tells of an
+    // idle core, the probe runs and moves up.
+    {
+        iit_thread_tuner t(1, 2, true, [] { return iit_thread_tuner::kTooSoon; });
+        run_result       r = run(
+                  t, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 200, sixteen);
+        CHECK(r.decodes[1] == 0 && t.skipped() >= 2, "too soon: %lld decodes at 2 threads, %lld probes skipped",
+              (long long) r.decodes[1], (long long) t.skipped());
+        int32_t          asked = 0;
+        iit_thread_tuner u(1, 2, true, [&] { return ++asked <= 3 ? iit_thread_tuner::kTooSoon : 1.0; });
+        r = run(
+            u, [](int64_t, int32_t th) { return th == 1 ? 1.0 : 0.6; }, 2000, sixteen);
+        CHECK(r.final == 2 && u.skipped() == 2, "too soon, then idle: ends at %d threads, %lld probes skipped", r.final,
+              (long long) u.skipped());
     }
     // The real meter: unknown at first, then idle cores within [0, CPUs] once enough CPU time has passed
     // (this thread spins for 300 ms meanwhile, so at most CPUs - 1 of them can have been idle).
     {
         iit_idle_meter m;
         const double   first = m();
+        const double   soon  = m(); // no CPU time has passed
         const auto     t0    = std::chrono::steady_clock::now();
         while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300)) {}
         const double  idle = m();
         const int32_t cpus = (int32_t) std::thread::hardware_concurrency();
-        CHECK(first == -1.0, "meter: first reading %.2f", first);
+        std::FILE *   f    = std::fopen("/proc/stat", "r");
+        const bool    proc = f != nullptr;
+        if (f) std::fclose(f);
+        CHECK(first == iit_thread_tuner::kUnknown, "meter: first reading %.2f", first);
+        CHECK(soon == (proc ? iit_thread_tuner::kTooSoon : iit_thread_tuner::kUnknown), "meter: at once %.2f", soon);
         CHECK(idle == -1.0 || (idle >= 0 && idle <= cpus - 0.5), "meter: %.2f idle cores of %d", idle, cpus);
     }
     printf("%d checks, %d failed\n", g_checks, g_failed);
