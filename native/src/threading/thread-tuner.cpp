@@ -79,9 +79,12 @@ void iit_thread_tuner::start_probe() {
     const bool can_down = cur_ > 1;
     alt_                = (up_ && can_up) || !can_down ? cur_ + 1 : cur_ - 1;
     up_                 = !up_;
-    const double idle   = idle_cores_(); // asked at every probe: its interval starts at the last one
-    // another thread would only share a busy core, or may: lost
-    if (alt_ > cur_ && idle != kUnknown && idle < kMinIdle) {
+    const double idle   = idle_cores_();   // asked at every probe: its interval starts at the last one
+    if (alt_ > cur_ && idle == kTooSoon) { // it may share a busy core: ask again soon (not a loss)
+        wait_ = kMinInterval;
+        return;
+    }
+    if (alt_ > cur_ && idle != kUnknown && idle < kMinIdle) { // it would only share a busy core: lost
         skipped_++;
         wait_after_loss(2);
         return;

@@ -14,8 +14,9 @@
 // pays for few and short probes. A probe that would add a thread first asks how many cores stood idle
 // since the last probe (on Linux: idle time in /proc/stat); when less than kMinIdle of one did, the
 // probe is skipped as a lost one: its decodes would only share a core with a process that keeps it busy.
-// So is a probe up before the meter can tell (too little CPU time since the last reading): beside a busy
-// process the first probe of a short job cost it 2-4x its time in one descheduled decode.
+// A probe up before the meter can tell (too little CPU time since the last reading) waits kMinInterval
+// decodes and asks again: beside a busy process the first probe of a short job cost it 2-4x its time in
+// one descheduled decode.
 // Idle time over the interval, not a snapshot of runnable threads: a snapshot taken right after a decode
 // can catch this process's own threads waking (the JS thread that takes the result).
 // Thread counts do not change results: ggml computes every output element on one thread in the same order.
@@ -48,7 +49,7 @@ public:
     static constexpr double  kMinIdle        = 0.5;  // idle cores since the last probe that a probe up needs
 
     // Cores that stood idle (on average) since its last call; kUnknown when it never can tell (no probe is
-    // skipped), kTooSoon when it cannot tell yet (a probe up is skipped).
+    // skipped), kTooSoon when it cannot tell yet (a probe up waits).
     using idle_cores_fn              = std::function<double()>;
     static constexpr double kUnknown = -1;
     static constexpr double kTooSoon = -2;
