@@ -1,6 +1,7 @@
 // A decode at 1 thread wakes none of the context's threadpool workers (native/patches/0006): a default
 // context attaches a pool as large as the thread tuner may move to, and a tiny model decodes at 1 thread,
 // so a wake per decode was a context switch per token (and beside a busy process, a wait for a core).
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -27,10 +28,21 @@ describe.skipIf(skipNoAddon || availableParallelism() < 2)("threadpool wakes", (
     await using model = await loadModel({ model: join(repoRoot, "models", "lab-base.gguf") });
     const gen = { template: "raw", maxTokens: 200, ignoreEos: true } as const;
     await model.generate(["Zene is a"], gen); // the context and its pool exist from here on
-    const before = voluntarySwitches();
+    // Every other core kept busy, as on the machine the patch is for: the tuner's free-core check then
+    // keeps the decodes at 1 thread (on idle cores it may move to 2, which would leave few 1-thread ones).
+    const busy = Array.from({ length: availableParallelism() - 1 }, () =>
+      spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }),
+    );
+    let switches: number;
     const stats0 = model.threadStats()!;
-    await model.generate(["Zene is a"], gen);
-    const switches = voluntarySwitches() - before;
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // the busy processes are running
+      const before = voluntarySwitches();
+      await model.generate(["Zene is a"], gen);
+      switches = voluntarySwitches() - before;
+    } finally {
+      for (const b of busy) b.kill();
+    }
     const stats = model.threadStats()!;
     const one = stats.decodesByThreads[0] - stats0.decodesByThreads[0];
     const more =
@@ -41,7 +53,7 @@ describe.skipIf(skipNoAddon || availableParallelism() < 2)("threadpool wakes", (
     // Without the patch every 1-thread decode wakes the worker: at least `one` switches. With it, only the
     // decodes on more threads (a probe's) and the call's own thread hand-offs do.
     expect(switches, `${switches} switches over ${one} 1-thread and ${more} 2+-thread decodes`).toBeLessThan(
-      one / 2 + 4 * more + 20,
+      one / 2 + 2 * more + 20,
     );
   });
 });
