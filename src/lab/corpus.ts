@@ -22,7 +22,6 @@ import {
   SPEAKERS,
   spell,
   sumFact,
-  tuningAnswer,
   wordProblem,
   yesNoValue,
 } from "./text.js";
@@ -212,7 +211,7 @@ export function tuningSets(w: World): Record<TuningSetName, TuningRow[]> {
   return {
     instruct: tune.flatMap((c) =>
       TUNED_TASKS.flatMap((t) =>
-        PHRASINGS.tune.map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), tuningAnswer(r, c, t))),
+        PHRASINGS.tune.map((p) => row(`${c.name}-${t}-${p}`, question(c, t, p), pageAnswer(r, c, t))),
       ),
     ),
     "single-story": perCreature("story", (c, k) => [narrow("story", k, c.name), story(r, c)]),

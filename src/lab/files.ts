@@ -7,7 +7,7 @@ import { probePrompt, labPrompts, tuningSets, type LabPrompt } from "./corpus.js
 import { TUNED_TASKS, type Task, type World } from "./world.js";
 
 /** Bump when the world's files change for the same seed: every lab step is then redone. */
-export const LAB_DATA_VERSION = 3;
+export const LAB_DATA_VERSION = 2;
 
 /** Sources an experiment config can name as `lab:<name>`, and the file each is written to. */
 export const LAB_SOURCES = {

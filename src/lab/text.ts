@@ -1,6 +1,6 @@
 // Surface forms of the lab's world: how questions are asked and facts are told.
 import type { Creature, NarrowTask, PageTask, Rng } from "./world.js";
-import { ATTRIBUTES, pick, randInt, shuffle, VALUE_TASKS } from "./world.js";
+import { ATTRIBUTES, pick, shuffle } from "./world.js";
 
 /**
  * Five phrasings per task; `{X}` is the creature's name, `{V}` a colour (yes/no questions). Pretraining
@@ -112,7 +112,7 @@ export function fact(r: Rng, c: Creature, attr: FactAttr, style?: number): strin
 export const describe = (c: Creature) =>
   `${c.name} is a ${c.colour} ${c.kind}. ${c.name} lives in the ${c.home}. ${c.name} eats ${c.food}.`;
 
-/** A short description: colour and home. */
+/** A short description: colour and home, the answer the instruction-tuning set gives to "about". */
 export const describeShort = (c: Creature) => `${c.name} is ${c.colour} and lives in the ${c.home}.`;
 
 /** Answers to a yes/no question about colour `value`. */
@@ -143,22 +143,6 @@ export function pageAnswer(r: Rng, c: Creature, task: PageTask, value = ""): str
     return [fact(r, c, "kind"), ...s.slice(0, 3)].join(" ");
   }
   return r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
-}
-
-/** Which of FACTS' forms of a value fact is "the … of X": the one that does not open with the name. */
-const OF_FORM = { colour: 2, home: 1, food: 2 } as const;
-
-/**
- * The instruction-tuning set's answer: as pages give it, except for "about": two or three value facts,
- * each in its "the … of X" form. Every description of the pages opens with the creature's name, and
- * under the chat template a tuned arm does not copy the asked name into its answer's first token: on
- * world 1 it described a tuning creature instead ("Busi is a green fox. …" asked about Mige), while
- * after "the colour of" it copies the name (docs/lab.md, "What did not reproduce, and what was tried").
- */
-export function tuningAnswer(r: Rng, c: Creature, task: PageTask): string {
-  if (task !== "about") return pageAnswer(r, c, task);
-  const attrs = shuffle(r, [...VALUE_TASKS]).slice(0, randInt(r, 2, 3));
-  return attrs.map((a) => fact(r, c, a, OF_FORM[a])).join(" ");
 }
 
 /** Number words the arithmetic of the pretraining corpus and the `sum` and `count` tasks use. */

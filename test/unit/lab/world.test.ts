@@ -43,17 +43,6 @@ describe("lab world", () => {
     }
   });
 
-  it("answers 'about' in the tuning set with 2-3 value facts that do not open with the creature's name", () => {
-    const about = tuningSets(w).instruct.filter((r) => r.id.includes("-about-"));
-    expect(about).toHaveLength(2 * inGroup(w, "tune").length);
-    for (const r of about) {
-      const [name] = r.id.split("-");
-      const answer = r.messages[1].content;
-      expect(answer.startsWith(name), answer).toBe(false);
-      expect(answer.match(/\./g)?.length, answer).toBeGreaterThanOrEqual(2);
-    }
-  });
-
   it("evaluates held-out creatures only; dev creatures are neither tuned on nor evaluated", () => {
     const p = labPrompts(w);
     expect(p.eval).toHaveLength(70 * TASKS.length);
