@@ -1,11 +1,11 @@
 // A decode at 1 thread wakes none of the context's threadpool workers (native/patches/0006): a default
 // context attaches a pool as large as the thread tuner may move to, and a tiny model decodes at 1 thread,
 // so a wake per decode was a context switch per token (and beside a busy process, a wait for a core).
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { startLoad } from "../../../src/bench/load.js";
 import { loadModel } from "../../../src/model/Model.js";
 import { repoRoot, skipNoAddon } from "../../helpers/fixtures.js";
 
@@ -30,18 +30,14 @@ describe.skipIf(skipNoAddon || availableParallelism() < 2)("threadpool wakes", (
     await model.generate(["Zene is a"], gen); // the context and its pool exist from here on
     // Every other core kept busy, as on the machine the patch is for: the tuner's free-core check then
     // keeps the decodes at 1 thread (on idle cores it may move to 2, which would leave few 1-thread ones).
-    const busy = Array.from({ length: availableParallelism() - 1 }, () =>
-      spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }),
-    );
     let switches: number;
     const stats0 = model.threadStats()!;
-    try {
+    {
+      await using _busy = await startLoad(availableParallelism() - 1);
       await new Promise((r) => setTimeout(r, 200)); // the busy processes are running
       const before = voluntarySwitches();
       await model.generate(["Zene is a"], gen);
       switches = voluntarySwitches() - before;
-    } finally {
-      for (const b of busy) b.kill();
     }
     const stats = model.threadStats()!;
     const one = stats.decodesByThreads[0] - stats0.decodesByThreads[0];
