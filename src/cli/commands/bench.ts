@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { formatCpu } from "../../bench/cpuInfo.js";
 import { benchGenerate } from "../../bench/benchGenerate.js";
 import { benchRules } from "../../bench/benchRules.js";
 import { benchScore } from "../../bench/benchScore.js";
@@ -12,7 +11,8 @@ import { benchLab } from "../../bench/benchLab.js";
 import { parseWorlds } from "../../bench/labWorlds.js";
 import { writeFileSync } from "node:fs";
 import { benchPretrain } from "../../bench/benchPretrain.js";
-import { collect, interruptSignal, intOption, printJson } from "../util.js";
+import { collect, interruptSignal, intOption } from "../util.js";
+import { benchStatus, printBench } from "../benchOutput.js";
 import { LOAD_HELP, THREADS_HELP } from "../modelOptions.js";
 import { benchServeCommand } from "./benchServe.js";
 
@@ -50,23 +50,22 @@ const generate = new Command("generate")
         parallel: opts.parallel ?? [1, 4, 8],
         batchedBenchBin: opts.batchedBenchBin,
         load: opts.load,
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
       });
-      if (opts.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        process.stdout.write(
+      printBench(
+        r,
+        opts.json,
+        () =>
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside, ${r.n_tokens} tokens): ours ${r.ours_tps.toFixed(1)} tok/s, ` +
-            `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
-            Object.entries(r.parallel)
-              .map(([p, v]) => {
-                const q = r.parallel_ratio[p];
-                const s = r.parallel_spread[p];
-                return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate (min / median / max ${s.min.toFixed(1)} / ${s.median.toFixed(1)} / ${s.max.toFixed(1)}), vs llama-batched-bench ${formatSpread(q)}\n`;
-              })
-              .join(""),
-        );
-      }
+          `node-llama-cpp ${r.peer_tps.toFixed(1)} tok/s, ratio ${r.ratio.toFixed(3)}\n` +
+          Object.entries(r.parallel)
+            .map(([p, v]) => {
+              const q = r.parallel_ratio[p];
+              const s = r.parallel_spread[p];
+              return `  parallel ${p}: ${v.toFixed(1)} tok/s aggregate (min / median / max ${s.min.toFixed(1)} / ${s.median.toFixed(1)} / ${s.max.toFixed(1)}), vs llama-batched-bench ${formatSpread(q)}\n`;
+            })
+            .join(""),
+      );
     },
   );
 
@@ -96,12 +95,11 @@ const lab = new Command("lab")
         threads: opts.threads,
         pretrain: !!opts.pretrain,
         signal: interruptSignal(),
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
         onEvent: experimentProgress(!!opts.json),
       });
       if (opts.markdown) writeFileSync(opts.markdown, r.markdown);
-      if (opts.json) printJson(r);
-      else process.stdout.write(formatCpu(r.cpu) + r.markdown);
+      printBench(r, opts.json, () => r.markdown);
       if (r.aborted) process.exitCode = 130;
     },
   );
@@ -121,16 +119,15 @@ const rules = new Command("rules")
       threads: opts.threads,
       maxTokens: opts.maxTokens,
       repeats: opts.repeats,
-      onStatus: (m) => process.stderr.write(`${m}\n`),
+      onStatus: benchStatus,
     });
-    if (opts.json) printJson(r);
-    else {
-      process.stdout.write(formatCpu(r.cpu));
-      process.stdout.write(
+    printBench(
+      r,
+      opts.json,
+      () =>
         `${r.model}: plain ${r.plain_tps.toFixed(1)} tok/s, hewitt2024 ${r.rules_tps.toFixed(1)} tok/s (ratio ${r.ratio.toFixed(3)}, ` +
-          `${r.adapter_us_per_token.toFixed(1)} µs/token), node-llama-cpp emulation ${r.peer_tps.toFixed(1)} tok/s\n`,
-      );
-    }
+        `${r.adapter_us_per_token.toFixed(1)} µs/token), node-llama-cpp emulation ${r.peer_tps.toFixed(1)} tok/s\n`,
+    );
   });
 
 const trainBench = new Command("train")
@@ -172,18 +169,17 @@ const trainBench = new Command("train")
         rounds: opts.rounds,
         threads: opts.threads,
         load: opts.load,
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
       });
-      if (opts.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        process.stdout.write(
+      printBench(
+        r,
+        opts.json,
+        () =>
           `${r.model} (${r.threads} threads, ${r.load} busy processes beside): ours ${r.ours.tokens_per_second.toFixed(0)} tok/s (${r.ours.peak_rss_mb.toFixed(0)} MB), llama-finetune ${r.llama_finetune.tokens_per_second.toFixed(0)} tok/s ` +
-            `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
-            `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)} (per CPU second ${formatSpread(r.cpu_time_ratios)}), peak RSS ${formatSpread(r.memory_ratios)}, ` +
-            `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
-        );
-      }
+          `(${r.llama_finetune.peak_rss_mb.toFixed(0)} MB): ratio ${r.ratio.toFixed(3)}, memory ${r.memory_ratio.toFixed(3)}, masking cost ${(100 * r.masking_cost).toFixed(1)}%\n` +
+          `  over ${r.rounds} rounds, min / median / max: ours ${r.ours_tps.min.toFixed(0)} / ${r.ours_tps.median.toFixed(0)} / ${r.ours_tps.max.toFixed(0)} tok/s, speed ${formatSpread(r.ratios)} (per CPU second ${formatSpread(r.cpu_time_ratios)}), peak RSS ${formatSpread(r.memory_ratios)}, ` +
+          `peak RSS beyond Node's own ${r.node_baseline_mb.toFixed(0)} MB ${formatSpread(r.memory_beyond_node_ratios)}\n`,
+      );
     },
   );
 
@@ -215,17 +211,16 @@ const scoreBench = new Command("score")
         llamaBenchBin: opts.llamaBenchBin,
         perplexityBin: opts.perplexityBin,
         threads: opts.threads,
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
       });
-      if (opts.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        process.stdout.write(
+      printBench(
+        r,
+        opts.json,
+        () =>
           `${r.model} (${r.threads} threads, ${r.n_tokens} tokens, ${r.rounds.length} rounds) vs llama-bench pp${r.n_tokens}, min / median / max:\n` +
-            `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
-            `vs llama-perplexity -c ${r.n_tokens} (output rows ${Math.floor(r.n_tokens / 2)}.. in both):\n  score the second half: ${formatSpread(r.half_ratio)}\n`,
-        );
-      }
+          `  score every position: ${formatSpread(r.score_ratio)}\n  prefill (last row only): ${formatSpread(r.prefill_ratio)}\n` +
+          `vs llama-perplexity -c ${r.n_tokens} (output rows ${Math.floor(r.n_tokens / 2)}.. in both):\n  score the second half: ${formatSpread(r.half_ratio)}\n`,
+      );
     },
   );
 
@@ -261,27 +256,26 @@ const threadsBench = new Command("threads")
       markdown?: string;
       json?: boolean;
     }) => {
-      const r = await benchThreads({ ...opts, onStatus: (m) => process.stderr.write(`${m}\n`) });
+      const r = await benchThreads({ ...opts, onStatus: benchStatus });
       if (opts.markdown) writeFileSync(opts.markdown, threadsMarkdown(r));
-      if (opts.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        process.stdout.write(
+      printBench(
+        r,
+        opts.json,
+        () =>
           `${r.model}, ${r.rounds} alternated rounds, seconds min / median / max:\n` +
-            r.cases
-              .map(
-                (c) =>
-                  `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}` +
-                  `  (on 1 / 2 / … threads: ${c.by_threads.join(" / ")})\n`,
-              )
-              .join("") +
-            Object.entries(r.loaded_default_vs_quiet_1)
-              .map(
-                ([j, x]) => `  ${j}: default beside ${r.load} busy ÷ quiet 1 thread = ${x.toFixed(2)} (target ≤ 1.5)\n`,
-              )
-              .join(""),
-        );
-      }
+          r.cases
+            .map(
+              (c) =>
+                `  ${c.job.padEnd(8)} threads ${c.threads.padEnd(7)} busy ${c.load}: ${c.seconds.min.toFixed(2)} / ${c.seconds.median.toFixed(2)} / ${c.seconds.max.toFixed(2)}` +
+                `  (on 1 / 2 / … threads: ${c.by_threads.join(" / ")})\n`,
+            )
+            .join("") +
+          Object.entries(r.loaded_default_vs_quiet_1)
+            .map(
+              ([j, x]) => `  ${j}: default beside ${r.load} busy ÷ quiet 1 thread = ${x.toFixed(2)} (target ≤ 1.5)\n`,
+            )
+            .join(""),
+      );
     },
   );
 
@@ -304,24 +298,23 @@ const pretrainBench = new Command("pretrain")
       threads?: number;
       json?: boolean;
     }) => {
-      const r = await benchPretrain({ ...o, onStatus: (m) => process.stderr.write(`${m}\n`) });
-      if (o.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        const g = (x: number) => x.toFixed(1);
-        process.stdout.write(
+      const r = await benchPretrain({ ...o, onStatus: benchStatus });
+      const g = (x: number) => x.toFixed(1);
+      printBench(
+        r,
+        o.json,
+        () =>
           `${r.model}: ${(r.flop_per_token / 1e6).toFixed(2)} matrix MFLOP per trained token (window ${r.n_ctx}), ${r.rounds} alternated rounds, min / median / max\n` +
-            `  pretraining (${r.threads} thread): ${r.tokens_per_cpu_second.min.toFixed(0)} / ${r.tokens_per_cpu_second.median.toFixed(0)} / ${r.tokens_per_cpu_second.max.toFixed(0)} tokens per CPU second = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s (wall clock: ${r.tokens_per_second.median.toFixed(0)} tokens/s)\n` +
-            `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread, per CPU second): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
-            `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at those rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
-            r.matrix.products
-              .map(
-                (p) =>
-                  `    ${p.name.padEnd(16)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
-              )
-              .join(""),
-        );
-      }
+          `  pretraining (${r.threads} thread): ${r.tokens_per_cpu_second.min.toFixed(0)} / ${r.tokens_per_cpu_second.median.toFixed(0)} / ${r.tokens_per_cpu_second.max.toFixed(0)} tokens per CPU second = ${g(r.gflops.min)} / ${g(r.gflops.median)} / ${g(r.gflops.max)} GFLOP/s (wall clock: ${r.tokens_per_second.median.toFixed(0)} tokens/s)\n` +
+          `  F32 MUL_MAT peak at these shapes (test-backend-ops, ${r.matrix.threads} thread, per CPU second): ${g(r.peak_gflops.min)} / ${g(r.peak_gflops.median)} / ${g(r.peak_gflops.max)} GFLOP/s\n` +
+          `  pretraining ÷ peak: ${formatSpread(r.fraction_of_peak)} (target ≥ 0.5); ÷ every product of a window at those rates (${r.matrix.matrix_bound_tokens_per_second.toFixed(0)} tokens/s): ${formatSpread(r.fraction_of_matrix_bound)}\n` +
+          r.matrix.products
+            .map(
+              (p) =>
+                `    ${p.name.padEnd(16)} ${`${p.m}×${p.n}×${p.k}${p.batch > 1 ? `×${p.batch}` : ""}`.padEnd(16)} ×${String(p.count).padEnd(3)} ${p.gflops.toFixed(1).padStart(7)} GFLOP/s\n`,
+            )
+            .join(""),
+      );
     },
   );
 

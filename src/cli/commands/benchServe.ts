@@ -5,6 +5,7 @@ import { benchServe, type BenchServeResult, type ServeMode } from "../../bench/b
 import { formatCpu } from "../../bench/cpuInfo.js";
 import { LOAD_HELP } from "../modelOptions.js";
 import { collect, intOption, printJson } from "../util.js";
+import { benchStatus } from "../benchOutput.js";
 
 /** One line per mode, concurrency and server, then the targets with ours ÷ llama-server per round. */
 export function serveTable(r: BenchServeResult): string {
@@ -91,7 +92,7 @@ export const benchServeCommand = new Command("serve")
         modes: (o.stream ? ["complete", "stream"] : ["complete"]) as ServeMode[],
         llamaServerBin: o.llamaServerBin,
         load: o.load,
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
       });
       if (o.markdown) writeFileSync(o.markdown, serveTable(r));
       if (o.json) printJson(r);

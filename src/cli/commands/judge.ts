@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { formatCpu } from "../../bench/cpuInfo.js";
+import { benchStatus, printBench } from "../benchOutput.js";
 import { benchJudge } from "../../bench/benchJudge.js";
 import { InvalidOptionError } from "../../errors.js";
 import { openJudge } from "../../eval/judge/index.js";
@@ -215,18 +215,17 @@ export const benchJudgeCommand = new Command("judge")
         reference: opts.reference,
         pairs: opts.pairs,
         threads: opts.threads,
-        onStatus: (m) => process.stderr.write(`${m}\n`),
+        onStatus: benchStatus,
       });
-      if (opts.json) printJson(r);
-      else {
-        process.stdout.write(formatCpu(r.cpu));
-        process.stdout.write(
+      printBench(
+        r,
+        opts.json,
+        () =>
           `${r.model}, ${r.pairs} pairs (${r.threads} threads):\n` +
-            `  local judge        ${r.local_jps.toFixed(2)} judgements/s\n` +
-            `  HTTP, concurrency 1 ${r.http_jps["1"].toFixed(2)} judgements/s\n` +
-            `  HTTP, concurrency 4 ${r.http_jps["4"].toFixed(2)} judgements/s\n` +
-            `  cached re-run      ${(r.cached_rerun_seconds * 1000).toFixed(1)} ms (${r.cached_rerun_calls} judge calls)\n`,
-        );
-      }
+          `  local judge        ${r.local_jps.toFixed(2)} judgements/s\n` +
+          `  HTTP, concurrency 1 ${r.http_jps["1"].toFixed(2)} judgements/s\n` +
+          `  HTTP, concurrency 4 ${r.http_jps["4"].toFixed(2)} judgements/s\n` +
+          `  cached re-run      ${(r.cached_rerun_seconds * 1000).toFixed(1)} ms (${r.cached_rerun_calls} judge calls)\n`,
+      );
     },
   );
