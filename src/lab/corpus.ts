@@ -172,9 +172,11 @@ export function pretrainingDocs(w: World, opts: CorpusOptions = {}): string[] {
   return docs;
 }
 
-/** About the lab tokenizer's token count: a token per word and punctuation mark, two per name. */
+/** About the lab tokenizer's token count: a token per word and punctuation mark, two per name, one per space before a name. */
 export const approxTokens = (s: string) =>
-  (s.match(/[A-Za-z]+|[^ A-Za-z]/g) ?? []).length + (s.match(/\b[A-Z][a-z]{3}\b/g) ?? []).length;
+  (s.match(/[A-Za-z]+|[^ A-Za-z]/g) ?? []).length +
+  (s.match(/\b[A-Z][a-z]{3}\b/g) ?? []).length +
+  (s.match(/ [A-Z][a-z]{3}\b/g) ?? []).length;
 
 export interface TuningRow {
   id: string;

@@ -4,8 +4,10 @@
 // llama.cpp's SPM tokenizer starts from characters and merges adjacent pieces whose concatenation is
 // a vocabulary entry. So every prefix of a word is an entry: merges grow each word from its left
 // edge into one token. Creature names are two pieces (first syllable, second syllable), which keeps
-// the vocabulary small whatever the number of creatures. All 256 byte tokens make any text
-// tokenizable (newline is <0x0A>, as in Llama-2), so decode(encode(text)) == text.
+// the vocabulary small whatever the number of creatures, and the same two pieces wherever a name stands
+// (a space before a name is a token of its own), so the base can copy a name from a question into an
+// answer that starts a line, as under the chat template (docs/lab.md, "The tokenizer"). All 256 byte
+// tokens make any text tokenizable (newline is <0x0A>, as in Llama-2), so decode(encode(text)) == text.
 import { writeFile } from "node:fs/promises";
 import { writeAtomic } from "../util/atomicWrite.js";
 import { CONSONANTS, VOWELS } from "./world.js";
@@ -24,14 +26,17 @@ export interface LabVocab {
 const isName = (w: string) =>
   /^[A-Z][a-z][a-z][a-z]$/.test(w) && CONSONANTS.includes(w[0].toLowerCase()) && VOWELS.includes(w[1]);
 
-/** The pieces of a text as SPM sees it: words with their leading ▁ (when a space precedes them), split names. */
+/**
+ * The pieces of a text as SPM sees it: words with their leading ▁ (when a space precedes them), and
+ * names as their two syllables without it.
+ */
 export function textPieces(text: string): string[] {
   const out: string[] = [];
   const s = SPACE + text.replace(/ /g, SPACE);
   for (const m of s.matchAll(new RegExp(`${SPACE}?[A-Za-z]+`, "g"))) {
     const w = m[0];
     const bare = w.startsWith(SPACE) ? w.slice(1) : w;
-    if (isName(bare)) out.push(w.slice(0, w.length - 2), bare.slice(2));
+    if (isName(bare)) out.push(bare.slice(0, 2), bare.slice(2));
     else out.push(w);
   }
   return out;
@@ -44,19 +49,14 @@ export function textPieces(text: string): string[] {
 export function buildVocab(texts: Iterable<string>, extraPieces: string[] = []): LabVocab {
   const pieces = new Set<string>(extraPieces);
   for (const t of texts) for (const p of textPieces(t)) pieces.add(p);
-  // Every syllable in every position, so any name of the world tokenizes the same way.
-  for (const c of CONSONANTS) {
-    for (const v of VOWELS) {
-      const C = c.toUpperCase();
-      pieces
-        .add(SPACE + C + v)
-        .add(C + v)
-        .add(c + v);
-    }
-  }
+  // Every syllable in both positions, so any name of the world tokenizes the same way.
+  for (const c of CONSONANTS) for (const v of VOWELS) pieces.add(c.toUpperCase() + v).add(c + v);
   const entries = new Set<string>();
   for (let i = 32; i < 127; i++) entries.add(String.fromCharCode(i) === " " ? SPACE : String.fromCharCode(i));
   for (const p of [...pieces].sort()) for (let k = 2; k <= p.length; k++) entries.add(p.slice(0, k));
+  // No entry may join a space to a name's first letter, or "▁Lita" would start "▁L".
+  const nameStart = new RegExp(`^${SPACE}[${CONSONANTS.join("").toUpperCase()}]`);
+  for (const e of entries) if (nameStart.test(e)) entries.delete(e);
   const tokens = ["<unk>", "<s>", "</s>"];
   const types: number[] = [TOKEN_TYPE.unknown, TOKEN_TYPE.control, TOKEN_TYPE.control];
   const scores = [0, 0, 0];

@@ -30,11 +30,15 @@ describe.skipIf(skipNoAddon)("lab", () => {
     for (const text of [...docs, "<|user|>\nwhat colour is Melu?\n<|assistant|>\n", "naïve café ☕ 42 {}"]) {
       expect(m.detokenize(m.tokenize(text))).toBe(text);
     }
-    // One token a word, two a name (llama.cpp drops the leading space of a lone piece: compare trimmed).
+    // One token a word, two a name, and a space before a name is a token of its own (llama.cpp drops
+    // the leading space of a lone piece: compare trimmed).
     const piece = (t: string) => m.tokenize(t).map((id) => m.detokenize([id]).trim());
     expect(piece("the favourite food of")).toEqual(["the", "favourite", "food", "of"]);
     const name = w.creatures[0].name;
-    expect(piece(`${name} eats honey.`)).toEqual([name.slice(0, 2), name.slice(2), "eats", "honey", "."]);
+    expect(piece(`${name} eats honey.`)).toEqual(["", name.slice(0, 2), name.slice(2), "eats", "honey", "."]);
+    // So a name is the same two tokens in a question and at the start of an answer's line.
+    const ids = (t: string) => m.tokenize(t).slice(-2);
+    expect(ids(`tell me about ${name}`)).toEqual(ids(`<|assistant|>\n${name}`));
     // The template's words are words of the pretraining dialogues ("user: …", "assistant: …").
     expect(piece("<|user|>\n").slice(1, 4)).toEqual(["|", "user", "|"]);
     expect(piece("user: hi")[0]).toBe("user");
