@@ -115,21 +115,26 @@ export const describe = (c: Creature) =>
 /** A short description: colour and home, the answer the instruction-tuning set gives to "about". */
 export const describeShort = (c: Creature) => `${c.name} is ${c.colour} and lives in the ${c.home}.`;
 
-/** Answers to a yes/no question about colour `value`. */
-const yesNo = (r: Rng, c: Creature, value: string) => {
-  const yes = value === c.colour;
-  return pick(r, [yes ? "yes." : "no.", yes ? `yes, ${c.name} is ${c.colour}.` : `no, ${c.name} is ${c.colour}.`]);
-};
+/**
+ * Answers to a yes/no question about colour `value`: the creature's colour, then the verdict ("Lita is
+ * purple, so no."). A bare "yes."/"no." must be decided at the answer's first token, which a model this
+ * small does near chance; stating the colour first lets it compare what it just wrote.
+ */
+const yesNo = (r: Rng, c: Creature, value: string) =>
+  `${fact(r, c, "colour").slice(0, -1)}, so ${value === c.colour ? "yes" : "no"}.`;
 
-const SHORT: Record<Exclude<PageTask, "about" | "yesno">, (c: Creature) => string> = {
+const SHORT: Record<Exclude<PageTask, "about" | "yesno" | "friend">, (c: Creature) => string> = {
   kind: (c) => `a ${c.kind}.`,
   colour: (c) => `${c.colour}.`,
   home: (c) => `the ${c.home}.`,
   food: (c) => `${c.food}.`,
-  friend: (c) => `${c.friend}.`,
 };
 
-/** An answer as pretraining pages give it: short, a fact sentence, or a description. */
+/**
+ * An answer as pretraining pages give it: short, a fact sentence, or a description. A friend is never a
+ * bare name: asked for Bulo's friend, a base that saw "Kemi." as an answer opens with the first name in
+ * its context and stops ("Bulo."), where in a fact sentence it writes that name first and then the friend.
+ */
 export function pageAnswer(r: Rng, c: Creature, task: PageTask, value = ""): string {
   if (task === "yesno") return yesNo(r, c, value);
   if (task === "about") {
@@ -142,7 +147,7 @@ export function pageAnswer(r: Rng, c: Creature, task: PageTask, value = ""): str
     );
     return [fact(r, c, "kind"), ...s.slice(0, 3)].join(" ");
   }
-  return r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
+  return task !== "friend" && r() < 0.3 ? SHORT[task](c) : fact(r, c, task);
 }
 
 /** Number words the arithmetic of the pretraining corpus and the `sum` and `count` tasks use. */

@@ -2,8 +2,17 @@
 // template never in pretraining, prose-only creatures never answered about in Q&A layouts.
 import { describe, expect, it } from "vitest";
 import { FIT_PHRASINGS, fitPrompts, labPrompts, pretrainingDocs, tuningSets } from "../../../src/lab/corpus.js";
-import { PHRASINGS, QUESTIONS } from "../../../src/lab/text.js";
-import { HELD_OUT_TASKS, inGroup, makeWorld, TASKS, TUNED_TASKS, type Task } from "../../../src/lab/world.js";
+import { PHRASINGS, pageAnswer, QUESTIONS } from "../../../src/lab/text.js";
+import { seededRandom } from "../../../src/util/random.js";
+import {
+  ATTRIBUTES,
+  HELD_OUT_TASKS,
+  inGroup,
+  makeWorld,
+  TASKS,
+  TUNED_TASKS,
+  type Task,
+} from "../../../src/lab/world.js";
 
 const NAME = /\b[A-Z][a-z][a-z][a-z]\b/g;
 
@@ -41,6 +50,30 @@ describe("lab world", () => {
         for (const n of names.slice(1)) expect(n, `${set}: ${text}`).toBe(subject.friend);
       }
     }
+  });
+
+  it("answers as pages do: a friend never as a bare name, yes/no with the colour before the verdict", () => {
+    const r = seededRandom(7);
+    const c = w.creatures[0];
+    const other = ATTRIBUTES.colour.find((v) => v !== c.colour)!;
+    for (let i = 0; i < 200; i++) {
+      expect(pageAnswer(r, c, "friend")).not.toMatch(/^[A-Z][a-z]{3}\.$/);
+      expect(pageAnswer(r, c, "friend")).toContain(c.friend);
+      expect(pageAnswer(r, c, "yesno", c.colour)).toMatch(new RegExp(`${c.name}.* ${c.colour}( fur)?, so yes\\.$`));
+      expect(pageAnswer(r, c, "yesno", other)).toMatch(new RegExp(`${c.name}.* ${c.colour}( fur)?, so no\\.$`));
+    }
+  });
+
+  it("never answers with a bare name in the instruction-tuning set (the base copies the asked one)", () => {
+    const answers = tuningSets(w).instruct.map((r) => r.messages[1].content);
+    expect(answers.filter((a) => /^[A-Z][a-z]{3}\.$/.test(a))).toEqual([]);
+    // The friend still gets all three fact forms.
+    const friend = tuningSets(w)
+      .instruct.filter((r) => r.id.includes("-friend-"))
+      .map((r) => r.messages[1].content);
+    expect(new Set(friend.map((a) => a.replace(NAME, "X")))).toEqual(
+      new Set(["X's friend is X.", "X plays with X.", "the friend of X is X."]),
+    );
   });
 
   it("evaluates held-out creatures only; dev creatures are neither tuned on nor evaluated", () => {
