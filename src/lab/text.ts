@@ -118,7 +118,8 @@ export const describeShort = (c: Creature) => `${c.name} is ${c.colour} and live
 /**
  * Answers to a yes/no question about colour `value`: the creature's colour, then the verdict ("Lita is
  * purple, so no."). A bare "yes."/"no." must be decided at the answer's first token, which a model this
- * small does near chance; stating the colour first lets it compare what it just wrote.
+ * small does near chance; stating the colour first gives it the colour to compare with. (Measured on ten
+ * worlds: no arm learned the comparison either way; each prefers one answer. docs/lab.md, "The world".)
  */
 const yesNo = (r: Rng, c: Creature, value: string) =>
   `${fact(r, c, "colour").slice(0, -1)}, so ${value === c.colour ? "yes" : "no"}.`;
