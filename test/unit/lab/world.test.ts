@@ -15,6 +15,8 @@ import {
 } from "../../../src/lab/world.js";
 
 const NAME = /\b[A-Z][a-z][a-z][a-z]\b/g;
+/** An answer that is a creature's name and nothing else. */
+const BARE_NAME = /^[A-Z][a-z]{3}\.$/;
 
 describe("lab world", () => {
   const w = makeWorld({ seed: 1 });
@@ -57,7 +59,7 @@ describe("lab world", () => {
     const c = w.creatures[0];
     const other = ATTRIBUTES.colour.find((v) => v !== c.colour)!;
     for (let i = 0; i < 200; i++) {
-      expect(pageAnswer(r, c, "friend")).not.toMatch(/^[A-Z][a-z]{3}\.$/);
+      expect(pageAnswer(r, c, "friend")).not.toMatch(BARE_NAME);
       expect(pageAnswer(r, c, "friend")).toContain(c.friend);
       expect(pageAnswer(r, c, "yesno", c.colour)).toMatch(new RegExp(`${c.name}.* ${c.colour}( fur)?, so yes\\.$`));
       expect(pageAnswer(r, c, "yesno", other)).toMatch(new RegExp(`${c.name}.* ${c.colour}( fur)?, so no\\.$`));
@@ -65,12 +67,10 @@ describe("lab world", () => {
   });
 
   it("never answers with a bare name in the instruction-tuning set (the base copies the asked one)", () => {
-    const answers = tuningSets(w).instruct.map((r) => r.messages[1].content);
-    expect(answers.filter((a) => /^[A-Z][a-z]{3}\.$/.test(a))).toEqual([]);
+    const { instruct } = tuningSets(w);
+    expect(instruct.map((r) => r.messages[1].content).filter((a) => BARE_NAME.test(a))).toEqual([]);
     // The friend still gets all three fact forms.
-    const friend = tuningSets(w)
-      .instruct.filter((r) => r.id.includes("-friend-"))
-      .map((r) => r.messages[1].content);
+    const friend = instruct.filter((r) => r.id.includes("-friend-")).map((r) => r.messages[1].content);
     expect(new Set(friend.map((a) => a.replace(NAME, "X")))).toEqual(
       new Set(["X's friend is X.", "X plays with X.", "the friend of X is X."]),
     );
